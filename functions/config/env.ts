@@ -1,0 +1,43 @@
+/**
+ * The environment variables the functions read, named once: the CDK app sets them from
+ * these constants and the local stack sets the same ones.
+ *
+ * AWS endpoints are not here on purpose: the AWS SDK reads `AWS_ENDPOINT_URL`,
+ * `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_SFN` itself, so pointing the same code
+ * at DynamoDB Local, LocalStack or AWS needs no code at all.
+ */
+export const EnvVar = {
+  TableName: 'TABLE_NAME',
+  StateMachineArn: 'STATE_MACHINE_ARN',
+  /** Secrets Manager secret holding the Stripe secret key (deployed stacks). */
+  StripeSecretArn: 'STRIPE_SECRET_ARN',
+  /** The Stripe secret key itself (local stack, LocalStack); wins over the secret. */
+  StripeApiKey: 'STRIPE_API_KEY',
+  /** Where the Stripe API lives, e.g. `http://127.0.0.1:12111` for the fake; Stripe's own when unset. */
+  StripeApiBase: 'STRIPE_API_BASE',
+  /** How long a payment may sit unfinished before the reconciler looks at it. */
+  ReconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
+} as const;
+export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
+
+/** Reads a variable the function cannot run without; fails at start-up, not mid-payment. */
+export function requireEnv(name: EnvVar): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`environment variable ${name} is not set`);
+  }
+  return value;
+}
+
+export function optionalEnv(name: EnvVar): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export const DEFAULT_RECONCILE_AFTER_SECONDS = 300;
+
+export function reconcileAfterSeconds(): number {
+  const raw = optionalEnv(EnvVar.ReconcileAfterSeconds);
+  const parsed = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : DEFAULT_RECONCILE_AFTER_SECONDS;
+}

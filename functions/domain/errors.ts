@@ -1,0 +1,209 @@
+/**
+ * The one family of typed errors that every handler throws and the state machine's
+ * Retry and Catch lists name.
+ *
+ * Lambda reports `error.name` to Step Functions as the state's error, so every class sets
+ * `name` as a string literal (a minifier would rename `constructor.name`), and the CDK
+ * construct imports {@link TransientErrorNames} and {@link TerminalErrorNames} rather than
+ * spelling the names a second time.
+ */
+
+/** Stable, machine-readable codes; the API sends them to clients, so never rename one. */
+export const ErrorCode = {
+  ValidationFailed: 'validation_failed',
+  InvalidJson: 'invalid_json',
+  Unauthorized: 'unauthorized',
+  NotFound: 'not_found',
+  IdempotencyKeyMismatch: 'idempotency_key_mismatch',
+  CardDeclined: 'card_declined',
+  AuthorizationExpired: 'authorization_expired',
+  PaymentClosed: 'payment_closed',
+  ProviderUnavailable: 'provider_unavailable',
+  ProviderRateLimited: 'provider_rate_limited',
+  ProviderIdempotencyKeyInUse: 'idempotency_key_in_use',
+  ProviderRejected: 'provider_rejected',
+  DatabaseThrottled: 'database_throttled',
+  DatabaseUnavailable: 'database_unavailable',
+  ConcurrentModification: 'concurrent_modification',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class: a stable `code`, an HTTP status for the API, and the original cause. */
+export abstract class ChargeonceError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly httpStatus: number;
+  /** The request field at fault, when there is one. */
+  readonly field?: string;
+
+  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, options);
+    if (options?.field !== undefined) this.field = options.field;
+  }
+}
+
+/** The request does not satisfy the API's schema. Nothing was written. */
+export class ValidationError extends ChargeonceError {
+  override readonly name = 'ValidationError';
+  readonly code = ErrorCode.ValidationFailed;
+  readonly httpStatus = 400;
+  constructor(field: string, message: string) {
+    super(message, { field });
+  }
+}
+
+/** The request body is not JSON at all. */
+export class InvalidJsonError extends ChargeonceError {
+  override readonly name = 'InvalidJsonError';
+  readonly code = ErrorCode.InvalidJson;
+  readonly httpStatus = 400;
+  constructor(message = 'The request body is not valid JSON.') {
+    super(message, { field: 'body' });
+  }
+}
+
+export class NotFoundError extends ChargeonceError {
+  override readonly name = 'NotFoundError';
+  readonly code = ErrorCode.NotFound;
+  readonly httpStatus = 404;
+}
+
+/** The same business key arrived with other parameters: the first request stands. */
+export class IdempotencyKeyMismatchError extends ChargeonceError {
+  override readonly name = 'IdempotencyKeyMismatchError';
+  readonly code = ErrorCode.IdempotencyKeyMismatch;
+  readonly httpStatus = 409;
+  constructor(field: string, message: string) {
+    super(message, { field });
+  }
+}
+
+/**
+ * The provider declined the card. Terminal: retrying the same card gives the same answer.
+ * `chargeId` names the provider's PaymentIntent when one was created, so it can be voided.
+ */
+export class CardDeclinedError extends ChargeonceError {
+  override readonly name = 'CardDeclined';
+  readonly code = ErrorCode.CardDeclined;
+  readonly httpStatus = 402;
+  constructor(
+    readonly declineCode: string,
+    message: string,
+    readonly chargeId?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The authorization lapsed at the provider before it was captured. Terminal. */
+export class AuthorizationExpiredError extends ChargeonceError {
+  override readonly name = 'AuthorizationExpired';
+  readonly code = ErrorCode.AuthorizationExpired;
+  readonly httpStatus = 409;
+  readonly declineCode = 'authorization_expired';
+}
+
+/**
+ * Another actor closed the payment (failed or canceled) while this step was running.
+ * Terminal for the execution: the compensation path voids what this execution may have
+ * authorized and leaves the closed status alone.
+ */
+export class PaymentClosedError extends ChargeonceError {
+  override readonly name = 'PaymentClosed';
+  readonly code = ErrorCode.PaymentClosed;
+  readonly httpStatus = 409;
+  readonly declineCode = 'payment_closed';
+}
+
+/** The provider could not be reached, timed out or answered 5xx. Transient. */
+export class ProviderUnavailableError extends ChargeonceError {
+  override readonly name = 'ProviderUnavailable';
+  readonly code = ErrorCode.ProviderUnavailable;
+  readonly httpStatus = 503;
+}
+
+/** The provider answered 429. Transient. */
+export class ProviderRateLimitedError extends ChargeonceError {
+  override readonly name = 'ProviderRateLimited';
+  readonly code = ErrorCode.ProviderRateLimited;
+  readonly httpStatus = 503;
+}
+
+/** The provider is still processing another request with the same idempotency key. Transient. */
+export class ProviderIdempotencyKeyInUseError extends ChargeonceError {
+  override readonly name = 'ProviderIdempotencyKeyInUse';
+  readonly code = ErrorCode.ProviderIdempotencyKeyInUse;
+  readonly httpStatus = 503;
+}
+
+/**
+ * The provider refused the request for a reason that retrying cannot fix (an idempotency key
+ * reused with other parameters, an invalid request). Neither retried nor caught: the execution
+ * fails loudly and the reconciler reports the payment.
+ */
+export class ProviderRejectedError extends ChargeonceError {
+  override readonly name = 'ProviderRejected';
+  readonly code = ErrorCode.ProviderRejected;
+  readonly httpStatus = 502;
+}
+
+/** DynamoDB throttled the request past the SDK's own retries. Transient. */
+export class DatabaseThrottledError extends ChargeonceError {
+  override readonly name = 'DatabaseThrottled';
+  readonly code = ErrorCode.DatabaseThrottled;
+  readonly httpStatus = 503;
+}
+
+/** DynamoDB could not be reached or answered 5xx. Transient. */
+export class DatabaseUnavailableError extends ChargeonceError {
+  override readonly name = 'DatabaseUnavailable';
+  readonly code = ErrorCode.DatabaseUnavailable;
+  readonly httpStatus = 503;
+}
+
+/**
+ * A conditional write found the record at another version than the one read: another actor
+ * moved it in between. Transient: the step reads again and decides again.
+ */
+export class ConcurrentModificationError extends ChargeonceError {
+  override readonly name = 'ConcurrentModification';
+  readonly code = ErrorCode.ConcurrentModification;
+  readonly httpStatus = 409;
+}
+
+/** Lambda's own failures, as Step Functions names them. */
+export const LambdaServiceErrorNames = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** Errors a state retries with exponential backoff and jitter. */
+export const TransientErrorNames = [
+  'ProviderUnavailable',
+  'ProviderRateLimited',
+  'ProviderIdempotencyKeyInUse',
+  'DatabaseThrottled',
+  'DatabaseUnavailable',
+  'ConcurrentModification',
+  ...LambdaServiceErrorNames,
+] as const satisfies readonly string[];
+
+/** Errors that end the charge: caught into the compensation path. */
+export const TerminalErrorNames = [
+  'CardDeclined',
+  'AuthorizationExpired',
+  'PaymentClosed',
+] as const satisfies readonly string[];
+
+export type TerminalErrorName = (typeof TerminalErrorNames)[number];
+
+/** The decline code recorded on a failed payment for each terminal error. */
+export function declineCodeOf(error: unknown): string | undefined {
+  if (error instanceof CardDeclinedError) return error.declineCode;
+  if (error instanceof AuthorizationExpiredError || error instanceof PaymentClosedError) {
+    return error.declineCode;
+  }
+  return undefined;
+}

@@ -1,0 +1,100 @@
+import type { Currency } from './money.ts';
+
+/**
+ * A payment's life:
+ *
+ *   pending ──authorize──▶ authorized ──capture──▶ succeeded
+ *      │                       │
+ *      └───────decline─────────┴──▶ failed          (canceled: closed by a person or a
+ *                                                    reconciler before any capture)
+ */
+export const PaymentStatus = {
+  Pending: 'pending',
+  Authorized: 'authorized',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Canceled: 'canceled',
+} as const;
+export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
+
+export const TerminalStatuses: readonly PaymentStatus[] = [
+  PaymentStatus.Succeeded,
+  PaymentStatus.Failed,
+  PaymentStatus.Canceled,
+];
+
+export function isTerminal(status: PaymentStatus): boolean {
+  return TerminalStatuses.includes(status);
+}
+
+/** The statuses each status may move to; anything else is refused by the repository. */
+export const allowedTransitions: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+  pending: ['authorized', 'failed', 'canceled'],
+  authorized: ['succeeded', 'failed', 'canceled'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+};
+
+export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
+  return allowedTransitions[from].includes(to);
+}
+
+/** What a merchant asked for: the part of a payment that makes its business key's "parameters". */
+export interface PaymentRequest {
+  readonly orderNo: string;
+  readonly amount: number;
+  readonly currency: Currency;
+  readonly paymentMethod: string;
+  readonly customerEmail?: string;
+  readonly description?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface Payment extends PaymentRequest {
+  readonly paymentNo: string;
+  readonly merchantId: string;
+  readonly status: PaymentStatus;
+  /** Incremented by every write; each conditional write names the version it read. */
+  readonly version: number;
+  /** The provider's PaymentIntent id, once known. */
+  readonly chargeId?: string;
+  readonly amountCaptured: number;
+  readonly amountRefunded: number;
+  /** Why a payment failed: the provider's decline code, or one of ours. */
+  readonly declineCode?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When the reconciler should look at this payment if it has not finished by then. */
+  readonly reconcileAt?: string;
+  /** How many executions the reconciler has started after the first. */
+  readonly resumeCount: number;
+}
+
+/** The fields of a request that must match when the same business key is used again. */
+export const comparedRequestFields = [
+  'amount',
+  'currency',
+  'paymentMethod',
+  'customerEmail',
+  'description',
+  'metadata',
+] as const satisfies readonly (keyof PaymentRequest)[];
+
+/** The first field whose value differs between a stored payment and a new request, if any. */
+export function firstDifferingField(
+  stored: PaymentRequest,
+  request: PaymentRequest,
+): (typeof comparedRequestFields)[number] | undefined {
+  return comparedRequestFields.find(
+    (field) => canonical(stored[field]) !== canonical(request[field]),
+  );
+}
+
+function canonical(value: unknown): string {
+  if (value === undefined) return '';
+  if (value !== null && typeof value === 'object') {
+    return JSON.stringify(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,85 @@
+import type { Currency } from './money.ts';
+
+/**
+ * The payment provider, as the domain needs it. One adapter implements it on the official
+ * `stripe` SDK; locally that adapter talks to a Stripe-compatible fake.
+ *
+ * Every call that moves money takes an idempotency key derived from our own ids, so a call
+ * repeated after a crash or a lost response is answered from the provider's record instead
+ * of moving money twice.
+ *
+ * Errors: {@link CardDeclinedError} for declines (including authentication the server cannot
+ * complete), {@link AuthorizationExpiredError} when capturing a lapsed authorization,
+ * {@link ProviderUnavailableError} / {@link ProviderRateLimitedError} /
+ * {@link ProviderIdempotencyKeyInUseError} for transient faults, {@link ProviderRejectedError}
+ * for everything a retry cannot fix.
+ */
+export interface PaymentProvider {
+  /** Creates and confirms an uncaptured charge (`capture_method=manual`). */
+  authorizeCharge(input: AuthorizeChargeInput): Promise<Charge>;
+  /** Captures an authorized charge in full. Capturing a captured charge returns it. */
+  captureCharge(input: { chargeId: string; idempotencyKey: string }): Promise<Charge>;
+  /** Releases an uncaptured charge. Voiding a voided charge returns it. */
+  voidCharge(input: { chargeId: string; idempotencyKey: string }): Promise<Charge>;
+  retrieveCharge(chargeId: string): Promise<Charge>;
+  /** Every charge whose metadata names this payment_no, newest first. */
+  findChargesByPaymentNo(paymentNo: string): Promise<Charge[]>;
+  refundCharge(input: RefundChargeInput): Promise<ProviderRefund>;
+}
+
+export interface AuthorizeChargeInput {
+  readonly paymentNo: string;
+  readonly amount: number;
+  readonly currency: Currency;
+  readonly paymentMethod: string;
+  readonly idempotencyKey: string;
+  /** Always carries `payment_no`, so a charge whose id we lost can be found again. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly description?: string;
+  readonly customerEmail?: string;
+}
+
+/** Stripe's PaymentIntent statuses. */
+export type ChargeStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'canceled'
+  | 'succeeded';
+
+export interface Charge {
+  readonly id: string;
+  readonly status: ChargeStatus;
+  readonly amount: number;
+  readonly currency: Currency;
+  /** Minor units captured; 0 until captured. */
+  readonly amountCaptured: number;
+  readonly amountRefunded: number;
+  /** The payment_no from the charge's metadata, when it has one. */
+  readonly paymentNo?: string;
+  /** Seconds since the epoch, as Stripe gives them. */
+  readonly createdAt: number;
+  /** When an uncaptured authorization lapses (seconds since the epoch), when known. */
+  readonly captureBefore?: number;
+  /** The decline code of the last failed confirmation, if any. */
+  readonly declineCode?: string;
+}
+
+export interface RefundChargeInput {
+  readonly chargeId: string;
+  readonly amount: number;
+  readonly idempotencyKey: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export type ProviderRefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+
+export interface ProviderRefund {
+  readonly id: string;
+  readonly chargeId: string;
+  readonly amount: number;
+  readonly status: ProviderRefundStatus;
+  readonly failureReason?: string;
+}

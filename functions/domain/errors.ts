@@ -100,7 +100,6 @@ export class AuthorizationExpiredError extends ChargeonceError {
   override readonly name = 'AuthorizationExpired';
   readonly code = ErrorCode.AuthorizationExpired;
   readonly httpStatus = 409;
-  readonly declineCode = 'authorization_expired';
 }
 
 /**
@@ -112,7 +111,6 @@ export class PaymentClosedError extends ChargeonceError {
   override readonly name = 'PaymentClosed';
   readonly code = ErrorCode.PaymentClosed;
   readonly httpStatus = 409;
-  readonly declineCode = 'payment_closed';
 }
 
 /** The provider could not be reached, timed out or answered 5xx. Transient. */
@@ -199,11 +197,9 @@ export const TerminalErrorNames = [
 
 export type TerminalErrorName = (typeof TerminalErrorNames)[number];
 
-/** The decline code recorded on a failed payment for each terminal error. */
-export function declineCodeOf(error: unknown): string | undefined {
-  if (error instanceof CardDeclinedError) return error.declineCode;
-  if (error instanceof AuthorizationExpiredError || error instanceof PaymentClosedError) {
-    return error.declineCode;
-  }
-  return undefined;
-}
+/** The decline code recorded on a failed payment when the provider gave none. */
+export const declineCodeForTerminalError: Readonly<Record<TerminalErrorName, string>> = {
+  CardDeclined: ErrorCode.CardDeclined,
+  AuthorizationExpired: ErrorCode.AuthorizationExpired,
+  PaymentClosed: ErrorCode.PaymentClosed,
+};

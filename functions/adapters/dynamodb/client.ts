@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DatabaseThrottledError,
+  DatabaseUnavailableError,
+} from '../../domain/errors.ts';
+
+/**
+ * The document client every repository shares. The endpoint comes from the SDK's own
+ * configuration (`AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`), so DynamoDB Local,
+ * LocalStack and AWS need no code of ours.
+ */
+export function createDocumentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+const throttlingErrors = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * Turns DynamoDB's transient failures into the named errors the state machine retries;
+ * anything else (a bug, a missing table) is rethrown as it is.
+ */
+export function translateDynamoError(error: unknown): never {
+  const name = error instanceof Error ? error.name : '';
+  if (throttlingErrors.has(name)) {
+    throw new DatabaseThrottledError(`DynamoDB throttled the request (${name})`, { cause: error });
+  }
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const networkFailure = (error as { code?: string }).code !== undefined && status === undefined;
+  if ((status !== undefined && status >= 500) || networkFailure || name === 'TimeoutError') {
+    throw new DatabaseUnavailableError(`DynamoDB is unavailable (${name})`, { cause: error });
+  }
+  throw error;
+}

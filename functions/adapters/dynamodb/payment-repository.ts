@@ -1,0 +1,180 @@
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Currency } from '../../domain/money.ts';
+import { type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
+import { type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
+import { translateDynamoError } from './client.ts';
+import { BY_DUE_INDEX, DUE_SHARDS, dueShardOf } from './table.ts';
+
+/** A payment as stored: one item, keyed by its payment_no. */
+interface PaymentItem {
+  pk: string;
+  sk: 'PAYMENT';
+  type: 'payment';
+  payment_no: string;
+  merchant_id: string;
+  order_no: string;
+  amount: number;
+  currency: string;
+  payment_method: string;
+  customer_email?: string;
+  description?: string;
+  metadata?: Record<string, string>;
+  status: PaymentStatus;
+  version: number;
+  charge_id?: string;
+  amount_captured: number;
+  amount_refunded: number;
+  decline_code?: string;
+  created_at: string;
+  updated_at: string;
+  resume_count: number;
+  /** Present only while the payment is unfinished: the sparse `by_due` index. */
+  due_shard?: string;
+  due_at?: string;
+}
+
+const keyOf = (paymentNo: string) => ({ pk: `PAYMENT#${paymentNo}`, sk: 'PAYMENT' as const });
+
+export class DynamoPaymentRepository implements PaymentRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(paymentNo: string): Promise<Payment | undefined> {
+    const { Item } = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: keyOf(paymentNo), ConsistentRead: true }))
+      .catch(translateDynamoError);
+    return Item ? fromItem(Item as PaymentItem) : undefined;
+  }
+
+  async create(payment: Payment) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(payment),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true as const, payment };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException && error.Item) {
+        return { created: false as const, payment: fromItem(unmarshalled(error.Item)) };
+      }
+      return translateDynamoError(error);
+    }
+  }
+
+  async replace(current: Payment, next: Payment): Promise<Payment> {
+    if (next.version !== current.version + 1 || next.paymentNo !== current.paymentNo) {
+      throw new Error('a replacement must be the next version of the same payment');
+    }
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(next),
+          ConditionExpression: '#status = :status AND #version = :version',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ':status': current.status, ':version': current.version },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StaleWriteError(error.Item ? fromItem(unmarshalled(error.Item)) : undefined);
+      }
+      return translateDynamoError(error);
+    }
+  }
+
+  async listDue(now: Date, limit: number): Promise<Payment[]> {
+    // One query per shard: the cost follows the number of due payments, not the table.
+    const pages = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, shard) =>
+        this.db
+          .send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: BY_DUE_INDEX,
+              KeyConditionExpression: 'due_shard = :shard AND due_at <= :now',
+              ExpressionAttributeValues: { ':shard': `payment#${shard}`, ':now': now.toISOString() },
+              Limit: limit,
+            }),
+          )
+          .catch(translateDynamoError),
+      ),
+    );
+    return pages
+      .flatMap((page) => (page.Items ?? []) as PaymentItem[])
+      .sort((a, b) => (a.due_at ?? '').localeCompare(b.due_at ?? ''))
+      .slice(0, limit)
+      .map(fromItem);
+  }
+}
+
+/** The failed condition's item arrives in DynamoDB's wire format; the document client does not convert it. */
+function unmarshalled(item: Record<string, AttributeValue>): PaymentItem {
+  return unmarshall(item) as PaymentItem;
+}
+
+function toItem(payment: Payment): PaymentItem {
+  const unfinished = !isTerminal(payment.status) && payment.reconcileAt !== undefined;
+  return {
+    ...keyOf(payment.paymentNo),
+    type: 'payment',
+    payment_no: payment.paymentNo,
+    merchant_id: payment.merchantId,
+    order_no: payment.orderNo,
+    amount: payment.amount,
+    currency: payment.currency,
+    payment_method: payment.paymentMethod,
+    customer_email: payment.customerEmail,
+    description: payment.description,
+    metadata: payment.metadata ? { ...payment.metadata } : undefined,
+    status: payment.status,
+    version: payment.version,
+    charge_id: payment.chargeId,
+    amount_captured: payment.amountCaptured,
+    amount_refunded: payment.amountRefunded,
+    decline_code: payment.declineCode,
+    created_at: payment.createdAt,
+    updated_at: payment.updatedAt,
+    resume_count: payment.resumeCount,
+    ...(unfinished && { due_shard: dueShardOf(payment.paymentNo), due_at: payment.reconcileAt }),
+  };
+}
+
+function fromItem(item: PaymentItem): Payment {
+  return {
+    paymentNo: item.payment_no,
+    merchantId: item.merchant_id,
+    orderNo: item.order_no,
+    amount: item.amount,
+    currency: item.currency as Currency,
+    paymentMethod: item.payment_method,
+    ...(item.customer_email !== undefined && { customerEmail: item.customer_email }),
+    ...(item.description !== undefined && { description: item.description }),
+    ...(item.metadata !== undefined && { metadata: item.metadata }),
+    status: item.status,
+    version: item.version,
+    ...(item.charge_id !== undefined && { chargeId: item.charge_id }),
+    amountCaptured: item.amount_captured,
+    amountRefunded: item.amount_refunded,
+    ...(item.decline_code !== undefined && { declineCode: item.decline_code }),
+    createdAt: item.created_at,
+    updatedAt: item.updated_at,
+    ...(item.due_at !== undefined && { reconcileAt: item.due_at }),
+    resumeCount: item.resume_count ?? 0,
+  };
+}

@@ -1,0 +1,52 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { ChargeWorkflow, ExecutionStatus } from '../../domain/ports.ts';
+import type { SagaState } from '../../domain/saga.ts';
+
+/**
+ * The payment saga on Step Functions. The endpoint comes from the SDK's configuration
+ * (`AWS_ENDPOINT_URL_SFN`), which is how the local stack's Step Functions stands in.
+ */
+export class StepFunctionsChargeWorkflow implements ChargeWorkflow {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(paymentNo: string, executionName: string): Promise<void> {
+    const input: SagaState = { payment_no: paymentNo };
+    // Same name and same input: Step Functions answers with the existing execution.
+    await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.stateMachineArn,
+        name: executionName,
+        input: JSON.stringify(input),
+      }),
+    );
+  }
+
+  async describe(executionName: string): Promise<ExecutionStatus> {
+    try {
+      const { status } = await this.sfn.send(
+        new DescribeExecutionCommand({ executionArn: this.executionArn(executionName) }),
+      );
+      return (status ?? 'RUNNING') as ExecutionStatus;
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return 'NOT_FOUND';
+      throw error;
+    }
+  }
+
+  /** `arn:aws:states:r:a:stateMachine:Name` names its executions `...:execution:Name:<name>`. */
+  executionArn(executionName: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  }
+}
+
+export function createSfnClient(): SFNClient {
+  return new SFNClient({});
+}

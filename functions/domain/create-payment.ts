@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { IdempotencyKeyMismatchError } from './errors.ts';
+import { type Payment, type PaymentRequest, PaymentStatus, firstDifferingField } from './payment.ts';
+import type { ChargeWorkflow, Clock, PaymentRepository } from './ports.ts';
+
+export interface CreatePaymentDeps {
+  readonly payments: PaymentRepository;
+  readonly workflow: ChargeWorkflow;
+  readonly clock: Clock;
+  readonly reconcileAfterSeconds: number;
+}
+
+export interface CreatePaymentResult {
+  readonly payment: Payment;
+  /** False when (merchant, order_no) already had this payment: a replay. */
+  readonly created: boolean;
+  /** False when the saga could not be started now; the reconciler starts it later. */
+  readonly started: boolean;
+}
+
+/**
+ * The payment_no is derived from (merchant, order_no), so the business key's uniqueness is
+ * one conditional put on the payment itself, for as long as the payment exists, and the
+ * saga's execution name (the payment_no) is known before anything is written.
+ */
+export function paymentNoFor(merchantId: string, orderNo: string): string {
+  const digest = createHash('sha256').update(`${merchantId}\u0000${orderNo}`).digest('hex');
+  return `pay_${digest.slice(0, 24)}`;
+}
+
+/** The first execution is named after the payment; each resume adds a suffix. */
+export function executionNameFor(payment: Pick<Payment, 'paymentNo' | 'resumeCount'>): string {
+  return payment.resumeCount === 0 ? payment.paymentNo : `${payment.paymentNo}-r${payment.resumeCount}`;
+}
+
+/**
+ * Creates the payment unless (merchant, order_no) has one, and starts its saga. The same
+ * order with the same parameters answers with the first payment; with other parameters it
+ * is refused and nothing changes.
+ */
+export async function createPayment(
+  deps: CreatePaymentDeps,
+  merchantId: string,
+  request: PaymentRequest,
+): Promise<CreatePaymentResult> {
+  const now = deps.clock();
+  const candidate: Payment = {
+    ...request,
+    paymentNo: paymentNoFor(merchantId, request.orderNo),
+    merchantId,
+    status: PaymentStatus.Pending,
+    version: 1,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    reconcileAt: new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString(),
+    resumeCount: 0,
+  };
+  const { created, payment } = await deps.payments.create(candidate);
+  if (!created) {
+    const field = firstDifferingField(payment, request);
+    if (field !== undefined) {
+      throw new IdempotencyKeyMismatchError(
+        toSnakeCase(field),
+        `order_no ${request.orderNo} was already used with another ${toSnakeCase(field)}`,
+      );
+    }
+  }
+  // A replay of a payment whose first start was lost starts it now; for one already
+  // started, the same execution name and input make the start a no-op.
+  const started = payment.status === PaymentStatus.Pending ? await tryStart(deps, payment) : true;
+  return { payment, created, started };
+}
+
+async function tryStart(deps: CreatePaymentDeps, payment: Payment): Promise<boolean> {
+  try {
+    await deps.workflow.start(payment.paymentNo, executionNameFor(payment));
+    return true;
+  } catch {
+    // The payment is stored and due for reconciliation: the reconciler starts it.
+    return false;
+  }
+}
+
+function toSnakeCase(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

@@ -1,0 +1,243 @@
+import {
+  CardDeclinedError,
+  ConcurrentModificationError,
+  NotFoundError,
+  PaymentClosedError,
+  ProviderRejectedError,
+  type TerminalErrorName,
+  declineCodeForTerminalError,
+} from './errors.ts';
+import { type Payment, PaymentStatus, isTerminal } from './payment.ts';
+import { type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
+import type { PaymentProvider } from './provider.ts';
+
+/**
+ * The four steps of the two-phase charge and its compensation. Each one reads the payment,
+ * decides from its stored status what is left to do, and makes at most one conditional
+ * write: a step that runs twice, or after another actor moved the payment on, changes
+ * nothing the second time.
+ */
+export interface SagaDeps {
+  readonly payments: PaymentRepository;
+  readonly provider: PaymentProvider;
+  readonly clock: Clock;
+  /** Seconds an unfinished payment waits before the reconciler looks at it. */
+  readonly reconcileAfterSeconds: number;
+}
+
+/** The state passed between the saga's Task states. */
+export interface SagaState {
+  readonly payment_no: string;
+  readonly charge_id?: string;
+  readonly amount_captured?: number;
+  /** Set by a Catch: the terminal error that sent the execution to compensation. */
+  readonly error?: { readonly Error: string; readonly Cause?: string };
+}
+
+export const authorizeKey = (paymentNo: string) => `${paymentNo}:authorize`;
+export const captureKey = (paymentNo: string) => `${paymentNo}:capture`;
+export const voidKey = (paymentNo: string) => `${paymentNo}:void`;
+
+/**
+ * Step 1: creates the uncaptured charge. The idempotency key is derived from the
+ * payment_no, so a repeat after a crash gets the same PaymentIntent back, never a second one.
+ */
+export async function authorizePayment(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+  return withFreshPayment(deps, state.payment_no, async (payment) => {
+    if (payment.status === PaymentStatus.Authorized || payment.status === PaymentStatus.Succeeded) {
+      return { ...state, charge_id: payment.chargeId };
+    }
+    if (isTerminal(payment.status)) throw closed(payment);
+    // A crash after recording a decline but before this step failed: the answer is known.
+    if (payment.declineCode !== undefined) {
+      throw new CardDeclinedError(payment.declineCode, 'the card was declined', payment.chargeId);
+    }
+    try {
+      const charge = await deps.provider.authorizeCharge({
+        paymentNo: payment.paymentNo,
+        amount: payment.amount,
+        currency: payment.currency,
+        paymentMethod: payment.paymentMethod,
+        idempotencyKey: authorizeKey(payment.paymentNo),
+        metadata: {
+          ...payment.metadata,
+          payment_no: payment.paymentNo,
+          order_no: payment.orderNo,
+          merchant_id: payment.merchantId,
+        },
+        ...(payment.description !== undefined && { description: payment.description }),
+        ...(payment.customerEmail !== undefined && { customerEmail: payment.customerEmail }),
+      });
+      return { ...state, charge_id: charge.id };
+    } catch (error) {
+      if (!(error instanceof CardDeclinedError)) throw error;
+      // Recorded before the throw so compensation knows what to void and why, even if
+      // the Catch's error payload is lost.
+      await deps.payments.replace(
+        payment,
+        touch(deps, payment, {
+          declineCode: error.declineCode,
+          ...(error.chargeId !== undefined && { chargeId: error.chargeId }),
+        }),
+      );
+      throw error;
+    }
+  });
+}
+
+/** Step 2: stores the charge id; `pending -> authorized`. */
+export async function recordAuthorization(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+  const chargeId = state.charge_id;
+  if (chargeId === undefined) throw new Error('RecordAuthorization needs the charge_id from Authorize');
+  return withFreshPayment(deps, state.payment_no, async (payment) => {
+    if (payment.status === PaymentStatus.Pending) {
+      await deps.payments.replace(
+        payment,
+        touch(deps, payment, { status: PaymentStatus.Authorized, chargeId }),
+      );
+      return state;
+    }
+    if (payment.status === PaymentStatus.Authorized || payment.status === PaymentStatus.Succeeded) {
+      return state;
+    }
+    // Closed by someone else while we authorized: compensation voids `state.charge_id`.
+    throw closed(payment);
+  });
+}
+
+/**
+ * Step 3: captures. A crash between this and step 4 repeats this call with the same
+ * idempotency key, which the provider answers from its record: never a second capture.
+ */
+export async function capturePayment(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+  return withFreshPayment(deps, state.payment_no, async (payment) => {
+    if (payment.status === PaymentStatus.Succeeded) {
+      return { ...state, charge_id: payment.chargeId, amount_captured: payment.amountCaptured };
+    }
+    if (isTerminal(payment.status)) throw closed(payment);
+    if (payment.status !== PaymentStatus.Authorized || payment.chargeId === undefined) {
+      throw new Error(`Capture ran before payment ${payment.paymentNo} was authorized`);
+    }
+    const charge = await deps.provider.captureCharge({
+      chargeId: payment.chargeId,
+      idempotencyKey: captureKey(payment.paymentNo),
+    });
+    return { ...state, charge_id: charge.id, amount_captured: charge.amountCaptured };
+  });
+}
+
+/** Step 4: `authorized -> succeeded`, recording what the provider captured. */
+export async function markSucceeded(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+  const amountCaptured = state.amount_captured;
+  if (amountCaptured === undefined) throw new Error('MarkSucceeded needs amount_captured from Capture');
+  return withFreshPayment(deps, state.payment_no, async (payment) => {
+    if (payment.status === PaymentStatus.Succeeded) return state;
+    if (payment.status !== PaymentStatus.Authorized) throw closed(payment);
+    await deps.payments.replace(
+      payment,
+      touch(deps, payment, { status: PaymentStatus.Succeeded, amountCaptured }),
+    );
+    return state;
+  });
+}
+
+/**
+ * Compensation, first half: releases every authorization this payment may hold, the one on
+ * record and the one in the execution's state (they differ when the payment was closed
+ * before the charge id was stored). Voiding a voided charge is a no-op at the provider.
+ */
+export async function voidAuthorization(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+  const payment = await load(deps, state.payment_no);
+  const chargeIds = new Set([payment.chargeId, state.charge_id].filter((id) => id !== undefined));
+  for (const chargeId of chargeIds) {
+    const charge = await deps.provider.retrieveCharge(chargeId);
+    if (charge.status === 'canceled') continue;
+    if (charge.status === 'succeeded') {
+      throw new ProviderRejectedError(
+        `charge ${chargeId} of payment ${payment.paymentNo} is captured and cannot be voided`,
+      );
+    }
+    await deps.provider.voidCharge({ chargeId, idempotencyKey: voidKey(payment.paymentNo) });
+  }
+  return state;
+}
+
+/**
+ * Compensation, second half: `pending | authorized -> failed` with the decline code. A
+ * payment another actor already closed keeps its status.
+ */
+export async function markFailed(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+  return withFreshPayment(deps, state.payment_no, async (payment) => {
+    if (isTerminal(payment.status)) return state;
+    const declineCode = payment.declineCode ?? declineCodeForErrorName(state.error?.Error);
+    await deps.payments.replace(
+      payment,
+      touch(deps, payment, { status: PaymentStatus.Failed, declineCode }),
+    );
+    return state;
+  });
+}
+
+function declineCodeForErrorName(name: string | undefined): string {
+  return name !== undefined && name in declineCodeForTerminalError
+    ? declineCodeForTerminalError[name as TerminalErrorName]
+    : 'unknown';
+}
+
+/**
+ * The next version of a payment: bumps the version and the timestamps, and moves the
+ * reconciler's deadline while the payment is unfinished (a terminal payment leaves the
+ * reconciler's index).
+ */
+export function touch(
+  deps: Pick<SagaDeps, 'clock' | 'reconcileAfterSeconds'>,
+  payment: Payment,
+  changes: Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'version' | 'createdAt'>>,
+): Payment {
+  const now = deps.clock();
+  const next: Payment = { ...payment, ...changes, version: payment.version + 1, updatedAt: now.toISOString() };
+  if (isTerminal(next.status)) {
+    const { reconcileAt: _dropped, ...finished } = next;
+    return finished;
+  }
+  return changes.reconcileAt !== undefined
+    ? next
+    : { ...next, reconcileAt: new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString() };
+}
+
+async function load(deps: Pick<SagaDeps, 'payments'>, paymentNo: string): Promise<Payment> {
+  const payment = await deps.payments.get(paymentNo);
+  if (!payment) throw new NotFoundError(`payment ${paymentNo} does not exist`);
+  return payment;
+}
+
+const MAX_STALE_RETRIES = 3;
+
+/**
+ * Runs `decide` on the payment as stored; when its conditional write loses to another
+ * actor, decides again on the record that actor left. Past a few rounds the contention is
+ * reported as transient, for the state machine to retry with backoff.
+ */
+export async function withFreshPayment<T>(
+  deps: Pick<SagaDeps, 'payments'>,
+  paymentNo: string,
+  decide: (payment: Payment) => Promise<T>,
+): Promise<T> {
+  let payment = await load(deps, paymentNo);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await decide(payment);
+    } catch (error) {
+      if (!(error instanceof StaleWriteError)) throw error;
+      if (!error.current) throw new NotFoundError(`payment ${paymentNo} does not exist`, { cause: error });
+      if (attempt >= MAX_STALE_RETRIES) {
+        throw new ConcurrentModificationError(error.message, { cause: error });
+      }
+      payment = error.current;
+    }
+  }
+}
+
+function closed(payment: Payment): PaymentClosedError {
+  return new PaymentClosedError(`payment ${payment.paymentNo} is ${payment.status}`);
+}

@@ -1,0 +1,87 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ZodType } from 'zod';
+import {
+  ChargeonceError,
+  DatabaseThrottledError,
+  DatabaseUnavailableError,
+  InvalidJsonError,
+  ValidationError,
+} from '../../domain/errors.ts';
+import { logger, metrics, MetricUnit } from '../shared/observability.ts';
+
+/** What a route handler sees: the merchant from the authorizer, never from the body. */
+export interface ApiRequest {
+  readonly event: APIGatewayProxyEvent;
+  readonly merchantId: string;
+}
+
+export type ApiResult = { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> };
+
+/**
+ * Wraps a route: merchant from the authorizer context, typed errors to their 4xx/5xx with
+ * a machine-readable code and the field at fault, anything unexpected to a logged 500.
+ */
+export function apiHandler(route: string, handle: (request: ApiRequest) => Promise<ApiResult>) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    logger.resetKeys();
+    logger.appendKeys({ route, request_id: event.requestContext?.requestId });
+    metrics.addDimension('route', route);
+    try {
+      const merchantId = event.requestContext?.authorizer?.merchant_id as string | undefined;
+      // The authorizer guarantees this; a missing one means the route was wired without it.
+      if (!merchantId) return respond({ status: 401, body: errorBody('unauthorized', 'missing merchant') });
+      logger.appendKeys({ merchant_id: merchantId });
+      const result = await handle({ event, merchantId });
+      metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
+      return respond(result);
+    } catch (error) {
+      const result = errorResult(error);
+      metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
+      return respond(result);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** Parses and validates a JSON body against a zod schema; the first issue names the field. */
+export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T {
+  let raw: unknown;
+  try {
+    const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
+    raw = JSON.parse(text ?? '');
+  } catch (error) {
+    throw new InvalidJsonError(undefined);
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
+  throw new ValidationError(field, issue?.message ?? 'invalid request');
+}
+
+function errorResult(error: unknown): ApiResult {
+  if (error instanceof ChargeonceError) {
+    if (error.httpStatus >= 500) logger.warn('request failed', { error });
+    const retryable = error instanceof DatabaseThrottledError || error instanceof DatabaseUnavailableError;
+    return {
+      status: error.httpStatus,
+      body: errorBody(error.code, error.message, error.field),
+      ...(retryable && { headers: { 'Retry-After': '1' } }),
+    };
+  }
+  logger.error('unexpected error', { error });
+  return { status: 500, body: errorBody('internal_error', 'An unexpected error occurred.') };
+}
+
+export function errorBody(code: string, message: string, field?: string) {
+  return { error: { code, message, ...(field !== undefined && { field }) } };
+}
+
+function respond({ status, body, headers }: ApiResult): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { MAX_AMOUNT, parseCurrency } from '../../domain/money.ts';
+import type { Payment, PaymentRequest } from '../../domain/payment.ts';
+
+/** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
+const token = (max: number) =>
+  z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+/** `POST /v1/payments`. Bounds follow the provider's, so nothing valid here fails there. */
+export const createPaymentBody = z
+  .object({
+    order_no: token(64),
+    amount: z
+      .number({ error: 'must be an integer number of minor units' })
+      .int('must be an integer number of minor units')
+      .positive('must be greater than 0')
+      .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
+    currency: z
+      .string()
+      .transform((code, ctx) => {
+        const currency = parseCurrency(code);
+        if (currency === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'must be an ISO 4217 currency code' });
+          return z.NEVER;
+        }
+        return currency;
+      }),
+    payment_method: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id (pm_...)'),
+    customer_email: z.email().max(254).optional(),
+    description: z.string().max(1000).optional(),
+    metadata: z
+      .record(
+        z.string().min(1).max(40).regex(/^(?!payment_no$|order_no$|merchant_id$)/, 'is reserved'),
+        z.string().max(500),
+      )
+      .refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys')
+      .optional(),
+  })
+  .strict();
+
+export function toPaymentRequest(body: z.infer<typeof createPaymentBody>): PaymentRequest {
+  return {
+    orderNo: body.order_no,
+    amount: body.amount,
+    currency: body.currency,
+    paymentMethod: body.payment_method,
+    ...(body.customer_email !== undefined && { customerEmail: body.customer_email }),
+    ...(body.description !== undefined && { description: body.description }),
+    ...(body.metadata !== undefined && { metadata: body.metadata }),
+  };
+}
+
+/** A payment as the API shows it. */
+export function paymentView(payment: Payment) {
+  return {
+    payment_no: payment.paymentNo,
+    order_no: payment.orderNo,
+    amount: payment.amount,
+    currency: payment.currency,
+    status: payment.status,
+    amount_captured: payment.amountCaptured,
+    amount_refunded: payment.amountRefunded,
+    ...(payment.declineCode !== undefined && { decline_code: payment.declineCode }),
+    ...(payment.customerEmail !== undefined && { customer_email: payment.customerEmail }),
+    ...(payment.description !== undefined && { description: payment.description }),
+    ...(payment.metadata !== undefined && { metadata: payment.metadata }),
+    created_at: payment.createdAt,
+    updated_at: payment.updatedAt,
+  };
+}

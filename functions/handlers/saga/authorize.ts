@@ -1,0 +1,4 @@
+import { authorizePayment } from '../../domain/saga.ts';
+import { sagaStepHandler } from './step.ts';
+
+export const handler = sagaStepHandler('Authorize', authorizePayment);

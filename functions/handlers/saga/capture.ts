@@ -1,0 +1,4 @@
+import { capturePayment } from '../../domain/saga.ts';
+import { sagaStepHandler } from './step.ts';
+
+export const handler = sagaStepHandler('Capture', capturePayment);

@@ -1,0 +1,4 @@
+import { markFailed } from '../../domain/saga.ts';
+import { sagaStepHandler } from './step.ts';
+
+export const handler = sagaStepHandler('MarkFailed', markFailed);

@@ -1,0 +1,4 @@
+import { recordAuthorization } from '../../domain/saga.ts';
+import { sagaStepHandler } from './step.ts';
+
+export const handler = sagaStepHandler('RecordAuthorization', recordAuthorization);

@@ -1,0 +1,114 @@
+import { CardDeclinedError, ProviderRejectedError, ProviderUnavailableError } from '../../functions/domain/errors.ts';
+import type { Currency } from '../../functions/domain/money.ts';
+import type {
+  AuthorizeChargeInput,
+  Charge,
+  PaymentProvider,
+  ProviderRefund,
+  RefundChargeInput,
+} from '../../functions/domain/provider.ts';
+
+const declines: Record<string, string> = {
+  pm_card_chargeDeclined: 'generic_decline',
+  pm_card_chargeDeclinedInsufficientFunds: 'insufficient_funds',
+};
+
+/**
+ * A provider port in memory, for domain tests: honours idempotency keys like Stripe and
+ * records every call, so a test can count captures.
+ */
+export class InMemoryProvider implements PaymentProvider {
+  readonly charges = new Map<string, Charge>();
+  readonly calls: { op: string; key?: string; chargeId?: string }[] = [];
+  /** Answers to replay for an idempotency key already seen. */
+  private readonly replies = new Map<string, Charge | Error>();
+  /** Fail the next N calls as unavailable. */
+  failNext = 0;
+  private seq = 0;
+
+  captureCount(chargeId: string) {
+    return this.calls.filter((c) => c.op === 'capture-executed' && c.chargeId === chargeId).length;
+  }
+
+  async authorizeCharge(input: AuthorizeChargeInput): Promise<Charge> {
+    return this.once('authorize', input.idempotencyKey, undefined, () => {
+      const id = `pi_${++this.seq}`;
+      const code = declines[input.paymentMethod];
+      const charge: Charge = {
+        id,
+        status: code ? 'requires_payment_method' : 'requires_capture',
+        amount: input.amount,
+        currency: input.currency,
+        amountCaptured: 0,
+        amountRefunded: 0,
+        paymentNo: input.paymentNo,
+        createdAt: 0,
+        ...(code && { declineCode: code }),
+      };
+      this.charges.set(id, charge);
+      if (code) throw new CardDeclinedError(code, 'declined', id);
+      return charge;
+    });
+  }
+
+  async captureCharge({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }) {
+    return this.once('capture', idempotencyKey, chargeId, () => {
+      const charge = this.must(chargeId);
+      if (charge.status !== 'requires_capture') throw new ProviderRejectedError(`cannot capture ${charge.status}`);
+      this.calls.push({ op: 'capture-executed', chargeId });
+      return this.put({ ...charge, status: 'succeeded', amountCaptured: charge.amount });
+    });
+  }
+
+  async voidCharge({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }) {
+    return this.once('void', `${idempotencyKey}:${chargeId}`, chargeId, () => {
+      const charge = this.must(chargeId);
+      if (charge.status === 'succeeded') throw new ProviderRejectedError('captured');
+      return this.put({ ...charge, status: 'canceled' });
+    });
+  }
+
+  async retrieveCharge(chargeId: string) {
+    return this.must(chargeId);
+  }
+
+  async findChargesByPaymentNo(paymentNo: string) {
+    return [...this.charges.values()].filter((c) => c.paymentNo === paymentNo).reverse();
+  }
+
+  async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
+    return { id: `re_${++this.seq}`, chargeId: input.chargeId, amount: input.amount, status: 'succeeded' };
+  }
+
+  private once(op: string, key: string, chargeId: string | undefined, run: () => Charge): Charge {
+    this.calls.push({ op, key, ...(chargeId && { chargeId }) });
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new ProviderUnavailableError('injected');
+    }
+    const seen = this.replies.get(key);
+    if (seen instanceof Error) throw seen;
+    if (seen) return seen;
+    try {
+      const charge = run();
+      this.replies.set(key, charge);
+      return charge;
+    } catch (error) {
+      this.replies.set(key, error as Error);
+      throw error;
+    }
+  }
+
+  private must(chargeId: string): Charge {
+    const charge = this.charges.get(chargeId);
+    if (!charge) throw new ProviderRejectedError(`no charge ${chargeId}`);
+    return charge;
+  }
+
+  private put(charge: Charge): Charge {
+    this.charges.set(charge.id, charge);
+    return charge;
+  }
+}
+
+export const USD = 'USD' as Currency;

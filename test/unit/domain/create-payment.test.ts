@@ -1,0 +1,89 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type CreatePaymentDeps, createPayment, paymentNoFor } from '../../../functions/domain/create-payment.ts';
+import { IdempotencyKeyMismatchError } from '../../../functions/domain/errors.ts';
+import type { PaymentRequest } from '../../../functions/domain/payment.ts';
+import { FakeWorkflow } from '../../support/fake-workflow.ts';
+import { InMemoryPayments } from '../../support/in-memory-payments.ts';
+import { USD } from '../../support/in-memory-provider.ts';
+
+let payments: InMemoryPayments;
+let workflow: FakeWorkflow;
+let deps: CreatePaymentDeps;
+const request: PaymentRequest = { orderNo: 'order-1', amount: 500, currency: USD, paymentMethod: 'pm_card_visa' };
+
+beforeEach(() => {
+  payments = new InMemoryPayments();
+  workflow = new FakeWorkflow();
+  deps = { payments, workflow, clock: () => new Date('2026-11-23T10:00:00Z'), reconcileAfterSeconds: 300 };
+});
+
+describe('createPayment', () => {
+  it('stores a pending payment due for reconciliation and starts its saga under the payment_no', async () => {
+    const result = await createPayment(deps, 'm_1', request);
+
+    expect(result).toMatchObject({ created: true, started: true });
+    expect(result.payment).toMatchObject({
+      paymentNo: paymentNoFor('m_1', 'order-1'),
+      status: 'pending',
+      version: 1,
+      reconcileAt: '2026-11-23T10:05:00.000Z',
+    });
+    expect(workflow.executions.get(result.payment.paymentNo)).toBeDefined();
+  });
+
+  it('answers the same order with the first payment and writes nothing', async () => {
+    const first = await createPayment(deps, 'm_1', request);
+    const writes = payments.writes;
+
+    const second = await createPayment(deps, 'm_1', { ...request });
+
+    expect(second).toMatchObject({ created: false, payment: first.payment });
+    expect(payments.writes).toBe(writes);
+    expect(workflow.executions.size).toBe(1);
+  });
+
+  it('keeps the same order_no of two merchants apart', async () => {
+    const a = await createPayment(deps, 'm_1', request);
+    const b = await createPayment(deps, 'm_2', request);
+
+    expect(a.payment.paymentNo).not.toBe(b.payment.paymentNo);
+  });
+
+  it('refuses the same order with another amount, naming the field, and changes nothing', async () => {
+    const first = await createPayment(deps, 'm_1', request);
+
+    const attempt = createPayment(deps, 'm_1', { ...request, amount: 501 });
+
+    await expect(attempt).rejects.toBeInstanceOf(IdempotencyKeyMismatchError);
+    await expect(attempt).rejects.toMatchObject({ field: 'amount', code: 'idempotency_key_mismatch' });
+    expect(await payments.get(first.payment.paymentNo)).toEqual(first.payment);
+  });
+
+  it('names payment_method when only the card differs', async () => {
+    await createPayment(deps, 'm_1', request);
+
+    await expect(createPayment(deps, 'm_1', { ...request, paymentMethod: 'pm_card_mastercard' })).rejects.toMatchObject({
+      field: 'payment_method',
+    });
+  });
+
+  it('stores the payment for the reconciler when the saga cannot be started', async () => {
+    workflow.failStarts = true;
+
+    const result = await createPayment(deps, 'm_1', request);
+
+    expect(result).toMatchObject({ created: true, started: false });
+    expect(await payments.get(result.payment.paymentNo)).toBeDefined();
+  });
+
+  it('starts the saga on a replay when the first start was lost', async () => {
+    workflow.failStarts = true;
+    const first = await createPayment(deps, 'm_1', request);
+    workflow.failStarts = false;
+
+    const replay = await createPayment(deps, 'm_1', request);
+
+    expect(replay).toMatchObject({ created: false, started: true });
+    expect(workflow.executions.get(first.payment.paymentNo)?.status).toBe('RUNNING');
+  });
+});

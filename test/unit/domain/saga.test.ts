@@ -1,0 +1,179 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPayment } from '../../../functions/domain/create-payment.ts';
+import { CardDeclinedError, PaymentClosedError, ProviderUnavailableError } from '../../../functions/domain/errors.ts';
+import {
+  type SagaDeps,
+  type SagaState,
+  authorizePayment,
+  capturePayment,
+  markFailed,
+  markSucceeded,
+  recordAuthorization,
+  voidAuthorization,
+} from '../../../functions/domain/saga.ts';
+import { FakeWorkflow } from '../../support/fake-workflow.ts';
+import { InMemoryPayments } from '../../support/in-memory-payments.ts';
+import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
+
+let payments: InMemoryPayments;
+let provider: InMemoryProvider;
+let deps: SagaDeps;
+
+beforeEach(() => {
+  payments = new InMemoryPayments();
+  provider = new InMemoryProvider();
+  deps = { payments, provider, clock: () => new Date('2026-11-23T10:00:00Z'), reconcileAfterSeconds: 300 };
+});
+
+async function newPayment(paymentMethod = 'pm_card_visa'): Promise<SagaState> {
+  const { payment } = await createPayment(
+    { payments, workflow: new FakeWorkflow(), clock: deps.clock, reconcileAfterSeconds: 300 },
+    'm_1',
+    { orderNo: `order-${Math.random()}`, amount: 1250, currency: USD, paymentMethod },
+  );
+  return { payment_no: payment.paymentNo };
+}
+
+async function runForward(state: SagaState): Promise<SagaState> {
+  let next = await authorizePayment(deps, state);
+  next = await recordAuthorization(deps, next);
+  next = await capturePayment(deps, next);
+  return markSucceeded(deps, next);
+}
+
+describe('the two-phase charge', () => {
+  it('authorizes, records, captures and marks the payment succeeded with one capture', async () => {
+    // Prepare
+    const state = await newPayment();
+
+    // Act
+    const end = await runForward(state);
+
+    // Assess
+    const payment = await payments.get(state.payment_no);
+    expect(payment).toMatchObject({ status: 'succeeded', amountCaptured: 1250, chargeId: end.charge_id });
+    expect(payment?.reconcileAt).toBeUndefined();
+    expect(provider.captureCount(end.charge_id!)).toBe(1);
+  });
+
+  it('sends idempotency keys derived from the payment_no', async () => {
+    const state = await newPayment();
+
+    await runForward(state);
+
+    expect(provider.calls.filter((c) => c.key).map((c) => c.key)).toEqual([
+      `${state.payment_no}:authorize`,
+      `${state.payment_no}:capture`,
+    ]);
+  });
+
+  it('changes nothing when every step runs a second time', async () => {
+    // Prepare
+    const state = await newPayment();
+    const end = await runForward(state);
+    const before = await payments.get(state.payment_no);
+
+    // Act
+    const again = await runForward(state);
+
+    // Assess
+    expect(await payments.get(state.payment_no)).toEqual(before);
+    expect(again.charge_id).toBe(end.charge_id);
+    expect(provider.captureCount(end.charge_id!)).toBe(1);
+  });
+
+  it('repeats a capture whose result was lost without capturing twice', async () => {
+    // Prepare: the process died after Capture, before MarkSucceeded.
+    const state = await newPayment();
+    const recorded = await recordAuthorization(deps, await authorizePayment(deps, state));
+    await capturePayment(deps, recorded);
+
+    // Act: the execution retries from Capture.
+    const captured = await capturePayment(deps, recorded);
+    await markSucceeded(deps, captured);
+
+    // Assess
+    expect(provider.captureCount(captured.charge_id!)).toBe(1);
+    expect((await payments.get(state.payment_no))?.status).toBe('succeeded');
+  });
+
+  it('lets a transient provider fault through for the state machine to retry', async () => {
+    const state = await newPayment();
+    provider.failNext = 1;
+
+    await expect(authorizePayment(deps, state)).rejects.toBeInstanceOf(ProviderUnavailableError);
+
+    expect((await payments.get(state.payment_no))?.status).toBe('pending');
+  });
+});
+
+describe('a declined card', () => {
+  it('records the decline code and charge id before failing the step', async () => {
+    const state = await newPayment('pm_card_chargeDeclinedInsufficientFunds');
+
+    const failure = authorizePayment(deps, state);
+
+    await expect(failure).rejects.toBeInstanceOf(CardDeclinedError);
+    await expect(failure).rejects.toMatchObject({ name: 'CardDeclined', declineCode: 'insufficient_funds' });
+    expect(await payments.get(state.payment_no)).toMatchObject({
+      status: 'pending',
+      declineCode: 'insufficient_funds',
+      chargeId: expect.stringMatching(/^pi_/),
+    });
+  });
+
+  it('ends failed with the decline code and the declined intent canceled', async () => {
+    // Prepare
+    const state = await newPayment('pm_card_chargeDeclined');
+    await authorizePayment(deps, state).catch(() => undefined);
+    const caught = { ...state, error: { Error: 'CardDeclined' } };
+
+    // Act
+    await markFailed(deps, await voidAuthorization(deps, caught));
+
+    // Assess
+    const payment = await payments.get(state.payment_no);
+    expect(payment).toMatchObject({ status: 'failed', declineCode: 'generic_decline' });
+    expect(provider.charges.get(payment!.chargeId!)?.status).toBe('canceled');
+  });
+});
+
+describe('a payment closed by another actor', () => {
+  it('refuses to record an authorization on a canceled payment and voids it in compensation', async () => {
+    // Prepare
+    const state = await newPayment();
+    const authorized = await authorizePayment(deps, state);
+    payments.tamper(state.payment_no, { status: 'canceled' });
+
+    // Act
+    const recording = recordAuthorization(deps, authorized);
+    await expect(recording).rejects.toBeInstanceOf(PaymentClosedError);
+    await markFailed(deps, await voidAuthorization(deps, { ...authorized, error: { Error: 'PaymentClosed' } }));
+
+    // Assess
+    expect(provider.charges.get(authorized.charge_id!)?.status).toBe('canceled');
+    expect((await payments.get(state.payment_no))?.status).toBe('canceled');
+  });
+
+  it('decides again on the fresh record when its conditional write loses a race', async () => {
+    // Prepare: a second actor records the same authorization first.
+    const state = await newPayment();
+    const authorized = await authorizePayment(deps, state);
+    const original = payments.replace.bind(payments);
+    let raced = false;
+    payments.replace = async (current, next) => {
+      if (!raced) {
+        raced = true;
+        await original(current, { ...next });
+      }
+      return original(current, next);
+    };
+
+    // Act
+    const result = await recordAuthorization(deps, authorized);
+
+    // Assess
+    expect(result.charge_id).toBe(authorized.charge_id);
+    expect(await payments.get(state.payment_no)).toMatchObject({ status: 'authorized', version: 2 });
+  });
+});

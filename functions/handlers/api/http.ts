@@ -50,12 +50,15 @@ export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T
   try {
     const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
     raw = JSON.parse(text ?? '');
-  } catch (error) {
-    throw new InvalidJsonError(undefined);
+  } catch {
+    throw new InvalidJsonError();
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    throw new ValidationError([...issue.path, issue.keys[0]].join('.'), 'is not a known field');
+  }
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
   throw new ValidationError(field, issue?.message ?? 'invalid request');
 }

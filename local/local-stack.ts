@@ -1,0 +1,221 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda';
+import { UNAUTHORIZED_BODY } from '../lib/payments-api.ts';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
+import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
+import { apiRoutes, authorizerEntry, reconcilerEntry, sagaSteps } from '../functions/catalog.ts';
+import { EnvVar } from '../functions/config/env.ts';
+import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
+import { startApiGatewayLocal } from './runtime/api-gateway-local.ts';
+import { ensureTables, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
+import { startSchedule } from './runtime/scheduler.ts';
+import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
+import { type TaskHandler, startStepFunctionsLocal } from './runtime/stepfunctions-local.ts';
+import { synthesizeTemplate } from './synth.ts';
+
+export interface LocalStackOptions {
+  /** Where data and outputs.json live. */
+  readonly dataDir: string;
+  /** API port; 0 picks a free one. */
+  readonly port: number;
+  /** Keep DynamoDB in memory (tests) instead of under `dataDir`. */
+  readonly inMemory?: boolean;
+  /** How often the schedule runs the reconciler. */
+  readonly reconcileEveryMs?: number;
+  /** How long a payment may sit unfinished before the reconciler looks at it. */
+  readonly reconcileAfterSeconds?: number;
+  /** Shortens the state machine's retry intervals (tests). */
+  readonly retryIntervalScale?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly providerUrl: string;
+  readonly outputsFile: string;
+  /** Resolves when no saga execution is running. */
+  idle(): Promise<void>;
+  /** Runs the reconciler once, as the schedule does. */
+  reconcile(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** What `npm start` writes, like `cdk deploy --outputs-file` does for a deployed stack. */
+export interface LocalOutputs {
+  apiUrl: string;
+  apiKey: string;
+  providerUrl: string;
+}
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const functionsDir = path.join(projectRoot, 'functions');
+const DEMO_MERCHANT = { merchantId: 'merchant_demo', name: 'Demo merchant' } as const;
+const LOCAL_STRIPE_KEY = 'sk_test_chargeonce_local';
+
+/**
+ * The whole system on this machine: DynamoDB Local, the Stripe-compatible fake provider in
+ * its own process, the state machine synthesized from the CDK app on a local Step Functions
+ * API, the same handlers behind a local API Gateway, and the reconciler's schedule.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  mkdirSync(options.dataDir, { recursive: true });
+  const outputsFile = path.join(options.dataDir, 'outputs.json');
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) await stopOne().catch(() => undefined);
+  };
+
+  try {
+    const provider = await startFakeProviderProcess(path.join(options.dataDir, 'provider'));
+    stops.push(provider.stop);
+    log(`fake provider   ${provider.url}`);
+
+    const dynamo = await startDynamoDbLocal(
+      options.inMemory ? {} : { dbPath: path.join(options.dataDir, 'dynamodb') },
+    );
+    stops.push(dynamo.stop);
+    log(`DynamoDB Local  ${dynamo.endpoint}`);
+
+    const template = synthesizeTemplate();
+    const tables = Object.values(
+      await ensureTables(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint }), template),
+    );
+    const [definition] = stateMachineDefinitions(template);
+    if (tables.length !== 1 || !definition) throw new Error('the stack should have one table and one state machine');
+
+    // The handlers read these on first use, exactly as they read the CDK app's settings on Lambda.
+    Object.assign(process.env, {
+      AWS_REGION: localClientConfig.region,
+      AWS_ACCESS_KEY_ID: localClientConfig.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localClientConfig.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      [EnvVar.TableName]: tables[0],
+      [EnvVar.StripeApiKey]: LOCAL_STRIPE_KEY,
+      [EnvVar.StripeApiBase]: provider.url,
+      [EnvVar.ReconcileAfterSeconds]: String(options.reconcileAfterSeconds ?? 60),
+      POWERTOOLS_SERVICE_NAME: 'chargeonce',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    });
+
+    const taskHandlers: Record<string, TaskHandler> = {};
+    for (const [state, entry] of Object.entries(sagaSteps)) taskHandlers[state] = await handlerOf(entry);
+    const stepFunctions = await startStepFunctionsLocal({
+      stateMachines: [{ name: definition.stateMachineName, definition: definition.definition, taskHandlers }],
+      ...(options.inMemory ? {} : { dataDir: path.join(options.dataDir, 'stepfunctions') }),
+      ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
+      log: (message, detail) => log(`step functions: ${message}${detail ? ` ${String(detail)}` : ''}`),
+    });
+    stops.push(stepFunctions.close);
+    process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+    process.env[EnvVar.StateMachineArn] = stepFunctions.stateMachineArn(definition.stateMachineName);
+    log(`Step Functions  ${stepFunctions.endpoint}`);
+
+    const routes = await Promise.all(
+      apiRoutes.map(async (route) => ({
+        method: route.method,
+        path: route.path,
+        handler: (await handlerOf(route.entry)) as (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+      })),
+    );
+    const authorizer = (await handlerOf(authorizerEntry)) as (
+      e: APIGatewayTokenAuthorizerEvent,
+    ) => Promise<APIGatewayAuthorizerResult>;
+    const api = await startApiGatewayLocal({ port: options.port, routes, authorizer, unauthorizedBody: UNAUTHORIZED_BODY });
+    stops.push(api.close);
+
+    const reconcile = await handlerOf(reconcilerEntry);
+    const schedule = startSchedule({
+      everyMs: options.reconcileEveryMs ?? 60_000,
+      tick: () => reconcile({}),
+      onError: (error) => log(`reconciler failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    stops.push(() => schedule.stop());
+
+    const apiKey = await demoApiKey(outputsFile, tables[0]!);
+    const outputs: LocalOutputs = { apiUrl: api.url, apiKey, providerUrl: provider.url };
+    writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+
+    return {
+      ...outputs,
+      outputsFile,
+      idle: () => stepFunctions.idle(),
+      reconcile: () => reconcile({}),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function handlerOf(entry: string): Promise<TaskHandler> {
+  const module = (await import(path.join(functionsDir, entry))) as { handler: TaskHandler };
+  return module.handler;
+}
+
+/** The demo merchant's key: the one from the last run when its data is still here, else a new one. */
+async function demoApiKey(outputsFile: string, tableName: string): Promise<string> {
+  const store = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), tableName);
+  const previous = readPreviousKey(outputsFile);
+  if (previous && (await store.findMerchantByKeyHash(hashApiKey(previous)))) return previous;
+  const apiKey = generateApiKey();
+  await store.addMerchantKey(DEMO_MERCHANT, hashApiKey(apiKey));
+  return apiKey;
+}
+
+function readPreviousKey(outputsFile: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(outputsFile, 'utf8')) as Partial<LocalOutputs>).apiKey;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The fake provider runs as its own process with its ledger on disk: it is the bank, and a
+ * crash of the product must not take the bank's memory with it.
+ */
+async function startFakeProviderProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(projectRoot, 'local/fake-provider/main.ts')],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, PORT: '0', FAKE_PROVIDER_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const { providerUrl } = JSON.parse(line) as { providerUrl?: string };
+        if (providerUrl) resolve(providerUrl);
+      } catch {
+        // Not the ready line.
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the fake provider exited with code ${code}`)));
+  });
+  return { url, stop: () => stopChild(child) };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}

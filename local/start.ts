@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { startLocalStack } from './local-stack.ts';
+
+/**
+ * `npm start`: the whole system on this machine. `PORT` moves the API (default 3000);
+ * `--in-memory` keeps DynamoDB in memory instead of under `.local/`.
+ */
+const port = Number(process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a port number, got ${process.env.PORT}`);
+  process.exit(1);
+}
+const dataDir = path.resolve(import.meta.dirname, '..', '.local');
+
+try {
+  const stack = await startLocalStack({
+    dataDir,
+    port,
+    inMemory: process.argv.includes('--in-memory'),
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(`
+Chargeonce is running locally.
+
+  API URL   ${stack.apiUrl}
+  API key   ${stack.apiKey}   (demo merchant)
+  outputs   ${path.relative(process.cwd(), stack.outputsFile)}
+
+Try it:
+
+  curl -s -X POST ${stack.apiUrl}/v1/payments \\
+    -H "Authorization: Bearer ${stack.apiKey}" \\
+    -H "Content-Type: application/json" \\
+    -d '{"order_no": "order-1", "amount": 1250, "currency": "USD", "payment_method": "pm_card_visa"}'
+
+Ctrl-C stops everything.`);
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping...');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (error) {
+  console.error(`\nthe local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

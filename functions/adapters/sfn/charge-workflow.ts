@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   SFNClient,
   StartExecutionCommand,
@@ -19,14 +20,21 @@ export class StepFunctionsChargeWorkflow implements ChargeWorkflow {
 
   async start(paymentNo: string, executionName: string): Promise<void> {
     const input: SagaState = { payment_no: paymentNo };
-    // Same name and same input: Step Functions answers with the existing execution.
-    await this.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: this.stateMachineArn,
-        name: executionName,
-        input: JSON.stringify(input),
-      }),
-    );
+    try {
+      // Same name and input as a running execution: Step Functions answers with that one.
+      await this.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: executionName,
+          input: JSON.stringify(input),
+        }),
+      );
+    } catch (error) {
+      // The name was used by an execution that has closed: this start already happened. If
+      // that execution left the payment unfinished, the reconciler resumes it under a new name.
+      if (error instanceof ExecutionAlreadyExists) return;
+      throw error;
+    }
   }
 
   async describe(executionName: string): Promise<ExecutionStatus> {

@@ -24,8 +24,8 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
   };
 }
 
-/** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> `.../apiId/stage/*`. */
+/** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> `...:apiId/stage/*`. */
 function wholeApiArn(methodArn: string): string {
-  const [arnPrefix, apiId, stage] = methodArn.split('/');
-  return `${arnPrefix}/${apiId}/${stage}/*`;
+  const [api, stage] = methodArn.split('/');
+  return `${api}/${stage}/*`;
 }

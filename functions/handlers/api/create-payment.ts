@@ -5,14 +5,13 @@ import { apiHandler, parseBody } from './http.ts';
 import { createPaymentBody, paymentView, toPaymentRequest } from './payment-schema.ts';
 
 /** `POST /v1/payments`: 201 with a new payment, 200 with the one this order already has. */
-export const handler = apiHandler('CreatePayment', async ({ event, merchantId }) => {
+export const handler = apiHandler('CreatePayment', async ({ event, merchantId, log }) => {
   const request = toPaymentRequest(parseBody(event, createPaymentBody));
   const { payment, created, started } = await createPayment(createPaymentDeps(), merchantId, request);
-  logger.appendKeys({ payment_no: payment.paymentNo });
   if (!created) metrics.addMetric('PaymentReplayed', MetricUnit.Count, 1);
   if (!started) {
     // Stored but not started: the reconciler starts it once it is due.
-    logger.warn('saga not started; left to the reconciler');
+    logger.warn('saga not started; left to the reconciler', { ...log, payment_no: payment.paymentNo });
     metrics.addMetric('SagaStartDeferred', MetricUnit.Count, 1);
   }
   return { status: created ? 201 : 200, body: paymentView(payment) };

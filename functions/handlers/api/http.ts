@@ -13,6 +13,8 @@ import { logger, metrics, MetricUnit } from '../shared/observability.ts';
 export interface ApiRequest {
   readonly event: APIGatewayProxyEvent;
   readonly merchantId: string;
+  /** Fields every log line of this request carries. */
+  readonly log: Readonly<Record<string, unknown>>;
 }
 
 export type ApiResult = { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> };
@@ -23,19 +25,18 @@ export type ApiResult = { readonly status: number; readonly body: unknown; reado
  */
 export function apiHandler(route: string, handle: (request: ApiRequest) => Promise<ApiResult>) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    logger.resetKeys();
-    logger.appendKeys({ route, request_id: event.requestContext?.requestId });
     metrics.addDimension('route', route);
+    const merchantId = event.requestContext?.authorizer?.merchant_id as string | undefined;
+    // Per-call fields rather than appended keys: the local stack runs every function in one process.
+    const context = { route, request_id: event.requestContext?.requestId, merchant_id: merchantId };
     try {
-      const merchantId = event.requestContext?.authorizer?.merchant_id as string | undefined;
       // The authorizer guarantees this; a missing one means the route was wired without it.
       if (!merchantId) return respond({ status: 401, body: errorBody('unauthorized', 'missing merchant') });
-      logger.appendKeys({ merchant_id: merchantId });
-      const result = await handle({ event, merchantId });
+      const result = await handle({ event, merchantId, log: context });
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);
     } catch (error) {
-      const result = errorResult(error);
+      const result = errorResult(error, context);
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);
     } finally {
@@ -63,9 +64,9 @@ export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T
   throw new ValidationError(field, issue?.message ?? 'invalid request');
 }
 
-function errorResult(error: unknown): ApiResult {
+function errorResult(error: unknown, context: Record<string, unknown>): ApiResult {
   if (error instanceof ChargeonceError) {
-    if (error.httpStatus >= 500) logger.warn('request failed', { error });
+    if (error.httpStatus >= 500) logger.warn('request failed', { ...context, error_name: error.name, error_message: error.message });
     const retryable = error instanceof DatabaseThrottledError || error instanceof DatabaseUnavailableError;
     return {
       status: error.httpStatus,
@@ -73,7 +74,7 @@ function errorResult(error: unknown): ApiResult {
       ...(retryable && { headers: { 'Retry-After': '1' } }),
     };
   }
-  logger.error('unexpected error', { error });
+  logger.error('unexpected error', { ...context, error });
   return { status: 500, body: errorBody('internal_error', 'An unexpected error occurred.') };
 }
 

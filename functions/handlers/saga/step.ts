@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TerminalErrorNames } from '../../domain/errors.ts';
+import { TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import type { SagaDeps, SagaState } from '../../domain/saga.ts';
 import { sagaDeps } from '../shared/dependencies.ts';
 import { logger, metrics, MetricUnit } from '../shared/observability.ts';
@@ -14,6 +14,7 @@ const sagaState = z
   .loose();
 
 const terminal: ReadonlySet<string> = new Set(TerminalErrorNames);
+const transient: ReadonlySet<string> = new Set(TransientErrorNames);
 
 /**
  * Every saga step's handler: validate the state Step Functions passes in, run one domain
@@ -25,8 +26,9 @@ export function sagaStepHandler(
 ) {
   return async (input: unknown): Promise<SagaState> => {
     const state = sagaState.parse(input) as SagaState;
-    logger.resetKeys();
-    logger.appendKeys({ step, payment_no: state.payment_no, charge_id: state.charge_id });
+    // Per-call fields rather than appended keys: the local stack runs every function in one
+    // process, where appended keys would bleed between concurrent invocations.
+    const context = { step, payment_no: state.payment_no, charge_id: state.charge_id };
     metrics.addDimension('step', step);
     try {
       const next = await run(await sagaDeps(), state);
@@ -34,8 +36,18 @@ export function sagaStepHandler(
       return next;
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
-      metrics.addMetric(terminal.has(name) ? 'StepEndedPayment' : 'StepFailed', MetricUnit.Count, 1);
-      logger.warn('step failed', { error_name: name, error });
+      // Name and message only: a provider error's cause carries card details.
+      const detail = { ...context, error_name: name, error_message: error instanceof Error ? error.message : String(error) };
+      if (terminal.has(name)) {
+        metrics.addMetric('StepEndedPayment', MetricUnit.Count, 1);
+        logger.info('step ended the payment', detail);
+      } else if (transient.has(name)) {
+        metrics.addMetric('StepRetryable', MetricUnit.Count, 1);
+        logger.warn('step failed; Step Functions retries it', detail);
+      } else {
+        metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+        logger.error('step failed unexpectedly', { ...detail, stack: error instanceof Error ? error.stack : undefined });
+      }
       throw error;
     } finally {
       metrics.publishStoredMetrics();

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../../functions/domain/errors.ts';
 
-const classes = Object.values(errors).filter(
-  (value): value is new (...args: never[]) => errors.ChargeonceError =>
-    typeof value === 'function' && value.prototype instanceof errors.ChargeonceError,
+type ErrorClass = new (...args: never[]) => errors.ChargeonceError;
+const classes = (Object.values(errors) as unknown[]).filter(
+  (value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof errors.ChargeonceError,
 );
 
-function instanceOf(Class: new (...args: never[]) => errors.ChargeonceError): errors.ChargeonceError {
+function instanceOf(Class: ErrorClass): errors.ChargeonceError {
   return new (Class as unknown as new (...args: string[]) => errors.ChargeonceError)('x', 'y');
 }
 

@@ -1,0 +1,186 @@
+import type Stripe from 'stripe';
+import {
+  AuthorizationExpiredError,
+  CardDeclinedError,
+  ProviderRejectedError,
+} from '../../domain/errors.ts';
+import { parseCurrency } from '../../domain/money.ts';
+import type {
+  AuthorizeChargeInput,
+  Charge,
+  ChargeStatus,
+  PaymentProvider,
+  ProviderRefund,
+  RefundChargeInput,
+} from '../../domain/provider.ts';
+import { isUnexpectedState, toDomainError } from './errors.ts';
+
+/** Expanded on every PaymentIntent we read: it carries capture_before and amount_refunded. */
+const EXPAND_CHARGE = ['latest_charge'];
+const SEARCH_PAGE_SIZE = 100;
+
+/**
+ * The {@link PaymentProvider} on Stripe's PaymentIntents: a charge is a PaymentIntent with
+ * `capture_method=manual`, confirmed server-side at creation. Every call that moves money
+ * passes the caller's idempotency key, so Stripe replays its first answer to a retry.
+ */
+export class StripePaymentProvider implements PaymentProvider {
+  constructor(private readonly stripe: Stripe) {}
+
+  async authorizeCharge(input: AuthorizeChargeInput): Promise<Charge> {
+    const pi = await call(() =>
+      this.stripe.paymentIntents.create(
+        {
+          amount: input.amount,
+          currency: input.currency.toLowerCase(),
+          payment_method: input.paymentMethod,
+          confirm: true,
+          capture_method: 'manual',
+          // Cards only: nothing here could follow a redirect, so none may be offered.
+          allowed_payment_method_types: ['card'],
+          metadata: { ...input.metadata, payment_no: input.paymentNo },
+          ...(input.description === undefined ? {} : { description: input.description }),
+          ...(input.customerEmail === undefined ? {} : { receipt_email: input.customerEmail }),
+          expand: EXPAND_CHARGE,
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    if (pi.status === 'requires_action') {
+      // 3-D Secure needs the customer, and there is no customer on this side of the API.
+      throw new CardDeclinedError(
+        'authentication_required',
+        'The card requires authentication, which a server-side charge cannot complete.',
+        pi.id,
+      );
+    }
+    if (pi.status !== 'requires_capture') {
+      throw new ProviderRejectedError(
+        `Stripe left PaymentIntent ${pi.id} in status ${pi.status} after confirmation; expected requires_capture.`,
+      );
+    }
+    return toCharge(pi);
+  }
+
+  async captureCharge({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }): Promise<Charge> {
+    try {
+      return toCharge(
+        await this.stripe.paymentIntents.capture(chargeId, { expand: EXPAND_CHARGE }, { idempotencyKey }),
+      );
+    } catch (error) {
+      if (isUnexpectedState(error) || isLapsedAuthorization(error)) {
+        const current = await this.retrieveCharge(chargeId);
+        if (current.status === 'succeeded') return current;
+        if (current.status === 'canceled') {
+          throw new AuthorizationExpiredError(
+            `PaymentIntent ${chargeId} was canceled before capture; its authorization is gone.`,
+            { cause: error },
+          );
+        }
+      }
+      throw toDomainError(error);
+    }
+  }
+
+  async voidCharge({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }): Promise<Charge> {
+    try {
+      return toCharge(
+        await this.stripe.paymentIntents.cancel(chargeId, { expand: EXPAND_CHARGE }, { idempotencyKey }),
+      );
+    } catch (error) {
+      if (isUnexpectedState(error)) {
+        const current = await this.retrieveCharge(chargeId);
+        if (current.status === 'canceled') return current;
+        if (current.status === 'succeeded') {
+          throw new ProviderRejectedError(
+            `PaymentIntent ${chargeId} is already captured and cannot be voided; refund it instead.`,
+            { cause: error },
+          );
+        }
+      }
+      throw toDomainError(error);
+    }
+  }
+
+  async retrieveCharge(chargeId: string): Promise<Charge> {
+    return toCharge(await call(() => this.stripe.paymentIntents.retrieve(chargeId, { expand: EXPAND_CHARGE })));
+  }
+
+  /**
+   * Stripe's search index trails writes by up to a minute, so a charge created moments ago
+   * may be missing: callers that find nothing should look again later, not conclude there
+   * is no charge.
+   */
+  async findChargesByPaymentNo(paymentNo: string): Promise<Charge[]> {
+    const query = `metadata['payment_no']:'${paymentNo.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+    const charges: Charge[] = [];
+    let page: string | undefined;
+    do {
+      const result = await call(() =>
+        this.stripe.paymentIntents.search({
+          query,
+          limit: SEARCH_PAGE_SIZE,
+          expand: ['data.latest_charge'],
+          ...(page === undefined ? {} : { page }),
+        }),
+      );
+      charges.push(...result.data.map(toCharge));
+      page = result.has_more && result.next_page ? result.next_page : undefined;
+    } while (page !== undefined);
+    return charges.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
+    const refund = await call(() =>
+      this.stripe.refunds.create(
+        { payment_intent: input.chargeId, amount: input.amount, metadata: { ...input.metadata } },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return {
+      id: refund.id,
+      chargeId: input.chargeId,
+      amount: refund.amount,
+      status: refund.status as ProviderRefund['status'],
+      ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+    };
+  }
+}
+
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw toDomainError(error);
+  }
+}
+
+/** Stripe's codes for capturing an authorization that has already lapsed. */
+function isLapsedAuthorization(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'charge_expired_for_capture' || code === 'capture_charge_authorization_expired';
+}
+
+/** Maps a PaymentIntent (with `latest_charge` expanded when available) to the domain's Charge. */
+function toCharge(pi: Stripe.PaymentIntent): Charge {
+  const currency = parseCurrency(pi.currency);
+  if (currency === undefined) {
+    throw new ProviderRejectedError(`Stripe returned PaymentIntent ${pi.id} in unknown currency ${pi.currency}.`);
+  }
+  const latest = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : undefined;
+  const paymentNo = pi.metadata?.['payment_no'];
+  const captureBefore = latest?.payment_method_details?.card?.capture_before;
+  const declineCode = pi.last_payment_error?.decline_code || pi.last_payment_error?.code;
+  return {
+    id: pi.id,
+    status: pi.status as ChargeStatus,
+    amount: pi.amount,
+    currency,
+    amountCaptured: pi.amount_received,
+    amountRefunded: latest?.amount_refunded ?? 0,
+    createdAt: pi.created,
+    ...(paymentNo === undefined ? {} : { paymentNo }),
+    ...(captureBefore == null ? {} : { captureBefore }),
+    ...(declineCode ? { declineCode } : {}),
+  };
+}

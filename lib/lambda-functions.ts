@@ -1,0 +1,180 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  apiRoutes,
+  authorizerEntry,
+  providerSteps,
+  reconcilerEntry,
+  sagaSteps,
+  type ApiRoute,
+  type SagaStepName,
+} from '../functions/catalog.ts';
+import { DEFAULT_RECONCILE_AFTER_SECONDS, EnvVar } from '../functions/config/env.ts';
+import { BY_DUE_INDEX_NAME } from './payments-table.ts';
+
+/** The repository root: `functions/`, `package.json` and `package-lock.json` live here. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * An ESM bundle has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK
+ * and Stripe) still call it for Node built-ins, so give them a real one.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
+  'const require = __chargeonceCreateRequire(import.meta.url);';
+
+type TableAction = 'GetItem' | 'PutItem' | 'Query';
+
+/**
+ * What an API route may do to the table, by HTTP method, so that a new route gets the
+ * rights of its kind without naming it a second time: reads read; a POST writes and starts
+ * the saga; a DELETE writes (a cancellation) but starts nothing.
+ */
+const routeAccess: Record<ApiRoute['method'], { table: TableAction[]; startsSaga: boolean }> = {
+  GET: { table: ['GetItem'], startsSaga: false },
+  POST: { table: ['GetItem', 'PutItem'], startsSaga: true },
+  DELETE: { table: ['GetItem', 'PutItem'], startsSaga: false },
+};
+
+export interface LambdaFunctionsProps {
+  readonly table: dynamodb.ITable;
+  /** Holds the Stripe secret key; read by the saga steps that call the provider. */
+  readonly stripeSecret: secretsmanager.ISecret;
+}
+
+/** An API route of the catalog with the function that serves it. */
+export interface RouteFunction {
+  readonly route: ApiRoute;
+  readonly fn: NodejsFunction;
+}
+
+/**
+ * One `NodejsFunction` per entry of `functions/catalog.ts`, each with its own log group and
+ * exactly the table actions it uses (no `grantReadWriteData`: a step that only reads and
+ * puts has no business scanning or deleting).
+ */
+export class LambdaFunctions extends Construct {
+  /** The saga's Task functions, keyed by state name. */
+  readonly sagaSteps: Readonly<Record<SagaStepName, NodejsFunction>>;
+  /** The API's functions, in catalog order. */
+  readonly routes: readonly RouteFunction[];
+  readonly authorizer: NodejsFunction;
+  readonly reconciler: NodejsFunction;
+
+  private readonly table: dynamodb.ITable;
+
+  constructor(scope: Construct, id: string, props: LambdaFunctionsProps) {
+    super(scope, id);
+    this.table = props.table;
+
+    const steps = {} as Record<SagaStepName, NodejsFunction>;
+    for (const [name, entry] of Object.entries(sagaSteps) as [SagaStepName, string][]) {
+      const fn = this.createFunction(name, entry);
+      this.allowTable(fn, ['GetItem', 'PutItem']);
+      if (providerSteps.includes(name)) {
+        props.stripeSecret.grantRead(fn);
+        fn.addEnvironment(EnvVar.StripeSecretArn, props.stripeSecret.secretArn);
+      }
+      steps[name] = fn;
+    }
+    this.sagaSteps = steps;
+
+    this.routes = apiRoutes.map((route) => {
+      const fn = this.createFunction(route.id, route.entry);
+      this.allowTable(fn, routeAccess[route.method].table);
+      return { route, fn };
+    });
+
+    this.authorizer = this.createFunction('Authorizer', authorizerEntry);
+    this.allowTable(this.authorizer, ['GetItem']);
+
+    this.reconciler = this.createFunction('Reconciler', reconcilerEntry);
+    this.allowTable(this.reconciler, ['GetItem', 'PutItem']);
+    this.reconciler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [this.table.tableArn, `${this.table.tableArn}/index/${BY_DUE_INDEX_NAME}`],
+      }),
+    );
+  }
+
+  /**
+   * Gives the functions that start payments (POST routes) and the reconciler the saga's ARN:
+   * both may start executions; the reconciler also reads their status.
+   */
+  allowSaga(stateMachine: sfn.IStateMachine): void {
+    const starters = [
+      ...this.routes.filter(({ route }) => routeAccess[route.method].startsSaga).map((r) => r.fn),
+      this.reconciler,
+    ];
+    for (const fn of starters) {
+      stateMachine.grantStartExecution(fn);
+      fn.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
+    }
+    // arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:*
+    stateMachine.grantExecution(this.reconciler, 'states:DescribeExecution');
+  }
+
+  private createFunction(id: string, entry: string): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+    return new NodejsFunction(this, id, {
+      entry: path.join(PROJECT_ROOT, 'functions', entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // The provider client gives up after 8 s; 15 s leaves room for the write that follows.
+      timeout: Duration.seconds(15),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'chargeonce',
+        POWERTOOLS_METRICS_NAMESPACE: 'Chargeonce',
+        NODE_OPTIONS: '--enable-source-maps',
+        [EnvVar.TableName]: this.table.tableName,
+        // Read where a payment's due time is set (create, saga steps) and where it is
+        // checked (reconciler): one value for all.
+        [EnvVar.ReconcileAfterSeconds]: String(DEFAULT_RECONCILE_AFTER_SECONDS),
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        // Step Functions matches Retry and Catch on `error.name`: keep class names intact.
+        keepNames: true,
+        sourceMap: true,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
+        // the versions pinned in package-lock.json are the ones that run.
+        externalModules: [],
+        forceDockerBundling: false,
+        // esbuild's real warnings still show; its per-file size summary (which marks any
+        // bundle over 1 MB with a warning sign) does not.
+        logLevel: LogLevel.WARNING,
+      },
+    });
+  }
+
+  private allowTable(fn: NodejsFunction, actions: readonly TableAction[]): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: actions.map((action) => `dynamodb:${action}`),
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The payment saga, one Lambda Task per step (state names are the catalog's `sagaSteps` keys:
+ * the local stack binds handlers by state name).
+ *
+ *   Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> Succeeded
+ *       \______________\__________________\__________\___ Catch(terminal) -> VoidAuthorization -> MarkFailed -> PaymentFailed (Fail)
+ *
+ * Every Task passes the whole state (`{payment_no, charge_id?, amount_captured?}`) to its
+ * function and replaces the state with what the function returns (the next whole state).
+ * Every Task retries the transient errors with capped, fully jittered backoff; the forward
+ * Tasks catch only the terminal errors into the compensation. There is no catch-all on
+ * purpose: a throttle or a bug must not refund a payment; the execution fails instead and
+ * the reconciler picks the payment up.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { SagaStepName } from '../functions/catalog.ts';
+import { TerminalErrorNames, TransientErrorNames } from '../functions/domain/errors.ts';
+
+/** Where a caught terminal error is kept in the state, next to the payment fields. */
+export const SAGA_ERROR_PATH = '$.error';
+
+/** The forward path, in order: each step's terminal errors lead to the compensation. */
+export const FORWARD_STEPS = [
+  'Authorize',
+  'RecordAuthorization',
+  'Capture',
+  'MarkSucceeded',
+] as const satisfies readonly SagaStepName[];
+/** The compensation path, in order. */
+export const COMPENSATION_STEPS = [
+  'VoidAuthorization',
+  'MarkFailed',
+] as const satisfies readonly SagaStepName[];
+
+// Fails to compile when the catalog gains a step that the graph does not place.
+type Unplaced = Exclude<
+  SagaStepName,
+  (typeof FORWARD_STEPS)[number] | (typeof COMPENSATION_STEPS)[number]
+>;
+const everyStepPlaced: [Unplaced] extends [never] ? true : Unplaced = true;
+void everyStepPlaced;
+
+export interface PaymentSagaProps {
+  /** One function per saga step, keyed by state name. */
+  readonly steps: Readonly<Record<SagaStepName, lambda.IFunction>>;
+}
+
+export class PaymentSaga extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: PaymentSagaProps) {
+    super(scope, id);
+
+    const task = (name: SagaStepName): tasks.LambdaInvoke => {
+      const step = new tasks.LambdaInvoke(this, name, {
+        stateName: name,
+        lambdaFunction: props.steps[name],
+        // The function's return value is the next state, without the invocation envelope.
+        payloadResponseOnly: true,
+        // Lambda's own errors are in TransientErrorNames: one Retry covers them.
+        retryOnServiceExceptions: false,
+      });
+      step.addRetry({
+        errors: [...TransientErrorNames],
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(20),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return step;
+    };
+
+    const compensation = chainOf(
+      COMPENSATION_STEPS.map(task),
+      new sfn.Fail(this, 'PaymentFailed', {
+        error: 'PaymentFailed',
+        cause: 'The payment was declined or closed; its authorization was voided.',
+      }),
+    );
+    const chain = chainOf(
+      FORWARD_STEPS.map((name) =>
+        task(name).addCatch(compensation, {
+          errors: [...TerminalErrorNames],
+          resultPath: SAGA_ERROR_PATH,
+        }),
+      ),
+      new sfn.Succeed(this, 'Succeeded'),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      timeout: Duration.hours(1),
+      tracingEnabled: true,
+      logs: {
+        destination: logGroup,
+        level: sfn.LogLevel.ERROR,
+        // Execution data would carry card and payment details into the logs.
+        includeExecutionData: false,
+      },
+    });
+  }
+}
+
+/** `steps[0] -> steps[1] -> ... -> end`. */
+function chainOf(steps: readonly sfn.IChainable[], end: sfn.IChainable): sfn.Chain {
+  const [first, ...rest] = steps;
+  if (first === undefined) return sfn.Chain.start(end);
+  let chain = sfn.Chain.start(first);
+  for (const step of rest) chain = chain.next(step);
+  return chain.next(end);
+}

@@ -1,0 +1,125 @@
+import { Duration, Fn, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { ErrorCode } from '../functions/domain/errors.ts';
+import type { RouteFunction } from './lambda-functions.ts';
+
+/** The stage name. The routes carry their own version prefix (`/v1/...`). */
+export const API_STAGE_NAME = 'api';
+
+/** The error codes API Gateway itself answers with, besides {@link ErrorCode.Unauthorized}. */
+export const GatewayErrorCode = {
+  Forbidden: 'forbidden',
+  RequestRejected: 'request_rejected',
+  GatewayError: 'gateway_error',
+} as const;
+
+const errorBody = (code: string, message: string): string =>
+  JSON.stringify({ error: { code, message } });
+
+/**
+ * The body API Gateway sends with a 401 (no or unknown API key), in the product's error
+ * format. Exported so the local API emulator serves the very same bytes.
+ */
+export const UNAUTHORIZED_BODY = errorBody(
+  ErrorCode.Unauthorized,
+  'Missing or invalid API key. Send it as "Authorization: Bearer <key>".',
+);
+
+/** The body of a 403: the authorizer denied this key access to the resource. */
+export const ACCESS_DENIED_BODY = errorBody(
+  GatewayErrorCode.Forbidden,
+  'This API key may not access this resource.',
+);
+
+// `$context.error.messageString` is already a quoted, escaped JSON string.
+const DEFAULT_4XX_TEMPLATE = `{"error":{"code":"${GatewayErrorCode.RequestRejected}","message":$context.error.messageString}}`;
+const DEFAULT_5XX_TEMPLATE = `{"error":{"code":"${GatewayErrorCode.GatewayError}","message":$context.error.messageString}}`;
+
+export interface PaymentsApiProps {
+  readonly routes: readonly RouteFunction[];
+  /** The TOKEN authorizer's function: maps a merchant API key to its merchant. */
+  readonly authorizer: lambda.IFunction;
+}
+
+/** The REST API: one Lambda proxy integration per catalog route, all behind the key authorizer. */
+export class PaymentsApi extends Construct {
+  readonly api: apigateway.RestApi;
+  /**
+   * The stage's base URL WITHOUT a trailing slash (`https://<id>.execute-api.<region>.<suffix>/api`):
+   * append a route path as it is written in the catalog, e.g. `${url}/v1/payments`.
+   * (`RestApi.url` ends with `/`, and `url + '/v1/...'` would send `//v1/...`.)
+   */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: PaymentsApiProps) {
+    super(scope, id);
+
+    const authorizer = new apigateway.TokenAuthorizer(this, 'ApiKeyAuthorizer', {
+      handler: props.authorizer,
+      identitySource: apigateway.IdentitySource.header('Authorization'),
+      resultsCacheTtl: Duration.minutes(5),
+    });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'Chargeonce payments API',
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        throttlingRateLimit: 100,
+        throttlingBurstLimit: 200,
+        tracingEnabled: true,
+      },
+      defaultMethodOptions: {
+        authorizer,
+        authorizationType: apigateway.AuthorizationType.CUSTOM,
+      },
+    });
+
+    for (const { route, fn } of props.routes) {
+      this.api.root
+        .resourceForPath(route.path)
+        .addMethod(route.method, new apigateway.LambdaIntegration(fn, {
+          proxy: true,
+          // No invoke permission for the console's test-invoke: only the deployed stage calls.
+          allowTestInvoke: false,
+        }));
+    }
+
+    const jsonHeaders = { 'Content-Type': "'application/json'" };
+    this.api.addGatewayResponse('Unauthorized', {
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: jsonHeaders,
+      templates: { 'application/json': UNAUTHORIZED_BODY },
+    });
+    this.api.addGatewayResponse('AccessDenied', {
+      type: apigateway.ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      responseHeaders: jsonHeaders,
+      templates: { 'application/json': ACCESS_DENIED_BODY },
+    });
+    this.api.addGatewayResponse('Default4xx', {
+      type: apigateway.ResponseType.DEFAULT_4XX,
+      responseHeaders: jsonHeaders,
+      templates: { 'application/json': DEFAULT_4XX_TEMPLATE },
+    });
+    this.api.addGatewayResponse('Default5xx', {
+      type: apigateway.ResponseType.DEFAULT_5XX,
+      responseHeaders: jsonHeaders,
+      templates: { 'application/json': DEFAULT_5XX_TEMPLATE },
+    });
+
+    const stack = Stack.of(this);
+    this.url = Fn.join('', [
+      'https://',
+      this.api.restApiId,
+      '.execute-api.',
+      stack.region,
+      '.',
+      stack.urlSuffix,
+      '/',
+      this.api.deploymentStage.stageName,
+    ]);
+  }
+}

@@ -1,0 +1,48 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import {
+  BY_DUE_INDEX,
+  DUE_AT_ATTRIBUTE,
+  DUE_SHARD_ATTRIBUTE,
+  PARTITION_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../functions/adapters/dynamodb/table.ts';
+
+/**
+ * The name of the reconciler's index of unfinished payments, re-exported from the table
+ * layout the repositories use (`functions/adapters/dynamodb/table.ts`), so there is one
+ * spelling. Sparse: only non-terminal payments carry `due_shard` and `due_at`.
+ */
+export const BY_DUE_INDEX_NAME = BY_DUE_INDEX;
+
+/**
+ * The single payments table: payments, API keys and merchants, keyed by `pk`/`sk`.
+ * `dynamodb.Table` (not `TableV2`) on purpose: the local stack re-creates tables from the
+ * template's `AWS::DynamoDB::Table` resources, and `TableV2` is an `AWS::DynamoDB::GlobalTable`.
+ */
+export class PaymentsTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      // Payments are money records: deleting the stack must never take them along.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_DUE_INDEX,
+      partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+}

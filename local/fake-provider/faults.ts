@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+/** The statuses a failure fault answers with; 409 is Stripe's `idempotency_key_in_use`. */
+export type FailureStatus = 500 | 503 | 429 | 409;
+
+/**
+ * Which requests a fault applies to: `POST /v1/payment_intents/*\/capture`, where `*` stands
+ * for one path segment; a pattern without a method matches every method. None: every
+ * `/v1` request.
+ */
+export type RequestPattern = string;
+
+interface Rule {
+  remaining: number;
+  readonly match: RequestPattern | undefined;
+}
+
+export interface FaultState {
+  latencyMs: number;
+  fail: { remaining: number; status: FailureStatus; match?: RequestPattern }[];
+  hang: { remaining: number; match?: RequestPattern }[];
+  dropResponseAfterCommit: { remaining: number; match?: RequestPattern }[];
+}
+
+const countedRule = z.object({
+  count: z.number().int().positive(),
+  match: z.string().min(1).optional(),
+});
+const oneOrMany = <T extends z.ZodType>(schema: T) =>
+  z.union([schema, z.array(schema)]).transform((value) => (Array.isArray(value) ? value : [value]));
+
+/** The body of `POST /_fake/faults`; each rule is added to those already armed. */
+export const FaultRequestSchema = z.strictObject({
+  latencyMs: z.number().int().nonnegative().optional(),
+  fail: oneOrMany(
+    countedRule.extend({ status: z.union([z.literal(500), z.literal(503), z.literal(429), z.literal(409)]) }),
+  ).optional(),
+  hang: oneOrMany(countedRule).optional(),
+  dropResponseAfterCommit: oneOrMany(countedRule).optional(),
+});
+export type FaultRequest = z.input<typeof FaultRequestSchema>;
+
+/**
+ * Switches that make the fake misbehave the ways Stripe can: slowly, with 5xx/429/409
+ * answers, by never answering, or by doing the work and losing the answer. Each counted
+ * fault applies to the next N matching requests, first armed first used.
+ */
+export class FaultController {
+  private latency = 0;
+  private failures: (Rule & { readonly status: FailureStatus })[] = [];
+  private hangs: Rule[] = [];
+  private drops: Rule[] = [];
+
+  /** Delays every `/v1` request, after its idempotency key is taken (so concurrent retries see 409). */
+  setLatency(ms: number): void {
+    this.latency = ms;
+  }
+
+  get latencyMs(): number {
+    return this.latency;
+  }
+
+  /** Answers the next `count` matching requests with `status` without processing them. */
+  failNext(count: number, status: FailureStatus, match?: RequestPattern): void {
+    this.failures.push({ remaining: count, status, match });
+  }
+
+  /** Never answers the next `count` matching requests, so the client times out. */
+  hangNext(count: number, match?: RequestPattern): void {
+    this.hangs.push({ remaining: count, match });
+  }
+
+  /** Processes and persists the next `count` matching requests, then closes the socket unanswered. */
+  dropResponseAfterCommit(count: number, match?: RequestPattern): void {
+    this.drops.push({ remaining: count, match });
+  }
+
+  apply(request: FaultRequest): void {
+    const parsed = FaultRequestSchema.parse(request);
+    if (parsed.latencyMs !== undefined) this.setLatency(parsed.latencyMs);
+    for (const rule of parsed.fail ?? []) this.failNext(rule.count, rule.status, rule.match);
+    for (const rule of parsed.hang ?? []) this.hangNext(rule.count, rule.match);
+    for (const rule of parsed.dropResponseAfterCommit ?? []) this.dropResponseAfterCommit(rule.count, rule.match);
+  }
+
+  clear(): void {
+    this.latency = 0;
+    this.failures = [];
+    this.hangs = [];
+    this.drops = [];
+  }
+
+  state(): FaultState {
+    const view = ({ remaining, match }: Rule) => (match === undefined ? { remaining } : { remaining, match });
+    return {
+      latencyMs: this.latency,
+      fail: this.failures.map((rule) => ({ ...view(rule), status: rule.status })),
+      hang: this.hangs.map(view),
+      dropResponseAfterCommit: this.drops.map(view),
+    };
+  }
+
+  /** Used by the server: consumes one matching failure, if one is armed. */
+  takeFailure(method: string, path: string): FailureStatus | undefined {
+    return take(this.failures, method, path)?.status;
+  }
+
+  takeHang(method: string, path: string): boolean {
+    return take(this.hangs, method, path) !== undefined;
+  }
+
+  takeDrop(method: string, path: string): boolean {
+    return take(this.drops, method, path) !== undefined;
+  }
+}
+
+function take<R extends Rule>(rules: R[], method: string, path: string): R | undefined {
+  const rule = rules.find((r) => r.remaining > 0 && matches(r.match, method, path));
+  if (rule === undefined) return undefined;
+  rule.remaining -= 1;
+  if (rule.remaining === 0) rules.splice(rules.indexOf(rule), 1);
+  return rule;
+}
+
+function matches(pattern: RequestPattern | undefined, method: string, path: string): boolean {
+  if (pattern === undefined) return true;
+  const [first, second] = pattern.trim().split(/\s+/, 2);
+  const [patternMethod, patternPath] = second === undefined ? [undefined, first] : [first, second];
+  if (patternMethod !== undefined && patternMethod !== '*' && patternMethod.toUpperCase() !== method) {
+    return false;
+  }
+  const want = (patternPath ?? '').split('/');
+  const got = path.split('/');
+  return want.length === got.length && want.every((segment, i) => segment === '*' || segment === got[i]);
+}

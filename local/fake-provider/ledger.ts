@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StripeErrorBody } from './api-error.ts';
+import type { CardDetails } from './test-cards.ts';
+
+/**
+ * What the fake provider has done with money: every PaymentIntent with each capture,
+ * cancellation and refund as a separate entry, so a double capture shows up as two captures
+ * instead of being folded into a status.
+ */
+export interface Ledger {
+  /** In creation order. */
+  paymentIntents: PaymentIntentRecord[];
+  /** In creation order. */
+  refunds: RefundRecord[];
+}
+
+export type PaymentIntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'canceled'
+  | 'succeeded';
+
+export interface PaymentIntentRecord {
+  id: string;
+  /** Seconds since the epoch, as Stripe gives them. */
+  created: number;
+  amount: number;
+  /** Lower case, as Stripe stores it. */
+  currency: string;
+  status: PaymentIntentStatus;
+  captureMethod: 'automatic' | 'automatic_async' | 'manual';
+  paymentMethod: string | null;
+  metadata: Record<string, string>;
+  description: string | null;
+  receiptEmail: string | null;
+  /** The charge of the last confirmation attempt; null until one reached the card network. */
+  charge: ChargeRecord | null;
+  lastPaymentError: StripeErrorBody | null;
+  captures: CaptureEvent[];
+  cancellation: CancellationEvent | null;
+}
+
+export interface ChargeRecord {
+  id: string;
+  created: number;
+  status: 'succeeded' | 'failed';
+  card: CardDetails;
+  /** When the uncaptured authorization lapses; only for manual capture. */
+  captureBefore: number | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+}
+
+export interface CaptureEvent {
+  amount: number;
+  at: number;
+}
+
+export interface CancellationEvent {
+  at: number;
+  /** Stripe's `cancellation_reason`; `automatic` when the authorization lapsed. */
+  reason: string | null;
+}
+
+export interface RefundRecord {
+  id: string;
+  created: number;
+  paymentIntent: string;
+  charge: string;
+  amount: number;
+  currency: string;
+  status: 'succeeded';
+  reason: string | null;
+  metadata: Record<string, string>;
+}
+
+/** A response kept for an idempotency key, replayed byte for byte. */
+export interface IdempotencyRecord {
+  apiKey: string;
+  key: string;
+  method: string;
+  path: string;
+  params: string;
+  status: number;
+  body: string;
+  requestId: string;
+  /** Milliseconds since the epoch; Stripe forgets keys after 24 hours. */
+  at: number;
+}
+
+export interface FakeState {
+  ledger: Ledger;
+  idempotency: IdempotencyRecord[];
+}
+
+const STATE_FILE = 'fake-provider-state.json';
+
+/**
+ * Holds the state in memory and, given a directory, writes all of it after every mutation,
+ * before the response leaves: a crash after the write and before the answer is exactly the
+ * "the charge happened, the caller never heard" case the fake exists to produce.
+ */
+export class StateStore {
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly state: FakeState,
+    private readonly file: string | undefined,
+  ) {}
+
+  static async open(dataDir: string | undefined): Promise<StateStore> {
+    if (dataDir === undefined) return new StateStore(emptyState(), undefined);
+    await mkdir(dataDir, { recursive: true });
+    const file = join(dataDir, STATE_FILE);
+    return new StateStore(await readState(file), file);
+  }
+
+  /** Writes the whole state atomically; writes are serialized so an older snapshot never wins. */
+  save(): Promise<void> {
+    const file = this.file;
+    if (file === undefined) return Promise.resolve();
+    const write = this.writes.then(async () => {
+      const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      await writeFile(temp, JSON.stringify(this.state, null, 2));
+      // rename is atomic on POSIX: a reader sees the old state or the new, never half of one.
+      await rename(temp, file);
+    });
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  ledger(): Ledger {
+    return structuredClone(this.state.ledger);
+  }
+}
+
+function emptyState(): FakeState {
+  return { ledger: { paymentIntents: [], refunds: [] }, idempotency: [] };
+}
+
+async function readState(file: string): Promise<FakeState> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw error;
+  }
+  return JSON.parse(text) as FakeState;
+}

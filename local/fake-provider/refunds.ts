@@ -1,0 +1,83 @@
+import { invalidRequest, resourceMissing } from './api-error.ts';
+import type { Params } from './form.ts';
+import type { RefundRecord } from './ledger.ts';
+import { findPaymentIntent, type ApiContext } from './payment-intents.ts';
+import { metadata, optionalEnum, optionalInteger, optionalString, rejectUnknown } from './params.ts';
+import { newId, paginate, renderRefund } from './stripe-objects.ts';
+
+/**
+ * POST /v1/refunds, by `payment_intent` or `charge`. Refunds succeed at once: card refunds
+ * in test mode do, and the fake has no asynchronous refund methods.
+ */
+export function createRefund(ctx: ApiContext, params: Params): unknown {
+  rejectUnknown(params, ['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
+  const paymentIntentId = optionalString(params, 'payment_intent');
+  const chargeId = optionalString(params, 'charge');
+  if ((paymentIntentId === undefined) === (chargeId === undefined)) {
+    throw invalidRequest('Provide exactly one of payment_intent or charge.', { param: 'payment_intent' });
+  }
+  const pi =
+    paymentIntentId !== undefined
+      ? findPaymentIntent(ctx, paymentIntentId)
+      : ctx.ledger.paymentIntents.find((candidate) => candidate.charge?.id === chargeId);
+  if (pi === undefined) {
+    throw paymentIntentId !== undefined
+      ? resourceMissing('payment_intent', paymentIntentId, 'payment_intent')
+      : resourceMissing('charge', chargeId ?? '', 'charge');
+  }
+  const charge = pi.charge;
+  const captured = pi.captures.reduce((sum, capture) => sum + capture.amount, 0);
+  if (pi.status !== 'succeeded' || charge === null || captured === 0) {
+    throw invalidRequest(
+      `This PaymentIntent (${pi.id}) does not have a successful charge to refund (status ${pi.status}).`,
+      { code: 'charge_not_refundable', param: paymentIntentId === undefined ? 'charge' : 'payment_intent' },
+    );
+  }
+  const refunded = ctx.ledger.refunds
+    .filter((refund) => refund.charge === charge.id)
+    .reduce((sum, refund) => sum + refund.amount, 0);
+  const remaining = captured - refunded;
+  if (remaining === 0) {
+    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
+  }
+  const amount = optionalInteger(params, 'amount', { min: 1 }) ?? remaining;
+  if (amount > remaining) {
+    throw invalidRequest(
+      `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`,
+      { code: 'amount_too_large', param: 'amount' },
+    );
+  }
+  const refund: RefundRecord = {
+    id: newId('re'),
+    created: ctx.now(),
+    paymentIntent: pi.id,
+    charge: charge.id,
+    amount,
+    currency: pi.currency,
+    status: 'succeeded',
+    reason: optionalEnum(params, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer'] as const) ?? null,
+    metadata: metadata(params),
+  };
+  ctx.ledger.refunds.push(refund);
+  return renderRefund(refund);
+}
+
+/** GET /v1/refunds/:id */
+export function retrieveRefund(ctx: ApiContext, id: string, params: Params): unknown {
+  rejectUnknown(params, ['expand']);
+  const refund = ctx.ledger.refunds.find((candidate) => candidate.id === id);
+  if (refund === undefined) throw resourceMissing('refund', id);
+  return renderRefund(refund);
+}
+
+/** GET /v1/refunds, optionally only those of one `payment_intent` or `charge`. */
+export function listRefunds(ctx: ApiContext, params: Params): unknown {
+  rejectUnknown(params, ['payment_intent', 'charge', 'limit', 'starting_after', 'ending_before', 'expand']);
+  const paymentIntent = optionalString(params, 'payment_intent');
+  const charge = optionalString(params, 'charge');
+  const newestFirst = [...ctx.ledger.refunds]
+    .reverse()
+    .filter((refund) => (paymentIntent === undefined || refund.paymentIntent === paymentIntent)
+      && (charge === undefined || refund.charge === charge));
+  return paginate(newestFirst, params, '/v1/refunds', renderRefund);
+}

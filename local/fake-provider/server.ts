@@ -1,0 +1,291 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ZodError } from 'zod';
+import {
+  StripeApiError,
+  envelope,
+  idempotencyKeyInUse,
+  invalidRequest,
+  rateLimited,
+  serverError,
+  unauthorized,
+} from './api-error.ts';
+import { FaultController, type FailureStatus } from './faults.ts';
+import { canonicalParams, parseParams, type Params } from './form.ts';
+import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
+import { StateStore, type Ledger } from './ledger.ts';
+import {
+  cancelPaymentIntent,
+  capturePaymentIntent,
+  createPaymentIntent,
+  expireAuthorization,
+  expireLapsedAuthorizations,
+  listPaymentIntents,
+  retrievePaymentIntent,
+  searchPaymentIntents,
+  type ApiContext,
+} from './payment-intents.ts';
+import { createRefund, listRefunds, retrieveRefund } from './refunds.ts';
+import { newId } from './stripe-objects.ts';
+
+export interface FakeProviderOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Defaults to 127.0.0.1. */
+  readonly host?: string;
+  /** Where the ledger and idempotency keys persist; in memory only when unset. */
+  readonly dataDir?: string;
+}
+
+export interface FakeProvider {
+  /** e.g. `http://127.0.0.1:12111`: what STRIPE_API_BASE should name. */
+  readonly url: string;
+  readonly port: number;
+  readonly faults: FaultController;
+  /** A copy of the ledger as it stands. */
+  ledger(): Ledger;
+  /** Lets the authorization of a PaymentIntent lapse now, as it would after 7 days. */
+  expireAuthorization(paymentIntentId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Handler = (ctx: ApiContext, params: Params, id: string) => unknown;
+interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: RegExp;
+  readonly handler: Handler;
+}
+
+const routes: readonly Route[] = [
+  { method: 'POST', path: /^\/v1\/payment_intents$/, handler: (ctx, params) => createPaymentIntent(ctx, params) },
+  { method: 'GET', path: /^\/v1\/payment_intents$/, handler: (ctx, params) => listPaymentIntents(ctx, params) },
+  { method: 'GET', path: /^\/v1\/payment_intents\/search$/, handler: (ctx, params) => searchPaymentIntents(ctx, params) },
+  { method: 'GET', path: /^\/v1\/payment_intents\/([^/]+)$/, handler: (ctx, params, id) => retrievePaymentIntent(ctx, id, params) },
+  { method: 'POST', path: /^\/v1\/payment_intents\/([^/]+)\/capture$/, handler: (ctx, params, id) => capturePaymentIntent(ctx, id, params) },
+  { method: 'POST', path: /^\/v1\/payment_intents\/([^/]+)\/cancel$/, handler: (ctx, params, id) => cancelPaymentIntent(ctx, id, params) },
+  { method: 'POST', path: /^\/v1\/refunds$/, handler: (ctx, params) => createRefund(ctx, params) },
+  { method: 'GET', path: /^\/v1\/refunds$/, handler: (ctx, params) => listRefunds(ctx, params) },
+  { method: 'GET', path: /^\/v1\/refunds\/([^/]+)$/, handler: (ctx, params, id) => retrieveRefund(ctx, id, params) },
+];
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+interface Deps {
+  readonly store: StateStore;
+  readonly faults: FaultController;
+  readonly idempotency: IdempotencyKeys;
+  readonly ctx: ApiContext;
+}
+
+/**
+ * Starts a Stripe-compatible fake of the PaymentIntents and Refunds APIs. The real adapter
+ * talks to it through the official SDK; `/_fake/*` holds the controls (ledger, faults).
+ */
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const store = await StateStore.open(options.dataDir);
+  const faults = new FaultController();
+  const deps: Deps = {
+    store,
+    faults,
+    idempotency: new IdempotencyKeys(store.state.idempotency),
+    ctx: { ledger: store.state.ledger, now: () => Math.floor(Date.now() / 1000) },
+  };
+  const server = createServer((req, res) => {
+    handle(deps, req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, envelope(serverError(500)));
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port ?? 0, host);
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    faults,
+    ledger: () => store.ledger(),
+    expireAuthorization: async (id) => {
+      expireAuthorization(deps.ctx, id);
+      await store.save();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Hung requests and idle keep-alive sockets would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fake.invalid');
+  const method = req.method ?? 'GET';
+  const body = await readBody(req);
+  if (url.pathname.startsWith('/_fake/')) {
+    handleControl(deps, method, url.pathname, body, res);
+    return;
+  }
+  const requestId = newId('req');
+  const headers: Record<string, string> = { 'Request-Id': requestId };
+  const stripeVersion = req.headers['stripe-version'];
+  if (typeof stripeVersion === 'string') headers['Stripe-Version'] = stripeVersion;
+  const fail = (error: StripeApiError) => send(res, error.status, envelope(error), headers);
+
+  let apiKey: string;
+  try {
+    apiKey = authenticate(req.headers.authorization);
+  } catch (error) {
+    fail(error as StripeApiError);
+    return;
+  }
+
+  // Faults strike before the request is processed, as an overloaded API or a load balancer would.
+  if (deps.faults.takeHang(method, url.pathname)) return;
+  const failure = deps.faults.takeFailure(method, url.pathname);
+  if (failure !== undefined) {
+    fail(failureError(failure, req.headers['idempotency-key']));
+    return;
+  }
+
+  const route = routes.find((candidate) => candidate.method === method && candidate.path.test(url.pathname));
+  if (route === undefined) {
+    fail(new StripeApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${url.pathname}).` }));
+    return;
+  }
+  const id = decodeURIComponent(route.path.exec(url.pathname)?.[1] ?? '');
+  const params = parseParams(method === 'POST' ? body : url.search.slice(1));
+
+  const key = method === 'POST' ? req.headers['idempotency-key'] : undefined;
+  let decision: IdempotencyDecision | undefined;
+  if (typeof key === 'string' && key !== '') {
+    headers['Idempotency-Key'] = key;
+    decision = deps.idempotency.begin({ apiKey, key, method, path: url.pathname, params: canonicalParams(params) });
+    if (decision.kind === 'reject') {
+      fail(decision.error);
+      return;
+    }
+    if (decision.kind === 'replay') {
+      send(res, decision.response.status, decision.response.body, {
+        ...headers,
+        'Idempotent-Replayed': 'true',
+        'Original-Request': decision.response.requestId,
+      });
+      return;
+    }
+  }
+
+  let status: number;
+  let text: string;
+  try {
+    // Latency runs while the key is held, so a concurrent retry sees idempotency_key_in_use.
+    if (deps.faults.latencyMs > 0) await sleep(deps.faults.latencyMs);
+    const expired = expireLapsedAuthorizations(deps.ctx);
+    try {
+      text = JSON.stringify(route.handler(deps.ctx, params, id), null, 2);
+      status = 200;
+    } catch (error) {
+      if (!(error instanceof StripeApiError)) throw error;
+      status = error.status;
+      text = envelope(error);
+    }
+    if (decision?.kind === 'execute') decision.finish({ status, body: text, requestId });
+    // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
+    if (method === 'POST' || expired) await deps.store.save();
+  } catch {
+    if (decision?.kind === 'execute') decision.release();
+    status = 500;
+    text = envelope(serverError(500));
+  }
+
+  if (deps.faults.takeDrop(method, url.pathname)) {
+    req.socket.destroy();
+    return;
+  }
+  send(res, status, text, headers);
+}
+
+/** Any `sk_test_` / `rk_test_` key is valid, as Bearer (the SDK) or Basic (`curl -u key:`). */
+function authenticate(header: string | undefined): string {
+  if (header === undefined || header === '') {
+    throw unauthorized(
+      'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').',
+    );
+  }
+  const [scheme, credentials = ''] = header.split(' ', 2);
+  const key =
+    scheme?.toLowerCase() === 'basic'
+      ? Buffer.from(credentials, 'base64').toString('utf8').split(':')[0] ?? ''
+      : scheme?.toLowerCase() === 'bearer'
+        ? credentials
+        : '';
+  if (!/^(sk|rk)_test_\w+$/.test(key)) {
+    throw unauthorized(`Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`);
+  }
+  return key;
+}
+
+function failureError(status: FailureStatus, key: string | string[] | undefined): StripeApiError {
+  switch (status) {
+    case 409:
+      return idempotencyKeyInUse(typeof key === 'string' ? key : '');
+    case 429:
+      return rateLimited();
+    default:
+      return serverError(status);
+  }
+}
+
+function handleControl(deps: Deps, method: string, path: string, body: string, res: ServerResponse): void {
+  const json = (status: number, value: unknown) => send(res, status, JSON.stringify(value, null, 2));
+  const expire = /^\/_fake\/payment_intents\/([^/]+)\/expire_authorization$/.exec(path);
+  try {
+    if (path === '/_fake/ledger' && method === 'GET') return json(200, deps.store.ledger());
+    if (path === '/_fake/faults' && method === 'GET') return json(200, deps.faults.state());
+    if (path === '/_fake/faults' && method === 'POST') {
+      deps.faults.apply(JSON.parse(body === '' ? '{}' : body));
+      return json(200, deps.faults.state());
+    }
+    if (path === '/_fake/faults' && method === 'DELETE') {
+      deps.faults.clear();
+      return json(200, deps.faults.state());
+    }
+    if (expire !== null && method === 'POST') {
+      const pi = expireAuthorization(deps.ctx, decodeURIComponent(expire[1] ?? ''));
+      deps.store.save().then(
+        () => json(200, pi),
+        () => json(500, { error: { message: 'could not persist the state' } }),
+      );
+      return;
+    }
+    json(404, { error: { message: `no control at ${method} ${path}` } });
+  } catch (error) {
+    if (error instanceof StripeApiError) return send(res, error.status, envelope(error));
+    const message = error instanceof ZodError ? error.message : error instanceof SyntaxError ? `invalid JSON: ${error.message}` : String(error);
+    json(400, { error: { message } });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw invalidRequest('The request body is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,509 @@
+/**
+ * A local API Gateway REST API (v1) with Lambda proxy integrations and a TOKEN authorizer:
+ * each HTTP request becomes the proxy event API Gateway would send, and the handler's result
+ * becomes the HTTP response, with API Gateway's own answers (401, 403, 502, 413) where it
+ * would give them.
+ *
+ * Deliberate difference: an unknown path answers 404 `route_not_found` and a known path with
+ * another method 405 `method_not_allowed` (API Gateway answers 403 "Missing Authentication
+ * Token" to both, unless a gateway response is configured).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+  PolicyDocument,
+  Statement,
+} from 'aws-lambda';
+import { localLambdaContext } from './lambda-context.ts';
+import { localAccountId, localRegion } from './state-machine-definition.ts';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+
+export interface LocalRoute {
+  method: string;
+  /** API Gateway resource path: `/v1/payments/{payment_no}`, `/files/{proxy+}`. */
+  path: string;
+  handler: ProxyHandler;
+  /** Reported as the Lambda context's function name. Default: `<METHOD> <path>`. */
+  functionName?: string;
+}
+
+export interface StartApiGatewayLocalOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  routes: LocalRoute[];
+  /** A TOKEN authorizer whose identity source is the Authorization header. */
+  authorizer?: TokenAuthorizer;
+  /** Seconds an authorizer's policy is cached per token. Default 300, as API Gateway; 0 turns it off. */
+  authorizerCacheTtlSeconds?: number;
+  /** JSON body of 401 answers (API Gateway's UNAUTHORIZED gateway response). */
+  unauthorizedBody?: string;
+  /** Stage name in the event and the method ARN. Default `local`. */
+  stage?: string;
+  log?: (message: string, detail?: unknown) => void;
+}
+
+export interface ApiGatewayLocal {
+  /** `http://<host>:<port>`, without a stage prefix. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** API Gateway's payload limit. */
+export const maxBodyBytes = 10 * 1024 * 1024;
+const apiId = 'local';
+
+interface CompiledRoute extends LocalRoute {
+  segments: string[];
+}
+
+interface Match {
+  resource: string;
+  routes: CompiledRoute[];
+  pathParameters: Record<string, string>;
+}
+
+class GatewayResponse {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string,
+    readonly errorType?: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions): Promise<ApiGatewayLocal> {
+  const host = options.host ?? '127.0.0.1';
+  const stage = options.stage ?? 'local';
+  const log = options.log ?? ((message: string, detail?: unknown) => console.error(message, detail ?? ''));
+  const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 300) * 1000;
+  const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
+  const routes: CompiledRoute[] = options.routes.map((route) => ({
+    ...route,
+    method: route.method.toUpperCase(),
+    segments: splitPath(route.path),
+  }));
+
+  async function authorize(
+    request: IncomingMessage,
+    methodArn: string,
+  ): Promise<APIGatewayAuthorizerResult | GatewayResponse> {
+    const unauthorized = new GatewayResponse(401, options.unauthorizedBody ?? '{"message":"Unauthorized"}', 'UnauthorizedException');
+    const token = request.headers['authorization'];
+    if (token === undefined || token === '') return unauthorized;
+    const cached = authorizerCache.get(token);
+    let result: APIGatewayAuthorizerResult;
+    if (cached !== undefined && cached.expires > Date.now()) {
+      result = cached.result;
+    } else {
+      try {
+        result = await options.authorizer!({ type: 'TOKEN', authorizationToken: token, methodArn }, localLambdaContext('Authorizer'));
+      } catch (error) {
+        if (error instanceof Error && error.message === 'Unauthorized') return unauthorized;
+        log('Authorizer failed', error);
+        return authorizerConfigurationError();
+      }
+      if (!isValidAuthorizerResult(result)) {
+        log('Authorizer returned an invalid result (principalId, policyDocument, or a context value that is not a string, number or boolean)', result);
+        return authorizerConfigurationError();
+      }
+      // API Gateway caches the policy, then evaluates it against each request's method ARN.
+      if (cacheTtlMs > 0) authorizerCache.set(token, { result, expires: Date.now() + cacheTtlMs });
+    }
+    const decision = evaluatePolicy(result.policyDocument, methodArn);
+    if (decision === 'explicitDeny') {
+      return new GatewayResponse(403, '{"Message":"User is not authorized to access this resource with an explicit deny"}', 'AccessDeniedException');
+    }
+    if (decision === 'implicitDeny') {
+      return new GatewayResponse(403, '{"Message":"User is not authorized to access this resource"}', 'AccessDeniedException');
+    }
+    return result;
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const startedAt = Date.now();
+    try {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const rawPath = url.pathname;
+      const method = (request.method ?? 'GET').toUpperCase();
+      const match = matchRoute(routes, rawPath);
+      if (match === undefined) {
+        return send(response, requestId, jsonError(404, 'route_not_found', `No route for ${method} ${rawPath}`));
+      }
+      const route = match.routes.find((candidate) => candidate.method === method || candidate.method === 'ANY');
+      if (route === undefined) {
+        const allowed = [...new Set(match.routes.map((candidate) => candidate.method))].join(', ');
+        return send(
+          response,
+          requestId,
+          jsonError(405, 'method_not_allowed', `${method} is not allowed on ${match.resource}; allowed: ${allowed}`, { Allow: allowed }),
+        );
+      }
+
+      const body = await readBody(request);
+      if (body instanceof GatewayResponse) return send(response, requestId, body);
+
+      let authorizerContext: Record<string, unknown> | undefined;
+      if (options.authorizer !== undefined) {
+        const methodArn = `arn:aws:execute-api:${localRegion}:${localAccountId}:${apiId}/${stage}/${method}${rawPath}`;
+        const authorized = await authorize(request, methodArn);
+        if (authorized instanceof GatewayResponse) return send(response, requestId, authorized);
+        authorizerContext = {
+          ...stringifyContext(authorized.context),
+          principalId: authorized.principalId,
+          integrationLatency: Date.now() - startedAt,
+        };
+      }
+
+      const event = proxyEvent({ request, url, method, route, match, body, requestId, stage, authorizerContext });
+      let result: APIGatewayProxyResult;
+      try {
+        result = await route.handler(event, localLambdaContext(route.functionName ?? `${route.method} ${route.path}`));
+      } catch (error) {
+        log(`Handler of ${route.method} ${route.path} threw (API Gateway answers 502)`, error);
+        return send(response, requestId, internalServerError());
+      }
+      const malformed = malformedResult(result);
+      if (malformed !== undefined) {
+        log(`Handler of ${route.method} ${route.path} returned a malformed proxy response: ${malformed}`, result);
+        return send(response, requestId, internalServerError());
+      }
+      sendResult(response, requestId, result);
+    } catch (error) {
+      log('API Gateway local: internal error', error);
+      if (!response.headersSent) send(response, requestId, internalServerError());
+      else response.destroy();
+    }
+  }
+
+  const server = createServer((request, response) => void handle(request, response));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${options.port} on ${host} is already in use, so the local API cannot listen on it. ` +
+                `Stop the process that holds it, or choose another port with the PORT environment variable (e.g. PORT=${options.port + 1}).`,
+            )
+          : error,
+      );
+    });
+    server.listen(options.port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : options.port);
+    });
+  });
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((segment) => segment !== '');
+}
+
+/**
+ * The routes of the most specific resource that matches `rawPath`: a literal segment beats a
+ * `{param}`, which beats a greedy `{param+}`, as in API Gateway.
+ */
+export function matchRoute(routes: readonly CompiledRoute[], rawPath: string): Match | undefined {
+  const segments = splitPath(rawPath);
+  let best: { rank: number[]; match: Match } | undefined;
+  for (const route of routes) {
+    const attempt = matchSegments(route.segments, segments);
+    if (attempt === undefined) continue;
+    if (best === undefined || compareRank(attempt.rank, best.rank) > 0) {
+      best = { rank: attempt.rank, match: { resource: route.path, routes: [], pathParameters: attempt.pathParameters } };
+    }
+  }
+  if (best === undefined) return undefined;
+  const resource = best.match.resource;
+  best.match.routes = routes.filter((route) => route.path === resource);
+  return best.match;
+}
+
+function matchSegments(
+  template: string[],
+  segments: string[],
+): { rank: number[]; pathParameters: Record<string, string> } | undefined {
+  const rank: number[] = [];
+  const pathParameters: Record<string, string> = {};
+  for (let index = 0; index < template.length; index++) {
+    const part = template[index]!;
+    const greedy = /^\{(.+)\+\}$/.exec(part);
+    if (greedy !== null) {
+      if (index !== template.length - 1 || segments.length <= index) return undefined;
+      pathParameters[greedy[1]!] = segments.slice(index).map(safeDecode).join('/');
+      rank.push(0);
+      return { rank, pathParameters };
+    }
+    const segment = segments[index];
+    if (segment === undefined) return undefined;
+    const parameter = /^\{(.+)\}$/.exec(part);
+    if (parameter !== null) {
+      pathParameters[parameter[1]!] = safeDecode(segment);
+      rank.push(1);
+    } else if (part === segment) {
+      rank.push(2);
+    } else {
+      return undefined;
+    }
+  }
+  return segments.length === template.length ? { rank, pathParameters } : undefined;
+}
+
+function compareRank(a: number[], b: number[]): number {
+  for (let index = 0; index < Math.max(a.length, b.length); index++) {
+    const difference = (a[index] ?? -1) - (b[index] ?? -1);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<string | null | GatewayResponse> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > maxBodyBytes) {
+    request.resume();
+    return new GatewayResponse(413, '{"message":"Request Too Long"}', 'RequestTooLarge', { Connection: 'close' });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) {
+      request.resume();
+      return new GatewayResponse(413, '{"message":"Request Too Long"}', 'RequestTooLarge', { Connection: 'close' });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+function proxyEvent(input: {
+  request: IncomingMessage;
+  url: URL;
+  method: string;
+  route: CompiledRoute;
+  match: Match;
+  body: string | null;
+  requestId: string;
+  stage: string;
+  authorizerContext: Record<string, unknown> | undefined;
+}): APIGatewayProxyEvent {
+  const { request, url, method, route, match, body, requestId, stage } = input;
+  const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  const raw = request.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index]!;
+    const value = raw[index + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  // API Gateway adds these on the way to the integration.
+  const added: Record<string, string> = {
+    'X-Forwarded-For': sourceIp,
+    'X-Forwarded-Port': String(request.socket.localPort ?? ''),
+    'X-Forwarded-Proto': 'http',
+  };
+  for (const [name, value] of Object.entries(added)) {
+    if (request.headers[name.toLowerCase()] === undefined) {
+      headers[name] = value;
+      multiValueHeaders[name] = [value];
+    }
+  }
+
+  let queryStringParameters: Record<string, string> | null = null;
+  let multiValueQueryStringParameters: Record<string, string[]> | null = null;
+  for (const [name, value] of url.searchParams) {
+    (queryStringParameters ??= {})[name] = value;
+    ((multiValueQueryStringParameters ??= {})[name] ??= []).push(value);
+  }
+
+  const now = new Date();
+  const hasParameters = Object.keys(match.pathParameters).length > 0;
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters,
+    multiValueQueryStringParameters,
+    pathParameters: hasParameters ? match.pathParameters : null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: localAccountId,
+      apiId,
+      authorizer: input.authorizerContext ?? null,
+      domainName: request.headers.host ?? 'localhost',
+      domainPrefix: (request.headers.host ?? 'localhost').split('.')[0]!,
+      extendedRequestId: requestId,
+      httpMethod: method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: request.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      path: `/${stage}${url.pathname}`,
+      protocol: `HTTP/${request.httpVersion}`,
+      requestId,
+      requestTime: formatRequestTime(now),
+      requestTimeEpoch: now.getTime(),
+      resourceId: route.path,
+      resourcePath: route.path,
+      stage,
+    },
+  };
+}
+
+/** `09/Apr/2015:12:34:56 +0000`, as API Gateway's `requestTime`. */
+function formatRequestTime(date: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(
+    date.getUTCMinutes(),
+  )}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+function isValidAuthorizerResult(result: unknown): result is APIGatewayAuthorizerResult {
+  if (typeof result !== 'object' || result === null) return false;
+  const candidate = result as Partial<APIGatewayAuthorizerResult>;
+  if (typeof candidate.principalId !== 'string' || typeof candidate.policyDocument !== 'object' || candidate.policyDocument === null) {
+    return false;
+  }
+  const context = candidate.context ?? {};
+  return Object.values(context).every((value) => value === null || value === undefined || ['string', 'number', 'boolean'].includes(typeof value));
+}
+
+/** API Gateway hands the authorizer's context to a proxy integration with every value a string. */
+function stringifyContext(context: APIGatewayAuthorizerResult['context']): Record<string, string | null> {
+  const result: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(context ?? {})) {
+    if (value === undefined) continue;
+    result[key] = value === null ? null : String(value);
+  }
+  return result;
+}
+
+export type PolicyDecision = 'allow' | 'explicitDeny' | 'implicitDeny';
+
+/** IAM evaluation of an authorizer's policy for `execute-api:Invoke` on `methodArn`. */
+export function evaluatePolicy(policy: PolicyDocument, methodArn: string): PolicyDecision {
+  const statements: Statement[] = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement as unknown as Statement];
+  let allowed = false;
+  for (const statement of statements) {
+    const record = statement as unknown as Record<string, unknown>;
+    const actions = toList(record['Action']);
+    const resources = toList(record['Resource']);
+    const actionMatches = actions.some((action) => globMatches(action.toLowerCase(), 'execute-api:invoke'));
+    const resourceMatches = resources.some((resource) => globMatches(resource, methodArn));
+    if (!actionMatches || !resourceMatches) continue;
+    if (record['Effect'] === 'Deny') return 'explicitDeny';
+    if (record['Effect'] === 'Allow') allowed = true;
+  }
+  return allowed ? 'allow' : 'implicitDeny';
+}
+
+function toList(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function globMatches(pattern: string, value: string): boolean {
+  const expression = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${expression}$`).test(value);
+}
+
+function malformedResult(result: unknown): string | undefined {
+  if (typeof result !== 'object' || result === null) return 'not an object';
+  const candidate = result as Record<string, unknown>;
+  if (!Number.isInteger(candidate['statusCode'])) return 'statusCode is not an integer';
+  if (candidate['body'] !== undefined && candidate['body'] !== null && typeof candidate['body'] !== 'string') {
+    return 'body is not a string';
+  }
+  return undefined;
+}
+
+function sendResult(response: ServerResponse, requestId: string, result: APIGatewayProxyResult): void {
+  const headers = new Map<string, { name: string; values: string[] }>();
+  // API Gateway merges the two; for a name in both, multiValueHeaders wins.
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    headers.set(name.toLowerCase(), { name, values: values.map(String) });
+  }
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (!headers.has(name.toLowerCase())) headers.set(name.toLowerCase(), { name, values: [String(value)] });
+  }
+  if (!headers.has('content-type')) headers.set('content-type', { name: 'Content-Type', values: ['application/json'] });
+  headers.set('x-amzn-requestid', { name: 'x-amzn-RequestId', values: [requestId] });
+  const body = result.body === undefined || result.body === null ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  headers.set('content-length', { name: 'Content-Length', values: [String(body.length)] });
+  response.writeHead(
+    result.statusCode,
+    [...headers.values()].flatMap(({ name, values }) => values.map((value) => [name, value])).flat(),
+  );
+  response.end(body);
+}
+
+function send(response: ServerResponse, requestId: string, gatewayResponse: GatewayResponse): void {
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(gatewayResponse.body),
+    'x-amzn-RequestId': requestId,
+    ...gatewayResponse.headers,
+  };
+  if (gatewayResponse.errorType !== undefined) headers['x-amzn-ErrorType'] = gatewayResponse.errorType;
+  response.writeHead(gatewayResponse.statusCode, headers);
+  response.end(gatewayResponse.body);
+}
+
+function jsonError(statusCode: number, code: string, message: string, headers: Record<string, string> = {}): GatewayResponse {
+  return new GatewayResponse(statusCode, JSON.stringify({ error: { code, message } }), undefined, headers);
+}
+
+function internalServerError(): GatewayResponse {
+  return new GatewayResponse(502, '{"message":"Internal server error"}', 'InternalServerErrorException');
+}
+
+function authorizerConfigurationError(): GatewayResponse {
+  return new GatewayResponse(500, '{"message":null}', 'AuthorizerConfigurationException');
+}

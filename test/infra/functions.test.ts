@@ -1,0 +1,200 @@
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes, providerSteps, sagaSteps, type SagaStepName } from '../../functions/catalog.ts';
+import { EnvVar } from '../../functions/config/env.ts';
+import { BY_DUE_INDEX_NAME } from '../../lib/payments-table.ts';
+import {
+  actionsOf,
+  logicalIdOf,
+  statementsOfRole,
+  synthesize,
+  TEST_ACCOUNT,
+  TEST_REGION,
+  type Statement,
+  type Synthesized,
+} from './synth.ts';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize();
+});
+
+/** Every function of the stack with the catalog name it was built from. */
+function namedFunctions(): [string, NodejsFunction][] {
+  const { functions } = synth.stack;
+  return [
+    ...(Object.entries(functions.sagaSteps) as [string, NodejsFunction][]),
+    ...functions.routes.map(({ route, fn }): [string, NodejsFunction] => [route.id, fn]),
+    ['Authorizer', functions.authorizer],
+    ['Reconciler', functions.reconciler],
+  ];
+}
+
+function statementsOf(fn: NodejsFunction): Statement[] {
+  if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
+  return statementsOfRole(synth.template, logicalIdOf(fn.role));
+}
+
+function environmentOf(fn: NodejsFunction): Record<string, unknown> {
+  const properties = synth.template.toJSON().Resources[logicalIdOf(fn)].Properties;
+  return properties.Environment.Variables as Record<string, unknown>;
+}
+
+/** The DynamoDB rights each function needs: what it reads and writes, nothing more. */
+const expectedTableActions: Record<string, string[]> = {
+  ...Object.fromEntries(Object.keys(sagaSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem']])),
+  CreatePayment: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  GetPayment: ['dynamodb:GetItem'],
+  Authorizer: ['dynamodb:GetItem'],
+  Reconciler: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+};
+
+describe('Lambda functions', () => {
+  it('deploys one function per saga step, API route, the authorizer and the reconciler', () => {
+    // Prepare
+    const expected = Object.keys(sagaSteps).length + apiRoutes.length + 2;
+
+    // Act
+    const functions = synth.template.findResources('AWS::Lambda::Function');
+
+    // Assess
+    expect(Object.keys(functions)).toHaveLength(expected);
+    expect(namedFunctions().map(([name]) => name).sort()).toEqual(Object.keys(expectedTableActions).sort());
+  });
+
+  it('runs every function on nodejs22.x, arm64, 256 MB, 15 s, traced, with its own month-long log group', () => {
+    // Prepare
+    const template = synth.template;
+
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function');
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+
+    // Assess
+    for (const [id, fn] of Object.entries(functions)) {
+      expect(fn.Properties, id).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 15,
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+      });
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(logGroups[logGroupId]?.Properties.RetentionInDays, id).toBe(30);
+    }
+    const logGroupIds = Object.values(functions).map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref);
+    expect(new Set(logGroupIds).size).toBe(Object.keys(functions).length);
+  });
+
+  it('gives every function the table name, the reconcile delay and the Powertools settings', () => {
+    for (const [name, fn] of namedFunctions()) {
+      // Act
+      const environment = environmentOf(fn);
+
+      // Assess
+      expect(environment, name).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'chargeonce',
+        POWERTOOLS_METRICS_NAMESPACE: 'Chargeonce',
+        NODE_OPTIONS: '--enable-source-maps',
+        [EnvVar.TableName]: { Ref: logicalIdOf(synth.stack.table.table) },
+        [EnvVar.ReconcileAfterSeconds]: '300',
+      });
+    }
+  });
+
+  it('grants each function exactly the DynamoDB actions it uses, on the table only', () => {
+    const tableArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack.table.table), 'Arn'] };
+    for (const [name, fn] of namedFunctions()) {
+      // Act
+      const statements = statementsOf(fn);
+      const dynamo = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+
+      // Assess
+      expect(actionsOf(statements, 'dynamodb'), name).toEqual(expectedTableActions[name]);
+      for (const statement of dynamo) {
+        expect(statement.Action.filter((a) => a.includes('*') || a === 'dynamodb:Scan'), name).toEqual([]);
+        const others = statement.Resource.filter((r) => JSON.stringify(r) !== JSON.stringify(tableArn));
+        if (statement.Action.includes('dynamodb:Query')) {
+          // Only the reconciler queries, and only its index besides the table.
+          expect(name).toBe('Reconciler');
+          expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_DUE_INDEX_NAME}`]] }]);
+        } else {
+          expect(others, name).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it('lets only the provider steps read the Stripe secret', () => {
+    // Prepare
+    const secretRef = { Ref: logicalIdOf(synth.stack.stripeSecret) };
+
+    for (const [name, fn] of namedFunctions()) {
+      // Act
+      const statements = statementsOf(fn);
+      const environment = environmentOf(fn);
+      const isProviderStep = providerSteps.includes(name as SagaStepName);
+
+      // Assess
+      if (isProviderStep) {
+        expect(actionsOf(statements, 'secretsmanager'), name).toEqual([
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+        ]);
+        expect(statements.find((s) => s.Action.includes('secretsmanager:GetSecretValue'))?.Resource).toEqual([secretRef]);
+        expect(environment[EnvVar.StripeSecretArn], name).toEqual(secretRef);
+      } else {
+        expect(actionsOf(statements, 'secretsmanager'), name).toEqual([]);
+        expect(environment[EnvVar.StripeSecretArn], name).toBeUndefined();
+      }
+    }
+  });
+
+  it('lets CreatePayment start the saga, and the reconciler start it and read its executions', () => {
+    // Prepare
+    const stateMachineRef = { Ref: logicalIdOf(synth.stack.saga.stateMachine) };
+    const starters = ['CreatePayment', 'Reconciler'];
+
+    for (const [name, fn] of namedFunctions()) {
+      // Act
+      const statements = statementsOf(fn);
+      const environment = environmentOf(fn);
+
+      // Assess
+      const expected =
+        name === 'Reconciler'
+          ? ['states:DescribeExecution', 'states:StartExecution']
+          : name === 'CreatePayment'
+            ? ['states:StartExecution']
+            : [];
+      expect(actionsOf(statements, 'states'), name).toEqual(expected);
+      if (starters.includes(name)) {
+        expect(environment[EnvVar.StateMachineArn], name).toEqual(stateMachineRef);
+        expect(statements.find((s) => s.Action.includes('states:StartExecution'))?.Resource).toEqual([stateMachineRef]);
+      } else {
+        expect(environment[EnvVar.StateMachineArn], name).toBeUndefined();
+      }
+    }
+  });
+
+  it("scopes the reconciler's DescribeExecution to this state machine's executions", () => {
+    // Act
+    const statements = statementsOf(synth.stack.functions.reconciler);
+    const describe = statements.find((s) => s.Action.includes('states:DescribeExecution'));
+
+    // Assess
+    expect(describe?.Resource).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:`,
+            { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalIdOf(synth.stack.saga.stateMachine) }] }] },
+            ':*',
+          ],
+        ],
+      },
+    ]);
+  });
+});

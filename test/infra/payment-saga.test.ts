@@ -1,0 +1,157 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sagaSteps } from '../../functions/catalog.ts';
+import { TerminalErrorNames, TransientErrorNames } from '../../functions/domain/errors.ts';
+import { COMPENSATION_STEPS, FORWARD_STEPS } from '../../lib/payment-saga.ts';
+import {
+  fakeArnOf,
+  logicalIdOf,
+  stateMachineDefinition,
+  stateMachineDefinitionString,
+  statementsOfRole,
+  synthesize,
+  type AslDefinition,
+  type Synthesized,
+} from './synth.ts';
+
+let synth: Synthesized;
+let definition: AslDefinition;
+beforeAll(() => {
+  synth = synthesize();
+  definition = stateMachineDefinition(synth.template);
+});
+
+const taskStates = () => Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+
+describe('payment saga', () => {
+  it('is a Standard state machine with a one-hour timeout, error-level logs without execution data, and tracing', () => {
+    // Act
+    const machine = Object.values(synth.template.findResources('AWS::StepFunctions::StateMachine'))[0];
+
+    // Assess
+    expect(machine?.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(definition.TimeoutSeconds).toBe(3600);
+  });
+
+  it('has one Task per catalog saga step, named after it and invoking its function directly', () => {
+    // Act
+    const tasks = Object.fromEntries(taskStates().map(([name, state]) => [name, state.Resource]));
+
+    // Assess
+    expect(Object.keys(tasks).sort()).toEqual(Object.keys(sagaSteps).sort());
+    for (const [name, fn] of Object.entries(synth.stack.functions.sagaSteps)) {
+      // payloadResponseOnly: the Resource is the function itself, not lambda:invoke.
+      expect(tasks[name], name).toBe(fakeArnOf(logicalIdOf(fn)));
+    }
+  });
+
+  it('retries exactly the transient errors on every Task, with capped exponential backoff and full jitter', () => {
+    for (const [name, state] of taskStates()) {
+      // Assess
+      expect(state.Retry, name).toEqual([
+        {
+          ErrorEquals: [...TransientErrorNames],
+          IntervalSeconds: 1,
+          BackoffRate: 2,
+          MaxAttempts: 6,
+          MaxDelaySeconds: 20,
+          JitterStrategy: 'FULL',
+        },
+      ]);
+    }
+  });
+
+  it('catches exactly the terminal errors on the forward steps into the compensation', () => {
+    for (const name of FORWARD_STEPS) {
+      // Assess
+      expect(definition.States[name]?.Catch, name).toEqual([
+        { ErrorEquals: [...TerminalErrorNames], ResultPath: '$.error', Next: 'VoidAuthorization' },
+      ]);
+    }
+  });
+
+  it('runs the forward path Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> Succeeded', () => {
+    // Act
+    const path = walk(definition, definition.StartAt);
+
+    // Assess
+    expect(path).toEqual([...FORWARD_STEPS, 'Succeeded']);
+    expect(definition.States.Succeeded?.Type).toBe('Succeed');
+  });
+
+  it('voids the authorization and marks the payment failed after a terminal error, then fails', () => {
+    // Act
+    const path = walk(definition, 'VoidAuthorization');
+
+    // Assess
+    expect(path).toEqual(['VoidAuthorization', 'MarkFailed', 'PaymentFailed']);
+    expect(COMPENSATION_STEPS).toEqual(['VoidAuthorization', 'MarkFailed']);
+    expect(definition.States.PaymentFailed?.Type).toBe('Fail');
+    for (const name of COMPENSATION_STEPS) {
+      expect(definition.States[name]?.Catch, name).toBeUndefined();
+    }
+  });
+
+  it('has no catch-all anywhere', () => {
+    // Act
+    const text = stateMachineDefinitionString(synth.template);
+
+    // Assess
+    expect(text).not.toContain('States.ALL');
+  });
+
+  it('lets its role invoke only the six step functions', () => {
+    // Prepare
+    const role = synth.stack.saga.stateMachine.role;
+    const stepArns = Object.values(synth.stack.functions.sagaSteps).map((fn) => ({
+      'Fn::GetAtt': [logicalIdOf(fn), 'Arn'],
+    }));
+    const allowed = [...stepArns, ...stepArns.map((arn) => ({ 'Fn::Join': ['', [arn, ':*']] }))];
+    // What CDK adds for logging to CloudWatch and for X-Ray: no resource-level scoping exists.
+    const deliveryActions = new Set([
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+
+    // Act
+    const statements = statementsOfRole(synth.template, logicalIdOf(role));
+    const invoke = statements.filter((s) => s.Action.some((a) => a.startsWith('lambda:')));
+    const rest = statements.filter((s) => !invoke.includes(s));
+
+    // Assess
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]?.Action).toEqual(['lambda:InvokeFunction']);
+    expect(sortJson(invoke[0]?.Resource ?? [])).toEqual(sortJson(allowed));
+    for (const statement of rest) {
+      expect(statement.Action.filter((a) => !deliveryActions.has(a))).toEqual([]);
+    }
+  });
+});
+
+/** The states visited from `start` by following `Next` to the end. */
+function walk(asl: AslDefinition, start: string): string[] {
+  const visited: string[] = [];
+  let current: string | undefined = start;
+  while (current !== undefined && !visited.includes(current)) {
+    visited.push(current);
+    current = asl.States[current]?.Next;
+  }
+  return visited;
+}
+
+function sortJson(values: readonly unknown[]): string[] {
+  return values.map((v) => JSON.stringify(v)).sort();
+}

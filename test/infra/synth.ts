@@ -1,0 +1,134 @@
+/**
+ * Synthesizes the Chargeonce stack for assertions, with bundling skipped (no esbuild run:
+ * the templates are the same apart from the asset hashes), under the feature flags of
+ * cdk.json so the template is the one `cdk synth` writes.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { ChargeonceStack } from '../../lib/chargeonce-stack.ts';
+import { PROJECT_ROOT } from '../../lib/lambda-functions.ts';
+
+export const TEST_ACCOUNT = '123456789012';
+export const TEST_REGION = 'eu-west-1';
+
+export interface Synthesized {
+  readonly stack: ChargeonceStack;
+  readonly template: Template;
+}
+
+export function synthesize(): Synthesized {
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  const app = new App({
+    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new ChargeonceStack(app, 'Chargeonce', {
+    env: { account: TEST_ACCOUNT, region: TEST_REGION },
+  });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The template's logical id of an L2 construct's main resource. */
+export function logicalIdOf(construct: IConstruct): string {
+  const child = construct.node.defaultChild as CfnElement | undefined;
+  if (child === undefined) throw new Error(`${construct.node.path} has no default child`);
+  return Stack.of(construct).resolve(child.logicalId) as string;
+}
+
+/** The fake ARN {@link resolveIntrinsics} puts where a template reads `Fn::GetAtt [id, Arn]`. */
+export const fakeArnOf = (logicalId: string): string =>
+  `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:${logicalId}`;
+
+/**
+ * Resolves the intrinsics a state machine definition is made of into plain values:
+ * `Fn::Join` joins, `Fn::GetAtt [id, Arn]` becomes {@link fakeArnOf}(id), `Ref` of a pseudo
+ * parameter its test value, any other `Ref` becomes `ref:<id>`.
+ */
+export function resolveIntrinsics(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolveIntrinsics);
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  if (keys.length === 1) {
+    if ('Fn::Join' in object) {
+      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+      return parts.map((part) => String(resolveIntrinsics(part))).join(separator);
+    }
+    if ('Fn::GetAtt' in object) {
+      const [logicalId, attribute] = object['Fn::GetAtt'] as [string, string];
+      if (attribute !== 'Arn') throw new Error(`cannot resolve GetAtt ${logicalId}.${attribute}`);
+      return fakeArnOf(logicalId);
+    }
+    if ('Ref' in object) {
+      const ref = object.Ref as string;
+      const pseudo: Record<string, string> = {
+        'AWS::Partition': 'aws',
+        'AWS::Region': TEST_REGION,
+        'AWS::AccountId': TEST_ACCOUNT,
+        'AWS::URLSuffix': 'amazonaws.com',
+      };
+      return pseudo[ref] ?? `ref:${ref}`;
+    }
+  }
+  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(object[key])]));
+}
+
+export interface AslState {
+  readonly Type: string;
+  readonly Next?: string;
+  readonly End?: boolean;
+  readonly Resource?: string;
+  readonly Retry?: readonly Record<string, unknown>[];
+  readonly Catch?: readonly { ErrorEquals: string[]; ResultPath?: string; Next: string }[];
+  readonly [key: string]: unknown;
+}
+
+export interface AslDefinition {
+  readonly StartAt: string;
+  readonly TimeoutSeconds?: number;
+  readonly States: Readonly<Record<string, AslState>>;
+}
+
+/** The raw (resolved) definition string of the template's only state machine. */
+export function stateMachineDefinitionString(template: Template): string {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
+  return resolveIntrinsics(machines[0]?.Properties.DefinitionString) as string;
+}
+
+export function stateMachineDefinition(template: Template): AslDefinition {
+  return JSON.parse(stateMachineDefinitionString(template)) as AslDefinition;
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string[];
+  readonly Resource: unknown[];
+}
+
+/** Every statement of the inline policies attached to a role, with Action and Resource as arrays. */
+export function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    (policy.Properties.Roles as unknown[]).some(
+      (role) => (role as { Ref?: string }).Ref === roleLogicalId,
+    ),
+  );
+  return policies.flatMap((policy) =>
+    (policy.Properties.PolicyDocument.Statement as Record<string, unknown>[]).map((s) => ({
+      Effect: s.Effect as string,
+      Action: ([] as string[]).concat(s.Action as string | string[]),
+      Resource: ([] as unknown[]).concat(s.Resource),
+    })),
+  );
+}
+
+/** A role's actions of one service (`dynamodb`, `states`...), sorted, without duplicates. */
+export function actionsOf(statements: readonly Statement[], service: string): string[] {
+  return [
+    ...new Set(statements.flatMap((s) => s.Action).filter((a) => a.startsWith(`${service}:`))),
+  ].sort();
+}

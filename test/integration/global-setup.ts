@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
+import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
+import { EnvVar } from '../../functions/config/env.ts';
+import { generateApiKey, hashApiKey } from '../../functions/domain/merchant.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
+import type { Target } from '../support/target.ts';
+
+/**
+ * The integration suite talks HTTP to a running stack. With API_URL and API_KEY (and
+ * OTHER_API_KEY, a second merchant's key) set it targets that stack (LocalStack, a deployed
+ * one); PROVIDER_URL names its Stripe-compatible fake, when it has one, for the ledger and
+ * fault checks. Otherwise it starts the local stack itself, in memory.
+ */
+export default async function setup(project: TestProject) {
+  const { API_URL, API_KEY, OTHER_API_KEY, PROVIDER_URL } = process.env;
+  if (API_URL && API_KEY) {
+    if (!OTHER_API_KEY) throw new Error('set OTHER_API_KEY (a second merchant) along with API_URL and API_KEY');
+    project.provide('target', {
+      apiUrl: API_URL.replace(/\/$/, ''),
+      apiKey: API_KEY,
+      otherApiKey: OTHER_API_KEY,
+      ...(PROVIDER_URL && { providerUrl: PROVIDER_URL }),
+    });
+    return;
+  }
+
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-it-'));
+  const stack = await startLocalStack({
+    dataDir,
+    port: 0,
+    inMemory: true,
+    reconcileEveryMs: 1000,
+    reconcileAfterSeconds: 10,
+    // Retries keep their backoff and jitter, on intervals short enough for a test.
+    retryIntervalScale: 0.05,
+    log: (line) => process.env.DEBUG_LOCAL_STACK && console.log(line),
+  });
+  const otherApiKey = generateApiKey();
+  await new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!).addMerchantKey(
+    { merchantId: 'merchant_other', name: 'Another merchant' },
+    hashApiKey(otherApiKey),
+  );
+  const target: Target = { apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey, providerUrl: stack.providerUrl };
+  project.provide('target', target);
+
+  return async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,47 @@
+import type { Ledger, PaymentIntentRecord } from '../../local/fake-provider/ledger.ts';
+import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+
+/** Reads the fake provider's ledger: every PaymentIntent with each capture, cancellation and refund. */
+export async function ledger(providerUrl: string): Promise<Ledger> {
+  const response = await fetch(`${providerUrl}/_fake/ledger`);
+  if (!response.ok) throw new Error(`ledger answered ${response.status}`);
+  return (await response.json()) as Ledger;
+}
+
+export async function intentsOf(providerUrl: string, paymentNo: string): Promise<PaymentIntentRecord[]> {
+  return (await ledger(providerUrl)).paymentIntents.filter((pi) => pi.metadata.payment_no === paymentNo);
+}
+
+export async function armFaults(providerUrl: string, faults: FaultRequest): Promise<void> {
+  const response = await fetch(`${providerUrl}/_fake/faults`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`arming faults answered ${response.status}: ${await response.text()}`);
+}
+
+export async function clearFaults(providerUrl: string): Promise<void> {
+  await fetch(`${providerUrl}/_fake/faults`, { method: 'DELETE' });
+}
+
+/**
+ * The promise, checked against the bank: a succeeded payment has exactly one capture of its
+ * amount; a failed or canceled one has none and no authorization left open.
+ */
+export async function expectChargedExactlyAsRecorded(
+  providerUrl: string,
+  payment: { payment_no: string; status: string; amount: number; amount_captured: number },
+): Promise<string | undefined> {
+  const intents = await intentsOf(providerUrl, payment.payment_no);
+  const captures = intents.flatMap((pi) => pi.captures);
+  const open = intents.filter((pi) => pi.status === 'requires_capture');
+  if (payment.status === 'succeeded') {
+    if (captures.length !== 1) return `${captures.length} captures for a succeeded payment`;
+    if (captures[0]!.amount !== payment.amount_captured) return `captured ${captures[0]!.amount}, recorded ${payment.amount_captured}`;
+  } else if (captures.length !== 0) {
+    return `${captures.length} captures for a ${payment.status} payment`;
+  }
+  if (open.length > 0) return `${open.length} authorizations left open`;
+  return undefined;
+}

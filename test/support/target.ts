@@ -1,0 +1,70 @@
+import { inject } from 'vitest';
+
+/** The stack under test, as the integration suite's global setup found or started it. */
+export interface Target {
+  apiUrl: string;
+  apiKey: string;
+  /** A second merchant's key, to check that merchants cannot see each other's payments. */
+  otherApiKey: string;
+  /** The Stripe-compatible fake behind the stack, when it has one. */
+  providerUrl?: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    target: Target;
+  }
+}
+
+export const target = (): Target => inject('target');
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** One call to the API, as a merchant (or with `key: null`, as nobody). */
+export async function api<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { key?: string | null; headers?: Record<string, string>; rawBody?: string } = {},
+): Promise<ApiResponse<T>> {
+  const key = options.key === undefined ? target().apiKey : options.key;
+  const response = await fetch(`${target().apiUrl}${path}`, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(key !== null && { Authorization: `Bearer ${key}` }),
+      ...options.headers,
+    },
+    ...((body !== undefined || options.rawBody !== undefined) && { body: options.rawBody ?? JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+let orderSeq = 0;
+/** An order number no other test (or earlier run against a deployed stack) used. */
+export function newOrderNo(): string {
+  return `it-${Date.now().toString(36)}-${process.pid}-${++orderSeq}`;
+}
+
+export function paymentBody(overrides: Record<string, unknown> = {}) {
+  return { order_no: newOrderNo(), amount: 1999, currency: 'USD', payment_method: 'pm_card_visa', ...overrides };
+}
+
+const terminal = new Set(['succeeded', 'failed', 'canceled']);
+
+/** Polls the payment until it reaches a terminal status. */
+export async function waitForTerminal(paymentNo: string, { timeoutMs = 30_000, key = target().apiKey } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await api('GET', `/v1/payments/${paymentNo}`, undefined, { key });
+    if (status !== 200) throw new Error(`GET ${paymentNo} answered ${status}: ${JSON.stringify(body)}`);
+    if (terminal.has(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`payment ${paymentNo} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

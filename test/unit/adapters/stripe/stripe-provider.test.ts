@@ -1,0 +1,392 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createStripeClient } from '../../../../functions/adapters/stripe/client.ts';
+import { StripePaymentProvider } from '../../../../functions/adapters/stripe/stripe-provider.ts';
+import {
+  AuthorizationExpiredError,
+  CardDeclinedError,
+  ProviderIdempotencyKeyInUseError,
+  ProviderRateLimitedError,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+} from '../../../../functions/domain/errors.ts';
+import { parseCurrency } from '../../../../functions/domain/money.ts';
+import type { AuthorizeChargeInput } from '../../../../functions/domain/provider.ts';
+import { startFakeProvider, type FakeProvider } from '../../../../local/fake-provider/server.ts';
+
+let fake: FakeProvider;
+let provider: StripePaymentProvider;
+
+beforeAll(async () => {
+  fake = await startFakeProvider({});
+  provider = new StripePaymentProvider(
+    createStripeClient({ apiKey: 'sk_test_adapter', apiBase: fake.url, timeoutMs: 1000 }),
+  );
+});
+
+afterEach(() => fake.faults.clear());
+afterAll(() => fake.close());
+
+function authorizeInput(overrides: Partial<AuthorizeChargeInput> = {}): AuthorizeChargeInput {
+  const paymentNo = `P-${randomUUID()}`;
+  return {
+    paymentNo,
+    amount: 2500,
+    currency: parseCurrency('EUR')!,
+    paymentMethod: 'pm_card_visa',
+    idempotencyKey: `authorize-${paymentNo}`,
+    metadata: { payment_no: paymentNo, order_no: 'O-1' },
+    description: 'Order O-1',
+    customerEmail: 'buyer@example.com',
+    ...overrides,
+  };
+}
+
+function ledgerEntry(chargeId: string) {
+  return fake.ledger().paymentIntents.find((pi) => pi.id === chargeId);
+}
+
+async function authorized() {
+  return provider.authorizeCharge(authorizeInput());
+}
+
+describe('StripePaymentProvider against the fake provider', () => {
+  describe('authorizeCharge', () => {
+    it('returns an uncaptured charge with the payment_no and the capture deadline', async () => {
+      // Prepare
+      const input = authorizeInput();
+
+      // Act
+      const charge = await provider.authorizeCharge(input);
+
+      // Assess
+      expect(charge).toMatchObject({
+        status: 'requires_capture',
+        amount: 2500,
+        currency: 'EUR',
+        amountCaptured: 0,
+        amountRefunded: 0,
+        paymentNo: input.paymentNo,
+      });
+      expect(charge.captureBefore).toBe(charge.createdAt + 7 * 24 * 60 * 60);
+      expect(ledgerEntry(charge.id)).toMatchObject({
+        currency: 'eur',
+        captureMethod: 'manual',
+        metadata: { payment_no: input.paymentNo, order_no: 'O-1' },
+        receiptEmail: 'buyer@example.com',
+        description: 'Order O-1',
+      });
+    });
+
+    it('creates one PaymentIntent when the same authorization is sent twice with one key', async () => {
+      // Prepare
+      const input = authorizeInput();
+
+      // Act
+      const first = await provider.authorizeCharge(input);
+      const second = await provider.authorizeCharge(input);
+
+      // Assess
+      expect(second.id).toBe(first.id);
+      expect(fake.ledger().paymentIntents.filter((pi) => pi.metadata['payment_no'] === input.paymentNo)).toHaveLength(1);
+    });
+
+    it.each([
+      ['pm_card_chargeDeclined', 'generic_decline'],
+      ['pm_card_chargeDeclinedInsufficientFunds', 'insufficient_funds'],
+      ['pm_card_chargeDeclinedLostCard', 'lost_card'],
+      ['pm_card_chargeDeclinedStolenCard', 'stolen_card'],
+      ['pm_card_chargeDeclinedFraudulent', 'fraudulent'],
+      ['pm_card_chargeDeclinedExpiredCard', 'expired_card'],
+      ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc'],
+      ['pm_card_chargeDeclinedProcessingError', 'processing_error'],
+    ])('throws CardDeclined with code %s → %s and the declined PaymentIntent id', async (paymentMethod, declineCode) => {
+      // Prepare
+      const input = authorizeInput({ paymentMethod });
+
+      // Act
+      const error = await provider.authorizeCharge(input).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(CardDeclinedError);
+      const declined = error as CardDeclinedError;
+      expect(declined.declineCode).toBe(declineCode);
+      expect(declined.chargeId).toMatch(/^pi_/);
+      expect(ledgerEntry(declined.chargeId!)?.status).toBe('requires_payment_method');
+      const retrieved = await provider.retrieveCharge(declined.chargeId!);
+      expect(retrieved.declineCode).toBe(declineCode);
+    });
+
+    it('throws CardDeclined authentication_required when the card asks for 3-D Secure', async () => {
+      // Prepare
+      const input = authorizeInput({ paymentMethod: 'pm_card_authenticationRequired' });
+
+      // Act
+      const error = await provider.authorizeCharge(input).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(CardDeclinedError);
+      expect((error as CardDeclinedError).declineCode).toBe('authentication_required');
+      expect(ledgerEntry((error as CardDeclinedError).chargeId!)?.status).toBe('requires_action');
+    });
+
+    it('rejects an unknown payment method as a request no retry can fix', async () => {
+      // Prepare
+      const input = authorizeInput({ paymentMethod: 'pm_card_doesNotExist' });
+
+      // Act
+      const error = await provider.authorizeCharge(input).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+    });
+  });
+
+  describe('captureCharge', () => {
+    it('captures the full amount once when two captures share a key', async () => {
+      // Prepare
+      const charge = await authorized();
+
+      // Act
+      const first = await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+      const second = await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+
+      // Assess
+      expect(first).toMatchObject({ status: 'succeeded', amountCaptured: 2500 });
+      expect(second).toEqual(first);
+      expect(ledgerEntry(charge.id)?.captures).toHaveLength(1);
+    });
+
+    it('returns the captured charge when capturing again under another key', async () => {
+      // Prepare
+      const charge = await authorized();
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+
+      // Act
+      const again = await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-again-${charge.id}` });
+
+      // Assess
+      expect(again).toMatchObject({ status: 'succeeded', amountCaptured: 2500 });
+      expect(ledgerEntry(charge.id)?.captures).toHaveLength(1);
+    });
+
+    it('throws AuthorizationExpired when the authorization lapsed before capture', async () => {
+      // Prepare
+      const charge = await authorized();
+      await fake.expireAuthorization(charge.id);
+
+      // Act
+      const error = await provider
+        .captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(AuthorizationExpiredError);
+      expect(ledgerEntry(charge.id)).toMatchObject({ status: 'canceled', cancellation: { reason: 'automatic' }, captures: [] });
+    });
+
+    it('throws AuthorizationExpired when the authorization was voided before capture', async () => {
+      // Prepare
+      const charge = await authorized();
+      await provider.voidCharge({ chargeId: charge.id, idempotencyKey: `void-${charge.id}` });
+
+      // Act
+      const error = await provider
+        .captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(AuthorizationExpiredError);
+    });
+  });
+
+  describe('voidCharge', () => {
+    it('cancels an authorization and returns the voided charge on a second void', async () => {
+      // Prepare
+      const charge = await authorized();
+
+      // Act
+      const voided = await provider.voidCharge({ chargeId: charge.id, idempotencyKey: `void-${charge.id}` });
+      const again = await provider.voidCharge({ chargeId: charge.id, idempotencyKey: `void-again-${charge.id}` });
+
+      // Assess
+      expect(voided.status).toBe('canceled');
+      expect(again.status).toBe('canceled');
+      expect(ledgerEntry(charge.id)?.cancellation).not.toBeNull();
+    });
+
+    it('rejects voiding a captured charge', async () => {
+      // Prepare
+      const charge = await authorized();
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+
+      // Act
+      const error = await provider
+        .voidCharge({ chargeId: charge.id, idempotencyKey: `void-${charge.id}` })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+      expect(ledgerEntry(charge.id)?.status).toBe('succeeded');
+    });
+  });
+
+  describe('findChargesByPaymentNo', () => {
+    it('finds every charge carrying the payment_no, newest first, and nothing else', async () => {
+      // Prepare
+      const input = authorizeInput();
+      const declined = await provider
+        .authorizeCharge({ ...input, paymentMethod: 'pm_card_chargeDeclined', idempotencyKey: `${input.idempotencyKey}-1` })
+        .catch((e: CardDeclinedError) => e.chargeId);
+      const charge = await provider.authorizeCharge({ ...input, idempotencyKey: `${input.idempotencyKey}-2` });
+      await authorized();
+
+      // Act
+      const found = await provider.findChargesByPaymentNo(input.paymentNo);
+
+      // Assess
+      expect(found.map((c) => c.id).sort()).toEqual([declined, charge.id].sort());
+      expect(found.every((c) => c.paymentNo === input.paymentNo)).toBe(true);
+      expect(found[0]!.createdAt).toBeGreaterThanOrEqual(found[1]!.createdAt);
+    });
+
+    it('finds a payment_no that contains quotes and backslashes', async () => {
+      // Prepare
+      const paymentNo = `P-'quoted'\\-${randomUUID()}`;
+      const charge = await provider.authorizeCharge(authorizeInput({ paymentNo, idempotencyKey: `authorize-${paymentNo}` }));
+
+      // Act
+      const found = await provider.findChargesByPaymentNo(paymentNo);
+
+      // Assess
+      expect(found.map((c) => c.id)).toEqual([charge.id]);
+    });
+
+    it('finds nothing for a payment_no no charge carries', async () => {
+      // Act
+      const found = await provider.findChargesByPaymentNo(`P-${randomUUID()}`);
+
+      // Assess
+      expect(found).toEqual([]);
+    });
+  });
+
+  describe('refundCharge', () => {
+    it('refunds part of a captured charge and shows it on the charge', async () => {
+      // Prepare
+      const charge = await authorized();
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+
+      // Act
+      const refund = await provider.refundCharge({
+        chargeId: charge.id,
+        amount: 1000,
+        idempotencyKey: `refund-${charge.id}`,
+        metadata: { refund_no: 'R-1' },
+      });
+
+      // Assess
+      expect(refund).toMatchObject({ chargeId: charge.id, amount: 1000, status: 'succeeded' });
+      expect((await provider.retrieveCharge(charge.id)).amountRefunded).toBe(1000);
+      expect(fake.ledger().refunds.filter((r) => r.paymentIntent === charge.id)).toEqual([
+        expect.objectContaining({ id: refund.id, amount: 1000, metadata: { refund_no: 'R-1' } }),
+      ]);
+    });
+
+    it('refunds once when the refund is retried with the same key', async () => {
+      // Prepare
+      const charge = await authorized();
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+      const input = { chargeId: charge.id, amount: 2500, idempotencyKey: `refund-${charge.id}`, metadata: {} };
+
+      // Act
+      const first = await provider.refundCharge(input);
+      const second = await provider.refundCharge(input);
+
+      // Assess
+      expect(second.id).toBe(first.id);
+      expect(fake.ledger().refunds.filter((r) => r.paymentIntent === charge.id)).toHaveLength(1);
+    });
+  });
+
+  describe('faults', () => {
+    it.each([
+      [500, 'ProviderUnavailable', ProviderUnavailableError],
+      [503, 'ProviderUnavailable', ProviderUnavailableError],
+      [429, 'ProviderRateLimited', ProviderRateLimitedError],
+      [409, 'ProviderIdempotencyKeyInUse', ProviderIdempotencyKeyInUseError],
+    ] as const)('maps a %s answer to %s', async (status, _name, errorClass) => {
+      // Prepare
+      const charge = await authorized();
+      fake.faults.failNext(1, status, 'POST /v1/payment_intents/*/capture');
+
+      // Act
+      const error = await provider
+        .captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(errorClass);
+      expect((error as Error).cause).toBeDefined();
+      expect(ledgerEntry(charge.id)?.captures).toHaveLength(0);
+    });
+
+    it('maps a request that outlives the timeout to ProviderUnavailable', async () => {
+      // Prepare
+      const charge = await authorized();
+      fake.faults.hangNext(1, 'GET /v1/payment_intents/*');
+
+      // Act
+      const error = await provider.retrieveCharge(charge.id).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+    });
+
+    it('maps an unreachable provider to ProviderUnavailable', async () => {
+      // Prepare
+      const unreachable = new StripePaymentProvider(
+        createStripeClient({ apiKey: 'sk_test_adapter', apiBase: 'http://127.0.0.1:1', timeoutMs: 1000 }),
+      );
+
+      // Act
+      const error = await unreachable.retrieveCharge('pi_missing').catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+    });
+
+    it('recovers the answer of a capture whose first response was lost, without capturing twice', async () => {
+      // Prepare
+      const charge = await authorized();
+      fake.faults.dropResponseAfterCommit(1, 'POST /v1/payment_intents/*/capture');
+
+      // Act: the SDK retries a closed connection once, with the same idempotency key.
+      const captured = await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+
+      // Assess
+      expect(captured.status).toBe('succeeded');
+      expect(ledgerEntry(charge.id)?.captures).toHaveLength(1);
+    });
+
+    it('rejects an idempotency key reused with other parameters', async () => {
+      // Prepare
+      const input = authorizeInput();
+      await provider.authorizeCharge(input);
+
+      // Act
+      const error = await provider.authorizeCharge({ ...input, amount: 9900 }).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+    });
+
+    it('rejects a charge id the provider does not know', async () => {
+      // Act
+      const error = await provider.retrieveCharge('pi_unknown').catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+    });
+  });
+});

@@ -1,0 +1,254 @@
+import { createServer } from 'node:net';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayTokenAuthorizerEvent,
+  PolicyDocument,
+} from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  evaluatePolicy,
+  startApiGatewayLocal,
+  type ApiGatewayLocal,
+  type StartApiGatewayLocalOptions,
+} from '../../../../local/runtime/api-gateway-local.ts';
+
+const open: ApiGatewayLocal[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((api) => api.close()));
+});
+
+function allowPolicy(resource: string, context: APIGatewayAuthorizerResult['context'] = {}): APIGatewayAuthorizerResult {
+  return {
+    principalId: 'merchant-1',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resource }] },
+    context,
+  };
+}
+
+/** Echoes the proxy event back as JSON. */
+const echo = async (event: APIGatewayProxyEvent) => ({ statusCode: 200, body: JSON.stringify(event) });
+
+async function start(overrides: Partial<StartApiGatewayLocalOptions> = {}): Promise<ApiGatewayLocal> {
+  const api = await startApiGatewayLocal({
+    port: 0,
+    routes: [
+      { method: 'POST', path: '/v1/payments', handler: echo },
+      { method: 'GET', path: '/v1/payments/{payment_no}', handler: echo },
+      { method: 'GET', path: '/v1/payments/latest', handler: echo },
+    ],
+    log: () => {},
+    ...overrides,
+  });
+  open.push(api);
+  return api;
+}
+
+describe('API Gateway local', () => {
+  it('turns a request into a REST proxy event with resource, path parameters, query and body', async () => {
+    // Prepare
+    const api = await start();
+
+    // Act
+    const response = await fetch(`${api.url}/v1/payments/pay%20_1?expand=a&expand=b&x=1`, {
+      headers: { 'X-Custom': 'yes' },
+    });
+    const event = (await response.json()) as APIGatewayProxyEvent;
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(event).toMatchObject({
+      httpMethod: 'GET',
+      resource: '/v1/payments/{payment_no}',
+      path: '/v1/payments/pay%20_1',
+      pathParameters: { payment_no: 'pay _1' },
+      queryStringParameters: { expand: 'b', x: '1' },
+      multiValueQueryStringParameters: { expand: ['a', 'b'], x: ['1'] },
+      body: null,
+      isBase64Encoded: false,
+      requestContext: { stage: 'local', resourcePath: '/v1/payments/{payment_no}', path: '/local/v1/payments/pay%20_1' },
+    });
+    expect(event.headers['X-Custom']).toBe('yes');
+    expect(event.multiValueHeaders['X-Custom']).toEqual(['yes']);
+    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.requestContext.identity.sourceIp).toBe('127.0.0.1');
+  });
+
+  it('prefers a literal path segment over a path parameter, and passes the body as a string', async () => {
+    // Prepare
+    const api = await start();
+
+    // Act
+    const latest = (await (await fetch(`${api.url}/v1/payments/latest`)).json()) as APIGatewayProxyEvent;
+    const created = (await (
+      await fetch(`${api.url}/v1/payments`, { method: 'POST', body: '{"amount":1}', headers: { 'Content-Type': 'application/json' } })
+    ).json()) as APIGatewayProxyEvent;
+
+    // Assess
+    expect(latest.resource).toBe('/v1/payments/latest');
+    expect(latest.pathParameters).toBeNull();
+    expect(created.body).toBe('{"amount":1}');
+    expect(created.queryStringParameters).toBeNull();
+  });
+
+  it('answers 404 route_not_found for an unknown path and 405 method_not_allowed for a known one', async () => {
+    // Prepare
+    const api = await start();
+
+    // Act
+    const notFound = await fetch(`${api.url}/v2/nothing`);
+    const notAllowed = await fetch(`${api.url}/v1/payments`, { method: 'DELETE' });
+
+    // Assess
+    expect(notFound.status).toBe(404);
+    expect(((await notFound.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+    expect(notAllowed.status).toBe(405);
+    expect(((await notAllowed.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    expect(notAllowed.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers 502 Internal server error when a handler throws', async () => {
+    // Prepare
+    const api = await start({
+      routes: [{ method: 'GET', path: '/boom', handler: async () => Promise.reject(new Error('bug')) }],
+    });
+
+    // Act
+    const response = await fetch(`${api.url}/boom`);
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
+  });
+
+  it('sends the status code, headers, multi-value headers and body the handler returns', async () => {
+    // Prepare
+    const api = await start({
+      routes: [
+        {
+          method: 'POST',
+          path: '/v1/payments',
+          handler: async () => ({
+            statusCode: 201,
+            headers: { 'Content-Type': 'application/json', Location: '/v1/payments/p1' },
+            multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] },
+            body: '{"payment_no":"p1"}',
+          }),
+        },
+      ],
+    });
+
+    // Act
+    const response = await fetch(`${api.url}/v1/payments`, { method: 'POST', body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(response.headers.get('location')).toBe('/v1/payments/p1');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await response.json()).toEqual({ payment_no: 'p1' });
+  });
+
+  it('answers 401 without calling the authorizer when the Authorization header is missing', async () => {
+    // Prepare
+    let calls = 0;
+    const api = await start({
+      authorizer: async () => {
+        calls += 1;
+        return allowPolicy('*');
+      },
+      unauthorizedBody: '{"error":{"code":"unauthorized","message":"Missing or invalid API key."}}',
+    });
+
+    // Act
+    const response = await fetch(`${api.url}/v1/payments/p1`);
+
+    // Assess
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: 'Missing or invalid API key.' } });
+    expect(calls).toBe(0);
+  });
+
+  it("answers 401 when the authorizer throws Error('Unauthorized')", async () => {
+    // Prepare
+    const api = await start({ authorizer: async () => Promise.reject(new Error('Unauthorized')) });
+
+    // Act
+    const response = await fetch(`${api.url}/v1/payments/p1`, { headers: { Authorization: 'Bearer wrong' } });
+
+    // Assess
+    expect(response.status).toBe(401);
+    expect(response.headers.get('x-amzn-errortype')).toBe('UnauthorizedException');
+  });
+
+  it('answers 403 for a Deny policy and for an Allow that does not cover the method ARN', async () => {
+    // Prepare
+    const api = await start({
+      authorizer: async (event: APIGatewayTokenAuthorizerEvent) =>
+        event.authorizationToken === 'deny'
+          ? { ...allowPolicy('*'), policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: '*' }] } }
+          : allowPolicy('arn:aws:execute-api:us-east-1:000000000000:local/local/POST/*'),
+    });
+
+    // Act
+    const denied = await fetch(`${api.url}/v1/payments/p1`, { headers: { Authorization: 'deny' } });
+    const notCovered = await fetch(`${api.url}/v1/payments/p1`, { headers: { Authorization: 'post-only' } });
+    const covered = await fetch(`${api.url}/v1/payments`, { method: 'POST', headers: { Authorization: 'post-only' } });
+
+    // Assess
+    expect(denied.status).toBe(403);
+    expect(notCovered.status).toBe(403);
+    expect(covered.status).toBe(200);
+  });
+
+  it('passes the authorizer context, stringified, and the principalId to the handler, caching the policy per token', async () => {
+    // Prepare
+    const methodArns: string[] = [];
+    const api = await start({
+      authorizer: async (event: APIGatewayTokenAuthorizerEvent) => {
+        methodArns.push(event.methodArn);
+        return allowPolicy('arn:aws:execute-api:us-east-1:000000000000:local/local/*', { merchantId: 'm_1', live: false, quota: 5 });
+      },
+    });
+
+    // Act
+    const first = (await (await fetch(`${api.url}/v1/payments/p1`, { headers: { Authorization: 'key_1' } })).json()) as APIGatewayProxyEvent;
+    await fetch(`${api.url}/v1/payments/p2`, { headers: { Authorization: 'key_1' } });
+
+    // Assess
+    expect(first.requestContext.authorizer).toMatchObject({ merchantId: 'm_1', live: 'false', quota: '5', principalId: 'merchant-1' });
+    expect(methodArns).toEqual(['arn:aws:execute-api:us-east-1:000000000000:local/local/GET/v1/payments/p1']);
+  });
+
+  it('evaluates wildcards in policy resources like IAM', () => {
+    // Prepare
+    const policy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['arn:aws:execute-api:*:*:local/*/GET/v1/*'] },
+        { Action: 'execute-api:*', Effect: 'Deny', Resource: 'arn:aws:execute-api:*:*:local/*/GET/v1/secret' },
+      ],
+    };
+
+    // Act
+    const decisions = ['GET/v1/payments/p1', 'GET/v1/secret', 'POST/v1/payments'].map((route) =>
+      evaluatePolicy(policy, `arn:aws:execute-api:us-east-1:000000000000:local/local/${route}`),
+    );
+
+    // Assess
+    expect(decisions).toEqual(['allow', 'explicitDeny', 'implicitDeny']);
+  });
+
+  it('rejects with a message naming the port and the PORT variable when the port is busy', async () => {
+    // Prepare
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+
+    // Act
+    const starting = startApiGatewayLocal({ port, routes: [] });
+
+    // Assess
+    await expect(starting).rejects.toThrow(new RegExp(`Port ${port}.*PORT`));
+    blocker.close();
+  });
+});

@@ -1,0 +1,97 @@
+import { createServer } from 'node:net';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureTables,
+  localClientConfig,
+  startDynamoDbLocal,
+  type DynamoDbLocal,
+} from '../../../../local/runtime/dynamodb-local.ts';
+
+/** A table as `cdk synth` writes it: no TableName, a GSI, a TTL attribute. */
+const template = {
+  Resources: {
+    PaymentsTable4E3A: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'gsi1', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      },
+      UpdateReplacePolicy: 'Retain',
+    },
+    SomeFunction: { Type: 'AWS::Lambda::Function', Properties: {} },
+  },
+};
+
+describe('DynamoDB Local', () => {
+  let dynamo: DynamoDbLocal;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    dynamo = await startDynamoDbLocal({ port: 0 });
+    client = new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint });
+  }, 30_000);
+
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.stop();
+  });
+
+  it('creates the tables of a template with their GSI and TTL, once', async () => {
+    // Act
+    const names = await ensureTables(client, template);
+    const again = await ensureTables(client, template);
+    const table = await client.send(new DescribeTableCommand({ TableName: 'PaymentsTable4E3A' }));
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: 'PaymentsTable4E3A' }));
+    await client.send(
+      new PutItemCommand({ TableName: 'PaymentsTable4E3A', Item: { pk: { S: 'p1' }, sk: { S: 'v' }, gsi1pk: { S: 'm1' } } }),
+    );
+    const byIndex = await client.send(
+      new QueryCommand({
+        TableName: 'PaymentsTable4E3A',
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :m',
+        ExpressionAttributeValues: { ':m': { S: 'm1' } },
+      }),
+    );
+
+    // Assess
+    expect(names).toEqual({ PaymentsTable4E3A: 'PaymentsTable4E3A' });
+    expect(again).toEqual(names);
+    expect(table.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['gsi1']);
+    expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+    expect(byIndex.Count).toBe(1);
+  });
+
+  it('refuses a busy port with a message that names it', async () => {
+    // Prepare
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, resolve));
+    const port = (blocker.address() as { port: number }).port;
+
+    // Act
+    const starting = startDynamoDbLocal({ port });
+
+    // Assess
+    await expect(starting).rejects.toThrow(`port ${port} is already in use`);
+    blocker.close();
+  });
+});

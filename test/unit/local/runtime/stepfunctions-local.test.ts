@@ -1,0 +1,322 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  InvalidName,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  startStepFunctionsLocal,
+  type LocalStateMachine,
+  type StepFunctionsLocal,
+} from '../../../../local/runtime/stepfunctions-local.ts';
+
+const lambdaArn = (id: string) => `arn:aws:lambda:us-east-1:000000000000:function:${id}`;
+
+/** Charge → (retry ProviderUnavailable, catch CardDeclined → Compensate) → Done. */
+const chargeDefinition = {
+  StartAt: 'Charge',
+  States: {
+    Charge: {
+      Type: 'Task',
+      Resource: lambdaArn('ChargeFunction'),
+      Retry: [{ ErrorEquals: ['ProviderUnavailable'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+      Catch: [{ ErrorEquals: ['CardDeclined'], ResultPath: '$.failure', Next: 'Compensate' }],
+      Next: 'Done',
+    },
+    Compensate: { Type: 'Task', Resource: lambdaArn('CompensateFunction'), End: true },
+    Done: { Type: 'Succeed' },
+  },
+};
+
+class NamedError extends Error {
+  constructor(override readonly name: string, message: string) {
+    super(message);
+  }
+}
+
+const open: StepFunctionsLocal[] = [];
+const directories: string[] = [];
+
+async function start(
+  taskHandlers: LocalStateMachine['taskHandlers'],
+  extra: { dataDir?: string } = {},
+): Promise<{ sfn: StepFunctionsLocal; client: SFNClient; arn: string }> {
+  const sfn = await startStepFunctionsLocal({
+    stateMachines: [{ name: 'Payments', definition: chargeDefinition, taskHandlers }],
+    retryIntervalScale: 0.01,
+    log: () => {},
+    ...extra,
+  });
+  open.push(sfn);
+  const client = new SFNClient({
+    endpoint: sfn.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return { sfn, client, arn: sfn.stateMachineArn('Payments') };
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((sfn) => sfn.close()));
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
+  it('runs an execution to SUCCEEDED and describes its input and output', async () => {
+    // Prepare
+    const { sfn, client, arn } = await start({
+      Charge: async (input: { amount: number }) => ({ ...input, charged: true }),
+      Compensate: async (input: unknown) => input,
+    });
+
+    // Act
+    const started = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'pay-1', input: '{"amount":500}' }));
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+
+    // Assess
+    expect(started.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:Payments:pay-1');
+    expect(started.startDate).toBeInstanceOf(Date);
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output!)).toEqual({ amount: 500, charged: true });
+    expect(described.input).toBe('{"amount":500}');
+    expect(described.stopDate!.getTime()).toBeGreaterThanOrEqual(described.startDate!.getTime());
+  });
+
+  it('answers a repeated start with the same name and input with the same execution while it runs', async () => {
+    // Prepare
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const { sfn, client, arn } = await start({
+      Charge: async () => {
+        calls += 1;
+        await gate;
+        return {};
+      },
+      Compensate: async () => ({}),
+    });
+    const first = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'pay-2', input: '{"a":1}' }));
+
+    // Act
+    const second = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'pay-2', input: '{"a":1}' }));
+    const otherInput = client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'pay-2', input: '{"a":2}' }));
+
+    // Assess
+    expect(second.executionArn).toBe(first.executionArn);
+    expect(second.startDate).toEqual(first.startDate);
+    await expect(otherInput).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    release();
+    await sfn.idle();
+    expect(calls).toBe(1);
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'pay-2', input: '{"a":1}' })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+  });
+
+  it('rejects an invalid name, an unknown state machine and an unknown execution with their AWS errors', async () => {
+    // Prepare
+    const { client, arn } = await start({ Charge: async () => ({}), Compensate: async () => ({}) });
+
+    // Act
+    const badName = client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'has space' }));
+    const noMachine = client.send(
+      new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:Nope' }),
+    );
+    const noExecution = client.send(
+      new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:Payments:nope' }),
+    );
+
+    // Assess
+    await expect(badName).rejects.toBeInstanceOf(InvalidName);
+    await expect(noMachine).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(noExecution).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    await expect(noExecution).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('retries a Task that throws ProviderUnavailable, by the error name', async () => {
+    // Prepare
+    let attempts = 0;
+    const { sfn, client, arn } = await start({
+      Charge: async () => {
+        attempts += 1;
+        if (attempts < 3) throw new NamedError('ProviderUnavailable', 'provider timed out');
+        return { charged: true };
+      },
+      Compensate: async () => ({ compensated: true }),
+    });
+
+    // Act
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'retry-1' }));
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(attempts).toBe(3);
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output!)).toEqual({ charged: true });
+  });
+
+  it('catches a Task that throws CardDeclined into the compensation, with a Lambda-shaped cause', async () => {
+    // Prepare
+    let attempts = 0;
+    const { sfn, client, arn } = await start({
+      Charge: async () => {
+        attempts += 1;
+        throw new NamedError('CardDeclined', 'insufficient funds');
+      },
+      Compensate: async (input: unknown) => ({ compensatedFrom: input }),
+    });
+
+    // Act
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: 'catch-1', input: '{"paymentNo":"p1"}' }),
+    );
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(attempts).toBe(1);
+    expect(described.status).toBe('SUCCEEDED');
+    const output = JSON.parse(described.output!);
+    expect(output.compensatedFrom.paymentNo).toBe('p1');
+    expect(output.compensatedFrom.failure.Error).toBe('CardDeclined');
+    expect(JSON.parse(output.compensatedFrom.failure.Cause)).toMatchObject({
+      errorType: 'CardDeclined',
+      errorMessage: 'insufficient funds',
+    });
+  });
+
+  it('fails the execution with the error name when no Retry or Catch matches', async () => {
+    // Prepare
+    const { sfn, client, arn } = await start({
+      Charge: async () => {
+        throw new NamedError('ProviderRejected', 'bad request');
+      },
+      Compensate: async () => ({}),
+    });
+
+    // Act
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'fail-1' }));
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+    const failed = await client.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'FAILED' }));
+
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('ProviderRejected');
+    expect(JSON.parse(described.cause!).errorMessage).toBe('bad request');
+    expect(failed.executions?.map((execution) => execution.name)).toEqual(['fail-1']);
+  });
+
+  it('stops a running execution as ABORTED with the given error and cause', async () => {
+    // Prepare
+    const { sfn, client, arn } = await start({
+      Charge: () => new Promise((resolve) => setTimeout(() => resolve({}), 200)),
+      Compensate: async () => ({}),
+    });
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'stop-1' }));
+
+    // Act
+    await client.send(new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(described).toMatchObject({ status: 'ABORTED', error: 'Operator', cause: 'stopped by hand' });
+  });
+
+  it('passes Payload to a lambda:invoke Task and wraps its result like the optimized integration', async () => {
+    // Prepare
+    const received: unknown[] = [];
+    const sfn = await startStepFunctionsLocal({
+      stateMachines: [
+        {
+          name: 'Invoke',
+          definition: {
+            StartAt: 'Capture',
+            States: {
+              Capture: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke',
+                Parameters: { FunctionName: lambdaArn('CaptureFunction'), 'Payload.$': '$' },
+                ResultSelector: { 'captured.$': '$.Payload.captured', 'status.$': '$.StatusCode' },
+                End: true,
+              },
+            },
+          },
+          taskHandlers: {
+            Capture: async (input: unknown) => {
+              received.push(input);
+              return { captured: true };
+            },
+          },
+        },
+      ],
+      log: () => {},
+    });
+    open.push(sfn);
+    const client = new SFNClient({
+      endpoint: sfn.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+
+    // Act
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn('Invoke'), input: '{"paymentNo":"p9"}' }),
+    );
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(received).toEqual([{ paymentNo: 'p9' }]);
+    expect(JSON.parse(described.output!)).toEqual({ captured: true, status: 200 });
+  });
+
+  it('reports an execution that was RUNNING when its process died as ABORTED after a restart', async () => {
+    // Prepare: a snapshot of the data directory taken while the execution runs is what a
+    // crash (SIGKILL) leaves behind.
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-local-'));
+    const crashedDir = mkdtempSync(join(tmpdir(), 'sfn-local-crashed-'));
+    directories.push(dataDir, crashedDir);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = await start(
+      { Charge: async (input: { hang?: boolean }) => (input.hang ? gate.then(() => ({})) : {}), Compensate: async () => ({}) },
+      { dataDir },
+    );
+    await first.client.send(new StartExecutionCommand({ stateMachineArn: first.arn, name: 'done-1' }));
+    await first.sfn.idle();
+    const { executionArn } = await first.client.send(
+      new StartExecutionCommand({ stateMachineArn: first.arn, name: 'crashed-1', input: '{"hang":true}' }),
+    );
+    cpSync(dataDir, crashedDir, { recursive: true });
+    release();
+
+    // Act
+    const restarted = await start({ Charge: async () => ({}), Compensate: async () => ({}) }, { dataDir: crashedDir });
+    const described = await restarted.client.send(new DescribeExecutionCommand({ executionArn }));
+    const earlier = await restarted.client.send(
+      new DescribeExecutionCommand({ executionArn: executionArn!.replace('crashed-1', 'done-1') }),
+    );
+
+    // Assess
+    expect(described).toMatchObject({
+      status: 'ABORTED',
+      error: 'States.Runtime',
+      cause: 'the local stack stopped while it ran',
+    });
+    expect(described.stopDate).toBeInstanceOf(Date);
+    expect(earlier.status).toBe('SUCCEEDED');
+  });
+});

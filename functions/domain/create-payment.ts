@@ -28,6 +28,13 @@ export function paymentNoFor(merchantId: string, orderNo: string): string {
   return `pay_${digest.slice(0, 24)}`;
 }
 
+const PAYMENT_NO = /^pay_[0-9a-f]{24}$/;
+
+/** Whether a string can be a payment_no at all: lets a lookup refuse garbage without a read. */
+export function isPaymentNo(value: string): boolean {
+  return PAYMENT_NO.test(value);
+}
+
 /** The first execution is named after the payment; each resume adds a suffix. */
 export function executionNameFor(payment: Pick<Payment, 'paymentNo' | 'resumeCount'>): string {
   return payment.resumeCount === 0 ? payment.paymentNo : `${payment.paymentNo}-r${payment.resumeCount}`;

@@ -1,5 +1,5 @@
 import { reconcilePayments } from '../domain/reconcile.ts';
-import { reconcileDeps } from './shared/dependencies.ts';
+import { reconcileDeps } from './shared/workflow.ts';
 import { logger, metrics, MetricUnit } from './shared/observability.ts';
 
 /** Payments looked at per run; the next minute's run picks up the rest. */

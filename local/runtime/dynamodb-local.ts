@@ -6,7 +6,7 @@
  * `-disableTelemetry`: otherwise it tries DNS lookups for its telemetry host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -118,6 +118,8 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   const port = options.port !== undefined && options.port !== 0 ? options.port : await freePort();
   await assertPortFree(port, 'DynamoDB Local');
 
+  // DynamoDB Local refuses a -dbPath that does not exist yet.
+  if (options.dbPath !== undefined) mkdirSync(options.dbPath, { recursive: true });
   const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
   const child = spawn(
     'java',

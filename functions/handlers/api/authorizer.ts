@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { authenticateMerchant } from '../../domain/merchant.ts';
-import { merchantKeyStore } from '../shared/dependencies.ts';
+import { merchantKeyStore } from '../shared/persistence.ts';
 import { logger } from '../shared/observability.ts';
 
 /**

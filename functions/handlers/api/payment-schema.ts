@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_AMOUNT, parseCurrency } from '../../domain/money.ts';
-import type { Payment, PaymentRequest } from '../../domain/payment.ts';
+import type { PaymentRequest } from '../../domain/payment.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
 const token = (max: number) =>
@@ -47,24 +47,5 @@ export function toPaymentRequest(body: z.infer<typeof createPaymentBody>): Payme
     ...(body.customer_email !== undefined && { customerEmail: body.customer_email }),
     ...(body.description !== undefined && { description: body.description }),
     ...(body.metadata !== undefined && { metadata: body.metadata }),
-  };
-}
-
-/** A payment as the API shows it. */
-export function paymentView(payment: Payment) {
-  return {
-    payment_no: payment.paymentNo,
-    order_no: payment.orderNo,
-    amount: payment.amount,
-    currency: payment.currency,
-    status: payment.status,
-    amount_captured: payment.amountCaptured,
-    amount_refunded: payment.amountRefunded,
-    ...(payment.declineCode !== undefined && { decline_code: payment.declineCode }),
-    ...(payment.customerEmail !== undefined && { customer_email: payment.customerEmail }),
-    ...(payment.description !== undefined && { description: payment.description }),
-    ...(payment.metadata !== undefined && { metadata: payment.metadata }),
-    created_at: payment.createdAt,
-    updated_at: payment.updatedAt,
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import type { SagaDeps, SagaState } from '../../domain/saga.ts';
-import { sagaDeps } from '../shared/dependencies.ts';
+import { sagaDeps } from '../shared/saga.ts';
 import { logger, metrics, MetricUnit } from '../shared/observability.ts';
 
 const sagaState = z

@@ -1,0 +1,20 @@
+import type { Payment } from '../../domain/payment.ts';
+
+/** A payment as the API shows it. */
+export function paymentView(payment: Payment) {
+  return {
+    payment_no: payment.paymentNo,
+    order_no: payment.orderNo,
+    amount: payment.amount,
+    currency: payment.currency,
+    status: payment.status,
+    amount_captured: payment.amountCaptured,
+    amount_refunded: payment.amountRefunded,
+    ...(payment.declineCode !== undefined && { decline_code: payment.declineCode }),
+    ...(payment.customerEmail !== undefined && { customer_email: payment.customerEmail }),
+    ...(payment.description !== undefined && { description: payment.description }),
+    ...(payment.metadata !== undefined && { metadata: payment.metadata }),
+    created_at: payment.createdAt,
+    updated_at: payment.updatedAt,
+  };
+}

@@ -1,0 +1,18 @@
+import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
+import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
+import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
+import { EnvVar, requireEnv } from '../../config/env.ts';
+import type { MerchantKeyStore } from '../../domain/merchant.ts';
+import type { PaymentRepository } from '../../domain/ports.ts';
+import { once } from './once.ts';
+
+/** DynamoDB only: what the authorizer and the read routes need, and nothing that would grow their bundles. */
+const documentClient = once(() => createDocumentClient());
+
+export const paymentRepository = once(
+  (): PaymentRepository => new DynamoPaymentRepository(documentClient(), requireEnv(EnvVar.TableName)),
+);
+
+export const merchantKeyStore = once(
+  (): MerchantKeyStore => new DynamoMerchantKeyStore(documentClient(), requireEnv(EnvVar.TableName)),
+);

@@ -29,6 +29,8 @@ export default async function setup(project: TestProject) {
     return;
   }
 
+  // Declines and injected faults are the suite's daily bread: keep their logs out of the report.
+  process.env.POWERTOOLS_LOG_LEVEL ??= process.env.DEBUG_LOCAL_STACK ? 'INFO' : 'ERROR';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-it-'));
   const stack = await startLocalStack({
     dataDir,

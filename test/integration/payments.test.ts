@@ -206,4 +206,31 @@ describe.runIf(target().providerUrl)('against the Stripe-compatible fake', () =>
     expect(payment.status).toBe('succeeded');
     expect(await intentsOf(providerUrl(), created.payment_no)).toHaveLength(1);
   });
+
+  it('fails a payment whose authorization lapsed before capture, with decline code authorization_expired', async () => {
+    // Prepare: hold the capture until the authorization has lapsed at the provider.
+    await armFaults(providerUrl(), { hang: { count: 1, match: 'POST /v1/payment_intents/*/capture' } });
+    const { body: created } = await pay();
+    const [intent] = await waitFor(async () => {
+      const intents = await intentsOf(providerUrl(), created.payment_no);
+      return intents[0]?.status === 'requires_capture' ? intents : undefined;
+    });
+
+    // Act
+    await fetch(`${providerUrl()}/_fake/payment_intents/${intent!.id}/expire_authorization`, { method: 'POST' });
+    const payment = await waitForTerminal(created.payment_no);
+
+    // Assess
+    expect(payment).toMatchObject({ status: 'failed', decline_code: 'authorization_expired', amount_captured: 0 });
+  });
 });
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -3,7 +3,6 @@ import {
   ConcurrentModificationError,
   NotFoundError,
   PaymentClosedError,
-  ProviderRejectedError,
   type TerminalErrorName,
   declineCodeForTerminalError,
 } from './errors.ts';
@@ -36,7 +35,8 @@ export interface SagaState {
 
 export const authorizeKey = (paymentNo: string) => `${paymentNo}:authorize`;
 export const captureKey = (paymentNo: string) => `${paymentNo}:capture`;
-export const voidKey = (paymentNo: string) => `${paymentNo}:void`;
+/** One key per charge: a payment may hold two authorizations when it was closed mid-flight. */
+export const voidKey = (paymentNo: string, chargeId: string) => `${paymentNo}:void:${chargeId}`;
 
 /**
  * Step 1: creates the uncaptured charge. The idempotency key is derived from the
@@ -150,14 +150,9 @@ export async function voidAuthorization(deps: SagaDeps, state: SagaState): Promi
   const payment = await load(deps, state.payment_no);
   const chargeIds = new Set([payment.chargeId, state.charge_id].filter((id) => id !== undefined));
   for (const chargeId of chargeIds) {
-    const charge = await deps.provider.retrieveCharge(chargeId);
-    if (charge.status === 'canceled') continue;
-    if (charge.status === 'succeeded') {
-      throw new ProviderRejectedError(
-        `charge ${chargeId} of payment ${payment.paymentNo} is captured and cannot be voided`,
-      );
-    }
-    await deps.provider.voidCharge({ chargeId, idempotencyKey: voidKey(payment.paymentNo) });
+    // A captured charge cannot be voided: the provider refuses (ProviderRejected), the
+    // execution fails and the payment is left to the reconciler and a person.
+    await deps.provider.voidCharge({ chargeId, idempotencyKey: voidKey(payment.paymentNo, chargeId) });
   }
   return state;
 }

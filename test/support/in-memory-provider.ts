@@ -61,7 +61,7 @@ export class InMemoryProvider implements PaymentProvider {
   }
 
   async voidCharge({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }) {
-    return this.once('void', `${idempotencyKey}:${chargeId}`, chargeId, () => {
+    return this.once('void', idempotencyKey, chargeId, () => {
       const charge = this.must(chargeId);
       if (charge.status === 'succeeded') throw new ProviderRejectedError('captured');
       return this.put({ ...charge, status: 'canceled' });

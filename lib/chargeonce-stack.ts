@@ -8,6 +8,13 @@ import { PaymentsTable } from './payments-table.ts';
 import { ReconcileSchedule } from './reconcile-schedule.ts';
 
 /**
+ * The CDK context key (`cdk deploy -c stripeApiBase=http://host.docker.internal:12111`) that
+ * points the provider steps at a Stripe-compatible API other than Stripe's own, such as the
+ * fake provider when the stack runs in LocalStack. Unset (the default): Stripe itself.
+ */
+export const STRIPE_API_BASE_CONTEXT = 'stripeApiBase';
+
+/**
  * Chargeonce: the payments table, one function per catalog entry, the payment saga, the
  * REST API in front of it and the reconciler's schedule.
  */
@@ -32,7 +39,11 @@ export class ChargeonceStack extends Stack {
 
     this.stripeSecret = stripeSecret;
 
-    const functions = new LambdaFunctions(this, 'Functions', { table, stripeSecret });
+    const functions = new LambdaFunctions(this, 'Functions', {
+      table,
+      stripeSecret,
+      stripeApiBase: stripeApiBaseFromContext(this),
+    });
     this.functions = functions;
     this.saga = new PaymentSaga(this, 'PaymentSaga', { steps: functions.sagaSteps });
     const { stateMachine } = this.saga;
@@ -55,4 +66,17 @@ export class ChargeonceStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'StripeSecretArn', { value: stripeSecret.secretArn });
   }
+}
+
+/** The `stripeApiBase` context value, checked: an http(s) URL, or undefined when unset or empty. */
+function stripeApiBaseFromContext(scope: Construct): string | undefined {
+  const value: unknown = scope.node.tryGetContext(STRIPE_API_BASE_CONTEXT);
+  if (value === undefined || value === '') return undefined;
+  const protocol = typeof value === 'string' && URL.canParse(value) ? new URL(value).protocol : undefined;
+  if (typeof value !== 'string' || (protocol !== 'http:' && protocol !== 'https:')) {
+    throw new Error(
+      `context ${STRIPE_API_BASE_CONTEXT} must be an http(s) URL such as http://host.docker.internal:12111, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }

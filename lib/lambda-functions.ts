@@ -49,6 +49,11 @@ export interface LambdaFunctionsProps {
   readonly table: dynamodb.ITable;
   /** Holds the Stripe secret key; read by the saga steps that call the provider. */
   readonly stripeSecret: secretsmanager.ISecret;
+  /**
+   * A Stripe-compatible API for the provider steps instead of Stripe's own (e.g. the fake
+   * provider, for a LocalStack deployment). Unset: Stripe.
+   */
+  readonly stripeApiBase?: string;
 }
 
 /** An API route of the catalog with the function that serves it. */
@@ -83,6 +88,7 @@ export class LambdaFunctions extends Construct {
       if (providerSteps.includes(name)) {
         props.stripeSecret.grantRead(fn);
         fn.addEnvironment(EnvVar.StripeSecretArn, props.stripeSecret.secretArn);
+        if (props.stripeApiBase !== undefined) fn.addEnvironment(EnvVar.StripeApiBase, props.stripeApiBase);
       }
       steps[name] = fn;
     }

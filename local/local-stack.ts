@@ -19,7 +19,7 @@ import { startApiGatewayLocal } from './runtime/api-gateway-local.ts';
 import { ensureTables, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
 import { startSchedule } from './runtime/scheduler.ts';
 import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
-import { type TaskHandler, startStepFunctionsLocal } from './runtime/stepfunctions-local.ts';
+import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './runtime/stepfunctions-local.ts';
 import { synthesizeTemplate } from './synth.ts';
 
 export interface LocalStackOptions {
@@ -35,6 +35,13 @@ export interface LocalStackOptions {
   readonly reconcileAfterSeconds?: number;
   /** Shortens the state machine's retry intervals (tests). */
   readonly retryIntervalScale?: number;
+  /**
+   * The DynamoDB endpoint the handlers should use, given DynamoDB Local's own (e.g. a counting
+   * proxy in front of it, for a benchmark). The caller owns whatever it starts. Absent: DynamoDB Local.
+   */
+  readonly dynamoEndpointFor?: (endpoint: string) => Promise<string>;
+  /** Told every event of every saga execution (see {@link ExecutionEvent}). */
+  readonly onExecutionEvent?: (executionArn: string, event: ExecutionEvent) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -55,6 +62,9 @@ export interface LocalOutputs {
   apiUrl: string;
   apiKey: string;
   providerUrl: string;
+  /** The payments table in DynamoDB Local, for `npm run merchant:create -- --local`. */
+  tableName: string;
+  dynamoDbEndpoint: string;
 }
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -94,12 +104,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const [definition] = stateMachineDefinitions(template);
     if (tables.length !== 1 || !definition) throw new Error('the stack should have one table and one state machine');
 
+    const handlersDynamoEndpoint = options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint;
+
     // The handlers read these on first use, exactly as they read the CDK app's settings on Lambda.
     Object.assign(process.env, {
       AWS_REGION: localClientConfig.region,
       AWS_ACCESS_KEY_ID: localClientConfig.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localClientConfig.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: handlersDynamoEndpoint,
       [EnvVar.TableName]: tables[0],
       [EnvVar.StripeApiKey]: LOCAL_STRIPE_KEY,
       [EnvVar.StripeApiBase]: provider.url,
@@ -115,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateMachines: [{ name: definition.stateMachineName, definition: definition.definition, taskHandlers }],
       ...(options.inMemory ? {} : { dataDir: path.join(options.dataDir, 'stepfunctions') }),
       ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
+      ...(options.onExecutionEvent !== undefined && { onExecutionEvent: options.onExecutionEvent }),
       log: (message, detail) => log(`step functions: ${message}${detail ? ` ${String(detail)}` : ''}`),
     });
     stops.push(stepFunctions.close);
@@ -144,7 +157,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => schedule.stop());
 
     const apiKey = await demoApiKey(outputsFile, tables[0]!);
-    const outputs: LocalOutputs = { apiUrl: api.url, apiKey, providerUrl: provider.url };
+    const outputs: LocalOutputs = {
+      apiUrl: api.url,
+      apiKey,
+      providerUrl: provider.url,
+      tableName: tables[0]!,
+      dynamoDbEndpoint: dynamo.endpoint,
+    };
     writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
 
     return {

@@ -25,6 +25,12 @@ import { localAccountId, localRegion } from './state-machine-definition.ts';
 /** A local stand-in for a Lambda function: receives the state's input, returns its result. */
 export type TaskHandler = (input: any) => Promise<any>;
 
+/**
+ * One event of an execution as the interpreter reports it: `ExecutionStarted`, `StateEntered`
+ * (a billed state transition on AWS), `StateRetried`, `StateCaught`, `ExecutionSucceeded`...
+ */
+export type ExecutionEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
 export interface LocalStateMachine {
   name: string;
   /** ASL, JSONPath query language (see {@link stateMachineDefinitions}). */
@@ -49,6 +55,8 @@ export interface StartStepFunctionsLocalOptions {
   closeGraceMs?: number;
   /** Where execution failures and server errors are reported. Default: console.error. */
   log?: (message: string, detail?: unknown) => void;
+  /** Told every event of every execution, in order (e.g. to count state transitions in a benchmark). */
+  onExecutionEvent?: (executionArn: string, event: ExecutionEvent) => void;
 }
 
 export interface StepFunctionsLocal {
@@ -191,6 +199,7 @@ export async function startStepFunctionsLocal(options: StartStepFunctionsLocalOp
       (output) => finish(executionArn, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) }),
       (error: unknown) => finish(executionArn, outcomeOfFailure(error, log, executionArn)),
     ).catch((error: unknown) => log(`Could not record the end of ${executionArn}`, error));
+    if (options.onExecutionEvent !== undefined) void forwardEvents(executionArn, run.eventLogs, options.onExecutionEvent, log);
     running.set(executionArn, { abort: run.abort, done });
     void done.finally(() => running.delete(executionArn));
     return { executionArn, startDate: seconds(record.startDate) };
@@ -362,6 +371,19 @@ function compile(
     handlers,
     creationDate: Date.now(),
   };
+}
+
+async function forwardEvents(
+  executionArn: string,
+  events: AsyncGenerator<ExecutionEvent>,
+  onEvent: (executionArn: string, event: ExecutionEvent) => void,
+  log: (message: string, detail?: unknown) => void,
+): Promise<void> {
+  try {
+    for await (const event of events) onEvent(executionArn, event);
+  } catch (error) {
+    log(`Could not report the events of ${executionArn}`, error);
+  }
 }
 
 /** JSON in and out, as across Lambda's boundary; a throw becomes Lambda's error report. */

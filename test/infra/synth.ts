@@ -19,12 +19,13 @@ export interface Synthesized {
   readonly template: Template;
 }
 
-export function synthesize(): Synthesized {
+/** `context` is added to cdk.json's, as `cdk synth -c key=value` does. */
+export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
   };
   const app = new App({
-    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] },
   });
   const stack = new ChargeonceStack(app, 'Chargeonce', {
     env: { account: TEST_ACCOUNT, region: TEST_REGION },

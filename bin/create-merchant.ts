@@ -1,0 +1,113 @@
+/**
+ * `npm run merchant:create -- --name <name> [--merchant-id <id>] [--table <table>] [--localstack | --local]`
+ *
+ * Creates a merchant and a new API key for it in the stack's table and prints the key, once:
+ * the table keeps only its SHA-256. `--merchant-id` of an existing merchant adds one more key
+ * to it (and updates its name).
+ *
+ * Where: the AWS SDK's own environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB /
+ * AWS_ENDPOINT_URL...) for a deployed stack; `--localstack` for a `cdklocal` deployment
+ * (LocalStack's endpoint, region and test credentials); `--local` for `npm start`'s stack.
+ * The table: `--table`, else TABLE_NAME, else `Chargeonce.TableName` in cdk-outputs.json
+ * (with `--local`: the local stack's table).
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CDK_OUTPUTS_FILE,
+  createMerchant,
+  localRuntimeTarget,
+  localStackClientConfig,
+  readCdkOutputs,
+  STACK_NAME,
+  type StackOutputs,
+  UsageError,
+} from './merchants.ts';
+
+const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--table <table>] [--localstack | --local]
+
+  --name <name>         the merchant's display name (required)
+  --merchant-id <id>    default: a new merchant_<random> id; an existing id gets one more key
+  --table <table>       default: TABLE_NAME, else ${STACK_NAME}.TableName in cdk-outputs.json
+  --localstack          target LocalStack (AWS_ENDPOINT_URL, default http://localhost:4566)
+  --local               target the local stack of \`npm start\` (its table, in DynamoDB Local)
+  -h, --help            this text`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: 'string' },
+      'merchant-id': { type: 'string' },
+      table: { type: 'string' },
+      localstack: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (values.name === undefined) throw new UsageError('--name is required');
+  if (values.localstack && values.local) throw new UsageError('--localstack and --local exclude each other');
+
+  let tableName: string | undefined = values.table;
+  let client: DynamoDBClient | undefined;
+  let where: string;
+  if (values.local) {
+    const target = localRuntimeTarget();
+    tableName ??= target.tableName;
+    client = new DynamoDBClient(target.config);
+    where = `the local stack (${target.config.endpoint})`;
+  } else {
+    // cdk-outputs.json names the table, and LocalStack's region; it only has to be readable when needed.
+    let outputs: StackOutputs | undefined;
+    let unreadable: unknown;
+    try {
+      outputs = readCdkOutputs();
+    } catch (error) {
+      unreadable = error;
+    }
+    tableName ??= process.env.TABLE_NAME || outputs?.TableName;
+    if (!tableName && unreadable !== undefined) throw unreadable;
+    if (values.localstack) {
+      const config = localStackClientConfig(outputs);
+      client = new DynamoDBClient(config);
+      where = `LocalStack (${config.endpoint}, ${String(config.region)})`;
+    } else {
+      where = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? 'AWS';
+    }
+  }
+  if (tableName === undefined || tableName === '') {
+    throw new UsageError(
+      `no table: pass --table <name>, set TABLE_NAME, or deploy with --outputs-file ${path.relative(process.cwd(), CDK_OUTPUTS_FILE)}`,
+    );
+  }
+
+  try {
+    const merchant = await createMerchant({
+      tableName,
+      name: values.name,
+      ...(values['merchant-id'] !== undefined && { merchantId: values['merchant-id'] }),
+      ...(client !== undefined && { client }),
+    });
+    console.error(`Created an API key for merchant ${merchant.merchantId} (${merchant.name}) in table ${tableName} on ${where}.`);
+    console.error('The key is shown this once; only its SHA-256 is stored:\n');
+    console.log(merchant.apiKey);
+  } finally {
+    client?.destroy();
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  console.error(`merchant:create: ${error instanceof Error ? error.message : String(error)}`);
+  const badArguments = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  if (badArguments) console.error(`\n${USAGE}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,153 @@
+/**
+ * Merchants and their API keys, for operators: what `npm run merchant:create` and
+ * `npm run localstack:test` use. Keys are made and stored by the product's own code
+ * (`generateApiKey`, `hashApiKey`, `DynamoMerchantKeyStore`): only a key's SHA-256 reaches
+ * the table, and the key itself is returned once, to be shown once.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
+import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
+import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
+import { localClientConfig } from '../local/runtime/dynamodb-local.ts';
+import type { LocalOutputs } from '../local/local-stack.ts';
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+/** The stack's name in `bin/app.ts`, and so its key in `cdk-outputs.json`. */
+export const STACK_NAME = 'Chargeonce';
+/** Where `cdk deploy --outputs-file` / `npm run localstack:deploy` write the stack's outputs. */
+export const CDK_OUTPUTS_FILE = path.join(PROJECT_ROOT, 'cdk-outputs.json');
+/** Where `npm start` writes the local stack's outputs. */
+export const LOCAL_OUTPUTS_FILE = path.join(PROJECT_ROOT, '.local', 'outputs.json');
+/** LocalStack's edge endpoint when `AWS_ENDPOINT_URL` does not name another. */
+export const DEFAULT_LOCALSTACK_ENDPOINT = 'http://localhost:4566';
+
+const MERCHANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_NAME_LENGTH = 200;
+
+export interface CreateMerchantOptions {
+  readonly tableName: string;
+  readonly name: string;
+  /** An existing merchant's id adds one more key to it (and updates its name); default: a new id. */
+  readonly merchantId?: string;
+  /** Default: `new DynamoDBClient({})`, i.e. the AWS SDK's own environment and profile. */
+  readonly client?: DynamoDBClient;
+}
+
+export interface CreatedMerchant {
+  readonly merchantId: string;
+  readonly name: string;
+  /** The only copy of the key: the table holds its SHA-256. */
+  readonly apiKey: string;
+}
+
+/** The caller's input is wrong or missing (as opposed to the table, the endpoint or credentials). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function newMerchantId(): string {
+  return `merchant_${randomBytes(8).toString('hex')}`;
+}
+
+/** Stores a merchant and a new API key for it in `tableName`; returns the key, once. */
+export async function createMerchant(options: CreateMerchantOptions): Promise<CreatedMerchant> {
+  const name = options.name.trim();
+  if (name === '') throw new UsageError('the merchant name is empty');
+  if (name.length > MAX_NAME_LENGTH) throw new UsageError(`the merchant name is longer than ${MAX_NAME_LENGTH} characters`);
+  const merchantId = options.merchantId ?? newMerchantId();
+  if (!MERCHANT_ID_PATTERN.test(merchantId)) {
+    throw new UsageError(`merchant id ${JSON.stringify(merchantId)} must be 1-64 letters, digits, "_" or "-"`);
+  }
+  if (options.tableName.trim() === '') throw new UsageError('the table name is empty');
+
+  const apiKey = generateApiKey();
+  const client = options.client ?? new DynamoDBClient({});
+  const store = new DynamoMerchantKeyStore(createDocumentClient(client), options.tableName);
+  try {
+    await store.addMerchantKey({ merchantId, name }, hashApiKey(apiKey));
+  } catch (error) {
+    throw await explainAwsError(error, options.tableName, client);
+  } finally {
+    if (options.client === undefined) client.destroy();
+  }
+  return { merchantId, name, apiKey };
+}
+
+/** Rewords the failures an operator meets (no table, no credentials, nothing listening) into what to do. */
+async function explainAwsError(error: unknown, tableName: string, client: DynamoDBClient): Promise<Error> {
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : String(error);
+  const endpoint = await client.config.endpoint?.().catch(() => undefined);
+  const url = endpoint
+    ? `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}`
+    : (process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL);
+  const at = url ? ` at ${url}` : '';
+  const region = await client.config.region().catch(() => undefined);
+  if (name === 'ResourceNotFoundException') {
+    return new Error(`table ${tableName} does not exist${at} in region ${region ?? '(none)'}`, { cause: error });
+  }
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return new Error(`no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (${message})`, { cause: error });
+  }
+  if (/region is missing/i.test(message)) {
+    return new Error('no AWS region: set AWS_REGION, or a region in your AWS profile', { cause: error });
+  }
+  const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  if (code === 'ECONNREFUSED') {
+    return new Error(`nothing answers${at || ' at the DynamoDB endpoint'}: is it running?`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+/** The Chargeonce stack's outputs, as `cdk deploy --outputs-file` writes them. */
+export interface StackOutputs {
+  readonly ApiUrl?: string;
+  readonly TableName?: string;
+  readonly StateMachineArn?: string;
+  readonly StripeSecretArn?: string;
+}
+
+/** The stack's outputs from `file`, or undefined when there is no such file. */
+export function readCdkOutputs(file = CDK_OUTPUTS_FILE): StackOutputs | undefined {
+  if (!existsSync(file)) return undefined;
+  let parsed: Record<string, StackOutputs | undefined>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, StackOutputs | undefined>;
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const outputs = parsed[STACK_NAME];
+  if (outputs === undefined) throw new Error(`${file} has no outputs of the ${STACK_NAME} stack`);
+  return outputs;
+}
+
+/**
+ * A DynamoDB client for a LocalStack deployment, with what `cdklocal` deploys with: its
+ * endpoint (`AWS_ENDPOINT_URL`, else http://localhost:4566), the region of the deployed
+ * state machine (else us-east-1) and LocalStack's `test` credentials.
+ */
+export function localStackClientConfig(outputs?: StackOutputs): DynamoDBClientConfig & { endpoint: string } {
+  const region = outputs?.StateMachineArn?.split(':')[3] || 'us-east-1';
+  return {
+    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? DEFAULT_LOCALSTACK_ENDPOINT,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+}
+
+/**
+ * The table and a DynamoDB client of the running local stack (`npm start`), from the
+ * outputs it writes. DynamoDB Local keeps one database per access key and region, so the
+ * client uses the local stack's own.
+ */
+export function localRuntimeTarget(file = LOCAL_OUTPUTS_FILE): { tableName: string; config: DynamoDBClientConfig & { endpoint: string } } {
+  if (!existsSync(file)) throw new Error(`${file} does not exist: start the local stack with \`npm start\` first`);
+  const outputs = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalOutputs>;
+  if (!outputs.tableName || !outputs.dynamoDbEndpoint) {
+    throw new Error(`${file} names no table or DynamoDB endpoint: restart the local stack with \`npm start\``);
+  }
+  return { tableName: outputs.tableName, config: { ...localClientConfig, endpoint: outputs.dynamoDbEndpoint } };
+}

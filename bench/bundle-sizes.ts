@@ -7,16 +7,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { apiRoutes, authorizerEntry, reconcilerEntry, sagaSteps } from '../functions/catalog.ts';
+import { ESM_REQUIRE_BANNER } from '../lib/lambda-functions.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
-
-/**
- * Copied from `ESM_REQUIRE_BANNER` in lib/lambda-functions.ts (not exported there): CommonJS
- * dependencies bundled into an ESM file still call `require` for Node built-ins.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
-  'const require = __chargeonceCreateRequire(import.meta.url);';
 
 export interface BundleSize {
   /** The function's id, as the CDK app names it. */

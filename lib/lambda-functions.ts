@@ -28,7 +28,7 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  * An ESM bundle has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK
  * and Stripe) still call it for Node built-ins, so give them a real one.
  */
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
   'const require = __chargeonceCreateRequire(import.meta.url);';
 

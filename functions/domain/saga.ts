@@ -16,12 +16,16 @@ import type { PaymentProvider } from './provider.ts';
  * write: a step that runs twice, or after another actor moved the payment on, changes
  * nothing the second time.
  */
-export interface SagaDeps {
+export interface StepDeps {
   readonly payments: PaymentRepository;
-  readonly provider: PaymentProvider;
   readonly clock: Clock;
   /** Seconds an unfinished payment waits before the reconciler looks at it. */
   readonly reconcileAfterSeconds: number;
+}
+
+/** The steps that call the provider (the catalog's `providerSteps`); only they get its secret. */
+export interface SagaDeps extends StepDeps {
+  readonly provider: PaymentProvider;
 }
 
 /** The state passed between the saga's Task states. */
@@ -86,7 +90,7 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
 }
 
 /** Step 2: stores the charge id; `pending -> authorized`. */
-export async function recordAuthorization(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+export async function recordAuthorization(deps: StepDeps, state: SagaState): Promise<SagaState> {
   const chargeId = state.charge_id;
   if (chargeId === undefined) throw new Error('RecordAuthorization needs the charge_id from Authorize');
   return withFreshPayment(deps, state.payment_no, async (payment) => {
@@ -127,7 +131,7 @@ export async function capturePayment(deps: SagaDeps, state: SagaState): Promise<
 }
 
 /** Step 4: `authorized -> succeeded`, recording what the provider captured. */
-export async function markSucceeded(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+export async function markSucceeded(deps: StepDeps, state: SagaState): Promise<SagaState> {
   const amountCaptured = state.amount_captured;
   if (amountCaptured === undefined) throw new Error('MarkSucceeded needs amount_captured from Capture');
   return withFreshPayment(deps, state.payment_no, async (payment) => {
@@ -161,7 +165,7 @@ export async function voidAuthorization(deps: SagaDeps, state: SagaState): Promi
  * Compensation, second half: `pending | authorized -> failed` with the decline code. A
  * payment another actor already closed keeps its status.
  */
-export async function markFailed(deps: SagaDeps, state: SagaState): Promise<SagaState> {
+export async function markFailed(deps: StepDeps, state: SagaState): Promise<SagaState> {
   return withFreshPayment(deps, state.payment_no, async (payment) => {
     if (isTerminal(payment.status)) return state;
     const declineCode = payment.declineCode ?? declineCodeForErrorName(state.error?.Error);
@@ -185,7 +189,7 @@ function declineCodeForErrorName(name: string | undefined): string {
  * reconciler's index).
  */
 export function touch(
-  deps: Pick<SagaDeps, 'clock' | 'reconcileAfterSeconds'>,
+  deps: Pick<StepDeps, 'clock' | 'reconcileAfterSeconds'>,
   payment: Payment,
   changes: Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'version' | 'createdAt'>>,
 ): Payment {
@@ -200,7 +204,7 @@ export function touch(
     : { ...next, reconcileAt: new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString() };
 }
 
-async function load(deps: Pick<SagaDeps, 'payments'>, paymentNo: string): Promise<Payment> {
+async function load(deps: Pick<StepDeps, 'payments'>, paymentNo: string): Promise<Payment> {
   const payment = await deps.payments.get(paymentNo);
   if (!payment) throw new NotFoundError(`payment ${paymentNo} does not exist`);
   return payment;
@@ -214,7 +218,7 @@ const MAX_STALE_RETRIES = 3;
  * reported as transient, for the state machine to retry with backoff.
  */
 export async function withFreshPayment<T>(
-  deps: Pick<SagaDeps, 'payments'>,
+  deps: Pick<StepDeps, 'payments'>,
   paymentNo: string,
   decide: (payment: Payment) => Promise<T>,
 ): Promise<T> {

@@ -1,12 +1,12 @@
 import { createPayment } from '../../domain/create-payment.ts';
 import { createPaymentDeps } from '../shared/workflow.ts';
-import { logger, metrics, MetricUnit } from '../shared/observability.ts';
+import { logger, MetricUnit } from '../shared/observability.ts';
 import { apiHandler, parseBody } from './http.ts';
 import { createPaymentBody, toPaymentRequest } from './payment-schema.ts';
 import { paymentView } from './payment-view.ts';
 
 /** `POST /v1/payments`: 201 with a new payment, 200 with the one this order already has. */
-export const handler = apiHandler('CreatePayment', async ({ event, merchantId, log }) => {
+export const handler = apiHandler('CreatePayment', async ({ event, merchantId, log, metrics }) => {
   const request = toPaymentRequest(parseBody(event, createPaymentBody));
   const { payment, created, started } = await createPayment(createPaymentDeps(), merchantId, request);
   if (!created) metrics.addMetric('PaymentReplayed', MetricUnit.Count, 1);

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ZodType } from 'zod';
 import {
   ChargeonceError,
@@ -7,7 +8,7 @@ import {
   InvalidJsonError,
   ValidationError,
 } from '../../domain/errors.ts';
-import { logger, metrics, MetricUnit } from '../shared/observability.ts';
+import { logger, metricsFor, MetricUnit } from '../shared/observability.ts';
 
 /** What a route handler sees: the merchant from the authorizer, never from the body. */
 export interface ApiRequest {
@@ -15,6 +16,8 @@ export interface ApiRequest {
   readonly merchantId: string;
   /** Fields every log line of this request carries. */
   readonly log: Readonly<Record<string, unknown>>;
+  /** This route's metrics, published when the request ends. */
+  readonly metrics: Metrics;
 }
 
 export type ApiResult = { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> };
@@ -24,15 +27,15 @@ export type ApiResult = { readonly status: number; readonly body: unknown; reado
  * a machine-readable code and the field at fault, anything unexpected to a logged 500.
  */
 export function apiHandler(route: string, handle: (request: ApiRequest) => Promise<ApiResult>) {
+  const metrics = metricsFor('route', route);
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    metrics.addDimension('route', route);
     const merchantId = event.requestContext?.authorizer?.merchant_id as string | undefined;
     // Per-call fields rather than appended keys: the local stack runs every function in one process.
     const context = { route, request_id: event.requestContext?.requestId, merchant_id: merchantId };
     try {
       // The authorizer guarantees this; a missing one means the route was wired without it.
       if (!merchantId) return respond({ status: 401, body: errorBody('unauthorized', 'missing merchant') });
-      const result = await handle({ event, merchantId, log: context });
+      const result = await handle({ event, merchantId, log: context, metrics });
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_AMOUNT, parseCurrency } from '../../domain/money.ts';
 import type { PaymentRequest } from '../../domain/payment.ts';
 

@@ -1,4 +1,5 @@
 import { authorizePayment } from '../../domain/saga.ts';
+import { providerStepDeps } from '../shared/provider-saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('Authorize', authorizePayment);
+export const handler = sagaStepHandler('Authorize', providerStepDeps, authorizePayment);

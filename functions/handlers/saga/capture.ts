@@ -1,4 +1,5 @@
 import { capturePayment } from '../../domain/saga.ts';
+import { providerStepDeps } from '../shared/provider-saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('Capture', capturePayment);
+export const handler = sagaStepHandler('Capture', providerStepDeps, capturePayment);

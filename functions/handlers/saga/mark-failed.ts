@@ -1,4 +1,5 @@
 import { markFailed } from '../../domain/saga.ts';
+import { stepDeps } from '../shared/saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('MarkFailed', markFailed);
+export const handler = sagaStepHandler('MarkFailed', stepDeps, markFailed);

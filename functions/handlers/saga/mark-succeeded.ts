@@ -1,4 +1,5 @@
 import { markSucceeded } from '../../domain/saga.ts';
+import { stepDeps } from '../shared/saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('MarkSucceeded', markSucceeded);
+export const handler = sagaStepHandler('MarkSucceeded', stepDeps, markSucceeded);

@@ -1,4 +1,5 @@
 import { recordAuthorization } from '../../domain/saga.ts';
+import { stepDeps } from '../shared/saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('RecordAuthorization', recordAuthorization);
+export const handler = sagaStepHandler('RecordAuthorization', stepDeps, recordAuthorization);

@@ -1,8 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
-import type { SagaDeps, SagaState } from '../../domain/saga.ts';
-import { sagaDeps } from '../shared/saga.ts';
-import { logger, metrics, MetricUnit } from '../shared/observability.ts';
+import type { SagaState } from '../../domain/saga.ts';
+import { logger, metricsFor, MetricUnit } from '../shared/observability.ts';
 
 const sagaState = z
   .object({
@@ -20,18 +19,19 @@ const transient: ReadonlySet<string> = new Set(TransientErrorNames);
  * Every saga step's handler: validate the state Step Functions passes in, run one domain
  * step, and let its typed error reach Step Functions by name for Retry or Catch.
  */
-export function sagaStepHandler(
+export function sagaStepHandler<D>(
   step: string,
-  run: (deps: SagaDeps, state: SagaState) => Promise<SagaState>,
+  deps: () => D | Promise<D>,
+  run: (deps: D, state: SagaState) => Promise<SagaState>,
 ) {
+  const metrics = metricsFor('step', step);
   return async (input: unknown): Promise<SagaState> => {
     const state = sagaState.parse(input) as SagaState;
     // Per-call fields rather than appended keys: the local stack runs every function in one
     // process, where appended keys would bleed between concurrent invocations.
     const context = { step, payment_no: state.payment_no, charge_id: state.charge_id };
-    metrics.addDimension('step', step);
     try {
-      const next = await run(await sagaDeps(), state);
+      const next = await run(await deps(), state);
       metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
       return next;
     } catch (error) {

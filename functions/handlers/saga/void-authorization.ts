@@ -1,4 +1,5 @@
 import { voidAuthorization } from '../../domain/saga.ts';
+import { providerStepDeps } from '../shared/provider-saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('VoidAuthorization', voidAuthorization);
+export const handler = sagaStepHandler('VoidAuthorization', providerStepDeps, voidAuthorization);

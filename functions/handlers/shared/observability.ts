@@ -9,4 +9,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 export const logger = new Logger({ serviceName: 'chargeonce' });
 export const metrics = new Metrics({ namespace: 'Chargeonce', serviceName: 'chargeonce' });
 
+/**
+ * Metrics for one handler, with its name as a default dimension. One instance per handler
+ * rather than a dimension added per call: the local stack runs every handler in one process,
+ * where per-call dimensions on a shared instance would collide.
+ */
+export function metricsFor(dimension: 'route' | 'step', value: string): Metrics {
+  return new Metrics({ namespace: 'Chargeonce', serviceName: 'chargeonce', defaultDimensions: { [dimension]: value } });
+}
+
 export { MetricUnit } from '@aws-lambda-powertools/metrics';

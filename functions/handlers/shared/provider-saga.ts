@@ -1,0 +1,13 @@
+import { stripeProviderFromEnv } from '../../adapters/stripe/client.ts';
+import type { SagaDeps } from '../../domain/saga.ts';
+import { once } from './once.ts';
+import { stepDeps } from './saga.ts';
+
+/**
+ * The saga steps that call the provider (the catalog's `providerSteps`, the only functions
+ * the CDK app gives the Stripe secret). Kept apart so the other steps neither bundle the
+ * Stripe SDK nor try to read a secret they may not read.
+ */
+export const providerStepDeps = once(
+  async (): Promise<SagaDeps> => ({ ...stepDeps(), provider: await stripeProviderFromEnv() }),
+);

@@ -167,6 +167,15 @@ describe.runIf(target().providerUrl)('against the Stripe-compatible fake', () =>
     expect(intents.map((pi) => pi.status)).toEqual(['canceled']);
   });
 
+  it('fails a payment whose payment method the provider does not know, instead of retrying it', async () => {
+    const { body: created } = await pay({ payment_method: 'pm_card_thatDoesNotExist' });
+
+    const payment = await waitForTerminal(created.payment_no);
+
+    expect(payment).toMatchObject({ status: 'failed', decline_code: 'invalid_payment_method' });
+    expect(await intentsOf(providerUrl(), created.payment_no)).toEqual([]);
+  });
+
   it('retries a provider outage on authorize to success', async () => {
     await armFaults(providerUrl(), { fail: { count: 2, status: 503, match: 'POST /v1/payment_intents' } });
 

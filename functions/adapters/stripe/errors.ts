@@ -30,6 +30,11 @@ export function toDomainError(error: unknown): unknown {
       options,
     );
   }
+  if (error.type === 'StripeInvalidRequestError' && error.param === 'payment_method') {
+    // A payment method the provider does not know or cannot use is as final as a decline:
+    // the payment fails with a code the merchant can act on, instead of retrying forever.
+    return new CardDeclinedError('invalid_payment_method', error.message, error.payment_intent?.id, options);
+  }
   if (error instanceof StripeRateLimitError || error.statusCode === 429) {
     return new ProviderRateLimitedError(message, options);
   }

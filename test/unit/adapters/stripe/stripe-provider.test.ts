@@ -130,7 +130,7 @@ describe('StripePaymentProvider against the fake provider', () => {
       expect(ledgerEntry((error as CardDeclinedError).chargeId!)?.status).toBe('requires_action');
     });
 
-    it('rejects an unknown payment method as a request no retry can fix', async () => {
+    it('declines an unknown payment method with invalid_payment_method: final, not retried', async () => {
       // Prepare
       const input = authorizeInput({ paymentMethod: 'pm_card_doesNotExist' });
 
@@ -138,7 +138,8 @@ describe('StripePaymentProvider against the fake provider', () => {
       const error = await provider.authorizeCharge(input).catch((e: unknown) => e);
 
       // Assess
-      expect(error).toBeInstanceOf(ProviderRejectedError);
+      expect(error).toBeInstanceOf(CardDeclinedError);
+      expect((error as CardDeclinedError).declineCode).toBe('invalid_payment_method');
     });
   });
 

@@ -18,13 +18,16 @@ export interface ReconcileDeps {
  * - `resumed`: its execution ended without finishing it; a new one resumes from the stored state.
  * - `gave_up`: resumed too often; left for a person, and alarmed on.
  * - `skipped`: another actor moved it while we looked.
+ * - `errored`: looking at it failed (Step Functions or DynamoDB unavailable); the next run
+ *   tries again, and the rest of the batch goes on.
  */
-export type ReconcileDecision = 'still_running' | 'started' | 'resumed' | 'gave_up' | 'skipped';
+export type ReconcileDecision = 'still_running' | 'started' | 'resumed' | 'gave_up' | 'skipped' | 'errored';
 
 export interface ReconcileOutcome {
   readonly paymentNo: string;
   readonly status: Payment['status'];
   readonly decision: ReconcileDecision;
+  readonly error?: unknown;
 }
 
 /** How long a given-up payment waits before it is looked at (and alarmed on) again. */
@@ -42,11 +45,12 @@ export async function reconcilePayments(
   const due = await deps.payments.listDue(deps.clock(), batchSize);
   const outcomes: ReconcileOutcome[] = [];
   for (const payment of due) {
-    outcomes.push({
-      paymentNo: payment.paymentNo,
-      status: payment.status,
-      decision: await reconcileOne(deps, payment),
-    });
+    const seen = { paymentNo: payment.paymentNo, status: payment.status };
+    try {
+      outcomes.push({ ...seen, decision: await reconcileOne(deps, payment) });
+    } catch (error) {
+      outcomes.push({ ...seen, decision: 'errored', error });
+    }
   }
   return outcomes;
 }

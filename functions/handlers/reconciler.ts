@@ -1,6 +1,6 @@
 import { reconcilePayments } from '../domain/reconcile.ts';
 import { reconcileDeps } from './shared/workflow.ts';
-import { logger, metrics, MetricUnit } from './shared/observability.ts';
+import { errorFields, logger, metrics, MetricUnit } from './shared/observability.ts';
 
 /** Payments looked at per run; the next minute's run picks up the rest. */
 const BATCH_SIZE = 100;
@@ -11,15 +11,18 @@ const metricOf = {
   resumed: 'ReconcileResumed',
   gave_up: 'ReconcileGaveUp',
   skipped: 'ReconcileSkipped',
+  errored: 'ReconcileErrored',
 } as const;
 
 /** Invoked by the EventBridge schedule every minute. */
 export async function handler(): Promise<{ reconciled: number }> {
   try {
     const outcomes = await reconcilePayments(reconcileDeps(), BATCH_SIZE);
-    for (const outcome of outcomes) {
-      logger.info('reconciled', { payment_no: outcome.paymentNo, status: outcome.status, decision: outcome.decision });
-      metrics.addMetric(metricOf[outcome.decision], MetricUnit.Count, 1);
+    for (const { paymentNo, status, decision, error } of outcomes) {
+      const fields = { payment_no: paymentNo, status, decision };
+      if (error === undefined) logger.info('reconciled', fields);
+      else logger.error('could not reconcile', { ...fields, ...errorFields(error) });
+      metrics.addMetric(metricOf[decision], MetricUnit.Count, 1);
     }
     return { reconciled: outcomes.length };
   } finally {

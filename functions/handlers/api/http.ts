@@ -8,7 +8,7 @@ import {
   InvalidJsonError,
   ValidationError,
 } from '../../domain/errors.ts';
-import { logger, metricsFor, MetricUnit } from '../shared/observability.ts';
+import { errorFields, logger, metricsFor, MetricUnit } from '../shared/observability.ts';
 
 /** What a route handler sees: the merchant from the authorizer, never from the body. */
 export interface ApiRequest {
@@ -69,7 +69,7 @@ export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T
 
 function errorResult(error: unknown, context: Record<string, unknown>): ApiResult {
   if (error instanceof ChargeonceError) {
-    if (error.httpStatus >= 500) logger.warn('request failed', { ...context, error_name: error.name, error_message: error.message });
+    if (error.httpStatus >= 500) logger.warn('request failed', { ...context, ...errorFields(error) });
     const retryable = error instanceof DatabaseThrottledError || error instanceof DatabaseUnavailableError;
     return {
       status: error.httpStatus,

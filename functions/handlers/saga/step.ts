@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import type { SagaState } from '../../domain/saga.ts';
-import { logger, metricsFor, MetricUnit } from '../shared/observability.ts';
+import { errorFields, logger, metricsFor, MetricUnit } from '../shared/observability.ts';
 
 const sagaState = z
   .object({
@@ -35,9 +35,8 @@ export function sagaStepHandler<D>(
       metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
       return next;
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      // Name and message only: a provider error's cause carries card details.
-      const detail = { ...context, error_name: name, error_message: error instanceof Error ? error.message : String(error) };
+      const detail = { ...context, ...errorFields(error) };
+      const name = detail.error_name;
       if (terminal.has(name)) {
         metrics.addMetric('StepEndedPayment', MetricUnit.Count, 1);
         logger.info('step ended the payment', detail);

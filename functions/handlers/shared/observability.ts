@@ -19,3 +19,13 @@ export function metricsFor(dimension: 'route' | 'step', value: string): Metrics 
 }
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * An error as a log line may carry it: its name and message, never its cause, which for a
+ * provider error holds the card's details.
+ */
+export function errorFields(error: unknown): { error_name: string; error_message: string } {
+  return error instanceof Error
+    ? { error_name: error.name, error_message: error.message }
+    : { error_name: 'Error', error_message: String(error) };
+}

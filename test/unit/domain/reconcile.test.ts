@@ -96,4 +96,19 @@ describe('reconcilePayments', () => {
     expect(outcome?.decision).toBe('skipped');
     expect(workflow.executions.has(`${payment.paymentNo}-r1`)).toBe(false);
   });
+
+  it('goes on with the batch when one payment cannot be looked at', async () => {
+    const first = await stuckPayment();
+    const second = await stuckPayment(false);
+    const describe = workflow.describe.bind(workflow);
+    workflow.describe = async (name) => {
+      if (name === first.paymentNo) throw new Error('Step Functions is unavailable');
+      return describe(name);
+    };
+
+    const outcomes = await reconcilePayments(deps, 10);
+
+    expect(outcomes.find((o) => o.paymentNo === first.paymentNo)?.decision).toBe('errored');
+    expect(outcomes.find((o) => o.paymentNo === second.paymentNo)?.decision).toBe('started');
+  });
 });

@@ -17,6 +17,13 @@ export const EnvVar = {
   StripeApiBase: 'STRIPE_API_BASE',
   /** How long a payment may sit unfinished before the reconciler looks at it. */
   ReconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
+  /** Per-request timeout of provider calls, in milliseconds (tests shorten it). */
+  StripeTimeoutMs: 'STRIPE_TIMEOUT_MS',
+  /**
+   * Crash injection, for tests and the demo only: a comma-separated list of crash points
+   * (e.g. `authorize:after-provider`). Never set by the CDK app; no request can set it.
+   */
+  CrashAt: 'CRASH_AT',
 } as const;
 export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
 

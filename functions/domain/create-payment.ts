@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { IdempotencyKeyMismatchError } from './errors.ts';
+import { ChargeonceError, IdempotencyKeyMismatchError } from './errors.ts';
 import { type Payment, type PaymentRequest, PaymentStatus, firstDifferingField } from './payment.ts';
 import type { ChargeWorkflow, Clock, PaymentRepository } from './ports.ts';
 
@@ -84,8 +84,10 @@ async function tryStart(deps: CreatePaymentDeps, payment: Payment): Promise<bool
   try {
     await deps.workflow.start(payment.paymentNo, executionNameFor(payment));
     return true;
-  } catch {
-    // The payment is stored and due for reconciliation: the reconciler starts it.
+  } catch (error) {
+    // The payment is stored and due for reconciliation: the reconciler starts it. Only our
+    // own (transient) errors are absorbed; anything else is a bug or a crash and propagates.
+    if (!(error instanceof ChargeonceError)) throw error;
     return false;
   }
 }

@@ -24,6 +24,7 @@ export const ErrorCode = {
   ProviderRejected: 'provider_rejected',
   DatabaseThrottled: 'database_throttled',
   DatabaseUnavailable: 'database_unavailable',
+  WorkflowUnavailable: 'workflow_unavailable',
   ConcurrentModification: 'concurrent_modification',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -156,6 +157,13 @@ export class DatabaseThrottledError extends ChargeonceError {
 export class DatabaseUnavailableError extends ChargeonceError {
   override readonly name = 'DatabaseUnavailable';
   readonly code = ErrorCode.DatabaseUnavailable;
+  readonly httpStatus = 503;
+}
+
+/** Step Functions could not be reached, throttled us or answered 5xx. Transient. */
+export class WorkflowUnavailableError extends ChargeonceError {
+  override readonly name = 'WorkflowUnavailable';
+  readonly code = ErrorCode.WorkflowUnavailable;
   readonly httpStatus = 503;
 }
 

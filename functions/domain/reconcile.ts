@@ -1,4 +1,5 @@
 import { executionNameFor } from './create-payment.ts';
+import { ChargeonceError } from './errors.ts';
 import type { Payment } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { touch } from './saga.ts';
@@ -49,6 +50,8 @@ export async function reconcilePayments(
     try {
       outcomes.push({ ...seen, decision: await reconcileOne(deps, payment) });
     } catch (error) {
+      // An outage the next run may not meet is recorded; anything else (a bug, a crash) ends the run.
+      if (!(error instanceof ChargeonceError)) throw error;
       outcomes.push({ ...seen, decision: 'errored', error });
     }
   }

@@ -1,3 +1,4 @@
+import { withCrashPoints } from '../crash/crashing-ports.ts';
 import { reconcilePayments } from '../domain/reconcile.ts';
 import { reconcileDeps } from './shared/workflow.ts';
 import { errorFields, logger, metrics, MetricUnit } from './shared/observability.ts';
@@ -17,7 +18,7 @@ const metricOf = {
 /** Invoked by the EventBridge schedule every minute. */
 export async function handler(): Promise<{ reconciled: number }> {
   try {
-    const outcomes = await reconcilePayments(reconcileDeps(), BATCH_SIZE);
+    const outcomes = await reconcilePayments(withCrashPoints(reconcileDeps(), 'reconciler'), BATCH_SIZE);
     for (const { paymentNo, status, decision, error } of outcomes) {
       const fields = { payment_no: paymentNo, status, decision };
       if (error === undefined) logger.info('reconciled', fields);

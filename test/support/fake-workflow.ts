@@ -1,3 +1,4 @@
+import { WorkflowUnavailableError } from '../../functions/domain/errors.ts';
 import type { ChargeWorkflow, ExecutionStatus } from '../../functions/domain/ports.ts';
 
 /** Step Functions' naming rules in memory: a name starts at most one execution. */
@@ -6,7 +7,7 @@ export class FakeWorkflow implements ChargeWorkflow {
   failStarts = false;
 
   async start(paymentNo: string, executionName: string) {
-    if (this.failStarts) throw new Error('Step Functions is unavailable');
+    if (this.failStarts) throw new WorkflowUnavailableError('Step Functions is unavailable');
     if (!this.executions.has(executionName)) this.executions.set(executionName, { paymentNo, status: 'RUNNING' });
   }
 

@@ -5,6 +5,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { WorkflowUnavailableError } from '../../domain/errors.ts';
 import type { ChargeWorkflow, ExecutionStatus } from '../../domain/ports.ts';
 import type { SagaState } from '../../domain/saga.ts';
 
@@ -33,7 +34,7 @@ export class StepFunctionsChargeWorkflow implements ChargeWorkflow {
       // The name was used by an execution that has closed: this start already happened. If
       // that execution left the payment unfinished, the reconciler resumes it under a new name.
       if (error instanceof ExecutionAlreadyExists) return;
-      throw error;
+      throw unavailable(error);
     }
   }
 
@@ -45,7 +46,7 @@ export class StepFunctionsChargeWorkflow implements ChargeWorkflow {
       return (status ?? 'RUNNING') as ExecutionStatus;
     } catch (error) {
       if (error instanceof ExecutionDoesNotExist) return 'NOT_FOUND';
-      throw error;
+      throw unavailable(error);
     }
   }
 
@@ -53,6 +54,12 @@ export class StepFunctionsChargeWorkflow implements ChargeWorkflow {
   executionArn(executionName: string): string {
     return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
   }
+}
+
+/** Anything else Step Functions answers (throttling, 5xx, no connection) is worth a later try. */
+function unavailable(error: unknown): WorkflowUnavailableError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new WorkflowUnavailableError(`Step Functions: ${message}`, { cause: error });
 }
 
 export function createSfnClient(): SFNClient {

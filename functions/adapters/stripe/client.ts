@@ -62,7 +62,10 @@ export function stripeProviderFromEnv(): Promise<PaymentProvider> {
 async function buildProvider(): Promise<PaymentProvider> {
   const apiKey = optionalEnv(EnvVar.StripeApiKey) ?? (await apiKeyFromSecret());
   const apiBase = optionalEnv(EnvVar.StripeApiBase);
-  return new StripePaymentProvider(createStripeClient({ apiKey, ...(apiBase === undefined ? {} : { apiBase }) }));
+  const timeoutMs = Number(optionalEnv(EnvVar.StripeTimeoutMs) ?? DEFAULT_TIMEOUT_MS);
+  return new StripePaymentProvider(
+    createStripeClient({ apiKey, timeoutMs, ...(apiBase === undefined ? {} : { apiBase }) }),
+  );
 }
 
 async function apiKeyFromSecret(): Promise<string> {

@@ -1,3 +1,4 @@
+import { withCrashPoints } from '../../crash/crashing-ports.ts';
 import { createPayment } from '../../domain/create-payment.ts';
 import { createPaymentDeps } from '../shared/workflow.ts';
 import { logger, MetricUnit } from '../shared/observability.ts';
@@ -8,7 +9,11 @@ import { paymentView } from './payment-view.ts';
 /** `POST /v1/payments`: 201 with a new payment, 200 with the one this order already has. */
 export const handler = apiHandler('CreatePayment', async ({ event, merchantId, log, metrics }) => {
   const request = toPaymentRequest(parseBody(event, createPaymentBody));
-  const { payment, created, started } = await createPayment(createPaymentDeps(), merchantId, request);
+  const { payment, created, started } = await createPayment(
+    withCrashPoints(createPaymentDeps(), 'create-payment'),
+    merchantId,
+    request,
+  );
   if (!created) metrics.addMetric('PaymentReplayed', MetricUnit.Count, 1);
   if (!started) {
     // Stored but not started: the reconciler starts it once it is due.

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ZodType } from 'zod';
+import { SimulatedCrash } from '../../crash/crash-points.ts';
 import {
   ChargeonceError,
   DatabaseThrottledError,
@@ -39,6 +40,8 @@ export function apiHandler(route: string, handle: (request: ApiRequest) => Promi
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);
     } catch (error) {
+      // A killed function answers nothing; API Gateway turns that into a 502.
+      if (error instanceof SimulatedCrash) throw error;
       const result = errorResult(error, context);
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);

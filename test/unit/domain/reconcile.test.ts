@@ -1,3 +1,4 @@
+import { WorkflowUnavailableError } from '../../../functions/domain/errors.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import { type ReconcileDeps, reconcilePayments } from '../../../functions/domain/reconcile.ts';
@@ -102,7 +103,7 @@ describe('reconcilePayments', () => {
     const second = await stuckPayment(false);
     const describe = workflow.describe.bind(workflow);
     workflow.describe = async (name) => {
-      if (name === first.paymentNo) throw new Error('Step Functions is unavailable');
+      if (name === first.paymentNo) throw new WorkflowUnavailableError('Step Functions is unavailable');
       return describe(name);
     };
 

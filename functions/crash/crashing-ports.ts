@@ -1,0 +1,59 @@
+import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
+import type { PaymentProvider } from '../domain/provider.ts';
+import { type CrashFunction, type CrashPoint, crashAt, crashPoints } from './crash-points.ts';
+
+/**
+ * The ports a function uses, with its crash points around every call that changes something:
+ * a provider call that moves money, a write to the table, the start of an execution. The
+ * domain code stays unaware; with `CRASH_AT` unset each wrapper only calls through.
+ */
+export interface CrashablePorts {
+  readonly payments?: PaymentRepository;
+  readonly provider?: PaymentProvider;
+  readonly workflow?: ChargeWorkflow;
+}
+
+export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunction): D {
+  const at = (boundary: string) => {
+    const point = `${fn}:${boundary}` as CrashPoint;
+    // A boundary the registry does not list would never enter the crash matrix: fail loudly.
+    if (!crashPoints.includes(point)) throw new Error(`unregistered crash point ${point}`);
+    crashAt(point);
+  };
+  const around =
+    <A extends unknown[], R>(before: string, after: string, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      at(before);
+      const result = await call(...args);
+      at(after);
+      return result;
+    };
+  const { payments, provider, workflow } = deps;
+  return {
+    ...deps,
+    ...(payments && {
+      payments: {
+        get: (paymentNo) => payments.get(paymentNo),
+        listDue: (now, limit) => payments.listDue(now, limit),
+        create: around('before-write', 'after-write', (p) => payments.create(p)),
+        replace: around('before-write', 'after-write', (current, next) => payments.replace(current, next)),
+      } satisfies PaymentRepository,
+    }),
+    ...(provider && {
+      provider: {
+        retrieveCharge: (id) => provider.retrieveCharge(id),
+        findChargesByPaymentNo: (no) => provider.findChargesByPaymentNo(no),
+        authorizeCharge: around('before-provider', 'after-provider', (i) => provider.authorizeCharge(i)),
+        captureCharge: around('before-provider', 'after-provider', (i) => provider.captureCharge(i)),
+        voidCharge: around('before-provider', 'after-provider', (i) => provider.voidCharge(i)),
+        refundCharge: around('before-provider', 'after-provider', (i) => provider.refundCharge(i)),
+      } satisfies PaymentProvider,
+    }),
+    ...(workflow && {
+      workflow: {
+        describe: (name) => workflow.describe(name),
+        start: around('before-start', 'after-start', (no, name) => workflow.start(no, name)),
+      } satisfies ChargeWorkflow,
+    }),
+  };
+}

@@ -145,7 +145,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const authorizer = (await handlerOf(authorizerEntry)) as (
       e: APIGatewayTokenAuthorizerEvent,
     ) => Promise<APIGatewayAuthorizerResult>;
-    const api = await startApiGatewayLocal({ port: options.port, routes, authorizer, unauthorizedBody: UNAUTHORIZED_BODY });
+    const api = await startApiGatewayLocal({
+      port: options.port,
+      routes,
+      authorizer,
+      unauthorizedBody: UNAUTHORIZED_BODY,
+      log: (message, detail) => log(`api: ${message}${detail ? ` ${String(detail)}` : ''}`),
+    });
     stops.push(api.close);
 
     const reconcile = await handlerOf(reconcilerEntry);

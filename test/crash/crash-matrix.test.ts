@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CrashPoint, crashFired, crashPoints } from '../../functions/crash/crash-points.ts';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
+import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../support/provider-ledger.ts';
+
+/**
+ * The promise under every fault we can inject: for every crash point and every provider
+ * fault, a payment is run, crashes, is recovered by the reconciler, and then the provider's
+ * ledger and the database must agree: one capture for a succeeded payment, none for a failed
+ * one, no authorization left open.
+ *
+ * The stack runs in this process, so `CRASH_AT` set here is the handlers' environment.
+ */
+
+/** Which card reaches each point, and which other point must crash first for the reconciler to act. */
+function scenarioFor(point: CrashPoint): { card: string; outcome: 'succeeded' | 'failed'; alsoCrash?: CrashPoint } {
+  const [fn, boundary] = point.split(':') as [string, string];
+  const declinePath =
+    fn === 'void-authorization' || fn === 'mark-failed' || (fn === 'authorize' && boundary.endsWith('-write'));
+  if (declinePath) return { card: 'pm_card_chargeDeclined', outcome: 'failed' };
+  // The reconciler acts only on a payment whose execution died: kill one first.
+  if (fn === 'reconciler') return { card: 'pm_card_visa', outcome: 'succeeded', alsoCrash: 'authorize:after-provider' };
+  return { card: 'pm_card_visa', outcome: 'succeeded' };
+}
+
+const faults: Record<string, FaultRequest | undefined> = {
+  'no fault': undefined,
+  '503 on authorize': { fail: { count: 1, status: 503, match: 'POST /v1/payment_intents' } },
+  '429 on capture': { fail: { count: 1, status: 429, match: 'POST /v1/payment_intents/*/capture' } },
+  '409 key in use on authorize': { fail: { count: 1, status: 409, match: 'POST /v1/payment_intents' } },
+  'timeout on capture': { hang: { count: 1, match: 'POST /v1/payment_intents/*/capture' } },
+  'response lost after authorize committed': { dropResponseAfterCommit: { count: 2, match: 'POST /v1/payment_intents' } },
+  'response lost after capture committed': {
+    dropResponseAfterCommit: { count: 2, match: 'POST /v1/payment_intents/*/capture' },
+  },
+};
+
+const cases = crashPoints.flatMap((point) => Object.keys(faults).map((fault) => ({ point, fault })));
+
+let stack: LocalStack;
+let dataDir: string;
+let caseNo = 0;
+let ran = 0;
+
+beforeAll(async () => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
+  // A hung provider call must fail fast enough for the matrix to finish.
+  process.env.STRIPE_TIMEOUT_MS = '500';
+  dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-crash-'));
+  stack = await startLocalStack({
+    dataDir,
+    port: 0,
+    inMemory: true,
+    reconcileEveryMs: 200,
+    reconcileAfterSeconds: 0.5,
+    retryIntervalScale: 0.05,
+  });
+});
+
+afterEach(async () => {
+  delete process.env.CRASH_AT;
+  await clearFaults(stack.providerUrl);
+});
+
+afterAll(async () => {
+  console.log(`crash matrix: ${ran} (crash point x fault) cases, ${crashPoints.length} crash points x ${Object.keys(faults).length} faults`);
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function call(method: string, route: string, body?: unknown) {
+  const response = await fetch(`${stack.apiUrl}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function untilTerminal(paymentNo: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await call('GET', `/v1/payments/${paymentNo}`);
+    if (['succeeded', 'failed', 'canceled'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`payment ${paymentNo} still ${body.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the crash matrix', () => {
+  it('gives every crash point a scenario that reaches it', () => {
+    expect(crashPoints.length).toBeGreaterThan(0);
+    expect(cases).toHaveLength(crashPoints.length * Object.keys(faults).length);
+  });
+
+  it.each(cases)('charges exactly once after a crash at $point with $fault', async ({ point, fault }) => {
+    // Prepare
+    const scenario = scenarioFor(point);
+    const armed = scenario.alsoCrash ? [scenario.alsoCrash, point] : [point];
+    process.env.CRASH_AT = `${armed.join(',')}#case-${++caseNo}`;
+    const injected = faults[fault];
+    if (injected) await armFaults(stack.providerUrl, injected);
+    const order = { order_no: `crash-${caseNo}-${Date.now()}`, amount: 1234, currency: 'USD', payment_method: scenario.card };
+
+    // Act: a client whose request died with the API function retries it, as clients do.
+    let created = await call('POST', '/v1/payments', order);
+    if (created.status === 502) created = await call('POST', '/v1/payments', order);
+    expect([200, 201]).toContain(created.status);
+    const payment = await untilTerminal(created.body.payment_no);
+    ran++;
+
+    // Assess
+    for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);
+    expect(payment.status).toBe(scenario.outcome);
+    expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment)).toBeUndefined();
+  });
+});

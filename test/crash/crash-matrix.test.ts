@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CrashPoint, crashFired, crashPoints } from '../../functions/crash/crash-points.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
@@ -42,6 +43,7 @@ const faults: Record<string, FaultRequest | undefined> = {
 const cases = crashPoints.flatMap((point) => Object.keys(faults).map((fault) => ({ point, fault })));
 
 let stack: LocalStack;
+let duplicatesRan = 0;
 let dataDir: string;
 let caseNo = 0;
 let ran = 0;
@@ -68,6 +70,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   console.log(`crash matrix: ${ran} (crash point x fault) cases, ${crashPoints.length} crash points x ${Object.keys(faults).length} faults`);
+  console.log(`crash matrix with a duplicate execution racing: ${duplicatesRan} cases`);
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -113,6 +116,39 @@ describe('the crash matrix', () => {
     expect([200, 201]).toContain(created.status);
     const payment = await untilTerminal(created.body.payment_no);
     ran++;
+
+    // Assess
+    for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);
+    expect(payment.status).toBe(scenario.outcome);
+    expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment)).toBeUndefined();
+  });
+});
+
+describe('the crash matrix with concurrent duplicates', () => {
+  it.each(crashPoints)('captures once when a second execution and the reconciler race a crash at %s', async (point) => {
+    // Prepare
+    const scenario = scenarioFor(point);
+    // With two executions, the reconciler acts only when both died: kill the second one too.
+    const alsoCrash: CrashPoint[] = scenario.alsoCrash ? [scenario.alsoCrash, 'record-authorization:before-write'] : [];
+    const armed = [...alsoCrash, point];
+    process.env.CRASH_AT = `${armed.join(',')}#dup-${++caseNo}`;
+    const order = { order_no: `dup-${caseNo}-${Date.now()}`, amount: 777, currency: 'USD', payment_method: scenario.card };
+    const sfn = new SFNClient({});
+
+    // Act: the saga as usual, plus a second execution of the same payment under another name.
+    let created = await call('POST', '/v1/payments', order);
+    if (created.status === 502) created = await call('POST', '/v1/payments', order);
+    const paymentNo: string = created.body.payment_no;
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: process.env.STATE_MACHINE_ARN,
+        name: `${paymentNo}-duplicate`,
+        input: JSON.stringify({ payment_no: paymentNo }),
+      }),
+    );
+    const payment = await untilTerminal(paymentNo);
+    await stack.idle();
+    duplicatesRan++;
 
     // Assess
     for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);

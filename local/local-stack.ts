@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type {
   APIGatewayAuthorizerResult,
@@ -16,7 +15,7 @@ import { apiRoutes, authorizerEntry, reconcilerEntry, sagaSteps } from '../funct
 import { EnvVar } from '../functions/config/env.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
 import { startApiGatewayLocal } from './runtime/api-gateway-local.ts';
-import { ensureTables, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
+import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
 import { startSchedule } from './runtime/scheduler.ts';
 import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
 import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './runtime/stepfunctions-local.ts';
@@ -80,6 +79,7 @@ const LOCAL_STRIPE_KEY = 'sk_test_chargeonce_local';
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   mkdirSync(options.dataDir, { recursive: true });
+  claimDataDir(options.dataDir);
   const outputsFile = path.join(options.dataDir, 'outputs.json');
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -193,48 +193,91 @@ async function handlerOf(entry: string): Promise<TaskHandler> {
 /** The demo merchant's key: the one from the last run when its data is still here, else a new one. */
 async function demoApiKey(outputsFile: string, tableName: string): Promise<string> {
   const store = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), tableName);
-  const previous = readPreviousKey(outputsFile);
+  const previous = readJson<Partial<LocalOutputs>>(outputsFile)?.apiKey;
   if (previous && (await store.findMerchantByKeyHash(hashApiKey(previous)))) return previous;
   const apiKey = generateApiKey();
   await store.addMerchantKey(DEMO_MERCHANT, hashApiKey(apiKey));
   return apiKey;
 }
 
-function readPreviousKey(outputsFile: string): string | undefined {
+/**
+ * One stack per data folder: a second one would kill the first one's DynamoDB Local as an
+ * orphan. A stack that died (even by `kill -9`) leaves a pid that no longer runs, and its
+ * claim lapses with it.
+ */
+function claimDataDir(dataDir: string): void {
+  const lockFile = path.join(dataDir, 'stack.pid');
+  const holder = Number(readJson<number>(lockFile));
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+    throw new Error(`another local stack (pid ${holder}) is running on ${dataDir}; stop it first`);
+  }
+  writeFileSync(lockFile, String(process.pid));
+}
+
+function isRunning(pid: number): boolean {
   try {
-    return (JSON.parse(readFileSync(outputsFile, 'utf8')) as Partial<LocalOutputs>).apiKey;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fake provider runs as its own process, detached, with its ledger on disk: it is the
+ * bank, and a crash of the product (even `kill -9` of the whole stack) must not take the
+ * bank with it. A provider left running by a stack that died is reused, so its ledger and
+ * idempotency records carry on exactly as Stripe's would.
+ */
+async function startFakeProviderProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  mkdirSync(dataDir, { recursive: true });
+  const recordFile = path.join(dataDir, 'process.json');
+  const previous = readJson<{ pid: number; url: string }>(recordFile);
+  if (previous && (await answers(previous.url))) return { url: previous.url, stop: () => stopPid(previous.pid) };
+
+  const port = await freePort();
+  const logFd = openSync(path.join(dataDir, 'provider.log'), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'local/fake-provider/main.ts')], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: String(port), FAKE_PROVIDER_DATA_DIR: dataDir },
+    stdio: ['ignore', logFd, logFd],
+    detached: true,
+  });
+  child.unref();
+  closeSync(logFd);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  while (!(await answers(url))) {
+    if (child.exitCode !== null) throw new Error(`the fake provider exited with code ${child.exitCode}; see ${dataDir}/provider.log`);
+    if (Date.now() > deadline) throw new Error(`the fake provider did not answer on ${url}; see ${dataDir}/provider.log`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  writeFileSync(recordFile, JSON.stringify({ pid: child.pid, url }));
+  return { url, stop: () => stopChild(child) };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/_fake/faults`, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
-/**
- * The fake provider runs as its own process with its ledger on disk: it is the bank, and a
- * crash of the product must not take the bank's memory with it.
- */
-async function startFakeProviderProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(projectRoot, 'local/fake-provider/main.ts')],
-    {
-      cwd: projectRoot,
-      env: { ...process.env, PORT: '0', FAKE_PROVIDER_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const { providerUrl } = JSON.parse(line) as { providerUrl?: string };
-        if (providerUrl) resolve(providerUrl);
-      } catch {
-        // Not the ready line.
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the fake provider exited with code ${code}`)));
-  });
-  return { url, stop: () => stopChild(child) };
+async function stopPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

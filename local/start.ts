@@ -3,20 +3,24 @@ import { startLocalStack } from './local-stack.ts';
 
 /**
  * `npm start`: the whole system on this machine. `PORT` moves the API (default 3000);
- * `--in-memory` keeps DynamoDB in memory instead of under `.local/`.
+ * `--in-memory` keeps DynamoDB in memory instead of under `.local/` (`LOCAL_DATA_DIR` moves it);
+ * `RECONCILE_AFTER_SECONDS` (default 60) and `RECONCILE_EVERY_SECONDS` (default 60) set how
+ * soon an unfinished payment is picked up and how often the reconciler runs.
  */
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a port number, got ${process.env.PORT}`);
   process.exit(1);
 }
-const dataDir = path.resolve(import.meta.dirname, '..', '.local');
+const dataDir = path.resolve(process.env.LOCAL_DATA_DIR ?? path.join(import.meta.dirname, '..', '.local'));
 
 try {
   const stack = await startLocalStack({
     dataDir,
     port,
     inMemory: process.argv.includes('--in-memory'),
+    reconcileAfterSeconds: positiveNumber('RECONCILE_AFTER_SECONDS', 60),
+    reconcileEveryMs: positiveNumber('RECONCILE_EVERY_SECONDS', 60) * 1000,
     log: (line) => console.log(`  ${line}`),
   });
   console.log(`
@@ -48,4 +52,15 @@ Ctrl-C stops everything.`);
 } catch (error) {
   console.error(`\nthe local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
+}
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0)) {
+    console.error(`${name} must be a positive number of seconds, got ${raw}`);
+    process.exit(1);
+  }
+  return value;
 }

@@ -19,6 +19,8 @@ const metricOf = {
 export async function handler(): Promise<{ reconciled: number }> {
   try {
     const outcomes = await reconcilePayments(withCrashPoints(reconcileDeps(), 'reconciler'), BATCH_SIZE);
+    // A heartbeat: an alarm on its absence tells that the schedule stopped.
+    metrics.addMetric('ReconcileRuns', MetricUnit.Count, 1);
     for (const { paymentNo, status, decision, error } of outcomes) {
       const fields = { payment_no: paymentNo, status, decision };
       if (error === undefined) logger.info('reconciled', fields);

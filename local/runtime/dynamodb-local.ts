@@ -6,7 +6,7 @@
  * `-disableTelemetry`: otherwise it tries DNS lookups for its telemetry host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -119,7 +119,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   await assertPortFree(port, 'DynamoDB Local');
 
   // DynamoDB Local refuses a -dbPath that does not exist yet.
-  if (options.dbPath !== undefined) mkdirSync(options.dbPath, { recursive: true });
+  if (options.dbPath !== undefined) {
+    mkdirSync(options.dbPath, { recursive: true });
+    killOrphanOf(options.dbPath);
+  }
   const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
   const child = spawn(
     'java',
@@ -127,6 +130,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const releaseGuard = killOnExit(child);
+  if (options.dbPath !== undefined && child.pid !== undefined) writeFileSync(pidFileOf(options.dbPath), String(child.pid));
   let output = '';
   const keepTail = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-4000);
@@ -155,8 +159,35 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
         clearTimeout(timer);
       }
       releaseGuard();
+      if (options.dbPath !== undefined) rmSync(pidFileOf(options.dbPath), { force: true });
     },
   };
+}
+
+const pidFileOf = (dbPath: string) => join(dbPath, 'dynamodb-local.pid');
+
+/**
+ * A stack killed with `kill -9` cannot stop its DynamoDB Local: the orphan keeps serving the
+ * same database files. Kill it before a new one opens them, if the recorded pid is still
+ * that Java process (and not a reused pid).
+ */
+function killOrphanOf(dbPath: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFileOf(dbPath), 'utf8'));
+  } catch {
+    return;
+  }
+  let commandLine = '';
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // Gone already, or no /proc here.
+  }
+  if (Number.isInteger(pid) && pid > 0 && commandLine.includes('DynamoDBLocal') && commandLine.includes(dbPath)) {
+    process.kill(pid, 'SIGKILL');
+  }
+  rmSync(pidFileOf(dbPath), { force: true });
 }
 
 async function waitUntilAnswering(

@@ -24,6 +24,8 @@ export default defineConfig({
         test: {
           name: 'crash',
           include: ['test/crash/**/*.test.ts'],
+          // Each file runs whole stacks; side by side on two cores they would time each other out.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { LambdaFunctions } from './lambda-functions.ts';
+import { PaymentAlarms } from './payment-alarms.ts';
 import { PaymentSaga } from './payment-saga.ts';
 import { PaymentsApi } from './payments-api.ts';
 import { PaymentsTable } from './payments-table.ts';
@@ -25,6 +26,7 @@ export class ChargeonceStack extends Stack {
   readonly api: PaymentsApi;
   readonly schedule: ReconcileSchedule;
   readonly stripeSecret: secretsmanager.Secret;
+  readonly alarms: PaymentAlarms;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -58,6 +60,8 @@ export class ChargeonceStack extends Stack {
       reconciler: functions.reconciler,
     });
 
+    this.alarms = new PaymentAlarms(this, 'Alarms');
+
     new CfnOutput(this, 'ApiUrl', {
       value: api.url,
       description: 'Stage base URL without a trailing slash; append /v1/payments and so on.',
@@ -65,6 +69,10 @@ export class ChargeonceStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'StripeSecretArn', { value: stripeSecret.secretArn });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'Subscribe to hear about payments the reconciler gave up on or that are stuck.',
+    });
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from '../functions/catalog.ts';
 import { DEFAULT_RECONCILE_AFTER_SECONDS, EnvVar } from '../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from './payments-table.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
 
 /** The repository root: `functions/`, `package.json` and `package-lock.json` live here. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -147,8 +148,8 @@ export class LambdaFunctions extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'chargeonce',
-        POWERTOOLS_METRICS_NAMESPACE: 'Chargeonce',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         [EnvVar.TableName]: this.table.tableName,
         // Read where a payment's due time is set (create, saga steps) and where it is

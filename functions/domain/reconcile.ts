@@ -27,6 +27,7 @@ export type ReconcileDecision = 'still_running' | 'started' | 'resumed' | 'gave_
 export interface ReconcileOutcome {
   readonly paymentNo: string;
   readonly status: Payment['status'];
+  readonly createdAt: string;
   readonly decision: ReconcileDecision;
   readonly error?: unknown;
 }
@@ -46,7 +47,7 @@ export async function reconcilePayments(
   const due = await deps.payments.listDue(deps.clock(), batchSize);
   const outcomes: ReconcileOutcome[] = [];
   for (const payment of due) {
-    const seen = { paymentNo: payment.paymentNo, status: payment.status };
+    const seen = { paymentNo: payment.paymentNo, status: payment.status, createdAt: payment.createdAt };
     try {
       outcomes.push({ ...seen, decision: await reconcileOne(deps, payment) });
     } catch (error) {

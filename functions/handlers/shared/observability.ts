@@ -1,13 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../config/metrics.ts';
 
 /**
  * One logger and one metrics emitter per function instance. Service name and namespace come
  * from POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE, set by the CDK app and the
  * local stack alike. Logs carry ids, never card data or raw keys.
  */
-export const logger = new Logger({ serviceName: 'chargeonce' });
-export const metrics = new Metrics({ namespace: 'Chargeonce', serviceName: 'chargeonce' });
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 /**
  * Metrics for one handler, with its name as a default dimension. One instance per handler
@@ -15,7 +16,11 @@ export const metrics = new Metrics({ namespace: 'Chargeonce', serviceName: 'char
  * where per-call dimensions on a shared instance would collide.
  */
 export function metricsFor(dimension: 'route' | 'step', value: string): Metrics {
-  return new Metrics({ namespace: 'Chargeonce', serviceName: 'chargeonce', defaultDimensions: { [dimension]: value } });
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: { [dimension]: value },
+  });
 }
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';

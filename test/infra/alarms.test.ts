@@ -1,0 +1,43 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME } from '../../functions/config/metrics.ts';
+import { synthesize, type Synthesized } from './synth.ts';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize();
+});
+
+function alarmOn(metricName: string) {
+  const alarms = Object.values(synth.template.findResources('AWS::CloudWatch::Alarm'));
+  return alarms.find((alarm) => alarm.Properties.MetricName === metricName);
+}
+
+describe('payment alarms', () => {
+  it.each([
+    ['a payment the reconciler gave up on', ReconcilerMetric.GaveUp, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a payment stuck too long', ReconcilerMetric.OldestUnfinishedAgeSeconds, 'Maximum', 'GreaterThanThreshold', 'notBreaching'],
+    ['a reconciler that stopped running', ReconcilerMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
+  ])('alarm on %s, on the metric the reconciler emits', (_, metricName, statistic, comparison, missing) => {
+    // Act
+    const alarm = alarmOn(metricName);
+
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: statistic,
+      ComparisonOperator: comparison,
+      TreatMissingData: missing,
+    });
+    expect(alarm?.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  it('alarms when a payment is unfinished for more than an hour', () => {
+    expect(alarmOn(ReconcilerMetric.OldestUnfinishedAgeSeconds)?.Properties.Threshold).toBe(3600);
+  });
+
+  it('notifies one SNS topic, named in the outputs', () => {
+    expect(Object.keys(synth.template.findResources('AWS::SNS::Topic'))).toHaveLength(1);
+    expect(synth.template.findOutputs('AlarmTopicArn')).not.toEqual({});
+  });
+});

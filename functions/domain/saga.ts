@@ -56,6 +56,15 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
     if (payment.declineCode !== undefined) {
       throw new CardDeclinedError(payment.declineCode, 'the card was declined', payment.chargeId);
     }
+    // The provider answers a repeated key from its record only while it keeps the key (Stripe:
+    // 24 hours). Past that, a crash after the provider authorized but before the charge id was
+    // stored is resolved by the payment_no in the charge's metadata, not by a second charge.
+    if (mayHaveForgottenKey(deps, payment)) {
+      const [found] = (await deps.provider.findChargesByPaymentNo(payment.paymentNo)).filter(
+        (charge) => charge.status === 'requires_capture' || charge.status === 'succeeded',
+      );
+      if (found) return { ...state, charge_id: found.id };
+    }
     try {
       const charge = await deps.provider.authorizeCharge({
         paymentNo: payment.paymentNo,
@@ -87,6 +96,13 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
       throw error;
     }
   });
+}
+
+/** How long the provider keeps an idempotency key, less an hour of margin for clocks and retries. */
+export const IDEMPOTENCY_KEY_TRUSTED_FOR_MS = 23 * 3600 * 1000;
+
+function mayHaveForgottenKey(deps: Pick<StepDeps, 'clock'>, payment: Payment): boolean {
+  return deps.clock().getTime() - Date.parse(payment.createdAt) > IDEMPOTENCY_KEY_TRUSTED_FOR_MS;
 }
 
 /** Step 2: stores the charge id; `pending -> authorized`. */

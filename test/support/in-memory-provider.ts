@@ -26,6 +26,11 @@ export class InMemoryProvider implements PaymentProvider {
   failNext = 0;
   private seq = 0;
 
+  /** What the provider does after 24 hours: a repeated key is a new request. */
+  forgetIdempotencyKeys() {
+    this.replies.clear();
+  }
+
   captureCount(chargeId: string) {
     return this.calls.filter((c) => c.op === 'capture-executed' && c.chargeId === chargeId).length;
   }

@@ -177,3 +177,29 @@ describe('a payment closed by another actor', () => {
     expect(await payments.get(state.payment_no)).toMatchObject({ status: 'authorized', version: 2 });
   });
 });
+
+describe('an authorization whose idempotency key the provider may have forgotten', () => {
+  it('finds the charge by payment_no instead of authorizing a second time', async () => {
+    // Prepare: authorized, but the charge id was never stored; a day passes.
+    const state = await newPayment();
+    const first = await authorizePayment(deps, state);
+    const later: SagaDeps = { ...deps, clock: () => new Date('2026-11-24T11:00:00Z') };
+    provider.forgetIdempotencyKeys();
+
+    // Act
+    const resumed = await authorizePayment(later, state);
+
+    // Assess
+    expect(resumed.charge_id).toBe(first.charge_id);
+    expect(provider.calls.filter((c) => c.op === 'authorize')).toHaveLength(1);
+  });
+
+  it('authorizes when the search finds nothing, as for any pending payment', async () => {
+    const state = await newPayment();
+    const later: SagaDeps = { ...deps, clock: () => new Date('2026-11-24T11:00:00Z') };
+
+    const resumed = await authorizePayment(later, state);
+
+    expect(provider.charges.get(resumed.charge_id!)?.status).toBe('requires_capture');
+  });
+});

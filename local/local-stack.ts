@@ -282,6 +282,8 @@ async function stopPid(pid: number): Promise<void> {
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
+  // A detached child is unref'd; hold the event loop until it has really gone.
+  child.ref();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');

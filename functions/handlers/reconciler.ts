@@ -2,7 +2,7 @@ import { withCrashPoints } from '../crash/crashing-ports.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
 import { reconcilePayments } from '../domain/reconcile.ts';
 import { reconcileDeps } from './shared/workflow.ts';
-import { errorFields, logger, metrics, MetricUnit } from './shared/observability.ts';
+import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
 
 /** Payments looked at per run; the next minute's run picks up the rest. */
 const BATCH_SIZE = 100;
@@ -32,6 +32,6 @@ export async function handler(): Promise<{ reconciled: number }> {
     }
     return { reconciled: outcomes.length };
   } finally {
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
   }
 }

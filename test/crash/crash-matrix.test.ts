@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CrashPoint, crashFired, crashPoints } from '../../functions/crash/crash-points.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import type { FaultRequest } from '../../local/fake-provider/faults.ts';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../support/provider-ledger.ts';
+import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
 
 /**
  * The promise under every fault we can inject: for every crash point and every provider

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../support/provider-ledger.ts';
+import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
 
 /**
  * The bluntest crash: `npm start` is killed with SIGKILL while payments are in flight, then

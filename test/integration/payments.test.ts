@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../support/provider-ledger.ts';
+import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../../local/fake-provider/client.ts';
 import { api, newOrderNo, paymentBody, target, waitForTerminal } from '../support/target.ts';
 
 /** Every payment a test created, with its merchant's key, checked against the provider's ledger after the test. */

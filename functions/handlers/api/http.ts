@@ -9,7 +9,7 @@ import {
   InvalidJsonError,
   ValidationError,
 } from '../../domain/errors.ts';
-import { errorFields, logger, metricsFor, MetricUnit } from '../shared/observability.ts';
+import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
 
 /** What a route handler sees: the merchant from the authorizer, never from the body. */
 export interface ApiRequest {
@@ -46,7 +46,7 @@ export function apiHandler(route: string, handle: (request: ApiRequest) => Promi
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);
     } finally {
-      metrics.publishStoredMetrics();
+      publishMetrics(metrics);
     }
   };
 }

@@ -3,7 +3,7 @@ import { TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts'
 import { type CrashFunction, crashBoundaries } from '../../crash/crash-points.ts';
 import { type CrashablePorts, withCrashPoints } from '../../crash/crashing-ports.ts';
 import type { SagaState } from '../../domain/saga.ts';
-import { errorFields, logger, metricsFor, MetricUnit } from '../shared/observability.ts';
+import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
 
 const sagaState = z
   .object({
@@ -52,7 +52,7 @@ export function sagaStepHandler<D extends CrashablePorts>(
       }
       throw error;
     } finally {
-      metrics.publishStoredMetrics();
+      publishMetrics(metrics);
     }
   };
 }

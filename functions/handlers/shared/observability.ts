@@ -34,3 +34,11 @@ export function errorFields(error: unknown): { error_name: string; error_message
     ? { error_name: error.name, error_message: error.message }
     : { error_name: 'Error', error_message: String(error) };
 }
+
+/**
+ * Publishes what an invocation recorded. An invocation that died half-way (a simulated crash)
+ * recorded nothing and, like a killed function, publishes nothing.
+ */
+export function publishMetrics(metrics: Metrics): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}

@@ -1,5 +1,6 @@
-import type { Ledger, PaymentIntentRecord } from '../../local/fake-provider/ledger.ts';
-import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+/** A client of the fake provider's control endpoints, for tests and the demo: its ledger and its faults. */
+import type { Ledger, PaymentIntentRecord } from './ledger.ts';
+import type { FaultRequest } from './faults.ts';
 
 /** Reads the fake provider's ledger: every PaymentIntent with each capture, cancellation and refund. */
 export async function ledger(providerUrl: string): Promise<Ledger> {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -86,11 +86,7 @@ export class LambdaFunctions extends Construct {
     for (const [name, entry] of Object.entries(sagaSteps) as [SagaStepName, string][]) {
       const fn = this.createFunction(name, entry);
       this.allowTable(fn, ['GetItem', 'PutItem']);
-      if (providerSteps.includes(name)) {
-        props.stripeSecret.grantRead(fn);
-        fn.addEnvironment(EnvVar.StripeSecretArn, props.stripeSecret.secretArn);
-        if (props.stripeApiBase !== undefined) fn.addEnvironment(EnvVar.StripeApiBase, props.stripeApiBase);
-      }
+      if (providerSteps.includes(name)) this.allowProvider(fn, props);
       steps[name] = fn;
     }
     this.sagaSteps = steps;
@@ -106,6 +102,8 @@ export class LambdaFunctions extends Construct {
 
     this.reconciler = this.createFunction('Reconciler', reconcilerEntry);
     this.allowTable(this.reconciler, ['GetItem', 'PutItem']);
+    // It voids authorizations no payment owns and settles those about to lapse.
+    this.allowProvider(this.reconciler, props);
     this.reconciler.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
@@ -129,6 +127,13 @@ export class LambdaFunctions extends Construct {
     }
     // arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:*
     stateMachine.grantExecution(this.reconciler, 'states:DescribeExecution');
+  }
+
+  /** The Stripe secret, for the functions that call the provider and no others. */
+  private allowProvider(fn: NodejsFunction, props: LambdaFunctionsProps): void {
+    props.stripeSecret.grantRead(fn);
+    fn.addEnvironment(EnvVar.StripeSecretArn, props.stripeSecret.secretArn);
+    if (props.stripeApiBase !== undefined) fn.addEnvironment(EnvVar.StripeApiBase, props.stripeApiBase);
   }
 
   private createFunction(id: string, entry: string): NodejsFunction {
@@ -155,6 +160,8 @@ export class LambdaFunctions extends Construct {
         // Read where a payment's due time is set (create, saga steps) and where it is
         // checked (reconciler): one value for all.
         [EnvVar.ReconcileAfterSeconds]: String(DEFAULT_RECONCILE_AFTER_SECONDS),
+        // Tags this stack's charges: stacks sharing a Stripe account never void each other's.
+        [EnvVar.DeploymentId]: `${Stack.of(this).stackName}.${Stack.of(this).region}`,
       },
       bundling: {
         format: OutputFormat.ESM,

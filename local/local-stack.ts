@@ -32,6 +32,8 @@ export interface LocalStackOptions {
   readonly reconcileEveryMs?: number;
   /** How long a payment may sit unfinished before the reconciler looks at it. */
   readonly reconcileAfterSeconds?: number;
+  /** How long the reconciler holds a payment it settles itself (tests shorten it). */
+  readonly reconcileLeaseSeconds?: number;
   /** Shortens the state machine's retry intervals (tests). */
   readonly retryIntervalScale?: number;
   /**
@@ -70,6 +72,8 @@ const projectRoot = path.resolve(import.meta.dirname, '..');
 const functionsDir = path.join(projectRoot, 'functions');
 const DEMO_MERCHANT = { merchantId: 'merchant_demo', name: 'Demo merchant' } as const;
 const LOCAL_STRIPE_KEY = 'sk_test_chargeonce_local';
+/** The local stack's tag on its charges at the fake provider. */
+const LOCAL_DEPLOYMENT_ID = 'local';
 
 /**
  * The whole system on this machine: DynamoDB Local, the Stripe-compatible fake provider in
@@ -116,6 +120,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [EnvVar.StripeApiKey]: LOCAL_STRIPE_KEY,
       [EnvVar.StripeApiBase]: provider.url,
       [EnvVar.ReconcileAfterSeconds]: String(options.reconcileAfterSeconds ?? 60),
+      [EnvVar.DeploymentId]: LOCAL_DEPLOYMENT_ID,
+      ...(options.reconcileLeaseSeconds !== undefined && {
+        [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds),
+      }),
       POWERTOOLS_SERVICE_NAME: 'chargeonce',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

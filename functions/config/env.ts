@@ -17,6 +17,10 @@ export const EnvVar = {
   StripeApiBase: 'STRIPE_API_BASE',
   /** How long a payment may sit unfinished before the reconciler looks at it. */
   ReconcileAfterSeconds: 'RECONCILE_AFTER_SECONDS',
+  /** Names this deployment on its charges at the provider (several may share one account). */
+  DeploymentId: 'DEPLOYMENT_ID',
+  /** How long the reconciler holds a payment while it captures or voids it itself. */
+  ReconcileLeaseSeconds: 'RECONCILE_LEASE_SECONDS',
   /** Per-request timeout of provider calls, in milliseconds (tests shorten it). */
   StripeTimeoutMs: 'STRIPE_TIMEOUT_MS',
   /**
@@ -44,7 +48,18 @@ export function optionalEnv(name: EnvVar): string | undefined {
 export const DEFAULT_RECONCILE_AFTER_SECONDS = 300;
 
 export function reconcileAfterSeconds(): number {
-  const raw = optionalEnv(EnvVar.ReconcileAfterSeconds);
+  return positiveSeconds(EnvVar.ReconcileAfterSeconds, DEFAULT_RECONCILE_AFTER_SECONDS);
+}
+
+/** Longer than a capture and a void take, timeouts included. */
+export const DEFAULT_RECONCILE_LEASE_SECONDS = 120;
+
+export function reconcileLeaseSeconds(): number {
+  return positiveSeconds(EnvVar.ReconcileLeaseSeconds, DEFAULT_RECONCILE_LEASE_SECONDS);
+}
+
+function positiveSeconds(name: EnvVar, fallback: number): number {
+  const raw = optionalEnv(name);
   const parsed = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : DEFAULT_RECONCILE_AFTER_SECONDS;
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
 }

@@ -13,7 +13,7 @@ export const crashBoundaries = {
   'mark-succeeded': ['before-write', 'after-write'],
   'void-authorization': ['before-provider', 'after-provider'],
   'mark-failed': ['before-write', 'after-write'],
-  reconciler: ['before-write', 'after-write', 'before-start', 'after-start'],
+  reconciler: ['before-write', 'after-write', 'before-start', 'after-start', 'before-provider', 'after-provider'],
 } as const;
 
 export type CrashFunction = keyof typeof crashBoundaries;

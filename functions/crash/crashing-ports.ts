@@ -43,6 +43,7 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
       provider: {
         retrieveCharge: (id) => provider.retrieveCharge(id),
         findChargesByPaymentNo: (no) => provider.findChargesByPaymentNo(no),
+        listOpenAuthorizations: (input) => provider.listOpenAuthorizations(input),
         authorizeCharge: around('before-provider', 'after-provider', (i) => provider.authorizeCharge(i)),
         captureCharge: around('before-provider', 'after-provider', (i) => provider.captureCharge(i)),
         voidCharge: around('before-provider', 'after-provider', (i) => provider.voidCharge(i)),

@@ -26,6 +26,7 @@ export const ErrorCode = {
   DatabaseUnavailable: 'database_unavailable',
   WorkflowUnavailable: 'workflow_unavailable',
   ConcurrentModification: 'concurrent_modification',
+  PaymentBusy: 'payment_busy',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -177,6 +178,16 @@ export class ConcurrentModificationError extends ChargeonceError {
   readonly httpStatus = 409;
 }
 
+/**
+ * The reconciler holds the payment's lease while it captures or voids it itself. Transient:
+ * the step waits for the lease to end and then finds the payment settled or free.
+ */
+export class PaymentBusyError extends ChargeonceError {
+  override readonly name = 'PaymentBusy';
+  readonly code = ErrorCode.PaymentBusy;
+  readonly httpStatus = 409;
+}
+
 /** Lambda's own failures, as Step Functions names them. */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',
@@ -193,6 +204,7 @@ export const TransientErrorNames = [
   'DatabaseThrottled',
   'DatabaseUnavailable',
   'ConcurrentModification',
+  'PaymentBusy',
   ...LambdaServiceErrorNames,
 ] as const satisfies readonly string[];
 

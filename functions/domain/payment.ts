@@ -69,6 +69,28 @@ export interface Payment extends PaymentRequest {
   readonly reconcileAt?: string;
   /** How many executions the reconciler has started after the first. */
   readonly resumeCount: number;
+  /** When the provider lets the authorization lapse, once the charge id is stored. */
+  readonly captureBefore?: string;
+  /** Present while the reconciler calls the provider for this payment itself. */
+  readonly lease?: PaymentLease;
+}
+
+/**
+ * The reconciler's claim on a payment while it captures or voids it itself. Writes are fenced
+ * by the payment's version as always; the lease keeps the other actors from *calling the
+ * provider* meanwhile (a saga step that finds it waits and retries), which a version
+ * condition alone cannot do: a provider call is not a write we can make conditional.
+ * It expires on its own, so a reconciler that dies holding it blocks no one for long.
+ */
+export interface PaymentLease {
+  /** Unique per claim: tells whose claim it is in the record and the logs. */
+  readonly owner: string;
+  readonly expiresAt: string;
+}
+
+/** Whether another actor holds a live lease on the payment. */
+export function isLeased(payment: Pick<Payment, 'lease'>, now: Date): boolean {
+  return payment.lease !== undefined && Date.parse(payment.lease.expiresAt) > now.getTime();
 }
 
 /** The fields of a request that must match when the same business key is used again. */

@@ -25,7 +25,22 @@ export interface PaymentProvider {
   /** Every charge whose metadata names this payment_no, newest first. */
   findChargesByPaymentNo(paymentNo: string): Promise<Charge[]>;
   refundCharge(input: RefundChargeInput): Promise<ProviderRefund>;
+  /**
+   * Uncaptured charges of one deployment (tagged {@link DEPLOYMENT_METADATA_KEY}) created
+   * before `createdBefore`, at most `limit`. The answer may trail the provider's writes (Stripe's
+   * search index lags by up to a minute): read a charge again before acting on it.
+   */
+  listOpenAuthorizations(input: { deployment: string; createdBefore: Date; limit: number }): Promise<Charge[]>;
 }
+
+/**
+ * The metadata key that names the deployment a charge belongs to. Several deployments may
+ * share one provider account; the reconciler only ever voids charges carrying its own.
+ */
+export const DEPLOYMENT_METADATA_KEY = 'chargeonce_deployment';
+
+/** Card networks hold an uncaptured authorization for 7 days, when the provider does not say. */
+export const CARD_AUTHORIZATION_WINDOW_SECONDS = 7 * 24 * 3600;
 
 export interface AuthorizeChargeInput {
   readonly paymentNo: string;

@@ -1,32 +1,53 @@
 import { executionNameFor } from './create-payment.ts';
-import { ChargeonceError } from './errors.ts';
-import type { Payment } from './payment.ts';
+import { AuthorizationExpiredError, CardDeclinedError, ChargeonceError, ProviderRejectedError } from './errors.ts';
+import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
-import { touch } from './saga.ts';
+import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
+import { captureKey, touch, voidKey } from './saga.ts';
 
 export interface ReconcileDeps {
   readonly payments: PaymentRepository;
   readonly workflow: ChargeWorkflow;
+  readonly provider: PaymentProvider;
   readonly clock: Clock;
   readonly reconcileAfterSeconds: number;
   /** Executions started after the first before the reconciler gives a payment up to people. */
   readonly maxResumes: number;
+  /** This deployment's tag on its charges: the only charges the reconciler may void. */
+  readonly deployment: string;
+  /** How long the reconciler holds a payment while it captures or voids it itself. */
+  readonly leaseSeconds: number;
+  /** Makes the token that names one claim of a lease. */
+  readonly newLeaseOwner: () => string;
 }
 
 /**
  * - `still_running`: its execution is alive; only its deadline moves.
  * - `started`: its first execution was never started (a crash after the payment was written).
  * - `resumed`: its execution ended without finishing it; a new one resumes from the stored state.
- * - `gave_up`: resumed too often; left for a person, and alarmed on.
- * - `skipped`: another actor moved it while we looked.
- * - `errored`: looking at it failed (Step Functions or DynamoDB unavailable); the next run
- *   tries again, and the rest of the batch goes on.
+ * - `captured`: its authorization was about to lapse; the reconciler captured it and closed the payment.
+ * - `voided`: an authorization no open payment owns was released (or one about to lapse could
+ *   not be captured, and its payment failed).
+ * - `gave_up`: resumed too often, or provider and database disagree; left for a person, and alarmed on.
+ * - `skipped`: another actor moved it (or holds its lease) while we looked.
+ * - `errored`: looking at it failed (provider, Step Functions or DynamoDB unavailable); the
+ *   next run tries again, and the rest of the batch goes on.
  */
-export type ReconcileDecision = 'still_running' | 'started' | 'resumed' | 'gave_up' | 'skipped' | 'errored';
+export type ReconcileDecision =
+  | 'still_running'
+  | 'started'
+  | 'resumed'
+  | 'captured'
+  | 'voided'
+  | 'gave_up'
+  | 'skipped'
+  | 'errored';
 
 export interface ReconcileOutcome {
   readonly paymentNo: string;
-  readonly status: Payment['status'];
+  /** The payment's status when looked at; absent for a charge whose payment does not exist. */
+  readonly status?: Payment['status'];
+  readonly chargeId?: string;
   readonly createdAt: string;
   readonly decision: ReconcileDecision;
   readonly error?: unknown;
@@ -34,6 +55,20 @@ export interface ReconcileOutcome {
 
 /** How long a given-up payment waits before it is looked at (and alarmed on) again. */
 const GAVE_UP_RECHECK_SECONDS = 3600;
+
+/**
+ * How long before its authorization lapses a payment is settled by the reconciler itself:
+ * a day, so that a provider outage on the last day still leaves many runs to get it done.
+ */
+export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
+
+/** The decline code of a payment failed because its authorization could not be captured in time. */
+export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
+
+/** Both halves of a run: unfinished payments from the database, then open authorizations from the provider. */
+export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
+  return [...(await reconcilePayments(deps, batchSize)), ...(await releaseOpenAuthorizations(deps, batchSize))];
+}
 
 /**
  * Brings each unfinished payment past its deadline back into motion. Every decision is
@@ -45,45 +80,177 @@ export async function reconcilePayments(
   batchSize: number,
 ): Promise<ReconcileOutcome[]> {
   const due = await deps.payments.listDue(deps.clock(), batchSize);
-  const outcomes: ReconcileOutcome[] = [];
-  for (const payment of due) {
-    const seen = { paymentNo: payment.paymentNo, status: payment.status, createdAt: payment.createdAt };
+  return isolated(due, (payment) => reconcileOne(deps, payment), (payment) => ({
+    paymentNo: payment.paymentNo,
+    status: payment.status,
+    createdAt: payment.createdAt,
+    ...(payment.chargeId !== undefined && { chargeId: payment.chargeId }),
+  }));
+}
+
+/**
+ * Looks at the provider's side: every uncaptured charge of this deployment older than the
+ * reconcile delay. In normal operation a charge is captured or voided seconds after it is
+ * authorized, so this list holds only what went wrong, and its cost follows that, not the
+ * number of payments. A charge no open payment owns is voided; one whose payment is open and
+ * whose authorization is about to lapse is settled.
+ */
+export async function releaseOpenAuthorizations(
+  deps: ReconcileDeps,
+  batchSize: number,
+): Promise<ReconcileOutcome[]> {
+  const createdBefore = new Date(deps.clock().getTime() - deps.reconcileAfterSeconds * 1000);
+  const listed = await deps.provider.listOpenAuthorizations({ deployment: deps.deployment, createdBefore, limit: batchSize });
+  const outcomes = await isolated(listed, (charge) => settleOpenAuthorization(deps, charge), (charge) => ({
+    paymentNo: charge.paymentNo ?? '',
+    chargeId: charge.id,
+    createdAt: new Date(charge.createdAt * 1000).toISOString(),
+  }));
+  // An authorization its open payment owns, not yet near its deadline, is the due index's to handle.
+  return outcomes.filter((outcome) => outcome.decision !== 'owned') as ReconcileOutcome[];
+}
+
+/** Runs `decide` on each item; an outage on one is recorded and the batch goes on. */
+async function isolated<T, D extends string>(
+  items: readonly T[],
+  decide: (item: T) => Promise<D>,
+  describe: (item: T) => Omit<ReconcileOutcome, 'decision'>,
+): Promise<(Omit<ReconcileOutcome, 'decision'> & { decision: D | 'errored' | 'skipped'; error?: unknown })[]> {
+  const outcomes = [];
+  for (const item of items) {
     try {
-      outcomes.push({ ...seen, decision: await reconcileOne(deps, payment) });
+      outcomes.push({ ...describe(item), decision: await decide(item) });
     } catch (error) {
+      if (error instanceof StaleWriteError) {
+        outcomes.push({ ...describe(item), decision: 'skipped' as const });
+        continue;
+      }
       // An outage the next run may not meet is recorded; anything else (a bug, a crash) ends the run.
       if (!(error instanceof ChargeonceError)) throw error;
-      outcomes.push({ ...seen, decision: 'errored', error });
+      outcomes.push({ ...describe(item), decision: 'errored' as const, error });
     }
   }
   return outcomes;
 }
 
 async function reconcileOne(deps: ReconcileDeps, payment: Payment): Promise<ReconcileDecision> {
+  if (isLeased(payment, deps.clock())) return 'skipped';
   const execution = await deps.workflow.describe(executionNameFor(payment));
-  try {
-    if (execution === 'RUNNING') {
-      await deps.payments.replace(payment, touch(deps, payment, {}));
-      return 'still_running';
-    }
-    if (execution === 'NOT_FOUND') {
-      const claimed = await deps.payments.replace(payment, touch(deps, payment, {}));
-      await deps.workflow.start(claimed.paymentNo, executionNameFor(claimed));
-      return 'started';
-    }
-    if (payment.resumeCount >= deps.maxResumes) {
-      const recheckAt = new Date(deps.clock().getTime() + GAVE_UP_RECHECK_SECONDS * 1000);
-      await deps.payments.replace(payment, touch(deps, payment, { reconcileAt: recheckAt.toISOString() }));
-      return 'gave_up';
-    }
-    const claimed = await deps.payments.replace(
-      payment,
-      touch(deps, payment, { resumeCount: payment.resumeCount + 1 }),
-    );
-    await deps.workflow.start(claimed.paymentNo, executionNameFor(claimed));
-    return 'resumed';
-  } catch (error) {
-    if (error instanceof StaleWriteError) return 'skipped';
-    throw error;
+  if (execution === 'RUNNING') {
+    await deps.payments.replace(payment, touch(deps, payment, {}));
+    return 'still_running';
   }
+  if (payment.status === PaymentStatus.Authorized && payment.chargeId !== undefined) {
+    const lapsesAt = payment.captureBefore ?? lapseOf(Date.parse(payment.createdAt) / 1000);
+    if (nearDeadline(deps, lapsesAt)) return settleBeforeDeadline(deps, payment, payment.chargeId);
+  }
+  if (execution === 'NOT_FOUND') {
+    const claimed = await deps.payments.replace(payment, touch(deps, payment, {}));
+    await deps.workflow.start(claimed.paymentNo, executionNameFor(claimed));
+    return 'started';
+  }
+  if (payment.resumeCount >= deps.maxResumes) {
+    const recheckAt = new Date(deps.clock().getTime() + GAVE_UP_RECHECK_SECONDS * 1000);
+    await deps.payments.replace(payment, touch(deps, payment, { reconcileAt: recheckAt.toISOString() }));
+    return 'gave_up';
+  }
+  const claimed = await deps.payments.replace(
+    payment,
+    touch(deps, payment, { resumeCount: payment.resumeCount + 1 }),
+  );
+  await deps.workflow.start(claimed.paymentNo, executionNameFor(claimed));
+  return 'resumed';
+}
+
+async function settleOpenAuthorization(deps: ReconcileDeps, listed: Charge): Promise<ReconcileDecision | 'owned'> {
+  // The listing may trail the provider: act on the charge as it is now.
+  const charge = await deps.provider.retrieveCharge(listed.id);
+  if (charge.status !== 'requires_capture') return 'owned';
+  const payment = charge.paymentNo === undefined ? undefined : await deps.payments.get(charge.paymentNo);
+  const owned =
+    payment !== undefined &&
+    (payment.chargeId === charge.id || (payment.chargeId === undefined && !isTerminal(payment.status)));
+  if (!owned || payment.status === PaymentStatus.Failed || payment.status === PaymentStatus.Canceled) {
+    // No payment, a closed one whose compensation did not finish, or a second authorization
+    // of an open one: no step will ever capture it. The key is the one compensation uses.
+    await deps.provider.voidCharge({ chargeId: charge.id, idempotencyKey: voidKey(charge.paymentNo ?? '', charge.id) });
+    return 'voided';
+  }
+  if (payment.status === PaymentStatus.Succeeded) {
+    // Recorded as captured, yet uncaptured at the provider: not a state any step leaves.
+    return 'gave_up';
+  }
+  if (isLeased(payment, deps.clock())) return 'skipped';
+  if (!nearDeadline(deps, charge.captureBefore === undefined ? lapseOf(charge.createdAt) : isoOf(charge.captureBefore))) {
+    return 'owned';
+  }
+  return settleBeforeDeadline(deps, payment, charge.id);
+}
+
+/**
+ * Captures an open payment's authorization before it lapses, since nothing else will in
+ * time; if the provider refuses, voids it and fails the payment. Holds the payment's lease
+ * throughout, so no saga step calls the provider for it meanwhile; the capture uses the
+ * saga's own idempotency key, so a capture the saga already made is answered, not repeated.
+ */
+async function settleBeforeDeadline(
+  deps: ReconcileDeps,
+  payment: Payment,
+  chargeId: string,
+): Promise<ReconcileDecision> {
+  const now = deps.clock();
+  const leased = await deps.payments.replace(
+    payment,
+    touch(deps, payment, {
+      status: PaymentStatus.Authorized,
+      chargeId,
+      lease: {
+        owner: deps.newLeaseOwner(),
+        expiresAt: new Date(now.getTime() + deps.leaseSeconds * 1000).toISOString(),
+      },
+    }),
+  );
+  try {
+    const captured = await deps.provider.captureCharge({ chargeId, idempotencyKey: captureKey(payment.paymentNo) });
+    await deps.payments.replace(
+      leased,
+      touch(deps, leased, { status: PaymentStatus.Succeeded, amountCaptured: captured.amountCaptured }),
+    );
+    return 'captured';
+  } catch (error) {
+    // A crash does no cleanup: the lease lapses on its own.
+    if (!(error instanceof ChargeonceError)) throw error;
+    if (!refusedForGood(error)) {
+      // Free the payment for the next run now rather than when the lease lapses.
+      await deps.payments.replace(leased, touch(deps, leased, {})).catch(() => undefined);
+      throw error;
+    }
+    await deps.provider.voidCharge({ chargeId, idempotencyKey: voidKey(payment.paymentNo, chargeId) });
+    await deps.payments.replace(
+      leased,
+      touch(deps, leased, { status: PaymentStatus.Failed, declineCode: CAPTURE_DEADLINE_DECLINE_CODE }),
+    );
+    return 'voided';
+  }
+}
+
+function refusedForGood(error: unknown): boolean {
+  return (
+    error instanceof AuthorizationExpiredError ||
+    error instanceof ProviderRejectedError ||
+    error instanceof CardDeclinedError
+  );
+}
+
+function nearDeadline(deps: ReconcileDeps, lapsesAt: string): boolean {
+  return Date.parse(lapsesAt) - deps.clock().getTime() < CAPTURE_DEADLINE_MARGIN_SECONDS * 1000;
+}
+
+/** When an authorization made at `authorizedAt` (seconds since the epoch) lapses, if the provider did not say. */
+function lapseOf(authorizedAt: number): string {
+  return isoOf(authorizedAt + CARD_AUTHORIZATION_WINDOW_SECONDS);
+}
+
+function isoOf(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString();
 }

@@ -2,13 +2,14 @@ import {
   CardDeclinedError,
   ConcurrentModificationError,
   NotFoundError,
+  PaymentBusyError,
   PaymentClosedError,
   type TerminalErrorName,
   declineCodeForTerminalError,
 } from './errors.ts';
-import { type Payment, PaymentStatus, isTerminal } from './payment.ts';
+import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
-import type { PaymentProvider } from './provider.ts';
+import { type Charge, DEPLOYMENT_METADATA_KEY, type PaymentProvider } from './provider.ts';
 
 /**
  * The four steps of the two-phase charge and its compensation. Each one reads the payment,
@@ -26,6 +27,8 @@ export interface StepDeps {
 /** The steps that call the provider (the catalog's `providerSteps`); only they get its secret. */
 export interface SagaDeps extends StepDeps {
   readonly provider: PaymentProvider;
+  /** Written on every charge, so the reconciler can tell this deployment's charges from others'. */
+  readonly deployment: string;
 }
 
 /** The state passed between the saga's Task states. */
@@ -33,6 +36,8 @@ export interface SagaState {
   readonly payment_no: string;
   readonly charge_id?: string;
   readonly amount_captured?: number;
+  /** When the authorization lapses (seconds since the epoch), when the provider says. */
+  readonly capture_before?: number;
   /** Set by a Catch: the terminal error that sent the execution to compensation. */
   readonly error?: { readonly Error: string; readonly Cause?: string };
 }
@@ -63,7 +68,7 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
       const [found] = (await deps.provider.findChargesByPaymentNo(payment.paymentNo)).filter(
         (charge) => charge.status === 'requires_capture' || charge.status === 'succeeded',
       );
-      if (found) return { ...state, charge_id: found.id };
+      if (found) return authorized(state, found);
     }
     try {
       const charge = await deps.provider.authorizeCharge({
@@ -77,11 +82,12 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
           payment_no: payment.paymentNo,
           order_no: payment.orderNo,
           merchant_id: payment.merchantId,
+          [DEPLOYMENT_METADATA_KEY]: deps.deployment,
         },
         ...(payment.description !== undefined && { description: payment.description }),
         ...(payment.customerEmail !== undefined && { customerEmail: payment.customerEmail }),
       });
-      return { ...state, charge_id: charge.id };
+      return authorized(state, charge);
     } catch (error) {
       if (!(error instanceof CardDeclinedError)) throw error;
       // Recorded before the throw so compensation knows what to void and why, even if
@@ -96,6 +102,14 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
       throw error;
     }
   });
+}
+
+function authorized(state: SagaState, charge: Charge): SagaState {
+  return {
+    ...state,
+    charge_id: charge.id,
+    ...(charge.captureBefore !== undefined && { capture_before: charge.captureBefore }),
+  };
 }
 
 /** How long the provider keeps an idempotency key, less an hour of margin for clocks and retries. */
@@ -113,7 +127,13 @@ export async function recordAuthorization(deps: StepDeps, state: SagaState): Pro
     if (payment.status === PaymentStatus.Pending) {
       await deps.payments.replace(
         payment,
-        touch(deps, payment, { status: PaymentStatus.Authorized, chargeId }),
+        touch(deps, payment, {
+          status: PaymentStatus.Authorized,
+          chargeId,
+          ...(state.capture_before !== undefined && {
+            captureBefore: new Date(state.capture_before * 1000).toISOString(),
+          }),
+        }),
       );
       return state;
     }
@@ -167,7 +187,7 @@ export async function markSucceeded(deps: StepDeps, state: SagaState): Promise<S
  * before the charge id was stored). Voiding a voided charge is a no-op at the provider.
  */
 export async function voidAuthorization(deps: SagaDeps, state: SagaState): Promise<SagaState> {
-  const payment = await load(deps, state.payment_no);
+  const payment = unleased(deps, await load(deps, state.payment_no));
   const chargeIds = new Set([payment.chargeId, state.charge_id].filter((id) => id !== undefined));
   for (const chargeId of chargeIds) {
     // A captured charge cannot be voided: the provider refuses (ProviderRejected), the
@@ -202,7 +222,8 @@ function declineCodeForErrorName(name: string | undefined): string {
 /**
  * The next version of a payment: bumps the version and the timestamps, and moves the
  * reconciler's deadline while the payment is unfinished (a terminal payment leaves the
- * reconciler's index).
+ * reconciler's index). A lease lasts until its holder's next write: only a write that
+ * passes `lease` keeps (or takes) one.
  */
 export function touch(
   deps: Pick<StepDeps, 'clock' | 'reconcileAfterSeconds'>,
@@ -210,7 +231,8 @@ export function touch(
   changes: Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'version' | 'createdAt'>>,
 ): Payment {
   const now = deps.clock();
-  const next: Payment = { ...payment, ...changes, version: payment.version + 1, updatedAt: now.toISOString() };
+  const { lease: _ended, reconcileAt: _moved, ...kept } = payment;
+  const next: Payment = { ...kept, ...changes, version: payment.version + 1, updatedAt: now.toISOString() };
   if (isTerminal(next.status)) {
     const { reconcileAt: _dropped, ...finished } = next;
     return finished;
@@ -234,14 +256,14 @@ const MAX_STALE_RETRIES = 3;
  * reported as transient, for the state machine to retry with backoff.
  */
 export async function withFreshPayment<T>(
-  deps: Pick<StepDeps, 'payments'>,
+  deps: Pick<StepDeps, 'payments' | 'clock'>,
   paymentNo: string,
   decide: (payment: Payment) => Promise<T>,
 ): Promise<T> {
   let payment = await load(deps, paymentNo);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await decide(payment);
+      return await decide(unleased(deps, payment));
     } catch (error) {
       if (!(error instanceof StaleWriteError)) throw error;
       if (!error.current) throw new NotFoundError(`payment ${paymentNo} does not exist`, { cause: error });
@@ -251,6 +273,14 @@ export async function withFreshPayment<T>(
       payment = error.current;
     }
   }
+}
+
+/** A payment the reconciler is settling is left alone until it is done (or its lease lapses). */
+function unleased(deps: Pick<StepDeps, 'clock'>, payment: Payment): Payment {
+  if (isLeased(payment, deps.clock())) {
+    throw new PaymentBusyError(`payment ${payment.paymentNo} is leased by ${payment.lease?.owner} until ${payment.lease?.expiresAt}`);
+  }
+  return payment;
 }
 
 function closed(payment: Payment): PaymentClosedError {

@@ -1,31 +1,55 @@
+import { randomUUID } from 'node:crypto';
 import { withCrashPoints } from '../crash/crashing-ports.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
-import { reconcilePayments } from '../domain/reconcile.ts';
-import { reconcileDeps } from './shared/workflow.ts';
+import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, requireEnv } from '../config/env.ts';
+import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
+import { stripeProviderFromEnv } from '../adapters/stripe/client.ts';
+import { once, systemClock } from './shared/once.ts';
+import { paymentRepository } from './shared/persistence.ts';
+import { chargeWorkflow } from './shared/workflow.ts';
 import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
 
-/** Payments looked at per run; the next minute's run picks up the rest. */
+/** Payments (and, separately, open authorizations) looked at per run; the next minute's run picks up the rest. */
 const BATCH_SIZE = 100;
+
+/** Resumes after this many restarts are left to people (and alarmed on). */
+const MAX_RESUMES = 5;
 
 const metricOf = {
   still_running: 'ReconcileStillRunning',
   started: 'ReconcileStarted',
   resumed: 'ReconcileResumed',
+  captured: 'ReconcileCaptured',
+  voided: 'ReconcileVoided',
   gave_up: ReconcilerMetric.GaveUp,
   skipped: 'ReconcileSkipped',
   errored: 'ReconcileErrored',
 } as const;
 
+const reconcileDeps = once(
+  async (): Promise<ReconcileDeps> => ({
+    payments: paymentRepository(),
+    workflow: chargeWorkflow(),
+    provider: await stripeProviderFromEnv(),
+    clock: systemClock,
+    reconcileAfterSeconds: reconcileAfterSeconds(),
+    maxResumes: MAX_RESUMES,
+    deployment: requireEnv(EnvVar.DeploymentId),
+    leaseSeconds: reconcileLeaseSeconds(),
+    newLeaseOwner: () => `reconciler-${randomUUID()}`,
+  }),
+);
+
 /** Invoked by the EventBridge schedule every minute. */
 export async function handler(): Promise<{ reconciled: number }> {
   try {
-    const outcomes = await reconcilePayments(withCrashPoints(reconcileDeps(), 'reconciler'), BATCH_SIZE);
+    const outcomes = await reconcile(withCrashPoints(await reconcileDeps(), 'reconciler'), BATCH_SIZE);
     // A heartbeat: an alarm on its absence tells that the schedule stopped.
     metrics.addMetric(ReconcilerMetric.Runs, MetricUnit.Count, 1);
     const oldest = Math.min(Date.now(), ...outcomes.map((o) => Date.parse(o.createdAt)));
     metrics.addMetric(ReconcilerMetric.OldestUnfinishedAgeSeconds, MetricUnit.Seconds, Math.round((Date.now() - oldest) / 1000));
-    for (const { paymentNo, status, decision, error } of outcomes) {
-      const fields = { payment_no: paymentNo, status, decision };
+    for (const { paymentNo, status, chargeId, decision, error } of outcomes) {
+      const fields = { payment_no: paymentNo, status, charge_id: chargeId, decision };
       if (error === undefined) logger.info('reconciled', fields);
       else logger.error('could not reconcile', { ...fields, ...errorFields(error) });
       metrics.addMetric(metricOf[decision], MetricUnit.Count, 1);

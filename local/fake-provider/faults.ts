@@ -17,6 +17,7 @@ interface Rule {
 
 export interface FaultState {
   latencyMs: number;
+  authorizationWindowSeconds: number | null;
   fail: { remaining: number; status: FailureStatus; match?: RequestPattern }[];
   hang: { remaining: number; match?: RequestPattern }[];
   dropResponseAfterCommit: { remaining: number; match?: RequestPattern }[];
@@ -32,6 +33,7 @@ const oneOrMany = <T extends z.ZodType>(schema: T) =>
 /** The body of `POST /_fake/faults`; each rule is added to those already armed. */
 export const FaultRequestSchema = z.strictObject({
   latencyMs: z.number().int().nonnegative().optional(),
+  authorizationWindowSeconds: z.number().int().positive().optional(),
   fail: oneOrMany(
     countedRule.extend({ status: z.union([z.literal(500), z.literal(503), z.literal(429), z.literal(409)]) }),
   ).optional(),
@@ -47,6 +49,7 @@ export type FaultRequest = z.input<typeof FaultRequestSchema>;
  */
 export class FaultController {
   private latency = 0;
+  private window: number | undefined;
   private failures: (Rule & { readonly status: FailureStatus })[] = [];
   private hangs: Rule[] = [];
   private drops: Rule[] = [];
@@ -58,6 +61,18 @@ export class FaultController {
 
   get latencyMs(): number {
     return this.latency;
+  }
+
+  /**
+   * Makes new authorizations lapse after `seconds` instead of 7 days, as some card networks'
+   * do: the way to bring an authorization near its capture deadline without waiting a week.
+   */
+  setAuthorizationWindow(seconds: number | undefined): void {
+    this.window = seconds;
+  }
+
+  get authorizationWindowSeconds(): number | undefined {
+    return this.window;
   }
 
   /** Answers the next `count` matching requests with `status` without processing them. */
@@ -78,6 +93,7 @@ export class FaultController {
   apply(request: FaultRequest): void {
     const parsed = FaultRequestSchema.parse(request);
     if (parsed.latencyMs !== undefined) this.setLatency(parsed.latencyMs);
+    if (parsed.authorizationWindowSeconds !== undefined) this.setAuthorizationWindow(parsed.authorizationWindowSeconds);
     for (const rule of parsed.fail ?? []) this.failNext(rule.count, rule.status, rule.match);
     for (const rule of parsed.hang ?? []) this.hangNext(rule.count, rule.match);
     for (const rule of parsed.dropResponseAfterCommit ?? []) this.dropResponseAfterCommit(rule.count, rule.match);
@@ -85,6 +101,7 @@ export class FaultController {
 
   clear(): void {
     this.latency = 0;
+    this.window = undefined;
     this.failures = [];
     this.hangs = [];
     this.drops = [];
@@ -94,6 +111,7 @@ export class FaultController {
     const view = ({ remaining, match }: Rule) => (match === undefined ? { remaining } : { remaining, match });
     return {
       latencyMs: this.latency,
+      authorizationWindowSeconds: this.window ?? null,
       fail: this.failures.map((rule) => ({ ...view(rule), status: rule.status })),
       hang: this.hangs.map(view),
       dropResponseAfterCommit: this.drops.map(view),

@@ -20,6 +20,8 @@ export interface ApiContext {
   readonly ledger: Ledger;
   /** Seconds since the epoch. */
   now(): number;
+  /** How long a new uncaptured authorization lasts. */
+  authorizationWindowSeconds(): number;
 }
 
 /** Stripe holds an uncaptured card authorization for 7 days, then cancels the PaymentIntent. */
@@ -113,7 +115,7 @@ function confirmWith(ctx: ApiContext, pi: PaymentIntentRecord, method: TestPayme
       created: now,
       status: 'succeeded',
       card: method.card,
-      captureBefore: manual ? now + AUTHORIZATION_WINDOW_SECONDS : null,
+      captureBefore: manual ? now + ctx.authorizationWindowSeconds() : null,
       failureCode: null,
       failureMessage: null,
     };

@@ -24,6 +24,7 @@ import {
   listPaymentIntents,
   retrievePaymentIntent,
   searchPaymentIntents,
+  AUTHORIZATION_WINDOW_SECONDS,
   type ApiContext,
 } from './payment-intents.ts';
 import { createRefund, listRefunds, retrieveRefund } from './refunds.ts';
@@ -89,7 +90,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     store,
     faults,
     idempotency: new IdempotencyKeys(store.state.idempotency),
-    ctx: { ledger: store.state.ledger, now: () => Math.floor(Date.now() / 1000) },
+    ctx: {
+      ledger: store.state.ledger,
+      now: () => Math.floor(Date.now() / 1000),
+      authorizationWindowSeconds: () => faults.authorizationWindowSeconds ?? AUTHORIZATION_WINDOW_SECONDS,
+    },
   };
   const server = createServer((req, res) => {
     handle(deps, req, res).catch(() => {

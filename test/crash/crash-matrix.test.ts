@@ -17,12 +17,30 @@ import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../../lo
  * The stack runs in this process, so `CRASH_AT` set here is the handlers' environment.
  */
 
-/** Which card reaches each point, and which other point must crash first for the reconciler to act. */
-function scenarioFor(point: CrashPoint): { card: string; outcome: 'succeeded' | 'failed'; alsoCrash?: CrashPoint } {
+interface Scenario {
+  readonly card: string;
+  readonly outcome: 'succeeded' | 'failed';
+  /** Another point that must crash first for the reconciler to act. */
+  readonly alsoCrash?: CrashPoint;
+  /** Provider behaviour the point needs, armed with the case's fault. */
+  readonly provider?: FaultRequest;
+}
+
+/** Which card reaches each point, and what else must happen for the point to be reached. */
+function scenarioFor(point: CrashPoint): Scenario {
   const [fn, boundary] = point.split(':') as [string, string];
   const declinePath =
     fn === 'void-authorization' || fn === 'mark-failed' || (fn === 'authorize' && boundary.endsWith('-write'));
   if (declinePath) return { card: 'pm_card_chargeDeclined', outcome: 'failed' };
+  // The reconciler calls the provider itself only for an authorization about to lapse.
+  if (fn === 'reconciler' && boundary.endsWith('-provider')) {
+    return {
+      card: 'pm_card_visa',
+      outcome: 'succeeded',
+      alsoCrash: 'capture:before-provider',
+      provider: { authorizationWindowSeconds: 3600 },
+    };
+  }
   // The reconciler acts only on a payment whose execution died: kill one first.
   if (fn === 'reconciler') return { card: 'pm_card_visa', outcome: 'succeeded', alsoCrash: 'authorize:after-provider' };
   return { card: 'pm_card_visa', outcome: 'succeeded' };
@@ -59,6 +77,8 @@ beforeAll(async () => {
     inMemory: true,
     reconcileEveryMs: 200,
     reconcileAfterSeconds: 0.5,
+    // A reconciler that crashed holding a lease blocks the payment no longer than this.
+    reconcileLeaseSeconds: 1,
     retryIntervalScale: 0.05,
   });
 });
@@ -107,6 +127,7 @@ describe('the crash matrix', () => {
     const armed = scenario.alsoCrash ? [scenario.alsoCrash, point] : [point];
     process.env.CRASH_AT = `${armed.join(',')}#case-${++caseNo}`;
     const injected = faults[fault];
+    if (scenario.provider) await armFaults(stack.providerUrl, scenario.provider);
     if (injected) await armFaults(stack.providerUrl, injected);
     const order = { order_no: `crash-${caseNo}-${Date.now()}`, amount: 1234, currency: 'USD', payment_method: scenario.card };
 
@@ -132,6 +153,7 @@ describe('the crash matrix with concurrent duplicates', () => {
     const alsoCrash: CrashPoint[] = scenario.alsoCrash ? [scenario.alsoCrash, 'record-authorization:before-write'] : [];
     const armed = [...alsoCrash, point];
     process.env.CRASH_AT = `${armed.join(',')}#dup-${++caseNo}`;
+    if (scenario.provider) await armFaults(stack.providerUrl, scenario.provider);
     const order = { order_no: `dup-${caseNo}-${Date.now()}`, amount: 777, currency: 'USD', payment_method: scenario.card };
     const sfn = new SFNClient({});
 

@@ -126,7 +126,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('lets only the provider steps read the Stripe secret', () => {
+  it('lets only the provider steps and the reconciler read the Stripe secret', () => {
     // Prepare
     const secretRef = { Ref: logicalIdOf(synth.stack.stripeSecret) };
 
@@ -134,16 +134,18 @@ describe('Lambda functions', () => {
       // Act
       const statements = statementsOf(fn);
       const environment = environmentOf(fn);
-      const isProviderStep = providerSteps.includes(name as SagaStepName);
+      const callsProvider = providerSteps.includes(name as SagaStepName) || name === 'Reconciler';
 
       // Assess
-      if (isProviderStep) {
+      if (callsProvider) {
         expect(actionsOf(statements, 'secretsmanager'), name).toEqual([
           'secretsmanager:DescribeSecret',
           'secretsmanager:GetSecretValue',
         ]);
         expect(statements.find((s) => s.Action.includes('secretsmanager:GetSecretValue'))?.Resource).toEqual([secretRef]);
         expect(environment[EnvVar.StripeSecretArn], name).toEqual(secretRef);
+        // The tag that keeps the reconciler off other stacks' charges in a shared account.
+        expect(environment[EnvVar.DeploymentId], name).toBeDefined();
       } else {
         expect(actionsOf(statements, 'secretsmanager'), name).toEqual([]);
         expect(environment[EnvVar.StripeSecretArn], name).toBeUndefined();

@@ -6,7 +6,7 @@ import { logicalIdOf, synthesize } from './synth.ts';
 
 /**
  * STRIPE_API_BASE of every Lambda function of the template, by logical id (undefined when
- * absent), and the logical ids of the provider steps' functions.
+ * absent), and the logical ids of the functions that call the provider.
  */
 function synthesizeWith(context: Record<string, unknown> = {}) {
   const { stack, template } = synthesize(context);
@@ -14,8 +14,11 @@ function synthesizeWith(context: Record<string, unknown> = {}) {
   const byFunction: Record<string, unknown> = Object.fromEntries(
     Object.entries(functions).map(([id, fn]) => [id, fn.Properties.Environment?.Variables?.[EnvVar.StripeApiBase]]),
   );
-  const providerStepIds = providerSteps.map((name) => logicalIdOf(stack.functions.sagaSteps[name]));
-  return { byFunction, providerStepIds };
+  const providerCallerIds = [
+    ...providerSteps.map((name) => logicalIdOf(stack.functions.sagaSteps[name])),
+    logicalIdOf(stack.functions.reconciler),
+  ];
+  return { byFunction, providerCallerIds };
 }
 
 describe(`the ${STRIPE_API_BASE_CONTEXT} context`, () => {
@@ -36,17 +39,17 @@ describe(`the ${STRIPE_API_BASE_CONTEXT} context`, () => {
     expect(Object.values(byFunction).filter((value) => value !== undefined)).toEqual([]);
   });
 
-  it('sets STRIPE_API_BASE on exactly the provider steps when set', () => {
+  it('sets STRIPE_API_BASE on exactly the provider steps and the reconciler when set', () => {
     // Prepare
     const apiBase = 'http://host.docker.internal:12111';
 
     // Act
-    const { byFunction, providerStepIds } = synthesizeWith({ [STRIPE_API_BASE_CONTEXT]: apiBase });
+    const { byFunction, providerCallerIds } = synthesizeWith({ [STRIPE_API_BASE_CONTEXT]: apiBase });
 
     // Assess
     const withBase = Object.keys(byFunction).filter((id) => byFunction[id] !== undefined);
-    expect(withBase.sort()).toEqual([...providerStepIds].sort());
-    expect(withBase).toHaveLength(providerSteps.length);
+    expect(withBase.sort()).toEqual([...providerCallerIds].sort());
+    expect(withBase).toHaveLength(providerSteps.length + 1);
     for (const id of withBase) expect(byFunction[id], id).toBe(apiBase);
   });
 

@@ -14,10 +14,10 @@ import type { Target } from '../support/target.ts';
  * The integration suite talks HTTP to a running stack. With API_URL and API_KEY (and
  * OTHER_API_KEY, a second merchant's key) set it targets that stack (LocalStack, a deployed
  * one); PROVIDER_URL names its Stripe-compatible fake, when it has one, for the ledger and
- * fault checks. Otherwise it starts the local stack itself, in memory.
+ * fault checks, and DEPLOYMENT_ID the stack's tag on its charges. Otherwise it starts the local stack itself, in memory.
  */
 export default async function setup(project: TestProject) {
-  const { API_URL, API_KEY, OTHER_API_KEY, PROVIDER_URL } = process.env;
+  const { API_URL, API_KEY, OTHER_API_KEY, PROVIDER_URL, DEPLOYMENT_ID } = process.env;
   if (API_URL && API_KEY) {
     if (!OTHER_API_KEY) throw new Error('set OTHER_API_KEY (a second merchant) along with API_URL and API_KEY');
     project.provide('target', {
@@ -25,6 +25,7 @@ export default async function setup(project: TestProject) {
       apiKey: API_KEY,
       otherApiKey: OTHER_API_KEY,
       ...(PROVIDER_URL && { providerUrl: PROVIDER_URL }),
+      ...(DEPLOYMENT_ID && { deploymentId: DEPLOYMENT_ID }),
     });
     return;
   }
@@ -47,7 +48,13 @@ export default async function setup(project: TestProject) {
     { merchantId: 'merchant_other', name: 'Another merchant' },
     hashApiKey(otherApiKey),
   );
-  const target: Target = { apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey, providerUrl: stack.providerUrl };
+  const target: Target = {
+    apiUrl: stack.apiUrl,
+    apiKey: stack.apiKey,
+    otherApiKey,
+    providerUrl: stack.providerUrl,
+    deploymentId: process.env[EnvVar.DeploymentId]!,
+  };
   project.provide('target', target);
 
   return async () => {

@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createStripeClient } from '../../functions/adapters/stripe/client.ts';
+import { StripePaymentProvider } from '../../functions/adapters/stripe/stripe-provider.ts';
+import { parseCurrency } from '../../functions/domain/money.ts';
+import { DEPLOYMENT_METADATA_KEY } from '../../functions/domain/provider.ts';
 import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../../local/fake-provider/client.ts';
 import { api, newOrderNo, paymentBody, target, waitForTerminal } from '../support/target.ts';
 
@@ -231,6 +235,41 @@ describe.runIf(target().providerUrl)('against the Stripe-compatible fake', () =>
 
     // Assess
     expect(payment).toMatchObject({ status: 'failed', decline_code: 'authorization_expired', amount_captured: 0 });
+  });
+});
+
+describe('the reconciler, on the provider side', () => {
+  const providerUrl = () => target().providerUrl!;
+  const stray = (deployment: string) => {
+    const provider = new StripePaymentProvider(createStripeClient({ apiKey: 'sk_test_it', apiBase: providerUrl() }));
+    const paymentNo = `pay_nobody_${newOrderNo()}`;
+    return provider.authorizeCharge({
+      paymentNo,
+      amount: 4200,
+      currency: parseCurrency('USD')!,
+      paymentMethod: 'pm_card_visa',
+      idempotencyKey: `stray-${paymentNo}`,
+      metadata: { payment_no: paymentNo, [DEPLOYMENT_METADATA_KEY]: deployment },
+    });
+  };
+
+  it("voids an authorization that carries the stack's tag but no payment owns, and no one else's", async () => {
+    // Prepare: as a payment record lost (restored from an old backup) would leave behind.
+    const { deploymentId } = target();
+    if (deploymentId === undefined) throw new Error('set DEPLOYMENT_ID to run this test against an external stack');
+    const orphan = await stray(deploymentId);
+    const foreign = await stray(`${deploymentId}-another-stack`);
+
+    // Act: the schedule runs.
+    const voided = await waitFor(async () => {
+      const [intent] = await intentsOf(providerUrl(), orphan.paymentNo!);
+      return intent?.status === 'canceled' ? intent : undefined;
+    }, 30_000);
+
+    // Assess
+    expect(voided.captures).toEqual([]);
+    const [untouched] = await intentsOf(providerUrl(), foreign.paymentNo!);
+    expect(untouched?.status).toBe('requires_capture');
   });
 });
 

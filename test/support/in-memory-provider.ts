@@ -1,11 +1,12 @@
 import { CardDeclinedError, ProviderRejectedError, ProviderUnavailableError } from '../../functions/domain/errors.ts';
 import type { Currency } from '../../functions/domain/money.ts';
-import type {
-  AuthorizeChargeInput,
-  Charge,
-  PaymentProvider,
-  ProviderRefund,
-  RefundChargeInput,
+import {
+  type AuthorizeChargeInput,
+  type Charge,
+  DEPLOYMENT_METADATA_KEY,
+  type PaymentProvider,
+  type ProviderRefund,
+  type RefundChargeInput,
 } from '../../functions/domain/provider.ts';
 
 const declines: Record<string, string> = {
@@ -22,8 +23,14 @@ export class InMemoryProvider implements PaymentProvider {
   readonly calls: { op: string; key?: string; chargeId?: string }[] = [];
   /** Answers to replay for an idempotency key already seen. */
   private readonly replies = new Map<string, Charge | Error>();
+  /** The deployment tag each charge was created with. */
+  readonly deployments = new Map<string, string>();
   /** Fail the next N calls as unavailable. */
   failNext = 0;
+  /** Seconds since the epoch, for `createdAt` and `captureBefore`. */
+  nowSeconds = () => 0;
+  /** How long new authorizations last; unset, the provider does not say. */
+  authorizationWindowSeconds: number | undefined;
   private seq = 0;
 
   /** What the provider does after 24 hours: a repeated key is a new request. */
@@ -39,6 +46,9 @@ export class InMemoryProvider implements PaymentProvider {
     return this.once('authorize', input.idempotencyKey, undefined, () => {
       const id = `pi_${++this.seq}`;
       const code = declines[input.paymentMethod];
+      const createdAt = this.nowSeconds();
+      const deployment = input.metadata[DEPLOYMENT_METADATA_KEY];
+      if (deployment !== undefined) this.deployments.set(id, deployment);
       const charge: Charge = {
         id,
         status: code ? 'requires_payment_method' : 'requires_capture',
@@ -47,7 +57,8 @@ export class InMemoryProvider implements PaymentProvider {
         amountCaptured: 0,
         amountRefunded: 0,
         paymentNo: input.paymentNo,
-        createdAt: 0,
+        createdAt,
+        ...(this.authorizationWindowSeconds !== undefined && { captureBefore: createdAt + this.authorizationWindowSeconds }),
         ...(code && { declineCode: code }),
       };
       this.charges.set(id, charge);
@@ -79,6 +90,18 @@ export class InMemoryProvider implements PaymentProvider {
 
   async findChargesByPaymentNo(paymentNo: string) {
     return [...this.charges.values()].filter((c) => c.paymentNo === paymentNo).reverse();
+  }
+
+  async listOpenAuthorizations({ deployment, createdBefore, limit }: { deployment: string; createdBefore: Date; limit: number }) {
+    return [...this.charges.values()]
+      .filter((c) => c.status === 'requires_capture' && this.deployments.get(c.id) === deployment)
+      .filter((c) => c.createdAt * 1000 < createdBefore.getTime())
+      .slice(0, limit);
+  }
+
+  /** What the provider does when an authorization lapses. */
+  lapse(chargeId: string) {
+    this.put({ ...this.must(chargeId), status: 'canceled' });
   }
 
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {

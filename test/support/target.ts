@@ -8,6 +8,8 @@ export interface Target {
   otherApiKey: string;
   /** The Stripe-compatible fake behind the stack, when it has one. */
   providerUrl?: string;
+  /** The stack's tag on its charges (DEPLOYMENT_ID), for tests that make charges behind its back. */
+  deploymentId?: string;
 }
 
 declare module 'vitest' {

@@ -35,6 +35,9 @@ interface PaymentItem {
   created_at: string;
   updated_at: string;
   resume_count: number;
+  capture_before?: string;
+  lease_owner?: string;
+  lease_expires_at?: string;
   /** Present only while the payment is unfinished: the sparse `by_due` index. */
   due_shard?: string;
   due_at?: string;
@@ -151,6 +154,9 @@ function toItem(payment: Payment): PaymentItem {
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
     resume_count: payment.resumeCount,
+    capture_before: payment.captureBefore,
+    lease_owner: payment.lease?.owner,
+    lease_expires_at: payment.lease?.expiresAt,
     ...(unfinished && { due_shard: dueShardOf(payment.paymentNo), due_at: payment.reconcileAt }),
   };
 }
@@ -176,5 +182,8 @@ function fromItem(item: PaymentItem): Payment {
     updatedAt: item.updated_at,
     ...(item.due_at !== undefined && { reconcileAt: item.due_at }),
     resumeCount: item.resume_count ?? 0,
+    ...(item.capture_before !== undefined && { captureBefore: item.capture_before }),
+    ...(item.lease_owner !== undefined &&
+      item.lease_expires_at !== undefined && { lease: { owner: item.lease_owner, expiresAt: item.lease_expires_at } }),
   };
 }

@@ -5,13 +5,14 @@ import {
   ProviderRejectedError,
 } from '../../domain/errors.ts';
 import { parseCurrency } from '../../domain/money.ts';
-import type {
-  AuthorizeChargeInput,
-  Charge,
-  ChargeStatus,
-  PaymentProvider,
-  ProviderRefund,
-  RefundChargeInput,
+import {
+  type AuthorizeChargeInput,
+  type Charge,
+  type ChargeStatus,
+  DEPLOYMENT_METADATA_KEY,
+  type PaymentProvider,
+  type ProviderRefund,
+  type RefundChargeInput,
 } from '../../domain/provider.ts';
 import { isUnexpectedState, toDomainError } from './errors.ts';
 
@@ -112,7 +113,7 @@ export class StripePaymentProvider implements PaymentProvider {
    * is no charge.
    */
   async findChargesByPaymentNo(paymentNo: string): Promise<Charge[]> {
-    const query = `metadata['payment_no']:'${paymentNo.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+    const query = `metadata['payment_no']:${quoted(paymentNo)}`;
     const charges: Charge[] = [];
     let page: string | undefined;
     do {
@@ -130,6 +131,22 @@ export class StripePaymentProvider implements PaymentProvider {
     return charges.sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  async listOpenAuthorizations(input: { deployment: string; createdBefore: Date; limit: number }): Promise<Charge[]> {
+    const query = [
+      `status:'requires_capture'`,
+      `metadata['${DEPLOYMENT_METADATA_KEY}']:${quoted(input.deployment)}`,
+      `created<${Math.floor(input.createdBefore.getTime() / 1000)}`,
+    ].join(' AND ');
+    const result = await call(() =>
+      this.stripe.paymentIntents.search({
+        query,
+        limit: Math.min(input.limit, SEARCH_PAGE_SIZE),
+        expand: ['data.latest_charge'],
+      }),
+    );
+    return result.data.map(toCharge);
+  }
+
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
     const refund = await call(() =>
       this.stripe.refunds.create(
@@ -145,6 +162,11 @@ export class StripePaymentProvider implements PaymentProvider {
       ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
     };
   }
+}
+
+/** A search query string value: single-quoted, with backslashes and quotes escaped. */
+function quoted(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
 async function call<T>(request: () => Promise<T>): Promise<T> {

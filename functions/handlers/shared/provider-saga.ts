@@ -1,4 +1,5 @@
 import { stripeProviderFromEnv } from '../../adapters/stripe/client.ts';
+import { EnvVar, requireEnv } from '../../config/env.ts';
 import type { SagaDeps } from '../../domain/saga.ts';
 import { once } from './once.ts';
 import { stepDeps } from './saga.ts';
@@ -9,5 +10,9 @@ import { stepDeps } from './saga.ts';
  * Stripe SDK nor try to read a secret they may not read.
  */
 export const providerStepDeps = once(
-  async (): Promise<SagaDeps> => ({ ...stepDeps(), provider: await stripeProviderFromEnv() }),
+  async (): Promise<SagaDeps> => ({
+    ...stepDeps(),
+    provider: await stripeProviderFromEnv(),
+    deployment: requireEnv(EnvVar.DeploymentId),
+  }),
 );

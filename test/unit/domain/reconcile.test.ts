@@ -1,21 +1,42 @@
-import { WorkflowUnavailableError } from '../../../functions/domain/errors.ts';
+import { AuthorizationExpiredError, WorkflowUnavailableError } from '../../../functions/domain/errors.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
-import { type ReconcileDeps, reconcilePayments } from '../../../functions/domain/reconcile.ts';
+import {
+  type ReconcileDeps,
+  reconcile,
+  reconcilePayments,
+  releaseOpenAuthorizations,
+} from '../../../functions/domain/reconcile.ts';
+import { DEPLOYMENT_METADATA_KEY } from '../../../functions/domain/provider.ts';
+import { authorizePayment, capturePayment, markSucceeded, recordAuthorization } from '../../../functions/domain/saga.ts';
 import { FakeWorkflow } from '../../support/fake-workflow.ts';
 import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
 
 let payments: InMemoryPayments;
 let workflow: FakeWorkflow;
+let provider: InMemoryProvider;
 let now: Date;
 let deps: ReconcileDeps;
 
 beforeEach(() => {
   payments = new InMemoryPayments();
   workflow = new FakeWorkflow();
+  provider = new InMemoryProvider();
   now = new Date('2026-11-23T10:00:00Z');
-  deps = { payments, workflow, clock: () => now, reconcileAfterSeconds: 300, maxResumes: 2 };
+  provider.nowSeconds = () => Math.floor(now.getTime() / 1000);
+  let leases = 0;
+  deps = {
+    payments,
+    workflow,
+    provider,
+    clock: () => now,
+    reconcileAfterSeconds: 300,
+    maxResumes: 2,
+    deployment: 'here',
+    leaseSeconds: 60,
+    newLeaseOwner: () => `owner-${++leases}`,
+  };
 });
 
 async function stuckPayment(started = true) {
@@ -111,5 +132,183 @@ describe('reconcilePayments', () => {
 
     expect(outcomes.find((o) => o.paymentNo === first.paymentNo)?.decision).toBe('errored');
     expect(outcomes.find((o) => o.paymentNo === second.paymentNo)?.decision).toBe('started');
+  });
+});
+
+const sagaDeps = () => ({ ...deps, deployment: 'here' });
+
+/** A payment whose saga authorized (and, with `record`, stored the charge id) and then died. */
+async function diedAfterAuthorizing(record: boolean) {
+  const payment = await stuckPayment();
+  workflow.end(payment.paymentNo, 'FAILED');
+  const state = await authorizePayment(sagaDeps(), { payment_no: payment.paymentNo });
+  if (record) await recordAuthorization(sagaDeps(), state);
+  return { paymentNo: payment.paymentNo, chargeId: state.charge_id! };
+}
+
+/** An authorization at the provider that no payment here knows. */
+async function strayAuthorization(deployment = 'here') {
+  return provider.authorizeCharge({
+    paymentNo: 'pay_nobody',
+    amount: 500,
+    currency: USD,
+    paymentMethod: 'pm_card_visa',
+    idempotencyKey: `stray-${Math.random()}`,
+    metadata: { payment_no: 'pay_nobody', [DEPLOYMENT_METADATA_KEY]: deployment },
+  });
+}
+
+const later = (seconds: number) => {
+  now = new Date(now.getTime() + seconds * 1000);
+};
+
+describe('releaseOpenAuthorizations', () => {
+  it('voids an authorization whose payment does not exist', async () => {
+    const stray = await strayAuthorization();
+    later(301);
+
+    const outcomes = await releaseOpenAuthorizations(deps, 10);
+
+    expect(outcomes).toMatchObject([{ paymentNo: 'pay_nobody', chargeId: stray.id, decision: 'voided' }]);
+    expect(provider.charges.get(stray.id)?.status).toBe('canceled');
+  });
+
+  it("never touches another deployment's charges, nor one younger than the reconcile delay", async () => {
+    const theirs = await strayAuthorization('elsewhere');
+    later(301);
+    const young = await strayAuthorization();
+
+    expect(await releaseOpenAuthorizations(deps, 10)).toEqual([]);
+    expect(provider.charges.get(theirs.id)?.status).toBe('requires_capture');
+    expect(provider.charges.get(young.id)?.status).toBe('requires_capture');
+  });
+
+  it('voids the authorization a failed payment left open', async () => {
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
+    payments.tamper(paymentNo, { status: 'failed' });
+    later(301);
+
+    const outcomes = await releaseOpenAuthorizations(deps, 10);
+
+    expect(outcomes).toMatchObject([{ paymentNo, chargeId, decision: 'voided' }]);
+    expect(provider.charges.get(chargeId)?.status).toBe('canceled');
+    expect(provider.calls.at(-1)).toMatchObject({ op: 'void', key: `${paymentNo}:void:${chargeId}` });
+  });
+
+  it("voids a second authorization of an open payment and leaves the payment's own alone", async () => {
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
+    provider.forgetIdempotencyKeys();
+    const second = await authorizePayment(sagaDeps(), { payment_no: paymentNo }).catch(() => undefined);
+    const extra = await provider.authorizeCharge({
+      paymentNo,
+      amount: 100,
+      currency: USD,
+      paymentMethod: 'pm_card_visa',
+      idempotencyKey: 'another',
+      metadata: { payment_no: paymentNo, [DEPLOYMENT_METADATA_KEY]: 'here' },
+    });
+    later(301);
+
+    const outcomes = await releaseOpenAuthorizations(deps, 10);
+
+    expect(second?.charge_id).toBe(chargeId);
+    expect(outcomes).toMatchObject([{ chargeId: extra.id, decision: 'voided' }]);
+    expect(provider.charges.get(chargeId)?.status).toBe('requires_capture');
+  });
+
+  it('reports a payment recorded as succeeded whose charge the provider still holds uncaptured', async () => {
+    const { paymentNo } = await diedAfterAuthorizing(true);
+    payments.tamper(paymentNo, { status: 'succeeded' });
+    later(301);
+
+    const outcomes = await releaseOpenAuthorizations(deps, 10);
+
+    expect(outcomes).toMatchObject([{ paymentNo, decision: 'gave_up' }]);
+  });
+
+  it('captures the unrecorded authorization of a pending payment before it lapses', async () => {
+    // Prepare: the charge id never reached the database; six and a half days pass.
+    provider.authorizationWindowSeconds = 7 * 24 * 3600;
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(false);
+    later(6.5 * 24 * 3600);
+
+    // Act
+    const outcomes = await releaseOpenAuthorizations(deps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ paymentNo, chargeId, decision: 'captured' }]);
+    expect(await payments.get(paymentNo)).toMatchObject({ status: 'succeeded', chargeId, amountCaptured: 100 });
+    expect(provider.captureCount(chargeId)).toBe(1);
+  });
+});
+
+describe('an authorization near its capture deadline', () => {
+  it('is captured by the reconciler, under a lease, with the saga\'s own capture key', async () => {
+    // Prepare
+    provider.authorizationWindowSeconds = 7 * 24 * 3600;
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
+    for (let resume = 0; resume < 3; resume++) {
+      later(301);
+      await reconcilePayments(deps, 10);
+      for (const [name, execution] of workflow.executions) if (execution.status === 'RUNNING') workflow.end(name, 'FAILED');
+    }
+    later(6.5 * 24 * 3600);
+    const leasesSeen: unknown[] = [];
+    const capture = provider.captureCharge.bind(provider);
+    provider.captureCharge = async (input) => {
+      leasesSeen.push((await payments.get(paymentNo))?.lease);
+      return capture(input);
+    };
+
+    // Act
+    const outcomes = await reconcile(deps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ paymentNo, decision: 'captured' }]);
+    expect(leasesSeen).toEqual([{ owner: 'owner-1', expiresAt: new Date(now.getTime() + 60_000).toISOString() }]);
+    const payment = await payments.get(paymentNo);
+    expect(payment).toMatchObject({ status: 'succeeded', amountCaptured: 100 });
+    expect(payment?.lease).toBeUndefined();
+    expect(provider.calls.filter((c) => c.op === 'capture').map((c) => c.key)).toEqual([`${paymentNo}:capture`]);
+  });
+
+  it('is voided, and its payment failed, when the provider will not capture it', async () => {
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
+    later(6.5 * 24 * 3600);
+    provider.lapse(chargeId);
+    const capture = provider.captureCharge.bind(provider);
+    provider.captureCharge = async (input) => {
+      await capture(input).catch(() => undefined);
+      throw new AuthorizationExpiredError('lapsed');
+    };
+
+    const outcomes = await reconcilePayments(deps, 10);
+
+    expect(outcomes).toMatchObject([{ paymentNo, decision: 'voided' }]);
+    expect(await payments.get(paymentNo)).toMatchObject({ status: 'failed', declineCode: 'capture_deadline_passed' });
+  });
+
+  it('frees the payment for the next run when the provider is unavailable', async () => {
+    const { paymentNo } = await diedAfterAuthorizing(true);
+    later(6.5 * 24 * 3600);
+    provider.failNext = 1;
+
+    const [first] = await reconcilePayments(deps, 10);
+    later(301);
+    const [second] = await reconcilePayments(deps, 10);
+
+    expect(first).toMatchObject({ paymentNo, decision: 'errored' });
+    expect(second).toMatchObject({ paymentNo, decision: 'captured' });
+  });
+
+  it('is left alone while another reconciler holds its lease', async () => {
+    const { paymentNo } = await diedAfterAuthorizing(true);
+    later(6.5 * 24 * 3600);
+    payments.tamper(paymentNo, { lease: { owner: 'someone', expiresAt: new Date(now.getTime() + 1000).toISOString() } });
+
+    const outcomes = await reconcile(deps, 10);
+
+    expect(outcomes.map((o) => o.decision)).toEqual(['skipped', 'skipped']);
+    expect(provider.calls.filter((c) => c.op === 'capture')).toEqual([]);
   });
 });

@@ -1,6 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
-import { CardDeclinedError, PaymentClosedError, ProviderUnavailableError } from '../../../functions/domain/errors.ts';
+import {
+  CardDeclinedError,
+  PaymentBusyError,
+  PaymentClosedError,
+  ProviderUnavailableError,
+} from '../../../functions/domain/errors.ts';
 import {
   type SagaDeps,
   type SagaState,
@@ -22,7 +27,13 @@ let deps: SagaDeps;
 beforeEach(() => {
   payments = new InMemoryPayments();
   provider = new InMemoryProvider();
-  deps = { payments, provider, clock: () => new Date('2026-11-23T10:00:00Z'), reconcileAfterSeconds: 300 };
+  deps = {
+    payments,
+    provider,
+    clock: () => new Date('2026-11-23T10:00:00Z'),
+    reconcileAfterSeconds: 300,
+    deployment: 'test-deployment',
+  };
 });
 
 async function newPayment(paymentMethod = 'pm_card_visa'): Promise<SagaState> {
@@ -201,5 +212,54 @@ describe('an authorization whose idempotency key the provider may have forgotten
     const resumed = await authorizePayment(later, state);
 
     expect(provider.charges.get(resumed.charge_id!)?.status).toBe('requires_capture');
+  });
+});
+
+describe('what a charge carries for the reconciler', () => {
+  it('tags the charge with the deployment and stores when its authorization lapses', async () => {
+    // Prepare
+    provider.nowSeconds = () => Date.parse('2026-11-23T10:00:00Z') / 1000;
+    provider.authorizationWindowSeconds = 7 * 24 * 3600;
+    const state = await newPayment();
+
+    // Act
+    const recorded = await recordAuthorization(deps, await authorizePayment(deps, state));
+
+    // Assess
+    expect(provider.deployments.get(recorded.charge_id!)).toBe('test-deployment');
+    expect((await payments.get(state.payment_no))?.captureBefore).toBe('2026-11-30T10:00:00.000Z');
+  });
+});
+
+describe('a payment the reconciler holds the lease of', () => {
+  it('makes every step wait without calling the provider or writing', async () => {
+    // Prepare
+    const state = await newPayment();
+    const authorized = await recordAuthorization(deps, await authorizePayment(deps, state));
+    payments.tamper(state.payment_no, { lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:02:00Z' } });
+    const before = await payments.get(state.payment_no);
+    const callsBefore = provider.calls.length;
+
+    // Act
+    const capture = capturePayment(deps, authorized);
+    const voiding = voidAuthorization(deps, authorized);
+
+    // Assess
+    await expect(capture).rejects.toBeInstanceOf(PaymentBusyError);
+    await expect(voiding).rejects.toMatchObject({ name: 'PaymentBusy', code: 'payment_busy' });
+    expect(provider.calls).toHaveLength(callsBefore);
+    expect(await payments.get(state.payment_no)).toEqual(before);
+  });
+
+  it('goes on once the lease has lapsed, and drops it with its next write', async () => {
+    const state = await newPayment();
+    const authorized = await recordAuthorization(deps, await authorizePayment(deps, state));
+    payments.tamper(state.payment_no, { lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T09:59:59Z' } });
+
+    await markSucceeded(deps, await capturePayment(deps, authorized));
+
+    const payment = await payments.get(state.payment_no);
+    expect(payment?.status).toBe('succeeded');
+    expect(payment?.lease).toBeUndefined();
   });
 });

@@ -272,6 +272,40 @@ describe('StripePaymentProvider against the fake provider', () => {
     });
   });
 
+  describe('listOpenAuthorizations', () => {
+    it("lists the open authorizations of one deployment created before a time, and nothing else", async () => {
+      // Prepare
+      const deployment = `dep-${randomUUID()}`;
+      const tagged = (overrides: Partial<AuthorizeChargeInput> = {}) => {
+        const input = authorizeInput(overrides);
+        return { ...input, metadata: { ...input.metadata, chargeonce_deployment: deployment } };
+      };
+      const open = await provider.authorizeCharge(tagged());
+      const captured = await provider.authorizeCharge(tagged());
+      await provider.captureCharge({ chargeId: captured.id, idempotencyKey: `c-${captured.id}` });
+      const voided = await provider.authorizeCharge(tagged());
+      await provider.voidCharge({ chargeId: voided.id, idempotencyKey: `v-${voided.id}` });
+      await provider.authorizeCharge(authorizeInput());
+
+      // Act
+      const listed = await provider.listOpenAuthorizations({ deployment, createdBefore: new Date(Date.now() + 2000), limit: 10 });
+      const older = await provider.listOpenAuthorizations({ deployment, createdBefore: new Date(Date.now() - 60_000), limit: 10 });
+
+      // Assess
+      expect(listed.map((charge) => charge.id)).toEqual([open.id]);
+      expect(listed[0]).toMatchObject({ status: 'requires_capture', paymentNo: open.paymentNo });
+      expect(older).toEqual([]);
+    });
+
+    it('reports the capture deadline the provider sets, however short', async () => {
+      fake.faults.setAuthorizationWindow(3600);
+
+      const charge = await provider.authorizeCharge(authorizeInput());
+
+      expect(charge.captureBefore).toBe(charge.createdAt + 3600);
+    });
+  });
+
   describe('refundCharge', () => {
     it('refunds part of a captured charge and shows it on the charge', async () => {
       // Prepare

@@ -104,6 +104,7 @@ describe('fake provider faults', () => {
     // Prepare
     const faults = {
       latencyMs: 10,
+      authorizationWindowSeconds: 3600,
       fail: [{ count: 2, status: 429, match: 'POST /v1/refunds' }],
       hang: { count: 1, match: 'GET /v1/refunds/*' },
       dropResponseAfterCommit: { count: 3 },
@@ -117,11 +118,12 @@ describe('fake provider faults', () => {
     expect(armed.status).toBe(200);
     expect(armed.json).toEqual({
       latencyMs: 10,
+      authorizationWindowSeconds: 3600,
       fail: [{ remaining: 2, status: 429, match: 'POST /v1/refunds' }],
       hang: [{ remaining: 1, match: 'GET /v1/refunds/*' }],
       dropResponseAfterCommit: [{ remaining: 3 }],
     });
-    expect(cleared).toEqual({ latencyMs: 0, fail: [], hang: [], dropResponseAfterCommit: [] });
+    expect(cleared).toEqual({ latencyMs: 0, authorizationWindowSeconds: null, fail: [], hang: [], dropResponseAfterCommit: [] });
   });
 
   it('refuses a fault it does not know over HTTP', async () => {

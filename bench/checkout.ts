@@ -4,22 +4,31 @@
  *
  *   BENCH_N=200 BENCH_CONCURRENCY=50 npm run bench
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measureBundles, type BundleSize } from './bundle-sizes.ts';
-import { startDynamoCounter, type DynamoCounter, type DynamoCounts } from './dynamo-counter.ts';
+import type { DynamoCounts } from './dynamo-counter.ts';
+import {
+  apiClient,
+  envInt,
+  fixed,
+  ms,
+  muteOverlappingDimensionWarnings,
+  paymentBody,
+  percentile,
+  printMutedWarnings,
+  printTable,
+  startBenchStack,
+  tally,
+} from './support.ts';
 import type { ExecutionEvent } from '../local/runtime/stepfunctions-local.ts';
 
-// Before the handlers' loggers are built (they are imported by startLocalStack).
-process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const overlappingDimensionWarnings = muteOverlappingDimensionWarnings();
-const { startLocalStack } = await import('../local/local-stack.ts');
 
-const N = positiveInt('BENCH_N', 50);
-const CONCURRENCY = positiveInt('BENCH_CONCURRENCY', 25);
+const N = envInt('BENCH_N', 50);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 25);
 /** Payments run without polling, to count what one checkout costs in DynamoDB by itself. */
 const QUIET_N = Math.min(N, 20);
 const WARM_UP = 3;
@@ -58,29 +67,10 @@ const onExecutionEvent = (executionArn: string, event: ExecutionEvent): void => 
   else if (event.type.startsWith('Execution') && event.type !== 'ExecutionStarted') trace.ended = event.type;
 };
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-bench-'));
-let counter: DynamoCounter | undefined;
 const started = performance.now();
-console.log(`starting the local stack (in memory) in ${dataDir}...`);
-const stack = await startLocalStack({
-  dataDir,
-  port: 0,
-  inMemory: true,
-  // Far beyond the run: the reconciler must not add reads, writes or executions of its own.
-  reconcileEveryMs: 24 * 3600_000,
-  dynamoEndpointFor: async (endpoint) => {
-    counter = await startDynamoCounter(endpoint);
-    return counter.endpoint;
-  },
-  onExecutionEvent,
-}).catch(async (error: unknown) => {
-  // The stack stopped what it started; the proxy is ours to close.
-  await counter?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  throw error;
-});
-const dynamo = counter!;
-console.log(`started in ${ms(performance.now() - started)}; API ${stack.apiUrl}`);
+const bench = await startBenchStack({ onExecutionEvent });
+const { stack, dynamo, dataDir } = bench;
+const call = apiClient(stack);
 
 const phases: PhaseResult[] = [];
 let bundles: BundleSize[] = [];
@@ -90,20 +80,14 @@ try {
   phases.push(await runPhase(`concurrent (${CONCURRENCY})`, N, CONCURRENCY));
   phases.push(await quietPhase(QUIET_N));
 } finally {
-  await stack.stop();
-  await dynamo.close();
+  await bench.stop();
 }
 const bundleDir = path.join(dataDir, 'bundles');
 bundles = await measureBundles(bundleDir);
 rmSync(dataDir, { recursive: true, force: true });
 
 report(phases, bundles);
-if (overlappingDimensionWarnings.count > 0) {
-  console.log(
-    `\n(${overlappingDimensionWarnings.count} Powertools warnings 'Dimension "..." has already been added' were muted: the local` +
-      ' stack runs every function in one process, so concurrent invocations share one Metrics instance.)',
-  );
-}
+printMutedWarnings(overlappingDimensionWarnings);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
 // ---------------------------------------------------------------------------------------------
@@ -173,29 +157,6 @@ async function checkout(orderPrefix: string): Promise<Outcome> {
     }
   }
   return { paymentNo, failure: `not succeeded after ${CHECKOUT_TIMEOUT_MS} ms`, polls };
-}
-
-function paymentBody(orderPrefix: string) {
-  return {
-    order_no: `${orderPrefix}-${process.pid}-${Date.now().toString(36)}`,
-    amount: 1999,
-    currency: 'USD',
-    payment_method: 'pm_card_visa',
-  };
-}
-
-async function call(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  try {
-    const response = await fetch(`${stack.apiUrl}${route}`, {
-      method,
-      headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  } catch (error) {
-    return { status: 0, body: { error: { code: error instanceof Error ? error.message : String(error) } } };
-  }
 }
 
 /** Events arrive asynchronously: wait (briefly) until every execution of the phase has ended. */
@@ -292,55 +253,8 @@ function report(results: PhaseResult[], sizes: BundleSize[]): void {
 
 function latency(phase: PhaseResult, which: 'p50' | 'p99' | 'max'): string {
   const sorted = phase.outcomes.flatMap((o) => (o.latencyMs === undefined ? [] : [o.latencyMs])).sort((a, b) => a - b);
-  if (sorted.length === 0) return '-';
-  const rank = which === 'max' ? sorted.length : Math.ceil((which === 'p50' ? 0.5 : 0.99) * sorted.length);
-  return ms(sorted[rank - 1]!);
-}
-
-/** Column 0 and the columns named in `left` are left-aligned; the others (figures) right-aligned. */
-function printTable(header: string[], rows: string[][], left: number[] = []): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `  ${cells.map((c, i) => (i === 0 || left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`.trimEnd();
-  console.log(line(header));
-  console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const row of rows) console.log(line(row));
-}
-
-function tally(values: string[]): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]);
-}
-
-/**
- * The local stack runs all handlers in this process, where overlapping invocations add their
- * `route`/`step` dimension to the one shared Metrics instance and Powertools warns on stderr
- * for each. On Lambda an instance serves one invocation at a time. Counted, not printed.
- */
-function muteOverlappingDimensionWarnings(): { count: number } {
-  const muted = { count: 0 };
-  const warning = /^Dimension "[^"]+" has already been added\. The previous value will be overwritten\.\n?$/;
-  const write = process.stderr.write.bind(process.stderr) as (...args: unknown[]) => boolean;
-  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && warning.test(chunk)) {
-      muted.count += 1;
-      return true;
-    }
-    return write(chunk, ...rest);
-  }) as typeof process.stderr.write;
-  return muted;
-}
-
-function positiveInt(variable: string, fallback: number): number {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`${variable} must be a positive integer, got ${raw}`);
-    process.exit(1);
-  }
-  return value;
+  const value = percentile(sorted, which === 'max' ? 1 : which === 'p50' ? 0.5 : 0.99);
+  return value === undefined ? '-' : ms(value);
 }
 
 function sum(values: number[]): number {
@@ -349,12 +263,6 @@ function sum(values: number[]): number {
 function avg(values: number[]): number {
   return values.length === 0 ? 0 : sum(values) / values.length;
 }
-function fixed(value: number, digits: number): string {
-  return value.toFixed(digits);
-}
 function kb(bytes: number): string {
   return (bytes / 1024).toFixed(1);
-}
-function ms(value: number): string {
-  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(1)} ms`;
 }

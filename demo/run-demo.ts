@@ -53,6 +53,8 @@ export const verdict = (captures: number) =>
 export async function runDemo(): Promise<Row[]> {
   process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
   process.env[EnvVar.StripeTimeoutMs] = '1000';
+  // A request that died holds its Idempotency-Key this long; the client's retry then takes it over.
+  process.env[EnvVar.IdempotencyLeaseSeconds] = '1';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-demo-'));
   const stack = await startLocalStack({
     dataDir,

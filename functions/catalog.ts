@@ -18,17 +18,31 @@ export type SagaStepName = keyof typeof sagaSteps;
 /** The saga steps that call the payment provider and so need its secret. */
 export const providerSteps: readonly SagaStepName[] = ['Authorize', 'Capture', 'VoidAuthorization'];
 
+/** The refund saga's Task states: the provider refunds, then the refund is recorded (or failed). */
+export const refundSteps = {
+  SubmitRefund: 'handlers/refund-saga/submit-refund.ts',
+  RecordRefund: 'handlers/refund-saga/record-refund.ts',
+  MarkRefundFailed: 'handlers/refund-saga/mark-refund-failed.ts',
+} as const;
+export type RefundStepName = keyof typeof refundSteps;
+
+export const providerRefundSteps: readonly RefundStepName[] = ['SubmitRefund'];
+
 export interface ApiRoute {
   readonly id: string;
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway resource path, with `{param}` placeholders. */
   readonly path: string;
   readonly entry: string;
+  /** The saga whose executions the route starts, if any. */
+  readonly starts?: 'payment' | 'refund';
 }
 
 export const apiRoutes: readonly ApiRoute[] = [
-  { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts' },
+  { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts', starts: 'payment' },
   { id: 'GetPayment', method: 'GET', path: '/v1/payments/{payment_no}', entry: 'handlers/api/get-payment.ts' },
+  { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: 'refund' },
+  { id: 'GetRefund', method: 'GET', path: '/v1/refunds/{refund_no}', entry: 'handlers/api/get-refund.ts' },
 ];
 
 /** The API Gateway TOKEN authorizer that maps a merchant API key to its merchant. */

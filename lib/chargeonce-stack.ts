@@ -7,6 +7,7 @@ import { PaymentSaga } from './payment-saga.ts';
 import { PaymentsApi } from './payments-api.ts';
 import { PaymentsTable } from './payments-table.ts';
 import { ReconcileSchedule } from './reconcile-schedule.ts';
+import { RefundSaga } from './refund-saga.ts';
 
 /**
  * The CDK context key (`cdk deploy -c stripeApiBase=http://host.docker.internal:12111`) that
@@ -27,6 +28,7 @@ export class ChargeonceStack extends Stack {
   readonly schedule: ReconcileSchedule;
   readonly stripeSecret: secretsmanager.Secret;
   readonly alarms: PaymentAlarms;
+  readonly refundSaga: RefundSaga;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -49,7 +51,9 @@ export class ChargeonceStack extends Stack {
     this.functions = functions;
     this.saga = new PaymentSaga(this, 'PaymentSaga', { steps: functions.sagaSteps });
     const { stateMachine } = this.saga;
-    functions.allowSaga(stateMachine);
+    functions.allowSaga(stateMachine, 'payment');
+    this.refundSaga = new RefundSaga(this, 'RefundSaga', { steps: functions.refundSteps });
+    functions.allowSaga(this.refundSaga.stateMachine, 'refund');
 
     const api = new PaymentsApi(this, 'PaymentsApi', {
       routes: functions.routes,
@@ -68,6 +72,7 @@ export class ChargeonceStack extends Stack {
     });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RefundStateMachineArn', { value: this.refundSaga.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StripeSecretArn', { value: stripeSecret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,

@@ -12,10 +12,13 @@ import { Construct } from 'constructs';
 import {
   apiRoutes,
   authorizerEntry,
+  providerRefundSteps,
   providerSteps,
   reconcilerEntry,
+  refundSteps,
   sagaSteps,
   type ApiRoute,
+  type RefundStepName,
   type SagaStepName,
 } from '../functions/catalog.ts';
 import { DEFAULT_RECONCILE_AFTER_SECONDS, EnvVar } from '../functions/config/env.ts';
@@ -33,17 +36,18 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
   'const require = __chargeonceCreateRequire(import.meta.url);';
 
-type TableAction = 'GetItem' | 'PutItem' | 'Query';
+type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /**
  * What an API route may do to the table, by HTTP method, so that a new route gets the
- * rights of its kind without naming it a second time: reads read; a POST writes and starts
- * the saga; a DELETE writes (a cancellation) but starts nothing.
+ * rights of its kind without naming it a second time: reads read (a payment with its
+ * refunds in one transaction, which GetItem allows); a POST writes its records and its idempotency key (claimed, updated
+ * with the answer, deleted when freed); a DELETE writes (a cancellation).
  */
-const routeAccess: Record<ApiRoute['method'], { table: TableAction[]; startsSaga: boolean }> = {
-  GET: { table: ['GetItem'], startsSaga: false },
-  POST: { table: ['GetItem', 'PutItem'], startsSaga: true },
-  DELETE: { table: ['GetItem', 'PutItem'], startsSaga: false },
+const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
+  GET: ['GetItem'],
+  POST: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  DELETE: ['GetItem', 'PutItem'],
 };
 
 export interface LambdaFunctionsProps {
@@ -71,6 +75,8 @@ export interface RouteFunction {
 export class LambdaFunctions extends Construct {
   /** The saga's Task functions, keyed by state name. */
   readonly sagaSteps: Readonly<Record<SagaStepName, NodejsFunction>>;
+  /** The refund saga's Task functions, keyed by state name. */
+  readonly refundSteps: Readonly<Record<RefundStepName, NodejsFunction>>;
   /** The API's functions, in catalog order. */
   readonly routes: readonly RouteFunction[];
   readonly authorizer: NodejsFunction;
@@ -91,9 +97,19 @@ export class LambdaFunctions extends Construct {
     }
     this.sagaSteps = steps;
 
+    const refund = {} as Record<RefundStepName, NodejsFunction>;
+    for (const [name, entry] of Object.entries(refundSteps) as [RefundStepName, string][]) {
+      const fn = this.createFunction(name, entry);
+      // A refund's write moves its payment's refunded total in the same transaction.
+      this.allowTable(fn, ['GetItem', 'PutItem', 'UpdateItem']);
+      if (providerRefundSteps.includes(name)) this.allowProvider(fn, props);
+      refund[name] = fn;
+    }
+    this.refundSteps = refund;
+
     this.routes = apiRoutes.map((route) => {
       const fn = this.createFunction(route.id, route.entry);
-      this.allowTable(fn, routeAccess[route.method].table);
+      this.allowTable(fn, routeAccess[route.method]);
       return { route, fn };
     });
 
@@ -113,17 +129,15 @@ export class LambdaFunctions extends Construct {
   }
 
   /**
-   * Gives the functions that start payments (POST routes) and the reconciler the saga's ARN:
-   * both may start executions; the reconciler also reads their status.
+   * Gives the routes that start this saga and the reconciler its ARN: both may start
+   * executions; the reconciler also reads their status.
    */
-  allowSaga(stateMachine: sfn.IStateMachine): void {
-    const starters = [
-      ...this.routes.filter(({ route }) => routeAccess[route.method].startsSaga).map((r) => r.fn),
-      this.reconciler,
-    ];
+  allowSaga(stateMachine: sfn.IStateMachine, saga: 'payment' | 'refund'): void {
+    const starters = [...this.routes.filter(({ route }) => route.starts === saga).map((r) => r.fn), this.reconciler];
+    const arnVariable = saga === 'payment' ? EnvVar.StateMachineArn : EnvVar.RefundStateMachineArn;
     for (const fn of starters) {
       stateMachine.grantStartExecution(fn);
-      fn.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
+      fn.addEnvironment(arnVariable, stateMachine.stateMachineArn);
     }
     // arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:*
     stateMachine.grantExecution(this.reconciler, 'states:DescribeExecution');

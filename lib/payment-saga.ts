@@ -56,25 +56,7 @@ export class PaymentSaga extends Construct {
   constructor(scope: Construct, id: string, props: PaymentSagaProps) {
     super(scope, id);
 
-    const task = (name: SagaStepName): tasks.LambdaInvoke => {
-      const step = new tasks.LambdaInvoke(this, name, {
-        stateName: name,
-        lambdaFunction: props.steps[name],
-        // The function's return value is the next state, without the invocation envelope.
-        payloadResponseOnly: true,
-        // Lambda's own errors are in TransientErrorNames: one Retry covers them.
-        retryOnServiceExceptions: false,
-      });
-      step.addRetry({
-        errors: [...TransientErrorNames],
-        interval: Duration.seconds(1),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(20),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return step;
-    };
+    const task = (name: SagaStepName) => retryingTask(this, name, props.steps[name]);
 
     const compensation = chainOf(
       COMPENSATION_STEPS.map(task),
@@ -112,8 +94,33 @@ export class PaymentSaga extends Construct {
   }
 }
 
+/**
+ * A Lambda Task whose state is the function's return value, retrying the transient errors
+ * with capped, fully jittered backoff (state names are the catalog's keys: the local stack
+ * binds handlers by state name).
+ */
+export function retryingTask(scope: Construct, name: string, fn: lambda.IFunction): tasks.LambdaInvoke {
+  const step = new tasks.LambdaInvoke(scope, name, {
+    stateName: name,
+    lambdaFunction: fn,
+    // The function's return value is the next state, without the invocation envelope.
+    payloadResponseOnly: true,
+    // Lambda's own errors are in TransientErrorNames: one Retry covers them.
+    retryOnServiceExceptions: false,
+  });
+  step.addRetry({
+    errors: [...TransientErrorNames],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(20),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return step;
+}
+
 /** `steps[0] -> steps[1] -> ... -> end`. */
-function chainOf(steps: readonly sfn.IChainable[], end: sfn.IChainable): sfn.Chain {
+export function chainOf(steps: readonly sfn.IChainable[], end: sfn.IChainable): sfn.Chain {
   const [first, ...rest] = steps;
   if (first === undefined) return sfn.Chain.start(end);
   let chain = sfn.Chain.start(first);

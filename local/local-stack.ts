@@ -2,19 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type {
-  APIGatewayAuthorizerResult,
-  APIGatewayProxyEvent,
-  APIGatewayProxyResult,
-  APIGatewayTokenAuthorizerEvent,
-} from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { UNAUTHORIZED_BODY } from '../lib/payments-api.ts';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
-import { apiRoutes, authorizerEntry, reconcilerEntry, sagaSteps } from '../functions/catalog.ts';
+import { apiRoutes, authorizerEntry, reconcilerEntry, refundSteps, sagaSteps } from '../functions/catalog.ts';
 import { EnvVar } from '../functions/config/env.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
-import { startApiGatewayLocal } from './runtime/api-gateway-local.ts';
+import { type ProxyHandler, startApiGatewayLocal } from './runtime/api-gateway-local.ts';
 import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
 import { startSchedule } from './runtime/scheduler.ts';
 import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
@@ -43,6 +38,12 @@ export interface LocalStackOptions {
   readonly dynamoEndpointFor?: (endpoint: string) => Promise<string>;
   /** Told every event of every saga execution (see {@link ExecutionEvent}). */
   readonly onExecutionEvent?: (executionArn: string, event: ExecutionEvent) => void;
+  /**
+   * Handlers that replace the catalog's for some routes, by route id (`apiRoutes` in
+   * functions/catalog.ts), e.g. the benchmark's baseline around the same route logic. They
+   * run behind the same authorizer; an id that names no route is refused.
+   */
+  readonly routeHandlers?: Readonly<Record<string, ProxyHandler>>;
   readonly log?: (line: string) => void;
 }
 
@@ -82,6 +83,8 @@ const LOCAL_DEPLOYMENT_ID = 'local';
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
+  const unknownRoutes = Object.keys(options.routeHandlers ?? {}).filter((id) => !apiRoutes.some((route) => route.id === id));
+  if (unknownRoutes.length > 0) throw new Error(`routeHandlers names no route: ${unknownRoutes.join(', ')}`);
   mkdirSync(options.dataDir, { recursive: true });
   claimDataDir(options.dataDir);
   const outputsFile = path.join(options.dataDir, 'outputs.json');
@@ -105,8 +108,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const tables = Object.values(
       await ensureTables(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint }), template),
     );
-    const [definition] = stateMachineDefinitions(template);
-    if (tables.length !== 1 || !definition) throw new Error('the stack should have one table and one state machine');
+    const definitions = stateMachineDefinitions(template);
+    // Each saga is told apart by its states, which are the catalog's step names.
+    const definitionOf = (steps: Record<string, string>) =>
+      definitions.find((d) => Object.keys(steps).every((state) => state in (d.definition.States as object)));
+    const paymentSaga = definitionOf(sagaSteps);
+    const refundSaga = definitionOf(refundSteps);
+    if (tables.length !== 1 || !paymentSaga || !refundSaga || definitions.length !== 2) {
+      throw new Error('the stack should have one table and two state machines (payments, refunds)');
+    }
 
     const handlersDynamoEndpoint = options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint;
 
@@ -129,10 +139,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
 
-    const taskHandlers: Record<string, TaskHandler> = {};
-    for (const [state, entry] of Object.entries(sagaSteps)) taskHandlers[state] = await handlerOf(entry);
+    const handlersOf = async (steps: Record<string, string>) => {
+      const taskHandlers: Record<string, TaskHandler> = {};
+      for (const [state, entry] of Object.entries(steps)) taskHandlers[state] = await handlerOf(entry);
+      return taskHandlers;
+    };
     const stepFunctions = await startStepFunctionsLocal({
-      stateMachines: [{ name: definition.stateMachineName, definition: definition.definition, taskHandlers }],
+      stateMachines: [
+        { name: paymentSaga.stateMachineName, definition: paymentSaga.definition, taskHandlers: await handlersOf(sagaSteps) },
+        { name: refundSaga.stateMachineName, definition: refundSaga.definition, taskHandlers: await handlersOf(refundSteps) },
+      ],
       ...(options.inMemory ? {} : { dataDir: path.join(options.dataDir, 'stepfunctions') }),
       ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
       ...(options.onExecutionEvent !== undefined && { onExecutionEvent: options.onExecutionEvent }),
@@ -140,14 +156,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(stepFunctions.close);
     process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
-    process.env[EnvVar.StateMachineArn] = stepFunctions.stateMachineArn(definition.stateMachineName);
+    process.env[EnvVar.StateMachineArn] = stepFunctions.stateMachineArn(paymentSaga.stateMachineName);
+    process.env[EnvVar.RefundStateMachineArn] = stepFunctions.stateMachineArn(refundSaga.stateMachineName);
     log(`Step Functions  ${stepFunctions.endpoint}`);
 
     const routes = await Promise.all(
       apiRoutes.map(async (route) => ({
         method: route.method,
         path: route.path,
-        handler: (await handlerOf(route.entry)) as (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+        handler: options.routeHandlers?.[route.id] ?? ((await handlerOf(route.entry)) as ProxyHandler),
       })),
     );
     const authorizer = (await handlerOf(authorizerEntry)) as (

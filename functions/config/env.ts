@@ -9,6 +9,7 @@
 export const EnvVar = {
   TableName: 'TABLE_NAME',
   StateMachineArn: 'STATE_MACHINE_ARN',
+  RefundStateMachineArn: 'REFUND_STATE_MACHINE_ARN',
   /** Secrets Manager secret holding the Stripe secret key (deployed stacks). */
   StripeSecretArn: 'STRIPE_SECRET_ARN',
   /** The Stripe secret key itself (local stack, LocalStack); wins over the secret. */
@@ -21,6 +22,10 @@ export const EnvVar = {
   DeploymentId: 'DEPLOYMENT_ID',
   /** How long the reconciler holds a payment while it captures or voids it itself. */
   ReconcileLeaseSeconds: 'RECONCILE_LEASE_SECONDS',
+  /** How long an Idempotency-Key's claim holds when its request never finishes. */
+  IdempotencyLeaseSeconds: 'IDEMPOTENCY_LEASE_SECONDS',
+  /** How long a repeat waits for the first request with its key before `request_in_progress`. */
+  IdempotencyWaitMs: 'IDEMPOTENCY_WAIT_MS',
   /** Per-request timeout of provider calls, in milliseconds (tests shorten it). */
   StripeTimeoutMs: 'STRIPE_TIMEOUT_MS',
   /**
@@ -56,6 +61,15 @@ export const DEFAULT_RECONCILE_LEASE_SECONDS = 120;
 
 export function reconcileLeaseSeconds(): number {
   return positiveSeconds(EnvVar.ReconcileLeaseSeconds, DEFAULT_RECONCILE_LEASE_SECONDS);
+}
+
+/** Well past a normal request (tens of milliseconds), well short of a client's patience. */
+export function idempotencyLeaseSeconds(): number {
+  return positiveSeconds(EnvVar.IdempotencyLeaseSeconds, 10);
+}
+
+export function idempotencyWaitMs(): number {
+  return positiveSeconds(EnvVar.IdempotencyWaitMs, 4000);
 }
 
 function positiveSeconds(name: EnvVar, fallback: number): number {

@@ -14,6 +14,10 @@ export const crashBoundaries = {
   'void-authorization': ['before-provider', 'after-provider'],
   'mark-failed': ['before-write', 'after-write'],
   reconciler: ['before-write', 'after-write', 'before-start', 'after-start', 'before-provider', 'after-provider'],
+  'create-refund': ['before-write', 'after-write', 'before-start', 'after-start'],
+  'submit-refund': ['before-provider', 'after-provider'],
+  'record-refund': ['before-write', 'after-write'],
+  'mark-refund-failed': ['before-write', 'after-write'],
 } as const;
 
 export type CrashFunction = keyof typeof crashBoundaries;

@@ -1,5 +1,6 @@
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
 import type { PaymentProvider } from '../domain/provider.ts';
+import type { RefundRepository } from '../domain/refund.ts';
 import { type CrashFunction, type CrashPoint, crashAt, crashPoints } from './crash-points.ts';
 
 /**
@@ -11,6 +12,7 @@ export interface CrashablePorts {
   readonly payments?: PaymentRepository;
   readonly provider?: PaymentProvider;
   readonly workflow?: ChargeWorkflow;
+  readonly refunds?: RefundRepository;
 }
 
 export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunction): D {
@@ -28,7 +30,7 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
       at(after);
       return result;
     };
-  const { payments, provider, workflow } = deps;
+  const { payments, provider, workflow, refunds } = deps;
   return {
     ...deps,
     ...(payments && {
@@ -49,6 +51,16 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
         voidCharge: around('before-provider', 'after-provider', (i) => provider.voidCharge(i)),
         refundCharge: around('before-provider', 'after-provider', (i) => provider.refundCharge(i)),
       } satisfies PaymentProvider,
+    }),
+    ...(refunds && {
+      refunds: {
+        get: (refundNo) => refunds.get(refundNo),
+        listForPayment: (payment) => refunds.listForPayment(payment),
+        listDue: (now, limit) => refunds.listDue(now, limit),
+        create: around('before-write', 'after-write', (r) => refunds.create(r)),
+        replace: around('before-write', 'after-write', (current, next) => refunds.replace(current, next)),
+        fail: around('before-write', 'after-write', (current, next) => refunds.fail(current, next)),
+      } satisfies RefundRepository,
     }),
     ...(workflow && {
       workflow: {

@@ -27,6 +27,11 @@ export const ErrorCode = {
   WorkflowUnavailable: 'workflow_unavailable',
   ConcurrentModification: 'concurrent_modification',
   PaymentBusy: 'payment_busy',
+  RequestInProgress: 'request_in_progress',
+  RefundExceedsCaptured: 'refund_exceeds_captured',
+  PaymentNotCaptured: 'payment_not_captured',
+  AmountRefundedChanged: 'amount_refunded_changed',
+  RefundDeclined: 'refund_declined',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -36,10 +41,13 @@ export abstract class ChargeonceError extends Error {
   abstract readonly httpStatus: number;
   /** The request field at fault, when there is one. */
   readonly field?: string;
+  /** When the client may usefully try again (the API's `Retry-After`), for errors that pass. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+  constructor(message: string, options?: ErrorOptions & { field?: string; retryAfterSeconds?: number }) {
     super(message, options);
     if (options?.field !== undefined) this.field = options.field;
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -77,6 +85,59 @@ export class IdempotencyKeyMismatchError extends ChargeonceError {
   constructor(field: string, message: string) {
     super(message, { field });
   }
+}
+
+/**
+ * Another request with the same idempotency key is still being processed and did not finish
+ * within the wait: the client should retry after `retryAfterSeconds` and will get its answer.
+ */
+export class RequestInProgressError extends ChargeonceError {
+  override readonly name = 'RequestInProgressError';
+  readonly code = ErrorCode.RequestInProgress;
+  readonly httpStatus = 409;
+  constructor(retryAfterSeconds: number) {
+    super('A request with this Idempotency-Key is still in progress; retry after a moment.', {
+      field: 'Idempotency-Key',
+      retryAfterSeconds,
+    });
+  }
+}
+
+/** A refund would take the refunded total past what was captured. Nothing was written. */
+export class RefundExceedsCapturedError extends ChargeonceError {
+  override readonly name = 'RefundExceedsCapturedError';
+  readonly code = ErrorCode.RefundExceedsCaptured;
+  readonly httpStatus = 409;
+  constructor(message: string) {
+    super(message, { field: 'amount' });
+  }
+}
+
+/** Only a succeeded (captured) payment can be refunded. Nothing was written. */
+export class PaymentNotCapturedError extends ChargeonceError {
+  override readonly name = 'PaymentNotCapturedError';
+  readonly code = ErrorCode.PaymentNotCaptured;
+  readonly httpStatus = 409;
+  constructor(message: string) {
+    super(message, { field: 'payment_no' });
+  }
+}
+
+/** The caller's `expected_amount_refunded` is no longer the payment's: someone refunded meanwhile. */
+export class AmountRefundedChangedError extends ChargeonceError {
+  override readonly name = 'AmountRefundedChangedError';
+  readonly code = ErrorCode.AmountRefundedChanged;
+  readonly httpStatus = 409;
+  constructor(message: string) {
+    super(message, { field: 'expected_amount_refunded' });
+  }
+}
+
+/** The provider would not refund (its refund failed or was canceled). Terminal for the refund. */
+export class RefundDeclinedError extends ChargeonceError {
+  override readonly name = 'RefundDeclined';
+  readonly code = ErrorCode.RefundDeclined;
+  readonly httpStatus = 402;
 }
 
 /**
@@ -216,6 +277,13 @@ export const TerminalErrorNames = [
 ] as const satisfies readonly string[];
 
 export type TerminalErrorName = (typeof TerminalErrorNames)[number];
+
+/**
+ * Errors that end a refund as `failed`: the provider refused it. A refused refund request
+ * (ProviderRejected) cannot succeed by retrying, and the refund saga has nothing to undo at
+ * the provider, so it is caught here where the payment saga lets it fail the execution.
+ */
+export const RefundTerminalErrorNames = ['RefundDeclined', 'ProviderRejected'] as const satisfies readonly string[];
 
 /** The decline code recorded on a failed payment when the provider gave none. */
 export const declineCodeForTerminalError: Readonly<Record<TerminalErrorName, string>> = {

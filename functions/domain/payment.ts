@@ -60,7 +60,10 @@ export interface Payment extends PaymentRequest {
   /** The provider's PaymentIntent id, once known. */
   readonly chargeId?: string;
   readonly amountCaptured: number;
+  /** The total of its refunds not failed: reserved when a refund is recorded, given back if it fails. */
   readonly amountRefunded: number;
+  /** Its refunds, in the order they were made. */
+  readonly refundNos?: readonly string[];
   /** Why a payment failed: the provider's decline code, or one of ours. */
   readonly declineCode?: string;
   readonly createdAt: string;

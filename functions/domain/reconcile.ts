@@ -1,13 +1,23 @@
 import { executionNameFor } from './create-payment.ts';
-import { AuthorizationExpiredError, CardDeclinedError, ChargeonceError, ProviderRejectedError } from './errors.ts';
+import {
+  AuthorizationExpiredError,
+  CardDeclinedError,
+  ChargeonceError,
+  ConcurrentModificationError,
+  ProviderRejectedError,
+} from './errors.ts';
 import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
-import { type ChargeWorkflow, type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
+import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
+import { type Refund, type RefundRepository, refundExecutionName } from './refund.ts';
+import { next as nextRefund } from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 
 export interface ReconcileDeps {
   readonly payments: PaymentRepository;
   readonly workflow: ChargeWorkflow;
+  readonly refunds: RefundRepository;
+  readonly refundWorkflow: ChargeWorkflow;
   readonly provider: PaymentProvider;
   readonly clock: Clock;
   readonly reconcileAfterSeconds: number;
@@ -45,6 +55,8 @@ export type ReconcileDecision =
 
 export interface ReconcileOutcome {
   readonly paymentNo: string;
+  /** Set when the outcome is a refund's. */
+  readonly refundNo?: string;
   /** The payment's status when looked at; absent for a charge whose payment does not exist. */
   readonly status?: Payment['status'];
   readonly chargeId?: string;
@@ -65,9 +77,27 @@ export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
 /** The decline code of a payment failed because its authorization could not be captured in time. */
 export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
 
-/** Both halves of a run: unfinished payments from the database, then open authorizations from the provider. */
+/** A whole run: unfinished payments, open authorizations at the provider, pending refunds. */
 export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
-  return [...(await reconcilePayments(deps, batchSize)), ...(await releaseOpenAuthorizations(deps, batchSize))];
+  return [
+    ...(await reconcilePayments(deps, batchSize)),
+    ...(await releaseOpenAuthorizations(deps, batchSize)),
+    ...(await reconcileRefunds(deps, batchSize)),
+  ];
+}
+
+/** Pending refunds past their deadline: their saga is resumed, as a payment's is. */
+export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
+  const due = await deps.refunds.listDue(deps.clock(), batchSize);
+  return isolated(
+    due,
+    async (refund) =>
+      keepMoving(deps, await deps.refundWorkflow.describe(refundExecutionName(refund)), refund, {
+        save: (changes) => deps.refunds.replace(refund, nextRefund(deps, refund, changes)),
+        start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, refundExecutionName(saved)),
+      }),
+    (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
+  );
 }
 
 /**
@@ -121,7 +151,7 @@ async function isolated<T, D extends string>(
     try {
       outcomes.push({ ...describe(item), decision: await decide(item) });
     } catch (error) {
-      if (error instanceof StaleWriteError) {
+      if (error instanceof StaleWriteError || error instanceof ConcurrentModificationError) {
         outcomes.push({ ...describe(item), decision: 'skipped' as const });
         continue;
       }
@@ -136,29 +166,44 @@ async function isolated<T, D extends string>(
 async function reconcileOne(deps: ReconcileDeps, payment: Payment): Promise<ReconcileDecision> {
   if (isLeased(payment, deps.clock())) return 'skipped';
   const execution = await deps.workflow.describe(executionNameFor(payment));
-  if (execution === 'RUNNING') {
-    await deps.payments.replace(payment, touch(deps, payment, {}));
-    return 'still_running';
-  }
-  if (payment.status === PaymentStatus.Authorized && payment.chargeId !== undefined) {
+  if (execution !== 'RUNNING' && payment.status === PaymentStatus.Authorized && payment.chargeId !== undefined) {
     const lapsesAt = payment.captureBefore ?? lapseOf(Date.parse(payment.createdAt) / 1000);
     if (nearDeadline(deps, lapsesAt)) return settleBeforeDeadline(deps, payment, payment.chargeId);
   }
+  return keepMoving(deps, execution, payment, {
+    save: (changes) => deps.payments.replace(payment, touch(deps, payment, changes)),
+    start: (saved) => deps.workflow.start(saved.paymentNo, executionNameFor(saved)),
+  });
+}
+
+/**
+ * Keeps a saga's record moving, claiming each decision with a conditional write first: a
+ * running execution only moves the deadline; a lost first start is made; an ended execution
+ * is resumed under a new name, until it has been resumed too often and goes to people.
+ */
+async function keepMoving<R extends { readonly resumeCount: number }>(
+  deps: ReconcileDeps,
+  execution: ExecutionStatus,
+  record: R,
+  io: {
+    save(changes: { resumeCount?: number; reconcileAt?: string }): Promise<R>;
+    start(saved: R): Promise<void>;
+  },
+): Promise<ReconcileDecision> {
+  if (execution === 'RUNNING') {
+    await io.save({});
+    return 'still_running';
+  }
   if (execution === 'NOT_FOUND') {
-    const claimed = await deps.payments.replace(payment, touch(deps, payment, {}));
-    await deps.workflow.start(claimed.paymentNo, executionNameFor(claimed));
+    await io.start(await io.save({}));
     return 'started';
   }
-  if (payment.resumeCount >= deps.maxResumes) {
+  if (record.resumeCount >= deps.maxResumes) {
     const recheckAt = new Date(deps.clock().getTime() + GAVE_UP_RECHECK_SECONDS * 1000);
-    await deps.payments.replace(payment, touch(deps, payment, { reconcileAt: recheckAt.toISOString() }));
+    await io.save({ reconcileAt: recheckAt.toISOString() });
     return 'gave_up';
   }
-  const claimed = await deps.payments.replace(
-    payment,
-    touch(deps, payment, { resumeCount: payment.resumeCount + 1 }),
-  );
-  await deps.workflow.start(claimed.paymentNo, executionNameFor(claimed));
+  await io.start(await io.save({ resumeCount: record.resumeCount + 1 }));
   return 'resumed';
 }
 

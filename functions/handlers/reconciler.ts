@@ -5,8 +5,8 @@ import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, requireEnv } from
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
 import { stripeProviderFromEnv } from '../adapters/stripe/client.ts';
 import { once, systemClock } from './shared/once.ts';
-import { paymentRepository } from './shared/persistence.ts';
-import { chargeWorkflow } from './shared/workflow.ts';
+import { paymentRepository, refundRepository } from './shared/persistence.ts';
+import { chargeWorkflow, refundWorkflow } from './shared/workflow.ts';
 import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
 
 /** Payments (and, separately, open authorizations) looked at per run; the next minute's run picks up the rest. */
@@ -30,6 +30,8 @@ const reconcileDeps = once(
   async (): Promise<ReconcileDeps> => ({
     payments: paymentRepository(),
     workflow: chargeWorkflow(),
+    refunds: refundRepository(),
+    refundWorkflow: refundWorkflow(),
     provider: await stripeProviderFromEnv(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
@@ -48,8 +50,8 @@ export async function handler(): Promise<{ reconciled: number }> {
     metrics.addMetric(ReconcilerMetric.Runs, MetricUnit.Count, 1);
     const oldest = Math.min(Date.now(), ...outcomes.map((o) => Date.parse(o.createdAt)));
     metrics.addMetric(ReconcilerMetric.OldestUnfinishedAgeSeconds, MetricUnit.Seconds, Math.round((Date.now() - oldest) / 1000));
-    for (const { paymentNo, status, chargeId, decision, error } of outcomes) {
-      const fields = { payment_no: paymentNo, status, charge_id: chargeId, decision };
+    for (const { paymentNo, refundNo, status, chargeId, decision, error } of outcomes) {
+      const fields = { payment_no: paymentNo, refund_no: refundNo, status, charge_id: chargeId, decision };
       if (error === undefined) logger.info('reconciled', fields);
       else logger.error('could not reconcile', { ...fields, ...errorFields(error) });
       metrics.addMetric(metricOf[decision], MetricUnit.Count, 1);

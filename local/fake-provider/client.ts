@@ -46,3 +46,30 @@ export async function expectChargedExactlyAsRecorded(
   if (open.length > 0) return `${open.length} authorizations left open`;
   return undefined;
 }
+
+/**
+ * The refund promise, checked against the bank: each succeeded refund of the payment is one
+ * provider refund of its amount under its refund_no, a failed one none, and the provider's
+ * refunded total is the payment's.
+ */
+export async function expectRefundedExactlyAsRecorded(
+  providerUrl: string,
+  payment: {
+    payment_no: string;
+    amount_refunded: number;
+    refunds: { refund_no: string; amount: number; status: string }[];
+  },
+): Promise<string | undefined> {
+  const intents = new Set((await intentsOf(providerUrl, payment.payment_no)).map((pi) => pi.id));
+  const refunds = (await ledger(providerUrl)).refunds.filter((r) => intents.has(r.paymentIntent));
+  for (const refund of payment.refunds) {
+    const atProvider = refunds.filter((r) => r.metadata.refund_no === refund.refund_no);
+    const expected = refund.status === 'succeeded' ? 1 : 0;
+    if (refund.status === 'pending') return `refund ${refund.refund_no} is still pending`;
+    if (atProvider.length !== expected) return `${atProvider.length} provider refunds for a ${refund.status} refund ${refund.refund_no}`;
+    if (atProvider[0] && atProvider[0].amount !== refund.amount) return `refund ${refund.refund_no}: provider ${atProvider[0].amount}, recorded ${refund.amount}`;
+  }
+  const total = refunds.reduce((sum, r) => sum + r.amount, 0);
+  if (total !== payment.amount_refunded) return `provider refunded ${total}, recorded ${payment.amount_refunded}`;
+  return undefined;
+}

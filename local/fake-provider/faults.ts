@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** The statuses a failure fault answers with; 409 is Stripe's `idempotency_key_in_use`. */
-export type FailureStatus = 500 | 503 | 429 | 409;
+/**
+ * The statuses a failure fault answers with; 409 is Stripe's `idempotency_key_in_use`, 400 a
+ * refusal no retry changes.
+ */
+export type FailureStatus = 500 | 503 | 429 | 409 | 400;
 
 /**
  * Which requests a fault applies to: `POST /v1/payment_intents/*\/capture`, where `*` stands
@@ -35,7 +38,9 @@ export const FaultRequestSchema = z.strictObject({
   latencyMs: z.number().int().nonnegative().optional(),
   authorizationWindowSeconds: z.number().int().positive().optional(),
   fail: oneOrMany(
-    countedRule.extend({ status: z.union([z.literal(500), z.literal(503), z.literal(429), z.literal(409)]) }),
+    countedRule.extend({
+      status: z.union([z.literal(500), z.literal(503), z.literal(429), z.literal(409), z.literal(400)]),
+    }),
   ).optional(),
   hang: oneOrMany(countedRule).optional(),
   dropResponseAfterCommit: oneOrMany(countedRule).optional(),

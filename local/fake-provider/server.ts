@@ -244,6 +244,9 @@ function failureError(status: FailureStatus, key: string | string[] | undefined)
       return idempotencyKeyInUse(typeof key === 'string' ? key : '');
     case 429:
       return rateLimited();
+    case 400:
+      // A refusal, as Stripe gives one for a request it will never accept (a charge disputed, say).
+      return invalidRequest('The request was refused by the fake provider (an armed fault).');
     default:
       return serverError(status);
   }

@@ -6,7 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CrashPoint, crashFired, crashPoints } from '../../functions/crash/crash-points.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import type { FaultRequest } from '../../local/fake-provider/faults.ts';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import {
+  armFaults,
+  clearFaults,
+  expectChargedExactlyAsRecorded,
+  expectRefundedExactlyAsRecorded,
+} from '../../local/fake-provider/client.ts';
 
 /**
  * The promise under every fault we can inject: for every crash point and every provider
@@ -24,11 +29,20 @@ interface Scenario {
   readonly alsoCrash?: CrashPoint;
   /** Provider behaviour the point needs, armed with the case's fault. */
   readonly provider?: FaultRequest;
+  /** The point is on a refund's path: the payment is refunded once it succeeded. */
+  readonly refund?: boolean;
 }
+
+const REFUND_FUNCTIONS = ['create-refund', 'submit-refund', 'record-refund', 'mark-refund-failed'];
 
 /** Which card reaches each point, and what else must happen for the point to be reached. */
 function scenarioFor(point: CrashPoint): Scenario {
   const [fn, boundary] = point.split(':') as [string, string];
+  if (REFUND_FUNCTIONS.includes(fn)) {
+    // MarkRefundFailed runs only after the provider refused the refund once.
+    const refused: FaultRequest = { fail: { count: 1, status: 400, match: 'POST /v1/refunds' } };
+    return { card: 'pm_card_visa', outcome: 'succeeded', refund: true, ...(fn === 'mark-refund-failed' && { provider: refused }) };
+  }
   const declinePath =
     fn === 'void-authorization' || fn === 'mark-failed' || (fn === 'authorize' && boundary.endsWith('-write'));
   if (declinePath) return { card: 'pm_card_chargeDeclined', outcome: 'failed' };
@@ -58,6 +72,18 @@ const faults: Record<string, FaultRequest | undefined> = {
   },
 };
 
+/** The same fault, aimed at the refund call: a refund's crash points meet its faults there. */
+function atRefunds(fault: FaultRequest): FaultRequest {
+  const aim = <R extends { match?: string }>(rules: R | R[] | undefined) =>
+    rules === undefined ? undefined : (Array.isArray(rules) ? rules : [rules]).map((rule) => ({ ...rule, match: 'POST /v1/refunds' }));
+  return {
+    ...fault,
+    ...(fault.fail && { fail: aim(fault.fail) }),
+    ...(fault.hang && { hang: aim(fault.hang) }),
+    ...(fault.dropResponseAfterCommit && { dropResponseAfterCommit: aim(fault.dropResponseAfterCommit) }),
+  };
+}
+
 const cases = crashPoints.flatMap((point) => Object.keys(faults).map((fault) => ({ point, fault })));
 
 let stack: LocalStack;
@@ -70,6 +96,8 @@ beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
   // A hung provider call must fail fast enough for the matrix to finish.
   process.env.STRIPE_TIMEOUT_MS = '500';
+  // A request that crashed holds its Idempotency-Key this long: the client's retry then takes it over.
+  process.env.IDEMPOTENCY_LEASE_SECONDS = '1';
   dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-crash-'));
   stack = await startLocalStack({
     dataDir,
@@ -105,6 +133,35 @@ async function call(method: string, route: string, body?: unknown) {
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+async function armProvider(scenario: Scenario, fault: FaultRequest | undefined) {
+  if (scenario.provider) await armFaults(stack.providerUrl, scenario.provider);
+  if (fault) await armFaults(stack.providerUrl, fault);
+}
+
+/** A POST whose request died with the API function is retried, as clients do. */
+async function postRetried(route: string, body: unknown) {
+  let answer = await call('POST', route, body);
+  if (answer.status === 502) answer = await call('POST', route, body);
+  expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
+  return answer;
+}
+
+async function startDuplicate(stateMachineArn: string | undefined, id: string, input: unknown) {
+  await new SFNClient({}).send(
+    new StartExecutionCommand({ stateMachineArn, name: `${id}-duplicate`, input: JSON.stringify(input) }),
+  );
+}
+
+async function untilRefundsSettled(paymentNo: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await call('GET', `/v1/payments/${paymentNo}`);
+    if (body.refunds.length > 0 && body.refunds.every((r: { status: string }) => r.status !== 'pending')) return body;
+    if (Date.now() > deadline) throw new Error(`refunds of ${paymentNo} still pending`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function untilTerminal(paymentNo: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -127,21 +184,27 @@ describe('the crash matrix', () => {
     const armed = scenario.alsoCrash ? [scenario.alsoCrash, point] : [point];
     process.env.CRASH_AT = `${armed.join(',')}#case-${++caseNo}`;
     const injected = faults[fault];
-    if (scenario.provider) await armFaults(stack.providerUrl, scenario.provider);
-    if (injected) await armFaults(stack.providerUrl, injected);
     const order = { order_no: `crash-${caseNo}-${Date.now()}`, amount: 1234, currency: 'USD', payment_method: scenario.card };
+    if (!scenario.refund) await armProvider(scenario, injected);
 
     // Act: a client whose request died with the API function retries it, as clients do.
-    let created = await call('POST', '/v1/payments', order);
-    if (created.status === 502) created = await call('POST', '/v1/payments', order);
-    expect([200, 201]).toContain(created.status);
+    const created = await postRetried('/v1/payments', order);
     const payment = await untilTerminal(created.body.payment_no);
+    if (scenario.refund) {
+      await armProvider(scenario, injected && atRefunds(injected));
+      await postRetried('/v1/refunds', { payment_no: payment.payment_no, amount: 600, operator_id: 'crash-matrix' });
+    }
+    const refunded = scenario.refund ? await untilRefundsSettled(payment.payment_no) : undefined;
     ran++;
 
     // Assess
     for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);
     expect(payment.status).toBe(scenario.outcome);
     expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment)).toBeUndefined();
+    if (refunded) {
+      expect(refunded.refunds).toHaveLength(1);
+      expect(await expectRefundedExactlyAsRecorded(stack.providerUrl, refunded)).toBeUndefined();
+    }
   });
 });
 
@@ -153,22 +216,22 @@ describe('the crash matrix with concurrent duplicates', () => {
     const alsoCrash: CrashPoint[] = scenario.alsoCrash ? [scenario.alsoCrash, 'record-authorization:before-write'] : [];
     const armed = [...alsoCrash, point];
     process.env.CRASH_AT = `${armed.join(',')}#dup-${++caseNo}`;
-    if (scenario.provider) await armFaults(stack.providerUrl, scenario.provider);
     const order = { order_no: `dup-${caseNo}-${Date.now()}`, amount: 777, currency: 'USD', payment_method: scenario.card };
-    const sfn = new SFNClient({});
+    if (!scenario.refund) await armProvider(scenario, undefined);
 
-    // Act: the saga as usual, plus a second execution of the same payment under another name.
-    let created = await call('POST', '/v1/payments', order);
-    if (created.status === 502) created = await call('POST', '/v1/payments', order);
+    // Act: the saga as usual, plus a second execution of the same payment (or refund) under another name.
+    const created = await postRetried('/v1/payments', order);
     const paymentNo: string = created.body.payment_no;
-    await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: process.env.STATE_MACHINE_ARN,
-        name: `${paymentNo}-duplicate`,
-        input: JSON.stringify({ payment_no: paymentNo }),
-      }),
-    );
+    if (scenario.refund) {
+      await untilTerminal(paymentNo);
+      await armProvider(scenario, undefined);
+      const refund = await postRetried('/v1/refunds', { payment_no: paymentNo, amount: 300, operator_id: 'crash-matrix' });
+      await startDuplicate(process.env.REFUND_STATE_MACHINE_ARN, refund.body.refund_no, { refund_no: refund.body.refund_no });
+    } else {
+      await startDuplicate(process.env.STATE_MACHINE_ARN, paymentNo, { payment_no: paymentNo });
+    }
     const payment = await untilTerminal(paymentNo);
+    const refunded = scenario.refund ? await untilRefundsSettled(paymentNo) : undefined;
     await stack.idle();
     duplicatesRan++;
 
@@ -176,5 +239,6 @@ describe('the crash matrix with concurrent duplicates', () => {
     for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);
     expect(payment.status).toBe(scenario.outcome);
     expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment)).toBeUndefined();
+    if (refunded) expect(await expectRefundedExactlyAsRecorded(stack.providerUrl, refunded)).toBeUndefined();
   });
 });

@@ -1,6 +1,14 @@
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes, providerSteps, sagaSteps, type SagaStepName } from '../../functions/catalog.ts';
+import {
+  apiRoutes,
+  providerRefundSteps,
+  providerSteps,
+  refundSteps,
+  sagaSteps,
+  type RefundStepName,
+  type SagaStepName,
+} from '../../functions/catalog.ts';
 import { EnvVar } from '../../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from '../../lib/payments-table.ts';
 import {
@@ -24,6 +32,7 @@ function namedFunctions(): [string, NodejsFunction][] {
   const { functions } = synth.stack;
   return [
     ...(Object.entries(functions.sagaSteps) as [string, NodejsFunction][]),
+    ...(Object.entries(functions.refundSteps) as [string, NodejsFunction][]),
     ...functions.routes.map(({ route, fn }): [string, NodejsFunction] => [route.id, fn]),
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
@@ -43,8 +52,16 @@ function environmentOf(fn: NodejsFunction): Record<string, unknown> {
 /** The DynamoDB rights each function needs: what it reads and writes, nothing more. */
 const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(Object.keys(sagaSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem']])),
-  CreatePayment: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  // A refund's writes move its payment's totals in the same transaction.
+  ...Object.fromEntries(
+    Object.keys(refundSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
+  ),
+  // Creates also claim, complete and free their idempotency key.
+  CreatePayment: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  CreateRefund: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // A payment is read with its refunds in one TransactGetItems, which needs GetItem only.
   GetPayment: ['dynamodb:GetItem'],
+  GetRefund: ['dynamodb:GetItem'],
   Authorizer: ['dynamodb:GetItem'],
   Reconciler: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
 };
@@ -52,7 +69,7 @@ const expectedTableActions: Record<string, string[]> = {
 describe('Lambda functions', () => {
   it('deploys one function per saga step, API route, the authorizer and the reconciler', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + apiRoutes.length + 2;
+    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 2;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -134,7 +151,10 @@ describe('Lambda functions', () => {
       // Act
       const statements = statementsOf(fn);
       const environment = environmentOf(fn);
-      const callsProvider = providerSteps.includes(name as SagaStepName) || name === 'Reconciler';
+      const callsProvider =
+        providerSteps.includes(name as SagaStepName) ||
+        providerRefundSteps.includes(name as RefundStepName) ||
+        name === 'Reconciler';
 
       // Assess
       if (callsProvider) {
@@ -153,10 +173,14 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('lets CreatePayment start the saga, and the reconciler start it and read its executions', () => {
+  it.each([
+    ['payment', 'CreatePayment', EnvVar.StateMachineArn],
+    ['refund', 'CreateRefund', EnvVar.RefundStateMachineArn],
+  ] as const)('lets the route that starts the %s saga and the reconciler start it; only the reconciler reads executions', (saga, route, arnVariable) => {
     // Prepare
-    const stateMachineRef = { Ref: logicalIdOf(synth.stack.saga.stateMachine) };
-    const starters = ['CreatePayment', 'Reconciler'];
+    const machine = saga === 'payment' ? synth.stack.saga.stateMachine : synth.stack.refundSaga.stateMachine;
+    const stateMachineRef = { Ref: logicalIdOf(machine) };
+    const starters = [route, 'Reconciler'];
 
     for (const [name, fn] of namedFunctions()) {
       // Act
@@ -167,15 +191,16 @@ describe('Lambda functions', () => {
       const expected =
         name === 'Reconciler'
           ? ['states:DescribeExecution', 'states:StartExecution']
-          : name === 'CreatePayment'
+          : ['CreatePayment', 'CreateRefund'].includes(name)
             ? ['states:StartExecution']
             : [];
       expect(actionsOf(statements, 'states'), name).toEqual(expected);
       if (starters.includes(name)) {
-        expect(environment[EnvVar.StateMachineArn], name).toEqual(stateMachineRef);
-        expect(statements.find((s) => s.Action.includes('states:StartExecution'))?.Resource).toEqual([stateMachineRef]);
+        expect(environment[arnVariable], name).toEqual(stateMachineRef);
+        const starts = statements.filter((s) => s.Action.includes('states:StartExecution')).flatMap((s) => s.Resource);
+        expect(starts, name).toContainEqual(stateMachineRef);
       } else {
-        expect(environment[EnvVar.StateMachineArn], name).toBeUndefined();
+        expect(environment[arnVariable], name).toBeUndefined();
       }
     }
   });
@@ -183,10 +208,12 @@ describe('Lambda functions', () => {
   it("scopes the reconciler's DescribeExecution to this state machine's executions", () => {
     // Act
     const statements = statementsOf(synth.stack.functions.reconciler);
-    const describe = statements.find((s) => s.Action.includes('states:DescribeExecution'));
+    const described = statements
+      .filter((s) => s.Action.includes('states:DescribeExecution'))
+      .flatMap((s) => s.Resource);
 
     // Assess
-    expect(describe?.Resource).toEqual([
+    expect(described).toContainEqual(
       {
         'Fn::Join': [
           '',
@@ -197,6 +224,7 @@ describe('Lambda functions', () => {
           ],
         ],
       },
-    ]);
+    );
+    expect(described).toHaveLength(2);
   });
 });

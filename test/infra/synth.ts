@@ -95,14 +95,18 @@ export interface AslDefinition {
 }
 
 /** The raw (resolved) definition string of the template's only state machine. */
-export function stateMachineDefinitionString(template: Template): string {
-  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
-  return resolveIntrinsics(machines[0]?.Properties.DefinitionString) as string;
+/** The definition of the state machine whose first state is `startAt` (the payment saga's by default). */
+export function stateMachineDefinitionString(template: Template, startAt = 'Authorize'): string {
+  const texts = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
+    (machine) => resolveIntrinsics(machine.Properties.DefinitionString) as string,
+  );
+  const found = texts.filter((text) => (JSON.parse(text) as AslDefinition).StartAt === startAt);
+  if (found.length !== 1) throw new Error(`expected one state machine starting at ${startAt}, found ${found.length}`);
+  return found[0]!;
 }
 
-export function stateMachineDefinition(template: Template): AslDefinition {
-  return JSON.parse(stateMachineDefinitionString(template)) as AslDefinition;
+export function stateMachineDefinition(template: Template, startAt = 'Authorize'): AslDefinition {
+  return JSON.parse(stateMachineDefinitionString(template, startAt)) as AslDefinition;
 }
 
 export interface Statement {

@@ -104,8 +104,16 @@ export class InMemoryProvider implements PaymentProvider {
     this.put({ ...this.must(chargeId), status: 'canceled' });
   }
 
+  /** Refunds made, by idempotency key: a repeated key answers the first refund. */
+  readonly refunds = new Map<string, ProviderRefund>();
+
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
-    return { id: `re_${++this.seq}`, chargeId: input.chargeId, amount: input.amount, status: 'succeeded' };
+    this.calls.push({ op: 'refund', key: input.idempotencyKey, chargeId: input.chargeId });
+    const seen = this.refunds.get(input.idempotencyKey);
+    if (seen) return seen;
+    const refund: ProviderRefund = { id: `re_${++this.seq}`, chargeId: input.chargeId, amount: input.amount, status: 'succeeded' };
+    this.refunds.set(input.idempotencyKey, refund);
+    return refund;
   }
 
   private once(op: string, key: string, chargeId: string | undefined, run: () => Charge): Charge {

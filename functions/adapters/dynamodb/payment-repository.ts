@@ -3,17 +3,16 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Currency } from '../../domain/money.ts';
 import { type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
 import { translateDynamoError } from './client.ts';
-import { BY_DUE_INDEX, DUE_SHARDS, dueShardOf } from './table.ts';
+import { dueShardOf, queryDue } from './table.ts';
 
 /** A payment as stored: one item, keyed by its payment_no. */
-interface PaymentItem {
+export interface PaymentItem {
   pk: string;
   sk: 'PAYMENT';
   type: 'payment';
@@ -31,6 +30,12 @@ interface PaymentItem {
   charge_id?: string;
   amount_captured: number;
   amount_refunded: number;
+  /**
+   * What is left to refund: the condition a refund's transaction checks and decrements, as a
+   * condition cannot add `amount_refunded` and the refund's amount itself.
+   */
+  amount_refundable: number;
+  refund_nos?: string[];
   decline_code?: string;
   created_at: string;
   updated_at: string;
@@ -43,7 +48,7 @@ interface PaymentItem {
   due_at?: string;
 }
 
-const keyOf = (paymentNo: string) => ({ pk: `PAYMENT#${paymentNo}`, sk: 'PAYMENT' as const });
+export const keyOf = (paymentNo: string) => ({ pk: `PAYMENT#${paymentNo}`, sk: 'PAYMENT' as const });
 
 export class DynamoPaymentRepository implements PaymentRepository {
   constructor(
@@ -101,29 +106,10 @@ export class DynamoPaymentRepository implements PaymentRepository {
     }
   }
 
-  async listDue(now: Date, limit: number): Promise<Payment[]> {
-    // One query per shard: the cost follows the number of due payments, not the table.
-    const pages = await Promise.all(
-      Array.from({ length: DUE_SHARDS }, (_, shard) =>
-        this.db
-          .send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: BY_DUE_INDEX,
-              KeyConditionExpression: 'due_shard = :shard AND due_at <= :now',
-              ExpressionAttributeValues: { ':shard': `payment#${shard}`, ':now': now.toISOString() },
-              Limit: limit,
-            }),
-          )
-          .catch(translateDynamoError),
-      ),
-    );
-    return pages
-      .flatMap((page) => (page.Items ?? []) as PaymentItem[])
-      .sort((a, b) => (a.due_at ?? '').localeCompare(b.due_at ?? ''))
-      .slice(0, limit)
-      .map(fromItem);
+  async listDue(now: Date, limit: number) {
+    return (await queryDue<PaymentItem>(this.db, this.tableName, 'payment', now, limit)).map(fromItem);
   }
+
 }
 
 /** The failed condition's item arrives in DynamoDB's wire format; the document client does not convert it. */
@@ -150,6 +136,8 @@ function toItem(payment: Payment): PaymentItem {
     charge_id: payment.chargeId,
     amount_captured: payment.amountCaptured,
     amount_refunded: payment.amountRefunded,
+    amount_refundable: payment.amountCaptured - payment.amountRefunded,
+    refund_nos: payment.refundNos === undefined ? undefined : [...payment.refundNos],
     decline_code: payment.declineCode,
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
@@ -161,7 +149,7 @@ function toItem(payment: Payment): PaymentItem {
   };
 }
 
-function fromItem(item: PaymentItem): Payment {
+export function fromItem(item: PaymentItem): Payment {
   return {
     paymentNo: item.payment_no,
     merchantId: item.merchant_id,
@@ -177,6 +165,7 @@ function fromItem(item: PaymentItem): Payment {
     ...(item.charge_id !== undefined && { chargeId: item.charge_id }),
     amountCaptured: item.amount_captured,
     amountRefunded: item.amount_refunded,
+    ...(item.refund_nos !== undefined && { refundNos: item.refund_nos }),
     ...(item.decline_code !== undefined && { declineCode: item.decline_code }),
     createdAt: item.created_at,
     updatedAt: item.updated_at,

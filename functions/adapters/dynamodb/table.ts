@@ -1,3 +1,6 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { translateDynamoError } from './client.ts';
+
 /**
  * The single table's layout, shared by the repositories and the CDK construct.
  *
@@ -6,6 +9,8 @@
  * | payment       | `PAYMENT#<payment_no>` | `PAYMENT` |
  * | API key       | `APIKEY#<sha256(key)>` | `APIKEY`  |
  * | merchant      | `MERCHANT#<id>`        | `MERCHANT`|
+ * | refund        | `REFUND#<refund_no>`   | `REFUND`  |
+ * | idempotency key | `IDEMPOTENCY#<sha256(merchant, scope, key)>` | `IDEMPOTENCY` |
  */
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -23,7 +28,40 @@ export const DUE_SHARD_ATTRIBUTE = 'due_shard';
 export const DUE_AT_ATTRIBUTE = 'due_at';
 export const DUE_SHARDS = 8;
 
-export function dueShardOf(paymentNo: string): string {
-  const last = paymentNo.charCodeAt(paymentNo.length - 1);
-  return `payment#${last % DUE_SHARDS}`;
+/** Payments and refunds share the index, each kind under its own shard names. */
+export function dueShardOf(id: string, kind: 'payment' | 'refund' = 'payment'): string {
+  const last = id.charCodeAt(id.length - 1);
+  return `${kind}#${last % DUE_SHARDS}`;
+}
+
+/**
+ * The items of one kind whose due time has passed, oldest first, at most `limit`: one query
+ * per shard, so the cost follows the number of due items, never the size of the table.
+ */
+export async function queryDue<T extends { due_at?: string }>(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  kind: 'payment' | 'refund',
+  now: Date,
+  limit: number,
+): Promise<T[]> {
+  const pages = await Promise.all(
+    Array.from({ length: DUE_SHARDS }, (_, shard) =>
+      db
+        .send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: BY_DUE_INDEX,
+            KeyConditionExpression: 'due_shard = :shard AND due_at <= :now',
+            ExpressionAttributeValues: { ':shard': `${kind}#${shard}`, ':now': now.toISOString() },
+            Limit: limit,
+          }),
+        )
+        .catch(translateDynamoError),
+    ),
+  );
+  return pages
+    .flatMap((page) => (page.Items ?? []) as T[])
+    .sort((a, b) => (a.due_at ?? '').localeCompare(b.due_at ?? ''))
+    .slice(0, limit);
 }

@@ -1,30 +1,41 @@
 import { withCrashPoints } from '../../crash/crashing-ports.ts';
 import { createPayment } from '../../domain/create-payment.ts';
+import type { PaymentRequest } from '../../domain/payment.ts';
 import { createPaymentDeps } from '../shared/workflow.ts';
 import { logger, MetricUnit } from '../shared/observability.ts';
-import { type ApiRequest, type ApiResult, apiHandler, parseBody } from './http.ts';
-import { createPaymentBody, toPaymentRequest } from './payment-schema.ts';
+import { apiHandler, parseBody } from './http.ts';
+import { type CreateRoute, REPLAYED_HEADER, idempotentRoute, plainRoute } from './idempotent-route.ts';
+import { createPaymentBody, paymentParameters, toPaymentRequest } from './payment-schema.ts';
 import { paymentView } from './payment-view.ts';
 
-/**
- * The route without an idempotency layer of its own (the business key still makes it
- * idempotent): what the layer wraps, and what the benchmark's Powertools baseline wraps.
- */
-export async function createPaymentRoute({ event, merchantId, log, metrics }: ApiRequest): Promise<ApiResult> {
-  const request = toPaymentRequest(parseBody(event, createPaymentBody));
-  const { payment, created, started } = await createPayment(
-    withCrashPoints(createPaymentDeps(), 'create-payment'),
-    merchantId,
-    request,
-  );
-  if (!created) metrics.addMetric('PaymentReplayed', MetricUnit.Count, 1);
-  if (!started) {
-    // Stored but not started: the reconciler starts it once it is due.
-    logger.warn('saga not started; left to the reconciler', { ...log, payment_no: payment.paymentNo });
-    metrics.addMetric('SagaStartDeferred', MetricUnit.Count, 1);
-  }
-  return { status: created ? 201 : 200, body: paymentView(payment) };
-}
+const paymentCreation: CreateRoute<PaymentRequest> = {
+  scope: 'payments',
+  parse: (event) => toPaymentRequest(parseBody(event, createPaymentBody)),
+  defaultKey: (request) => request.orderNo,
+  parameters: paymentParameters,
+  async run(request, { merchantId, log, metrics }) {
+    const { payment, created, started } = await createPayment(
+      withCrashPoints(createPaymentDeps(), 'create-payment'),
+      merchantId,
+      request,
+    );
+    if (!started) {
+      // Stored but not started: the reconciler starts it once it is due.
+      logger.warn('saga not started; left to the reconciler', { ...log, payment_no: payment.paymentNo });
+      metrics.addMetric('SagaStartDeferred', MetricUnit.Count, 1);
+    }
+    if (created) return { status: 201, body: paymentView(payment) };
+    // The order already had this payment (under another key, or one whose record expired).
+    metrics.addMetric('PaymentReplayed', MetricUnit.Count, 1);
+    return { status: 200, body: paymentView(payment), headers: { [REPLAYED_HEADER]: 'true' } };
+  },
+};
 
-/** `POST /v1/payments`: 201 with a new payment, 200 with the one this order already has. */
-export const handler = apiHandler('CreatePayment', createPaymentRoute);
+/** The route without the Idempotency-Key layer (the business key still holds): the benchmark's baseline wraps it. */
+export const createPaymentRoute = plainRoute(paymentCreation);
+
+/**
+ * `POST /v1/payments`: 201 with a new payment; 200 and `Idempotent-Replayed: true` with the
+ * first answer for a repeated key, or with the payment the order already has.
+ */
+export const handler = apiHandler('CreatePayment', idempotentRoute(paymentCreation));

@@ -1,8 +1,9 @@
 import { isPaymentNo } from '../../domain/create-payment.ts';
 import { NotFoundError } from '../../domain/errors.ts';
-import { paymentRepository } from '../shared/persistence.ts';
+import { paymentRepository, refundRepository } from '../shared/persistence.ts';
 import { apiHandler } from './http.ts';
 import { paymentView } from './payment-view.ts';
+import { refundView } from './refund-schema.ts';
 
 /** `GET /v1/payments/{payment_no}`: another merchant's payment is as absent as a missing one. */
 export const handler = apiHandler('GetPayment', async ({ event, merchantId }) => {
@@ -11,5 +12,6 @@ export const handler = apiHandler('GetPayment', async ({ event, merchantId }) =>
   if (!payment || payment.merchantId !== merchantId) {
     throw new NotFoundError(`no payment ${paymentNo}`, { field: 'payment_no' });
   }
-  return { status: 200, body: paymentView(payment) };
+  const snapshot = await refundRepository().listForPayment(payment);
+  return { status: 200, body: { ...paymentView(snapshot.payment), refunds: snapshot.refunds.map(refundView) } };
 });

@@ -74,10 +74,11 @@ function errorResult(error: unknown, context: Record<string, unknown>): ApiResul
   if (error instanceof ChargeonceError) {
     if (error.httpStatus >= 500) logger.warn('request failed', { ...context, ...errorFields(error) });
     const retryable = error instanceof DatabaseThrottledError || error instanceof DatabaseUnavailableError;
+    const retryAfter = error.retryAfterSeconds ?? (retryable ? 1 : undefined);
     return {
       status: error.httpStatus,
       body: errorBody(error.code, error.message, error.field),
-      ...(retryable && { headers: { 'Retry-After': '1' } }),
+      ...(retryAfter !== undefined && { headers: { 'Retry-After': String(retryAfter) } }),
     };
   }
   logger.error('unexpected error', { ...context, error });

@@ -49,3 +49,16 @@ export function toPaymentRequest(body: z.infer<typeof createPaymentBody>): Payme
     ...(body.metadata !== undefined && { metadata: body.metadata }),
   };
 }
+
+/** What a repeat of a payment request must match, by API field name. */
+export function paymentParameters(request: PaymentRequest): Record<string, unknown> {
+  return {
+    order_no: request.orderNo,
+    amount: request.amount,
+    currency: request.currency,
+    payment_method: request.paymentMethod,
+    customer_email: request.customerEmail,
+    description: request.description,
+    metadata: request.metadata,
+  };
+}

@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
+import { RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import { type CrashFunction, crashBoundaries } from '../../crash/crash-points.ts';
 import { type CrashablePorts, withCrashPoints } from '../../crash/crashing-ports.ts';
+import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
 import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
 
@@ -14,25 +15,68 @@ const sagaState = z
   })
   .loose();
 
-const terminal: ReadonlySet<string> = new Set(TerminalErrorNames);
+const refundSagaState = z
+  .object({
+    refund_no: z.string().min(1),
+    provider_refund_id: z.string().optional(),
+    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  })
+  .loose();
+
 const transient: ReadonlySet<string> = new Set(TransientErrorNames);
 
-/**
- * Every saga step's handler: validate the state Step Functions passes in, run one domain
- * step, and let its typed error reach Step Functions by name for Retry or Catch.
- */
+/** A payment saga step's handler. */
 export function sagaStepHandler<D extends CrashablePorts>(
   step: string,
   deps: () => D | Promise<D>,
   run: (deps: D, state: SagaState) => Promise<SagaState>,
 ) {
+  return stepHandler(step, {
+    parse: (input) => sagaState.parse(input) as SagaState,
+    context: (state) => ({ payment_no: state.payment_no, charge_id: state.charge_id }),
+    terminal: new Set(TerminalErrorNames),
+    deps,
+    run,
+  });
+}
+
+/** A refund saga step's handler. */
+export function refundStepHandler<D extends CrashablePorts>(
+  step: string,
+  deps: () => D | Promise<D>,
+  run: (deps: D, state: RefundSagaState) => Promise<RefundSagaState>,
+) {
+  return stepHandler(step, {
+    parse: (input) => refundSagaState.parse(input) as RefundSagaState,
+    context: (state) => ({ refund_no: state.refund_no }),
+    terminal: new Set(RefundTerminalErrorNames),
+    deps,
+    run,
+  });
+}
+
+interface Step<D, S> {
+  parse(input: unknown): S;
+  /** The ids every log line of the step carries. */
+  context(state: S): Record<string, unknown>;
+  /** The errors its state machine catches: they end the saga rather than fail the step. */
+  terminal: ReadonlySet<string>;
+  deps: () => D | Promise<D>;
+  run: (deps: D, state: S) => Promise<S>;
+}
+
+/**
+ * Every saga step's handler: validate the state Step Functions passes in, run one domain
+ * step, and let its typed error reach Step Functions by name for Retry or Catch.
+ */
+function stepHandler<D extends CrashablePorts, S>(step: string, { parse, context: idsOf, terminal, deps, run }: Step<D, S>) {
   const metrics = metricsFor('step', step);
   const crashFunction = crashFunctionOf(step);
-  return async (input: unknown): Promise<SagaState> => {
-    const state = sagaState.parse(input) as SagaState;
+  return async (input: unknown): Promise<S> => {
+    const state = parse(input);
     // Per-call fields rather than appended keys: the local stack runs every function in one
     // process, where appended keys would bleed between concurrent invocations.
-    const context = { step, payment_no: state.payment_no, charge_id: state.charge_id };
+    const context = { step, ...idsOf(state) };
     try {
       const next = await run(withCrashPoints(await deps(), crashFunction), state);
       metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);

@@ -1,8 +1,9 @@
 import { stripeProviderFromEnv } from '../../adapters/stripe/client.ts';
 import { EnvVar, requireEnv } from '../../config/env.ts';
+import type { RefundSagaDeps } from '../../domain/refund-saga.ts';
 import type { SagaDeps } from '../../domain/saga.ts';
 import { once } from './once.ts';
-import { stepDeps } from './saga.ts';
+import { refundStepDeps, stepDeps } from './saga.ts';
 
 /**
  * The saga steps that call the provider (the catalog's `providerSteps`, the only functions
@@ -12,6 +13,14 @@ import { stepDeps } from './saga.ts';
 export const providerStepDeps = once(
   async (): Promise<SagaDeps> => ({
     ...stepDeps(),
+    provider: await stripeProviderFromEnv(),
+    deployment: requireEnv(EnvVar.DeploymentId),
+  }),
+);
+
+export const providerRefundStepDeps = once(
+  async (): Promise<RefundSagaDeps> => ({
+    ...refundStepDeps(),
     provider: await stripeProviderFromEnv(),
     deployment: requireEnv(EnvVar.DeploymentId),
   }),

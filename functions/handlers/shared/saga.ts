@@ -1,12 +1,22 @@
 import { reconcileAfterSeconds } from '../../config/env.ts';
+import type { RefundStepDeps } from '../../domain/refund-saga.ts';
 import type { StepDeps } from '../../domain/saga.ts';
 import { once, systemClock } from './once.ts';
-import { paymentRepository } from './persistence.ts';
+import { paymentRepository, refundRepository } from './persistence.ts';
 
 /** The saga steps that only read and write the payment: no provider, no secret. */
 export const stepDeps = once(
   (): StepDeps => ({
     payments: paymentRepository(),
+    clock: systemClock,
+    reconcileAfterSeconds: reconcileAfterSeconds(),
+  }),
+);
+
+/** The refund saga steps that only write the refund (and its payment's total). */
+export const refundStepDeps = once(
+  (): RefundStepDeps => ({
+    refunds: refundRepository(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
   }),

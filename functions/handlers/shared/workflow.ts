@@ -1,18 +1,35 @@
-import { StepFunctionsChargeWorkflow, createSfnClient } from '../../adapters/sfn/charge-workflow.ts';
+import { StepFunctionsWorkflow, createSfnClient } from '../../adapters/sfn/step-functions-workflow.ts';
 import { EnvVar, reconcileAfterSeconds, requireEnv } from '../../config/env.ts';
 import type { CreatePaymentDeps } from '../../domain/create-payment.ts';
+import type { CreateRefundDeps } from '../../domain/refund.ts';
 import { once, systemClock } from './once.ts';
-import { paymentRepository } from './persistence.ts';
+import { paymentRepository, refundRepository } from './persistence.ts';
 
-/** The functions that start or inspect saga executions: payment creation and the reconciler. */
+/** The functions that start or inspect saga executions: the create routes and the reconciler. */
+const sfnClient = once(createSfnClient);
+
 export const chargeWorkflow = once(
-  () => new StepFunctionsChargeWorkflow(createSfnClient(), requireEnv(EnvVar.StateMachineArn)),
+  () => new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.StateMachineArn), 'payment_no'),
+);
+
+export const refundWorkflow = once(
+  () => new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.RefundStateMachineArn), 'refund_no'),
 );
 
 export const createPaymentDeps = once(
   (): CreatePaymentDeps => ({
     payments: paymentRepository(),
     workflow: chargeWorkflow(),
+    clock: systemClock,
+    reconcileAfterSeconds: reconcileAfterSeconds(),
+  }),
+);
+
+export const createRefundDeps = once(
+  (): CreateRefundDeps => ({
+    refunds: refundRepository(),
+    payments: paymentRepository(),
+    workflow: refundWorkflow(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
   }),

@@ -12,6 +12,7 @@ import { authorizePayment, capturePayment, markSucceeded, recordAuthorization } 
 import { FakeWorkflow } from '../../support/fake-workflow.ts';
 import { InMemoryPayments } from '../../support/in-memory-payments.ts';
 import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
+import { InMemoryRefunds } from '../../support/in-memory-refunds.ts';
 
 let payments: InMemoryPayments;
 let workflow: FakeWorkflow;
@@ -29,6 +30,8 @@ beforeEach(() => {
   deps = {
     payments,
     workflow,
+    refunds: new InMemoryRefunds(payments),
+    refundWorkflow: new FakeWorkflow(),
     provider,
     clock: () => now,
     reconcileAfterSeconds: 300,

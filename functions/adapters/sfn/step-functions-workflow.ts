@@ -7,20 +7,22 @@ import {
 } from '@aws-sdk/client-sfn';
 import { WorkflowUnavailableError } from '../../domain/errors.ts';
 import type { ChargeWorkflow, ExecutionStatus } from '../../domain/ports.ts';
-import type { SagaState } from '../../domain/saga.ts';
 
 /**
- * The payment saga on Step Functions. The endpoint comes from the SDK's configuration
- * (`AWS_ENDPOINT_URL_SFN`), which is how the local stack's Step Functions stands in.
+ * A saga on Step Functions: the payment saga (input `{payment_no}`) or the refund saga
+ * (`{refund_no}`). The endpoint comes from the SDK's configuration (`AWS_ENDPOINT_URL_SFN`),
+ * which is how the local stack's Step Functions stands in.
  */
-export class StepFunctionsChargeWorkflow implements ChargeWorkflow {
+export class StepFunctionsWorkflow implements ChargeWorkflow {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
+    /** The field of the execution's input that names what it works on. */
+    private readonly inputKey: 'payment_no' | 'refund_no' = 'payment_no',
   ) {}
 
-  async start(paymentNo: string, executionName: string): Promise<void> {
-    const input: SagaState = { payment_no: paymentNo };
+  async start(id: string, executionName: string): Promise<void> {
+    const input = { [this.inputKey]: id };
     try {
       // Same name and input as a running execution: Step Functions answers with that one.
       await this.sfn.send(

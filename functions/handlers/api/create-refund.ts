@@ -1,0 +1,34 @@
+import { withCrashPoints } from '../../crash/crashing-ports.ts';
+import { type RefundRequest, createRefund, derivedRefundKey } from '../../domain/refund.ts';
+import { createRefundDeps } from '../shared/workflow.ts';
+import { MetricUnit } from '../shared/observability.ts';
+import { apiHandler, parseBody } from './http.ts';
+import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from './idempotent-route.ts';
+import { createRefundBody, refundParameters, refundView, toRefundRequest } from './refund-schema.ts';
+
+const refundCreation: CreateRoute<RefundRequest> = {
+  scope: 'refunds',
+  parse: (event) => toRefundRequest(parseBody(event, createRefundBody)),
+  defaultKey: derivedRefundKey,
+  parameters: refundParameters,
+  // The refund_no comes from the layer's key, so one key makes one refund for good, not for 24 hours.
+  async run(request, { merchantId, metrics }, key) {
+    const { refund, created } = await createRefund(
+      withCrashPoints(createRefundDeps(), 'create-refund'),
+      merchantId,
+      key,
+      request,
+    );
+    metrics.addMetric(created ? 'RefundCreated' : 'RefundReplayed', MetricUnit.Count, 1);
+    return created
+      ? { status: 201, body: refundView(refund) }
+      : { status: 200, body: refundView(refund), headers: { [REPLAYED_HEADER]: 'true' } };
+  },
+};
+
+/**
+ * `POST /v1/refunds`: 201 with the pending refund; 200 and `Idempotent-Replayed: true` for a
+ * repeat; 409 `refund_exceeds_captured` / `payment_not_captured` / `amount_refunded_changed`
+ * with nothing written.
+ */
+export const handler = apiHandler('CreateRefund', idempotentRoute(refundCreation));

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { idempotencyLeaseSeconds, idempotencyWaitMs } from '../../config/env.ts';
+import { IdempotencyKeyMismatchError, RequestInProgressError, ValidationError } from '../../domain/errors.ts';
+import { type IdempotencyDeps, idempotencyId, runIdempotently } from '../../domain/idempotency.ts';
+import { once, systemClock } from '../shared/once.ts';
+import { MetricUnit } from '../shared/observability.ts';
+import { idempotencyStore } from '../shared/persistence.ts';
+import type { ApiRequest, ApiResult } from './http.ts';
+
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/** A create route, in the pieces the idempotency layer needs to put itself around it. */
+export interface CreateRoute<I> {
+  /** Which route's keys (a key on two routes names two requests). */
+  readonly scope: string;
+  /** Validates the request; a request that fails here never touches its key. */
+  parse(event: APIGatewayProxyEvent): I;
+  /** The key of a request sent without an Idempotency-Key. */
+  defaultKey(input: I): string;
+  /** The parameters a repeat must match, by API field name. */
+  parameters(input: I): Record<string, unknown>;
+  /** `key` is the request's idempotency key as the layer knows it (header or derived). */
+  run(input: I, request: ApiRequest, key: string): Promise<ApiResult>;
+}
+
+const idempotencyDeps = once(
+  (): IdempotencyDeps => ({
+    store: idempotencyStore(),
+    clock: systemClock,
+    leaseMs: idempotencyLeaseSeconds() * 1000,
+    waitMs: idempotencyWaitMs(),
+    newOwner: randomUUID,
+    sleep: (ms) => sleep(ms),
+  }),
+);
+
+/**
+ * The route behind the idempotency layer: a replay answers 200 with the first answer's body
+ * and `Idempotent-Replayed: true`; a mismatch or a request still in progress answers 409.
+ */
+export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest) => Promise<ApiResult> {
+  return async (request) => {
+    const { event, merchantId, metrics, log } = request;
+    const input = route.parse(event);
+    const key = keyOf(route, input, event);
+    const keyHash = idempotencyId(merchantId, route.scope, key);
+    metrics.addMetric('IdempotentRequest', MetricUnit.Count, 1);
+    try {
+      const answer = await runIdempotently(
+        idempotencyDeps(),
+        { merchantId, scope: route.scope, key, parameters: route.parameters(input) },
+        () => route.run(input, { ...request, log: { ...log, idempotency_key_hash: keyHash } }, key),
+      );
+      if (answer.waitedMs !== undefined) {
+        metrics.addMetric('InFlightWait', MetricUnit.Count, 1);
+        metrics.addMetric('InFlightWaitDuration', MetricUnit.Milliseconds, answer.waitedMs);
+      }
+      if (answer.tookOver) metrics.addMetric('LeaseTakeover', MetricUnit.Count, 1);
+      if (!answer.replayed) return answer.response;
+      metrics.addMetric('IdempotentReplay', MetricUnit.Count, 1);
+      return { status: 200, body: answer.response.body, headers: { [REPLAYED_HEADER]: 'true' } };
+    } catch (error) {
+      if (error instanceof IdempotencyKeyMismatchError) metrics.addMetric('IdempotencyKeyMismatch', MetricUnit.Count, 1);
+      if (error instanceof RequestInProgressError) metrics.addMetric('RequestInProgress', MetricUnit.Count, 1);
+      throw error;
+    }
+  };
+}
+
+/** The route without the layer: what a baseline (or a caller with its own layer) wraps. */
+export function plainRoute<I>(route: CreateRoute<I>): (request: ApiRequest) => Promise<ApiResult> {
+  return (request) => {
+    const input = route.parse(request.event);
+    return route.run(input, request, keyOf(route, input, request.event));
+  };
+}
+
+/** Apart, so a client's key can never collide with a key derived from another request's fields. */
+function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): string {
+  const header = idempotencyKeyOf(event);
+  return header === undefined ? `derived:${route.defaultKey(input)}` : `header:${header}`;
+}
+
+const PRINTABLE = /^[\x20-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, whatever its case; 1 to 255 printable characters. */
+function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {
+  const name = Object.keys(event.headers ?? {}).find((h) => h.toLowerCase() === IDEMPOTENCY_KEY_HEADER.toLowerCase());
+  const value = name === undefined ? undefined : event.headers[name];
+  if (value === undefined || value === null) return undefined;
+  if (!PRINTABLE.test(value) || value.trim() === '') {
+    throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'must be 1 to 255 printable characters');
+  }
+  return value;
+}

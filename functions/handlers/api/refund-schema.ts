@@ -1,0 +1,59 @@
+import * as z from 'zod';
+import { MAX_AMOUNT } from '../../domain/money.ts';
+import type { Refund, RefundRequest } from '../../domain/refund.ts';
+
+const minorUnits = (positive: boolean) => {
+  const integer = z.number({ error: 'must be an integer number of minor units' }).int('must be an integer number of minor units');
+  return (positive ? integer.positive('must be greater than 0') : integer.nonnegative('must be 0 or more')).max(
+    MAX_AMOUNT,
+    `must be at most ${MAX_AMOUNT}`,
+  );
+};
+
+/** `POST /v1/refunds`. */
+export const createRefundBody = z
+  .object({
+    payment_no: z.string().regex(/^pay_[0-9a-f]{24}$/, 'must be a payment_no (pay_...)'),
+    amount: minorUnits(true),
+    reason: z.string().min(1).max(500).optional(),
+    operator_id: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+    expected_amount_refunded: minorUnits(false).optional(),
+  })
+  .strict();
+
+export function toRefundRequest(body: z.infer<typeof createRefundBody>): RefundRequest {
+  return {
+    paymentNo: body.payment_no,
+    amount: body.amount,
+    operatorId: body.operator_id,
+    ...(body.reason !== undefined && { reason: body.reason }),
+    ...(body.expected_amount_refunded !== undefined && { expectedAmountRefunded: body.expected_amount_refunded }),
+  };
+}
+
+/** What a repeat of a refund request must match, by API field name. */
+export function refundParameters(request: RefundRequest): Record<string, unknown> {
+  return {
+    payment_no: request.paymentNo,
+    amount: request.amount,
+    reason: request.reason,
+    operator_id: request.operatorId,
+    expected_amount_refunded: request.expectedAmountRefunded,
+  };
+}
+
+/** A refund as the API shows it. */
+export function refundView(refund: Refund) {
+  return {
+    refund_no: refund.refundNo,
+    payment_no: refund.paymentNo,
+    amount: refund.amount,
+    currency: refund.currency,
+    status: refund.status,
+    ...(refund.reason !== undefined && { reason: refund.reason }),
+    operator_id: refund.operatorId,
+    ...(refund.failureReason !== undefined && { failure_reason: refund.failureReason }),
+    created_at: refund.createdAt,
+    updated_at: refund.updatedAt,
+  };
+}

@@ -1,0 +1,30 @@
+import { afterEach, expect } from 'vitest';
+import { clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { type ApiResponse, target, waitForTerminal } from './target.ts';
+
+/**
+ * Checks, after each test of the calling file, every payment the test made: it reaches a
+ * terminal status, and where the target has the fake provider, the provider's ledger shows
+ * it charged exactly as recorded. Returns the function that records a response's payment.
+ */
+export function checkPaymentsAfterEach(): <T extends ApiResponse>(response: T, key?: string) => T {
+  /** payment_no -> the key of the merchant that owns it; one entry however often it was answered. */
+  const touched = new Map<string, string>();
+
+  afterEach(async () => {
+    const { providerUrl } = target();
+    const payments = [...touched];
+    touched.clear();
+    if (providerUrl) await clearFaults(providerUrl);
+    for (const [paymentNo, key] of payments) {
+      const payment = await waitForTerminal(paymentNo, { key });
+      if (providerUrl) expect(await expectChargedExactlyAsRecorded(providerUrl, payment), paymentNo).toBeUndefined();
+    }
+  });
+
+  return (response, key = target().apiKey) => {
+    const paymentNo = (response.body as { payment_no?: unknown } | undefined)?.payment_no;
+    if (typeof paymentNo === 'string') touched.set(paymentNo, key);
+    return response;
+  };
+}

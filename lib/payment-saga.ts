@@ -75,23 +75,24 @@ export class PaymentSaga extends Construct {
       new sfn.Succeed(this, 'Succeeded'),
     );
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(chain),
-      timeout: Duration.hours(1),
-      tracingEnabled: true,
-      logs: {
-        destination: logGroup,
-        level: sfn.LogLevel.ERROR,
-        // Execution data would carry card and payment details into the logs.
-        includeExecutionData: false,
-      },
-    });
+    this.stateMachine = sagaStateMachine(this, chain);
   }
+}
+
+/** A saga's Standard state machine: an hour at most, traced, errors logged without execution data. */
+export function sagaStateMachine(scope: Construct, chain: sfn.IChainable): sfn.StateMachine {
+  return new sfn.StateMachine(scope, 'StateMachine', {
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    definitionBody: sfn.DefinitionBody.fromChainable(chain),
+    timeout: Duration.hours(1),
+    tracingEnabled: true,
+    logs: {
+      destination: new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
+      level: sfn.LogLevel.ERROR,
+      // Execution data would carry card and payment details into the logs.
+      includeExecutionData: false,
+    },
+  });
 }
 
 /**

@@ -8,14 +8,12 @@
  * a resumed execution or a duplicate one gives one provider refund. A refusal fails the
  * refund and gives its amount back to the payment.
  */
-import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RefundStepName } from '../functions/catalog.ts';
 import { RefundTerminalErrorNames } from '../functions/domain/errors.ts';
-import { SAGA_ERROR_PATH, chainOf, retryingTask } from './payment-saga.ts';
+import { SAGA_ERROR_PATH, chainOf, retryingTask, sagaStateMachine } from './payment-saga.ts';
 
 export interface RefundSagaProps {
   readonly steps: Readonly<Record<RefundStepName, lambda.IFunction>>;
@@ -37,16 +35,6 @@ export class RefundSaga extends Construct {
       new sfn.Succeed(this, 'Succeeded'),
     );
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(chain),
-      timeout: Duration.hours(1),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
-        level: sfn.LogLevel.ERROR,
-        includeExecutionData: false,
-      },
-    });
+    this.stateMachine = sagaStateMachine(this, chain);
   }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ChargeonceError, IdempotencyKeyMismatchError } from './errors.ts';
+import { IdempotencyKeyMismatchError } from './errors.ts';
 import { type Payment, type PaymentRequest, PaymentStatus, firstDifferingField } from './payment.ts';
 import type { ChargeWorkflow, Clock, PaymentRepository } from './ports.ts';
+import { tryStartSaga } from './saga-start.ts';
 
 export interface CreatePaymentDeps {
   readonly payments: PaymentRepository;
@@ -33,11 +34,6 @@ const PAYMENT_NO = /^pay_[0-9a-f]{24}$/;
 /** Whether a string can be a payment_no at all: lets a lookup refuse garbage without a read. */
 export function isPaymentNo(value: string): boolean {
   return PAYMENT_NO.test(value);
-}
-
-/** The first execution is named after the payment; each resume adds a suffix. */
-export function executionNameFor(payment: Pick<Payment, 'paymentNo' | 'resumeCount'>): string {
-  return payment.resumeCount === 0 ? payment.paymentNo : `${payment.paymentNo}-r${payment.resumeCount}`;
 }
 
 /**
@@ -76,20 +72,8 @@ export async function createPayment(
   }
   // A replay of a payment whose first start was lost starts it now; for one already
   // started, the same execution name and input make the start a no-op.
-  const started = payment.status === PaymentStatus.Pending ? await tryStart(deps, payment) : true;
+  const started = payment.status === PaymentStatus.Pending ? await tryStartSaga(deps.workflow, payment.paymentNo) : true;
   return { payment, created, started };
-}
-
-async function tryStart(deps: CreatePaymentDeps, payment: Payment): Promise<boolean> {
-  try {
-    await deps.workflow.start(payment.paymentNo, executionNameFor(payment));
-    return true;
-  } catch (error) {
-    // The payment is stored and due for reconciliation: the reconciler starts it. Only our
-    // own (transient) errors are absorbed; anything else is a bug or a crash and propagates.
-    if (!(error instanceof ChargeonceError)) throw error;
-    return false;
-  }
 }
 
 function toSnakeCase(field: string): string {

@@ -1,4 +1,3 @@
-import { executionNameFor } from './create-payment.ts';
 import {
   AuthorizationExpiredError,
   CardDeclinedError,
@@ -9,9 +8,10 @@ import {
 import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
-import { type Refund, type RefundRepository, refundExecutionName } from './refund.ts';
+import type { Refund, RefundRepository } from './refund.ts';
 import { next as nextRefund } from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
+import { executionName } from './saga-start.ts';
 
 export interface ReconcileDeps {
   readonly payments: PaymentRepository;
@@ -92,9 +92,9 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
   return isolated(
     due,
     async (refund) =>
-      keepMoving(deps, await deps.refundWorkflow.describe(refundExecutionName(refund)), refund, {
+      keepMoving(deps, await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount)), refund, {
         save: (changes) => deps.refunds.replace(refund, nextRefund(deps, refund, changes)),
-        start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, refundExecutionName(saved)),
+        start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
       }),
     (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
   );
@@ -131,33 +131,35 @@ export async function releaseOpenAuthorizations(
 ): Promise<ReconcileOutcome[]> {
   const createdBefore = new Date(deps.clock().getTime() - deps.reconcileAfterSeconds * 1000);
   const listed = await deps.provider.listOpenAuthorizations({ deployment: deps.deployment, createdBefore, limit: batchSize });
-  const outcomes = await isolated(listed, (charge) => settleOpenAuthorization(deps, charge), (charge) => ({
+  return isolated(listed, (charge) => settleOpenAuthorization(deps, charge), (charge) => ({
     paymentNo: charge.paymentNo ?? '',
     chargeId: charge.id,
     createdAt: new Date(charge.createdAt * 1000).toISOString(),
   }));
-  // An authorization its open payment owns, not yet near its deadline, is the due index's to handle.
-  return outcomes.filter((outcome) => outcome.decision !== 'owned') as ReconcileOutcome[];
 }
 
-/** Runs `decide` on each item; an outage on one is recorded and the batch goes on. */
-async function isolated<T, D extends string>(
+/**
+ * Runs `decide` on each item; an outage on one is recorded and the batch goes on. An item
+ * `decide` leaves alone (undefined) makes no outcome.
+ */
+async function isolated<T>(
   items: readonly T[],
-  decide: (item: T) => Promise<D>,
+  decide: (item: T) => Promise<ReconcileDecision | undefined>,
   describe: (item: T) => Omit<ReconcileOutcome, 'decision'>,
-): Promise<(Omit<ReconcileOutcome, 'decision'> & { decision: D | 'errored' | 'skipped'; error?: unknown })[]> {
-  const outcomes = [];
+): Promise<ReconcileOutcome[]> {
+  const outcomes: ReconcileOutcome[] = [];
   for (const item of items) {
     try {
-      outcomes.push({ ...describe(item), decision: await decide(item) });
+      const decision = await decide(item);
+      if (decision !== undefined) outcomes.push({ ...describe(item), decision });
     } catch (error) {
       if (error instanceof StaleWriteError || error instanceof ConcurrentModificationError) {
-        outcomes.push({ ...describe(item), decision: 'skipped' as const });
+        outcomes.push({ ...describe(item), decision: 'skipped' });
         continue;
       }
       // An outage the next run may not meet is recorded; anything else (a bug, a crash) ends the run.
       if (!(error instanceof ChargeonceError)) throw error;
-      outcomes.push({ ...describe(item), decision: 'errored' as const, error });
+      outcomes.push({ ...describe(item), decision: 'errored', error });
     }
   }
   return outcomes;
@@ -165,14 +167,14 @@ async function isolated<T, D extends string>(
 
 async function reconcileOne(deps: ReconcileDeps, payment: Payment): Promise<ReconcileDecision> {
   if (isLeased(payment, deps.clock())) return 'skipped';
-  const execution = await deps.workflow.describe(executionNameFor(payment));
+  const execution = await deps.workflow.describe(executionName(payment.paymentNo, payment.resumeCount));
   if (execution !== 'RUNNING' && payment.status === PaymentStatus.Authorized && payment.chargeId !== undefined) {
     const lapsesAt = payment.captureBefore ?? lapseOf(Date.parse(payment.createdAt) / 1000);
     if (nearDeadline(deps, lapsesAt)) return settleBeforeDeadline(deps, payment, payment.chargeId);
   }
   return keepMoving(deps, execution, payment, {
     save: (changes) => deps.payments.replace(payment, touch(deps, payment, changes)),
-    start: (saved) => deps.workflow.start(saved.paymentNo, executionNameFor(saved)),
+    start: (saved) => deps.workflow.start(saved.paymentNo, executionName(saved.paymentNo, saved.resumeCount)),
   });
 }
 
@@ -207,10 +209,14 @@ async function keepMoving<R extends { readonly resumeCount: number }>(
   return 'resumed';
 }
 
-async function settleOpenAuthorization(deps: ReconcileDeps, listed: Charge): Promise<ReconcileDecision | 'owned'> {
+/**
+ * Undefined for a charge already settled, or owned by an open payment and not yet near its
+ * deadline: that payment is the due index's to handle.
+ */
+async function settleOpenAuthorization(deps: ReconcileDeps, listed: Charge): Promise<ReconcileDecision | undefined> {
   // The listing may trail the provider: act on the charge as it is now.
   const charge = await deps.provider.retrieveCharge(listed.id);
-  if (charge.status !== 'requires_capture') return 'owned';
+  if (charge.status !== 'requires_capture') return undefined;
   const payment = charge.paymentNo === undefined ? undefined : await deps.payments.get(charge.paymentNo);
   const owned =
     payment !== undefined &&
@@ -227,7 +233,7 @@ async function settleOpenAuthorization(deps: ReconcileDeps, listed: Charge): Pro
   }
   if (isLeased(payment, deps.clock())) return 'skipped';
   if (!nearDeadline(deps, charge.captureBefore === undefined ? lapseOf(charge.createdAt) : isoOf(charge.captureBefore))) {
-    return 'owned';
+    return undefined;
   }
   return settleBeforeDeadline(deps, payment, charge.id);
 }

@@ -10,6 +10,7 @@ import {
 import type { Currency } from './money.ts';
 import { type Payment, PaymentStatus } from './payment.ts';
 import type { ChargeWorkflow, Clock, PaymentRepository } from './ports.ts';
+import { tryStartSaga } from './saga-start.ts';
 
 /**
  * A refund's life: `pending` (written together with the payment's refunded total, so the
@@ -126,9 +127,7 @@ export async function createRefund(
   request: RefundRequest,
 ): Promise<CreateRefundResult> {
   const refundNo = refundNoFor(merchantId, key);
-  const existing = await deps.refunds.get(refundNo);
-  if (existing) return { refund: sameRequestOrRefuse(existing, request), created: false };
-
+  // A repeat is told by the transaction itself (its refund exists): no read of it first.
   const payment = await deps.payments.get(request.paymentNo);
   if (!payment || payment.merchantId !== merchantId) throw paymentMissing(request.paymentNo);
   if (payment.chargeId === undefined) throw notCaptured(payment);
@@ -149,21 +148,8 @@ export async function createRefund(
   const creation = await deps.refunds.create(refund);
   if (creation.outcome === 'exists') return { refund: sameRequestOrRefuse(creation.refund, request), created: false };
   if (creation.outcome === 'refused') throw refusal(merchantId, request, creation.payment);
-  await startRefund(deps, refund);
+  await tryStartSaga(deps.workflow, refund.refundNo);
   return { refund, created: true };
-}
-
-/** Starts the refund's saga; if Step Functions is away, the reconciler starts it when it is due. */
-async function startRefund(deps: Pick<CreateRefundDeps, 'workflow'>, refund: Refund): Promise<void> {
-  try {
-    await deps.workflow.start(refund.refundNo, refundExecutionName(refund));
-  } catch (error) {
-    if (!(error instanceof ChargeonceError)) throw error;
-  }
-}
-
-export function refundExecutionName(refund: Pick<Refund, 'refundNo' | 'resumeCount'>): string {
-  return refund.resumeCount === 0 ? refund.refundNo : `${refund.refundNo}-r${refund.resumeCount}`;
 }
 
 const comparedRefundFields = [

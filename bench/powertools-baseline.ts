@@ -33,7 +33,7 @@ export async function createIdempotencyTable(dynamoDbEndpoint: string, tableName
  * `POST /v1/payments` behind Powertools: its records in `tableName`, reached through
  * `dynamoEndpoint` (the endpoint the handlers use, so its requests are counted with theirs).
  */
-export function powertoolsCreatePayment(tableName: string, dynamoEndpoint: string): ProxyHandler {
+export function powertoolsCreatePayment(tableName: string, dynamoEndpoint: string, useLocalCache: boolean): ProxyHandler {
   // Typed as a Lambda handler: Powertools takes the remaining time of the context it is called with.
   const route: ProxyHandler = apiHandler('CreatePayment', createPaymentRoute);
   const idempotent = makeIdempotent(route, {
@@ -47,6 +47,8 @@ export function powertoolsCreatePayment(tableName: string, dynamoEndpoint: strin
       throwOnNoIdempotencyKey: true,
       // Another body under the same key is refused, as Chargeonce refuses it.
       payloadValidationJmesPath: 'body',
+      // Off by default; on, it keeps finished records in memory as Chargeonce's layer does.
+      useLocalCache,
     }),
   });
   return async (event, context) => {

@@ -30,6 +30,8 @@ import {
 
 const N = envInt('BENCH_STORM_N', 10_000, 0);
 const CONCURRENCY = envInt('BENCH_STORM_CONCURRENCY', 100);
+/** 1: the baseline keeps finished records in memory too (Powertools' `useLocalCache`, off by default). */
+const BASELINE_LOCAL_CACHE = envInt('BENCH_BASELINE_LOCAL_CACHE', 0, 0) === 1;
 if (N === 0) {
   console.log('\nDuplicate storm skipped (BENCH_STORM_N=0).');
   process.exit(0);
@@ -82,7 +84,11 @@ try {
   await createIdempotencyTable(bench.dynamoDbLocal, IDEMPOTENCY_TABLE);
   const contenders: { name: string; tag: string; handler: ProxyHandler }[] = [
     { name: 'chargeonce', tag: 'chargeonce', handler: chargeonce },
-    { name: 'powertools baseline', tag: 'powertools', handler: powertoolsCreatePayment(IDEMPOTENCY_TABLE, dynamo.endpoint) },
+    {
+      name: BASELINE_LOCAL_CACHE ? 'powertools (local cache)' : 'powertools baseline',
+      tag: 'powertools',
+      handler: powertoolsCreatePayment(IDEMPOTENCY_TABLE, dynamo.endpoint, BASELINE_LOCAL_CACHE),
+    },
   ];
   // Both warm before either is measured, so neither runs on a colder JIT than the other.
   const warmUpBegun = performance.now();

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { idempotencyLeaseSeconds, idempotencyWaitMs } from '../../config/env.ts';
 import { IdempotencyKeyMismatchError, RequestInProgressError, ValidationError } from '../../domain/errors.ts';
+import { withFinishedKeyCache } from '../../domain/finished-key-cache.ts';
 import { type IdempotencyDeps, idempotencyId, runIdempotently } from '../../domain/idempotency.ts';
 import { once, systemClock } from '../shared/once.ts';
 import { MetricUnit } from '../shared/observability.ts';
@@ -26,9 +27,12 @@ export interface CreateRoute<I> {
   run(input: I, request: ApiRequest, key: string): Promise<ApiResult>;
 }
 
+/** Finished keys this instance remembers; a few MB at most. */
+const FINISHED_KEYS_KEPT = 2000;
+
 const idempotencyDeps = once(
   (): IdempotencyDeps => ({
-    store: idempotencyStore(),
+    store: withFinishedKeyCache(idempotencyStore(), FINISHED_KEYS_KEPT),
     clock: systemClock,
     leaseMs: idempotencyLeaseSeconds() * 1000,
     waitMs: idempotencyWaitMs(),

@@ -2,4 +2,4 @@ import { markRefundFailed } from '../../domain/refund-saga.ts';
 import { refundStepDeps } from '../shared/saga.ts';
 import { refundStepHandler } from '../saga/step.ts';
 
-export const handler = refundStepHandler('MarkRefundFailed', refundStepDeps, markRefundFailed);
+export const handler = refundStepHandler('MarkRefundFailed', refundStepDeps, markRefundFailed, 'RefundFailed');

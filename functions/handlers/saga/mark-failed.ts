@@ -2,4 +2,4 @@ import { markFailed } from '../../domain/saga.ts';
 import { stepDeps } from '../shared/saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('MarkFailed', stepDeps, markFailed);
+export const handler = sagaStepHandler('MarkFailed', stepDeps, markFailed, 'PaymentFailed');

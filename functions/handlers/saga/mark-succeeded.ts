@@ -2,4 +2,4 @@ import { markSucceeded } from '../../domain/saga.ts';
 import { stepDeps } from '../shared/saga.ts';
 import { sagaStepHandler } from './step.ts';
 
-export const handler = sagaStepHandler('MarkSucceeded', stepDeps, markSucceeded);
+export const handler = sagaStepHandler('MarkSucceeded', stepDeps, markSucceeded, 'PaymentSucceeded');

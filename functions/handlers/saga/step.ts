@@ -25,13 +25,15 @@ const refundSagaState = z
 
 const transient: ReadonlySet<string> = new Set(TransientErrorNames);
 
-/** A payment saga step's handler. */
+/** A payment saga step's handler; `outcome`, the metric its success counts, for a step that ends the saga. */
 export function sagaStepHandler<D extends CrashablePorts>(
   step: string,
   deps: () => D | Promise<D>,
   run: (deps: D, state: SagaState) => Promise<SagaState>,
+  outcome?: string,
 ) {
   return stepHandler(step, {
+    outcome,
     parse: (input) => sagaState.parse(input) as SagaState,
     context: (state) => ({ payment_no: state.payment_no, charge_id: state.charge_id }),
     terminal: new Set(TerminalErrorNames),
@@ -40,13 +42,15 @@ export function sagaStepHandler<D extends CrashablePorts>(
   });
 }
 
-/** A refund saga step's handler. */
+/** A refund saga step's handler; `outcome` as for {@link sagaStepHandler}. */
 export function refundStepHandler<D extends CrashablePorts>(
   step: string,
   deps: () => D | Promise<D>,
   run: (deps: D, state: RefundSagaState) => Promise<RefundSagaState>,
+  outcome?: string,
 ) {
   return stepHandler(step, {
+    outcome,
     parse: (input) => refundSagaState.parse(input) as RefundSagaState,
     context: (state) => ({ refund_no: state.refund_no }),
     terminal: new Set(RefundTerminalErrorNames),
@@ -63,13 +67,15 @@ interface Step<D, S> {
   terminal: ReadonlySet<string>;
   deps: () => D | Promise<D>;
   run: (deps: D, state: S) => Promise<S>;
+  /** Counted once the step succeeds (a repeated step counts again: a retry is rare and says so in its logs). */
+  outcome: string | undefined;
 }
 
 /**
  * Every saga step's handler: validate the state Step Functions passes in, run one domain
  * step, and let its typed error reach Step Functions by name for Retry or Catch.
  */
-function stepHandler<D extends CrashablePorts, S>(step: string, { parse, context: idsOf, terminal, deps, run }: Step<D, S>) {
+function stepHandler<D extends CrashablePorts, S>(step: string, { parse, context: idsOf, terminal, deps, run, outcome }: Step<D, S>) {
   const metrics = metricsFor('step', step);
   const crashFunction = crashFunctionOf(step);
   return async (input: unknown): Promise<S> => {
@@ -80,6 +86,7 @@ function stepHandler<D extends CrashablePorts, S>(step: string, { parse, context
     try {
       const next = await run(withCrashPoints(await deps(), crashFunction), state);
       metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
+      if (outcome !== undefined) metrics.addMetric(outcome, MetricUnit.Count, 1);
       return next;
     } catch (error) {
       const detail = { ...context, ...errorFields(error) };

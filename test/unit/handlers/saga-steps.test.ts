@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { providerSteps, sagaSteps, type SagaStepName } from '../../../functions/catalog.ts';
 import { EnvVar } from '../../../functions/config/env.ts';
 
@@ -51,5 +52,26 @@ describe('saga steps that do not call the provider', () => {
 
     // Assess: the payment is already succeeded, so each step is a no-op that hands the state on.
     expect(result).toEqual(state);
+  });
+});
+
+describe('outcome metrics', () => {
+  it.each([
+    ['MarkSucceeded', 'PaymentSucceeded'],
+    ['MarkFailed', 'PaymentFailed'],
+  ] as const)('%s counts %s, and no other step counts an outcome', async (step, outcome) => {
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const run = async (name: SagaStepName) => {
+      const { handler } = (await import(`../../../functions/${sagaSteps[name]}`)) as { handler: (state: unknown) => Promise<unknown> };
+      await handler({ payment_no: paymentNo, charge_id: 'pi_1', amount_captured: 100, error: { Error: 'CardDeclined' } });
+    };
+
+    await run(step);
+    const others = storeOnlySteps.filter((name) => name !== 'MarkSucceeded' && name !== 'MarkFailed');
+    for (const other of others) await run(other);
+
+    const outcomes = added.mock.calls.map(([name]) => name).filter((name) => name.startsWith('Payment'));
+    expect(outcomes).toEqual([outcome]);
+    added.mockRestore();
   });
 });

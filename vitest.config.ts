@@ -22,6 +22,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'adapters',
+          include: ['test/adapters/**/*.test.ts'],
+          // Each file starts its own DynamoDB Local and creates the synthesized table in it.
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'crash',
           include: ['test/crash/**/*.test.ts'],
           // Each file runs whole stacks; side by side on two cores they would time each other out.

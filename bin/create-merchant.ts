@@ -1,5 +1,5 @@
 /**
- * `npm run merchant:create -- --name <name> [--merchant-id <id>] [--table <table>] [--localstack | --local]`
+ * `npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>] [--table <table>] [--localstack | --local]`
  *
  * Creates a merchant and a new API key for it in the stack's table and prints the key, once:
  * the table keeps only its SHA-256. `--merchant-id` of an existing merchant adds one more key
@@ -25,14 +25,24 @@ import {
   UsageError,
 } from './merchants.ts';
 
-const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--table <table>] [--localstack | --local]
+const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>] [--table <table>] [--localstack | --local]
 
   --name <name>         the merchant's display name (required)
   --merchant-id <id>    default: a new merchant_<random> id; an existing id gets one more key
+  --point-value <n>     minor units one loyalty point is worth at checkout (default 1)
+  --cart-hold-seconds <n>  how long this merchant's carts hold seats (default: CART_HOLD_SECONDS, 30 min)
   --table <table>       default: TABLE_NAME, else ${STACK_NAME}.TableName in cdk-outputs.json
   --localstack          target LocalStack (AWS_ENDPOINT_URL, default http://localhost:4566)
   --local               target the local stack of \`npm start\` (its table, in DynamoDB Local)
   -h, --help            this text`;
+
+/** A setting given as a whole number, 1 or more; undefined when not given. */
+function wholeNumberOption(raw: string | undefined, option: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!(Number.isSafeInteger(value) && value >= 1)) throw new UsageError(`${option} must be a whole number, 1 or more`);
+  return value;
+}
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -40,6 +50,8 @@ async function main(argv: string[]): Promise<void> {
     options: {
       name: { type: 'string' },
       'merchant-id': { type: 'string' },
+      'point-value': { type: 'string' },
+      'cart-hold-seconds': { type: 'string' },
       table: { type: 'string' },
       localstack: { type: 'boolean', default: false },
       local: { type: 'boolean', default: false },
@@ -53,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (values.name === undefined) throw new UsageError('--name is required');
+  const pointValue = wholeNumberOption(values['point-value'], '--point-value');
+  const cartHoldSeconds = wholeNumberOption(values['cart-hold-seconds'], '--cart-hold-seconds');
   if (values.localstack && values.local) throw new UsageError('--localstack and --local exclude each other');
 
   let tableName: string | undefined = values.table;
@@ -93,6 +107,8 @@ async function main(argv: string[]): Promise<void> {
       tableName,
       name: values.name,
       ...(values['merchant-id'] !== undefined && { merchantId: values['merchant-id'] }),
+      ...(pointValue !== undefined && { pointValue }),
+      ...(cartHoldSeconds !== undefined && { cartHoldSeconds }),
       ...(client !== undefined && { client }),
     });
     console.error(`Created an API key for merchant ${merchant.merchantId} (${merchant.name}) in table ${tableName} on ${where}.`);

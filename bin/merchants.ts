@@ -32,6 +32,10 @@ export interface CreateMerchantOptions {
   readonly name: string;
   /** An existing merchant's id adds one more key to it (and updates its name); default: a new id. */
   readonly merchantId?: string;
+  /** Minor units one loyalty point is worth at checkout; default 1. */
+  readonly pointValue?: number;
+  /** How long the merchant's carts hold seats; default the deployment's. */
+  readonly cartHoldSeconds?: number;
   /** Default: `new DynamoDBClient({})`, i.e. the AWS SDK's own environment and profile. */
   readonly client?: DynamoDBClient;
 }
@@ -67,7 +71,15 @@ export async function createMerchant(options: CreateMerchantOptions): Promise<Cr
   const client = options.client ?? new DynamoDBClient({});
   const store = new DynamoMerchantKeyStore(createDocumentClient(client), options.tableName);
   try {
-    await store.addMerchantKey({ merchantId, name }, hashApiKey(apiKey));
+    await store.addMerchantKey(
+      {
+        merchantId,
+        name,
+        ...(options.pointValue !== undefined && { pointValue: options.pointValue }),
+        ...(options.cartHoldSeconds !== undefined && { cartHoldSeconds: options.cartHoldSeconds }),
+      },
+      hashApiKey(apiKey),
+    );
   } catch (error) {
     throw await explainAwsError(error, options.tableName, client);
   } finally {

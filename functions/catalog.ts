@@ -12,6 +12,8 @@ export const sagaSteps = {
   MarkSucceeded: 'handlers/saga/mark-succeeded.ts',
   VoidAuthorization: 'handlers/saga/void-authorization.ts',
   MarkFailed: 'handlers/saga/mark-failed.ts',
+  /** A cart's payment (its metadata names the cart) ends by settling the cart, either way. */
+  SettleCart: 'handlers/saga/settle-cart.ts',
 } as const;
 export type SagaStepName = keyof typeof sagaSteps;
 
@@ -34,15 +36,29 @@ export interface ApiRoute {
   /** API Gateway resource path, with `{param}` placeholders. */
   readonly path: string;
   readonly entry: string;
-  /** The saga whose executions the route starts, if any. */
-  readonly starts?: 'payment' | 'refund';
+  /** The sagas whose executions the route starts, if any. */
+  readonly starts?: readonly ('payment' | 'refund')[];
 }
 
 export const apiRoutes: readonly ApiRoute[] = [
-  { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts', starts: 'payment' },
+  { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts', starts: ['payment'] },
   { id: 'GetPayment', method: 'GET', path: '/v1/payments/{payment_no}', entry: 'handlers/api/get-payment.ts' },
-  { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: 'refund' },
+  { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: ['refund'] },
   { id: 'GetRefund', method: 'GET', path: '/v1/refunds/{refund_no}', entry: 'handlers/api/get-refund.ts' },
+  { id: 'CreateClass', method: 'POST', path: '/v1/classes', entry: 'handlers/api/school/create-class.ts' },
+  { id: 'GetClass', method: 'GET', path: '/v1/classes/{class_id}', entry: 'handlers/api/school/get-class.ts' },
+  { id: 'CreateAccount', method: 'POST', path: '/v1/accounts', entry: 'handlers/api/school/create-account.ts' },
+  { id: 'GetAccount', method: 'GET', path: '/v1/accounts/{account_id}', entry: 'handlers/api/school/get-account.ts' },
+  { id: 'GrantPoints', method: 'POST', path: '/v1/accounts/{account_id}/points', entry: 'handlers/api/school/grant-points.ts' },
+  { id: 'AddSwimmer', method: 'POST', path: '/v1/accounts/{account_id}/swimmers', entry: 'handlers/api/school/add-swimmer.ts' },
+  { id: 'ListPurchases', method: 'GET', path: '/v1/accounts/{account_id}/purchases', entry: 'handlers/api/school/list-purchases.ts' },
+  { id: 'OpenCart', method: 'POST', path: '/v1/accounts/{account_id}/cart', entry: 'handlers/api/carts/open-cart.ts' },
+  { id: 'GetCart', method: 'GET', path: '/v1/carts/{cart_id}', entry: 'handlers/api/carts/get-cart.ts' },
+  { id: 'AddCartItem', method: 'POST', path: '/v1/carts/{cart_id}/items', entry: 'handlers/api/carts/add-item.ts' },
+  { id: 'RemoveCartItem', method: 'DELETE', path: '/v1/carts/{cart_id}/items/{item_id}', entry: 'handlers/api/carts/remove-item.ts' },
+  { id: 'Checkout', method: 'POST', path: '/v1/carts/{cart_id}/checkout', entry: 'handlers/api/carts/checkout.ts', starts: ['payment', 'refund'] },
+  { id: 'ConfirmInStore', method: 'POST', path: '/v1/carts/{cart_id}/confirm-in-store', entry: 'handlers/api/carts/confirm-in-store.ts' },
+  { id: 'CancelCart', method: 'POST', path: '/v1/carts/{cart_id}/cancel', entry: 'handlers/api/carts/cancel-cart.ts' },
 ];
 
 /** The API Gateway TOKEN authorizer that maps a merchant API key to its merchant. */

@@ -36,18 +36,22 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
   'const require = __chargeonceCreateRequire(import.meta.url);';
 
-type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Query';
+
+/** What a transaction over several items needs: each of its parts is authorized as its own action. */
+const TRANSACTION_WRITES: TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'];
 
 /**
  * What an API route may do to the table, by HTTP method, so that a new route gets the
- * rights of its kind without naming it a second time: reads read (a payment with its
- * refunds in one transaction, which GetItem allows); a POST writes its records and its idempotency key (claimed, updated
- * with the answer, deleted when freed); a DELETE writes (a cancellation).
+ * rights of its kind without naming it a second time: reads read (a payment with its refunds
+ * in one transaction, which GetItem allows; a class's seats or an account's swimmers by
+ * Query on their partition); a POST or DELETE writes its records in transactions (a hold, a
+ * checkout) and its idempotency key (claimed, updated with the answer, deleted when freed).
  */
 const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
-  GET: ['GetItem'],
-  POST: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
-  DELETE: ['GetItem', 'PutItem'],
+  GET: ['GetItem', 'Query'],
+  POST: TRANSACTION_WRITES,
+  DELETE: TRANSACTION_WRITES,
 };
 
 export interface LambdaFunctionsProps {
@@ -91,7 +95,8 @@ export class LambdaFunctions extends Construct {
     const steps = {} as Record<SagaStepName, NodejsFunction>;
     for (const [name, entry] of Object.entries(sagaSteps) as [SagaStepName, string][]) {
       const fn = this.createFunction(name, entry);
-      this.allowTable(fn, ['GetItem', 'PutItem']);
+      // Settling a cart moves seats, points and the purchase in transactions.
+      this.allowTable(fn, name === 'SettleCart' ? TRANSACTION_WRITES : ['GetItem', 'PutItem']);
       if (providerSteps.includes(name)) this.allowProvider(fn, props);
       steps[name] = fn;
     }
@@ -117,7 +122,8 @@ export class LambdaFunctions extends Construct {
     this.allowTable(this.authorizer, ['GetItem']);
 
     this.reconciler = this.createFunction('Reconciler', reconcilerEntry);
-    this.allowTable(this.reconciler, ['GetItem', 'PutItem']);
+    // Payments are put whole; carts and seats move in transactions.
+    this.allowTable(this.reconciler, TRANSACTION_WRITES);
     // It voids authorizations no payment owns and settles those about to lapse.
     this.allowProvider(this.reconciler, props);
     this.reconciler.addToRolePolicy(
@@ -133,7 +139,7 @@ export class LambdaFunctions extends Construct {
    * executions; the reconciler also reads their status.
    */
   allowSaga(stateMachine: sfn.IStateMachine, saga: 'payment' | 'refund'): void {
-    const starters = [...this.routes.filter(({ route }) => route.starts === saga).map((r) => r.fn), this.reconciler];
+    const starters = [...this.routes.filter(({ route }) => route.starts?.includes(saga)).map((r) => r.fn), this.reconciler];
     const arnVariable = saga === 'payment' ? EnvVar.StateMachineArn : EnvVar.RefundStateMachineArn;
     for (const fn of starters) {
       stateMachine.grantStartExecution(fn);

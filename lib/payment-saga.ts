@@ -2,8 +2,12 @@
  * The payment saga, one Lambda Task per step (state names are the catalog's `sagaSteps` keys:
  * the local stack binds handlers by state name).
  *
- *   Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> Succeeded
- *       \______________\__________________\__________\___ Catch(terminal) -> VoidAuthorization -> MarkFailed -> PaymentFailed (Fail)
+ *   Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> [for a cart?] -> Succeeded
+ *       \______________\__________________\__________\___ Catch(terminal) -> VoidAuthorization -> MarkFailed -> [for a cart?] -> PaymentFailed (Fail)
+ *
+ * A payment that pays a cart (MarkSucceeded/MarkFailed put its `cart_id` in the state) ends
+ * with SettleCart, which applies and fulfils the cart or reopens it; then the execution ends
+ * as the payment did (a caught `error` in the state means it failed).
  *
  * Every Task passes the whole state (`{payment_no, charge_id?, amount_captured?}`) to its
  * function and replaces the state with what the function returns (the next whole state).
@@ -36,11 +40,13 @@ export const COMPENSATION_STEPS = [
   'VoidAuthorization',
   'MarkFailed',
 ] as const satisfies readonly SagaStepName[];
+/** Where both paths end for a cart's payment. */
+export const CART_STEP = 'SettleCart' satisfies SagaStepName;
 
 // Fails to compile when the catalog gains a step that the graph does not place.
 type Unplaced = Exclude<
   SagaStepName,
-  (typeof FORWARD_STEPS)[number] | (typeof COMPENSATION_STEPS)[number]
+  (typeof FORWARD_STEPS)[number] | (typeof COMPENSATION_STEPS)[number] | typeof CART_STEP
 >;
 const everyStepPlaced: [Unplaced] extends [never] ? true : Unplaced = true;
 void everyStepPlaced;
@@ -58,12 +64,20 @@ export class PaymentSaga extends Construct {
 
     const task = (name: SagaStepName) => retryingTask(this, name, props.steps[name]);
 
+    const succeeded = new sfn.Succeed(this, 'Succeeded');
+    const failed = new sfn.Fail(this, 'PaymentFailed', {
+      error: 'PaymentFailed',
+      cause: 'The payment was declined or closed; its authorization was voided.',
+    });
+    const forACart = sfn.Condition.isPresent('$.cart_id');
+    // One SettleCart for both outcomes (the local stack binds handlers by state name); the
+    // caught error left in the state tells which way the execution ends.
+    const settleCart = task(CART_STEP).next(
+      new sfn.Choice(this, 'SettledCart').when(sfn.Condition.isPresent(SAGA_ERROR_PATH), failed).otherwise(succeeded),
+    );
     const compensation = chainOf(
       COMPENSATION_STEPS.map(task),
-      new sfn.Fail(this, 'PaymentFailed', {
-        error: 'PaymentFailed',
-        cause: 'The payment was declined or closed; its authorization was voided.',
-      }),
+      new sfn.Choice(this, 'FailedForACart').when(forACart, settleCart).otherwise(failed),
     );
     const chain = chainOf(
       FORWARD_STEPS.map((name) =>
@@ -72,7 +86,7 @@ export class PaymentSaga extends Construct {
           resultPath: SAGA_ERROR_PATH,
         }),
       ),
-      new sfn.Succeed(this, 'Succeeded'),
+      new sfn.Choice(this, 'SucceededForACart').when(forACart, settleCart).otherwise(succeeded),
     );
 
     this.stateMachine = sagaStateMachine(this, chain);

@@ -26,6 +26,8 @@ export const EnvVar = {
   IdempotencyLeaseSeconds: 'IDEMPOTENCY_LEASE_SECONDS',
   /** How long a repeat waits for the first request with its key before `request_in_progress`. */
   IdempotencyWaitMs: 'IDEMPOTENCY_WAIT_MS',
+  /** How long a cart holds its seats before the schedule expires it (default 30 minutes). */
+  CartHoldSeconds: 'CART_HOLD_SECONDS',
   /** Per-request timeout of provider calls, in milliseconds (tests shorten it). */
   StripeTimeoutMs: 'STRIPE_TIMEOUT_MS',
   /**
@@ -70,6 +72,11 @@ export function idempotencyLeaseSeconds(): number {
 
 export function idempotencyWaitMs(): number {
   return positiveSeconds(EnvVar.IdempotencyWaitMs, 4000);
+}
+
+/** Long enough to choose classes and find a card; short enough not to starve other buyers. */
+export function cartHoldSeconds(): number {
+  return positiveSeconds(EnvVar.CartHoldSeconds, 30 * 60);
 }
 
 function positiveSeconds(name: EnvVar, fallback: number): number {

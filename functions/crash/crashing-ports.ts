@@ -1,3 +1,4 @@
+import type { SchoolStore } from '../domain/carts/store.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
 import type { PaymentProvider } from '../domain/provider.ts';
 import type { RefundRepository } from '../domain/refund.ts';
@@ -13,7 +14,22 @@ export interface CrashablePorts {
   readonly provider?: PaymentProvider;
   readonly workflow?: ChargeWorkflow;
   readonly refunds?: RefundRepository;
+  readonly store?: SchoolStore;
 }
+
+/** The SchoolStore's writes: each a crash boundary. Its reads pass through. */
+const schoolStoreWrites = [
+  'holdSeat',
+  'addCancel',
+  'releaseItem',
+  'releaseHold',
+  'moveCart',
+  'lockForCheckout',
+  'reopen',
+  'applyPurchase',
+  'fulfilItem',
+  'finishCart',
+] as const satisfies readonly (keyof SchoolStore)[];
 
 export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunction): D {
   const at = (boundary: string) => {
@@ -30,7 +46,7 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
       at(after);
       return result;
     };
-  const { payments, provider, workflow, refunds } = deps;
+  const { payments, provider, workflow, refunds, store } = deps;
   return {
     ...deps,
     ...(payments && {
@@ -61,6 +77,20 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
         replace: around('before-write', 'after-write', (current, next) => refunds.replace(current, next)),
         fail: around('before-write', 'after-write', (current, next) => refunds.fail(current, next)),
       } satisfies RefundRepository,
+    }),
+    ...(store && {
+      // Built on the store itself, so its reads pass through untouched.
+      store: Object.assign(
+        Object.create(store) as SchoolStore,
+        Object.fromEntries(
+          schoolStoreWrites.map((name) => [
+            name,
+            around('before-write', 'after-write', (...args: unknown[]) =>
+              (store[name] as (...a: unknown[]) => Promise<unknown>).apply(store, args),
+            ),
+          ]),
+        ),
+      ),
     }),
     ...(workflow && {
       workflow: {

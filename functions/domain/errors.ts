@@ -32,6 +32,15 @@ export const ErrorCode = {
   PaymentNotCaptured: 'payment_not_captured',
   AmountRefundedChanged: 'amount_refunded_changed',
   RefundDeclined: 'refund_declined',
+  AlreadyExists: 'already_exists',
+  SoldOut: 'sold_out',
+  AlreadyRegistered: 'already_registered',
+  NotRegistered: 'not_registered',
+  CartLocked: 'cart_locked',
+  CartClosed: 'cart_closed',
+  CartEmpty: 'cart_empty',
+  CurrencyMismatch: 'currency_mismatch',
+  InsufficientPoints: 'insufficient_points',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -131,6 +140,68 @@ export class AmountRefundedChangedError extends ChargeonceError {
   constructor(message: string) {
     super(message, { field: 'expected_amount_refunded' });
   }
+}
+
+/** A conflict of the request with what is stored, naming the field: 409 with a stable code. Nothing was written. */
+abstract class ConflictError extends ChargeonceError {
+  readonly httpStatus = 409;
+  constructor(field: string, message: string) {
+    super(message, { field });
+  }
+}
+
+/** An id given by the client already names something else. */
+export class AlreadyExistsError extends ConflictError {
+  override readonly name = 'AlreadyExistsError';
+  readonly code = ErrorCode.AlreadyExists;
+}
+
+/** The class has no seat left to hold. */
+export class SoldOutError extends ConflictError {
+  override readonly name = 'SoldOutError';
+  readonly code = ErrorCode.SoldOut;
+}
+
+/** The swimmer already has this class, or a seat in it held by another item. */
+export class AlreadyRegisteredError extends ConflictError {
+  override readonly name = 'AlreadyRegisteredError';
+  readonly code = ErrorCode.AlreadyRegistered;
+}
+
+/** A cancel or change names a class the swimmer is not registered in. */
+export class NotRegisteredError extends ConflictError {
+  override readonly name = 'NotRegisteredError';
+  readonly code = ErrorCode.NotRegistered;
+}
+
+/** The cart is checking out or paid: it can no longer be edited. */
+export class CartLockedError extends ConflictError {
+  override readonly name = 'CartLockedError';
+  readonly code = ErrorCode.CartLocked;
+}
+
+/** The cart has ended (done, expired or canceled). */
+export class CartClosedError extends ConflictError {
+  override readonly name = 'CartClosedError';
+  readonly code = ErrorCode.CartClosed;
+}
+
+/** A checkout of a cart without items. */
+export class CartEmptyError extends ConflictError {
+  override readonly name = 'CartEmptyError';
+  readonly code = ErrorCode.CartEmpty;
+}
+
+/** A cart is priced in one currency; this class is priced in another. */
+export class CurrencyMismatchError extends ConflictError {
+  override readonly name = 'CurrencyMismatchError';
+  readonly code = ErrorCode.CurrencyMismatch;
+}
+
+/** The account has fewer points than the checkout spends. */
+export class InsufficientPointsError extends ConflictError {
+  override readonly name = 'InsufficientPointsError';
+  readonly code = ErrorCode.InsufficientPoints;
 }
 
 /** The provider would not refund (its refund failed or was canceled). Terminal for the refund. */

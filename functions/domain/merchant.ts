@@ -8,10 +8,24 @@ import { createHash, randomBytes } from 'node:crypto';
 export interface Merchant {
   readonly merchantId: string;
   readonly name: string;
+  /** Minor units one loyalty point is worth at checkout; 1 unless the merchant set another. */
+  readonly pointValue?: number;
+  /** How long this merchant's carts hold seats; the deployment's default unless set. */
+  readonly cartHoldSeconds?: number;
 }
+
+/** A merchant's settings, defaults filled in. */
+export interface MerchantSettings {
+  readonly pointValue: number;
+  /** Absent: the deployment's default. */
+  readonly cartHoldSeconds?: number;
+}
+
+export const DEFAULT_POINT_VALUE = 1;
 
 export interface MerchantKeyStore {
   findMerchantByKeyHash(keyHash: string): Promise<Merchant | undefined>;
+  settingsOf(merchantId: string): Promise<MerchantSettings>;
   /** Stores the merchant (or updates its name) and one more key for it. */
   addMerchantKey(merchant: Merchant, keyHash: string): Promise<void>;
 }

@@ -7,6 +7,7 @@ import {
   type TerminalErrorName,
   declineCodeForTerminalError,
 } from './errors.ts';
+import { CART_METADATA_KEY } from './carts/model.ts';
 import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { type Charge, DEPLOYMENT_METADATA_KEY, type PaymentProvider } from './provider.ts';
@@ -40,6 +41,8 @@ export interface SagaState {
   readonly capture_before?: number;
   /** Set by a Catch: the terminal error that sent the execution to compensation. */
   readonly error?: { readonly Error: string; readonly Cause?: string };
+  /** Set by the last step when the payment pays a cart: the saga then settles the cart. */
+  readonly cart_id?: string;
 }
 
 export const authorizeKey = (paymentNo: string) => `${paymentNo}:authorize`;
@@ -171,13 +174,13 @@ export async function markSucceeded(deps: StepDeps, state: SagaState): Promise<S
   const amountCaptured = state.amount_captured;
   if (amountCaptured === undefined) throw new Error('MarkSucceeded needs amount_captured from Capture');
   return withFreshPayment(deps, state.payment_no, async (payment) => {
-    if (payment.status === PaymentStatus.Succeeded) return state;
+    if (payment.status === PaymentStatus.Succeeded) return withCart(state, payment);
     if (payment.status !== PaymentStatus.Authorized) throw closed(payment);
     await deps.payments.replace(
       payment,
       touch(deps, payment, { status: PaymentStatus.Succeeded, amountCaptured }),
     );
-    return state;
+    return withCart(state, payment);
   });
 }
 
@@ -203,14 +206,20 @@ export async function voidAuthorization(deps: SagaDeps, state: SagaState): Promi
  */
 export async function markFailed(deps: StepDeps, state: SagaState): Promise<SagaState> {
   return withFreshPayment(deps, state.payment_no, async (payment) => {
-    if (isTerminal(payment.status)) return state;
+    if (isTerminal(payment.status)) return withCart(state, payment);
     const declineCode = payment.declineCode ?? declineCodeForErrorName(state.error?.Error);
     await deps.payments.replace(
       payment,
       touch(deps, payment, { status: PaymentStatus.Failed, declineCode }),
     );
-    return state;
+    return withCart(state, payment);
   });
+}
+
+/** The state with the cart the payment pays, if it pays one: the saga's last step settles it. */
+function withCart(state: SagaState, payment: Payment): SagaState {
+  const cartId = payment.metadata?.[CART_METADATA_KEY];
+  return cartId === undefined ? state : { ...state, cart_id: cartId };
 }
 
 function declineCodeForErrorName(name: string | undefined): string {

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { withCrashPoints } from '../crash/crashing-ports.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
 import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, requireEnv } from '../config/env.ts';
+import { type CartSweepDecision, sweepCarts } from '../domain/carts/sweep.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
 import { stripeProviderFromEnv } from '../adapters/stripe/client.ts';
 import { once, systemClock } from './shared/once.ts';
 import { paymentRepository, refundRepository } from './shared/persistence.ts';
+import { checkoutDeps } from './shared/school.ts';
 import { chargeWorkflow, refundWorkflow } from './shared/workflow.ts';
 import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
 
-/** Payments (and, separately, open authorizations) looked at per run; the next minute's run picks up the rest. */
+/** Payments (and, separately, open authorizations, refunds, carts and holds) looked at per run; the next minute's run picks up the rest. */
 const BATCH_SIZE = 100;
 
 /** Resumes after this many restarts are left to people (and alarmed on). */
@@ -25,6 +27,18 @@ const metricOf = {
   skipped: 'ReconcileSkipped',
   errored: 'ReconcileErrored',
 } as const;
+
+const cartMetricOf: Readonly<Record<CartSweepDecision, string>> = {
+  expired: 'CartExpired',
+  canceled: 'CartCanceled',
+  settled: 'CartSettled',
+  fulfilled: 'CartFulfilled',
+  waiting: 'CartWaiting',
+  hold_released: 'OrphanHoldReleased',
+  hold_kept: 'HoldKept',
+  contended: 'CartSweepContended',
+  errored: 'CartSweepErrored',
+};
 
 const reconcileDeps = once(
   async (): Promise<ReconcileDeps> => ({
@@ -43,7 +57,7 @@ const reconcileDeps = once(
 );
 
 /** Invoked by the EventBridge schedule every minute. */
-export async function handler(): Promise<{ reconciled: number }> {
+export async function handler(): Promise<{ reconciled: number; carts: number }> {
   try {
     const outcomes = await reconcile(withCrashPoints(await reconcileDeps(), 'reconciler'), BATCH_SIZE);
     // A heartbeat: an alarm on its absence tells that the schedule stopped.
@@ -56,7 +70,14 @@ export async function handler(): Promise<{ reconciled: number }> {
       else logger.error('could not reconcile', { ...fields, ...errorFields(error) });
       metrics.addMetric(metricOf[decision], MetricUnit.Count, 1);
     }
-    return { reconciled: outcomes.length };
+    const carts = await sweepCarts(withCrashPoints(checkoutDeps(), 'reconciler'), BATCH_SIZE);
+    for (const { cartId, status, classId, decision, error } of carts) {
+      const fields = { cart_id: cartId, status, class_id: classId, decision };
+      if (error === undefined) logger.info('swept cart', fields);
+      else logger.error('could not sweep cart', { ...fields, ...errorFields(error) });
+      metrics.addMetric(cartMetricOf[decision], MetricUnit.Count, 1);
+    }
+    return { reconciled: outcomes.length, carts: carts.length };
   } finally {
     publishMetrics(metrics);
   }

@@ -31,6 +31,8 @@ interface Scenario {
   readonly provider?: FaultRequest;
   /** The point is on a refund's path: the payment is refunded once it succeeded. */
   readonly refund?: boolean;
+  /** The point is on a cart's path: the payment is a cart's checkout, and the cart must end paid with its seat. */
+  readonly cart?: boolean;
 }
 
 const REFUND_FUNCTIONS = ['create-refund', 'submit-refund', 'record-refund', 'mark-refund-failed'];
@@ -38,6 +40,7 @@ const REFUND_FUNCTIONS = ['create-refund', 'submit-refund', 'record-refund', 'ma
 /** Which card reaches each point, and what else must happen for the point to be reached. */
 function scenarioFor(point: CrashPoint): Scenario {
   const [fn, boundary] = point.split(':') as [string, string];
+  if (fn === 'settle-cart') return { card: 'pm_card_visa', outcome: 'succeeded', cart: true };
   if (REFUND_FUNCTIONS.includes(fn)) {
     // MarkRefundFailed runs only after the provider refused the refund once.
     const refused: FaultRequest = { fail: { count: 1, status: 400, match: 'POST /v1/refunds' } };
@@ -123,10 +126,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(method: string, route: string, body?: unknown) {
+async function call(method: string, route: string, body?: unknown, idempotencyKey?: string) {
   const response = await fetch(`${stack.apiUrl}${route}`, {
     method,
-    headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
+    headers: {
+      Authorization: `Bearer ${stack.apiKey}`,
+      'Content-Type': 'application/json',
+      ...(idempotencyKey !== undefined && { 'Idempotency-Key': idempotencyKey }),
+    },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -144,6 +151,35 @@ async function postRetried(route: string, body: unknown) {
   if (answer.status === 502) answer = await call('POST', route, body);
   expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
   return answer;
+}
+
+/**
+ * A cart holding one seat, checked out by card: the payment the case runs. Returns it with
+ * the cart and its class, to check after the crash that the cart ended paid with its seat.
+ */
+async function checkoutCart(tag: string, card: string) {
+  const created = (route: string, body: unknown) => postRetried(route, body).then((answer) => answer.body);
+  const swimClass = await created('/v1/classes', { name: `crash ${tag}`, seats_total: 3, price: 1234, currency: 'USD' });
+  const account = await created('/v1/accounts', {});
+  const swimmer = await created(`/v1/accounts/${account.account_id}/swimmers`, { name: 'Crash' });
+  const cart = await created(`/v1/accounts/${account.account_id}/cart`, {});
+  await created(`/v1/carts/${cart.cart_id}/items`, { action: 'register', swimmer_id: swimmer.swimmer_id, class_id: swimClass.class_id });
+  const answer = await call('POST', `/v1/carts/${cart.cart_id}/checkout`, { payment_mode: 'pay_now', payment_method: card }, tag);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+  return { paymentNo: answer.body.payment_no as string, cartId: cart.cart_id as string, classId: swimClass.class_id as string };
+}
+
+/** The cart ended `done`, its seat a student's, the class's counts adding up. */
+async function expectCartPaidWithItsSeat({ cartId, classId }: { cartId: string; classId: string }, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body: cart } = await call('GET', `/v1/carts/${cartId}`);
+    if (cart.status === 'done') break;
+    if (Date.now() > deadline) throw new Error(`cart ${cartId} still ${cart.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const { body: swimClass } = await call('GET', `/v1/classes/${classId}`);
+  expect(swimClass).toMatchObject({ seats_total: 3, seats_remain: 2, held: 0, students: 1, seats_counted: { held: 0, students: 1 } });
 }
 
 async function startDuplicate(stateMachineArn: string | undefined, id: string, input: unknown) {
@@ -188,8 +224,10 @@ describe('the crash matrix', () => {
     if (!scenario.refund) await armProvider(scenario, injected);
 
     // Act: a client whose request died with the API function retries it, as clients do.
-    const created = await postRetried('/v1/payments', order);
-    const payment = await untilTerminal(created.body.payment_no);
+    const cart = scenario.cart ? await checkoutCart(`case-${caseNo}`, scenario.card) : undefined;
+    const paymentNo: string = cart?.paymentNo ?? (await postRetried('/v1/payments', order)).body.payment_no;
+    const payment = await untilTerminal(paymentNo);
+    if (cart) await expectCartPaidWithItsSeat(cart);
     if (scenario.refund) {
       await armProvider(scenario, injected && atRefunds(injected));
       await postRetried('/v1/refunds', { payment_no: payment.payment_no, amount: 600, operator_id: 'crash-matrix' });
@@ -220,8 +258,8 @@ describe('the crash matrix with concurrent duplicates', () => {
     if (!scenario.refund) await armProvider(scenario, undefined);
 
     // Act: the saga as usual, plus a second execution of the same payment (or refund) under another name.
-    const created = await postRetried('/v1/payments', order);
-    const paymentNo: string = created.body.payment_no;
+    const cart = scenario.cart ? await checkoutCart(`dup-${caseNo}`, scenario.card) : undefined;
+    const paymentNo: string = cart?.paymentNo ?? (await postRetried('/v1/payments', order)).body.payment_no;
     if (scenario.refund) {
       await untilTerminal(paymentNo);
       await armProvider(scenario, undefined);
@@ -232,6 +270,7 @@ describe('the crash matrix with concurrent duplicates', () => {
     }
     const payment = await untilTerminal(paymentNo);
     const refunded = scenario.refund ? await untilRefundsSettled(paymentNo) : undefined;
+    if (cart) await expectCartPaidWithItsSeat(cart);
     await stack.idle();
     duplicatesRan++;
 

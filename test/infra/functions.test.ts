@@ -49,21 +49,26 @@ function environmentOf(fn: NodejsFunction): Record<string, unknown> {
   return properties.Environment.Variables as Record<string, unknown>;
 }
 
+/** What a transaction over several items needs: each of its parts is authorized as its own action. */
+const TRANSACTION = ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
 /** The DynamoDB rights each function needs: what it reads and writes, nothing more. */
 const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(Object.keys(sagaSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem']])),
+  // Settling a cart moves seats, points and the purchase in transactions.
+  SettleCart: TRANSACTION,
   // A refund's writes move its payment's totals in the same transaction.
   ...Object.fromEntries(
     Object.keys(refundSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
   ),
-  // Creates also claim, complete and free their idempotency key.
-  CreatePayment: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  CreateRefund: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  // A payment is read with its refunds in one TransactGetItems, which needs GetItem only.
-  GetPayment: ['dynamodb:GetItem'],
-  GetRefund: ['dynamodb:GetItem'],
+  // Writes also claim, complete and free their idempotency key, and move carts and seats in
+  // transactions; reads read one item (a payment with its refunds in one TransactGetItems) or
+  // query one partition (a class's seats, an account's swimmers or purchases).
+  ...Object.fromEntries(
+    apiRoutes.map((route) => [route.id, route.method === 'GET' ? ['dynamodb:GetItem', 'dynamodb:Query'] : TRANSACTION]),
+  ),
   Authorizer: ['dynamodb:GetItem'],
-  Reconciler: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  Reconciler: [...TRANSACTION, 'dynamodb:Query'].sort(),
 };
 
 describe('Lambda functions', () => {
@@ -132,9 +137,8 @@ describe('Lambda functions', () => {
       for (const statement of dynamo) {
         expect(statement.Action.filter((a) => a.includes('*') || a === 'dynamodb:Scan'), name).toEqual([]);
         const others = statement.Resource.filter((r) => JSON.stringify(r) !== JSON.stringify(tableArn));
-        if (statement.Action.includes('dynamodb:Query')) {
-          // Only the reconciler queries, and only its index besides the table.
-          expect(name).toBe('Reconciler');
+        if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
+          // Only the reconciler queries an index, and only the schedule's.
           expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_DUE_INDEX_NAME}`]] }]);
         } else {
           expect(others, name).toEqual([]);
@@ -174,13 +178,13 @@ describe('Lambda functions', () => {
   });
 
   it.each([
-    ['payment', 'CreatePayment', EnvVar.StateMachineArn],
-    ['refund', 'CreateRefund', EnvVar.RefundStateMachineArn],
-  ] as const)('lets the route that starts the %s saga and the reconciler start it; only the reconciler reads executions', (saga, route, arnVariable) => {
+    ['payment', ['CreatePayment', 'Checkout'], EnvVar.StateMachineArn],
+    ['refund', ['CreateRefund', 'Checkout'], EnvVar.RefundStateMachineArn],
+  ] as const)('lets the routes that start the %s saga and the reconciler start it; only the reconciler reads executions', (saga, routes, arnVariable) => {
     // Prepare
     const machine = saga === 'payment' ? synth.stack.saga.stateMachine : synth.stack.refundSaga.stateMachine;
     const stateMachineRef = { Ref: logicalIdOf(machine) };
-    const starters = [route, 'Reconciler'];
+    const starters: string[] = [...routes, 'Reconciler'];
 
     for (const [name, fn] of namedFunctions()) {
       // Act
@@ -191,7 +195,7 @@ describe('Lambda functions', () => {
       const expected =
         name === 'Reconciler'
           ? ['states:DescribeExecution', 'states:StartExecution']
-          : ['CreatePayment', 'CreateRefund'].includes(name)
+          : ['CreatePayment', 'CreateRefund', 'Checkout'].includes(name)
             ? ['states:StartExecution']
             : [];
       expect(actionsOf(statements, 'states'), name).toEqual(expected);

@@ -10,6 +10,7 @@ import {
   statementsOfRole,
   synthesize,
   type AslDefinition,
+  type AslState,
   type Synthesized,
 } from './synth.ts';
 
@@ -73,24 +74,30 @@ describe('payment saga', () => {
     }
   });
 
-  it('runs the forward path Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> Succeeded', () => {
+  it.each([
+    ['a payment', false, [...FORWARD_STEPS, 'SucceededForACart', 'Succeeded']],
+    ['a cart’s payment', true, [...FORWARD_STEPS, 'SucceededForACart', 'SettleCart', 'SettledCart', 'Succeeded']],
+  ])('runs the forward path of %s: Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> ...', (_, cart, expected) => {
     // Act
-    const path = walk(definition, definition.StartAt);
+    const path = walk(definition, definition.StartAt, { cart, failed: false });
 
     // Assess
-    expect(path).toEqual([...FORWARD_STEPS, 'Succeeded']);
+    expect(path).toEqual(expected);
     expect(definition.States.Succeeded?.Type).toBe('Succeed');
   });
 
-  it('voids the authorization and marks the payment failed after a terminal error, then fails', () => {
+  it.each([
+    ['a payment', false, ['VoidAuthorization', 'MarkFailed', 'FailedForACart', 'PaymentFailed']],
+    ['a cart’s payment', true, ['VoidAuthorization', 'MarkFailed', 'FailedForACart', 'SettleCart', 'SettledCart', 'PaymentFailed']],
+  ])('voids the authorization of %s and marks it failed after a terminal error, then fails', (_, cart, expected) => {
     // Act
-    const path = walk(definition, 'VoidAuthorization');
+    const path = walk(definition, 'VoidAuthorization', { cart, failed: true });
 
     // Assess
-    expect(path).toEqual(['VoidAuthorization', 'MarkFailed', 'PaymentFailed']);
+    expect(path).toEqual(expected);
     expect(COMPENSATION_STEPS).toEqual(['VoidAuthorization', 'MarkFailed']);
     expect(definition.States.PaymentFailed?.Type).toBe('Fail');
-    for (const name of COMPENSATION_STEPS) {
+    for (const name of [...COMPENSATION_STEPS, 'SettleCart']) {
       expect(definition.States[name]?.Catch, name).toBeUndefined();
     }
   });
@@ -103,7 +110,7 @@ describe('payment saga', () => {
     expect(text).not.toContain('States.ALL');
   });
 
-  it('lets its role invoke only the six step functions', () => {
+  it('lets its role invoke only its step functions', () => {
     // Prepare
     const role = synth.stack.saga.stateMachine.role;
     const stepArns = Object.values(synth.stack.functions.sagaSteps).map((fn) => ({
@@ -141,13 +148,27 @@ describe('payment saga', () => {
   });
 });
 
-/** The states visited from `start` by following `Next` to the end. */
-function walk(asl: AslDefinition, start: string): string[] {
+/**
+ * The states visited from `start` by following `Next` to the end; at a Choice, the branch a
+ * cart's payment (`$.cart_id` present) or a failed one (`$.error` present) takes.
+ */
+function walk(asl: AslDefinition, start: string, state: { cart: boolean; failed: boolean }): string[] {
   const visited: string[] = [];
   let current: string | undefined = start;
   while (current !== undefined && !visited.includes(current)) {
     visited.push(current);
-    current = asl.States[current]?.Next;
+    const here: AslState | undefined = asl.States[current];
+    if (here?.Type !== 'Choice') {
+      current = here?.Next;
+      continue;
+    }
+    const rules = here.Choices as { Variable: string; IsPresent: boolean; Next: string }[];
+    const taken = rules.find(({ Variable, IsPresent }) => {
+      const present = Variable === '$.cart_id' ? state.cart : Variable === '$.error' ? state.failed : undefined;
+      if (present === undefined) throw new Error(`unexpected Choice on ${Variable}`);
+      return present === IsPresent;
+    });
+    current = taken?.Next ?? (here.Default as string);
   }
   return visited;
 }

@@ -14,10 +14,15 @@ import type { Target } from '../support/target.ts';
  * The integration suite talks HTTP to a running stack. With API_URL and API_KEY (and
  * OTHER_API_KEY, a second merchant's key) set it targets that stack (LocalStack, a deployed
  * one); PROVIDER_URL names its Stripe-compatible fake, when it has one, for the ledger and
- * fault checks, and DEPLOYMENT_ID the stack's tag on its charges. Otherwise it starts the local stack itself, in memory.
+ * fault checks, and DEPLOYMENT_ID the stack's tag on its charges; SHORT_HOLD_API_KEY, a merchant
+ * whose carts hold seats for a few seconds, for the tests that need a cart to expire.
+ * Otherwise it starts the local stack itself, in memory.
  */
+/** Long enough for a test to fill a cart, short enough to wait for its expiry. */
+const SHORT_HOLD_SECONDS = 3;
+
 export default async function setup(project: TestProject) {
-  const { API_URL, API_KEY, OTHER_API_KEY, PROVIDER_URL, DEPLOYMENT_ID } = process.env;
+  const { API_URL, API_KEY, OTHER_API_KEY, PROVIDER_URL, DEPLOYMENT_ID, SHORT_HOLD_API_KEY } = process.env;
   if (API_URL && API_KEY) {
     if (!OTHER_API_KEY) throw new Error('set OTHER_API_KEY (a second merchant) along with API_URL and API_KEY');
     project.provide('target', {
@@ -26,6 +31,7 @@ export default async function setup(project: TestProject) {
       otherApiKey: OTHER_API_KEY,
       ...(PROVIDER_URL && { providerUrl: PROVIDER_URL }),
       ...(DEPLOYMENT_ID && { deploymentId: DEPLOYMENT_ID }),
+      ...(SHORT_HOLD_API_KEY && { shortHoldApiKey: SHORT_HOLD_API_KEY }),
     });
     return;
   }
@@ -43,15 +49,19 @@ export default async function setup(project: TestProject) {
     retryIntervalScale: 0.05,
     log: (line) => process.env.DEBUG_LOCAL_STACK && console.log(line),
   });
+  const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!);
   const otherApiKey = generateApiKey();
-  await new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!).addMerchantKey(
-    { merchantId: 'merchant_other', name: 'Another merchant' },
-    hashApiKey(otherApiKey),
+  await merchants.addMerchantKey({ merchantId: 'merchant_other', name: 'Another merchant' }, hashApiKey(otherApiKey));
+  const shortHoldApiKey = generateApiKey();
+  await merchants.addMerchantKey(
+    { merchantId: 'merchant_short_holds', name: 'Carts that expire in seconds', cartHoldSeconds: SHORT_HOLD_SECONDS },
+    hashApiKey(shortHoldApiKey),
   );
   const target: Target = {
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
     otherApiKey,
+    shortHoldApiKey,
     providerUrl: stack.providerUrl,
     deploymentId: process.env[EnvVar.DeploymentId]!,
   };

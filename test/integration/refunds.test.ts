@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectRefundedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
 import { checkPaymentsAfterEach } from '../support/ledger-check.ts';
-import { api, paymentBody, target, waitForTerminal } from '../support/target.ts';
+import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
 
 const track = checkPaymentsAfterEach();
 
@@ -14,18 +14,8 @@ async function capturedPayment(amount = 2000) {
 const refund = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   api('POST', '/v1/refunds', { operator_id: 'op-1', ...body }, { headers });
 
-/** Polls the payment until none of its refunds is pending. */
-async function settled(paymentNo: string) {
-  for (let i = 0; i < 200; i++) {
-    const payment = await waitForTerminal(paymentNo);
-    if (payment.refunds.every((r: { status: string }) => r.status !== 'pending')) return payment;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`refunds of ${paymentNo} still pending`);
-}
-
 async function expectLedgerAgrees(paymentNo: string) {
-  const payment = await settled(paymentNo);
+  const payment = await waitForRefunds(paymentNo);
   const { providerUrl } = target();
   if (providerUrl) expect(await expectRefundedExactlyAsRecorded(providerUrl, payment)).toBeUndefined();
   return payment;

@@ -16,10 +16,7 @@ export function checkPaymentsAfterEach(): <T extends ApiResponse>(response: T, k
     const payments = [...touched];
     touched.clear();
     if (providerUrl) await clearFaults(providerUrl);
-    for (const [paymentNo, key] of payments) {
-      const payment = await waitForTerminal(paymentNo, { key });
-      if (providerUrl) expect(await expectChargedExactlyAsRecorded(providerUrl, payment), paymentNo).toBeUndefined();
-    }
+    for (const [paymentNo, key] of payments) await expectSettledAsRecorded(paymentNo, key);
   });
 
   return (response, key = target().apiKey) => {
@@ -27,4 +24,12 @@ export function checkPaymentsAfterEach(): <T extends ApiResponse>(response: T, k
     if (typeof paymentNo === 'string') touched.set(paymentNo, key);
     return response;
   };
+}
+
+/** The payment reaches a terminal status and, where the target has the fake provider, was charged exactly as recorded. */
+export async function expectSettledAsRecorded(paymentNo: string, key = target().apiKey) {
+  const payment = await waitForTerminal(paymentNo, { key });
+  const { providerUrl } = target();
+  if (providerUrl) expect(await expectChargedExactlyAsRecorded(providerUrl, payment), paymentNo).toBeUndefined();
+  return payment;
 }

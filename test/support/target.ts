@@ -6,6 +6,8 @@ export interface Target {
   apiKey: string;
   /** A second merchant's key, to check that merchants cannot see each other's payments. */
   otherApiKey: string;
+  /** A merchant whose carts hold seats for seconds: for tests of the schedule's expiry. */
+  shortHoldApiKey?: string;
   /** The Stripe-compatible fake behind the stack, when it has one. */
   providerUrl?: string;
   /** The stack's tag on its charges (DEPLOYMENT_ID), for tests that make charges behind its back. */
@@ -67,6 +69,17 @@ export async function waitForTerminal(paymentNo: string, { timeoutMs = 30_000, k
     if (status !== 200) throw new Error(`GET ${paymentNo} answered ${status}: ${JSON.stringify(body)}`);
     if (terminal.has(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`payment ${paymentNo} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls the payment until it is terminal and none of its refunds is pending. */
+export async function waitForRefunds(paymentNo: string, { timeoutMs = 30_000, key = target().apiKey } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const payment = await waitForTerminal(paymentNo, { timeoutMs, key });
+    if (payment.refunds.every((r: { status: string }) => r.status !== 'pending')) return payment;
+    if (Date.now() > deadline) throw new Error(`refunds of ${paymentNo} still pending after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

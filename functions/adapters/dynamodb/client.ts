@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
+  ChargeonceError,
   DatabaseThrottledError,
   DatabaseUnavailableError,
 } from '../../domain/errors.ts';
@@ -27,6 +28,8 @@ const throttlingErrors = new Set([
  * anything else (a bug, a missing table) is rethrown as it is.
  */
 export function translateDynamoError(error: unknown): never {
+  // Already ours (an adapter's own refusal): its `code` is not a network error's.
+  if (error instanceof ChargeonceError) throw error;
   const name = error instanceof Error ? error.name : '';
   if (throttlingErrors.has(name)) {
     throw new DatabaseThrottledError(`DynamoDB throttled the request (${name})`, { cause: error });

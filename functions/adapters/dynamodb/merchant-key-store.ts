@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { Merchant, MerchantKeyStore } from '../../domain/merchant.ts';
+import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings } from '../../domain/merchant.ts';
 import { translateDynamoError } from './client.ts';
 
 export class DynamoMerchantKeyStore implements MerchantKeyStore {
@@ -15,6 +15,16 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
     return Item ? { merchantId: Item.merchant_id as string, name: Item.merchant_name as string } : undefined;
   }
 
+  async settingsOf(merchantId: string): Promise<MerchantSettings> {
+    const { Item } = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: { pk: `MERCHANT#${merchantId}`, sk: 'MERCHANT' } }))
+      .catch(translateDynamoError);
+    return {
+      pointValue: typeof Item?.point_value === 'number' ? Item.point_value : DEFAULT_POINT_VALUE,
+      ...(typeof Item?.cart_hold_seconds === 'number' && { cartHoldSeconds: Item.cart_hold_seconds }),
+    };
+  }
+
   async addMerchantKey(merchant: Merchant, keyHash: string): Promise<void> {
     const createdAt = new Date().toISOString();
     await this.db
@@ -22,15 +32,23 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
         new TransactWriteCommand({
           TransactItems: [
             {
-              Put: {
+              // An update, not a put: a merchant's settings survive a key added without them.
+              Update: {
                 TableName: this.tableName,
-                Item: {
-                  pk: `MERCHANT#${merchant.merchantId}`,
-                  sk: 'MERCHANT',
-                  type: 'merchant',
-                  merchant_id: merchant.merchantId,
-                  merchant_name: merchant.name,
-                  created_at: createdAt,
+                Key: { pk: `MERCHANT#${merchant.merchantId}`, sk: 'MERCHANT' },
+                UpdateExpression: [
+                  'SET #type = :type, merchant_id = :id, merchant_name = :name, created_at = if_not_exists(created_at, :now)',
+                  ...(merchant.pointValue !== undefined ? ['point_value = :pointValue'] : []),
+                  ...(merchant.cartHoldSeconds !== undefined ? ['cart_hold_seconds = :holdSeconds'] : []),
+                ].join(', '),
+                ExpressionAttributeNames: { '#type': 'type' },
+                ExpressionAttributeValues: {
+                  ':type': 'merchant',
+                  ':id': merchant.merchantId,
+                  ':name': merchant.name,
+                  ':now': createdAt,
+                  ...(merchant.pointValue !== undefined && { ':pointValue': merchant.pointValue }),
+                  ...(merchant.cartHoldSeconds !== undefined && { ':holdSeconds': merchant.cartHoldSeconds }),
                 },
               },
             },

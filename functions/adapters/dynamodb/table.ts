@@ -11,6 +11,17 @@ import { translateDynamoError } from './client.ts';
  * | merchant      | `MERCHANT#<id>`        | `MERCHANT`|
  * | refund        | `REFUND#<refund_no>`   | `REFUND`  |
  * | idempotency key | `IDEMPOTENCY#<sha256(merchant, scope, key)>` | `IDEMPOTENCY` |
+ * | class         | `CLASS#<merchant_id>#<class_id>` | `CLASS` |
+ * | seat hold     | `CLASS#<merchant_id>#<class_id>` | `HOLD#<cart_id>#<swimmer_id>` |
+ * | student       | `CLASS#<merchant_id>#<class_id>` | `STUDENT#<account_id>#<swimmer_id>` |
+ * | account       | `ACCOUNT#<merchant_id>#<account_id>` | `ACCOUNT` |
+ * | swimmer       | `ACCOUNT#<merchant_id>#<account_id>` | `SWIMMER#<swimmer_id>` |
+ * | points grant  | `ACCOUNT#<merchant_id>#<account_id>` | `POINTS#<grant_no>` |
+ * | purchase      | `ACCOUNT#<merchant_id>#<account_id>` | `PURCHASE#<purchase_key>` |
+ * | cart          | `CART#<cart_id>`       | `CART`    |
+ *
+ * Client-chosen ids (classes, accounts, swimmers) carry their merchant in the key, so two
+ * merchants may use the same id.
  */
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -18,18 +29,20 @@ export const SORT_KEY = 'sk';
 export const TTL_ATTRIBUTE = 'expires_at';
 
 /**
- * Sparse index of unfinished payments by the time the reconciler should look at them.
- * Only non-terminal payments carry `due_shard`/`due_at`, so a query's cost follows the number
- * of stuck payments, never the size of the table; the shards spread the writes of a busy
- * checkout over several partitions.
+ * Sparse index of unfinished work by the time the schedule should look at it: payments,
+ * refunds, carts and seat holds. Only unfinished items carry `due_shard`/`due_at`, so a
+ * query's cost follows the number of stuck items, never the size of the table; the shards
+ * spread the writes of a busy checkout over several partitions.
  */
 export const BY_DUE_INDEX = 'by_due';
 export const DUE_SHARD_ATTRIBUTE = 'due_shard';
 export const DUE_AT_ATTRIBUTE = 'due_at';
 export const DUE_SHARDS = 8;
 
-/** Payments and refunds share the index, each kind under its own shard names. */
-export function dueShardOf(id: string, kind: 'payment' | 'refund' = 'payment'): string {
+/** The kinds of item that share the index, each under its own shard names. */
+export type DueKind = 'payment' | 'refund' | 'cart' | 'hold';
+
+export function dueShardOf(id: string, kind: DueKind = 'payment'): string {
   const last = id.charCodeAt(id.length - 1);
   return `${kind}#${last % DUE_SHARDS}`;
 }
@@ -41,7 +54,7 @@ export function dueShardOf(id: string, kind: 'payment' | 'refund' = 'payment'): 
 export async function queryDue<T extends { due_at?: string }>(
   db: DynamoDBDocumentClient,
   tableName: string,
-  kind: 'payment' | 'refund',
+  kind: DueKind,
   now: Date,
   limit: number,
 ): Promise<T[]> {

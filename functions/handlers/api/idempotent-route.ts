@@ -19,8 +19,11 @@ export interface CreateRoute<I> {
   readonly scope: string;
   /** Validates the request; a request that fails here never touches its key. */
   parse(event: APIGatewayProxyEvent): I;
-  /** The key of a request sent without an Idempotency-Key. */
-  defaultKey(input: I): string;
+  /**
+   * The key of a request sent without an Idempotency-Key; a route without one requires the
+   * header (a request that has no natural key of its own: 400 naming Idempotency-Key).
+   */
+  defaultKey?(input: I): string;
   /** The parameters a repeat must match, by API field name. */
   parameters(input: I): Record<string, unknown>;
   /** `key` is the request's idempotency key as the layer knows it (header or derived). */
@@ -85,7 +88,9 @@ export function plainRoute<I>(route: CreateRoute<I>): (request: ApiRequest) => P
 /** Apart, so a client's key can never collide with a key derived from another request's fields. */
 function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): string {
   const header = idempotencyKeyOf(event);
-  return header === undefined ? `derived:${route.defaultKey(input)}` : `header:${header}`;
+  if (header !== undefined) return `header:${header}`;
+  if (route.defaultKey === undefined) throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'is required on this route');
+  return `derived:${route.defaultKey(input)}`;
 }
 
 const PRINTABLE = /^[\x20-\x7e]{1,255}$/;

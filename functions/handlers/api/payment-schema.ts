@@ -6,6 +6,19 @@ import type { PaymentRequest } from '../../domain/payment.ts';
 const token = (max: number) =>
   z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
+/** An ISO 4217 code in either case, as its upper-case Currency. */
+export const currencyCode = z.string().transform((code, ctx) => {
+  const currency = parseCurrency(code);
+  if (currency === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO 4217 currency code' });
+    return z.NEVER;
+  }
+  return currency;
+});
+
+/** A payment method at the provider, e.g. `pm_card_visa`. */
+export const paymentMethodId = z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id (pm_...)');
+
 /** `POST /v1/payments`. Bounds follow the provider's, so nothing valid here fails there. */
 export const createPaymentBody = z
   .object({
@@ -15,17 +28,8 @@ export const createPaymentBody = z
       .int('must be an integer number of minor units')
       .positive('must be greater than 0')
       .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
-    currency: z
-      .string()
-      .transform((code, ctx) => {
-        const currency = parseCurrency(code);
-        if (currency === undefined) {
-          ctx.addIssue({ code: 'custom', message: 'must be an ISO 4217 currency code' });
-          return z.NEVER;
-        }
-        return currency;
-      }),
-    payment_method: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id (pm_...)'),
+    currency: currencyCode,
+    payment_method: paymentMethodId,
     customer_email: z.email().max(254).optional(),
     description: z.string().max(1000).optional(),
     metadata: z

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { MAX_AMOUNT } from '../../domain/money.ts';
 import type { Refund, RefundRequest } from '../../domain/refund.ts';
 
-const minorUnits = (positive: boolean) => {
+/** An integer number of minor units up to the provider's limit: more than 0, or 0 and more. */
+export const minorUnits = (positive: boolean) => {
   const integer = z.number({ error: 'must be an integer number of minor units' }).int('must be an integer number of minor units');
   return (positive ? integer.positive('must be greater than 0') : integer.nonnegative('must be 0 or more')).max(
     MAX_AMOUNT,

@@ -3,7 +3,9 @@ import { DynamoIdempotencyStore } from '../../adapters/dynamodb/idempotency-stor
 import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
 import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
+import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
 import { EnvVar, requireEnv } from '../../config/env.ts';
+import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
 import type { PaymentRepository } from '../../domain/ports.ts';
@@ -28,3 +30,5 @@ export const idempotencyStore = once(
 export const refundRepository = once(
   (): RefundRepository => new DynamoRefundRepository(documentClient(), requireEnv(EnvVar.TableName)),
 );
+
+export const schoolStore = once((): SchoolStore => new DynamoSchoolStore(documentClient(), requireEnv(EnvVar.TableName)));

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { AlreadyExistsError, IdempotencyKeyMismatchError, NotFoundError } from '../errors.ts';
+import type { Currency } from '../money.ts';
+import type { Clock } from '../ports.ts';
+import { type Account, type SwimClass, type Swimmer, newId } from './model.ts';
+import type { Created, PointsGrant, SchoolStore } from './store.ts';
+
+export interface CatalogDeps {
+  readonly store: SchoolStore;
+  readonly clock: Clock;
+}
+
+export interface ClassRequest {
+  readonly classId?: string;
+  readonly name: string;
+  readonly seatsTotal: number;
+  readonly price: number;
+  readonly currency: Currency;
+}
+
+/**
+ * A class with all its seats remaining. A repeat with the same class_id and the same fields
+ * answers with the class (whatever its seats now); with other fields it is refused.
+ */
+export async function createClass(deps: CatalogDeps, merchantId: string, request: ClassRequest): Promise<Created<SwimClass>> {
+  const candidate: SwimClass = {
+    merchantId,
+    classId: request.classId ?? newId('cls'),
+    name: request.name,
+    seatsTotal: request.seatsTotal,
+    seatsRemain: request.seatsTotal,
+    seatsHeld: 0,
+    students: 0,
+    price: request.price,
+    currency: request.currency,
+    createdAt: deps.clock().toISOString(),
+  };
+  const result = await deps.store.createClass(candidate);
+  if (!result.created) {
+    const differing = (['name', 'seatsTotal', 'price', 'currency'] as const).find((f) => result.value[f] !== candidate[f]);
+    if (differing !== undefined) {
+      throw new AlreadyExistsError('class_id', `class ${candidate.classId} exists with another ${snake(differing)}`);
+    }
+  }
+  return result;
+}
+
+export async function createAccount(
+  deps: CatalogDeps,
+  merchantId: string,
+  request: { accountId?: string; email?: string },
+): Promise<Created<Account>> {
+  const candidate: Account = {
+    merchantId,
+    accountId: request.accountId ?? newId('acc'),
+    ...(request.email !== undefined && { email: request.email }),
+    pointsBalance: 0,
+    pointsGranted: 0,
+    pointsSpent: 0,
+    pointsReturned: 0,
+    createdAt: deps.clock().toISOString(),
+  };
+  const result = await deps.store.createAccount(candidate);
+  if (!result.created && result.value.email !== candidate.email) {
+    throw new AlreadyExistsError('account_id', `account ${candidate.accountId} exists with another email`);
+  }
+  return result;
+}
+
+export async function addSwimmer(
+  deps: CatalogDeps,
+  merchantId: string,
+  accountId: string,
+  request: { swimmerId?: string; name: string },
+): Promise<Created<Swimmer>> {
+  const candidate: Swimmer = {
+    accountId,
+    swimmerId: request.swimmerId ?? newId('swm'),
+    name: request.name,
+    classIds: [],
+    createdAt: deps.clock().toISOString(),
+  };
+  const result = await deps.store.addSwimmer(merchantId, candidate);
+  if (!result.created && result.value.name !== candidate.name) {
+    throw new AlreadyExistsError('swimmer_id', `swimmer ${candidate.swimmerId} exists with another name`);
+  }
+  return result;
+}
+
+/** One key is one grant for good: the grant_no is derived from it, as a refund_no is. */
+export function grantNoFor(merchantId: string, accountId: string, key: string): string {
+  const digest = createHash('sha256').update(`${merchantId}\u0000${accountId}\u0000points\u0000${key}`).digest('hex');
+  return `pts_${digest.slice(0, 24)}`;
+}
+
+/** Adds points to an account's balance (granted, or bought), once per key. */
+export async function grantPoints(
+  deps: CatalogDeps,
+  merchantId: string,
+  accountId: string,
+  request: { amount: number; reason: string },
+  key: string,
+): Promise<Created<PointsGrant>> {
+  const grant: PointsGrant = {
+    grantNo: grantNoFor(merchantId, accountId, key),
+    accountId,
+    amount: request.amount,
+    reason: request.reason,
+    createdAt: deps.clock().toISOString(),
+  };
+  const result = await deps.store.grantPoints(merchantId, grant);
+  if (!result.created) {
+    const differing = (['amount', 'reason'] as const).find((f) => result.value[f] !== grant[f]);
+    if (differing !== undefined) {
+      throw new IdempotencyKeyMismatchError(differing, `this key granted points with another ${differing}`);
+    }
+  }
+  return result;
+}
+
+/** Another merchant's account is as absent as a missing one. */
+export async function accountOf(deps: CatalogDeps, merchantId: string, accountId: string): Promise<Account> {
+  const account = await deps.store.getAccount(merchantId, accountId);
+  if (!account) throw new NotFoundError(`no account ${accountId}`, { field: 'account_id' });
+  return account;
+}
+
+export async function classOf(deps: CatalogDeps, merchantId: string, classId: string, field = 'class_id'): Promise<SwimClass> {
+  const swimClass = await deps.store.getClass(merchantId, classId);
+  if (!swimClass) throw new NotFoundError(`no class ${classId}`, { field });
+  return swimClass;
+}
+
+function snake(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

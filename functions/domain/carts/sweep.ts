@@ -1,0 +1,103 @@
+import { ConcurrentModificationError } from '../errors.ts';
+import { type CartDeps, cancelCart, expireCart, later, move } from './cart.ts';
+import { type CheckoutDeps, fulfil, settleCheckout } from './checkout.ts';
+import { type Cart, CartStatus, FINISHED } from './model.ts';
+
+export type CartSweepDecision =
+  | 'expired'
+  | 'canceled'
+  | 'settled'
+  | 'fulfilled'
+  | 'waiting'
+  | 'hold_released'
+  | 'hold_kept'
+  | 'contended'
+  | 'errored';
+
+export interface CartSweepOutcome {
+  readonly cartId: string;
+  readonly status?: CartStatus;
+  readonly classId?: string;
+  readonly decision: CartSweepDecision;
+  readonly error?: unknown;
+}
+
+/**
+ * One run of the schedule over carts: found through the (status, due time) index, never a
+ * scan, at most `batchSize` carts and as many holds; the next run picks up the rest.
+ *
+ * - an editable cart whose holds lapsed: expired (each hold released once);
+ * - a cart left `expiring` or `canceling` by a crash: finished the same way;
+ * - a checking cart: settled from its payment, or undone past its deadline;
+ * - an `applied` cart left half-fulfilled: fulfilled;
+ * - a hold whose cart ended, or no longer exists: released.
+ */
+export async function sweepCarts(deps: CheckoutDeps, batchSize: number): Promise<CartSweepOutcome[]> {
+  const outcomes: CartSweepOutcome[] = [];
+  for (const cart of await deps.store.listDueCarts(deps.clock(), batchSize)) {
+    outcomes.push(await isolated(cart.cartId, cart.status, () => moveOn(deps, cart)));
+  }
+  for (const hold of await deps.store.listDueHolds(deps.clock(), batchSize)) {
+    const outcome = await isolated(hold.cartId, undefined, async () => {
+      const cart = await deps.store.getCart(hold.cartId);
+      if (cart === undefined || FINISHED.has(cart.status)) {
+        await deps.store.releaseHold(hold, hold.merchantId);
+        return 'hold_released';
+      }
+      // The cart is alive: it releases or converts its own holds; look again once it should have ended.
+      await deps.store.postponeHold(hold, later(deps.clock(), deps.holdSeconds + deps.reconcileAfterSeconds));
+      return 'hold_kept';
+    });
+    outcomes.push({ ...outcome, classId: hold.classId });
+  }
+  return outcomes;
+}
+
+async function moveOn(deps: CheckoutDeps, cart: Cart): Promise<CartSweepDecision> {
+  switch (cart.status) {
+    case CartStatus.Active:
+    case CartStatus.Pending:
+    case CartStatus.Expiring:
+      await expireCart(deps, cart);
+      return 'expired';
+    case CartStatus.Canceling:
+      await cancelCart(deps, cart.merchantId, cart.cartId);
+      return 'canceled';
+    case CartStatus.Checking: {
+      const settled = await settleCheckout(deps, cart);
+      if (settled.status !== CartStatus.Checking) return 'settled';
+      await postpone(deps, settled);
+      return 'waiting';
+    }
+    case CartStatus.Applied:
+      await fulfil(deps, cart);
+      return 'fulfilled';
+    default:
+      return 'waiting';
+  }
+}
+
+/** A checking cart whose payment is still moving: looked at again a delay later, or at its deadline. */
+async function postpone(deps: CartDeps, cart: Cart): Promise<void> {
+  const now = deps.clock();
+  const soon = later(now, deps.reconcileAfterSeconds);
+  const deadline = cart.checkout?.deadline;
+  const upcoming = deadline !== undefined && deadline > now.toISOString() && deadline < soon;
+  await move(deps, cart, {}, upcoming ? deadline : soon);
+}
+
+async function isolated(
+  cartId: string,
+  status: CartStatus | undefined,
+  run: () => Promise<CartSweepDecision>,
+): Promise<CartSweepOutcome> {
+  try {
+    return { cartId, ...(status !== undefined && { status }), decision: await run() };
+  } catch (error) {
+    // The customer moved the cart meanwhile (a checkout beat its expiry): the next run
+    // decides on the cart as it is then.
+    if (error instanceof ConcurrentModificationError) return { cartId, ...(status !== undefined && { status }), decision: 'contended' };
+    // One cart's trouble must not stop the others; it stays due and is tried next run.
+    return { cartId, ...(status !== undefined && { status }), decision: 'errored', error };
+  }
+}

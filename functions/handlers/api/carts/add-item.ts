@@ -1,0 +1,14 @@
+import { addItem } from '../../../domain/carts/cart.ts';
+import { cartDeps } from '../../shared/school.ts';
+import { apiHandler, parseBody } from '../http.ts';
+import { addItemBody, cartAnswer, cartIdOf } from './schemas.ts';
+
+/**
+ * `POST /v1/carts/{cart_id}/items`: a register or change holds a seat at once (409 `sold_out`,
+ * `already_registered`), a cancel names a seat to give up (409 `not_registered`); the same
+ * item again is a repeat. 200 with the cart.
+ */
+export const handler = apiHandler('AddCartItem', async ({ event, merchantId }) => {
+  const cartId = cartIdOf(event);
+  return cartAnswer(await addItem(cartDeps(), merchantId, cartId, parseBody(event, addItemBody)));
+});

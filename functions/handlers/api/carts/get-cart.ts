@@ -1,0 +1,9 @@
+import { cartOf } from '../../../domain/carts/cart.ts';
+import { cartDeps } from '../../shared/school.ts';
+import { apiHandler } from '../http.ts';
+import { cartAnswer, cartIdOf } from './schemas.ts';
+
+/** `GET /v1/carts/{cart_id}`: another merchant's cart is as absent as a missing one. */
+export const handler = apiHandler('GetCart', async ({ event, merchantId }) =>
+  cartAnswer(await cartOf(cartDeps(), merchantId, cartIdOf(event))),
+);

@@ -1,0 +1,124 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import * as z from 'zod';
+import type { ItemRequest } from '../../../domain/carts/cart.ts';
+import type { CheckoutRequest } from '../../../domain/carts/checkout.ts';
+import { type Cart, type CartItem, type Purchase, cartTotal } from '../../../domain/carts/model.ts';
+import { MAX_AMOUNT } from '../../../domain/money.ts';
+import type { ApiResult } from '../http.ts';
+import { paymentMethodId } from '../payment-schema.ts';
+import { clientId, pathParameter } from '../school/schemas.ts';
+
+const CART_ID = /^cart_[0-9a-f]{24}$/;
+const ITEM_ID = /^itm_[0-9a-f]{16}$/;
+
+export const cartIdOf = (event: APIGatewayProxyEvent) =>
+  pathParameter(event, 'cart_id', (value) => CART_ID.test(value), 'must be a cart_id (cart_...)');
+export const itemIdOf = (event: APIGatewayProxyEvent) =>
+  pathParameter(event, 'item_id', (value) => ITEM_ID.test(value), 'must be an item_id (itm_...)');
+
+/** `POST /v1/carts/{cart_id}/items`: one of three actions, each with its own fields. */
+export const addItemBody = z
+  .discriminatedUnion(
+    'action',
+    [
+      z.object({ action: z.literal('register'), swimmer_id: clientId, class_id: clientId }).strict(),
+      z.object({ action: z.literal('cancel'), swimmer_id: clientId, class_id: clientId }).strict(),
+      z.object({ action: z.literal('change'), swimmer_id: clientId, from_class_id: clientId, to_class_id: clientId }).strict(),
+    ],
+    { error: 'must be register, cancel or change' },
+  )
+  .transform(
+    (body): ItemRequest =>
+      body.action === 'change'
+        ? { action: body.action, swimmerId: body.swimmer_id, fromClassId: body.from_class_id, toClassId: body.to_class_id }
+        : { action: body.action, swimmerId: body.swimmer_id, classId: body.class_id },
+  );
+
+/** `POST /v1/carts/{cart_id}/checkout`. */
+export const checkoutBody = z
+  .object({
+    payment_mode: z.enum(['pay_now', 'pay_in_store'], { error: 'must be pay_now or pay_in_store' }),
+    payment_method: paymentMethodId.optional(),
+    points: z
+      .number({ error: 'must be a whole number of points' })
+      .int('must be a whole number of points')
+      .nonnegative('must be 0 or more')
+      .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`)
+      .default(0),
+  })
+  .strict()
+  .transform(
+    (body): CheckoutRequest => ({
+      mode: body.payment_mode,
+      ...(body.payment_method !== undefined && { paymentMethod: body.payment_method }),
+      points: body.points,
+    }),
+  );
+
+/** What a repeat of a checkout must match, by API field name. */
+export function checkoutParameters(cartId: string, request: CheckoutRequest): Record<string, unknown> {
+  return { cart_id: cartId, payment_mode: request.mode, payment_method: request.paymentMethod, points: request.points };
+}
+
+export function cartItemView(item: CartItem) {
+  return {
+    item_id: item.itemId,
+    action: item.action,
+    swimmer_id: item.swimmerId,
+    class_id: item.classId,
+    ...(item.fromClassId !== undefined && { from_class_id: item.fromClassId }),
+    amount: item.amount,
+    ...(item.heldAt !== undefined && { held_at: item.heldAt }),
+    ...(item.fulfilled !== undefined && { fulfilled: item.fulfilled }),
+  };
+}
+
+/** A cart as the API shows it: its items, what they add up to, and how the last checkout pays it. */
+export function cartView(cart: Cart) {
+  const price = cartTotal(cart);
+  const terms = cart.checkout;
+  return {
+    cart_id: cart.cartId,
+    account_id: cart.accountId,
+    status: cart.status,
+    version: cart.version,
+    ...(cart.currency !== undefined && { currency: cart.currency }),
+    items: cart.items.map(cartItemView),
+    attempt: cart.attempt,
+    totals: {
+      price,
+      points: terms?.points ?? 0,
+      points_value: terms === undefined ? 0 : terms.points * terms.pointValue,
+      // A cart that gives back more than it buys pays nothing; the difference is paid back.
+      card: terms?.cardAmount ?? Math.max(price, 0),
+    },
+    ...(terms !== undefined && { payment_mode: terms.mode }),
+    ...(terms?.paymentNo !== undefined && { payment_no: terms.paymentNo }),
+    ...(terms !== undefined && { deadline: terms.deadline }),
+    ...(cart.holdsExpireAt !== undefined && { holds_expire_at: cart.holdsExpireAt }),
+    ...(cart.purchaseKey !== undefined && { purchase_key: cart.purchaseKey }),
+    ...(cart.lastFailure !== undefined && { last_failure: cart.lastFailure }),
+    created_at: cart.createdAt,
+    updated_at: cart.updatedAt,
+  };
+}
+
+export function purchaseView(purchase: Purchase) {
+  return {
+    purchase_key: purchase.purchaseKey,
+    cart_id: purchase.cartId,
+    attempt: purchase.attempt,
+    ...(purchase.paymentNo !== undefined && { payment_no: purchase.paymentNo }),
+    currency: purchase.currency,
+    total: purchase.total,
+    card_amount: purchase.cardAmount,
+    points: purchase.points,
+    items: purchase.items.map(cartItemView),
+    created_at: purchase.createdAt,
+  };
+}
+
+/** A cart route's answer: the cart as it is now. */
+export function cartAnswer(cart: Cart, status = 200): ApiResult {
+  return { status, body: cartView(cart) };
+}

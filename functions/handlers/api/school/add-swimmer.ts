@@ -1,0 +1,12 @@
+import { addSwimmer } from '../../../domain/carts/catalog.ts';
+import { catalogDeps } from '../../shared/school.ts';
+import { apiHandler, parseBody } from '../http.ts';
+import { accountIdOf, addSwimmerBody, createdAnswer, swimmerView } from './schemas.ts';
+
+/** `POST /v1/accounts/{account_id}/swimmers`: 201 with a new swimmer; 200 for a repeated swimmer_id with the same name. */
+export const handler = apiHandler('AddSwimmer', async ({ event, merchantId }) => {
+  const accountId = accountIdOf(event);
+  const request = parseBody(event, addSwimmerBody);
+  const result = await addSwimmer(catalogDeps(), merchantId, accountId, request);
+  return createdAnswer(result, (swimmer) => ({ account_id: accountId, ...swimmerView(swimmer) }));
+});

@@ -1,0 +1,13 @@
+import { createClass } from '../../../domain/carts/catalog.ts';
+import { catalogDeps } from '../../shared/school.ts';
+import { apiHandler, parseBody } from '../http.ts';
+import { classView, createClassBody, createdAnswer, toClassRequest } from './schemas.ts';
+
+/**
+ * `POST /v1/classes`: 201 with a new class, all its seats remaining; 200 with the class a
+ * repeated class_id names when its fields are the same; 409 `already_exists` when they are not.
+ */
+export const handler = apiHandler('CreateClass', async ({ event, merchantId }) => {
+  const request = toClassRequest(parseBody(event, createClassBody));
+  return createdAnswer(await createClass(catalogDeps(), merchantId, request), classView);
+});

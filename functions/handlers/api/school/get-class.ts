@@ -1,0 +1,15 @@
+import { classOf } from '../../../domain/carts/catalog.ts';
+import { catalogDeps } from '../../shared/school.ts';
+import { apiHandler } from '../http.ts';
+import { classIdOf, classView } from './schemas.ts';
+
+/**
+ * `GET /v1/classes/{class_id}`: the class with its counters, and `seats_counted`, the hold and
+ * student items counted, which the counters must always agree with.
+ */
+export const handler = apiHandler('GetClass', async ({ event, merchantId }) => {
+  const deps = catalogDeps();
+  const swimClass = await classOf(deps, merchantId, classIdOf(event));
+  const counted = await deps.store.countSeats(merchantId, swimClass.classId);
+  return { status: 200, body: { ...classView(swimClass), seats_counted: { held: counted.held, students: counted.students } } };
+});

@@ -1,0 +1,38 @@
+import { cartHoldSeconds, reconcileAfterSeconds } from '../../config/env.ts';
+import type { CartDeps } from '../../domain/carts/cart.ts';
+import type { CatalogDeps } from '../../domain/carts/catalog.ts';
+import type { CheckoutDeps } from '../../domain/carts/checkout.ts';
+import { once, systemClock } from './once.ts';
+import { merchantKeyStore, paymentRepository, schoolStore } from './persistence.ts';
+import { createPaymentDeps, createRefundDeps } from './workflow.ts';
+
+/** Classes, accounts, swimmers and points: the table alone. */
+export const catalogDeps = once((): CatalogDeps => ({ store: schoolStore(), clock: systemClock }));
+
+/** Cart edits, cancels and reads: the table alone. */
+export const cartDeps = once(
+  (): CartDeps => ({
+    ...catalogDeps(),
+    holdSeconds: cartHoldSeconds(),
+    settingsOf: (merchantId) => merchantKeyStore().settingsOf(merchantId),
+    reconcileAfterSeconds: reconcileAfterSeconds(),
+  }),
+);
+
+/**
+ * Checkouts and their settlement. `startsPayments`: the checkout route and the schedule start
+ * the card part's saga and the refunds of a difference; the saga's own last step only reads
+ * its payment.
+ */
+function checkoutDepsWith(startsPayments: boolean): () => CheckoutDeps {
+  return once(
+    (): CheckoutDeps => ({
+      ...cartDeps(),
+      payments: paymentRepository(),
+      ...(startsPayments && { paymentCreation: createPaymentDeps(), refundCreation: createRefundDeps() }),
+    }),
+  );
+}
+
+export const checkoutDeps = checkoutDepsWith(true);
+export const settlementDeps = checkoutDepsWith(false);

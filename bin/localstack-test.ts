@@ -2,9 +2,9 @@
  * `npm run localstack:test [-- <vitest args>]`: runs the integration suite against the stack
  * that `npm run localstack:deploy` put into LocalStack (see docs/localstack.md).
  *
- * Reads cdk-outputs.json, creates two merchants with fresh API keys in the deployed table,
- * and runs `vitest run --project integration` with API_URL, API_KEY, OTHER_API_KEY and
- * PROVIDER_URL set.
+ * Reads cdk-outputs.json, creates three merchants with fresh API keys in the deployed table,
+ * and runs `vitest run --project integration` with API_URL, API_KEY, OTHER_API_KEY,
+ * SHORT_HOLD_API_KEY and PROVIDER_URL set.
  *
  *   AWS_ENDPOINT_URL  LocalStack's endpoint (default http://localhost:4566)
  *   API_URL           the stage URL, if the one derived from the ApiUrl output does not suit
@@ -59,12 +59,21 @@ async function main(vitestArgs: string[]): Promise<number> {
   const client = new DynamoDBClient(localStackClientConfig(outputs));
   let apiKey: string;
   let otherApiKey: string;
+  let shortHoldApiKey: string;
   try {
     const merchant = await createMerchant({ client, tableName: outputs.TableName, name: 'Integration test merchant' });
     const other = await createMerchant({ client, tableName: outputs.TableName, name: 'Integration test, another merchant' });
+    // Carts that expire in seconds, for the tests of the schedule's expiry.
+    const shortHolds = await createMerchant({
+      client,
+      tableName: outputs.TableName,
+      name: 'Integration test, short holds',
+      cartHoldSeconds: 3,
+    });
     apiKey = merchant.apiKey;
     otherApiKey = other.apiKey;
-    console.log(`merchants  ${merchant.merchantId}, ${other.merchantId} (table ${outputs.TableName})`);
+    shortHoldApiKey = shortHolds.apiKey;
+    console.log(`merchants  ${merchant.merchantId}, ${other.merchantId}, ${shortHolds.merchantId} (table ${outputs.TableName})`);
   } finally {
     client.destroy();
   }
@@ -80,6 +89,7 @@ async function main(vitestArgs: string[]): Promise<number> {
       API_URL: apiUrl,
       API_KEY: apiKey,
       OTHER_API_KEY: otherApiKey,
+      SHORT_HOLD_API_KEY: shortHoldApiKey,
       PROVIDER_URL: providerUrl,
     },
   });

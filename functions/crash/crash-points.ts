@@ -13,6 +13,7 @@ export const crashBoundaries = {
   'mark-succeeded': ['before-write', 'after-write'],
   'void-authorization': ['before-provider', 'after-provider'],
   'mark-failed': ['before-write', 'after-write'],
+  checkout: ['before-write', 'after-write', 'before-start', 'after-start'],
   'settle-cart': ['before-write', 'after-write'],
   reconciler: ['before-write', 'after-write', 'before-start', 'after-start', 'before-provider', 'after-provider'],
   'create-refund': ['before-write', 'after-write', 'before-start', 'after-start'],

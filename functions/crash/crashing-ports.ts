@@ -1,4 +1,5 @@
 import type { SchoolStore } from '../domain/carts/store.ts';
+import type { CreatePaymentDeps } from '../domain/create-payment.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
 import type { PaymentProvider } from '../domain/provider.ts';
 import type { RefundRepository } from '../domain/refund.ts';
@@ -15,6 +16,8 @@ export interface CrashablePorts {
   readonly workflow?: ChargeWorkflow;
   readonly refunds?: RefundRepository;
   readonly store?: SchoolStore;
+  /** A checkout's means to create its card payment: its writes and start are the same function's boundaries. */
+  readonly paymentCreation?: CreatePaymentDeps;
 }
 
 /** The SchoolStore's writes: each a crash boundary. Its reads pass through. */
@@ -46,9 +49,10 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
       at(after);
       return result;
     };
-  const { payments, provider, workflow, refunds, store } = deps;
+  const { payments, provider, workflow, refunds, store, paymentCreation } = deps;
   return {
     ...deps,
+    ...(paymentCreation && { paymentCreation: withCrashPoints(paymentCreation, fn) }),
     ...(payments && {
       payments: {
         get: (paymentNo) => payments.get(paymentNo),
@@ -76,6 +80,7 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
         create: around('before-write', 'after-write', (r) => refunds.create(r)),
         replace: around('before-write', 'after-write', (current, next) => refunds.replace(current, next)),
         fail: around('before-write', 'after-write', (current, next) => refunds.fail(current, next)),
+        revive: around('before-write', 'after-write', (current, next) => refunds.revive(current, next)),
       } satisfies RefundRepository,
     }),
     ...(store && {

@@ -43,12 +43,26 @@ export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState)
   return { ...state, provider_refund_id: refunded.id };
 }
 
-/** `pending -> succeeded`, with the provider's refund id. */
+/**
+ * `pending -> succeeded`, with the provider's refund id. Also `failed -> succeeded`: a
+ * duplicate execution's provider call can land after another execution failed the refund on
+ * the provider's first refusal; the provider's refund stands, so the record follows it and
+ * takes the amount from the payment again.
+ */
 export async function recordRefund(deps: RefundStepDeps, state: RefundSagaState): Promise<RefundSagaState> {
-  const providerRefundId = state.provider_refund_id;
-  if (providerRefundId === undefined) throw new Error('RecordRefund needs provider_refund_id from SubmitRefund');
   const refund = await load(deps, state.refund_no);
-  if (refund.status !== RefundStatus.Pending) return state;
+  if (refund.status === RefundStatus.Succeeded) return state;
+  const providerRefundId = state.provider_refund_id;
+  if (providerRefundId === undefined) {
+    // SubmitRefund found the refund already failed, and called nobody.
+    if (refund.status === RefundStatus.Failed) return state;
+    throw new Error('RecordRefund needs provider_refund_id from SubmitRefund');
+  }
+  if (refund.status === RefundStatus.Failed) {
+    const { failureReason: _overturned, ...failed } = refund;
+    await deps.refunds.revive(refund, next(deps, failed, { status: RefundStatus.Succeeded, providerRefundId }));
+    return state;
+  }
   await deps.refunds.replace(refund, next(deps, refund, { status: RefundStatus.Succeeded, providerRefundId }));
   return state;
 }

@@ -87,6 +87,11 @@ export interface RefundRepository {
   replace(current: Refund, next: Refund): Promise<Refund>;
   /** `replace` to `failed`, and gives the refund's amount back to its payment, in one transaction. */
   fail(current: Refund, next: Refund): Promise<Refund>;
+  /**
+   * `failed -> succeeded`, taking the amount from its payment again (if the payment still has
+   * that much left to refund), in one transaction: the provider refunded after all.
+   */
+  revive(current: Refund, next: Refund): Promise<Refund>;
   /** The payment's refunds, in the order they were made, with the payment as of the same instant. */
   listForPayment(payment: Payment): Promise<{ payment: Payment; refunds: Refund[] }>;
   /** Pending refunds whose `reconcileAt` has passed, oldest first, at most `limit`. */

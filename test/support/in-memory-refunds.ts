@@ -43,6 +43,17 @@ export class InMemoryRefunds implements RefundRepository {
     return next;
   }
 
+  async revive(current: Refund, next: Refund) {
+    this.check(current);
+    const payment = this.payments.items.get(current.paymentNo)!;
+    if (payment.amountCaptured - payment.amountRefunded < current.amount) {
+      throw new ConcurrentModificationError(`payment ${payment.paymentNo} has no room for refund ${current.refundNo}`);
+    }
+    this.items.set(next.refundNo, next);
+    this.movePayment(payment, current.amount, payment.refundNos ?? []);
+    return next;
+  }
+
   async listForPayment(payment: Payment) {
     return { payment, refunds: (payment.refundNos ?? []).map((no) => this.items.get(no)!).filter(Boolean) };
   }

@@ -135,6 +135,18 @@ export class DynamoRefundRepository implements RefundRepository {
   }
 
   async fail(current: Refund, next: Refund): Promise<Refund> {
+    return this.moveAmount(current, next, -current.amount);
+  }
+
+  async revive(current: Refund, next: Refund): Promise<Refund> {
+    return this.moveAmount(current, next, current.amount);
+  }
+
+  /**
+   * The refund replaced, and `amount` added to its payment's refunded total (taken from what
+   * is left to refund, which must stay at 0 or more), in one transaction.
+   */
+  private async moveAmount(current: Refund, next: Refund, amount: number): Promise<Refund> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -145,10 +157,11 @@ export class DynamoRefundRepository implements RefundRepository {
                 TableName: this.tableName,
                 Key: paymentKeyOf(current.paymentNo),
                 UpdateExpression:
-                  'SET amount_refunded = amount_refunded - :amount, amount_refundable = amount_refundable + :amount, ' +
+                  'SET amount_refunded = amount_refunded + :amount, amount_refundable = amount_refundable - :amount, ' +
                   '#version = #version + :one, updated_at = :now',
+                ConditionExpression: 'amount_refundable >= :amount',
                 ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':amount': current.amount, ':one': 1, ':now': next.updatedAt },
+                ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':now': next.updatedAt },
               },
             },
           ],
@@ -156,7 +169,8 @@ export class DynamoRefundRepository implements RefundRepository {
       );
       return next;
     } catch (error) {
-      // Lost to another writer of the refund, or to a transaction in flight: read again.
+      // Lost to another writer of the refund, to a transaction in flight, or (a revive) to a
+      // refund that took the amount meanwhile: read again, later.
       if (error instanceof TransactionCanceledException) throw stale(current);
       return translateDynamoError(error);
     }

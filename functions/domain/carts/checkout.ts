@@ -38,6 +38,9 @@ export interface CheckoutDeps extends CartDeps {
   readonly refundCreation?: CreateRefundDeps;
 }
 
+/** A cart whose checkout is under way or paid: a repeat of that checkout answers with it. */
+const CHECKED_OUT: ReadonlySet<CartStatus> = new Set([CartStatus.Checking, CartStatus.Applied, CartStatus.Done]);
+
 export interface CheckoutRequest {
   readonly mode: PaymentMode;
   readonly paymentMethod?: string;
@@ -52,7 +55,15 @@ export interface CheckoutRequest {
  */
 export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: string, request: CheckoutRequest): Promise<Cart> {
   const cart = await cartOf(deps, merchantId, cartId);
-  if (cart.status === CartStatus.Checking && sameTerms(cart.checkout, request)) return cart;
+  if (CHECKED_OUT.has(cart.status) && cart.checkout !== undefined && sameTerms(cart.checkout, request)) {
+    // A repeat, perhaps of a checkout that died between the lock and its payment: that
+    // payment is created and started if it was not (a no-op if it was); a cart it already
+    // paid answers as it is.
+    if (cart.status === CartStatus.Checking && cart.checkout.paymentNo !== undefined) {
+      await startCardPayment(deps, cart, cart.checkout);
+    }
+    return cart;
+  }
   assertEditable(cart);
   if (cart.items.length === 0) throw new CartEmptyError('cart_id', `cart ${cartId} has no items`);
   const total = cartTotal(cart);
@@ -279,8 +290,8 @@ function purchaseOf(cart: Cart): Purchase {
   };
 }
 
-function sameTerms(terms: CheckoutTerms | undefined, request: CheckoutRequest): boolean {
-  return terms !== undefined && terms.mode === request.mode && terms.points === request.points && terms.paymentMethod === request.paymentMethod;
+function sameTerms(terms: CheckoutTerms, request: CheckoutRequest): boolean {
+  return terms.mode === request.mode && terms.points === request.points && terms.paymentMethod === request.paymentMethod;
 }
 
 /** A checking cart is looked at when its saga should long be over, and at its deadline at the latest. */

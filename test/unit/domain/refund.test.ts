@@ -130,4 +130,40 @@ describe('the refund saga', () => {
     expect(await refunds.get(refund.refundNo)).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
     expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(0);
   });
+
+  it('follows the provider when a duplicate execution refunded after the refund was failed: succeeded, the amount taken again', async () => {
+    // Prepare: one execution's first call was refused and it failed the refund; the other's call went through.
+    const provider = new InMemoryProvider();
+    const charge = await provider.authorizeCharge({
+      paymentNo: captured.paymentNo, amount: 1000, currency: USD, paymentMethod: 'pm_card_visa', idempotencyKey: 'a', metadata: {},
+    });
+    payments.items.set(captured.paymentNo, { ...captured, chargeId: charge.id });
+    const { refund } = await createRefund(deps, 'm_1', 'k1', request(250));
+    const sagaDeps = { ...deps, provider, deployment: 'here' };
+    const submitted = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
+    await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+
+    // Act
+    await recordRefund(deps, submitted);
+    await recordRefund(deps, submitted);
+
+    // Assess
+    const recorded = await refunds.get(refund.refundNo);
+    expect(recorded).toMatchObject({ status: 'succeeded', providerRefundId: submitted.provider_refund_id });
+    expect(recorded?.failureReason).toBeUndefined();
+    expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(250);
+  });
+
+  it('leaves a failed refund alone when the duplicate execution found it failed and called nobody', async () => {
+    const { refund } = await createRefund(deps, 'm_1', 'k1', request(250));
+    await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'RefundDeclined' } });
+    const provider = new InMemoryProvider();
+
+    const state = await submitRefund({ ...deps, provider, deployment: 'here' }, { refund_no: refund.refundNo });
+    await recordRefund(deps, state);
+
+    expect(provider.calls).toEqual([]);
+    expect(await refunds.get(refund.refundNo)).toMatchObject({ status: 'failed' });
+    expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(0);
+  });
 });

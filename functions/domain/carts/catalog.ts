@@ -131,6 +131,16 @@ export async function classOf(deps: CatalogDeps, merchantId: string, classId: st
   return swimClass;
 }
 
+/** A class with its hold and student items counted: what its counters must always agree with. */
+export async function classWithSeatsCounted(
+  deps: CatalogDeps,
+  merchantId: string,
+  classId: string,
+): Promise<{ swimClass: SwimClass; counted: { held: number; students: number } }> {
+  const swimClass = await classOf(deps, merchantId, classId);
+  return { swimClass, counted: await deps.store.countSeats(merchantId, classId) };
+}
+
 function snake(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

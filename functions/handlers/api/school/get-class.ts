@@ -1,4 +1,4 @@
-import { classOf } from '../../../domain/carts/catalog.ts';
+import { classWithSeatsCounted } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
 import { classIdOf, classView } from './schemas.ts';
@@ -8,8 +8,6 @@ import { classIdOf, classView } from './schemas.ts';
  * student items counted, which the counters must always agree with.
  */
 export const handler = apiHandler('GetClass', async ({ event, merchantId }) => {
-  const deps = catalogDeps();
-  const swimClass = await classOf(deps, merchantId, classIdOf(event));
-  const counted = await deps.store.countSeats(merchantId, swimClass.classId);
+  const { swimClass, counted } = await classWithSeatsCounted(catalogDeps(), merchantId, classIdOf(event));
   return { status: 200, body: { ...classView(swimClass), seats_counted: { held: counted.held, students: counted.students } } };
 });

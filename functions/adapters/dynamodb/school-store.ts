@@ -155,11 +155,6 @@ export class DynamoSchoolStore implements SchoolStore {
     throw unexplained(`swimmer ${swimmer.swimmerId}`, refused);
   }
 
-  async getSwimmer(merchantId: string, accountId: string, swimmerId: string): Promise<Swimmer | undefined> {
-    const item = await this.get<StoredSwimmer>(keys.swimmer(merchantId, accountId, swimmerId));
-    return item && swimmerFromItem(item);
-  }
-
   async listSwimmers(merchantId: string, accountId: string): Promise<Swimmer[]> {
     return (await this.queryItems<StoredSwimmer>(accountPk(merchantId, accountId), 'SWIMMER#')).map(swimmerFromItem);
   }
@@ -309,11 +304,6 @@ export class DynamoSchoolStore implements SchoolStore {
     // The hold's own condition is what makes a seat come back once only.
     if (refused.hold) return false;
     throw unexplained(`release of the hold of cart ${hold.cartId} in class ${hold.classId}`, refused);
-  }
-
-  async holdOf(merchantId: string, classId: string, cartId: string, swimmerId: string): Promise<SeatHold | undefined> {
-    const item = await this.get<StoredHold>(keys.hold(merchantId, classId, cartId, swimmerId));
-    return item && holdFromItem(item);
   }
 
   async moveCart(write: CartWrite): Promise<void> {

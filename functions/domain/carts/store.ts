@@ -57,7 +57,6 @@ export interface SchoolStore {
   getAccount(merchantId: string, accountId: string): Promise<Account | undefined>;
   /** Refused with not_found when the account does not exist. */
   addSwimmer(merchantId: string, swimmer: Swimmer): Promise<Created<Swimmer>>;
-  getSwimmer(merchantId: string, accountId: string, swimmerId: string): Promise<Swimmer | undefined>;
   listSwimmers(merchantId: string, accountId: string): Promise<Swimmer[]>;
   /** The grant and the balance in one transaction; a grant_no already used returns the first grant. */
   grantPoints(merchantId: string, grant: PointsGrant): Promise<Created<PointsGrant>>;
@@ -82,7 +81,6 @@ export interface SchoolStore {
   releaseItem(edit: CartEdit, item: CartItem): Promise<void>;
   /** A hold's seat back to remaining; false when the hold was already gone (released once only). */
   releaseHold(hold: Pick<SeatHold, 'classId' | 'cartId' | 'swimmerId'>, merchantId: string): Promise<boolean>;
-  holdOf(merchantId: string, classId: string, cartId: string, swimmerId: string): Promise<SeatHold | undefined>;
 
   /** A status change (and other fields) of the cart alone. */
   moveCart(write: CartWrite): Promise<void>;

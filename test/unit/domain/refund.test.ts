@@ -101,15 +101,20 @@ describe('createRefund', () => {
   });
 });
 
+/** A refund of `amount` created on a payment whose charge the provider holds, and the saga's deps around that provider. */
+async function refundOfCapturedCharge(amount: number) {
+  const provider = new InMemoryProvider();
+  const charge = await provider.authorizeCharge({
+    paymentNo: captured.paymentNo, amount: 1000, currency: USD, paymentMethod: 'pm_card_visa', idempotencyKey: 'a', metadata: {},
+  });
+  payments.items.set(captured.paymentNo, { ...captured, chargeId: charge.id });
+  const { refund } = await createRefund(deps, 'm_1', 'k1', request(amount));
+  return { provider, charge, refund, sagaDeps: { ...deps, provider, deployment: 'here' } };
+}
+
 describe('the refund saga', () => {
   it('refunds once at the provider under the refund_no, however often it runs', async () => {
-    const provider = new InMemoryProvider();
-    const charge = await provider.authorizeCharge({
-      paymentNo: captured.paymentNo, amount: 1000, currency: USD, paymentMethod: 'pm_card_visa', idempotencyKey: 'a', metadata: {},
-    });
-    payments.items.set(captured.paymentNo, { ...captured, chargeId: charge.id });
-    const { refund } = await createRefund(deps, 'm_1', 'k1', request(250));
-    const sagaDeps = { ...deps, provider, deployment: 'here' };
+    const { provider, charge, refund, sagaDeps } = await refundOfCapturedCharge(250);
 
     const state = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
     await submitRefund(sagaDeps, { refund_no: refund.refundNo });
@@ -133,13 +138,7 @@ describe('the refund saga', () => {
 
   it('follows the provider when a duplicate execution refunded after the refund was failed: succeeded, the amount taken again', async () => {
     // Prepare: one execution's first call was refused and it failed the refund; the other's call went through.
-    const provider = new InMemoryProvider();
-    const charge = await provider.authorizeCharge({
-      paymentNo: captured.paymentNo, amount: 1000, currency: USD, paymentMethod: 'pm_card_visa', idempotencyKey: 'a', metadata: {},
-    });
-    payments.items.set(captured.paymentNo, { ...captured, chargeId: charge.id });
-    const { refund } = await createRefund(deps, 'm_1', 'k1', request(250));
-    const sagaDeps = { ...deps, provider, deployment: 'here' };
+    const { refund, sagaDeps } = await refundOfCapturedCharge(250);
     const submitted = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
     await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
 

@@ -16,8 +16,7 @@ import {
   type CartItem,
   CartItemAction,
   CartStatus,
-  EDITABLE,
-  FINISHED,
+  editRefusal,
   type Purchase,
   type SeatHold,
   type Student,
@@ -28,8 +27,6 @@ import type { CartEdit, CartWrite, Created, PointsGrant, SchoolStore } from '../
 import {
   AlreadyExistsError,
   AlreadyRegisteredError,
-  CartClosedError,
-  CartLockedError,
   ChargeonceError,
   ConcurrentModificationError,
   CurrencyMismatchError,
@@ -84,7 +81,6 @@ type Refused<K extends string> = Partial<Record<K, { readonly item: Values | und
 /** What fulfilling one item writes besides the cart, each with its own condition. */
 type FulfilmentWrite = 'hold' | 'class' | 'student' | 'fromStudent' | 'fromClass' | 'swimmer';
 
-const LOCKED: ReadonlySet<CartStatus> = new Set([CartStatus.Checking, CartStatus.Applied]);
 const DEFAULT_CONFLICT_RETRIES = 6;
 const FIRST_BACKOFF_MS = 15;
 const MAX_BACKOFF_MS = 250;
@@ -334,7 +330,7 @@ export class DynamoSchoolStore implements SchoolStore {
     if (!refused) return;
     if (refused.cart) {
       const old = refused.cart.item as StoredCart | undefined;
-      throw (old && statusRefused(cart.cartId, old.status)) ?? cartMoved(write, old);
+      throw (old && editRefusal(cart.cartId, old.status)) ?? cartMoved(write, old);
     }
     if (refused.account) {
       const account = refused.account.item as StoredAccount | undefined;
@@ -433,8 +429,7 @@ export class DynamoSchoolStore implements SchoolStore {
     if (!refused) return;
     if (refused.cart) throw cartMoved(write, refused.cart.item as StoredCart | undefined);
     // The account has no longer (or never had) this cart as its open one: finish the cart
-    // without freeing the account, its credit still in the same transaction.
-    if (pointsCredit === 0) return this.moveCart(write);
+    // without freeing the account, any credit still in the same transaction.
     const again = await this.transact(`finishing cart ${cart.cartId}`, {
       cart: { Update: headerUpdate(this.tableName, write) },
       account: this.update(account, `SET version = version + :one${credit}`, { ':one': 1, ...creditValues }, 'attribute_exists(pk)'),
@@ -794,15 +789,7 @@ function headerUpdate(tableName: string, write: CartWrite) {
 /** Why an editable-cart condition failed on the cart itself; undefined when the cart is editable. */
 function cartRefused(edit: CartEdit, old: StoredCart | undefined): ChargeonceError | undefined {
   if (!old || old.merchant_id !== edit.merchantId) return new NotFoundError(`no cart ${edit.cartId}`, { field: 'cart_id' });
-  return statusRefused(edit.cartId, old.status);
-}
-
-function statusRefused(cartId: string, status: CartStatus): ChargeonceError | undefined {
-  if (LOCKED.has(status)) return new CartLockedError('cart_id', `cart ${cartId} is ${status}: it can no longer be edited`);
-  if (!EDITABLE.has(status)) {
-    return new CartClosedError('cart_id', `cart ${cartId} is ${status}: it ${FINISHED.has(status) ? 'has ended' : 'is ending'}`);
-  }
-  return undefined;
+  return editRefusal(edit.cartId, old.status);
 }
 
 /** Why adding a line was refused by the cart. */

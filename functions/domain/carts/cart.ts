@@ -1,7 +1,5 @@
 import {
   AlreadyRegisteredError,
-  CartClosedError,
-  CartLockedError,
   NotFoundError,
   NotRegisteredError,
 } from '../errors.ts';
@@ -12,8 +10,7 @@ import {
   type CartItem,
   CartItemAction,
   CartStatus,
-  EDITABLE,
-  FINISHED,
+  editRefusal,
   type Student,
   itemIdFor,
   newId,
@@ -211,11 +208,8 @@ export function nextVersion(deps: CartDeps, cart: Cart, changes: Partial<Cart>):
 }
 
 export function assertEditable(cart: Cart): void {
-  if (EDITABLE.has(cart.status)) return;
-  if (FINISHED.has(cart.status) || cart.status === CartStatus.Expiring || cart.status === CartStatus.Canceling) {
-    throw new CartClosedError('cart_id', `cart ${cart.cartId} is ${cart.status}`);
-  }
-  throw new CartLockedError('cart_id', `cart ${cart.cartId} is ${cart.status}: it can no longer be edited`);
+  const refusal = editRefusal(cart.cartId, cart.status);
+  if (refusal) throw refusal;
 }
 
 /** The swimmer's seat in a class: what it was paid, and by which purchase, is what giving it up pays back. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { CartClosedError, CartLockedError, type ChargeonceError } from '../errors.ts';
 import type { Currency } from '../money.ts';
 
 /**
@@ -93,6 +94,18 @@ export type CartStatus = (typeof CartStatus)[keyof typeof CartStatus];
 export const EDITABLE: ReadonlySet<CartStatus> = new Set([CartStatus.Active, CartStatus.Pending]);
 /** Statuses a cart ends in; its account may then open another. */
 export const FINISHED: ReadonlySet<CartStatus> = new Set([CartStatus.Done, CartStatus.Expired, CartStatus.Canceled]);
+
+/**
+ * Why a cart in `status` refuses an edit: locked while it checks out or is paid, closed once it
+ * ends or is ending; undefined when it is editable.
+ */
+export function editRefusal(cartId: string, status: CartStatus): ChargeonceError | undefined {
+  if (EDITABLE.has(status)) return undefined;
+  if (status === CartStatus.Checking || status === CartStatus.Applied) {
+    return new CartLockedError('cart_id', `cart ${cartId} is ${status}: it can no longer be edited`);
+  }
+  return new CartClosedError('cart_id', `cart ${cartId} is ${status}: it ${FINISHED.has(status) ? 'has ended' : 'is ending'}`);
+}
 
 export const CartItemAction = {
   /** Hold a seat for a swimmer; at checkout it becomes a registration. */

@@ -51,12 +51,16 @@ export function apiHandler(route: string, handle: (request: ApiRequest) => Promi
   };
 }
 
+/** The request body as text, decoded when API Gateway passed it base64-encoded. */
+export function bodyText(event: APIGatewayProxyEvent): string | null | undefined {
+  return event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
+}
+
 /** Parses and validates a JSON body against a zod schema; the first issue names the field. */
 export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T {
   let raw: unknown;
   try {
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
-    raw = JSON.parse(text ?? '');
+    raw = JSON.parse(bodyText(event) ?? '');
   } catch {
     throw new InvalidJsonError();
   }

@@ -9,3 +9,21 @@ export function once<T>(build: () => T): () => T {
 }
 
 export const systemClock = () => new Date();
+
+/**
+ * `load` by key, each answer kept for `keepMs` (a failed one not at all): for what changes
+ * rarely but is read on every request, such as a merchant's settings.
+ */
+export function keptFor<T>(keepMs: number, load: (key: string) => Promise<T>, now: () => number = Date.now) {
+  const kept = new Map<string, { value: Promise<T>; until: number }>();
+  return (key: string): Promise<T> => {
+    const hit = kept.get(key);
+    if (hit && hit.until > now()) return hit.value;
+    const value = load(key);
+    kept.set(key, { value, until: now() + keepMs });
+    value.catch(() => {
+      if (kept.get(key)?.value === value) kept.delete(key);
+    });
+    return value;
+  };
+}

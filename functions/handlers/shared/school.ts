@@ -2,9 +2,20 @@ import { cartHoldSeconds, reconcileAfterSeconds } from '../../config/env.ts';
 import type { CartDeps } from '../../domain/carts/cart.ts';
 import type { CatalogDeps } from '../../domain/carts/catalog.ts';
 import type { CheckoutDeps } from '../../domain/carts/checkout.ts';
-import { once, systemClock } from './once.ts';
+import type { MerchantSettings } from '../../domain/merchant.ts';
+import { keptFor, once, systemClock } from './once.ts';
 import { merchantKeyStore, paymentRepository, schoolStore } from './persistence.ts';
 import { createPaymentDeps, createRefundDeps } from './workflow.ts';
+
+/**
+ * Merchant settings are read by every cart edit and checkout and change rarely: an instance
+ * keeps each merchant's for a minute, so a setting changed takes effect within one.
+ */
+const SETTINGS_KEPT_MS = 60_000;
+
+const merchantSettings = once(() =>
+  keptFor(SETTINGS_KEPT_MS, (merchantId): Promise<MerchantSettings> => merchantKeyStore().settingsOf(merchantId)),
+);
 
 /** Classes, accounts, swimmers and points: the table alone. */
 export const catalogDeps = once((): CatalogDeps => ({ store: schoolStore(), clock: systemClock }));
@@ -14,7 +25,7 @@ export const cartDeps = once(
   (): CartDeps => ({
     ...catalogDeps(),
     holdSeconds: cartHoldSeconds(),
-    settingsOf: (merchantId) => merchantKeyStore().settingsOf(merchantId),
+    settingsOf: merchantSettings(),
     reconcileAfterSeconds: reconcileAfterSeconds(),
   }),
 );

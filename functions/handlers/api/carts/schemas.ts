@@ -6,7 +6,7 @@ import { type Cart, type CartItem, type Purchase, cartTotal } from '../../../dom
 import { MAX_AMOUNT } from '../../../domain/money.ts';
 import type { ApiResult } from '../http.ts';
 import { paymentMethodId } from '../payment-schema.ts';
-import { clientId, pathParameter } from '../school/schemas.ts';
+import { clientId, pathParameter, wholePoints } from '../school/schemas.ts';
 
 const CART_ID = /^cart_[0-9a-f]{24}$/;
 const ITEM_ID = /^itm_[0-9a-f]{16}$/;
@@ -39,12 +39,7 @@ export const checkoutBody = z
   .object({
     payment_mode: z.enum(['pay_now', 'pay_in_store'], { error: 'must be pay_now or pay_in_store' }),
     payment_method: paymentMethodId.optional(),
-    points: z
-      .number({ error: 'must be a whole number of points' })
-      .int('must be a whole number of points')
-      .nonnegative('must be 0 or more')
-      .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`)
-      .default(0),
+    points: wholePoints(false, MAX_AMOUNT).default(0),
   })
   .strict()
   .transform(

@@ -4,7 +4,7 @@ import type { ClassRequest } from '../../../domain/carts/catalog.ts';
 import { type Account, type SwimClass, type Swimmer, isClientId } from '../../../domain/carts/model.ts';
 import type { Created, PointsGrant } from '../../../domain/carts/store.ts';
 import { ValidationError } from '../../../domain/errors.ts';
-import { type ApiResult, parseBody } from '../http.ts';
+import { type ApiResult, bodyText, parseBody } from '../http.ts';
 import { currencyCode } from '../payment-schema.ts';
 import { minorUnits } from '../refund-schema.ts';
 
@@ -20,6 +20,15 @@ const label = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .refine((value) => value.trim() !== '', 'must not be blank');
 
+/** A whole number of loyalty points: more than 0 (a grant), or 0 or more (what a checkout spends). */
+export const wholePoints = (positive: boolean, max: number) => {
+  const points = z.number({ error: 'must be a whole number of points' }).int('must be a whole number of points');
+  return (positive ? points.positive('must be greater than 0') : points.nonnegative('must be 0 or more')).max(
+    max,
+    `must be at most ${max}`,
+  );
+};
+
 /** A path parameter, checked like a body field: a malformed one is 400 naming it, never a lookup. */
 export function pathParameter(event: APIGatewayProxyEvent, name: string, valid: (value: string) => boolean, rule: string): string {
   const value = event.pathParameters?.[name];
@@ -34,7 +43,7 @@ const noFields = z.object({}).strict();
 
 /** A route whose path says it all: no body, or `{}`; anything else is 400. */
 export function parseEmptyBody(event: APIGatewayProxyEvent): void {
-  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
+  const text = bodyText(event);
   if (text === null || text === undefined || text.trim() === '') return;
   parseBody(event, noFields);
 }
@@ -87,11 +96,7 @@ export const addSwimmerBody = z
 /** `POST /v1/accounts/{account_id}/points`. */
 export const grantPointsBody = z
   .object({
-    amount: z
-      .number({ error: 'must be a whole number of points' })
-      .int('must be a whole number of points')
-      .positive('must be greater than 0')
-      .max(1_000_000_000, 'must be at most 1000000000'),
+    amount: wholePoints(true, 1_000_000_000),
     reason: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   })
   .strict();

@@ -8,8 +8,8 @@ import {
 import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
-import type { Refund, RefundRepository } from './refund.ts';
-import { next as nextRefund } from './refund-saga.ts';
+import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
+import { madeAtProvider, next as nextRefund, revive } from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 import { executionName } from './saga-start.ts';
 
@@ -39,6 +39,9 @@ export interface ReconcileDeps {
  * - `voided`: an authorization no open payment owns was released (or one about to lapse could
  *   not be captured, and its payment failed).
  * - `gave_up`: resumed too often, or provider and database disagree; left for a person, and alarmed on.
+ * - `revived`: a refund failed on a refusal was refunded after all by a request still running at
+ *   the provider then; recorded as succeeded.
+ * - `rechecked`: a refund failed on a refusal, looked at once more: the provider made none.
  * - `skipped`: another actor moved it (or holds its lease) while we looked.
  * - `errored`: looking at it failed (provider, Step Functions or DynamoDB unavailable); the
  *   next run tries again, and the rest of the batch goes on.
@@ -50,6 +53,8 @@ export type ReconcileDecision =
   | 'captured'
   | 'voided'
   | 'gave_up'
+  | 'revived'
+  | 'rechecked'
   | 'skipped'
   | 'errored';
 
@@ -86,18 +91,40 @@ export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise
   ];
 }
 
-/** Pending refunds past their deadline: their saga is resumed, as a payment's is. */
+/**
+ * Refunds past their deadline: a pending one's saga is resumed, as a payment's is; a failed one
+ * is due once, to be checked against the provider.
+ */
 export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   const due = await deps.refunds.listDue(deps.clock(), batchSize);
   return isolated(
     due,
     async (refund) =>
-      keepMoving(deps, await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount)), refund, {
-        save: (changes) => deps.refunds.replace(refund, nextRefund(deps, refund, changes)),
-        start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
-      }),
+      refund.status === RefundStatus.Failed
+        ? recheckRefusal(deps, refund)
+        : keepMoving(deps, await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount)), refund, {
+            save: (changes) => deps.refunds.replace(refund, nextRefund(deps, refund, changes)),
+            start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
+          }),
     (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
   );
+}
+
+/**
+ * A refund failed because the provider refused one execution's request, looked at once every
+ * request has landed (the provider finishes a request within seconds; this is minutes later):
+ * a duplicate execution's request still running when the refund failed may have refunded it,
+ * and then the record follows the provider, taking the amount from the payment again. Else
+ * the failure stands and the refund leaves the reconciler's index.
+ */
+async function recheckRefusal(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
+  const made = await madeAtProvider(deps, refund);
+  if (made === undefined) {
+    await deps.refunds.replace(refund, nextRefund(deps, refund, {}));
+    return 'rechecked';
+  }
+  await revive(deps, refund, made.id);
+  return 'revived';
 }
 
 /**

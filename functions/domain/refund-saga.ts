@@ -1,6 +1,6 @@
 import { ErrorCode, NotFoundError, RefundDeclinedError } from './errors.ts';
 import type { Clock } from './ports.ts';
-import { DEPLOYMENT_METADATA_KEY, type PaymentProvider } from './provider.ts';
+import { DEPLOYMENT_METADATA_KEY, type PaymentProvider, type ProviderRefund, mayHaveForgottenKey } from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
 
 /**
@@ -28,8 +28,21 @@ export interface RefundSagaState {
 
 export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
-  if (refund.status !== RefundStatus.Pending) {
+  if (refund.status === RefundStatus.Succeeded) {
     return { ...state, ...(refund.providerRefundId !== undefined && { provider_refund_id: refund.providerRefundId }) };
+  }
+  if (refund.status === RefundStatus.Failed) {
+    // Failed on another execution's refusal, while this execution's own earlier call may have
+    // gone through with its answer lost (this is Step Functions' retry of it): the provider
+    // tells, and RecordRefund follows it. Nothing is sent: the amount was given back.
+    return withRefund(state, await madeAtProvider(deps, refund));
+  }
+  if (mayHaveForgottenKey(deps.clock(), refund.createdAt)) {
+    // Past the provider's memory of the key (Stripe: 24 hours), a refund that an execution which
+    // died made is found by its refund_no; a new request would be refused (the charge already
+    // refunded) or, for a partial refund, refund a second time.
+    const made = await madeAtProvider(deps, refund);
+    if (made !== undefined) return withRefund(state, made);
   }
   const refunded = await deps.provider.refundCharge({
     chargeId: refund.chargeId,
@@ -40,7 +53,18 @@ export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState)
   if (refunded.status === 'failed' || refunded.status === 'canceled') {
     throw new RefundDeclinedError(refunded.failureReason ?? `the provider's refund ${refunded.id} ${refunded.status}`);
   }
-  return { ...state, provider_refund_id: refunded.id };
+  return withRefund(state, refunded);
+}
+
+function withRefund(state: RefundSagaState, made: ProviderRefund | undefined): RefundSagaState {
+  return { ...state, ...(made !== undefined && { provider_refund_id: made.id }) };
+}
+
+/** The provider's refund made under this refund's refund_no and not undone, if it made one. */
+export async function madeAtProvider(deps: Pick<RefundSagaDeps, 'provider'>, refund: Refund): Promise<ProviderRefund | undefined> {
+  return (await deps.provider.findRefundsOfCharge(refund.chargeId)).find(
+    (made) => made.refundNo === refund.refundNo && made.status !== 'failed' && made.status !== 'canceled',
+  );
 }
 
 /**
@@ -59,24 +83,38 @@ export async function recordRefund(deps: RefundStepDeps, state: RefundSagaState)
     throw new Error('RecordRefund needs provider_refund_id from SubmitRefund');
   }
   if (refund.status === RefundStatus.Failed) {
-    const { failureReason: _overturned, ...failed } = refund;
-    await deps.refunds.revive(refund, next(deps, failed, { status: RefundStatus.Succeeded, providerRefundId }));
+    await revive(deps, refund, providerRefundId);
     return state;
   }
   await deps.refunds.replace(refund, next(deps, refund, { status: RefundStatus.Succeeded, providerRefundId }));
   return state;
 }
 
-/** `pending -> failed`, the amount given back to the payment in the same transaction. */
+/** `failed -> succeeded`: the provider refunded after all; the amount is taken from the payment again. */
+export async function revive(deps: RefundStepDeps, refund: Refund, providerRefundId: string): Promise<Refund> {
+  const { failureReason: _overturned, ...failed } = refund;
+  return deps.refunds.revive(refund, next(deps, failed, { status: RefundStatus.Succeeded, providerRefundId }));
+}
+
+/**
+ * `pending -> failed`, the amount given back to the payment in the same transaction. A refund
+ * failed on a refusal of one execution's request stays due for one more look: another
+ * execution's request may still have been running at the provider, and may have refunded it.
+ */
 export async function markRefundFailed(deps: RefundStepDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
   if (refund.status !== RefundStatus.Pending) return state;
-  const failureReason = state.error?.Error === 'ProviderRejected' ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined;
-  await deps.refunds.fail(refund, next(deps, refund, { status: RefundStatus.Failed, failureReason }));
+  const refused = state.error?.Error === 'ProviderRejected';
+  const failureReason = refused ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined;
+  const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
+  await deps.refunds.fail(
+    refund,
+    next(deps, refund, { status: RefundStatus.Failed, failureReason, ...(refused && { reconcileAt: recheckAt }) }),
+  );
   return state;
 }
 
-/** The refund's next version; a finished refund leaves the reconciler's index. */
+/** The refund's next version; a finished refund leaves the reconciler's index unless `changes` keep it there. */
 export function next(
   deps: Pick<RefundStepDeps, 'clock' | 'reconcileAfterSeconds'>,
   refund: Refund,

@@ -24,6 +24,8 @@ const metricOf = {
   captured: 'ReconcileCaptured',
   voided: 'ReconcileVoided',
   gave_up: ReconcilerMetric.GaveUp,
+  revived: 'ReconcileRevived',
+  rechecked: 'ReconcileRechecked',
   skipped: 'ReconcileSkipped',
   errored: 'ReconcileErrored',
 } as const;

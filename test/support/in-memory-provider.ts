@@ -111,9 +111,20 @@ export class InMemoryProvider implements PaymentProvider {
     this.calls.push({ op: 'refund', key: input.idempotencyKey, chargeId: input.chargeId });
     const seen = this.refunds.get(input.idempotencyKey);
     if (seen) return seen;
-    const refund: ProviderRefund = { id: `re_${++this.seq}`, chargeId: input.chargeId, amount: input.amount, status: 'succeeded' };
+    const refundNo = input.metadata['refund_no'];
+    const refund: ProviderRefund = {
+      id: `re_${++this.seq}`,
+      chargeId: input.chargeId,
+      amount: input.amount,
+      status: 'succeeded',
+      ...(refundNo !== undefined && { refundNo }),
+    };
     this.refunds.set(input.idempotencyKey, refund);
     return refund;
+  }
+
+  async findRefundsOfCharge(chargeId: string) {
+    return [...this.refunds.values()].filter((refund) => refund.chargeId === chargeId).reverse();
   }
 
   private once(op: string, key: string, chargeId: string | undefined, run: () => Charge): Charge {

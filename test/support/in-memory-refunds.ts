@@ -1,6 +1,6 @@
 import { ConcurrentModificationError } from '../../functions/domain/errors.ts';
 import type { Payment } from '../../functions/domain/payment.ts';
-import { type Refund, type RefundCreation, type RefundRepository, RefundStatus } from '../../functions/domain/refund.ts';
+import type { Refund, RefundCreation, RefundRepository } from '../../functions/domain/refund.ts';
 import type { InMemoryPayments } from './in-memory-payments.ts';
 
 /** The refund repository's contract in memory, moving its payment's totals as the DynamoDB transaction does. */
@@ -60,7 +60,7 @@ export class InMemoryRefunds implements RefundRepository {
 
   async listDue(now: Date, limit: number) {
     return [...this.items.values()]
-      .filter((r) => r.status === RefundStatus.Pending && r.reconcileAt !== undefined && r.reconcileAt <= now.toISOString())
+      .filter((r) => r.reconcileAt !== undefined && r.reconcileAt <= now.toISOString())
       .slice(0, limit);
   }
 

@@ -19,6 +19,7 @@ import { isUnexpectedState, toDomainError } from './errors.ts';
 /** Expanded on every PaymentIntent we read: it carries capture_before and amount_refunded. */
 const EXPAND_CHARGE = ['latest_charge'];
 const SEARCH_PAGE_SIZE = 100;
+const LIST_PAGE_SIZE = 100;
 
 /**
  * The {@link PaymentProvider} on Stripe's PaymentIntents: a charge is a PaymentIntent with
@@ -154,14 +155,38 @@ export class StripePaymentProvider implements PaymentProvider {
         { idempotencyKey: input.idempotencyKey },
       ),
     );
-    return {
-      id: refund.id,
-      chargeId: input.chargeId,
-      amount: refund.amount,
-      status: refund.status as ProviderRefund['status'],
-      ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
-    };
+    return toProviderRefund(refund, input.chargeId);
   }
+
+  async findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]> {
+    const refunds: ProviderRefund[] = [];
+    let after: string | undefined;
+    for (let more = true; more; ) {
+      const page = await call(() =>
+        this.stripe.refunds.list({
+          payment_intent: chargeId,
+          limit: LIST_PAGE_SIZE,
+          ...(after === undefined ? {} : { starting_after: after }),
+        }),
+      );
+      refunds.push(...page.data.map((refund) => toProviderRefund(refund, chargeId)));
+      after = page.data.at(-1)?.id;
+      more = page.has_more && after !== undefined;
+    }
+    return refunds;
+  }
+}
+
+function toProviderRefund(refund: Stripe.Refund, chargeId: string): ProviderRefund {
+  const refundNo = refund.metadata?.['refund_no'];
+  return {
+    id: refund.id,
+    chargeId,
+    amount: refund.amount,
+    status: refund.status as ProviderRefund['status'],
+    ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+    ...(refundNo === undefined ? {} : { refundNo }),
+  };
 }
 
 /** A search query string value: single-quoted, with backslashes and quotes escaped. */

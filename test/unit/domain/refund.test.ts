@@ -4,12 +4,18 @@ import {
   IdempotencyKeyMismatchError,
   NotFoundError,
   PaymentNotCapturedError,
+  ProviderUnavailableError,
   RefundExceedsCapturedError,
 } from '../../../functions/domain/errors.ts';
 import type { Payment } from '../../../functions/domain/payment.ts';
 import { type CreateRefundDeps, createRefund, derivedRefundKey } from '../../../functions/domain/refund.ts';
 import { markRefundFailed, recordRefund, submitRefund } from '../../../functions/domain/refund-saga.ts';
+import { type ReconcileDeps, reconcileRefunds } from '../../../functions/domain/reconcile.ts';
 import { FakeWorkflow } from '../../support/fake-workflow.ts';
+import { ManualClock } from '../../support/manual-clock.ts';
+import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictRefundRepository } from '../../support/strict/refunds.ts';
+import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
 import { InMemoryPayments } from '../../support/in-memory-payments.ts';
 import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
 import { InMemoryRefunds } from '../../support/in-memory-refunds.ts';
@@ -165,4 +171,121 @@ describe('the refund saga', () => {
     expect(await refunds.get(refund.refundNo)).toMatchObject({ status: 'failed' });
     expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(0);
   });
+
+  it('finds the refund it made when resumed after the provider forgot its key, rather than failing a refund that went through', async () => {
+    // Prepare: a refund submitted once, whose execution ended before recording it; Stripe forgets a key after 24 hours.
+    const { clock, stripe, refund, sagaDeps, strictRefunds } = await strictRefundOfCapturedCharge(1000);
+    const first = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
+    clock.advance(25 * 3600 * 1000);
+
+    // Act: the execution the reconciler resumes submits it again.
+    const resumed = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
+    await recordRefund(sagaDeps, resumed);
+
+    // Assess
+    expect(resumed.provider_refund_id).toBe(first.provider_refund_id);
+    expect(stripe.ledger.refunds).toHaveLength(1);
+    expect(await strictRefunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: first.provider_refund_id });
+  });
+
+  it("follows the provider when this execution's own call went through unheard and another failed the refund meanwhile", async () => {
+    // Prepare: this execution's call refunded, its answer was lost; the duplicate's was refused, and it failed the refund.
+    const { stripe, refund, sagaDeps, strictRefunds, strictPayments } = await strictRefundOfCapturedCharge(1000);
+    stripe.arm('lostResponse');
+    await expect(submitRefund(sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow(ProviderUnavailableError);
+    await markRefundFailed(sagaDeps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+
+    // Act: Step Functions retries this execution's SubmitRefund.
+    const retried = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
+    await recordRefund(sagaDeps, retried);
+
+    // Assess
+    const [made] = stripe.ledger.refunds;
+    expect(retried.provider_refund_id).toBe(made?.id);
+    expect(await strictRefunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
+    expect((await strictPayments.get(captured.paymentNo))?.amountRefunded).toBe(1000);
+  });
 });
+
+describe('a refund failed on a refusal', () => {
+  it('stays due for one more look by the reconciler; one the provider declined does not', async () => {
+    // Prepare
+    const { refund: refused } = await createRefund(deps, 'm_1', 'k1', request(400));
+    const { refund: declined } = await createRefund(deps, 'm_1', 'k2', request(400));
+
+    // Act
+    await markRefundFailed(deps, { refund_no: refused.refundNo, error: { Error: 'ProviderRejected' } });
+    await markRefundFailed(deps, { refund_no: declined.refundNo, error: { Error: 'RefundDeclined' } });
+
+    // Assess
+    expect((await refunds.get(refused.refundNo))?.reconcileAt).toBe('2026-11-23T11:05:00.000Z');
+    expect((await refunds.get(declined.refundNo))?.reconcileAt).toBeUndefined();
+  });
+
+  it('is revived at that look when a request still running at the provider refunded it after all', async () => {
+    // Prepare: this execution's request hung at the provider; a duplicate's was refused and failed the refund.
+    const { clock, stripe, refund, sagaDeps, strictRefunds, strictPayments, reconcileDeps } = await strictRefundOfCapturedCharge(1000);
+    stripe.arm('timeout');
+    await expect(submitRefund(sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow(ProviderUnavailableError);
+    await markRefundFailed(sagaDeps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    await recordRefund(sagaDeps, await submitRefund(sagaDeps, { refund_no: refund.refundNo }));
+    clock.advance(300 * 1000);
+
+    // Act
+    const outcomes = await reconcileRefunds(reconcileDeps, 10);
+
+    // Assess
+    const [made] = stripe.ledger.refunds;
+    expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'revived' }]);
+    expect(await strictRefunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
+    expect((await strictPayments.get(captured.paymentNo))?.amountRefunded).toBe(1000);
+  });
+
+  it('stays failed, and due no more, when the provider made no refund for it', async () => {
+    // Prepare
+    const { clock, refund, sagaDeps, strictRefunds, strictPayments, reconcileDeps } = await strictRefundOfCapturedCharge(1000);
+    await markRefundFailed(sagaDeps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    clock.advance(300 * 1000);
+
+    // Act
+    const outcomes = await reconcileRefunds(reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'rechecked' }]);
+    const failed = await strictRefunds.get(refund.refundNo);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
+    expect(failed?.reconcileAt).toBeUndefined();
+    expect((await strictPayments.get(captured.paymentNo))?.amountRefunded).toBe(0);
+  });
+});
+
+/** A refund of a captured charge, on ports as strict as DynamoDB and Stripe (Stripe forgets keys after 24 hours). */
+async function strictRefundOfCapturedCharge(amount: number) {
+  const clock = new ManualClock(Date.parse('2026-11-23T10:00:00Z'));
+  const stripe = new StrictStripe({ clock: clock.clock });
+  const provider = strictProvider(stripe);
+  const strictPayments = new StrictPaymentRepository({ clock: clock.clock });
+  const strictRefunds = new StrictRefundRepository(strictPayments, { clock: clock.clock });
+  const charge = await provider.authorizeCharge({
+    paymentNo: captured.paymentNo,
+    amount: captured.amount,
+    currency: USD,
+    paymentMethod: 'pm_card_visa',
+    idempotencyKey: 'authorize',
+    metadata: { payment_no: captured.paymentNo },
+  });
+  await provider.captureCharge({ chargeId: charge.id, idempotencyKey: 'capture' });
+  await strictPayments.create({ ...captured, chargeId: charge.id });
+  const sagaDeps = { refunds: strictRefunds, provider, deployment: 'here', clock: clock.clock, reconcileAfterSeconds: 300 };
+  const { refund } = await createRefund({ ...sagaDeps, payments: strictPayments, workflow }, 'm_1', 'k1', request(amount));
+  const reconcileDeps: ReconcileDeps = {
+    ...sagaDeps,
+    payments: strictPayments,
+    workflow,
+    refundWorkflow: workflow,
+    maxResumes: 5,
+    leaseSeconds: 120,
+    newLeaseOwner: () => 'reconciler',
+  };
+  return { clock, stripe, refund, sagaDeps, strictPayments, strictRefunds, reconcileDeps };
+}

@@ -1,0 +1,246 @@
+import { idempotencyLeaseSeconds, idempotencyWaitMs } from '../../functions/config/env.ts';
+import { createPayment } from '../../functions/domain/create-payment.ts';
+import { ChargeonceError } from '../../functions/domain/errors.ts';
+import { withFinishedKeyCache } from '../../functions/domain/finished-key-cache.ts';
+import { type IdempotencyStore, type StoredResponse, runIdempotently } from '../../functions/domain/idempotency.ts';
+import type { Currency } from '../../functions/domain/money.ts';
+import type { PaymentRequest } from '../../functions/domain/payment.ts';
+import { type RefundRequest, createRefund, derivedRefundKey } from '../../functions/domain/refund.ts';
+import { paymentParameters } from '../../functions/handlers/api/payment-schema.ts';
+import { paymentView } from '../../functions/handlers/api/payment-view.ts';
+import { refundParameters, refundView } from '../../functions/handlers/api/refund-schema.ts';
+import type { Ports } from './gated-ports.ts';
+import { type Actor, Killed } from './scheduler.ts';
+import type { World } from './world.ts';
+
+/** Every simulated payment is in one currency: amounts, not currencies, are what the histories vary. */
+const CURRENCY = 'EUR' as Currency;
+
+/** What a client saw of one of its requests. */
+export interface ApiAnswer {
+  readonly route: 'payments' | 'refunds';
+  readonly merchantId: string;
+  /** The idempotency layer's key: `header:...` or `derived:...`. */
+  readonly key: string;
+  readonly request: PaymentRequest | RefundRequest;
+  /** `lost`: the Lambda answered and the client never heard it; `killed`: the Lambda died. */
+  readonly outcome: 'answered' | 'lost' | 'killed';
+  readonly status?: number;
+  readonly code?: string;
+  readonly body?: Record<string, unknown>;
+}
+
+export interface PaymentOrder {
+  readonly merchantId: string;
+  readonly orderNo: string;
+  readonly amount: number;
+  readonly paymentMethod: string;
+  readonly headerKey?: string;
+}
+
+export interface RefundOrder {
+  readonly merchantId: string;
+  readonly paymentNo: string;
+  readonly amount: number;
+  readonly operatorId: string;
+  readonly headerKey?: string;
+  readonly expectedAmountRefunded?: number;
+}
+
+/**
+ * The API's create routes as their handlers run them (the idempotency layer around the domain's
+ * use case), each request a Lambda invocation on a warm instance of its function, and what the
+ * clients heard.
+ */
+export class Api {
+  readonly answers: ApiAnswer[] = [];
+  /** Every request sent, in order: what a client may send again. */
+  readonly sent: ({ readonly route: 'payments'; readonly order: PaymentOrder } | { readonly route: 'refunds'; readonly order: RefundOrder })[] = [];
+  private readonly pools = new Map<string, LambdaInstance[]>();
+
+  constructor(private readonly world: World) {}
+
+  /** `POST /v1/payments`. */
+  pay(order: PaymentOrder): Actor {
+    const { world } = this;
+    this.sent.push({ route: 'payments', order });
+    const request: PaymentRequest = {
+      orderNo: order.orderNo,
+      amount: order.amount,
+      currency: CURRENCY,
+      paymentMethod: order.paymentMethod,
+    };
+    return this.request({
+      route: 'payments',
+      merchantId: order.merchantId,
+      request,
+      key: layerKey(order.headerKey, request.orderNo),
+      parameters: paymentParameters(request),
+      async run(ports) {
+        const { payment, created } = await createPayment(
+          {
+            payments: ports.payments,
+            workflow: ports.paymentWorkflow,
+            clock: world.clock.clock,
+            reconcileAfterSeconds: world.reconcileAfterSeconds,
+          },
+          order.merchantId,
+          request,
+        );
+        return { status: created ? 201 : 200, body: paymentView(payment) };
+      },
+    });
+  }
+
+  /** `POST /v1/refunds`: the refund_no comes from the layer's key. */
+  refund(order: RefundOrder): Actor {
+    const { world } = this;
+    this.sent.push({ route: 'refunds', order });
+    const request: RefundRequest = {
+      paymentNo: order.paymentNo,
+      amount: order.amount,
+      operatorId: order.operatorId,
+      ...(order.expectedAmountRefunded !== undefined && { expectedAmountRefunded: order.expectedAmountRefunded }),
+    };
+    const key = layerKey(order.headerKey, derivedRefundKey(request));
+    return this.request({
+      route: 'refunds',
+      merchantId: order.merchantId,
+      request,
+      key,
+      parameters: refundParameters(request),
+      async run(ports) {
+        const { refund, created } = await createRefund(
+          {
+            refunds: ports.refunds,
+            payments: ports.payments,
+            workflow: ports.refundWorkflow,
+            clock: world.clock.clock,
+            reconcileAfterSeconds: world.reconcileAfterSeconds,
+          },
+          order.merchantId,
+          key,
+          request,
+        );
+        return { status: created ? 201 : 200, body: refundView(refund) };
+      },
+    });
+  }
+
+  private request(call: RouteCall): Actor {
+    const { world } = this;
+    const fn = call.route === 'payments' ? 'create-payment' : 'create-refund';
+    return world.spawn(`${fn} ${call.key}`, fn, async (actor) => {
+      const instance = this.instanceOf(fn);
+      const ports = world.portsOf(actor);
+      instance.ports = ports;
+      const seen = { route: call.route, merchantId: call.merchantId, key: call.key, request: call.request };
+      let answer: { status: number; body: unknown; code?: string };
+      try {
+        const { response, replayed } = await runIdempotently(
+          {
+            store: instance.keys,
+            clock: world.clock.clock,
+            leaseMs: idempotencyLeaseSeconds() * 1000,
+            waitMs: idempotencyWaitMs(),
+            newOwner: () => `request-${world.nextNumber()}`,
+            sleep: async (ms) => {
+              const decision = await world.sleep(actor, ms);
+              if (decision.kind === 'crash') actor.invocation.killedBy ??= 'crash';
+              if (actor.invocation.killed) throw new Killed('a wait for another request');
+            },
+          },
+          { merchantId: call.merchantId, scope: call.route, key: call.key, parameters: call.parameters },
+          () => call.run(ports),
+        );
+        answer = { status: replayed ? 200 : response.status, body: response.body };
+      } catch (error) {
+        if (actor.invocation.killed) return this.died(instance, seen);
+        world.noteUnexpected(`POST /v1/${call.route}`, error);
+        answer =
+          error instanceof ChargeonceError
+            ? { status: error.httpStatus, body: undefined, code: error.code }
+            : { status: 500, body: undefined, code: 'internal_error' };
+      }
+      const decision = await world.returning(actor);
+      if (decision.kind === 'crash') return this.died(instance, seen);
+      instance.busy = false;
+      const outcome = decision.kind === 'fault' ? 'lost' : 'answered';
+      world.count(`answer ${call.route} ${answer.status}${answer.code === undefined ? '' : ` ${answer.code}`}`);
+      world.log(`${actor.name} answered ${answer.status} ${answer.code ?? ''}${outcome === 'lost' ? ' (lost)' : ''}`);
+      this.answers.push({
+        ...seen,
+        outcome,
+        status: answer.status,
+        ...(answer.code !== undefined && { code: answer.code }),
+        ...(answer.body !== undefined && { body: answer.body as Record<string, unknown> }),
+      });
+    });
+  }
+
+  private died(instance: LambdaInstance, seen: Omit<ApiAnswer, 'outcome'>): void {
+    // A dead process takes its memory with it: the instance and its cache of finished keys.
+    const pool = this.pools.get(instance.fn) ?? [];
+    pool.splice(pool.indexOf(instance), 1);
+    this.world.count(`request died: ${seen.route}`);
+    this.answers.push({ ...seen, outcome: 'killed' });
+  }
+
+  /** An idle warm instance of `fn`, or a new one (Lambda scales out rather than queue). */
+  private instanceOf(fn: string): LambdaInstance {
+    const pool = this.pools.get(fn) ?? [];
+    this.pools.set(fn, pool);
+    const idle = pool.find((instance) => !instance.busy);
+    if (idle !== undefined) {
+      idle.busy = true;
+      return idle;
+    }
+    const serving = (): IdempotencyStore => {
+      if (instance.ports === undefined) throw new Error(`${fn} instance serves no request`);
+      return instance.ports.keys;
+    };
+    const instance: LambdaInstance = {
+      fn,
+      busy: true,
+      ports: undefined,
+      keys: withFinishedKeyCache(
+        {
+          get: (id) => serving().get(id),
+          claim: (record, now) => serving().claim(record, now),
+          takeOver: (id, lapsed, lease) => serving().takeOver(id, lapsed, lease),
+          complete: (id, owner, response) => serving().complete(id, owner, response),
+          release: (id, owner) => serving().release(id, owner),
+        },
+        FINISHED_KEYS_KEPT,
+      ),
+    };
+    pool.push(instance);
+    return instance;
+  }
+}
+
+/** As the route names keys: a client's header and a key derived from the request never collide. */
+function layerKey(header: string | undefined, derived: string): string {
+  return header === undefined ? `derived:${derived}` : `header:${header}`;
+}
+
+interface RouteCall {
+  readonly route: ApiAnswer['route'];
+  readonly merchantId: string;
+  readonly request: ApiAnswer['request'];
+  readonly key: string;
+  readonly parameters: Record<string, unknown>;
+  run(ports: Ports): Promise<StoredResponse>;
+}
+
+/** A warm Lambda instance of a route: one request at a time, keeping finished keys in its memory. */
+interface LambdaInstance {
+  readonly fn: string;
+  busy: boolean;
+  /** The ports of the request it is serving. */
+  ports: Ports | undefined;
+  readonly keys: IdempotencyStore;
+}
+
+/** Finished keys an instance keeps; more than a history makes, so none is evicted. */
+const FINISHED_KEYS_KEPT = 1000;

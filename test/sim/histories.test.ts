@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { everyHistoryHolds, failureReport } from './history.ts';
+
+/** How many histories `npm test` runs; `npm run soak` runs as many as asked. */
+const HISTORIES = 1000;
+
+/**
+ * What the histories must have exercised between them: a kind of fault or crash that never
+ * struck, or a path no history took, would pass silently as "no fault". Only what a thousand
+ * histories reach a dozen times or more is listed; rarer paths (the reconciler capturing or
+ * voiding at the deadline, a request waiting out another) are counted by `npm run soak`.
+ */
+const mustHappen: readonly RegExp[] = [
+  /^fault transient at provider\./,
+  /^fault lost at provider\./,
+  /^fault timeout at provider\./,
+  /^fault refused at provider\./,
+  /^fault error500 at provider\./,
+  /^fault lost at (payments|refunds|keys)\.(create|replace|claim|complete|fail)/,
+  /^fault .* at return$/,
+  /^crash before at provider\./,
+  /^crash after at provider\./,
+  /^crash after at (payments|refunds|keys)\./,
+  /^request died: payments$/,
+  /^request died: refunds$/,
+  /^reconciler died$/,
+  /^execution ended SUCCEEDED: payment$/,
+  /^execution ended FAILED: payment$/,
+  /^execution ended TIMED_OUT: payment$/,
+  /^execution ended SUCCEEDED: refund$/,
+  /^execution ended FAILED: refund$/,
+  /^step error CardDeclined: Authorize$/,
+  /^step error PaymentClosed: /,
+  /^step error ProviderIdempotencyKeyInUse: /,
+  /^reconciled payment: started$/,
+  /^reconciled payment: resumed$/,
+  /^reconciled payment: gave_up$/,
+  /^reconciled refund: resumed$/,
+  /^answer payments 200$/,
+  /^answer payments 409 idempotency_key_mismatch$/,
+  /^answer refunds 201$/,
+  /^answer refunds 409 refund_exceeds_captured$/,
+  /^answer refunds 409 amount_refunded_changed$/,
+];
+
+describe('the simulation of payments and refunds', () => {
+  it(`keeps every promise over ${HISTORIES} histories of requests, duplicates, crashes, faults and clock jumps`, async () => {
+    // Act
+    const seen = new Map<string, number>();
+    const startedAt = performance.now();
+    const result = await fc.check(everyHistoryHolds({}, seen), { numRuns: HISTORIES });
+    const seconds = (performance.now() - startedAt) / 1000;
+    console.log(`${seen.get('histories') ?? 0} histories in ${seconds.toFixed(1)} s (seed ${result.seed})`);
+
+    // Assess
+    expect(result.failed, result.failed ? failureReport(result) : '').toBe(false);
+    const kinds = [...seen.keys()];
+    expect(mustHappen.filter((pattern) => !kinds.some((kind) => pattern.test(kind)))).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+import { PaymentStatus } from '../../functions/domain/payment.ts';
+import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/reconcile.ts';
+import { RefundStatus } from '../../functions/domain/refund.ts';
+import { violations } from '../support/invariants/ledger.ts';
+import { STRIPE_SEARCH_LAG_MS } from '../support/strict/stripe.ts';
+import { Api } from './api.ts';
+import { runReconciler } from './reconciler.ts';
+import { type StepBindings, productSteps, runSagas } from './sagas.ts';
+import { type SimState, simInvariants } from './invariants.ts';
+import { type Actor, type Decision, GO } from './scheduler.ts';
+import { MAX_RESUMES, World, type WorldOptions } from './world.ts';
+
+/** The schedule runs the reconciler every minute. */
+const SCHEDULE_MS = 60_000;
+/** Turns of the schedule a settling world may take: a payment given up waits days for its authorization's last day, and a 500 Stripe keeps for a key is retried every few minutes for a day. */
+const MAX_SETTLING_ROUNDS = 2000;
+/** Gates granted in one run of every actor before it counts as a livelock. */
+const MAX_GRANTS_PER_RUN = 20_000;
+
+export interface SimulationOptions extends WorldOptions {
+  /** Payments (and, separately, refunds) the reconciler looks at per run. */
+  readonly reconcileBatch: number;
+  /** The domain function behind each saga step: the product's, unless a test breaks one on purpose. */
+  readonly steps?: StepBindings;
+}
+
+/** An invariant broke: the history fails here, with what broke and, when traced, how it got there. */
+export class InvariantViolation extends Error {
+  override readonly name = 'InvariantViolation';
+  constructor(
+    readonly violations: readonly string[],
+    trace: readonly string[] | undefined,
+  ) {
+    super([...violations, ...(trace === undefined ? [] : ['--- trace ---', ...trace])].join('\n'));
+  }
+}
+
+/**
+ * One simulated deployment: the world, its API, its sagas and its schedule, checked after every
+ * gate for what must always hold, and settled at the end: every actor run to its end, the
+ * reconciler run minute by minute and the clock moved to the next deadline, until nothing is
+ * left to do; then checked for everything.
+ */
+export class Simulation {
+  readonly world: World;
+  readonly api: Api;
+
+  constructor(private readonly options: SimulationOptions) {
+    this.world = new World(options);
+    this.api = new Api(this.world);
+    runSagas(this.world, options.steps ?? productSteps);
+  }
+
+  /** One run of the schedule's reconciler, as a new actor. */
+  reconcile(): Actor {
+    return runReconciler(this.world, this.options.reconcileBatch);
+  }
+
+  /** Lets `actor` through its gate, then checks what must always hold. */
+  async grant(actor: Actor, decision: Decision = GO): Promise<void> {
+    await this.world.grant(actor, decision);
+    this.check('always');
+  }
+
+  /**
+   * Runs every actor (and every actor they start) to its end, in an order the world's seed
+   * picks: an actor chosen runs on for a few gates as often as not, as real ones run in bursts.
+   */
+  async runAll(): Promise<void> {
+    let current: Actor | undefined;
+    for (let grants = 0; this.world.scheduler.actors().length > 0; grants++) {
+      if (grants >= MAX_GRANTS_PER_RUN) {
+        throw new InvariantViolation([`livelock: ${MAX_GRANTS_PER_RUN} gates and still running`], this.world.trace);
+      }
+      const actors = this.world.scheduler.actors();
+      if (current === undefined || current.done || this.world.random() < 0.5) {
+        current = actors[Math.floor(this.world.random() * actors.length)] as Actor;
+      }
+      await this.grant(current);
+    }
+  }
+
+  /** Brings the world to rest, then checks everything; throws an {@link InvariantViolation}. */
+  async settle(): Promise<void> {
+    for (let round = 0; ; round++) {
+      await this.runAll();
+      // The nemesis breaks calls while the world first runs free; then it lets the world settle.
+      this.world.nemesisOn = false;
+      if (this.world.stripe.completeInFlight() > 0) continue;
+      if (this.isAtRest()) break;
+      if (round >= MAX_SETTLING_ROUNDS) {
+        throw new InvariantViolation(
+          [`not at rest after ${MAX_SETTLING_ROUNDS} runs of the schedule`, ...violations(simInvariants, this.state(), 'settled')],
+          this.world.trace,
+        );
+      }
+      this.world.clock.advance(this.nextDueMs() - this.world.clock.ms);
+      this.world.log('the schedule runs the reconciler');
+      this.reconcile();
+      await this.world.scheduler.settle();
+    }
+    this.check('settled');
+  }
+
+  /**
+   * What the invariants read. Between gates the provider's live ledger is enough; settled, its
+   * authorizations past their window must have lapsed first, as Stripe lapses them on its own.
+   */
+  state(when: 'always' | 'settled' = 'settled'): SimState {
+    const { world } = this;
+    return {
+      world,
+      answers: this.api.answers,
+      ledger: {
+        payments: world.payments.all(),
+        refunds: world.refunds.all(),
+        provider: when === 'settled' ? world.stripe.snapshot() : world.stripe.current(),
+        maxResumes: MAX_RESUMES,
+      },
+    };
+  }
+
+  check(when: 'always' | 'settled'): void {
+    const found = violations(simInvariants, this.state(when), when);
+    if (found.length > 0) throw new InvariantViolation(found, this.world.trace);
+  }
+
+  /**
+   * Nothing running, and nothing left for the reconciler but what waits for people: nothing
+   * due but what it gave up (a payment given up while authorized is still settled by the
+   * reconciler before its authorization lapses), and no authorization open.
+   */
+  private isAtRest(): boolean {
+    const { world } = this;
+    if (world.scheduler.actors().length > 0 || world.stripe.inFlightCount > 0) return false;
+    const givenUp = (record: { readonly resumeCount: number }) => record.resumeCount >= MAX_RESUMES;
+    return (
+      world.stripe.snapshot().paymentIntents.every((pi) => pi.status !== 'requires_capture') &&
+      world.payments.all().every((p) => p.reconcileAt === undefined || (givenUp(p) && p.status !== PaymentStatus.Authorized)) &&
+      world.refunds.all().every((r) => r.reconcileAt === undefined || (givenUp(r) && r.status === RefundStatus.Pending))
+    );
+  }
+
+  /**
+   * When the schedule next has something to do: the earliest deadline still ahead (a payment or
+   * refund due, a lease ending, an open authorization entering its last day or becoming old
+   * enough for the reconciler to see), and never sooner than the schedule's next minute.
+   */
+  private nextDueMs(): number {
+    const { world } = this;
+    const now = world.clock.ms;
+    const due = [...world.payments.all(), ...world.refunds.all()]
+      .map((record) => record.reconcileAt)
+      .filter((at) => at !== undefined)
+      .map((at) => Date.parse(at));
+    // Something already due waits only for the schedule's next minute.
+    if (due.some((at) => at <= now)) return now + SCHEDULE_MS;
+    const authorizations = world.stripe
+      .snapshot()
+      .paymentIntents.filter((pi) => pi.status === 'requires_capture')
+      .flatMap((pi) => [
+        (pi.charge?.captureBefore ?? Number.POSITIVE_INFINITY) * 1000 - CAPTURE_DEADLINE_MARGIN_SECONDS * 1000,
+        pi.created * 1000 + world.reconcileAfterSeconds * 1000 + STRIPE_SEARCH_LAG_MS,
+      ]);
+    const leases = world.payments.all().flatMap((p) => (p.lease === undefined ? [] : [Date.parse(p.lease.expiresAt)]));
+    const lastDays = world.payments
+      .all()
+      .filter((p) => p.status === PaymentStatus.Authorized && p.captureBefore !== undefined)
+      .map((p) => Date.parse(p.captureBefore as string) - CAPTURE_DEADLINE_MARGIN_SECONDS * 1000);
+    const ahead = [...due, ...authorizations, ...leases, ...lastDays].filter((at) => at > now && Number.isFinite(at));
+    return ahead.length === 0 ? now + SCHEDULE_MS : Math.max(now + SCHEDULE_MS, Math.min(...ahead));
+  }
+
+
+}

@@ -1,6 +1,6 @@
 import { type Payment, isTerminal } from '../../../functions/domain/payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from '../../../functions/domain/ports.ts';
-import { TrailingView, frozen } from './trailing-view.ts';
+import { DueIndex, frozen } from './trailing-view.ts';
 
 /** What the table holds for a payment: the payment, and what is left to refund (its own attribute). */
 export interface StoredPayment {
@@ -27,10 +27,10 @@ export interface StrictStoreOptions {
  */
 export class StrictPaymentRepository implements PaymentRepository {
   private readonly items = new Map<string, StoredPayment>();
-  private readonly dueIndex: TrailingView<readonly Payment[]>;
+  private readonly dueIndex: DueIndex<Payment>;
 
   constructor(options: StrictStoreOptions) {
-    this.dueIndex = new TrailingView(
+    this.dueIndex = new DueIndex(
       () => [...this.items.values()].map((item) => item.payment).filter(isDue),
       () => options.clock().getTime(),
       options.indexLagMs,
@@ -61,12 +61,7 @@ export class StrictPaymentRepository implements PaymentRepository {
   }
 
   async listDue(now: Date, limit: number): Promise<Payment[]> {
-    const at = now.toISOString();
-    return this.dueIndex
-      .current()
-      .filter((payment) => (payment.reconcileAt as string) <= at)
-      .sort((a, b) => (a.reconcileAt as string).localeCompare(b.reconcileAt as string))
-      .slice(0, limit);
+    return this.dueIndex.due(now, limit);
   }
 
   /** The index catches up with the table. */

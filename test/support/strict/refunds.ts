@@ -2,7 +2,7 @@ import { ConcurrentModificationError } from '../../../functions/domain/errors.ts
 import type { Payment } from '../../../functions/domain/payment.ts';
 import type { Refund, RefundCreation, RefundRepository } from '../../../functions/domain/refund.ts';
 import type { StoredPayment, StrictPaymentRepository, StrictStoreOptions } from './payments.ts';
-import { TrailingView, frozen } from './trailing-view.ts';
+import { DueIndex, frozen } from './trailing-view.ts';
 
 /** TransactGetItems reads at most 100 items: the payment and its first 99 refunds. */
 const TRANSACT_GET_LIMIT = 100;
@@ -17,13 +17,13 @@ const TRANSACT_GET_LIMIT = 100;
  */
 export class StrictRefundRepository implements RefundRepository {
   private readonly items = new Map<string, Refund>();
-  private readonly dueIndex: TrailingView<readonly Refund[]>;
+  private readonly dueIndex: DueIndex<Refund>;
 
   constructor(
     private readonly payments: StrictPaymentRepository,
     options: StrictStoreOptions,
   ) {
-    this.dueIndex = new TrailingView(
+    this.dueIndex = new DueIndex(
       () => [...this.items.values()].filter((refund) => refund.reconcileAt !== undefined),
       () => options.clock().getTime(),
       options.indexLagMs,
@@ -72,12 +72,7 @@ export class StrictRefundRepository implements RefundRepository {
   }
 
   async listDue(now: Date, limit: number): Promise<Refund[]> {
-    const at = now.toISOString();
-    return this.dueIndex
-      .current()
-      .filter((refund) => (refund.reconcileAt as string) <= at)
-      .sort((a, b) => (a.reconcileAt as string).localeCompare(b.reconcileAt as string))
-      .slice(0, limit);
+    return this.dueIndex.due(now, limit);
   }
 
   catchUpIndex(): void {

@@ -23,6 +23,32 @@ export class TrailingView<T> {
   }
 }
 
+/**
+ * The sparse `by_due` index the reconciler queries: the records that carry a due time, as a
+ * global secondary index holds them (possibly behind the table), oldest due first.
+ */
+export class DueIndex<T extends { readonly reconcileAt?: string }> {
+  private readonly view: TrailingView<readonly T[]>;
+
+  constructor(indexed: () => readonly T[], nowMs: () => number, maxLagMs: number | undefined) {
+    this.view = new TrailingView(indexed, nowMs, maxLagMs);
+  }
+
+  /** The records due at `now`, oldest due first, at most `limit`. */
+  due(now: Date, limit: number): T[] {
+    const at = now.toISOString();
+    return this.view
+      .current()
+      .filter((record) => (record.reconcileAt as string) <= at)
+      .sort((a, b) => (a.reconcileAt as string).localeCompare(b.reconcileAt as string))
+      .slice(0, limit);
+  }
+
+  catchUp(): void {
+    this.view.catchUp();
+  }
+}
+
 /** Freezes a stored value and everything in it: a caller that tries to change what it read fails loudly. */
 export function frozen<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -98,8 +98,8 @@ export async function expectRefundedExactlyAsRecorded(
     const expected = refund.status === 'succeeded' ? 1 : 0;
     if (refund.status === 'pending') return `refund ${refund.refund_no} is still pending`;
     if (atProvider.length !== expected) return `${atProvider.length} provider refunds for a ${refund.status} refund ${refund.refund_no}`;
-    if (atProvider[0] && atProvider[0].amount !== refund.amount) return `refund ${refund.refund_no}: provider ${atProvider[0].amount}, recorded ${refund.amount}`;
     const made = atProvider[0];
+    if (made && made.amount !== refund.amount) return `refund ${refund.refund_no}: provider ${made.amount}, recorded ${refund.amount}`;
     const call = made && book.calls.find((candidate) => candidate.objectId === made.id);
     if (made && call?.idempotencyKey !== refund.refund_no) {
       return `refund ${refund.refund_no} was made by a call keyed ${JSON.stringify(call?.idempotencyKey)}`;

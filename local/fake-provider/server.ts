@@ -224,7 +224,8 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     }
     if (decision?.kind === 'execute') decision.finish({ status, body: text, requestId });
     if (method === 'POST') {
-      deps.ctx.ledger.calls.push(callRecord(`${method} ${url.pathname}`, typeof key === 'string' ? key : null, status, id, answer, deps.ctx.now()));
+      const request = { request: `${method} ${url.pathname}`, idempotencyKey: typeof key === 'string' ? key : null, status };
+      deps.ctx.ledger.calls.push(callRecord(request, id, answer, deps.ctx.now()));
     }
     // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
     if (method === 'POST' || expired) await deps.store.save();
@@ -254,8 +255,13 @@ function isCallersOwnKey(key: string | string[] | undefined): boolean {
 }
 
 /** `pathId` is the PaymentIntent a capture or cancel names; the other POSTs have none. */
-function callRecord(request: string, idempotencyKey: string | null, status: number, pathId: string, answer: Answer, at: number): CallRecord {
-  const objectId = status === 200 && typeof answer.id === 'string' ? answer.id : null;
+function callRecord(
+  request: Pick<CallRecord, 'request' | 'idempotencyKey' | 'status'>,
+  pathId: string,
+  answer: Answer,
+  at: number,
+): CallRecord {
+  const objectId = request.status === 200 && typeof answer.id === 'string' ? answer.id : null;
   const named =
     answer.object === 'payment_intent'
       ? answer.id
@@ -263,7 +269,7 @@ function callRecord(request: string, idempotencyKey: string | null, status: numb
         ? answer.payment_intent
         : (answer.error?.payment_intent as { id?: unknown } | undefined)?.id;
   const paymentIntent = pathId !== '' ? pathId : typeof named === 'string' ? named : null;
-  return { request, idempotencyKey, status, paymentIntent, objectId, at };
+  return { ...request, paymentIntent, objectId, at };
 }
 
 /** Any `sk_test_` / `rk_test_` key is valid, as Bearer (the SDK) or Basic (`curl -u key:`). */

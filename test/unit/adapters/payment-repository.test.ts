@@ -9,27 +9,13 @@ import { DUE_SHARDS } from '../../../functions/adapters/dynamodb/table.ts';
 import { DatabaseThrottledError, DatabaseUnavailableError } from '../../../functions/domain/errors.ts';
 import type { Payment } from '../../../functions/domain/payment.ts';
 import { StaleWriteError } from '../../../functions/domain/ports.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { newPayment } from '../../contracts/payment-repository.contract.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const repository = new DynamoPaymentRepository(createDocumentClient(new DynamoDBClient({ region: 'us-east-1' })), 'payments');
 
-const payment: Payment = {
-  paymentNo: 'pay_0123456789abcdef01234567',
-  merchantId: 'm_1',
-  orderNo: 'o-1',
-  amount: 1000,
-  currency: USD,
-  paymentMethod: 'pm_card_visa',
-  status: 'pending',
-  version: 1,
-  amountCaptured: 0,
-  amountRefunded: 0,
-  createdAt: '2026-11-23T10:00:00.000Z',
-  updatedAt: '2026-11-23T10:00:00.000Z',
-  reconcileAt: '2026-11-23T10:05:00.000Z',
-  resumeCount: 0,
-};
+/** The shard of the due index is the last character's: this payment_no lands in `payment#7`. */
+const payment = newPayment({ paymentNo: 'pay_0123456789abcdef01234567', merchantId: 'm_1', orderNo: 'o-1' });
 
 const storedItem = (p: Payment) => ({
   pk: `PAYMENT#${p.paymentNo}`,

@@ -264,7 +264,8 @@ async function startFakeProviderProcess(dataDir: string): Promise<{ url: string;
   const logFd = openSync(path.join(dataDir, 'provider.log'), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'local/fake-provider/main.ts')], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), FAKE_PROVIDER_DATA_DIR: dataDir },
+    // Stricter than Stripe: a call the product sends without its own idempotency key is refused.
+    env: { ...process.env, PORT: String(port), FAKE_PROVIDER_DATA_DIR: dataDir, FAKE_PROVIDER_REQUIRE_IDEMPOTENCY_KEY: 'true' },
     stdio: ['ignore', logFd, logFd],
     detached: true,
   });

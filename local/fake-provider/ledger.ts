@@ -14,6 +14,25 @@ export interface Ledger {
   paymentIntents: PaymentIntentRecord[];
   /** In creation order. */
   refunds: RefundRecord[];
+  /**
+   * Every POST the fake executed, in order, with the Idempotency-Key it carried: what shows
+   * that a capture went out under its payment's key. A replay is answered from its first
+   * call's record and not listed again.
+   */
+  calls: CallRecord[];
+}
+
+export interface CallRecord {
+  /** Method and path, e.g. `POST /v1/payment_intents/pi_1/capture`. */
+  request: string;
+  idempotencyKey: string | null;
+  status: number;
+  /** The PaymentIntent the call concerned: the one its path names, or its answer (or error) carries. */
+  paymentIntent: string | null;
+  /** The id of the object the call answered with (a PaymentIntent, a refund), when it succeeded. */
+  objectId: string | null;
+  /** Seconds since the epoch. */
+  at: number;
 }
 
 export type PaymentIntentStatus =
@@ -140,7 +159,7 @@ export class StateStore {
 }
 
 function emptyState(): FakeState {
-  return { ledger: { paymentIntents: [], refunds: [] }, idempotency: [] };
+  return { ledger: { paymentIntents: [], refunds: [], calls: [] }, idempotency: [] };
 }
 
 async function readState(file: string): Promise<FakeState> {
@@ -151,5 +170,8 @@ async function readState(file: string): Promise<FakeState> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw error;
   }
-  return JSON.parse(text) as FakeState;
+  const state = JSON.parse(text) as FakeState;
+  // A ledger written before calls were recorded.
+  state.ledger.calls ??= [];
+  return state;
 }

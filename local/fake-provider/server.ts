@@ -4,8 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
 import {
   StripeApiError,
+  SDK_DEFAULT_KEY_PREFIX,
   envelope,
   idempotencyKeyInUse,
+  idempotencyKeyRequired,
   invalidRequest,
   rateLimited,
   serverError,
@@ -14,7 +16,7 @@ import {
 import { FaultController, type FailureStatus } from './faults.ts';
 import { canonicalParams, parseParams, type Params } from './form.ts';
 import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
-import { StateStore, type Ledger } from './ledger.ts';
+import { type CallRecord, StateStore, type Ledger } from './ledger.ts';
 import {
   cancelPaymentIntent,
   capturePaymentIntent,
@@ -37,6 +39,12 @@ export interface FakeProviderOptions {
   readonly host?: string;
   /** Where the ledger and idempotency keys persist; in memory only when unset. */
   readonly dataDir?: string;
+  /**
+   * Refuse a POST without an Idempotency-Key of the caller's own (400
+   * `idempotency_key_required`): stricter than Stripe, for a stack that must never send one.
+   * Off by default, as Stripe is.
+   */
+  readonly requireIdempotencyKey?: boolean;
 }
 
 export interface FakeProvider {
@@ -73,6 +81,7 @@ const routes: readonly Route[] = [
 const MAX_BODY_BYTES = 1024 * 1024;
 
 interface Deps {
+  readonly requireIdempotencyKey: boolean;
   readonly store: StateStore;
   readonly faults: FaultController;
   readonly idempotency: IdempotencyKeys;
@@ -87,6 +96,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const store = await StateStore.open(options.dataDir);
   const faults = new FaultController();
   const deps: Deps = {
+    requireIdempotencyKey: options.requireIdempotencyKey ?? false,
     store,
     faults,
     idempotency: new IdempotencyKeys(store.state.idempotency),
@@ -153,11 +163,18 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     return;
   }
 
+  const sentKey = req.headers['idempotency-key'];
+  // Before the faults: an armed fault must not hide a call that came without its key.
+  if (deps.requireIdempotencyKey && method === 'POST' && !isCallersOwnKey(sentKey)) {
+    fail(idempotencyKeyRequired(typeof sentKey === 'string' ? sentKey : undefined));
+    return;
+  }
+
   // Faults strike before the request is processed, as an overloaded API or a load balancer would.
   if (deps.faults.takeHang(method, url.pathname)) return;
   const failure = deps.faults.takeFailure(method, url.pathname);
   if (failure !== undefined) {
-    fail(failureError(failure, req.headers['idempotency-key']));
+    fail(failureError(failure, sentKey));
     return;
   }
 
@@ -169,7 +186,7 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
   const id = decodeURIComponent(route.path.exec(url.pathname)?.[1] ?? '');
   const params = parseParams(method === 'POST' ? body : url.search.slice(1));
 
-  const key = method === 'POST' ? req.headers['idempotency-key'] : undefined;
+  const key = method === 'POST' ? sentKey : undefined;
   let decision: IdempotencyDecision | undefined;
   if (typeof key === 'string' && key !== '') {
     headers['Idempotency-Key'] = key;
@@ -194,15 +211,22 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     // Latency runs while the key is held, so a concurrent retry sees idempotency_key_in_use.
     if (deps.faults.latencyMs > 0) await sleep(deps.faults.latencyMs);
     const expired = expireLapsedAuthorizations(deps.ctx);
+    let answer: Answer;
     try {
-      text = JSON.stringify(route.handler(deps.ctx, params, id), null, 2);
+      answer = route.handler(deps.ctx, params, id) as Answer;
+      text = JSON.stringify(answer, null, 2);
       status = 200;
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
       status = error.status;
       text = envelope(error);
+      answer = { error: error.body };
     }
     if (decision?.kind === 'execute') decision.finish({ status, body: text, requestId });
+    if (method === 'POST') {
+      const request = { request: `${method} ${url.pathname}`, idempotencyKey: typeof key === 'string' ? key : null, status };
+      deps.ctx.ledger.calls.push(callRecord(request, id, answer, deps.ctx.now()));
+    }
     // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
     if (method === 'POST' || expired) await deps.store.save();
   } catch {
@@ -216,6 +240,36 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     return;
   }
   send(res, status, text, headers);
+}
+
+/** What a route answered: an object of the API, or Stripe's error envelope. */
+interface Answer {
+  readonly id?: unknown;
+  readonly object?: unknown;
+  readonly payment_intent?: unknown;
+  readonly error?: { readonly payment_intent?: unknown };
+}
+
+function isCallersOwnKey(key: string | string[] | undefined): boolean {
+  return typeof key === 'string' && key !== '' && !key.startsWith(SDK_DEFAULT_KEY_PREFIX);
+}
+
+/** `pathId` is the PaymentIntent a capture or cancel names; the other POSTs have none. */
+function callRecord(
+  request: Pick<CallRecord, 'request' | 'idempotencyKey' | 'status'>,
+  pathId: string,
+  answer: Answer,
+  at: number,
+): CallRecord {
+  const objectId = request.status === 200 && typeof answer.id === 'string' ? answer.id : null;
+  const named =
+    answer.object === 'payment_intent'
+      ? answer.id
+      : answer.object === 'refund'
+        ? answer.payment_intent
+        : (answer.error?.payment_intent as { id?: unknown } | undefined)?.id;
+  const paymentIntent = pathId !== '' ? pathId : typeof named === 'string' ? named : null;
+  return { ...request, paymentIntent, objectId, at };
 }
 
 /** Any `sk_test_` / `rk_test_` key is valid, as Bearer (the SDK) or Basic (`curl -u key:`). */

@@ -5,8 +5,10 @@ import { optionalInteger, optionalString } from './params.ts';
 import type { Params } from './form.ts';
 
 /**
- * Ledger records rendered as the JSON objects Stripe returns, with the fields the SDK's
- * types promise; fields the fake has no notion of are null rather than absent.
+ * Ledger records rendered as the JSON objects Stripe returns, in Stripe's shapes
+ * (test/unit/local/fake-provider/shapes.test.ts holds them to Stripe's own examples): a
+ * nullable field the fake has no notion of is null; a field Stripe sends only in some states
+ * (a refund's `failure_reason`) is absent otherwise, as Stripe leaves it.
  */
 export function newId(prefix: 'pi' | 'ch' | 're' | 'req'): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
@@ -101,7 +103,6 @@ export function renderRefund(refund: RefundRecord): Record<string, unknown> {
     charge: refund.charge,
     created: refund.created,
     currency: refund.currency,
-    failure_reason: null,
     metadata: refund.metadata,
     payment_intent: refund.paymentIntent,
     reason: refund.reason,

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
 import { DynamoSchoolStore } from '../../functions/adapters/dynamodb/school-store.ts';
 import {
   type Cart,
@@ -17,15 +16,11 @@ import {
 } from '../../functions/domain/carts/model.ts';
 import type { CartEdit, CartWrite } from '../../functions/domain/carts/store.ts';
 import type { Currency } from '../../functions/domain/money.ts';
-import { ensureTables, localClientConfig, startDynamoDbLocal, type DynamoDbLocal } from '../../local/runtime/dynamodb-local.ts';
-import { synthesizeTemplate } from '../../local/synth.ts';
+import { localClientConfig } from '../../local/runtime/dynamodb-local.ts';
 import { USD } from '../support/in-memory-provider.ts';
+import { type LocalTable, localTableForThisFile } from './local-table.ts';
 
-/**
- * The DynamoDB adapter of the school's store against DynamoDB Local, with the table the CDK
- * app synthesizes (its `by_due` index included): the conditions and cancellation reasons are
- * DynamoDB's own, which a mock could only repeat back.
- */
+/** The DynamoDB adapter of the school's store against DynamoDB Local (see local-table.ts). */
 
 const MERCHANT = 'merchant_school';
 const PRICE = 1500;
@@ -34,24 +29,13 @@ const T1 = '2026-11-23T10:01:00.000Z';
 const HOLDS_EXPIRE = '2026-11-23T10:15:00.000Z';
 const HOLD_DUE = '2026-11-23T10:20:00.000Z';
 
-let dynamo: DynamoDbLocal;
-let client: DynamoDBClient;
+const localTable = localTableForThisFile();
 let store: DynamoSchoolStore;
-let merchants: DynamoMerchantKeyStore;
-let table: { db: DynamoDBDocumentClient; name: string };
+let table: LocalTable;
 
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal({});
-  client = new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint });
-  const [tableName] = Object.values(await ensureTables(client, synthesizeTemplate()));
-  store = new DynamoSchoolStore(createDocumentClient(client), tableName!);
-  merchants = new DynamoMerchantKeyStore(createDocumentClient(client), tableName!);
-  table = { db: createDocumentClient(client), name: tableName! };
-}, 60_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await dynamo?.stop();
+beforeAll(() => {
+  table = localTable();
+  store = new DynamoSchoolStore(table.db, table.name);
 });
 
 /** A seat hold as stored, read around the store (which has no reason to read one hold). */
@@ -719,21 +703,5 @@ describe('DynamoSchoolStore: transactions that meet another in flight', () => {
     // Assert
     await expect(refused).rejects.toMatchObject({ name: 'ConcurrentModification', retryAfterSeconds: 1 });
     expect(mock.commandCalls(TransactWriteCommand)).toHaveLength(3);
-  });
-});
-
-describe('DynamoMerchantKeyStore: the settings carts read', () => {
-  it('gives a merchant without settings one minor unit per point and the deployment’s hold window', async () => {
-    await merchants.addMerchantKey({ merchantId: 'merchant_plain', name: 'Plain' }, unique('key'));
-
-    expect(await merchants.settingsOf('merchant_plain')).toEqual({ pointValue: 1 });
-    expect(await merchants.settingsOf('merchant_unknown')).toEqual({ pointValue: 1 });
-  });
-
-  it('keeps a merchant’s settings when a key is added without them', async () => {
-    await merchants.addMerchantKey({ merchantId: 'merchant_set', name: 'Set', pointValue: 5, cartHoldSeconds: 60 }, unique('key'));
-    await merchants.addMerchantKey({ merchantId: 'merchant_set', name: 'Renamed' }, unique('key'));
-
-    expect(await merchants.settingsOf('merchant_set')).toEqual({ pointValue: 5, cartHoldSeconds: 60 });
   });
 });

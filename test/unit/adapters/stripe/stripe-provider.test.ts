@@ -18,7 +18,8 @@ let fake: FakeProvider;
 let provider: StripePaymentProvider;
 
 beforeAll(async () => {
-  fake = await startFakeProvider({});
+  // As the local stack runs it: a call sent without the caller's own key is refused.
+  fake = await startFakeProvider({ requireIdempotencyKey: true });
   provider = new StripePaymentProvider(
     createStripeClient({ apiKey: 'sk_test_adapter', apiBase: fake.url, timeoutMs: 1000 }),
   );
@@ -303,6 +304,25 @@ describe('StripePaymentProvider against the fake provider', () => {
       const charge = await provider.authorizeCharge(authorizeInput());
 
       expect(charge.captureBefore).toBe(charge.createdAt + 3600);
+    });
+  });
+
+  describe('idempotency keys', () => {
+    it('sends every call that moves money under the key its caller gave, and nothing else', async () => {
+      // Prepare
+      const input = authorizeInput();
+      const voided = await authorized();
+
+      // Act
+      const charge = await provider.authorizeCharge(input);
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: 'the-capture-key' });
+      await provider.refundCharge({ chargeId: charge.id, amount: 100, idempotencyKey: 'the-refund-key', metadata: {} });
+      await provider.voidCharge({ chargeId: voided.id, idempotencyKey: 'the-void-key' });
+
+      // Assess
+      const keysOn = (id: string) => fake.ledger().calls.filter((call) => call.paymentIntent === id).map((call) => call.idempotencyKey);
+      expect(keysOn(charge.id)).toEqual([input.idempotencyKey, 'the-capture-key', 'the-refund-key']);
+      expect(keysOn(voided.id).slice(1)).toEqual(['the-void-key']);
     });
   });
 

@@ -570,6 +570,19 @@ export function describeSchoolStoreContract(name: string, setUp: () => SchoolSto
       expect(await dueCartIds(EXPIRES)).toContain(cart.cartId);
     });
 
+    it('refuses a header update at the status read when an edit has moved the version on', async () => {
+      const cart = await aCart({ status: CartStatus.Pending, version: 2 });
+      const write: CartWrite = { cart: { ...cart, status: CartStatus.Canceling, version: 3 }, from: { status: CartStatus.Pending, version: 2 } };
+      await committed({ cart: { kind: 'addLine', edit: edit(cart), item: line('cls_1') } });
+      const edited = await store.getCart(MERCHANT, cart.cartId);
+
+      const stale = await refused({ cart: { kind: 'updateCart', write } });
+
+      expect(edited).toMatchObject({ status: CartStatus.Pending, version: 3 });
+      expect(stale).toEqual({ cart: { current: edited } });
+      expect(await store.getCart(MERCHANT, cart.cartId)).toEqual(edited);
+    });
+
     it('takes a cart updated without a due time off the schedule', async () => {
       const cart = await aCart({}, T0);
 

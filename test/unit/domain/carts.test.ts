@@ -3,6 +3,7 @@ import { cancelCart, finish, move, openCart, releaseHold } from '../../../functi
 import { grantPoints } from '../../../functions/domain/carts/catalog.ts';
 import { checkout, confirmInStore, settleCheckout } from '../../../functions/domain/carts/checkout.ts';
 import { backoffCeilingMs } from '../../../functions/domain/carts/commit.ts';
+import { seatPriceOf } from '../../../functions/domain/carts/fulfilment.ts';
 import { type ItemRequest, addItem, removeItem } from '../../../functions/domain/carts/lines.ts';
 import { CartStatus } from '../../../functions/domain/carts/model.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
@@ -477,6 +478,20 @@ describe('checking out and fulfilling', () => {
     expect(await seats(kept.classId)).toEqual({ remain: 2, held: 0, students: 1 });
     expect((await world.store.getSwimmer(M, accountId, swimmerId))?.classIds).toEqual([kept.classId]);
     expect(await world.store.getAccount(M, accountId)).toMatchObject({ pointsBalance: 3000, pointsReturned: 3000, pointsGranted: 0 });
+  });
+});
+
+describe('the price a registered seat is recorded at', () => {
+  const line = { itemId: 'itm_1', swimmerId: 'swm_1', classId: 'cls_1', heldAt: at(0) } as const;
+
+  it('is the class price the line recorded, whatever the line adds to the total', () => {
+    expect(seatPriceOf({ ...line, action: 'register', amount: 3000, seatPrice: 2800 })).toBe(2800);
+    expect(seatPriceOf({ ...line, action: 'change', amount: 500, seatPrice: 3600 }, { paid: 3000 })).toBe(3600);
+  });
+
+  it('is, for a line from before lines recorded it, what the line paid (a change: the old seat and the difference)', () => {
+    expect(seatPriceOf({ ...line, action: 'register', amount: 3000 })).toBe(3000);
+    expect(seatPriceOf({ ...line, action: 'change', amount: 500 }, { paid: 3000 })).toBe(3500);
   });
 });
 

@@ -47,7 +47,7 @@ export class InMemorySchoolStore implements SchoolStore {
     }
     const refusedPlans = plans.filter((plan) => plan.next === undefined);
     if (refusedPlans.length > 0) {
-      const refused = Object.fromEntries(refusedPlans.map((plan) => [plan.name, { current: copy(this.rows.get(plan.key)?.value) }]));
+      const refused = Object.fromEntries(refusedPlans.map((plan) => [plan.name, { current: this.read(plan.key) }]));
       return { status: 'refused', refused: refused as Refusal<W> };
     }
     for (const { key, next } of plans) {

@@ -101,7 +101,6 @@ export function purchaseOf(cart: Cart): Purchase {
   };
 }
 
-
 /**
  * The price a seat is recorded as paid once it is a student's: the class's price the line
  * recorded. A line from before lines recorded it: a register paid its amount; a change paid
@@ -125,7 +124,7 @@ type FulfilmentWrites = Partial<Record<FulfilmentWrite, SchoolWrite>> & NamedWri
  * A change replaces the swimmer's classes as it read them: when another item of the swimmer
  * changed them in between, it reads again and retries (as many times as conflicts are retried).
  */
-export async function fulfilItem(deps: CommitDeps, cart: Cart, item: CartItem, purchase: Purchase, now: string): Promise<void> {
+async function fulfilItem(deps: CommitDeps, cart: Cart, item: CartItem, purchase: Purchase, now: string): Promise<void> {
   if (item.fulfilled) return;
   const what = `fulfilment of item ${item.itemId} of cart ${cart.cartId}`;
   const retries = (deps.conflictRetry ?? DEFAULT_CONFLICT_RETRY).retries;

@@ -20,19 +20,8 @@ export interface CrashablePorts {
   readonly paymentCreation?: CreatePaymentDeps;
 }
 
-/** The SchoolStore's writes: each a crash boundary. Its reads pass through. */
-const schoolStoreWrites = [
-  'holdSeat',
-  'addCancel',
-  'releaseItem',
-  'releaseHold',
-  'moveCart',
-  'lockForCheckout',
-  'reopen',
-  'applyPurchase',
-  'fulfilItem',
-  'finishCart',
-] as const satisfies readonly (keyof SchoolStore)[];
+/** The SchoolStore's writes, all of them commits: each a crash boundary. Its reads pass through. */
+const schoolStoreWrites = ['commit'] as const satisfies readonly (keyof SchoolStore)[];
 
 export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunction): D {
   const at = (boundary: string) => {

@@ -320,6 +320,18 @@ export class PaymentBusyError extends ChargeonceError {
   readonly httpStatus = 409;
 }
 
+/**
+ * The error name Lambda reports for a function whose process exited mid-invocation (killed,
+ * out of memory, crashed). Such a process ran no code after its death: nothing it held was
+ * released. The crash injection throws an error of this name to die the same way.
+ */
+export const PROCESS_EXIT_ERROR_NAME = 'Runtime.ExitError';
+
+/** Whether `error` is a process death (see {@link PROCESS_EXIT_ERROR_NAME}) rather than a failure the code saw. */
+export function isProcessExit(error: unknown): boolean {
+  return error instanceof Error && error.name === PROCESS_EXIT_ERROR_NAME;
+}
+
 /** Lambda's own failures, as Step Functions names them. */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',

@@ -81,11 +81,11 @@ describe('DynamoIdempotencyStore', () => {
   });
 
   describe('takeOver', () => {
-    it('moves the lease only from the lapsed owner and expiry, and only while unfinished', async () => {
+    it("moves the lease and the taker's parameters in, only from the lapsed owner and expiry, and only while unfinished", async () => {
       dynamo.on(UpdateCommand).resolves({});
       const lapsed = claimed.lease!;
 
-      const tookOver = await store.takeOver(id, lapsed, { owner: 'owner-2', expiresAt: lapsed.expiresAt + 20_000 });
+      const tookOver = await store.takeOver(id, lapsed, { owner: 'owner-2', expiresAt: lapsed.expiresAt + 20_000 }, { amount: 'd3' });
 
       expect(tookOver).toBe(true);
       const update = dynamo.commandCalls(UpdateCommand)[0]!.args[0].input;
@@ -93,10 +93,11 @@ describe('DynamoIdempotencyStore', () => {
       expect(update.ConditionExpression).toBe(
         'lease_owner = :lapsedOwner AND lease_expires_at = :lapsedExpires AND attribute_not_exists(response_status)',
       );
-      expect(update.UpdateExpression).toBe('SET lease_owner = :owner, lease_expires_at = :expires');
+      expect(update.UpdateExpression).toBe('SET lease_owner = :owner, lease_expires_at = :expires, parameters = :parameters');
       expect(update.ExpressionAttributeValues).toEqual({
         ':owner': 'owner-2',
         ':expires': lapsed.expiresAt + 20_000,
+        ':parameters': { amount: 'd3' },
         ':lapsedOwner': 'owner-1',
         ':lapsedExpires': lapsed.expiresAt,
       });
@@ -105,7 +106,7 @@ describe('DynamoIdempotencyStore', () => {
     it('answers false when another request took over, or the first finished, meanwhile', async () => {
       dynamo.on(UpdateCommand).rejects(conditionFailed());
 
-      expect(await store.takeOver(id, claimed.lease!, { owner: 'owner-3', expiresAt: 1 })).toBe(false);
+      expect(await store.takeOver(id, claimed.lease!, { owner: 'owner-3', expiresAt: 1 }, claimed.parameters)).toBe(false);
     });
   });
 
@@ -192,7 +193,7 @@ describe('DynamoIdempotencyStore', () => {
 
       await expect(store.get(id)).rejects.toBeInstanceOf(named);
       await expect(store.claim(claimed, NOW_SECONDS)).rejects.toBeInstanceOf(named);
-      await expect(store.takeOver(id, claimed.lease!, { owner: 'owner-2', expiresAt: 1 })).rejects.toBeInstanceOf(named);
+      await expect(store.takeOver(id, claimed.lease!, { owner: 'owner-2', expiresAt: 1 }, claimed.parameters)).rejects.toBeInstanceOf(named);
       await expect(store.complete(id, 'owner-1', { status: 201, body: {} })).rejects.toBeInstanceOf(named);
       await expect(store.release(id, 'owner-1')).rejects.toBeInstanceOf(named);
     });

@@ -56,6 +56,10 @@ export interface LocalStack {
   idle(): Promise<void>;
   /** Runs the reconciler once, as the schedule does. */
   reconcile(): Promise<unknown>;
+  /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
+  pauseDatabase(): void;
+  /** Lets a paused DynamoDB Local answer again. */
+  resumeDatabase(): void;
   stop(): Promise<void>;
 }
 
@@ -202,6 +206,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outputsFile,
       idle: () => stepFunctions.idle(),
       reconcile: () => reconcile({}),
+      pauseDatabase: dynamo.pause,
+      resumeDatabase: dynamo.resume,
       stop,
     };
   } catch (error) {

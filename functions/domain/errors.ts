@@ -340,6 +340,13 @@ export const LambdaServiceErrorNames = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * Step Functions' name for a Task that ran past its `TimeoutSeconds`: its function never
+ * answered (the invocation itself hung). Every step is idempotent, so it is retried like any
+ * other transient failure, never caught into compensation.
+ */
+export const TaskTimeoutErrorName = 'States.Timeout';
+
 /** Errors a state retries with exponential backoff and jitter. */
 export const TransientErrorNames = [
   'ProviderUnavailable',
@@ -348,9 +355,15 @@ export const TransientErrorNames = [
   'DatabaseThrottled',
   'DatabaseUnavailable',
   'ConcurrentModification',
-  'PaymentBusy',
+  TaskTimeoutErrorName,
   ...LambdaServiceErrorNames,
 ] as const satisfies readonly string[];
+
+/**
+ * Errors that mean "wait for the reconciler's lease to end": transient too, but retried on a
+ * budget of their own that outlasts the lease (see the payment saga's Retry).
+ */
+export const LeaseWaitErrorNames = ['PaymentBusy'] as const satisfies readonly string[];
 
 /** Errors that end the charge: caught into the compensation path. */
 export const TerminalErrorNames = [

@@ -1,4 +1,6 @@
+import { CART_METADATA_KEY } from './carts/model.ts';
 import type { Currency } from './money.ts';
+import { DEPLOYMENT_METADATA_KEY } from './provider.ts';
 
 /**
  * A payment's life:
@@ -95,6 +97,21 @@ export interface PaymentLease {
 export function isLeased(payment: Pick<Payment, 'lease'>, now: Date): boolean {
   return payment.lease !== undefined && Date.parse(payment.lease.expiresAt) > now.getTime();
 }
+
+/**
+ * Metadata keys the product writes or reads itself: on its charges at the provider (which
+ * payment, order, merchant, refund, deployment a charge belongs to) and on a cart's payment
+ * (the cart the saga settles). A merchant's metadata may use none of them, or it could point
+ * a payment at another cart, or a charge at another payment or deployment.
+ */
+export const RESERVED_METADATA_KEYS = [
+  CART_METADATA_KEY,
+  DEPLOYMENT_METADATA_KEY,
+  'payment_no',
+  'order_no',
+  'merchant_id',
+  'refund_no',
+] as const;
 
 /** The fields of a request that must match when the same business key is used again. */
 export const comparedRequestFields = [

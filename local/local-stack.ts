@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   readonly reconcileAfterSeconds?: number;
   /** How long the reconciler holds a payment it settles itself (tests shorten it). */
   readonly reconcileLeaseSeconds?: number;
+  /** How often the reconciler resumes a payment before it settles it with the provider (tests shorten it). */
+  readonly maxResumes?: number;
   /** Shortens the state machine's retry intervals (tests). */
   readonly retryIntervalScale?: number;
   /**
@@ -138,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.reconcileLeaseSeconds !== undefined && {
         [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds),
       }),
+      ...(options.maxResumes !== undefined && { [EnvVar.ReconcileMaxResumes]: String(options.maxResumes) }),
       POWERTOOLS_SERVICE_NAME: 'chargeonce',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

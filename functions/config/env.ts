@@ -22,6 +22,11 @@ export const EnvVar = {
   DeploymentId: 'DEPLOYMENT_ID',
   /** How long the reconciler holds a payment while it captures or voids it itself. */
   ReconcileLeaseSeconds: 'RECONCILE_LEASE_SECONDS',
+  /**
+   * Executions the reconciler starts after a payment's first, before it stops resuming and
+   * closes the payment from what the provider holds (tests shorten it).
+   */
+  ReconcileMaxResumes: 'RECONCILE_MAX_RESUMES',
   /** How long an Idempotency-Key's claim holds when its request never finishes. */
   IdempotencyLeaseSeconds: 'IDEMPOTENCY_LEASE_SECONDS',
   /** How long a repeat waits for the first request with its key before `request_in_progress`. */
@@ -69,6 +74,11 @@ export const DEFAULT_RECONCILE_LEASE_SECONDS = 120;
 
 export function reconcileLeaseSeconds(): number {
   return positiveSeconds(EnvVar.ReconcileLeaseSeconds, DEFAULT_RECONCILE_LEASE_SECONDS);
+}
+
+/** Enough for a few crashes and outages in a row; a payment failing that often fails for good. */
+export function reconcileMaxResumes(): number {
+  return Math.floor(positiveSeconds(EnvVar.ReconcileMaxResumes, 5));
 }
 
 /** Well past a normal request (tens of milliseconds), well short of a client's patience. */

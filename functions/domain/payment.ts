@@ -78,6 +78,23 @@ export interface Payment extends PaymentRequest {
   readonly captureBefore?: string;
   /** Present while the reconciler calls the provider for this payment itself. */
   readonly lease?: PaymentLease;
+  /** Present while the payment is open and the reconciler could not decide how to close it. */
+  readonly needsAttention?: Attention;
+}
+
+/** Why the reconciler leaves a payment open to a person; stable, the API shows them. */
+export const AttentionReason = {
+  /** The provider could not be asked what it holds for the payment. */
+  ProviderUnreachable: 'provider_unreachable',
+  /** The provider captured money that does not match the payment (another amount, or more than one capture). */
+  CapturesDisagree: 'captures_disagree',
+} as const;
+export type AttentionReason = (typeof AttentionReason)[keyof typeof AttentionReason];
+
+export interface Attention {
+  readonly reason: AttentionReason;
+  /** When the reconciler first found it could not decide. */
+  readonly since: string;
 }
 
 /**

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../../local/fake-provider/client.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 
 /**
  * Outages the suite's shared stack must not see: this file's DynamoDB is frozen and its
  * provider armed to refuse, so it runs a stack of its own (its own DynamoDB Local and fake
- * provider), which the other files, running meanwhile, never touch.
+ * provider), which the other files, running meanwhile, never touch. Its reconciler looks at
+ * a payment 2 s after its last change and resumes it once before settling it itself.
  */
 let stack: LocalStack;
 let dataDir: string;
@@ -24,6 +25,7 @@ beforeAll(async () => {
     inMemory: true,
     reconcileEveryMs: 1000,
     reconcileAfterSeconds: 2,
+    maxResumes: 1,
     retryIntervalScale: 0.05,
     log: (line) => process.env.DEBUG_LOCAL_STACK && console.log(line),
   });
@@ -122,3 +124,53 @@ describe('DynamoDB hangs', () => {
     expect(await settled(correction.body.payment_no)).toMatchObject({ status: 'succeeded', amount_captured: 1250 });
   });
 });
+
+describe('the provider keeps refusing a payment', () => {
+  it('ends it failed with processing_error once the reconciler stops resuming it, its authorization voided', async () => {
+    // Prepare: every capture is refused as no retry can fix (400): each execution fails after authorizing.
+    await armFaults(stack.providerUrl, { fail: { count: 1000, status: 400, match: 'POST /v1/payment_intents/*/capture' } });
+
+    // Act
+    const created = await call('POST', '/v1/payments', order());
+    const payment = await settled(created.body.payment_no);
+
+    // Assess: settled() found no capture and no authorization left open at the provider.
+    expect(created.status).toBe(201);
+    expect(payment).toMatchObject({ status: 'failed', decline_code: 'processing_error', amount_captured: 0 });
+    expect(payment.needs_attention).toBeUndefined();
+    expect((await intentsOf(stack.providerUrl, payment.payment_no)).map((intent) => intent.status)).toEqual(['canceled']);
+  });
+
+  it('shows a payment it cannot settle, the provider unreachable, as needing attention, and leaves it open', async () => {
+    // Prepare: captures refused, and the provider cannot be asked what it holds.
+    await armFaults(stack.providerUrl, {
+      fail: [
+        { count: 1000, status: 400, match: 'POST /v1/payment_intents/*/capture' },
+        { count: 1000, status: 503, match: 'GET /v1/payment_intents/search' },
+      ],
+    });
+    const created = await call('POST', '/v1/payments', order());
+
+    // Act
+    const flagged = await until(async () => {
+      const { body } = await call('GET', `/v1/payments/${created.body.payment_no}`);
+      return body.needs_attention === undefined ? undefined : body;
+    });
+
+    // Assess
+    expect(flagged).toMatchObject({
+      status: 'authorized',
+      needs_attention: { reason: 'provider_unreachable', since: expect.any(String) },
+    });
+  });
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`nothing after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -107,7 +107,7 @@ describe('DynamoPaymentRepository', () => {
     await expect(attempt).rejects.toMatchObject({ current: { status: 'authorized', version: 2 } });
   });
 
-  it("stores a payment's capture deadline and lease, and reads them back", async () => {
+  it("stores a payment's capture deadline, lease and call for attention, and reads them back", async () => {
     // Prepare
     const leased: Payment = {
       ...payment,
@@ -116,6 +116,7 @@ describe('DynamoPaymentRepository', () => {
       chargeId: 'pi_1',
       captureBefore: '2026-11-30T10:00:00.000Z',
       lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:02:00.000Z' },
+      needsAttention: { reason: 'captures_disagree', since: '2026-11-23T10:01:00.000Z' },
     };
     dynamo.on(PutCommand).resolves({});
 
@@ -130,6 +131,7 @@ describe('DynamoPaymentRepository', () => {
       capture_before: '2026-11-30T10:00:00.000Z',
       lease_owner: 'reconciler-1',
       lease_expires_at: '2026-11-23T10:02:00.000Z',
+      needs_attention: { reason: 'captures_disagree', since: '2026-11-23T10:01:00.000Z' },
     });
     expect(read).toEqual(leased);
   });

@@ -65,9 +65,11 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(id),
-        UpdateExpression: 'SET lease_owner = :owner, lease_expires_at = :expires, parameters = :parameters',
+        // `parameters` is one of DynamoDB's reserved words.
+        UpdateExpression: 'SET lease_owner = :owner, lease_expires_at = :expires, #parameters = :parameters',
         ConditionExpression:
           'lease_owner = :lapsedOwner AND lease_expires_at = :lapsedExpires AND attribute_not_exists(response_status)',
+        ExpressionAttributeNames: { '#parameters': 'parameters' },
         ExpressionAttributeValues: {
           ':owner': lease.owner,
           ':expires': lease.expiresAt,

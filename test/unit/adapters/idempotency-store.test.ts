@@ -93,7 +93,8 @@ describe('DynamoIdempotencyStore', () => {
       expect(update.ConditionExpression).toBe(
         'lease_owner = :lapsedOwner AND lease_expires_at = :lapsedExpires AND attribute_not_exists(response_status)',
       );
-      expect(update.UpdateExpression).toBe('SET lease_owner = :owner, lease_expires_at = :expires, parameters = :parameters');
+      expect(update.UpdateExpression).toBe('SET lease_owner = :owner, lease_expires_at = :expires, #parameters = :parameters');
+      expect(update.ExpressionAttributeNames).toEqual({ '#parameters': 'parameters' });
       expect(update.ExpressionAttributeValues).toEqual({
         ':owner': 'owner-2',
         ':expires': lapsed.expiresAt + 20_000,

@@ -138,6 +138,19 @@ export function actionsOf(statements: readonly Statement[], service: string): st
   ].sort();
 }
 
+/** Each Task's `Resource`, by state name. */
+export function taskResourcesOf(asl: AslDefinition): Record<string, string | undefined> {
+  return Object.fromEntries(taskStatesOf(asl).map(([name, state]) => [name, state.Resource]));
+}
+
+/**
+ * The `Resource` of a Task that invokes each function directly (`payloadResponseOnly`: the
+ * function itself, not `lambda:invoke`), by state name.
+ */
+export function directInvocationsOf(functions: Readonly<Record<string, IConstruct>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fakeArnOf(logicalIdOf(fn))]));
+}
+
 /** The Task states of a definition, by name. */
 export function taskStatesOf(asl: AslDefinition): [string, AslState][] {
   return Object.entries(asl.States).filter(([, state]) => state.Type === 'Task');

@@ -331,11 +331,14 @@ async function anotherAuthorization(paymentNo: string, { amount = 100, deploymen
 
 const capture = (chargeId: string) => provider.captureCharge({ chargeId, idempotencyKey: `capture-${chargeId}` });
 
+/** Whether the charge id reached the payment before its executions started failing. */
+const recordedOrNot = [
+  ['on record', true],
+  ['the payment never recorded', false],
+] as const;
+
 describe('a payment resumed too often', () => {
-  it.each([
-    ['on record', true],
-    ['the payment never recorded', false],
-  ])('voids its authorization (%s) and fails it with processing_error, holding its lease while it calls the provider', async (_, recorded) => {
+  it.each(recordedOrNot)('voids its authorization (%s) and fails it with processing_error, holding its lease while it calls the provider', async (_, recorded) => {
     // Prepare
     const { paymentNo, chargeId } = await diedAfterAuthorizing(recorded);
     await resumedTooOften(paymentNo);
@@ -369,10 +372,7 @@ describe('a payment resumed too often', () => {
     expect(await payments.get(payment.paymentNo)).toMatchObject({ status: 'failed', declineCode: 'insufficient_funds' });
   });
 
-  it.each([
-    ['on record', true],
-    ['the payment never recorded', false],
-  ])('finishes it as succeeded, with what was captured, when the provider captured its charge (%s)', async (_, recorded) => {
+  it.each(recordedOrNot)('finishes it as succeeded, with what was captured, when the provider captured its charge (%s)', async (_, recorded) => {
     // Prepare: the capture happened; the write that would have recorded it never did.
     const { paymentNo, chargeId } = await diedAfterAuthorizing(recorded);
     await capture(chargeId);

@@ -81,6 +81,8 @@ describe('POST /v1/payments', () => {
 
     expect(mismatch.status).toBe(409);
     expect(mismatch.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
+    // No Idempotency-Key was sent: the refusal names the order_no the key came from.
+    expect(mismatch.body.error.message).toBe(`order_no ${body.order_no} was already used with another amount`);
     const stored = await waitForTerminal(first.body.payment_no);
     expect(stored.amount).toBe(1000);
   });

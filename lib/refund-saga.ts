@@ -16,7 +16,7 @@ import { RefundTerminalErrorNames } from '../functions/domain/errors.ts';
 import { SAGA_ERROR_PATH, chainOf, retryingTask, sagaStateMachine } from './payment-saga.ts';
 
 export interface RefundSagaProps {
-  readonly steps: Readonly<Record<RefundStepName, lambda.IFunction>>;
+  readonly steps: Readonly<Record<RefundStepName, lambda.Function>>;
 }
 
 export class RefundSaga extends Construct {

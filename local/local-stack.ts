@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   readonly reconcileAfterSeconds?: number;
   /** How long the reconciler holds a payment it settles itself (tests shorten it). */
   readonly reconcileLeaseSeconds?: number;
+  /** How often the reconciler resumes a payment before it settles it with the provider (tests shorten it). */
+  readonly maxResumes?: number;
   /** Shortens the state machine's retry intervals (tests). */
   readonly retryIntervalScale?: number;
   /**
@@ -56,6 +58,10 @@ export interface LocalStack {
   idle(): Promise<void>;
   /** Runs the reconciler once, as the schedule does. */
   reconcile(): Promise<unknown>;
+  /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
+  pauseDatabase(): void;
+  /** Lets a paused DynamoDB Local answer again. */
+  resumeDatabase(): void;
   stop(): Promise<void>;
 }
 
@@ -134,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.reconcileLeaseSeconds !== undefined && {
         [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds),
       }),
+      ...(options.maxResumes !== undefined && { [EnvVar.ReconcileMaxResumes]: String(options.maxResumes) }),
       POWERTOOLS_SERVICE_NAME: 'chargeonce',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -202,6 +209,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outputsFile,
       idle: () => stepFunctions.idle(),
       reconcile: () => reconcile({}),
+      pauseDatabase: dynamo.pause,
+      resumeDatabase: dynamo.resume,
       stop,
     };
   } catch (error) {

@@ -320,6 +320,18 @@ export class PaymentBusyError extends ChargeonceError {
   readonly httpStatus = 409;
 }
 
+/**
+ * The error name Lambda reports for a function whose process exited mid-invocation (killed,
+ * out of memory, crashed). Such a process ran no code after its death: nothing it held was
+ * released. The crash injection throws an error of this name to die the same way.
+ */
+export const PROCESS_EXIT_ERROR_NAME = 'Runtime.ExitError';
+
+/** Whether `error` is a process death (see {@link PROCESS_EXIT_ERROR_NAME}) rather than a failure the code saw. */
+export function isProcessExit(error: unknown): boolean {
+  return error instanceof Error && error.name === PROCESS_EXIT_ERROR_NAME;
+}
+
 /** Lambda's own failures, as Step Functions names them. */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',
@@ -327,6 +339,13 @@ export const LambdaServiceErrorNames = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * Step Functions' name for a Task that ran past its `TimeoutSeconds`: its function never
+ * answered (the invocation itself hung). Every step is idempotent, so it is retried like any
+ * other transient failure, never caught into compensation.
+ */
+export const TaskTimeoutErrorName = 'States.Timeout';
 
 /** Errors a state retries with exponential backoff and jitter. */
 export const TransientErrorNames = [
@@ -336,9 +355,15 @@ export const TransientErrorNames = [
   'DatabaseThrottled',
   'DatabaseUnavailable',
   'ConcurrentModification',
-  'PaymentBusy',
+  TaskTimeoutErrorName,
   ...LambdaServiceErrorNames,
 ] as const satisfies readonly string[];
+
+/**
+ * Errors that mean "wait for the reconciler's lease to end": transient too, but retried on a
+ * budget of their own that outlasts the lease (see the payment saga's Retry).
+ */
+export const LeaseWaitErrorNames = ['PaymentBusy'] as const satisfies readonly string[];
 
 /** Errors that end the charge: caught into the compensation path. */
 export const TerminalErrorNames = [

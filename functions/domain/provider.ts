@@ -74,6 +74,8 @@ export interface Charge {
   readonly amountRefunded: number;
   /** The payment_no from the charge's metadata, when it has one. */
   readonly paymentNo?: string;
+  /** The deployment that made it ({@link DEPLOYMENT_METADATA_KEY}), when it says. */
+  readonly deployment?: string;
   /** Seconds since the epoch, as Stripe gives them. */
   readonly createdAt: number;
   /** When an uncaptured authorization lapses (seconds since the epoch), when known. */

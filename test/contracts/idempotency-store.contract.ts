@@ -60,22 +60,23 @@ export const idempotencyStoreContract: Contract<IdempotencyStore> = {
     expect(await store.get(expired.id)).toEqual(fresh);
   },
 
-  'moves a lapsed lease to a new owner': async (store) => {
+  'moves a lapsed lease to a new owner, with the parameters of the request taking it over': async (store) => {
     const record = await claimed(store, claimOf('owner-1'));
     const mine = leaseOf('owner-2', NOW_SECONDS * 1000 + 3 * LEASE_MS);
+    const corrected = { ...record.parameters, amount: 'digest-of-1250' };
 
-    const tookOver = await store.takeOver(record.id, record.lease!, mine);
+    const tookOver = await store.takeOver(record.id, record.lease!, mine, corrected);
 
     expect(tookOver).toBe(true);
-    expect(await store.get(record.id)).toEqual({ ...record, lease: mine });
+    expect(await store.get(record.id)).toEqual({ ...record, parameters: corrected, lease: mine });
   },
 
   'refuses a take-over from a stale lease, one another request already took over': async (store) => {
     const record = await claimed(store, claimOf('owner-1'));
     const winner = leaseOf('owner-2', NOW_SECONDS * 1000 + 3 * LEASE_MS);
-    await store.takeOver(record.id, record.lease!, winner);
+    await store.takeOver(record.id, record.lease!, winner, record.parameters);
 
-    const tookOver = await store.takeOver(record.id, record.lease!, leaseOf('owner-3', NOW_SECONDS * 1000 + 4 * LEASE_MS));
+    const tookOver = await store.takeOver(record.id, record.lease!, leaseOf('owner-3', NOW_SECONDS * 1000 + 4 * LEASE_MS), record.parameters);
 
     expect(tookOver).toBe(false);
     expect(await store.get(record.id)).toEqual({ ...record, lease: winner });
@@ -85,7 +86,7 @@ export const idempotencyStoreContract: Contract<IdempotencyStore> = {
     const record = await claimed(store, claimOf('owner-1'));
     const renewed = leaseOf('owner-1', record.lease!.expiresAt + LEASE_MS);
 
-    const tookOver = await store.takeOver(record.id, renewed, leaseOf('owner-2'));
+    const tookOver = await store.takeOver(record.id, renewed, leaseOf('owner-2'), record.parameters);
 
     expect(tookOver).toBe(false);
     expect(await store.get(record.id)).toEqual(record);
@@ -96,7 +97,7 @@ export const idempotencyStoreContract: Contract<IdempotencyStore> = {
     await store.complete(record.id, 'owner-1', ANSWER);
     const finished = await store.get(record.id);
 
-    const tookOver = await store.takeOver(record.id, record.lease!, leaseOf('owner-2'));
+    const tookOver = await store.takeOver(record.id, record.lease!, leaseOf('owner-2'), record.parameters);
 
     expect(tookOver).toBe(false);
     expect(await store.get(record.id)).toEqual(finished);
@@ -124,7 +125,7 @@ export const idempotencyStoreContract: Contract<IdempotencyStore> = {
   'refuses the first owner’s completion once its lease was taken over': async (store) => {
     const record = await claimed(store, claimOf('owner-1'));
     const mine = leaseOf('owner-2', NOW_SECONDS * 1000 + 3 * LEASE_MS);
-    await store.takeOver(record.id, record.lease!, mine);
+    await store.takeOver(record.id, record.lease!, mine, record.parameters);
 
     const completed = await store.complete(record.id, 'owner-1', ANSWER);
 

@@ -23,8 +23,6 @@ export class InMemoryProvider implements PaymentProvider {
   readonly calls: { op: string; key?: string; chargeId?: string }[] = [];
   /** Answers to replay for an idempotency key already seen. */
   private readonly replies = new Map<string, Charge | Error>();
-  /** The deployment tag each charge was created with. */
-  readonly deployments = new Map<string, string>();
   /** Fail the next N calls as unavailable. */
   failNext = 0;
   /** Seconds since the epoch, for `createdAt` and `captureBefore`. */
@@ -48,7 +46,6 @@ export class InMemoryProvider implements PaymentProvider {
       const code = declines[input.paymentMethod];
       const createdAt = this.nowSeconds();
       const deployment = input.metadata[DEPLOYMENT_METADATA_KEY];
-      if (deployment !== undefined) this.deployments.set(id, deployment);
       const charge: Charge = {
         id,
         status: code ? 'requires_payment_method' : 'requires_capture',
@@ -57,6 +54,7 @@ export class InMemoryProvider implements PaymentProvider {
         amountCaptured: 0,
         amountRefunded: 0,
         paymentNo: input.paymentNo,
+        ...(deployment !== undefined && { deployment }),
         createdAt,
         ...(this.authorizationWindowSeconds !== undefined && { captureBefore: createdAt + this.authorizationWindowSeconds }),
         ...(code && { declineCode: code }),
@@ -94,7 +92,7 @@ export class InMemoryProvider implements PaymentProvider {
 
   async listOpenAuthorizations({ deployment, createdBefore, limit }: { deployment: string; createdBefore: Date; limit: number }) {
     return [...this.charges.values()]
-      .filter((c) => c.status === 'requires_capture' && this.deployments.get(c.id) === deployment)
+      .filter((c) => c.status === 'requires_capture' && c.deployment === deployment)
       .filter((c) => c.createdAt * 1000 < createdBefore.getTime())
       .slice(0, limit);
   }

@@ -191,6 +191,7 @@ function toCharge(pi: Stripe.PaymentIntent): Charge {
   }
   const latest = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : undefined;
   const paymentNo = pi.metadata?.['payment_no'];
+  const deployment = pi.metadata?.[DEPLOYMENT_METADATA_KEY];
   const captureBefore = latest?.payment_method_details?.card?.capture_before;
   const declineCode = pi.last_payment_error?.decline_code || pi.last_payment_error?.code;
   return {
@@ -202,6 +203,7 @@ function toCharge(pi: Stripe.PaymentIntent): Charge {
     amountRefunded: latest?.amount_refunded ?? 0,
     createdAt: pi.created,
     ...(paymentNo === undefined ? {} : { paymentNo }),
+    ...(deployment === undefined ? {} : { deployment }),
     ...(captureBefore == null ? {} : { captureBefore }),
     ...(declineCode ? { declineCode } : {}),
   };

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { MAX_AMOUNT, parseCurrency } from '../../domain/money.ts';
-import type { PaymentRequest } from '../../domain/payment.ts';
+import { type PaymentRequest, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
 const token = (max: number) =>
@@ -33,10 +33,11 @@ export const createPaymentBody = z
     customer_email: z.email().max(254).optional(),
     description: z.string().max(1000).optional(),
     metadata: z
-      .record(
-        z.string().min(1).max(40).regex(/^(?!payment_no$|order_no$|merchant_id$)/, 'is reserved'),
-        z.string().max(500),
-      )
+      .record(z.string().min(1).max(40), z.string().max(500))
+      .superRefine((metadata, ctx) => {
+        const reserved = RESERVED_METADATA_KEYS.find((key) => Object.hasOwn(metadata, key));
+        if (reserved !== undefined) ctx.addIssue({ code: 'custom', path: [reserved], message: 'is a key Chargeonce reserves for itself' });
+      })
       .refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys')
       .optional(),
   })

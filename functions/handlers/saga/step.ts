@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
+import { LeaseWaitErrorNames, RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import { type CrashFunction, crashBoundaries } from '../../crash/crash-points.ts';
 import { type CrashablePorts, withCrashPoints } from '../../crash/crashing-ports.ts';
 import type { RefundSagaState } from '../../domain/refund-saga.ts';
@@ -23,7 +23,7 @@ const refundSagaState = z
   })
   .loose();
 
-const transient: ReadonlySet<string> = new Set(TransientErrorNames);
+const transient: ReadonlySet<string> = new Set([...TransientErrorNames, ...LeaseWaitErrorNames]);
 
 /** A payment saga step's handler; `outcome`, the metric its success counts, for a step that ends the saga. */
 export function sagaStepHandler<D extends CrashablePorts>(

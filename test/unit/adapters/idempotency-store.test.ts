@@ -84,7 +84,7 @@ describe('DynamoIdempotencyStore', () => {
 
       await expect(store.get(id)).rejects.toBeInstanceOf(named);
       await expect(store.claim(claimed, NOW_SECONDS)).rejects.toBeInstanceOf(named);
-      await expect(store.takeOver(id, claimed.lease!, { owner: 'owner-2', expiresAt: 1 })).rejects.toBeInstanceOf(named);
+      await expect(store.takeOver(id, claimed.lease!, { owner: 'owner-2', expiresAt: 1 }, claimed.parameters)).rejects.toBeInstanceOf(named);
       await expect(store.complete(id, 'owner-1', { status: 201, body: {} })).rejects.toBeInstanceOf(named);
       await expect(store.release(id, 'owner-1')).rejects.toBeInstanceOf(named);
     });

@@ -64,6 +64,35 @@ describe('DynamoPaymentRepository', () => {
     expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
   });
 
+  it("stores a payment's capture deadline, lease and call for attention, and reads them back", async () => {
+    // Prepare
+    const leased: Payment = {
+      ...payment,
+      status: 'authorized',
+      version: 2,
+      chargeId: 'pi_1',
+      captureBefore: '2026-11-30T10:00:00.000Z',
+      lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:02:00.000Z' },
+      needsAttention: { reason: 'captures_disagree', since: '2026-11-23T10:01:00.000Z' },
+    };
+    dynamo.on(PutCommand).resolves({});
+
+    // Act
+    await repository.replace(payment, leased);
+    const item = dynamo.commandCalls(PutCommand)[0]!.args[0].input.Item!;
+    dynamo.on(GetCommand).resolves({ Item: item });
+    const read = await repository.get(payment.paymentNo);
+
+    // Assess
+    expect(item).toMatchObject({
+      capture_before: '2026-11-30T10:00:00.000Z',
+      lease_owner: 'reconciler-1',
+      lease_expires_at: '2026-11-23T10:02:00.000Z',
+      needs_attention: { reason: 'captures_disagree', since: '2026-11-23T10:01:00.000Z' },
+    });
+    expect(read).toEqual(leased);
+  });
+
   it('names throttling DatabaseThrottled so the state machine retries it', async () => {
     dynamo.on(GetCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 

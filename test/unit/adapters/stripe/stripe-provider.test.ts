@@ -294,7 +294,7 @@ describe('StripePaymentProvider against the fake provider', () => {
 
       // Assess
       expect(listed.map((charge) => charge.id)).toEqual([open.id]);
-      expect(listed[0]).toMatchObject({ status: 'requires_capture', paymentNo: open.paymentNo });
+      expect(listed[0]).toMatchObject({ status: 'requires_capture', paymentNo: open.paymentNo, deployment });
       expect(older).toEqual([]);
     });
 

@@ -48,10 +48,10 @@ const directories: string[] = [];
 
 async function start(
   taskHandlers: LocalStateMachine['taskHandlers'],
-  extra: { dataDir?: string } = {},
+  { definition = chargeDefinition, ...extra }: { dataDir?: string; definition?: Record<string, unknown> } = {},
 ): Promise<{ sfn: StepFunctionsLocal; client: SFNClient; arn: string }> {
   const sfn = await startStepFunctionsLocal({
-    stateMachines: [{ name: 'Payments', definition: chargeDefinition, taskHandlers }],
+    stateMachines: [{ name: 'Payments', definition, taskHandlers }],
     retryIntervalScale: 0.01,
     log: () => {},
     ...extra,
@@ -216,6 +216,38 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
     expect(described.error).toBe('ProviderRejected');
     expect(JSON.parse(described.cause!).errorMessage).toBe('bad request');
     expect(failed.executions?.map((execution) => execution.name)).toEqual(['fail-1']);
+  });
+
+  it.each([
+    ['retried by a Retry on it', [{ ErrorEquals: ['States.Timeout'], IntervalSeconds: 1, MaxAttempts: 1 }], 'SUCCEEDED'],
+    ['failing the execution without one', [], 'FAILED'],
+  ])('times a Task out past its TimeoutSeconds as States.Timeout, %s', async (_, retry, status) => {
+    // Prepare: the first invocation outlives the Task's timeout, the second answers at once.
+    let attempts = 0;
+    const definition = {
+      StartAt: 'Charge',
+      States: { Charge: { Type: 'Task', Resource: lambdaArn('ChargeFunction'), TimeoutSeconds: 1, Retry: retry, End: true } },
+    };
+    const { sfn, client, arn } = await start(
+      {
+        Charge: async () => {
+          attempts += 1;
+          if (attempts === 1) await new Promise((resolve) => setTimeout(resolve, 1500));
+          return { attempt: attempts };
+        },
+      },
+      { definition },
+    );
+
+    // Act
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'timeout-1' }));
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(described.status).toBe(status);
+    if (status === 'SUCCEEDED') expect(JSON.parse(described.output!)).toEqual({ attempt: 2 });
+    else expect(described.error).toBe('States.Timeout');
   });
 
   it('stops a running execution as ABORTED with the given error and cause', async () => {

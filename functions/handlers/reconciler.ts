@@ -23,6 +23,8 @@ const metricOf = {
   resumed: 'ReconcileResumed',
   captured: 'ReconcileCaptured',
   voided: 'ReconcileVoided',
+  still_pending: 'ReconcileRefundStillPending',
+  settled: 'ReconcileRefundSettled',
   gave_up: ReconcilerMetric.GaveUp,
   skipped: 'ReconcileSkipped',
   errored: 'ReconcileErrored',

@@ -1,13 +1,13 @@
 /**
  * The refund saga, one Lambda Task per step (state names are the catalog's `refundSteps` keys):
  *
- *   SubmitRefund --> RefundSettled? --succeeded--> RecordRefund -> Succeeded
- *        |            ^   |  |  \
- *        |            |   |  |   `--failed--> MarkRefundFailed -> RefundFailed (Fail)
- *        |            |   |  `--pending, no look left--> LeftToReconciler (Succeed)
- *        |            |   `--pending--> WaitForProviderRefund -> CheckRefund --.
+ *   SubmitRefund -> RefundSettled? --succeeded--> RecordRefund -> Succeeded
+ *        |            ^    | | |
+ *        |            |    | | `--failed--> MarkRefundFailed -> RefundFailed (Fail)
+ *        |            |    | `--pending, no look left--> LeftToReconciler (Succeed)
+ *        |            |    `--pending--> WaitForProviderRefund -> CheckRefund --.
  *        |            `-----------------------------------------------------------'
- *        `___ Catch(ProviderRejected) -> MarkRefundFailed
+ *        `--Catch(ProviderRejected)--> MarkRefundFailed
  *
  * SubmitRefund refunds at the provider under the refund_no as idempotency key, so a retry,
  * a resumed execution or a duplicate one gives one provider refund. The steps put the

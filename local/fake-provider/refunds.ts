@@ -70,7 +70,8 @@ export function createRefund(ctx: ApiContext, params: Params): unknown {
 
 /**
  * Test control: ends the pending refund `id` as `status`. A failed one carries a
- * `failure_reason` (`unknown` unless told), as Stripe's do; a canceled one only if told.
+ * `failure_reason` (`unknown` unless told), as Stripe's do; a canceled one only if told; a
+ * succeeded one never.
  */
 export function settleRefund(ctx: ApiContext, id: string, status: RefundEnd, failureReason?: string): unknown {
   const refund = find(ctx, id);
@@ -94,7 +95,7 @@ export function settleDueRefunds(ctx: ApiContext): boolean {
 
 function end(refund: RefundRecord, status: RefundEnd, failureReason: string | null): void {
   refund.status = status;
-  refund.failureReason = status === 'failed' ? (failureReason ?? 'unknown') : failureReason;
+  refund.failureReason = status === 'succeeded' ? null : status === 'failed' ? (failureReason ?? 'unknown') : failureReason;
   refund.settlement = null;
 }
 

@@ -93,7 +93,7 @@ describe('fake provider refunds that start pending', () => {
     ['failed', undefined, 'unknown', 0],
     ['canceled', undefined, undefined, 0],
     ['canceled', 'merchant_request', 'merchant_request', 0],
-    ['succeeded', undefined, undefined, 400],
+    ['succeeded', 'declined', undefined, 400],
   ] as const)('settles a pending refund %s (reason %s): failure_reason %s', async (status, reason, shown, refunded) => {
     // Prepare
     const pi = await captured();

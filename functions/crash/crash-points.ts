@@ -19,6 +19,7 @@ export const crashBoundaries = {
   reconciler: ['before-write', 'after-write', 'before-start', 'after-start', 'before-provider', 'after-provider'],
   'create-refund': ['before-write', 'after-write', 'before-start', 'after-start'],
   'submit-refund': ['before-provider', 'after-provider'],
+  'check-refund': ['before-write', 'after-write'],
   'record-refund': ['before-write', 'after-write'],
   'mark-refund-failed': ['before-write', 'after-write'],
 } as const;

@@ -55,6 +55,7 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
         retrieveCharge: (id) => provider.retrieveCharge(id),
         findChargesByPaymentNo: (no) => provider.findChargesByPaymentNo(no),
         listOpenAuthorizations: (input) => provider.listOpenAuthorizations(input),
+        retrieveRefund: (id) => provider.retrieveRefund(id),
         authorizeCharge: around('before-provider', 'after-provider', (i) => provider.authorizeCharge(i)),
         captureCharge: around('before-provider', 'after-provider', (i) => provider.captureCharge(i)),
         voidCharge: around('before-provider', 'after-provider', (i) => provider.voidCharge(i)),

@@ -31,6 +31,7 @@ export const ErrorCode = {
   RefundExceedsCaptured: 'refund_exceeds_captured',
   PaymentNotCaptured: 'payment_not_captured',
   AmountRefundedChanged: 'amount_refunded_changed',
+  /** A refund's failure reason when the provider failed it without one. */
   RefundDeclined: 'refund_declined',
   AlreadyExists: 'already_exists',
   SoldOut: 'sold_out',
@@ -204,13 +205,6 @@ export class InsufficientPointsError extends ConflictError {
   readonly code = ErrorCode.InsufficientPoints;
 }
 
-/** The provider would not refund (its refund failed or was canceled). Terminal for the refund. */
-export class RefundDeclinedError extends ChargeonceError {
-  override readonly name = 'RefundDeclined';
-  readonly code = ErrorCode.RefundDeclined;
-  readonly httpStatus = 402;
-}
-
 /**
  * The provider declined the card. Terminal: retrying the same card gives the same answer.
  * `chargeId` names the provider's PaymentIntent when one was created, so it can be voided.
@@ -375,11 +369,12 @@ export const TerminalErrorNames = [
 export type TerminalErrorName = (typeof TerminalErrorNames)[number];
 
 /**
- * Errors that end a refund as `failed`: the provider refused it. A refused refund request
- * (ProviderRejected) cannot succeed by retrying, and the refund saga has nothing to undo at
- * the provider, so it is caught here where the payment saga lets it fail the execution.
+ * Errors that end a refund as `failed`: the provider refused the request. It cannot succeed by
+ * retrying, and the refund saga has nothing to undo at the provider, so it is caught here where
+ * the payment saga lets it fail the execution. A refund the provider accepted and then failed is
+ * no error: the saga routes on its status.
  */
-export const RefundTerminalErrorNames = ['RefundDeclined', 'ProviderRejected'] as const satisfies readonly string[];
+export const RefundTerminalErrorNames = ['ProviderRejected'] as const satisfies readonly string[];
 
 /** The decline code recorded on a failed payment when the provider gave none. */
 export const declineCodeForTerminalError: Readonly<Record<TerminalErrorName, string>> = {

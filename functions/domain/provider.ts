@@ -24,7 +24,14 @@ export interface PaymentProvider {
   retrieveCharge(chargeId: string): Promise<Charge>;
   /** Every charge whose metadata names this payment_no, newest first. */
   findChargesByPaymentNo(paymentNo: string): Promise<Charge[]>;
+  /**
+   * Refunds part or all of a captured charge. The answer may be `pending`: the refund is final
+   * only once {@link retrieveRefund} says `succeeded`, `failed` or `canceled`. A repeat under
+   * the same key answers the first response again, status included, however old it is.
+   */
   refundCharge(input: RefundChargeInput): Promise<ProviderRefund>;
+  /** A refund as the provider holds it now. */
+  retrieveRefund(refundId: string): Promise<ProviderRefund>;
   /**
    * Uncaptured charges of one deployment (tagged {@link DEPLOYMENT_METADATA_KEY}) created
    * before `createdBefore`, at most `limit`. The answer may trail the provider's writes (Stripe's
@@ -91,12 +98,19 @@ export interface RefundChargeInput {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/**
+ * Stripe's refund statuses. `pending` and `requires_action` (a method that needs the customer
+ * to do something; never a card's) may still end either way; `failed` and `canceled` give the
+ * amount back to the charge.
+ */
 export type ProviderRefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
 
 export interface ProviderRefund {
   readonly id: string;
-  readonly chargeId: string;
+  /** The charge refunded, when the provider names it. */
+  readonly chargeId?: string;
   readonly amount: number;
   readonly status: ProviderRefundStatus;
+  /** Stripe's `failure_reason` of a failed refund (`expired_or_canceled_card`, `lost_or_stolen_card`, `unknown`, ...). */
   readonly failureReason?: string;
 }

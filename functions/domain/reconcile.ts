@@ -8,8 +8,8 @@ import {
 import { AttentionReason, type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
-import type { Refund, RefundRepository } from './refund.ts';
-import { next as nextRefund } from './refund-saga.ts';
+import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
+import { lookAtProviderRefund, markRefundFailed, next as nextRefund, recordRefund } from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 import { executionName } from './saga-start.ts';
 
@@ -38,8 +38,10 @@ export interface ReconcileDeps {
  * - `captured`: its authorization was about to lapse; the reconciler captured it and closed the payment.
  * - `voided`: an authorization no open payment owns was released (or one about to lapse could
  *   not be captured, and its payment failed).
- * - `settled`: resumed too often; the reconciler asked the provider and closed the payment as it
- *   found it: succeeded with what was captured, or failed with every authorization voided.
+ * - `still_pending`: a refund the provider still holds pending; looked at again later.
+ * - `settled`: closed as the provider's side found it: a payment resumed too often, succeeded
+ *   with what was captured or failed with every authorization voided; a refund whose provider
+ *   refund ended, recorded succeeded or failed with its amount given back.
  * - `gave_up`: what the reconciler cannot decide (the provider unreachable, or its captures
  *   disagree with the payment; a refund resumed too often): left for a person, and alarmed on.
  * - `skipped`: another actor moved it (or holds its lease) while we looked.
@@ -52,6 +54,7 @@ export type ReconcileDecision =
   | 'resumed'
   | 'captured'
   | 'voided'
+  | 'still_pending'
   | 'settled'
   | 'gave_up'
   | 'skipped'
@@ -84,6 +87,12 @@ export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
 /** The decline code of a payment failed because its executions kept failing, when the provider gave none. */
 export const GAVE_UP_DECLINE_CODE = 'processing_error';
 
+/**
+ * The longest a refund pending at the provider waits between two looks: it is looked at again
+ * after as long as it has been pending, between the reconcile delay and this.
+ */
+export const PENDING_REFUND_RECHECK_MAX_SECONDS = 3600;
+
 /** A whole run: unfinished payments, open authorizations at the provider, pending refunds. */
 export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   return [
@@ -93,15 +102,23 @@ export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise
   ];
 }
 
-/** Pending refunds past their deadline: their saga is resumed, as a payment's is. */
+/**
+ * Pending refunds past their deadline. One whose provider refund is known and whose execution
+ * ended (it stopped looking, or died) follows the provider; any other is kept moving as a
+ * payment is: its saga resumed, its first execution started.
+ */
 export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   const due = await deps.refunds.listDue(deps.clock(), batchSize);
   return isolated(
     due,
     async (refund) => {
+      const execution = await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount));
+      if (execution !== 'RUNNING' && refund.providerRefundId !== undefined) {
+        return followProviderRefund(deps, refund, refund.providerRefundId);
+      }
       const save = (changes: { resumeCount?: number; reconcileAt?: string }) =>
         deps.refunds.replace(refund, nextRefund(deps, refund, changes));
-      return keepMoving(deps, await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount)), refund, {
+      return keepMoving(deps, execution, refund, {
         save,
         start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
         giveUp: () => leftToPeople(deps, save),
@@ -109,6 +126,24 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
     },
     (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
   );
+}
+
+/**
+ * Records the provider's final answer with the saga's own steps (so a duplicate execution
+ * or a second reconciler changes nothing again), or, while it is still pending, looks again
+ * later: after as long as the refund has waited, so one pending for days costs a look an hour.
+ */
+async function followProviderRefund(deps: ReconcileDeps, refund: Refund, providerRefundId: string): Promise<ReconcileDecision> {
+  const looked = await lookAtProviderRefund(deps, { refund_no: refund.refundNo, provider_refund_id: providerRefundId });
+  if (looked.outcome === RefundStatus.Pending) {
+    const now = deps.clock().getTime();
+    const waited = (now - Date.parse(refund.createdAt)) / 1000;
+    const wait = Math.min(Math.max(waited, deps.reconcileAfterSeconds), PENDING_REFUND_RECHECK_MAX_SECONDS);
+    await deps.refunds.replace(refund, nextRefund(deps, refund, { reconcileAt: new Date(now + wait * 1000).toISOString() }));
+    return 'still_pending';
+  }
+  await (looked.outcome === RefundStatus.Succeeded ? recordRefund : markRefundFailed)(deps, looked);
+  return 'settled';
 }
 
 /**

@@ -20,6 +20,7 @@ const metricOf = {
   resumed: 'ReconcileResumed',
   captured: 'ReconcileCaptured',
   voided: 'ReconcileVoided',
+  still_pending: 'ReconcileRefundStillPending',
   settled: 'ReconcileSettled',
   gave_up: ReconcilerMetric.GaveUp,
   skipped: 'ReconcileSkipped',

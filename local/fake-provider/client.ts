@@ -1,5 +1,5 @@
 /** A client of the fake provider's control endpoints, for tests and the demo: its ledger and its faults. */
-import type { CallRecord, Ledger, PaymentIntentRecord } from './ledger.ts';
+import { type CallRecord, type Ledger, type PaymentIntentRecord, type RefundEnd, type RefundRecord, takesFromCharge } from './ledger.ts';
 import type { FaultRequest } from './faults.ts';
 
 /** Reads the fake provider's ledger: every PaymentIntent with each capture, cancellation and refund. */
@@ -28,6 +28,21 @@ export async function armFaults(providerUrl: string, faults: FaultRequest): Prom
 
 export async function clearFaults(providerUrl: string): Promise<void> {
   await fetch(`${providerUrl}/_fake/faults`, { method: 'DELETE' });
+}
+
+/** The provider's refund made for our `refund_no` (its metadata names it), if there is one. */
+export async function providerRefundOf(providerUrl: string, refundNo: string): Promise<RefundRecord | undefined> {
+  return (await ledger(providerUrl)).refunds.find((refund) => refund.metadata.refund_no === refundNo);
+}
+
+/** Ends a pending refund at the fake as the bank would: succeeded, or failed/canceled with Stripe's `failure_reason`. */
+export async function settleRefund(providerUrl: string, refundId: string, status: RefundEnd, failureReason?: string): Promise<void> {
+  const response = await fetch(`${providerUrl}/_fake/refunds/${encodeURIComponent(refundId)}/settle`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ status, ...(failureReason !== undefined && { failure_reason: failureReason }) }),
+  });
+  if (!response.ok) throw new Error(`settling refund ${refundId} answered ${response.status}: ${await response.text()}`);
 }
 
 /**
@@ -79,8 +94,9 @@ function misKeyedCall(book: Ledger, paymentNo: string, intents: Set<string>): st
 
 /**
  * The refund promise, checked against the bank: each succeeded refund of the payment is one
- * provider refund of its amount under its refund_no, made by a call keyed by that refund_no;
- * a failed one none; and the provider's refunded total is the payment's.
+ * succeeded provider refund of its amount under its refund_no, made by a call keyed by that
+ * refund_no; a failed one has none that still takes money (none, or one that failed or was
+ * canceled); and the provider's refunded total is the payment's.
  */
 export async function expectRefundedExactlyAsRecorded(
   providerUrl: string,
@@ -94,18 +110,23 @@ export async function expectRefundedExactlyAsRecorded(
   const intents = new Set(intentsIn(book, payment.payment_no).map((pi) => pi.id));
   const refunds = book.refunds.filter((r) => intents.has(r.paymentIntent));
   for (const refund of payment.refunds) {
-    const atProvider = refunds.filter((r) => r.metadata.refund_no === refund.refund_no);
-    const expected = refund.status === 'succeeded' ? 1 : 0;
     if (refund.status === 'pending') return `refund ${refund.refund_no} is still pending`;
-    if (atProvider.length !== expected) return `${atProvider.length} provider refunds for a ${refund.status} refund ${refund.refund_no}`;
-    const made = atProvider[0];
+    const atProvider = refunds.filter((r) => r.metadata.refund_no === refund.refund_no);
+    if (atProvider.length > 1) return `${atProvider.length} provider refunds for refund ${refund.refund_no}`;
+    const [made] = atProvider;
+    if (refund.status === 'succeeded' && made?.status !== 'succeeded') {
+      return `refund ${refund.refund_no} succeeded; its provider refund is ${made?.status ?? 'missing'}`;
+    }
+    if (refund.status === 'failed' && made !== undefined && takesFromCharge(made)) {
+      return `refund ${refund.refund_no} failed; its provider refund is ${made.status}`;
+    }
     if (made && made.amount !== refund.amount) return `refund ${refund.refund_no}: provider ${made.amount}, recorded ${refund.amount}`;
     const call = made && book.calls.find((candidate) => candidate.objectId === made.id);
     if (made && call?.idempotencyKey !== refund.refund_no) {
       return `refund ${refund.refund_no} was made by a call keyed ${JSON.stringify(call?.idempotencyKey)}`;
     }
   }
-  const total = refunds.reduce((sum, r) => sum + r.amount, 0);
+  const total = refunds.filter(takesFromCharge).reduce((sum, r) => sum + r.amount, 0);
   if (total !== payment.amount_refunded) return `provider refunded ${total}, recorded ${payment.amount_refunded}`;
   return undefined;
 }

@@ -86,6 +86,12 @@ export interface CancellationEvent {
   reason: string | null;
 }
 
+/** Stripe's refund statuses the fake produces: card refunds never need the customer (`requires_action`). */
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
+
+/** How a pending refund ends. */
+export type RefundEnd = Exclude<RefundStatus, 'pending'>;
+
 export interface RefundRecord {
   id: string;
   created: number;
@@ -93,9 +99,31 @@ export interface RefundRecord {
   charge: string;
   amount: number;
   currency: string;
-  status: 'succeeded';
+  status: RefundStatus;
   reason: string | null;
   metadata: Record<string, string>;
+  /** Stripe's `failure_reason` of a failed (or canceled) refund. Absent in ledgers written before refunds could fail. */
+  failureReason?: string | null;
+  /** How and when (seconds since the epoch) a pending refund settles by itself; null: when told to. */
+  settlement?: RefundSettlement | null;
+}
+
+export interface RefundSettlement {
+  at: number;
+  status: RefundEnd;
+  failureReason: string | null;
+}
+
+/** Whether a refund takes its amount from its charge: a failed or canceled one gives it back, as at Stripe. */
+export function takesFromCharge(refund: RefundRecord): boolean {
+  return refund.status === 'pending' || refund.status === 'succeeded';
+}
+
+/** What the charge's refunds take from it. */
+export function amountRefunded(refunds: readonly RefundRecord[], chargeId: string): number {
+  return refunds
+    .filter((refund) => refund.charge === chargeId && takesFromCharge(refund))
+    .reduce((sum, refund) => sum + refund.amount, 0);
 }
 
 /** A response kept for an idempotency key, replayed byte for byte. */

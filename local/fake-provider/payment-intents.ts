@@ -1,4 +1,5 @@
 import { StripeApiError, invalidRequest, resourceMissing, type StripeErrorBody } from './api-error.ts';
+import type { PendingRefundRule } from './faults.ts';
 import type { Params } from './form.ts';
 import type { Ledger, PaymentIntentRecord, PaymentIntentStatus } from './ledger.ts';
 import {
@@ -22,6 +23,8 @@ export interface ApiContext {
   now(): number;
   /** How long a new uncaptured authorization lasts. */
   authorizationWindowSeconds(): number;
+  /** Whether a new refund of `paymentIntent` starts pending, and how it then settles. */
+  takePendingRefund(paymentIntent: string): PendingRefundRule | undefined;
 }
 
 /** Stripe holds an uncaptured card authorization for 7 days, then cancels the PaymentIntent. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import {
   StripeApiError,
   SDK_DEFAULT_KEY_PREFIX,
@@ -13,10 +13,10 @@ import {
   serverError,
   unauthorized,
 } from './api-error.ts';
-import { FaultController, type FailureStatus } from './faults.ts';
+import { FaultController, REFUND_FAILURE_REASONS, type FailureStatus, type FaultRequest } from './faults.ts';
 import { canonicalParams, parseParams, type Params } from './form.ts';
 import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
-import { type CallRecord, StateStore, type Ledger } from './ledger.ts';
+import { type CallRecord, StateStore, type Ledger, type RefundEnd } from './ledger.ts';
 import {
   cancelPaymentIntent,
   capturePaymentIntent,
@@ -29,7 +29,7 @@ import {
   AUTHORIZATION_WINDOW_SECONDS,
   type ApiContext,
 } from './payment-intents.ts';
-import { createRefund, listRefunds, retrieveRefund } from './refunds.ts';
+import { createRefund, listRefunds, retrieveRefund, settleDueRefunds, settleRefund } from './refunds.ts';
 import { newId } from './stripe-objects.ts';
 
 export interface FakeProviderOptions {
@@ -56,6 +56,8 @@ export interface FakeProvider {
   ledger(): Ledger;
   /** Lets the authorization of a PaymentIntent lapse now, as it would after 7 days. */
   expireAuthorization(paymentIntentId: string): Promise<void>;
+  /** Ends a pending refund as the bank would, in its own time. */
+  settleRefund(refundId: string, status: RefundEnd, failureReason?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       ledger: store.state.ledger,
       now: () => Math.floor(Date.now() / 1000),
       authorizationWindowSeconds: () => faults.authorizationWindowSeconds ?? AUTHORIZATION_WINDOW_SECONDS,
+      takePendingRefund: (paymentIntent) => faults.takePendingRefund(paymentIntent),
     },
   };
   const server = createServer((req, res) => {
@@ -120,6 +123,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     ledger: () => store.ledger(),
     expireAuthorization: async (id) => {
       expireAuthorization(deps.ctx, id);
+      await store.save();
+    },
+    settleRefund: async (id, status, failureReason) => {
+      settleRefund(deps.ctx, id, status, failureReason);
       await store.save();
     },
     close: () =>
@@ -210,7 +217,9 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
   try {
     // Latency runs while the key is held, so a concurrent retry sees idempotency_key_in_use.
     if (deps.faults.latencyMs > 0) await sleep(deps.faults.latencyMs);
+    // What time ended between requests (an authorization, a pending refund) is ended before this one sees it.
     const expired = expireLapsedAuthorizations(deps.ctx);
+    const settled = settleDueRefunds(deps.ctx);
     let answer: Answer;
     try {
       answer = route.handler(deps.ctx, params, id) as Answer;
@@ -228,7 +237,7 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
       deps.ctx.ledger.calls.push(callRecord(request, id, answer, deps.ctx.now()));
     }
     // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
-    if (method === 'POST' || expired) await deps.store.save();
+    if (method === 'POST' || expired || settled) await deps.store.save();
   } catch {
     if (decision?.kind === 'execute') decision.release();
     status = 500;
@@ -306,14 +315,27 @@ function failureError(status: FailureStatus, key: string | string[] | undefined)
   }
 }
 
+/** The body of `POST /_fake/refunds/{id}/settle`. */
+const SettleRefundSchema = z.strictObject({
+  status: z.enum(['succeeded', 'failed', 'canceled']),
+  failure_reason: z.enum(REFUND_FAILURE_REASONS).optional(),
+});
+
 function handleControl(deps: Deps, method: string, path: string, body: string, res: ServerResponse): void {
   const json = (status: number, value: unknown) => send(res, status, JSON.stringify(value, null, 2));
+  const saved = (value: unknown) =>
+    deps.store.save().then(
+      () => json(200, value),
+      () => json(500, { error: { message: 'could not persist the state' } }),
+    );
   const expire = /^\/_fake\/payment_intents\/([^/]+)\/expire_authorization$/.exec(path);
+  const settle = /^\/_fake\/refunds\/([^/]+)\/settle$/.exec(path);
+  const parsedBody = (): unknown => JSON.parse(body === '' ? '{}' : body);
   try {
     if (path === '/_fake/ledger' && method === 'GET') return json(200, deps.store.ledger());
     if (path === '/_fake/faults' && method === 'GET') return json(200, deps.faults.state());
     if (path === '/_fake/faults' && method === 'POST') {
-      deps.faults.apply(JSON.parse(body === '' ? '{}' : body));
+      deps.faults.apply(parsedBody() as FaultRequest);
       return json(200, deps.faults.state());
     }
     if (path === '/_fake/faults' && method === 'DELETE') {
@@ -321,11 +343,12 @@ function handleControl(deps: Deps, method: string, path: string, body: string, r
       return json(200, deps.faults.state());
     }
     if (expire !== null && method === 'POST') {
-      const pi = expireAuthorization(deps.ctx, decodeURIComponent(expire[1] ?? ''));
-      deps.store.save().then(
-        () => json(200, pi),
-        () => json(500, { error: { message: 'could not persist the state' } }),
-      );
+      void saved(expireAuthorization(deps.ctx, decodeURIComponent(expire[1] ?? '')));
+      return;
+    }
+    if (settle !== null && method === 'POST') {
+      const { status, failure_reason } = SettleRefundSchema.parse(parsedBody());
+      void saved(settleRefund(deps.ctx, decodeURIComponent(settle[1] ?? ''), status, failure_reason));
       return;
     }
     json(404, { error: { message: `no control at ${method} ${path}` } });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { invalidRequest } from './api-error.ts';
-import type { ChargeRecord, Ledger, PaymentIntentRecord, RefundRecord } from './ledger.ts';
+import { amountRefunded, type ChargeRecord, type Ledger, type PaymentIntentRecord, type RefundRecord } from './ledger.ts';
 import { optionalInteger, optionalString } from './params.ts';
 import type { Params } from './form.ts';
 
@@ -54,9 +54,7 @@ export function renderPaymentIntent(
 
 export function renderCharge(ledger: Ledger, pi: PaymentIntentRecord, charge: ChargeRecord): Record<string, unknown> {
   const captured = pi.captures.reduce((sum, capture) => sum + capture.amount, 0);
-  const refunded = ledger.refunds
-    .filter((refund) => refund.charge === charge.id)
-    .reduce((sum, refund) => sum + refund.amount, 0);
+  const refunded = amountRefunded(ledger.refunds, charge.id);
   return {
     id: charge.id,
     object: 'charge',
@@ -103,6 +101,8 @@ export function renderRefund(refund: RefundRecord): Record<string, unknown> {
     charge: refund.charge,
     created: refund.created,
     currency: refund.currency,
+    // Stripe sends failure_reason only once a refund failed.
+    ...(refund.failureReason == null ? {} : { failure_reason: refund.failureReason }),
     metadata: refund.metadata,
     payment_intent: refund.paymentIntent,
     reason: refund.reason,

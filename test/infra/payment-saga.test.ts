@@ -3,7 +3,7 @@ import { sagaSteps } from '../../functions/catalog.ts';
 import { DEFAULT_RECONCILE_LEASE_SECONDS } from '../../functions/config/env.ts';
 import { LeaseWaitErrorNames, TaskTimeoutErrorName, TerminalErrorNames, TransientErrorNames } from '../../functions/domain/errors.ts';
 import { COMPENSATION_STEPS, FORWARD_STEPS } from '../../lib/payment-saga.ts';
-import { scaleRetryIntervals } from '../../local/runtime/stepfunctions-local.ts';
+import { scaleIntervals } from '../../local/runtime/stepfunctions-local.ts';
 import {
   directInvocationsOf,
   functionTimeoutOf,
@@ -83,7 +83,7 @@ describe('payment saga', () => {
 
   it('is shortened whole by the local stack’s retryIntervalScale, the lease wait included', () => {
     // Act
-    const scaled = scaleRetryIntervals(definition as unknown as Record<string, unknown>, 0.05) as unknown as AslDefinition;
+    const scaled = scaleIntervals(definition as unknown as Record<string, unknown>, 0.05) as unknown as AslDefinition;
 
     // Assess
     for (const [name, state] of taskStatesOf(scaled)) {

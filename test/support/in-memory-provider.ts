@@ -34,6 +34,7 @@ export class InMemoryProvider implements PaymentProvider {
   /** What the provider does after 24 hours: a repeated key is a new request. */
   forgetIdempotencyKeys() {
     this.replies.clear();
+    this.refundReplies.clear();
   }
 
   captureCount(chargeId: string) {
@@ -102,16 +103,34 @@ export class InMemoryProvider implements PaymentProvider {
     this.put({ ...this.must(chargeId), status: 'canceled' });
   }
 
-  /** Refunds made, by idempotency key: a repeated key answers the first refund. */
+  /** Refunds made, by id, as they are now. */
   readonly refunds = new Map<string, ProviderRefund>();
+  /** The first answer to each refund's idempotency key, replayed as it was (status included), as Stripe does. */
+  private readonly refundReplies = new Map<string, ProviderRefund>();
+  /** How new refunds start: settled at once, or `pending` until {@link settleRefund}. */
+  refundsStart: 'succeeded' | 'pending' = 'succeeded';
 
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
     this.calls.push({ op: 'refund', key: input.idempotencyKey, chargeId: input.chargeId });
-    const seen = this.refunds.get(input.idempotencyKey);
+    const seen = this.refundReplies.get(input.idempotencyKey);
     if (seen) return seen;
-    const refund: ProviderRefund = { id: `re_${++this.seq}`, chargeId: input.chargeId, amount: input.amount, status: 'succeeded' };
-    this.refunds.set(input.idempotencyKey, refund);
+    const refund: ProviderRefund = { id: `re_${++this.seq}`, chargeId: input.chargeId, amount: input.amount, status: this.refundsStart };
+    this.refunds.set(refund.id, refund);
+    this.refundReplies.set(input.idempotencyKey, refund);
     return refund;
+  }
+
+  async retrieveRefund(refundId: string): Promise<ProviderRefund> {
+    const refund = this.refunds.get(refundId);
+    if (!refund) throw new ProviderRejectedError(`no refund ${refundId}`);
+    return refund;
+  }
+
+  /** What the provider does to a pending refund, in its own time. */
+  settleRefund(refundId: string, status: 'succeeded' | 'failed' | 'canceled', failureReason?: string) {
+    const refund = this.refunds.get(refundId);
+    if (refund?.status !== 'pending') throw new Error(`refund ${refundId} is not pending`);
+    this.refunds.set(refundId, { ...refund, status, ...(failureReason !== undefined && { failureReason }) });
   }
 
   private once(op: string, key: string, chargeId: string | undefined, run: () => Charge): Charge {

@@ -12,6 +12,7 @@ import {
   DEPLOYMENT_METADATA_KEY,
   type PaymentProvider,
   type ProviderRefund,
+  type ProviderRefundStatus,
   type RefundChargeInput,
 } from '../../domain/provider.ts';
 import { isUnexpectedState, toDomainError } from './errors.ts';
@@ -148,20 +149,37 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
-    const refund = await call(() =>
-      this.stripe.refunds.create(
-        { payment_intent: input.chargeId, amount: input.amount, metadata: { ...input.metadata } },
-        { idempotencyKey: input.idempotencyKey },
+    return toProviderRefund(
+      await call(() =>
+        this.stripe.refunds.create(
+          { payment_intent: input.chargeId, amount: input.amount, metadata: { ...input.metadata } },
+          { idempotencyKey: input.idempotencyKey },
+        ),
       ),
     );
-    return {
-      id: refund.id,
-      chargeId: input.chargeId,
-      amount: refund.amount,
-      status: refund.status as ProviderRefund['status'],
-      ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
-    };
   }
+
+  async retrieveRefund(refundId: string): Promise<ProviderRefund> {
+    return toProviderRefund(await call(() => this.stripe.refunds.retrieve(refundId)));
+  }
+}
+
+const REFUND_STATUSES: readonly string[] = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] satisfies ProviderRefundStatus[];
+
+/**
+ * Maps a Stripe Refund to the domain's. A status this adapter does not know (Stripe adds
+ * some now and then) is read as `pending`: the refund is looked at again rather than taken
+ * as final either way, which could refund twice or never.
+ */
+function toProviderRefund(refund: Stripe.Refund): ProviderRefund {
+  const paymentIntent = typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent?.id;
+  return {
+    id: refund.id,
+    ...(paymentIntent === undefined ? {} : { chargeId: paymentIntent }),
+    amount: refund.amount,
+    status: refund.status !== null && REFUND_STATUSES.includes(refund.status) ? (refund.status as ProviderRefundStatus) : 'pending',
+    ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+  };
 }
 
 /** A search query string value: single-quoted, with backslashes and quotes escaped. */

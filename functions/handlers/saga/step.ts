@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { LeaseWaitErrorNames, RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import { type CrashFunction, crashBoundaries } from '../../crash/crash-points.ts';
 import { type CrashablePorts, withCrashPoints } from '../../crash/crashing-ports.ts';
+import { RefundStatus } from '../../domain/refund.ts';
 import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
 import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
@@ -19,6 +20,9 @@ const refundSagaState = z
   .object({
     refund_no: z.string().min(1),
     provider_refund_id: z.string().optional(),
+    outcome: z.enum(Object.values(RefundStatus)).optional(),
+    failure_reason: z.string().optional(),
+    checks_left: z.number().int().nonnegative().optional(),
     error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   })
   .loose();

@@ -364,6 +364,68 @@ describe('StripePaymentProvider against the fake provider', () => {
     });
   });
 
+  describe('retrieveRefund', () => {
+    /** A refund of 1000 the provider holds pending. */
+    async function pendingRefund() {
+      const charge = await authorized();
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+      fake.faults.holdNextRefunds(1, { paymentIntent: charge.id });
+      const refund = await provider.refundCharge({ chargeId: charge.id, amount: 1000, idempotencyKey: `refund-${charge.id}`, metadata: {} });
+      return { charge, refund };
+    }
+
+    it('follows a pending refund to succeeded', async () => {
+      // Prepare
+      const { charge, refund } = await pendingRefund();
+      const before = await provider.retrieveRefund(refund.id);
+      await fake.settleRefund(refund.id, 'succeeded');
+
+      // Act
+      const after = await provider.retrieveRefund(refund.id);
+
+      // Assess
+      expect(refund.status).toBe('pending');
+      expect(before).toEqual(refund);
+      expect(after).toEqual({ id: refund.id, chargeId: charge.id, amount: 1000, status: 'succeeded' });
+    });
+
+    it.each([
+      ['failed', 'expired_or_canceled_card'],
+      ['canceled', undefined],
+    ] as const)('follows a pending refund to %s, with the provider\'s failure reason, and the amount back on the charge', async (status, reason) => {
+      // Prepare
+      const { charge, refund } = await pendingRefund();
+      await fake.settleRefund(refund.id, status, reason);
+
+      // Act
+      const after = await provider.retrieveRefund(refund.id);
+
+      // Assess
+      expect(after).toEqual({ id: refund.id, chargeId: charge.id, amount: 1000, status, ...(reason && { failureReason: reason }) });
+      expect((await provider.retrieveCharge(charge.id)).amountRefunded).toBe(0);
+    });
+
+    it('rejects a refund id the provider does not know', async () => {
+      // Act
+      const error = await provider.retrieveRefund('re_unknown').catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+    });
+
+    it('reads a status it does not know as pending: looked at again, never taken as final', async () => {
+      // Prepare: Stripe adds statuses now and then; the fake has none to show.
+      const stripe = { refunds: { retrieve: async () => ({ id: 're_new', amount: 5, payment_intent: 'pi_1', status: 'in_transit' }) } };
+      const onNewStatus = new StripePaymentProvider(stripe as unknown as ConstructorParameters<typeof StripePaymentProvider>[0]);
+
+      // Act
+      const refund = await onNewStatus.retrieveRefund('re_new');
+
+      // Assess
+      expect(refund).toEqual({ id: 're_new', chargeId: 'pi_1', amount: 5, status: 'pending' });
+    });
+  });
+
   describe('faults', () => {
     it.each([
       [500, 'ProviderUnavailable', ProviderUnavailableError],

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  scaleIntervals,
   startStepFunctionsLocal,
   type LocalStateMachine,
   type StepFunctionsLocal,
@@ -350,5 +351,31 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
     });
     expect(described.stopDate).toBeInstanceOf(Date);
     expect(earlier.status).toBe('SUCCEEDED');
+  });
+
+  it('shortens Wait states by the same scale as retries, so an hour-long wait passes in a test', async () => {
+    // Prepare: with the scale not applied to it, the Wait would outlast the test's timeout.
+    const definition = {
+      StartAt: 'Wait',
+      States: { Wait: { Type: 'Wait', Seconds: 3600, Next: 'Look' }, Look: { Type: 'Task', Resource: lambdaArn('Look'), End: true } },
+    };
+    const looked: unknown[] = [];
+    const sfn = await startStepFunctionsLocal({
+      stateMachines: [{ name: 'Waits', definition, taskHandlers: { Look: async (input: unknown) => looked.push(input) } }],
+      retryIntervalScale: 0.0001,
+      log: () => {},
+    });
+    open.push(sfn);
+    const client = new SFNClient({ endpoint: sfn.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+
+    // Act
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn('Waits'), input: '{"n":1}' }));
+    await sfn.idle();
+
+    // Assess
+    expect((await client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('SUCCEEDED');
+    expect(looked).toEqual([{ n: 1 }]);
+    expect(scaleIntervals(definition, 0.5).States).toMatchObject({ Wait: { Seconds: 1800 } });
+    expect(definition.States.Wait.Seconds).toBe(3600);
   });
 });

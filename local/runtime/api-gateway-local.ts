@@ -301,21 +301,15 @@ function safeDecode(value: string): string {
 }
 
 async function readBody(request: IncomingMessage): Promise<string | null | GatewayResponse> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBodyBytes) {
-    request.resume();
-    return requestTooLong();
-  }
   const chunks: Buffer[] = [];
   let size = 0;
+  // Read to the end even past the limit: a client still sending when the 413 is written gets
+  // EPIPE instead of the answer.
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) {
-      request.resume();
-      return requestTooLong();
-    }
-    chunks.push(chunk as Buffer);
+    if (size <= maxBodyBytes) chunks.push(chunk as Buffer);
   }
+  if (size > maxBodyBytes) return requestTooLong();
   return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }
 
@@ -523,13 +517,12 @@ function gatewayError(
   message: string | null,
   errorType: string,
   field: 'message' | 'Message' = 'message',
-  headers: Record<string, string> = {},
 ): GatewayResponse {
-  return new GatewayResponse(statusCode, JSON.stringify({ [field]: message }), errorType, headers, { type, message });
+  return new GatewayResponse(statusCode, JSON.stringify({ [field]: message }), errorType, {}, { type, message });
 }
 
 function requestTooLong(): GatewayResponse {
-  return gatewayError(413, 'REQUEST_TOO_LARGE', 'Request Too Long', 'RequestTooLarge', 'message', { Connection: 'close' });
+  return gatewayError(413, 'REQUEST_TOO_LARGE', 'Request Too Long', 'RequestTooLarge');
 }
 
 function internalServerError(): GatewayResponse {

@@ -41,6 +41,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          // Each file runs its own stack; a long run (`npm run fuzz -- --runs N`) takes as long as it takes.
+          fileParallelism: false,
+          testTimeout: 24 * 60 * 60 * 1000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],

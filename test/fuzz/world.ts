@@ -1,0 +1,45 @@
+import { expectSettledAsRecorded } from '../support/ledger-check.ts';
+import { givePoints, newAccount, newClass, newSwimmer, openCart, register } from '../support/school.ts';
+import { api, paymentBody, waitForRefunds } from '../support/target.ts';
+import { type Things, type World, emptyThings } from './template.ts';
+
+/** Large enough that the fuzzer's small refunds never run out of money to refund. */
+const REFUNDABLE = 5_000_000;
+
+/**
+ * What the fuzzer's requests act on, made through the API for each merchant: classes (one
+ * free, one in euros, one with a single seat), accounts with points and swimmers, an open cart
+ * holding a seat, succeeded payments with a refund.
+ */
+export async function buildWorld(keys: { merchant: string; other: string }): Promise<World> {
+  const world: World = { merchant: emptyThings(), other: emptyThings(), runId: Date.now().toString(36), sequence: 0 };
+  await fill(world.merchant, keys.merchant, 3);
+  await fill(world.other, keys.other, 1);
+  return world;
+}
+
+async function fill(things: Things, key: string, accounts: number): Promise<void> {
+  const options = { key };
+  for (const fields of [{ seats_total: 40 }, { price: 0, seats_total: 10 }, { currency: 'EUR', price: 2500 }, { seats_total: 1 }]) {
+    things.classes.push((await newClass(fields, options)).class_id);
+  }
+  for (let index = 0; index < accounts; index++) {
+    const accountId = (await newAccount({}, options)).account_id as string;
+    things.accounts.push(accountId);
+    await givePoints(accountId, 50_000, options);
+    const swimmers = [(await newSwimmer(accountId, 'Ada', options)).swimmer_id, (await newSwimmer(accountId, 'Grace', options)).swimmer_id];
+    things.swimmers.set(accountId, swimmers);
+    const cart = (await openCart(accountId, options)).body;
+    things.carts.push({ cartId: cart.cart_id, accountId });
+    const held = (await register(cart.cart_id, swimmers[0], things.classes[0]!, options)).body;
+    things.items.set(cart.cart_id, held.items.map((item: { item_id: string }) => item.item_id));
+  }
+  for (let index = 0; index < 2; index++) {
+    const created = await api('POST', '/v1/payments', paymentBody({ amount: REFUNDABLE }), { key });
+    await expectSettledAsRecorded(created.body.payment_no, key);
+    things.payments.push(created.body.payment_no);
+  }
+  const refund = await api('POST', '/v1/refunds', { payment_no: things.payments[0], amount: 100, operator_id: 'fuzz-world' }, { key });
+  things.refunds.push(refund.body.refund_no);
+  await waitForRefunds(things.payments[0]!, { key });
+}

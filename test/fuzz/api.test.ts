@@ -18,7 +18,7 @@ import { checkEveryRouteSpecified } from './routes.ts';
 import { type FuzzTarget, FuzzRunner, type Touched, emptyTouched, summary } from './runner.ts';
 import { fuzzSettings } from './settings.ts';
 import type { World } from './template.ts';
-import { buildWorld } from './world.ts';
+import { buildWorld, reopenEndedCarts } from './world.ts';
 
 /**
  * The HTTP API under generated requests (README.md, Tests): every route of the
@@ -33,7 +33,6 @@ let world: World;
 const touched: Touched = emptyTouched();
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-fuzz-'));
   stack = await startLocalStack({
     dataDir,
@@ -70,11 +69,16 @@ async function scanTable(): Promise<Map<string, string>> {
 
 it('answers every generated request by the rules', async () => {
   checkEveryRouteSpecified();
-  const runner = new FuzzRunner(target, world, touched, { answerTimeoutMs: 20_000, settleTimeoutMs: 15_000 });
+  const runner = new FuzzRunner(target, world, touched, {
+    answerTimeoutMs: 20_000,
+    settleTimeoutMs: 15_000,
+    prepare: () => reopenEndedCarts(world, target.apiKeys.merchant),
+    ...(settings.verbose && { log: (line: string) => console.log(line) }),
+  });
   console.log(`fuzz: seed ${settings.seed}${settings.path ? `, path ${settings.path}` : ''}, up to ${settings.runs} requests`);
   try {
     await fc.assert(
-      fc.asyncProperty(anyCase, (fuzzCase) => runner.run(fuzzCase)),
+      fc.asyncProperty(anyCase(settings.routes), (fuzzCase) => runner.run(fuzzCase)),
       {
         seed: settings.seed,
         numRuns: settings.runs,

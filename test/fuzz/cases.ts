@@ -38,9 +38,13 @@ const headerText = anyString.filter((value) => HEADER_SAFE.test(value));
 
 const MAX_PARAM_LENGTH = 4000;
 
-/** Path text that is not an id: bad percent-encoding, dot segments, built-in names, very long, non-ASCII. */
+/**
+ * Path text that is not an id: bad percent-encoding, dot segments, built-in names, very long,
+ * encoded non-ASCII. Raw non-ASCII bytes are not sent: they are not HTTP, and the local
+ * server's parser refuses them before any emulated gateway sees the request.
+ */
 const PATH_GARBAGE = [
-  '%E0%A4', '%', '%zz', '%00', '..', '.', '%2e%2e', '%2F', 'a%2Fb', '%C0%AF', '%FF', '%ED%A0%80', '%C3%BC', 'ü',
+  '%E0%A4', '%', '%zz', '%00', '..', '.', '%2e%2e', '%2F', 'a%2Fb', '%C0%AF', '%FF', '%ED%A0%80', '%C3%BC',
   '%20', '+', '~', 'pay_%30', '%F0%9F%98%80', '%EF%BB%BF', 'a'.repeat(2000), 'A'.repeat(65),
 ];
 
@@ -146,5 +150,9 @@ export function caseFor(routeId: string): fc.Arbitrary<FuzzCase> {
   });
 }
 
-/** A request to any route of the catalog, each as likely as the others. */
-export const anyCase: fc.Arbitrary<FuzzCase> = fc.oneof(...apiRoutes.map((route) => caseFor(route.id)));
+/** A request to any of these routes of the catalog (all of them by default), each as likely as the others. */
+export function anyCase(routes: readonly string[] = apiRoutes.map((route) => route.id)): fc.Arbitrary<FuzzCase> {
+  const unknown = routes.filter((id) => !apiRoutes.some((route) => route.id === id));
+  if (unknown.length > 0) throw new Error(`no such route: ${unknown.join(', ')}`);
+  return fc.oneof(...routes.map(caseFor));
+}

@@ -25,6 +25,10 @@ export interface FuzzOptions {
   readonly answerTimeoutMs: number;
   /** How long an accepted payment or refund may take to end. */
   readonly settleTimeoutMs: number;
+  /** Told every request and its answer, when the run is verbose. */
+  readonly log?: (line: string) => void;
+  /** Keeps the world worth fuzzing before each request (e.g. carts still open); may write, before the table is read. */
+  readonly prepare?: () => Promise<void>;
 }
 
 /** What the run made or touched, by the key of the merchant that owns it, for the checks after the run. */
@@ -67,12 +71,14 @@ export class FuzzRunner {
 
   /** Sends the case and checks every rule; throws a {@link RuleViolation} naming the first one broken. */
   async run(fuzzCase: FuzzCase): Promise<void> {
+    await this.options.prepare?.();
     const prepared = this.prepare(fuzzCase);
     await this.target.idle();
     const before = await this.target.scan();
     const response = await this.answer(prepared.request);
     const counted = `${fuzzCase.route} ${response.status}`;
     this.answers.set(counted, (this.answers.get(counted) ?? 0) + 1);
+    this.options.log?.(`${fuzzCase.route}\n${describe(prepared.request, response)}`);
     const fail = (rule: string) => new RuleViolation(`${rule}\n${describe(prepared.request, response)}`);
     checkShape(prepared.request, response, fail);
     if (response.status >= 400) {
@@ -272,7 +278,7 @@ function parseJson(text: string): any {
 }
 
 /** Updates the world from a successful answer, so later requests name what now exists. */
-function observe(things: Things, body: any): void {
+export function observe(things: Things, body: any): void {
   if (typeof body.refund_no === 'string') things.refunds.push(body.refund_no);
   if (typeof body.class_id === 'string' && typeof body.seats_total === 'number') things.classes.push(body.class_id);
   if (typeof body.account_id === 'string' && typeof body.points_balance === 'number') things.accounts.push(body.account_id);
@@ -280,7 +286,9 @@ function observe(things: Things, body: any): void {
     things.swimmers.set(body.account_id, [...(things.swimmers.get(body.account_id) ?? []), body.swimmer_id]);
   }
   if (typeof body.cart_id === 'string' && Array.isArray(body.items)) {
-    if (!things.carts.some((cart) => cart.cartId === body.cart_id)) things.carts.push({ cartId: body.cart_id, accountId: body.account_id });
+    const known = things.carts.find((cart) => cart.cartId === body.cart_id);
+    if (known === undefined) things.carts.push({ cartId: body.cart_id, accountId: body.account_id, status: body.status });
+    else known.status = body.status;
     things.items.set(body.cart_id, body.items.map((item: { item_id: string }) => item.item_id));
   }
 }

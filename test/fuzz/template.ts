@@ -37,7 +37,8 @@ export interface Things {
   readonly refunds: string[];
   readonly classes: string[];
   readonly accounts: string[];
-  readonly carts: { cartId: string; accountId: string }[];
+  /** With the status the last answer showed. */
+  readonly carts: { cartId: string; accountId: string; status?: string }[];
   readonly swimmers: Map<string, string[]>;
   readonly items: Map<string, string[]>;
 }
@@ -92,12 +93,15 @@ export function resolveRef(world: World, ref: Ref, scope: Scope = {}): string {
     refund: () => newest(things.refunds, ref.index),
     class: () => newest(things.classes, ref.index),
     account: () => newest(things.accounts, ref.index),
-    cart: () => newest(things.carts, ref.index)?.cartId,
+    // Every other ref names a cart that can still be edited, so requests get past `cart_closed`.
+    cart: () => newest(ref.index % 2 === 0 ? mine(things.carts.filter(isOpen), () => things.carts) : things.carts, ref.index)?.cartId,
     item: () => newest(mine(cart === undefined ? undefined : things.items.get(cart), () => [...things.items.values()].flat()), ref.index),
     swimmer: () => newest(mine(accountId === undefined ? undefined : things.swimmers.get(accountId), () => [...things.swimmers.values()].flat()), ref.index),
   }[ref.kind]();
   return found ?? NOTHING[ref.kind];
 }
+
+const isOpen = (cart: Things['carts'][number]) => cart.status === undefined || cart.status === 'active' || cart.status === 'pending';
 
 export function freshValue(world: World, fresh: Fresh): string {
   world.sequence += 1;

@@ -1,7 +1,12 @@
+import { FINISHED } from '../../functions/domain/carts/model.ts';
 import { expectSettledAsRecorded } from '../support/ledger-check.ts';
 import { givePoints, newAccount, newClass, newSwimmer, openCart, register } from '../support/school.ts';
 import { api, paymentBody, waitForRefunds } from '../support/target.ts';
+import { observe } from './runner.ts';
 import { type Things, type World, emptyThings } from './template.ts';
+
+/** The fuzzing merchant's accounts that shop: each keeps a cart open. */
+const SHOPPERS = 3;
 
 /** Large enough that the fuzzer's small refunds never run out of money to refund. */
 const REFUNDABLE = 5_000_000;
@@ -13,7 +18,7 @@ const REFUNDABLE = 5_000_000;
  */
 export async function buildWorld(keys: { merchant: string; other: string }): Promise<World> {
   const world: World = { merchant: emptyThings(), other: emptyThings(), runId: Date.now().toString(36), sequence: 0 };
-  await fill(world.merchant, keys.merchant, 3);
+  await fill(world.merchant, keys.merchant, SHOPPERS);
   await fill(world.other, keys.other, 1);
   return world;
 }
@@ -42,4 +47,34 @@ async function fill(things: Things, key: string, accounts: number): Promise<void
   const refund = await api('POST', '/v1/refunds', { payment_no: things.payments[0], amount: 100, operator_id: 'fuzz-world' }, { key });
   things.refunds.push(refund.body.refund_no);
   await waitForRefunds(things.payments[0]!, { key });
+}
+
+/**
+ * Opens a new cart holding a seat for each shopper whose last cart ended, giving up one left
+ * waiting to be paid in the shop first: a few checkouts in, every cart request would otherwise
+ * meet `cart_closed` or `cart_locked` and go no deeper.
+ */
+export async function reopenEndedCarts(world: World, key: string): Promise<void> {
+  const things = world.merchant;
+  for (const accountId of things.accounts.slice(0, SHOPPERS)) {
+    const latest = things.carts.findLast((cart) => cart.accountId === accountId);
+    if (latest?.status === 'checking') {
+      // A card checkout under way refuses (409) and ends by itself; one waiting for the shop is canceled.
+      const canceled = await api('POST', `/v1/carts/${latest.cartId}/cancel`, undefined, { key });
+      if (canceled.status === 200) observe(things, canceled.body);
+    }
+    if (latest !== undefined && !FINISHED.has(latest.status as never)) continue;
+    const cart = (await openCart(accountId, { key })).body;
+    observe(things, cart);
+    await holdAnySeat(things, cart.cart_id, accountId, key);
+  }
+}
+
+async function holdAnySeat(things: Things, cartId: string, accountId: string, key: string): Promise<void> {
+  for (const swimmerId of things.swimmers.get(accountId) ?? []) {
+    for (const classId of things.classes) {
+      const held = await register(cartId, swimmerId, classId, { key });
+      if (held.status === 200) return observe(things, held.body);
+    }
+  }
 }

@@ -74,6 +74,13 @@ describe('requests the fuzzer found', () => {
     expect(await getAccount(account.account_id)).toMatchObject({ points_balance: 2990, points_returned: 2990 });
   });
 
+  it('answers arrays nested 100,000 deep with 400, not a 500 from a walk that ran out of stack', async () => {
+    const depth = 100_000;
+    const response = await api('POST', '/v1/classes', undefined, { rawBody: `${'['.repeat(depth)}${']'.repeat(depth)}` });
+
+    expectError(response, 400, 'validation_failed', 'body');
+  });
+
   it('answers a body over 10 MB with 413 in the error format, as the deployed gateway response does', async () => {
     const response = await api('POST', '/v1/payments', undefined, { rawBody: JSON.stringify({ description: 'a'.repeat(10 * 1024 * 1024) }) });
 

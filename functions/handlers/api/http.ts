@@ -64,7 +64,7 @@ export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T
   } catch {
     throw new InvalidJsonError();
   }
-  refuseUnstorableText(raw, []);
+  refuseUnstorableText(raw);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -85,17 +85,30 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * by every object it is copied into (a metadata entry accepted and silently lost). Both are
  * refused before any schema sees them, naming the field.
  */
-function refuseUnstorableText(value: unknown, path: readonly string[]): void {
-  const field = (key?: string) => [...path, ...(key === undefined ? [] : [key])].join('.') || 'body';
-  if (typeof value === 'string') {
-    if (LONE_SURROGATE.test(value)) throw new ValidationError(field(), 'must be well-formed Unicode (no lone surrogates)');
-    return;
-  }
-  if (typeof value !== 'object' || value === null) return;
-  for (const [key, item] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(key)) throw new ValidationError(field(), 'has a key that is not well-formed Unicode (a lone surrogate)');
-    if (key === '__proto__') throw new ValidationError(field(key), 'is not allowed');
-    refuseUnstorableText(item, [...path, key]);
+/** A place in the body: the key, under its parent's place. */
+type Place = { readonly key: string; readonly parent: Place } | undefined;
+
+function fieldOf(place: Place): string {
+  const keys: string[] = [];
+  for (let at = place; at !== undefined; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.') || 'body';
+}
+
+function refuseUnstorableText(body: unknown): void {
+  // A stack, not recursion: JSON.parse takes any depth, and 400 KB of `[` nest 200,000 deep.
+  const pending: { value: unknown; place: Place }[] = [{ value: body, place: undefined }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, place } = next;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) throw new ValidationError(fieldOf(place), 'must be well-formed Unicode (no lone surrogates)');
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, item] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) throw new ValidationError(fieldOf(place), 'has a key that is not well-formed Unicode (a lone surrogate)');
+      if (key === '__proto__') throw new ValidationError(fieldOf({ key, parent: place }), 'is not allowed');
+      pending.push({ value: item, place: { key, parent: place } });
+    }
   }
 }
 

@@ -63,6 +63,13 @@ describe('the create-payment body', () => {
     expect(parseBody(event({ ...valid, description: '🏊 swim', metadata }), createPaymentBody)).toMatchObject({ metadata });
   });
 
+  it('refuses a body nested 200,000 deep with a 400, without running out of stack', () => {
+    const depth = 200_000;
+    const nested = `${'{"a":'.repeat(depth)}"\udc00"${'}'.repeat(depth)}`;
+
+    expect(() => parseBody(event(nested), createPaymentBody)).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  });
+
   it('refuses a body that is not JSON with invalid_json', () => {
     expect(() => parseBody(event('{nope'), createPaymentBody)).toThrow(expect.objectContaining({ code: 'invalid_json' }));
   });

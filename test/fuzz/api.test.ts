@@ -76,18 +76,16 @@ it('answers every generated request by the rules', async () => {
     ...(settings.verbose && { log: (line: string) => console.log(line) }),
   });
   console.log(`fuzz: seed ${settings.seed}${settings.path ? `, path ${settings.path}` : ''}, up to ${settings.runs} requests`);
-  try {
-    await fc.assert(
-      fc.asyncProperty(anyCase(settings.routes), (fuzzCase) => runner.run(fuzzCase)),
-      {
-        seed: settings.seed,
-        numRuns: settings.runs,
-        ...(settings.path !== undefined && { path: settings.path }),
-        ...(settings.timeLimitMs !== undefined && { interruptAfterTimeLimit: settings.timeLimitMs }),
-      },
-    );
-  } finally {
-    console.log(`fuzz: answers by route (seed ${settings.seed})\n${summary(runner.answers)}`);
+  const details = await fc.check(fc.asyncProperty(anyCase(settings.routes), (fuzzCase) => runner.run(fuzzCase)), {
+    seed: settings.seed,
+    numRuns: settings.runs,
+    ...(settings.path !== undefined && { path: settings.path }),
+    ...(settings.timeLimitMs !== undefined && { interruptAfterTimeLimit: settings.timeLimitMs }),
+  });
+  console.log(`fuzz: ${details.numRuns} requests; answers by route\n${summary(runner.answers)}`);
+  if (details.failed) {
+    const routes = settings.routes === undefined ? '' : ` --routes ${settings.routes.join(',')}`;
+    throw new Error(`${fc.defaultReportMessage(details)}\n\nReplay: npm run fuzz -- --seed ${details.seed} --path ${details.counterexamplePath}${routes}`);
   }
 });
 

@@ -17,7 +17,9 @@ export type BodyCase =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'bytes'; readonly bytes: readonly number[] }
   /** Over API Gateway's 10 MB payload limit; built when sent, so a counterexample prints small. */
-  | { readonly kind: 'huge' };
+  | { readonly kind: 'huge' }
+  /** Arrays or objects nested this deep (JSON.parse takes any depth; a recursive walk of the result may not). */
+  | { readonly kind: 'nested'; readonly depth: number; readonly as: 'array' | 'object' };
 
 /** One generated request. `{key}` in a raw Authorization value is the fuzzing merchant's key. */
 export interface FuzzCase {
@@ -34,9 +36,9 @@ export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTION
 
 /** Bytes a header value may carry on the wire (latin1, no control characters but tab). */
 const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const headerText = anyString.filter((value) => HEADER_SAFE.test(value));
-
-const MAX_PARAM_LENGTH = 4000;
+/** Past API Gateway's quota for the request line and headers (10240 bytes) the answer is the edge's, not the API's. */
+const MAX_SENT_LENGTH = 4000;
+const headerText = anyString.filter((value) => HEADER_SAFE.test(value) && value.length <= MAX_SENT_LENGTH);
 
 /**
  * Path text that is not an id: bad percent-encoding, dot segments, built-in names, very long,
@@ -63,8 +65,7 @@ function paramChoice(kind: Ref['kind'], looksLike: RegExp): fc.Arbitrary<ParamCh
     {
       arbitrary: fc
         .oneof(fc.constantFrom(...PATH_GARBAGE, ...builtinNames), anyString.map(percentEncode))
-        // Past API Gateway's URL quota (8192 characters) the answer is the edge's, not the API's.
-        .filter((raw) => raw.length <= MAX_PARAM_LENGTH)
+        .filter((raw) => raw.length <= MAX_SENT_LENGTH)
         .map((raw) => ({ raw })),
       weight: 2,
     },
@@ -120,6 +121,10 @@ const junkBody: fc.Arbitrary<BodyCase> = fc.oneof(
   },
   { arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }).map((bytes) => ({ kind: 'bytes' as const, bytes })), weight: 1 },
   { arbitrary: fc.constant({ kind: 'huge' as const }), weight: 1 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('nested' as const), depth: fc.constantFrom(1_000, 10_000, 100_000), as: fc.constantFrom('array' as const, 'object' as const) }),
+    weight: 1,
+  },
 );
 
 function bodyChoice(spec: RouteSpec): fc.Arbitrary<BodyCase> {

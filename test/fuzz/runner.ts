@@ -217,6 +217,10 @@ export class FuzzRunner {
         return { body: Buffer.from(choice.bytes) };
       case 'huge':
         return { body: Buffer.from(`{"description":"${'a'.repeat(PAYLOAD_LIMIT)}"}`, 'utf8') };
+      case 'nested': {
+        const [open, close] = choice.as === 'array' ? ['[', ']'] : ['{"a":', '}'];
+        return { body: Buffer.from(`${open.repeat(choice.depth)}0${close.repeat(choice.depth)}`, 'utf8') };
+      }
     }
   }
 }

@@ -72,6 +72,7 @@ export class FuzzRunner {
   /** Sends the case and checks every rule; throws a {@link RuleViolation} naming the first one broken. */
   async run(fuzzCase: FuzzCase): Promise<void> {
     await this.options.prepare?.();
+    this.world.requests += 1;
     const prepared = this.prepare(fuzzCase);
     await this.target.idle();
     const before = await this.target.scan();
@@ -120,7 +121,7 @@ export class FuzzRunner {
     const body = parseJson(response.text);
     if (body === undefined || typeof body !== 'object') return;
     const key = this.target.apiKeys[owner];
-    observe(this.world[owner], body);
+    observe(this.world[owner], body, this.world.requests);
     if (typeof body.refund_no === 'string') {
       this.touched.refundedPayments.set(body.payment_no, key);
       await this.settle(`/v1/refunds/${body.refund_no}`, key, (refund) => refund.status !== 'pending');
@@ -282,7 +283,7 @@ function parseJson(text: string): any {
 }
 
 /** Updates the world from a successful answer, so later requests name what now exists. */
-export function observe(things: Things, body: any): void {
+export function observe(things: Things, body: any, requests = 0): void {
   if (typeof body.refund_no === 'string') things.refunds.push(body.refund_no);
   if (typeof body.class_id === 'string' && typeof body.seats_total === 'number') things.classes.push(body.class_id);
   if (typeof body.account_id === 'string' && typeof body.points_balance === 'number') things.accounts.push(body.account_id);
@@ -291,8 +292,8 @@ export function observe(things: Things, body: any): void {
   }
   if (typeof body.cart_id === 'string' && Array.isArray(body.items)) {
     const known = things.carts.find((cart) => cart.cartId === body.cart_id);
-    if (known === undefined) things.carts.push({ cartId: body.cart_id, accountId: body.account_id, status: body.status });
-    else known.status = body.status;
+    if (known === undefined) things.carts.push({ cartId: body.cart_id, accountId: body.account_id, status: body.status, seenAt: requests });
+    else if (known.status !== body.status) Object.assign(known, { status: body.status, seenAt: requests });
     things.items.set(body.cart_id, body.items.map((item: { item_id: string }) => item.item_id));
   }
 }

@@ -55,7 +55,7 @@ async function fuzz(bug: Bug, parameters: fc.Parameters<[FuzzCase]>) {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const world = { merchant: emptyThings(), other: emptyThings(), runId: 'self-test', sequence: 0 };
+  const world = { merchant: emptyThings(), other: emptyThings(), runId: 'self-test', sequence: 0, requests: 0 };
   const target = {
     apiUrl,
     apiKeys: { merchant: 'k1', other: 'k2' },

@@ -37,8 +37,8 @@ export interface Things {
   readonly refunds: string[];
   readonly classes: string[];
   readonly accounts: string[];
-  /** With the status the last answer showed. */
-  readonly carts: { cartId: string; accountId: string; status?: string }[];
+  /** With the status the last answer showed, and how many requests had been sent then. */
+  readonly carts: { cartId: string; accountId: string; status?: string; seenAt?: number }[];
   readonly swimmers: Map<string, string[]>;
   readonly items: Map<string, string[]>;
 }
@@ -59,6 +59,8 @@ export interface World {
   /** Unique per run, so fresh values never meet an earlier run's against a long-lived stack. */
   readonly runId: string;
   sequence: number;
+  /** Requests sent so far. */
+  requests: number;
 }
 
 /** The cart (and so the account) a request's path names, for refs that must belong to it. */

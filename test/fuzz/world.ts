@@ -7,6 +7,8 @@ import { type Things, type World, emptyThings } from './template.ts';
 
 /** The fuzzing merchant's accounts that shop: each keeps a cart open. */
 const SHOPPERS = 3;
+/** How many requests a cart waiting for the shop is left before it is given up. */
+const CHECKING_FOR = 20;
 
 /** Large enough that the fuzzer's small refunds never run out of money to refund. */
 const REFUNDABLE = 5_000_000;
@@ -17,7 +19,7 @@ const REFUNDABLE = 5_000_000;
  * holding a seat, succeeded payments with a refund.
  */
 export async function buildWorld(keys: { merchant: string; other: string }): Promise<World> {
-  const world: World = { merchant: emptyThings(), other: emptyThings(), runId: Date.now().toString(36), sequence: 0 };
+  const world: World = { merchant: emptyThings(), other: emptyThings(), runId: Date.now().toString(36), sequence: 0, requests: 0 };
   await fill(world.merchant, keys.merchant, SHOPPERS);
   await fill(world.other, keys.other, 1);
   return world;
@@ -58,14 +60,15 @@ export async function reopenEndedCarts(world: World, key: string): Promise<void>
   const things = world.merchant;
   for (const accountId of things.accounts.slice(0, SHOPPERS)) {
     const latest = things.carts.findLast((cart) => cart.accountId === accountId);
-    if (latest?.status === 'checking') {
+    // Left checking for a while, so confirm-in-store and repeated checkouts meet it first.
+    if (latest?.status === 'checking' && world.requests - (latest.seenAt ?? 0) > CHECKING_FOR) {
       // A card checkout under way refuses (409) and ends by itself; one waiting for the shop is canceled.
       const canceled = await api('POST', `/v1/carts/${latest.cartId}/cancel`, undefined, { key });
-      if (canceled.status === 200) observe(things, canceled.body);
+      if (canceled.status === 200) observe(things, canceled.body, world.requests);
     }
     if (latest !== undefined && !FINISHED.has(latest.status as never)) continue;
     const cart = (await openCart(accountId, { key })).body;
-    observe(things, cart);
+    observe(things, cart, world.requests);
     await holdAnySeat(things, cart.cart_id, accountId, key);
   }
 }

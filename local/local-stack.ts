@@ -3,13 +3,13 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { UNAUTHORIZED_BODY } from '../lib/payments-api.ts';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
 import { apiRoutes, authorizerEntry, reconcilerEntry, refundSteps, sagaSteps } from '../functions/catalog.ts';
 import { EnvVar } from '../functions/config/env.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
 import { type ProxyHandler, startApiGatewayLocal } from './runtime/api-gateway-local.ts';
+import { gatewayResponsesOf } from './runtime/gateway-responses.ts';
 import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
 import { startSchedule } from './runtime/scheduler.ts';
 import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
@@ -181,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.port,
       routes,
       authorizer,
-      unauthorizedBody: UNAUTHORIZED_BODY,
+      gatewayResponses: gatewayResponsesOf(template),
       log: (message, detail) => log(`api: ${message}${detail ? ` ${String(detail)}` : ''}`),
     });
     stops.push(api.close);

@@ -15,7 +15,7 @@ import {
   type ProviderRefundStatus,
   type RefundChargeInput,
 } from '../../domain/provider.ts';
-import { isUnexpectedState, toDomainError } from './errors.ts';
+import { isUnexpectedState, toAuthorizationError, toDomainError } from './errors.ts';
 
 /** Expanded on every PaymentIntent we read: it carries capture_before and amount_refunded. */
 const EXPAND_CHARGE = ['latest_charge'];
@@ -47,6 +47,7 @@ export class StripePaymentProvider implements PaymentProvider {
         },
         { idempotencyKey: input.idempotencyKey },
       ),
+      toAuthorizationError,
     );
     if (pi.status === 'requires_action') {
       // 3-D Secure needs the customer, and there is no customer on this side of the API.
@@ -187,11 +188,11 @@ function quoted(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
-async function call<T>(request: () => Promise<T>): Promise<T> {
+async function call<T>(request: () => Promise<T>, translate: (error: unknown) => unknown = toDomainError): Promise<T> {
   try {
     return await request();
   } catch (error) {
-    throw toDomainError(error);
+    throw translate(error);
   }
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAX_AMOUNT, parseCurrency } from '../../domain/money.ts';
+import { type Currency, MAX_AMOUNT, minimumCharge, parseCurrency } from '../../domain/money.ts';
 import { type PaymentRequest, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
@@ -41,7 +41,25 @@ export const createPaymentBody = z
       .refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys')
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(withinProviderLimits);
+
+/**
+ * What the provider would refuse: an amount under its minimum for the currency, a metadata key
+ * with brackets (its form encoding nests on them). Refused here, before anything is written,
+ * rather than accepted and then failed.
+ */
+function withinProviderLimits(
+  body: { amount: number; currency: Currency; metadata?: Record<string, string> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const minimum = minimumCharge(body.currency);
+  if (body.amount < minimum) {
+    ctx.addIssue({ code: 'custom', path: ['amount'], message: `must be at least ${minimum} in ${body.currency}, the provider's minimum` });
+  }
+  const bracketed = Object.keys(body.metadata ?? {}).find((key) => /[[\]]/.test(key));
+  if (bracketed !== undefined) ctx.addIssue({ code: 'custom', path: ['metadata', bracketed], message: 'must not contain [ or ]' });
+}
 
 export function toPaymentRequest(body: z.infer<typeof createPaymentBody>): PaymentRequest {
   return {

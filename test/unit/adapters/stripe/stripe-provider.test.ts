@@ -131,6 +131,21 @@ describe('StripePaymentProvider against the fake provider', () => {
       expect(ledgerEntry((error as CardDeclinedError).chargeId!)?.status).toBe('requires_action');
     });
 
+    it.each([
+      ['under the minimum of its currency', { amount: 49, currency: parseCurrency('USD')! }, 'amount_too_small'],
+      ['in a currency the provider does not charge in', { currency: parseCurrency('XDR')! }, 'invalid_currency'],
+    ])('declines a charge %s: final, so the payment fails instead of staying pending', async (_, change, declineCode) => {
+      // Prepare
+      const input = authorizeInput(change);
+
+      // Act
+      const error = await provider.authorizeCharge(input).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(CardDeclinedError);
+      expect((error as CardDeclinedError).declineCode).toBe(declineCode);
+    });
+
     it('declines an unknown payment method with invalid_payment_method: final, not retried', async () => {
       // Prepare
       const input = authorizeInput({ paymentMethod: 'pm_card_doesNotExist' });

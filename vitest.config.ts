@@ -50,6 +50,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          // Handlers' loggers are made when the fuzzer imports their schemas: quiet them from the start.
+          env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
+          // Each file runs its own stack; a long run (`npm run fuzz -- --runs N`) takes as long as it takes.
+          fileParallelism: false,
+          testTimeout: 24 * 60 * 60 * 1000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],

@@ -103,7 +103,7 @@ async function assertAnswers(providerUrl: string): Promise<void> {
   } catch (error) {
     throw new Error(
       `the fake provider does not answer at ${providerUrl} (${error instanceof Error ? error.message : String(error)}).\n` +
-        'Start it with `npx tsx local/fake-provider/main.ts --host 0.0.0.0 --port 12111 --data-dir .local/provider`, ' +
+        'Start it with `npx tsx local/fake-provider/main.ts --host 0.0.0.0 --port 12111 --data-dir .local/provider --require-idempotency-key`, ' +
         'or set PROVIDER_URL= (empty) if the stack calls Stripe itself.',
     );
   }

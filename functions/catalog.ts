@@ -20,15 +20,19 @@ export type SagaStepName = keyof typeof sagaSteps;
 /** The saga steps that call the payment provider and so need its secret. */
 export const providerSteps: readonly SagaStepName[] = ['Authorize', 'Capture', 'VoidAuthorization'];
 
-/** The refund saga's Task states: the provider refunds, then the refund is recorded (or failed). */
+/**
+ * The refund saga's Task states: the provider refunds, a refund it holds pending is looked at
+ * again until it is final, then the refund is recorded (or failed).
+ */
 export const refundSteps = {
   SubmitRefund: 'handlers/refund-saga/submit-refund.ts',
+  CheckRefund: 'handlers/refund-saga/check-refund.ts',
   RecordRefund: 'handlers/refund-saga/record-refund.ts',
   MarkRefundFailed: 'handlers/refund-saga/mark-refund-failed.ts',
 } as const;
 export type RefundStepName = keyof typeof refundSteps;
 
-export const providerRefundSteps: readonly RefundStepName[] = ['SubmitRefund'];
+export const providerRefundSteps: readonly RefundStepName[] = ['SubmitRefund', 'CheckRefund'];
 
 export interface ApiRoute {
   readonly id: string;

@@ -21,7 +21,12 @@ import {
   type RefundStepName,
   type SagaStepName,
 } from '../functions/catalog.ts';
-import { DEFAULT_RECONCILE_AFTER_SECONDS, EnvVar } from '../functions/config/env.ts';
+import {
+  DEFAULT_RECONCILE_AFTER_SECONDS,
+  EnvVar,
+  STEP_AWS_CALL_BUDGET,
+  awsCallBudgetEnvironment,
+} from '../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from './payments-table.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
 
@@ -35,6 +40,13 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
   'const require = __chargeonceCreateRequire(import.meta.url);';
+
+/**
+ * Every function's timeout. The provider client gives up after 8 s (`DEFAULT_TIMEOUT_MS`), and a
+ * step's DynamoDB calls within their budget (`STEP_AWS_CALL_BUDGET`): 15 s leaves room for both,
+ * so a hung dependency fails a step by name rather than by Lambda killing it.
+ */
+export const FUNCTION_TIMEOUT = Duration.seconds(15);
 
 type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Query';
 
@@ -95,6 +107,7 @@ export class LambdaFunctions extends Construct {
     const steps = {} as Record<SagaStepName, NodejsFunction>;
     for (const [name, entry] of Object.entries(sagaSteps) as [SagaStepName, string][]) {
       const fn = this.createFunction(name, entry);
+      this.withStepBudget(fn);
       // Settling a cart moves seats, points and the purchase in transactions.
       this.allowTable(fn, name === 'SettleCart' ? TRANSACTION_WRITES : ['GetItem', 'PutItem']);
       if (providerSteps.includes(name)) this.allowProvider(fn, props);
@@ -105,6 +118,7 @@ export class LambdaFunctions extends Construct {
     const refund = {} as Record<RefundStepName, NodejsFunction>;
     for (const [name, entry] of Object.entries(refundSteps) as [RefundStepName, string][]) {
       const fn = this.createFunction(name, entry);
+      this.withStepBudget(fn);
       // A refund's write moves its payment's refunded total in the same transaction.
       this.allowTable(fn, ['GetItem', 'PutItem', 'UpdateItem']);
       if (providerRefundSteps.includes(name)) this.allowProvider(fn, props);
@@ -122,6 +136,7 @@ export class LambdaFunctions extends Construct {
     this.allowTable(this.authorizer, ['GetItem']);
 
     this.reconciler = this.createFunction('Reconciler', reconcilerEntry);
+    this.withStepBudget(this.reconciler);
     // Payments are put whole; carts and seats move in transactions.
     this.allowTable(this.reconciler, TRANSACTION_WRITES);
     // It voids authorizations no payment owns and settles those about to lapse.
@@ -149,6 +164,11 @@ export class LambdaFunctions extends Construct {
     stateMachine.grantExecution(this.reconciler, 'states:DescribeExecution');
   }
 
+  /** No client waits on it: its AWS calls get the step's budget instead of a route's (see STEP_AWS_CALL_BUDGET). */
+  private withStepBudget(fn: NodejsFunction): void {
+    for (const [name, value] of Object.entries(awsCallBudgetEnvironment(STEP_AWS_CALL_BUDGET))) fn.addEnvironment(name, value);
+  }
+
   /** The Stripe secret, for the functions that call the provider and no others. */
   private allowProvider(fn: NodejsFunction, props: LambdaFunctionsProps): void {
     props.stripeSecret.grantRead(fn);
@@ -168,8 +188,7 @@ export class LambdaFunctions extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      // The provider client gives up after 8 s; 15 s leaves room for the write that follows.
-      timeout: Duration.seconds(15),
+      timeout: FUNCTION_TIMEOUT,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       environment: {

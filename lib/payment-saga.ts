@@ -11,10 +11,11 @@
  *
  * Every Task passes the whole state (`{payment_no, charge_id?, amount_captured?}`) to its
  * function and replaces the state with what the function returns (the next whole state).
- * Every Task retries the transient errors with capped, fully jittered backoff; the forward
- * Tasks catch only the terminal errors into the compensation. There is no catch-all on
- * purpose: a throttle or a bug must not refund a payment; the execution fails instead and
- * the reconciler picks the payment up.
+ * Every Task retries the transient errors with capped, fully jittered backoff (a Task that
+ * ran past its TimeoutSeconds among them), and waits out the reconciler's lease (PaymentBusy)
+ * on a budget of its own; the forward Tasks catch only the terminal errors into the
+ * compensation. There is no catch-all on purpose: a throttle or a bug must not refund a
+ * payment; the execution fails instead and the reconciler picks the payment up.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +24,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { SagaStepName } from '../functions/catalog.ts';
-import { TerminalErrorNames, TransientErrorNames } from '../functions/domain/errors.ts';
+import { DEFAULT_RECONCILE_LEASE_SECONDS } from '../functions/config/env.ts';
+import { LeaseWaitErrorNames, TerminalErrorNames, TransientErrorNames } from '../functions/domain/errors.ts';
 
 /** Where a caught terminal error is kept in the state, next to the payment fields. */
 export const SAGA_ERROR_PATH = '$.error';
@@ -52,8 +54,8 @@ const everyStepPlaced: [Unplaced] extends [never] ? true : Unplaced = true;
 void everyStepPlaced;
 
 export interface PaymentSagaProps {
-  /** One function per saga step, keyed by state name. */
-  readonly steps: Readonly<Record<SagaStepName, lambda.IFunction>>;
+  /** One function per saga step, keyed by state name (their timeouts bound their Tasks'). */
+  readonly steps: Readonly<Record<SagaStepName, lambda.Function>>;
 }
 
 export class PaymentSaga extends Construct {
@@ -62,7 +64,8 @@ export class PaymentSaga extends Construct {
   constructor(scope: Construct, id: string, props: PaymentSagaProps) {
     super(scope, id);
 
-    const task = (name: SagaStepName) => retryingTask(this, name, props.steps[name]);
+    // Only the payment's steps meet the reconciler's lease.
+    const task = (name: SagaStepName) => retryingTask(this, name, props.steps[name]).addRetry(LEASE_WAIT_RETRY);
 
     const succeeded = new sfn.Succeed(this, 'Succeeded');
     const failed = new sfn.Fail(this, 'PaymentFailed', {
@@ -110,11 +113,50 @@ export function sagaStateMachine(scope: Construct, chain: sfn.IChainable): sfn.S
 }
 
 /**
- * A Lambda Task whose state is the function's return value, retrying the transient errors
- * with capped, fully jittered backoff (state names are the catalog's keys: the local stack
- * binds handlers by state name).
+ * How long past its timeout a function may take to answer: a cold start's initialization
+ * (Lambda allows it 10 s) comes before the timeout starts counting.
  */
-export function retryingTask(scope: Construct, name: string, fn: lambda.IFunction): tasks.LambdaInvoke {
+export const TASK_TIMEOUT_ALLOWANCE = Duration.seconds(10);
+
+/** Lambda's default, for a function that sets none. */
+const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+
+/** How far past the lease the last PaymentBusy retry comes: clocks of two machines, and the write that ends a lease. */
+const LEASE_WAIT_MARGIN_SECONDS = 10;
+
+/**
+ * PaymentBusy's Retry. Without jitter: full jitter may draw every wait near 0, so the only
+ * budget it guarantees is none. The lease holder is one reconciler per payment, so there is
+ * no herd for jitter to spread. Enough attempts that the waits alone add up to more than
+ * the reconciler's lease (and a margin): a step that meets a lease, even one its holder died
+ * with, outlasts it instead of failing its execution.
+ */
+export const LEASE_WAIT_RETRY = outlasting(DEFAULT_RECONCILE_LEASE_SECONDS + LEASE_WAIT_MARGIN_SECONDS);
+
+/** Waits of 1 s doubling up to 30 s, as many as it takes for them to add up to more than `seconds`. */
+function outlasting(seconds: number): sfn.RetryProps {
+  const interval = 1;
+  const backoffRate = 2;
+  const maxDelay = 30;
+  let maxAttempts = 0;
+  for (let waited = 0; waited <= seconds; maxAttempts++) waited += Math.min(interval * backoffRate ** maxAttempts, maxDelay);
+  return {
+    errors: [...LeaseWaitErrorNames],
+    interval: Duration.seconds(interval),
+    backoffRate,
+    maxAttempts,
+    maxDelay: Duration.seconds(maxDelay),
+  };
+}
+
+/**
+ * A Lambda Task whose state is the function's return value (state names are the catalog's
+ * keys: the local stack binds handlers by state name). It retries the transient errors with
+ * capped, fully jittered backoff, and gives up waiting for an answer a while after its
+ * function's own timeout, for an invocation that hung (`States.Timeout`, retried too).
+ */
+export function retryingTask(scope: Construct, name: string, fn: lambda.Function): tasks.LambdaInvoke {
+  const functionTimeout = fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT;
   const step = new tasks.LambdaInvoke(scope, name, {
     stateName: name,
     lambdaFunction: fn,
@@ -122,6 +164,8 @@ export function retryingTask(scope: Construct, name: string, fn: lambda.IFunctio
     payloadResponseOnly: true,
     // Lambda's own errors are in TransientErrorNames: one Retry covers them.
     retryOnServiceExceptions: false,
+    // Past the function's own timeout, so a slow function fails by its own name first.
+    taskTimeout: sfn.Timeout.duration(functionTimeout.plus(TASK_TIMEOUT_ALLOWANCE)),
   });
   step.addRetry({
     errors: [...TransientErrorNames],

@@ -3,13 +3,13 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { UNAUTHORIZED_BODY } from '../lib/payments-api.ts';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
 import { apiRoutes, authorizerEntry, reconcilerEntry, refundSteps, sagaSteps } from '../functions/catalog.ts';
 import { EnvVar } from '../functions/config/env.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
 import { type ProxyHandler, startApiGatewayLocal } from './runtime/api-gateway-local.ts';
+import { gatewayResponsesOf } from './runtime/gateway-responses.ts';
 import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
 import { startSchedule } from './runtime/scheduler.ts';
 import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   readonly reconcileAfterSeconds?: number;
   /** How long the reconciler holds a payment it settles itself (tests shorten it). */
   readonly reconcileLeaseSeconds?: number;
+  /** How often the reconciler resumes a payment before it settles it with the provider (tests shorten it). */
+  readonly maxResumes?: number;
   /** Shortens the state machine's retry intervals (tests). */
   readonly retryIntervalScale?: number;
   /**
@@ -56,6 +58,10 @@ export interface LocalStack {
   idle(): Promise<void>;
   /** Runs the reconciler once, as the schedule does. */
   reconcile(): Promise<unknown>;
+  /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
+  pauseDatabase(): void;
+  /** Lets a paused DynamoDB Local answer again. */
+  resumeDatabase(): void;
   stop(): Promise<void>;
 }
 
@@ -134,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.reconcileLeaseSeconds !== undefined && {
         [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds),
       }),
+      ...(options.maxResumes !== undefined && { [EnvVar.ReconcileMaxResumes]: String(options.maxResumes) }),
       POWERTOOLS_SERVICE_NAME: 'chargeonce',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -174,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.port,
       routes,
       authorizer,
-      unauthorizedBody: UNAUTHORIZED_BODY,
+      gatewayResponses: gatewayResponsesOf(template),
       log: (message, detail) => log(`api: ${message}${detail ? ` ${String(detail)}` : ''}`),
     });
     stops.push(api.close);
@@ -202,6 +209,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outputsFile,
       idle: () => stepFunctions.idle(),
       reconcile: () => reconcile({}),
+      pauseDatabase: dynamo.pause,
+      resumeDatabase: dynamo.resume,
       stop,
     };
   } catch (error) {
@@ -264,7 +273,8 @@ async function startFakeProviderProcess(dataDir: string): Promise<{ url: string;
   const logFd = openSync(path.join(dataDir, 'provider.log'), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'local/fake-provider/main.ts')], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), FAKE_PROVIDER_DATA_DIR: dataDir },
+    // Stricter than Stripe: a call the product sends without its own idempotency key is refused.
+    env: { ...process.env, PORT: String(port), FAKE_PROVIDER_DATA_DIR: dataDir, FAKE_PROVIDER_REQUIRE_IDEMPOTENCY_KEY: 'true' },
     stdio: ['ignore', logFd, logFd],
     detached: true,
   });

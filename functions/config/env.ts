@@ -22,6 +22,11 @@ export const EnvVar = {
   DeploymentId: 'DEPLOYMENT_ID',
   /** How long the reconciler holds a payment while it captures or voids it itself. */
   ReconcileLeaseSeconds: 'RECONCILE_LEASE_SECONDS',
+  /**
+   * Executions the reconciler starts after a payment's first, before it stops resuming and
+   * closes the payment from what the provider holds (tests shorten it).
+   */
+  ReconcileMaxResumes: 'RECONCILE_MAX_RESUMES',
   /** How long an Idempotency-Key's claim holds when its request never finishes. */
   IdempotencyLeaseSeconds: 'IDEMPOTENCY_LEASE_SECONDS',
   /** How long a repeat waits for the first request with its key before `request_in_progress`. */
@@ -30,6 +35,12 @@ export const EnvVar = {
   CartHoldSeconds: 'CART_HOLD_SECONDS',
   /** Per-request timeout of provider calls, in milliseconds (tests shorten it). */
   StripeTimeoutMs: 'STRIPE_TIMEOUT_MS',
+  /** How long a DynamoDB or Step Functions call may take to connect, per attempt, in milliseconds. */
+  AwsConnectTimeoutMs: 'AWS_CALL_CONNECT_TIMEOUT_MS',
+  /** How long a DynamoDB or Step Functions call may take in all, per attempt, in milliseconds. */
+  AwsRequestTimeoutMs: 'AWS_CALL_TIMEOUT_MS',
+  /** How many attempts the AWS SDK makes of a DynamoDB or Step Functions call (the first included). */
+  AwsMaxAttempts: 'AWS_CALL_ATTEMPTS',
   /**
    * Crash injection, for tests and the demo only: a comma-separated list of crash points
    * (e.g. `authorize:after-provider`). Never set by the CDK app; no request can set it.
@@ -65,6 +76,11 @@ export function reconcileLeaseSeconds(): number {
   return positiveSeconds(EnvVar.ReconcileLeaseSeconds, DEFAULT_RECONCILE_LEASE_SECONDS);
 }
 
+/** Enough for a few crashes and outages in a row; a payment failing that often fails for good. */
+export function reconcileMaxResumes(): number {
+  return Math.floor(positiveSeconds(EnvVar.ReconcileMaxResumes, 5));
+}
+
 /** Well past a normal request (tens of milliseconds), well short of a client's patience. */
 export function idempotencyLeaseSeconds(): number {
   return positiveSeconds(EnvVar.IdempotencyLeaseSeconds, 10);
@@ -72,6 +88,65 @@ export function idempotencyLeaseSeconds(): number {
 
 export function idempotencyWaitMs(): number {
   return positiveSeconds(EnvVar.IdempotencyWaitMs, 4000);
+}
+
+/**
+ * How long the AWS SDK may spend on one DynamoDB or Step Functions call: each attempt is
+ * abandoned after `requestTimeoutMs` (`connectTimeoutMs` to connect), and the SDK makes at most
+ * `maxAttempts`, with its own backoff between them. Without these the SDK waits for a hung
+ * endpoint as long as the socket lives.
+ */
+export interface AwsCallBudget {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+/**
+ * An API route's, the default: a client waits for the answer, and fail-closed (503 with
+ * Retry-After) must come within about two seconds of a store that hangs, for the client to
+ * retry elsewhere or later rather than hold a connection. DynamoDB answers in milliseconds
+ * when it is well, so a second per attempt is only ever spent on a store that is not.
+ */
+export const ROUTE_AWS_CALL_BUDGET: AwsCallBudget = { connectTimeoutMs: 500, requestTimeoutMs: 1000, maxAttempts: 2 };
+
+/**
+ * A saga step's and the reconciler's (the CDK app sets it on their functions): nobody waits
+ * on them, so a store that blips is better retried once more inside the step than turned
+ * into a state machine retry (seconds of backoff, and for a provider step the provider called
+ * again). Its worst case, added to the provider's timeout, stays inside the function's
+ * timeout, so a hung store fails the step by name (DatabaseUnavailable, retried) instead of
+ * Lambda killing it.
+ */
+export const STEP_AWS_CALL_BUDGET: AwsCallBudget = { connectTimeoutMs: 500, requestTimeoutMs: 1000, maxAttempts: 3 };
+
+/** The budget of this function: the route's unless its environment says otherwise. */
+export function awsCallBudget(): AwsCallBudget {
+  return {
+    connectTimeoutMs: positiveSeconds(EnvVar.AwsConnectTimeoutMs, ROUTE_AWS_CALL_BUDGET.connectTimeoutMs),
+    requestTimeoutMs: positiveSeconds(EnvVar.AwsRequestTimeoutMs, ROUTE_AWS_CALL_BUDGET.requestTimeoutMs),
+    maxAttempts: Math.floor(positiveSeconds(EnvVar.AwsMaxAttempts, ROUTE_AWS_CALL_BUDGET.maxAttempts)),
+  };
+}
+
+/** The environment that gives a function `budget`. */
+export function awsCallBudgetEnvironment(budget: AwsCallBudget): Record<string, string> {
+  return {
+    [EnvVar.AwsConnectTimeoutMs]: String(budget.connectTimeoutMs),
+    [EnvVar.AwsRequestTimeoutMs]: String(budget.requestTimeoutMs),
+    [EnvVar.AwsMaxAttempts]: String(budget.maxAttempts),
+  };
+}
+
+/**
+ * The longest one call can take under `budget`: every attempt timing out, and the SDK's
+ * backoff before each retry at its longest (standard mode: at most 50 ms x 2^retry for a
+ * timeout, 1 s x 2^retry for throttling; the throttling bound is taken).
+ */
+export function worstCaseCallMs(budget: AwsCallBudget): number {
+  let total = budget.maxAttempts * budget.requestTimeoutMs;
+  for (let retry = 0; retry < budget.maxAttempts - 1; retry++) total += 1000 * 2 ** retry;
+  return total;
 }
 
 /** Long enough to choose classes and find a card; short enough not to starve other buyers. */

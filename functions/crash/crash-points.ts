@@ -1,4 +1,5 @@
 import { EnvVar } from '../config/env.ts';
+import { PROCESS_EXIT_ERROR_NAME } from '../domain/errors.ts';
 
 /**
  * Every boundary where a process can die, by the function it runs in. A crash point is
@@ -18,6 +19,7 @@ export const crashBoundaries = {
   reconciler: ['before-write', 'after-write', 'before-start', 'after-start', 'before-provider', 'after-provider'],
   'create-refund': ['before-write', 'after-write', 'before-start', 'after-start'],
   'submit-refund': ['before-provider', 'after-provider'],
+  'check-refund': ['before-write', 'after-write'],
   'record-refund': ['before-write', 'after-write'],
   'mark-refund-failed': ['before-write', 'after-write'],
 } as const;
@@ -37,7 +39,7 @@ export const crashPoints: readonly CrashPoint[] = Object.entries(crashBoundaries
  * by the state machine; the execution fails and the reconciler resumes the payment.
  */
 export class SimulatedCrash extends Error {
-  override readonly name = 'Runtime.ExitError';
+  override readonly name = PROCESS_EXIT_ERROR_NAME;
   constructor(readonly point: CrashPoint) {
     super(`simulated crash at ${point} (${EnvVar.CrashAt})`);
   }

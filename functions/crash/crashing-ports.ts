@@ -20,19 +20,8 @@ export interface CrashablePorts {
   readonly paymentCreation?: CreatePaymentDeps;
 }
 
-/** The SchoolStore's writes: each a crash boundary. Its reads pass through. */
-const schoolStoreWrites = [
-  'holdSeat',
-  'addCancel',
-  'releaseItem',
-  'releaseHold',
-  'moveCart',
-  'lockForCheckout',
-  'reopen',
-  'applyPurchase',
-  'fulfilItem',
-  'finishCart',
-] as const satisfies readonly (keyof SchoolStore)[];
+/** The SchoolStore's writes, all of them commits: each a crash boundary. Its reads pass through. */
+const schoolStoreWrites = ['commit'] as const satisfies readonly (keyof SchoolStore)[];
 
 export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunction): D {
   const at = (boundary: string) => {
@@ -67,6 +56,7 @@ export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunc
         findChargesByPaymentNo: (no) => provider.findChargesByPaymentNo(no),
         listOpenAuthorizations: (input) => provider.listOpenAuthorizations(input),
         findRefundsOfCharge: (chargeId) => provider.findRefundsOfCharge(chargeId),
+        retrieveRefund: (id) => provider.retrieveRefund(id),
         authorizeCharge: around('before-provider', 'after-provider', (i) => provider.authorizeCharge(i)),
         captureCharge: around('before-provider', 'after-provider', (i) => provider.captureCharge(i)),
         voidCharge: around('before-provider', 'after-provider', (i) => provider.voidCharge(i)),

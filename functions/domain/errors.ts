@@ -31,6 +31,7 @@ export const ErrorCode = {
   RefundExceedsCaptured: 'refund_exceeds_captured',
   PaymentNotCaptured: 'payment_not_captured',
   AmountRefundedChanged: 'amount_refunded_changed',
+  /** A refund's failure reason when the provider failed it without one. */
   RefundDeclined: 'refund_declined',
   AlreadyExists: 'already_exists',
   SoldOut: 'sold_out',
@@ -204,13 +205,6 @@ export class InsufficientPointsError extends ConflictError {
   readonly code = ErrorCode.InsufficientPoints;
 }
 
-/** The provider would not refund (its refund failed or was canceled). Terminal for the refund. */
-export class RefundDeclinedError extends ChargeonceError {
-  override readonly name = 'RefundDeclined';
-  readonly code = ErrorCode.RefundDeclined;
-  readonly httpStatus = 402;
-}
-
 /**
  * The provider declined the card. Terminal: retrying the same card gives the same answer.
  * `chargeId` names the provider's PaymentIntent when one was created, so it can be voided.
@@ -320,6 +314,18 @@ export class PaymentBusyError extends ChargeonceError {
   readonly httpStatus = 409;
 }
 
+/**
+ * The error name Lambda reports for a function whose process exited mid-invocation (killed,
+ * out of memory, crashed). Such a process ran no code after its death: nothing it held was
+ * released. The crash injection throws an error of this name to die the same way.
+ */
+export const PROCESS_EXIT_ERROR_NAME = 'Runtime.ExitError';
+
+/** Whether `error` is a process death (see {@link PROCESS_EXIT_ERROR_NAME}) rather than a failure the code saw. */
+export function isProcessExit(error: unknown): boolean {
+  return error instanceof Error && error.name === PROCESS_EXIT_ERROR_NAME;
+}
+
 /** Lambda's own failures, as Step Functions names them. */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',
@@ -327,6 +333,13 @@ export const LambdaServiceErrorNames = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * Step Functions' name for a Task that ran past its `TimeoutSeconds`: its function never
+ * answered (the invocation itself hung). Every step is idempotent, so it is retried like any
+ * other transient failure, never caught into compensation.
+ */
+export const TaskTimeoutErrorName = 'States.Timeout';
 
 /** Errors a state retries with exponential backoff and jitter. */
 export const TransientErrorNames = [
@@ -336,9 +349,15 @@ export const TransientErrorNames = [
   'DatabaseThrottled',
   'DatabaseUnavailable',
   'ConcurrentModification',
-  'PaymentBusy',
+  TaskTimeoutErrorName,
   ...LambdaServiceErrorNames,
 ] as const satisfies readonly string[];
+
+/**
+ * Errors that mean "wait for the reconciler's lease to end": transient too, but retried on a
+ * budget of their own that outlasts the lease (see the payment saga's Retry).
+ */
+export const LeaseWaitErrorNames = ['PaymentBusy'] as const satisfies readonly string[];
 
 /** Errors that end the charge: caught into the compensation path. */
 export const TerminalErrorNames = [
@@ -350,11 +369,12 @@ export const TerminalErrorNames = [
 export type TerminalErrorName = (typeof TerminalErrorNames)[number];
 
 /**
- * Errors that end a refund as `failed`: the provider refused it. A refused refund request
- * (ProviderRejected) cannot succeed by retrying, and the refund saga has nothing to undo at
- * the provider, so it is caught here where the payment saga lets it fail the execution.
+ * Errors that end a refund as `failed`: the provider refused the request. It cannot succeed by
+ * retrying, and the refund saga has nothing to undo at the provider, so it is caught here where
+ * the payment saga lets it fail the execution. A refund the provider accepted and then failed is
+ * no error: the saga routes on its status.
  */
-export const RefundTerminalErrorNames = ['RefundDeclined', 'ProviderRejected'] as const satisfies readonly string[];
+export const RefundTerminalErrorNames = ['ProviderRejected'] as const satisfies readonly string[];
 
 /** The decline code recorded on a failed payment when the provider gave none. */
 export const declineCodeForTerminalError: Readonly<Record<TerminalErrorName, string>> = {

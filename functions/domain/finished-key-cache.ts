@@ -27,7 +27,7 @@ export function withFinishedKeyCache(store: IdempotencyStore, maxEntries: number
     async claim(record, nowSeconds) {
       return keep(await store.claim(record, nowSeconds));
     },
-    takeOver: (id, lapsed, lease) => store.takeOver(id, lapsed, lease),
+    takeOver: (id, lapsed, lease, parameters) => store.takeOver(id, lapsed, lease, parameters),
     complete: (id, owner, response) => store.complete(id, owner, response),
     release: (id, owner) => store.release(id, owner),
   };

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ChargeonceError, IdempotencyKeyMismatchError, RequestInProgressError } from './errors.ts';
+import { IdempotencyKeyMismatchError, RequestInProgressError, isProcessExit } from './errors.ts';
 import type { Clock } from './ports.ts';
 
 /**
  * Idempotency keys for the API's create routes. A key names one request for 24 hours: its
  * first answer is stored and replayed to every repeat with the same parameters; a repeat
  * with other parameters is refused, naming the field; a repeat that arrives while the first
- * is still running waits for its answer.
+ * is still running waits for its answer. A key whose request was never answered (it failed,
+ * or died and its lease lapsed) protects nothing: the next request gets it, whatever its
+ * parameters, so a corrected retry is never refused.
  *
  * The layer sits in front of operations that are idempotent on their own business keys (a
  * payment's order_no, a refund's derived refund_no), so a lease that lapses, or a record that
@@ -18,6 +20,11 @@ export interface IdempotencyRequest {
   readonly scope: string;
   /** The key itself; only its digest is stored or logged. */
   readonly key: string;
+  /**
+   * The key as the client knows it, for a refusal's message: `this Idempotency-Key` when it
+   * sent one, else the business key it was derived from (`order_no o-1`).
+   */
+  readonly keyName: string;
   /** The request's parameters by their API names; a repeat must match every one. */
   readonly parameters: Readonly<Record<string, unknown>>;
 }
@@ -55,8 +62,11 @@ export interface IdempotencyStore {
    * returns that record instead when one does.
    */
   claim(record: IdempotencyRecord, nowSeconds: number): Promise<IdempotencyRecord | undefined>;
-  /** Gives an unfinished record whose lease `lapsed` to `lease`; false when another got there first. */
-  takeOver(id: string, lapsed: KeyLease, lease: KeyLease): Promise<boolean>;
+  /**
+   * Gives an unfinished record whose lease `lapsed` to `lease`, with the taker's `parameters`
+   * (a repeat must now match those); false when another got there first.
+   */
+  takeOver(id: string, lapsed: KeyLease, lease: KeyLease, parameters: Readonly<Record<string, string>>): Promise<boolean>;
   /** Stores the answer and ends the lease, if `owner` still holds it; false otherwise. */
   complete(id: string, owner: string, response: StoredResponse): Promise<boolean>;
   /** Deletes the record, if `owner` still holds its lease: the key is free again. */
@@ -98,9 +108,9 @@ export function idempotencyId(merchantId: string, scope: string, key: string): s
 
 /**
  * Runs `operation` once per key: replays the stored answer of a finished first request,
- * waits (up to `waitMs`) for one still running, takes over one whose lease lapsed. A
- * failure of ours (a 4xx, or an outage) frees the key so the client may retry with it; a
- * crash leaves the claim to lapse.
+ * waits (up to `waitMs`) for one still running, takes over one whose lease lapsed. A failed
+ * operation frees the key so the client may retry with it, corrected or not; a process death
+ * leaves the claim to lapse.
  */
 export async function runIdempotently(
   deps: IdempotencyDeps,
@@ -129,18 +139,24 @@ export async function runIdempotently(
     const differing = Object.keys({ ...parameters, ...seen.parameters }).find(
       (field) => parameters[field] !== seen?.parameters[field],
     );
-    if (differing !== undefined) {
-      throw new IdempotencyKeyMismatchError(differing, `this Idempotency-Key was used with another ${differing}`);
-    }
+    const mismatch = (field: string) =>
+      new IdempotencyKeyMismatchError(field, `${request.keyName} was already used with another ${field}`);
     if (seen.response !== undefined) {
+      if (differing !== undefined) throw mismatch(differing);
       return { response: seen.response, replayed: true, tookOver: false, ...(slept && { waitedMs: waited() }) };
     }
     const lease = seen.lease;
     if (lease !== undefined && lease.expiresAt <= now) {
+      // Its request died unanswered: no client holds an answer to protect, so the key goes to
+      // this request whatever its parameters. What the dead one may have written is guarded
+      // by the operation's own business keys.
       const mine = { owner: deps.newOwner(), expiresAt: now + deps.leaseMs };
-      if (await deps.store.takeOver(id, lease, mine)) {
+      if (await deps.store.takeOver(id, lease, mine, parameters)) {
         return { ...(await runAs(deps, id, mine.owner, operation)), tookOver: true };
       }
+    } else if (differing !== undefined) {
+      // Still running, for all we know: its client may yet get an answer for other parameters.
+      throw mismatch(differing);
     } else if (waited() >= deps.waitMs) {
       const retryAfter = Math.max(1, Math.ceil(((lease?.expiresAt ?? now) - now) / 1000));
       throw new RequestInProgressError(Math.min(retryAfter, Math.ceil(deps.leaseMs / 1000)));
@@ -163,10 +179,11 @@ async function runAs(
   try {
     response = await operation();
   } catch (error) {
-    // Our own errors come before the operation changed anything, or from an operation that
-    // is idempotent by itself: the key is freed for the client's retry. Anything else is a
-    // crash, which frees nothing; the lease lapses.
-    if (error instanceof ChargeonceError) await deps.store.release(id, owner).catch(() => undefined);
+    // A failure answers the client with an error, which is no answer to keep: the key is
+    // freed for its retry, corrected or not, and whatever the operation wrote first is found
+    // again by its business keys. A dead process runs no code, so a crash frees nothing (the
+    // lease lapses); a failed release leaves the same claim to lapse.
+    if (!isProcessExit(error)) await deps.store.release(id, owner).catch(() => undefined);
     throw error;
   }
   // Lost to a takeover (we outlived our lease): the answer stands, the operation being

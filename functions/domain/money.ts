@@ -13,6 +13,21 @@ export type Currency = string & { readonly __brand: 'Currency' };
 /** The largest amount the provider accepts in one charge (Stripe: eight digits). */
 export const MAX_AMOUNT = 99_999_999;
 
+/**
+ * The smallest charge the provider makes, per currency, in minor units: Stripe's minimums for
+ * an account that settles in that currency. For any other currency the provider converts to
+ * its settlement currency first, at the day's rate, so no fixed minimum holds; a charge it
+ * refuses then fails like a decline.
+ */
+const MINIMUM_CHARGES: Readonly<Record<string, number>> = {
+  USD: 50, AED: 200, AUD: 50, BGN: 100, BRL: 50, CAD: 50, CHF: 50, CZK: 1500, DKK: 250, EUR: 50, GBP: 30, HKD: 400,
+  HUF: 17500, INR: 50, JPY: 50, MXN: 1000, MYR: 200, NOK: 300, NZD: 50, PLN: 200, RON: 200, SEK: 300, SGD: 50, THB: 1000,
+};
+
+export function minimumCharge(currency: Currency): number {
+  return MINIMUM_CHARGES[currency] ?? 1;
+}
+
 const isoCurrencies = new Set(Intl.supportedValuesOf('currency'));
 
 /** Parses an ISO 4217 code in either case; undefined when it is not one. */

@@ -1,4 +1,6 @@
+import { CART_METADATA_KEY } from './carts/model.ts';
 import type { Currency } from './money.ts';
+import { DEPLOYMENT_METADATA_KEY } from './provider.ts';
 
 /**
  * A payment's life:
@@ -76,6 +78,23 @@ export interface Payment extends PaymentRequest {
   readonly captureBefore?: string;
   /** Present while the reconciler calls the provider for this payment itself. */
   readonly lease?: PaymentLease;
+  /** Present while the payment is open and the reconciler could not decide how to close it. */
+  readonly needsAttention?: Attention;
+}
+
+/** Why the reconciler leaves a payment open to a person; stable, the API shows them. */
+export const AttentionReason = {
+  /** The provider could not be asked what it holds for the payment. */
+  ProviderUnreachable: 'provider_unreachable',
+  /** The provider captured money that does not match the payment (another amount, or more than one capture). */
+  CapturesDisagree: 'captures_disagree',
+} as const;
+export type AttentionReason = (typeof AttentionReason)[keyof typeof AttentionReason];
+
+export interface Attention {
+  readonly reason: AttentionReason;
+  /** When the reconciler first found it could not decide. */
+  readonly since: string;
 }
 
 /**
@@ -95,6 +114,21 @@ export interface PaymentLease {
 export function isLeased(payment: Pick<Payment, 'lease'>, now: Date): boolean {
   return payment.lease !== undefined && Date.parse(payment.lease.expiresAt) > now.getTime();
 }
+
+/**
+ * Metadata keys the product writes or reads itself: on its charges at the provider (which
+ * payment, order, merchant, refund, deployment a charge belongs to) and on a cart's payment
+ * (the cart the saga settles). A merchant's metadata may use none of them, or it could point
+ * a payment at another cart, or a charge at another payment or deployment.
+ */
+export const RESERVED_METADATA_KEYS = [
+  CART_METADATA_KEY,
+  DEPLOYMENT_METADATA_KEY,
+  'payment_no',
+  'order_no',
+  'merchant_id',
+  'refund_no',
+] as const;
 
 /** The fields of a request that must match when the same business key is used again. */
 export const comparedRequestFields = [

@@ -24,7 +24,14 @@ export interface PaymentProvider {
   retrieveCharge(chargeId: string): Promise<Charge>;
   /** Every charge whose metadata names this payment_no, newest first. */
   findChargesByPaymentNo(paymentNo: string): Promise<Charge[]>;
+  /**
+   * Refunds part or all of a captured charge. The answer may be `pending`: the refund is final
+   * only once {@link retrieveRefund} says `succeeded`, `failed` or `canceled`. A repeat under
+   * the same key answers the first response again, status included, however old it is.
+   */
   refundCharge(input: RefundChargeInput): Promise<ProviderRefund>;
+  /** A refund as the provider holds it now. */
+  retrieveRefund(refundId: string): Promise<ProviderRefund>;
   /** Every refund of a charge, newest first: how a refund is found once its key is forgotten. */
   findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]>;
   /**
@@ -88,6 +95,8 @@ export interface Charge {
   readonly amountRefunded: number;
   /** The payment_no from the charge's metadata, when it has one. */
   readonly paymentNo?: string;
+  /** The deployment that made it ({@link DEPLOYMENT_METADATA_KEY}), when it says. */
+  readonly deployment?: string;
   /** Seconds since the epoch, as Stripe gives them. */
   readonly createdAt: number;
   /** When an uncaptured authorization lapses (seconds since the epoch), when known. */
@@ -103,13 +112,20 @@ export interface RefundChargeInput {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/**
+ * Stripe's refund statuses. `pending` and `requires_action` (a method that needs the customer
+ * to do something; never a card's) may still end either way; `failed` and `canceled` give the
+ * amount back to the charge.
+ */
 export type ProviderRefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
 
 export interface ProviderRefund {
   readonly id: string;
-  readonly chargeId: string;
+  /** The charge refunded, when the provider names it. */
+  readonly chargeId?: string;
   readonly amount: number;
   readonly status: ProviderRefundStatus;
+  /** Stripe's `failure_reason` of a failed refund (`expired_or_canceled_card`, `lost_or_stolen_card`, `unknown`, ...). */
   readonly failureReason?: string;
   /** The refund_no from the refund's metadata, when it has one. */
   readonly refundNo?: string;

@@ -5,11 +5,11 @@ import {
   ConcurrentModificationError,
   ProviderRejectedError,
 } from './errors.ts';
-import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
+import { AttentionReason, type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
-import { madeAtProvider, next as nextRefund, revive } from './refund-saga.ts';
+import { lookAtProviderRefund, markRefundFailed, next as nextRefund, outcomeOf, recordRefund, refundAtProvider, waitOn } from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 import { executionName } from './saga-start.ts';
 
@@ -38,9 +38,15 @@ export interface ReconcileDeps {
  * - `captured`: its authorization was about to lapse; the reconciler captured it and closed the payment.
  * - `voided`: an authorization no open payment owns was released (or one about to lapse could
  *   not be captured, and its payment failed).
- * - `gave_up`: resumed too often, or provider and database disagree; left for a person, and alarmed on.
- * - `revived`: a refund failed on a refusal was refunded after all by a request still running at
- *   the provider then; recorded as succeeded.
+ * - `still_pending`: a refund the provider still holds pending; looked at again later.
+ * - `settled`: closed as the provider's side found it: a payment resumed too often, succeeded
+ *   with what was captured or failed with every authorization voided; a refund whose provider
+ *   refund ended, recorded succeeded or failed with its amount given back.
+ * - `gave_up`: what the reconciler cannot decide (the provider unreachable, or its captures
+ *   disagree with the payment; a refund resumed too often): left for a person, and alarmed on.
+ * - `revived`: a refund failed on a refusal that the provider made after all (another
+ *   execution's request, still running then): recorded succeeded, or pending while the provider
+ *   holds it.
  * - `rechecked`: a refund failed on a refusal, looked at once more: the provider made none.
  * - `skipped`: another actor moved it (or holds its lease) while we looked.
  * - `errored`: looking at it failed (provider, Step Functions or DynamoDB unavailable); the
@@ -52,6 +58,8 @@ export type ReconcileDecision =
   | 'resumed'
   | 'captured'
   | 'voided'
+  | 'still_pending'
+  | 'settled'
   | 'gave_up'
   | 'revived'
   | 'rechecked'
@@ -82,6 +90,15 @@ export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
 /** The decline code of a payment failed because its authorization could not be captured in time. */
 export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
 
+/** The decline code of a payment failed because its executions kept failing, when the provider gave none. */
+export const GAVE_UP_DECLINE_CODE = 'processing_error';
+
+/**
+ * The longest a refund pending at the provider waits between two looks: it is looked at again
+ * after as long as it has been pending, between the reconcile delay and this.
+ */
+export const PENDING_REFUND_RECHECK_MAX_SECONDS = 3600;
+
 /** A whole run: unfinished payments, open authorizations at the provider, pending refunds. */
 export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   return [
@@ -92,20 +109,29 @@ export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise
 }
 
 /**
- * Refunds past their deadline: a pending one's saga is resumed, as a payment's is; a failed one
- * is due once, to be checked against the provider.
+ * Refunds past their deadline. A failed one is due once, to be checked against the provider.
+ * A pending one whose provider refund is known and whose execution ended (it stopped looking,
+ * or died) follows the provider; any other is kept moving as a payment is: its saga resumed,
+ * its first execution started.
  */
 export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   const due = await deps.refunds.listDue(deps.clock(), batchSize);
   return isolated(
     due,
-    async (refund) =>
-      refund.status === RefundStatus.Failed
-        ? recheckRefusal(deps, refund)
-        : keepMoving(deps, await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount)), refund, {
-            save: (changes) => deps.refunds.replace(refund, nextRefund(deps, refund, changes)),
-            start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
-          }),
+    async (refund) => {
+      if (refund.status === RefundStatus.Failed) return recheckRefusal(deps, refund);
+      const execution = await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount));
+      if (execution !== 'RUNNING' && refund.providerRefundId !== undefined) {
+        return followProviderRefund(deps, refund, refund.providerRefundId);
+      }
+      const save = (changes: { resumeCount?: number; reconcileAt?: string }) =>
+        deps.refunds.replace(refund, nextRefund(deps, refund, changes));
+      return keepMoving(deps, execution, refund, {
+        save,
+        start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
+        giveUp: () => leftToPeople(deps, save),
+      });
+    },
     (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
   );
 }
@@ -118,13 +144,33 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
  * the failure stands and the refund leaves the reconciler's index.
  */
 async function recheckRefusal(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
-  const made = await madeAtProvider(deps, refund);
-  if (made === undefined) {
+  const made = await refundAtProvider(deps, refund);
+  const outcome = made === undefined ? RefundStatus.Failed : outcomeOf(made.status);
+  if (made === undefined || outcome === RefundStatus.Failed) {
     await deps.refunds.replace(refund, nextRefund(deps, refund, {}));
     return 'rechecked';
   }
-  await revive(deps, refund, made.id);
+  if (outcome === RefundStatus.Succeeded) await recordRefund(deps, { refund_no: refund.refundNo, provider_refund_id: made.id });
+  else await waitOn(deps, refund, made.id);
   return 'revived';
+}
+
+/**
+ * Records the provider's final answer with the saga's own steps (so a duplicate execution
+ * or a second reconciler changes nothing again), or, while it is still pending, looks again
+ * later: after as long as the refund has waited, so one pending for days costs a look an hour.
+ */
+async function followProviderRefund(deps: ReconcileDeps, refund: Refund, providerRefundId: string): Promise<ReconcileDecision> {
+  const looked = await lookAtProviderRefund(deps, { refund_no: refund.refundNo, provider_refund_id: providerRefundId });
+  if (looked.outcome === RefundStatus.Pending) {
+    const now = deps.clock().getTime();
+    const waited = (now - Date.parse(refund.createdAt)) / 1000;
+    const wait = Math.min(Math.max(waited, deps.reconcileAfterSeconds), PENDING_REFUND_RECHECK_MAX_SECONDS);
+    await deps.refunds.replace(refund, nextRefund(deps, refund, { reconcileAt: new Date(now + wait * 1000).toISOString() }));
+    return 'still_pending';
+  }
+  await (looked.outcome === RefundStatus.Succeeded ? recordRefund : markRefundFailed)(deps, looked);
+  return 'settled';
 }
 
 /**
@@ -202,13 +248,14 @@ async function reconcileOne(deps: ReconcileDeps, payment: Payment): Promise<Reco
   return keepMoving(deps, execution, payment, {
     save: (changes) => deps.payments.replace(payment, touch(deps, payment, changes)),
     start: (saved) => deps.workflow.start(saved.paymentNo, executionName(saved.paymentNo, saved.resumeCount)),
+    giveUp: () => settleGivenUp(deps, payment),
   });
 }
 
 /**
  * Keeps a saga's record moving, claiming each decision with a conditional write first: a
  * running execution only moves the deadline; a lost first start is made; an ended execution
- * is resumed under a new name, until it has been resumed too often and goes to people.
+ * is resumed under a new name, until it has been resumed too often and `giveUp` decides.
  */
 async function keepMoving<R extends { readonly resumeCount: number }>(
   deps: ReconcileDeps,
@@ -217,6 +264,7 @@ async function keepMoving<R extends { readonly resumeCount: number }>(
   io: {
     save(changes: { resumeCount?: number; reconcileAt?: string }): Promise<R>;
     start(saved: R): Promise<void>;
+    giveUp(): Promise<ReconcileDecision>;
   },
 ): Promise<ReconcileDecision> {
   if (execution === 'RUNNING') {
@@ -227,13 +275,103 @@ async function keepMoving<R extends { readonly resumeCount: number }>(
     await io.start(await io.save({}));
     return 'started';
   }
-  if (record.resumeCount >= deps.maxResumes) {
-    const recheckAt = new Date(deps.clock().getTime() + GAVE_UP_RECHECK_SECONDS * 1000);
-    await io.save({ reconcileAt: recheckAt.toISOString() });
-    return 'gave_up';
-  }
+  if (record.resumeCount >= deps.maxResumes) return io.giveUp();
   await io.start(await io.save({ resumeCount: record.resumeCount + 1 }));
   return 'resumed';
+}
+
+/** Leaves a record to people: saved due in an hour, when it is looked at (and alarmed on) again. */
+async function leftToPeople(deps: ReconcileDeps, save: (changes: { reconcileAt: string }) => Promise<unknown>): Promise<'gave_up'> {
+  await save({ reconcileAt: new Date(deps.clock().getTime() + GAVE_UP_RECHECK_SECONDS * 1000).toISOString() });
+  return 'gave_up';
+}
+
+/**
+ * A payment whose executions keep failing (the provider refuses its requests, a bug) is not
+ * left pending: once resumed too often, the reconciler asks the provider what it holds for
+ * the payment and closes it the way the money went. Nothing captured: every authorization it
+ * may hold is voided and the payment fails (with the provider's decline code if it had one).
+ * One capture that matches the payment: the payment succeeded. What it cannot decide stays
+ * open, marked for a person, and is asked again every hour. It holds the payment's lease
+ * throughout, as {@link settleBeforeDeadline} does, so no saga step calls the provider meanwhile.
+ */
+async function settleGivenUp(deps: ReconcileDeps, payment: Payment): Promise<ReconcileDecision> {
+  const leased = await deps.payments.replace(payment, touch(deps, payment, { lease: newLease(deps) }));
+  const attention = (reason: AttentionReason) =>
+    leftToPeople(deps, (changes) =>
+      deps.payments.replace(
+        leased,
+        touch(deps, leased, { ...changes, needsAttention: { reason, since: payment.needsAttention?.since ?? deps.clock().toISOString() } }),
+      ),
+    );
+  let charges: Charge[];
+  try {
+    charges = await chargesOf(deps, payment);
+  } catch (error) {
+    if (!(error instanceof ChargeonceError)) throw error;
+    return attention(AttentionReason.ProviderUnreachable);
+  }
+  const captured = charges.filter((charge) => charge.amountCaptured > 0);
+  const [capture] = captured;
+  if (captured.length > 1 || (capture !== undefined && !matches(payment, capture))) {
+    return attention(AttentionReason.CapturesDisagree);
+  }
+  try {
+    for (const charge of charges.filter((c) => c.status === 'requires_capture')) {
+      await deps.provider.voidCharge({ chargeId: charge.id, idempotencyKey: voidKey(payment.paymentNo, charge.id) });
+    }
+  } catch (error) {
+    if (!(error instanceof ChargeonceError)) throw error;
+    return attention(AttentionReason.ProviderUnreachable);
+  }
+  if (capture === undefined) {
+    const declineCode = payment.declineCode ?? GAVE_UP_DECLINE_CODE;
+    await deps.payments.replace(leased, touch(deps, leased, { status: PaymentStatus.Failed, declineCode }));
+    return 'settled';
+  }
+  // A payment goes pending -> authorized -> succeeded, whoever moves it.
+  const authorized =
+    leased.status === PaymentStatus.Pending
+      ? await deps.payments.replace(
+          leased,
+          touch(deps, leased, { status: PaymentStatus.Authorized, chargeId: capture.id, lease: leased.lease }),
+        )
+      : leased;
+  await deps.payments.replace(
+    authorized,
+    touch(deps, authorized, { status: PaymentStatus.Succeeded, chargeId: capture.id, amountCaptured: capture.amountCaptured }),
+  );
+  return 'settled';
+}
+
+/**
+ * Every charge the payment may hold, as the provider has it now: the one on record, and those
+ * whose metadata names the payment and this deployment (found by search, which may trail:
+ * each is read again).
+ */
+async function chargesOf(deps: ReconcileDeps, payment: Payment): Promise<Charge[]> {
+  const found = await deps.provider.findChargesByPaymentNo(payment.paymentNo);
+  const ids = new Set(found.filter((charge) => charge.deployment === deps.deployment).map((charge) => charge.id));
+  if (payment.chargeId !== undefined) ids.add(payment.chargeId);
+  const charges: Charge[] = [];
+  for (const id of ids) charges.push(await deps.provider.retrieveCharge(id));
+  return charges;
+}
+
+/** Whether a capture is the payment's own: its charge if it has one on record, in full, in its currency. */
+function matches(payment: Payment, capture: Charge): boolean {
+  return (
+    (payment.chargeId === undefined || payment.chargeId === capture.id) &&
+    capture.currency === payment.currency &&
+    capture.amountCaptured === payment.amount
+  );
+}
+
+function newLease(deps: ReconcileDeps) {
+  return {
+    owner: deps.newLeaseOwner(),
+    expiresAt: new Date(deps.clock().getTime() + deps.leaseSeconds * 1000).toISOString(),
+  };
 }
 
 /**
@@ -276,17 +414,9 @@ async function settleBeforeDeadline(
   payment: Payment,
   chargeId: string,
 ): Promise<ReconcileDecision> {
-  const now = deps.clock();
   const leased = await deps.payments.replace(
     payment,
-    touch(deps, payment, {
-      status: PaymentStatus.Authorized,
-      chargeId,
-      lease: {
-        owner: deps.newLeaseOwner(),
-        expiresAt: new Date(now.getTime() + deps.leaseSeconds * 1000).toISOString(),
-      },
-    }),
+    touch(deps, payment, { status: PaymentStatus.Authorized, chargeId, lease: newLease(deps) }),
   );
   try {
     const captured = await deps.provider.captureCharge({ chargeId, idempotencyKey: captureKey(payment.paymentNo) });

@@ -1,12 +1,22 @@
-import { ErrorCode, NotFoundError, RefundDeclinedError } from './errors.ts';
+import { ErrorCode, NotFoundError } from './errors.ts';
 import type { Clock } from './ports.ts';
-import { DEPLOYMENT_METADATA_KEY, type PaymentProvider, type ProviderRefund, mayHaveForgottenKey } from './provider.ts';
+import {
+  DEPLOYMENT_METADATA_KEY,
+  type PaymentProvider,
+  type ProviderRefund,
+  type ProviderRefundStatus,
+  mayHaveForgottenKey,
+} from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
 
 /**
  * The refund saga: SubmitRefund (the provider refunds, keyed by the refund_no, so a repeat
- * after a crash or a lost answer is answered from the provider's record) -> RecordRefund;
- * a refusal goes to MarkRefundFailed, which gives the amount back to the payment.
+ * after a crash or a lost answer is answered from the provider's record); while the provider
+ * holds its refund pending, CheckRefund looks again every {@link REFUND_CHECK_INTERVAL_SECONDS},
+ * at most {@link REFUND_CHECKS} times. The provider's final answer goes to RecordRefund
+ * (succeeded) or MarkRefundFailed (failed or canceled, or the request refused), which gives
+ * the amount back to the payment. A refund still pending after the last look is left to the
+ * reconciler, which asks the provider again later; our refund stays `pending` meanwhile.
  */
 export interface RefundStepDeps {
   readonly refunds: RefundRepository;
@@ -19,30 +29,50 @@ export interface RefundSagaDeps extends RefundStepDeps {
   readonly deployment: string;
 }
 
+/** How long the saga waits before each look at a pending provider refund. */
+export const REFUND_CHECK_INTERVAL_SECONDS = 30;
+
+/**
+ * Looks at a pending provider refund before the execution leaves it to the reconciler: three
+ * minutes, which a card refund the provider could not settle at once rarely needs.
+ */
+export const REFUND_CHECKS = 6;
+
 export interface RefundSagaState {
   readonly refund_no: string;
   readonly provider_refund_id?: string;
+  /** What the provider's refund, as last seen, means for ours: the state machine routes on it. */
+  readonly outcome?: RefundStatus;
+  /** The provider's reason for a failed refund. */
+  readonly failure_reason?: string;
+  /** Looks left before the execution leaves a pending refund to the reconciler. */
+  readonly checks_left?: number;
   /** Set by a Catch: the terminal error that sent the execution to MarkRefundFailed. */
   readonly error?: { readonly Error: string; readonly Cause?: string };
 }
 
 export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
-  if (refund.status === RefundStatus.Succeeded) {
-    return { ...state, ...(refund.providerRefundId !== undefined && { provider_refund_id: refund.providerRefundId }) };
-  }
+  // Another execution finished it: its RecordRefund does nothing again.
+  if (refund.status === RefundStatus.Succeeded) return { ...state, outcome: refund.status };
   if (refund.status === RefundStatus.Failed) {
     // Failed on another execution's refusal, while this execution's own earlier call may have
     // gone through with its answer lost (this is Step Functions' retry of it): the provider
-    // tells, and RecordRefund follows it. Nothing is sent: the amount was given back.
-    return withRefund(state, await madeAtProvider(deps, refund));
+    // tells, and the refund follows it. Nothing is sent: the amount was given back.
+    const made = await refundAtProvider(deps, refund);
+    return made === undefined ? { ...state, outcome: RefundStatus.Failed } : { ...state, ...seen(made), checks_left: REFUND_CHECKS };
+  }
+  if (refund.providerRefundId !== undefined) {
+    // An earlier execution's refund, pending at the provider: look at it rather than ask again,
+    // which the provider would answer with a new refund once it forgot the key (24 hours).
+    return { ...state, provider_refund_id: refund.providerRefundId, outcome: RefundStatus.Pending, checks_left: REFUND_CHECKS };
   }
   if (mayHaveForgottenKey(deps.clock(), refund.createdAt)) {
-    // Past the provider's memory of the key (Stripe: 24 hours), a refund that an execution which
-    // died made is found by its refund_no; a new request would be refused (the charge already
-    // refunded) or, for a partial refund, refund a second time.
-    const made = await madeAtProvider(deps, refund);
-    if (made !== undefined) return withRefund(state, made);
+    // Past the provider's memory of the key, a refund that an execution which died made (its id
+    // never written) is found by its refund_no; a new request would be refused (the charge
+    // already refunded) or, for a partial refund, refund a second time.
+    const made = await refundAtProvider(deps, refund);
+    if (made !== undefined) return { ...state, ...seen(made), checks_left: REFUND_CHECKS };
   }
   const refunded = await deps.provider.refundCharge({
     chargeId: refund.chargeId,
@@ -50,21 +80,51 @@ export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState)
     idempotencyKey: refund.refundNo,
     metadata: { refund_no: refund.refundNo, payment_no: refund.paymentNo, [DEPLOYMENT_METADATA_KEY]: deps.deployment },
   });
-  if (refunded.status === 'failed' || refunded.status === 'canceled') {
-    throw new RefundDeclinedError(refunded.failureReason ?? `the provider's refund ${refunded.id} ${refunded.status}`);
+  return { ...state, ...seen(refunded), checks_left: REFUND_CHECKS };
+}
+
+/**
+ * Looks at the provider's refund again. While it is still pending our refund carries its id,
+ * so that the reconciler can finish it once this execution has ended (a crash here leaves a
+ * refund without it: the reconciler resumes the saga, whose SubmitRefund gets the same
+ * provider refund back under its key).
+ */
+export async function checkRefund(deps: RefundSagaDeps, state: RefundSagaState): Promise<RefundSagaState> {
+  const looked = await lookAtProviderRefund(deps, state);
+  if (looked.outcome !== RefundStatus.Pending) return looked;
+  await waitOn(deps, await load(deps, state.refund_no), looked.provider_refund_id);
+  return { ...looked, checks_left: Math.max(0, (state.checks_left ?? 1) - 1) };
+}
+
+/** The provider's refund named in `state`, as it is now: its outcome and failure reason. */
+export async function lookAtProviderRefund(
+  deps: Pick<RefundSagaDeps, 'provider'>,
+  state: RefundSagaState,
+): Promise<RefundSagaState & { readonly provider_refund_id: string }> {
+  const id = state.provider_refund_id;
+  if (id === undefined) throw new Error(`refund ${state.refund_no}: no provider refund to look at`);
+  return { ...state, ...seen(await deps.provider.retrieveRefund(id)), provider_refund_id: id };
+}
+
+/**
+ * The provider's refund made under this refund's refund_no (Stripe lists a charge's refunds
+ * newest first), if it made one: found by its metadata, whatever became of the key.
+ */
+export async function refundAtProvider(deps: Pick<RefundSagaDeps, 'provider'>, refund: Refund): Promise<ProviderRefund | undefined> {
+  return (await deps.provider.findRefundsOfCharge(refund.chargeId)).find((made) => made.refundNo === refund.refundNo);
+}
+
+/**
+ * Our refund waits on the provider's `providerRefundId`. A refund another execution failed
+ * (its request was refused) while this one's was accepted follows the provider: pending
+ * again, its amount taken from the payment again.
+ */
+export async function waitOn(deps: RefundStepDeps, refund: Refund, providerRefundId: string): Promise<void> {
+  if (refund.status === RefundStatus.Failed) {
+    await deps.refunds.revive(refund, next(deps, overturned(refund), { status: RefundStatus.Pending, providerRefundId }));
+  } else if (refund.status === RefundStatus.Pending && refund.providerRefundId !== providerRefundId) {
+    await deps.refunds.replace(refund, next(deps, refund, { providerRefundId }));
   }
-  return withRefund(state, refunded);
-}
-
-function withRefund(state: RefundSagaState, made: ProviderRefund | undefined): RefundSagaState {
-  return { ...state, ...(made !== undefined && { provider_refund_id: made.id }) };
-}
-
-/** The provider's refund made under this refund's refund_no and not undone, if it made one. */
-export async function madeAtProvider(deps: Pick<RefundSagaDeps, 'provider'>, refund: Refund): Promise<ProviderRefund | undefined> {
-  return (await deps.provider.findRefundsOfCharge(refund.chargeId)).find(
-    (made) => made.refundNo === refund.refundNo && made.status !== 'failed' && made.status !== 'canceled',
-  );
 }
 
 /**
@@ -77,41 +137,60 @@ export async function recordRefund(deps: RefundStepDeps, state: RefundSagaState)
   const refund = await load(deps, state.refund_no);
   if (refund.status === RefundStatus.Succeeded) return state;
   const providerRefundId = state.provider_refund_id;
-  if (providerRefundId === undefined) {
-    // SubmitRefund found the refund already failed, and called nobody.
-    if (refund.status === RefundStatus.Failed) return state;
-    throw new Error('RecordRefund needs provider_refund_id from SubmitRefund');
-  }
+  if (providerRefundId === undefined) throw new Error('RecordRefund needs provider_refund_id: the refund it records');
+  const succeeded = { status: RefundStatus.Succeeded, providerRefundId };
   if (refund.status === RefundStatus.Failed) {
-    await revive(deps, refund, providerRefundId);
-    return state;
+    await deps.refunds.revive(refund, next(deps, overturned(refund), succeeded));
+  } else {
+    await deps.refunds.replace(refund, next(deps, refund, succeeded));
   }
-  await deps.refunds.replace(refund, next(deps, refund, { status: RefundStatus.Succeeded, providerRefundId }));
   return state;
 }
 
-/** `failed -> succeeded`: the provider refunded after all; the amount is taken from the payment again. */
-export async function revive(deps: RefundStepDeps, refund: Refund, providerRefundId: string): Promise<Refund> {
-  const { failureReason: _overturned, ...failed } = refund;
-  return deps.refunds.revive(refund, next(deps, failed, { status: RefundStatus.Succeeded, providerRefundId }));
-}
-
 /**
- * `pending -> failed`, the amount given back to the payment in the same transaction. A refund
- * failed on a refusal of one execution's request stays due for one more look: another
- * execution's request may still have been running at the provider, and may have refunded it.
+ * `pending -> failed`, the amount given back to the payment in the same transaction, with the
+ * provider's reason when its refund failed. A refund failed on a refusal of one execution's
+ * request stays due for one more look: another execution's request may still have been
+ * running at the provider, and may have refunded it.
  */
 export async function markRefundFailed(deps: RefundStepDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
   if (refund.status !== RefundStatus.Pending) return state;
   const refused = state.error?.Error === 'ProviderRejected';
-  const failureReason = refused ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined;
+  const failureReason = state.failure_reason ?? (refused ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined);
+  const providerRefundId = state.provider_refund_id;
   const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
   await deps.refunds.fail(
     refund,
-    next(deps, refund, { status: RefundStatus.Failed, failureReason, ...(refused && { reconcileAt: recheckAt }) }),
+    next(deps, refund, {
+      status: RefundStatus.Failed,
+      failureReason,
+      ...(providerRefundId !== undefined && { providerRefundId }),
+      ...(refused && { reconcileAt: recheckAt }),
+    }),
   );
   return state;
+}
+
+/** What a provider refund's status means for ours: final one way or the other, or not yet. */
+export function outcomeOf(status: ProviderRefundStatus): RefundStatus {
+  if (status === 'succeeded') return RefundStatus.Succeeded;
+  if (status === 'failed' || status === 'canceled') return RefundStatus.Failed;
+  return RefundStatus.Pending;
+}
+
+function seen(refund: ProviderRefund): Pick<RefundSagaState, 'provider_refund_id' | 'outcome' | 'failure_reason'> {
+  return {
+    provider_refund_id: refund.id,
+    outcome: outcomeOf(refund.status),
+    ...(refund.failureReason !== undefined && { failure_reason: refund.failureReason }),
+  };
+}
+
+/** A failed refund the provider's answer overturns: its failure reason no longer holds. */
+function overturned(refund: Refund): Refund {
+  const { failureReason: _overturned, ...rest } = refund;
+  return rest;
 }
 
 /** The refund's next version; a finished refund leaves the reconciler's index unless `changes` keep it there. */

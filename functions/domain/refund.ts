@@ -14,8 +14,10 @@ import { tryStartSaga } from './saga-start.ts';
 
 /**
  * A refund's life: `pending` (written together with the payment's refunded total, so the
- * total can never pass what was captured) -> `succeeded` once the provider refunded, or
- * `failed` if it refused, which gives the amount back to the payment.
+ * total can never pass what was captured, and kept while the provider holds its refund
+ * pending) -> `succeeded` once the provider's refund succeeded, or `failed` if the provider
+ * refused the request or its refund failed or was canceled, which gives the amount back to
+ * the payment.
  */
 export const RefundStatus = {
   Pending: 'pending',
@@ -41,6 +43,7 @@ export interface Refund extends RefundRequest {
   readonly chargeId: string;
   readonly status: RefundStatus;
   readonly version: number;
+  /** The provider's refund, once it is known to be pending there or final. */
   readonly providerRefundId?: string;
   readonly failureReason?: string;
   readonly createdAt: string;
@@ -88,8 +91,9 @@ export interface RefundRepository {
   /** `replace` to `failed`, and gives the refund's amount back to its payment, in one transaction. */
   fail(current: Refund, next: Refund): Promise<Refund>;
   /**
-   * `failed -> succeeded`, taking the amount from its payment again (if the payment still has
-   * that much left to refund), in one transaction: the provider refunded after all.
+   * `failed -> succeeded` or `failed -> pending`, taking the amount from its payment again (if
+   * the payment still has that much left to refund), in one transaction: the provider
+   * refunded after all, or holds the refund pending.
    */
   revive(current: Refund, next: Refund): Promise<Refund>;
   /** The payment's refunds, in the order they were made, with the payment as of the same instant. */

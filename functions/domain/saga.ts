@@ -225,7 +225,8 @@ function declineCodeForErrorName(name: string | undefined): string {
  * The next version of a payment: bumps the version and the timestamps, and moves the
  * reconciler's deadline while the payment is unfinished (a terminal payment leaves the
  * reconciler's index). A lease lasts until its holder's next write: only a write that
- * passes `lease` keeps (or takes) one.
+ * passes `lease` keeps (or takes) one. A call for attention lasts until the payment is next
+ * written too: whoever moved it has looked at it.
  */
 export function touch(
   deps: Pick<StepDeps, 'clock' | 'reconcileAfterSeconds'>,
@@ -233,7 +234,7 @@ export function touch(
   changes: Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'version' | 'createdAt'>>,
 ): Payment {
   const now = deps.clock();
-  const { lease: _ended, reconcileAt: _moved, ...kept } = payment;
+  const { lease: _ended, reconcileAt: _moved, needsAttention: _looked, ...kept } = payment;
   const next: Payment = { ...kept, ...changes, version: payment.version + 1, updatedAt: now.toISOString() };
   if (isTerminal(next.status)) {
     const { reconcileAt: _dropped, ...finished } = next;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { withCrashPoints } from '../crash/crashing-ports.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
-import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, requireEnv } from '../config/env.ts';
+import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, reconcileMaxResumes, requireEnv } from '../config/env.ts';
 import { type CartSweepDecision, sweepCarts } from '../domain/carts/sweep.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
 import { stripeProviderFromEnv } from '../adapters/stripe/client.ts';
@@ -14,15 +14,14 @@ import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shar
 /** Payments (and, separately, open authorizations, refunds, carts and holds) looked at per run; the next minute's run picks up the rest. */
 const BATCH_SIZE = 100;
 
-/** Resumes after this many restarts are left to people (and alarmed on). */
-const MAX_RESUMES = 5;
-
 const metricOf = {
   still_running: 'ReconcileStillRunning',
   started: 'ReconcileStarted',
   resumed: 'ReconcileResumed',
   captured: 'ReconcileCaptured',
   voided: 'ReconcileVoided',
+  still_pending: 'ReconcileRefundStillPending',
+  settled: 'ReconcileSettled',
   gave_up: ReconcilerMetric.GaveUp,
   revived: 'ReconcileRevived',
   rechecked: 'ReconcileRechecked',
@@ -51,7 +50,7 @@ const reconcileDeps = once(
     provider: await stripeProviderFromEnv(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
-    maxResumes: MAX_RESUMES,
+    maxResumes: reconcileMaxResumes(),
     deployment: requireEnv(EnvVar.DeploymentId),
     leaseSeconds: reconcileLeaseSeconds(),
     newLeaseOwner: () => `reconciler-${randomUUID()}`,

@@ -63,6 +63,29 @@ export function idempotencyMismatch(key: string): StripeApiError {
   });
 }
 
+/** The prefix stripe-node gives the key it makes up for a POST sent without one. */
+export const SDK_DEFAULT_KEY_PREFIX = 'stripe-node-retry-';
+
+/**
+ * The fake's own rule, stricter than Stripe (which makes the key optional), on when it was
+ * started with `requireIdempotencyKey`: a POST must carry an Idempotency-Key of the caller's
+ * own. The key stripe-node makes up when the caller gives none counts as none, or a call
+ * that dropped its key would pass unnoticed.
+ */
+export function idempotencyKeyRequired(key: string | undefined): StripeApiError {
+  const missing =
+    key === undefined || key === ''
+      ? 'This request has no Idempotency-Key header'
+      : `This request's Idempotency-Key '${key}' is the one stripe-node makes up when its caller gives none`;
+  return new StripeApiError(400, {
+    type: 'invalid_request_error',
+    code: 'idempotency_key_required',
+    message:
+      `${missing}. This fake provider requires an Idempotency-Key of the caller's own on every POST: ` +
+      "a rule of the fake, stricter than Stripe's, so that a money-moving call without one fails here.",
+  });
+}
+
 export function rateLimited(): StripeApiError {
   return new StripeApiError(429, {
     type: 'invalid_request_error',

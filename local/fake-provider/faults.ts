@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RefundEnd } from './ledger.ts';
 
 /**
  * The statuses a failure fault answers with; 409 is Stripe's `idempotency_key_in_use`, 400 a
@@ -18,12 +19,37 @@ interface Rule {
   readonly match: RequestPattern | undefined;
 }
 
+/** Stripe's `failure_reason` values for a refund that failed. */
+export const REFUND_FAILURE_REASONS = [
+  'lost_or_stolen_card',
+  'expired_or_canceled_card',
+  'charge_for_pending_refund_disputed',
+  'insufficient_funds',
+  'declined',
+  'merchant_request',
+  'unknown',
+] as const;
+
+/** How a pending refund ends by itself, `afterSeconds` (whole seconds, as Stripe's clock) after it was made. */
+export interface RefundSettlementRule {
+  readonly status: RefundEnd;
+  readonly afterSeconds: number;
+  readonly failureReason?: (typeof REFUND_FAILURE_REASONS)[number];
+}
+
+/** Which new refunds start `pending`: of one PaymentIntent, or any; settled by themselves, or when told. */
+export interface PendingRefundRule {
+  readonly paymentIntent?: string;
+  readonly settle?: RefundSettlementRule;
+}
+
 export interface FaultState {
   latencyMs: number;
   authorizationWindowSeconds: number | null;
   fail: { remaining: number; status: FailureStatus; match?: RequestPattern }[];
   hang: { remaining: number; match?: RequestPattern }[];
   dropResponseAfterCommit: { remaining: number; match?: RequestPattern }[];
+  pendingRefunds: ({ remaining: number } & PendingRefundRule)[];
 }
 
 const countedRule = z.object({
@@ -44,13 +70,27 @@ export const FaultRequestSchema = z.strictObject({
   ).optional(),
   hang: oneOrMany(countedRule).optional(),
   dropResponseAfterCommit: oneOrMany(countedRule).optional(),
+  pendingRefunds: oneOrMany(
+    z.strictObject({
+      count: z.number().int().positive(),
+      paymentIntent: z.string().min(1).optional(),
+      settle: z
+        .strictObject({
+          status: z.enum(['succeeded', 'failed', 'canceled']),
+          afterSeconds: z.number().int().nonnegative(),
+          failureReason: z.enum(REFUND_FAILURE_REASONS).optional(),
+        })
+        .optional(),
+    }),
+  ).optional(),
 });
 export type FaultRequest = z.input<typeof FaultRequestSchema>;
 
 /**
  * Switches that make the fake misbehave the ways Stripe can: slowly, with 5xx/429/409
- * answers, by never answering, or by doing the work and losing the answer. Each counted
- * fault applies to the next N matching requests, first armed first used.
+ * answers, by never answering, by doing the work and losing the answer, or by holding
+ * refunds pending. Each counted fault applies to the next N matching requests, first armed
+ * first used.
  */
 export class FaultController {
   private latency = 0;
@@ -58,6 +98,7 @@ export class FaultController {
   private failures: (Rule & { readonly status: FailureStatus })[] = [];
   private hangs: Rule[] = [];
   private drops: Rule[] = [];
+  private pendingRefunds: ({ remaining: number } & PendingRefundRule)[] = [];
 
   /** Delays every `/v1` request, after its idempotency key is taken (so concurrent retries see 409). */
   setLatency(ms: number): void {
@@ -95,6 +136,15 @@ export class FaultController {
     this.drops.push({ remaining: count, match });
   }
 
+  /**
+   * Makes the next `count` refunds (of `rule.paymentIntent`, when given) start `pending`, as
+   * Stripe's do when the account's balance cannot cover them; `rule.settle` settles each by
+   * itself, otherwise each waits for {@link FakeProvider.settleRefund}.
+   */
+  holdNextRefunds(count: number, rule: PendingRefundRule = {}): void {
+    this.pendingRefunds.push({ remaining: count, ...rule });
+  }
+
   apply(request: FaultRequest): void {
     const parsed = FaultRequestSchema.parse(request);
     if (parsed.latencyMs !== undefined) this.setLatency(parsed.latencyMs);
@@ -102,6 +152,7 @@ export class FaultController {
     for (const rule of parsed.fail ?? []) this.failNext(rule.count, rule.status, rule.match);
     for (const rule of parsed.hang ?? []) this.hangNext(rule.count, rule.match);
     for (const rule of parsed.dropResponseAfterCommit ?? []) this.dropResponseAfterCommit(rule.count, rule.match);
+    for (const { count, ...rule } of parsed.pendingRefunds ?? []) this.holdNextRefunds(count, rule);
   }
 
   clear(): void {
@@ -110,6 +161,7 @@ export class FaultController {
     this.failures = [];
     this.hangs = [];
     this.drops = [];
+    this.pendingRefunds = [];
   }
 
   state(): FaultState {
@@ -120,6 +172,7 @@ export class FaultController {
       fail: this.failures.map((rule) => ({ ...view(rule), status: rule.status })),
       hang: this.hangs.map(view),
       dropResponseAfterCommit: this.drops.map(view),
+      pendingRefunds: this.pendingRefunds.map((rule) => ({ ...rule })),
     };
   }
 
@@ -135,10 +188,23 @@ export class FaultController {
   takeDrop(method: string, path: string): boolean {
     return take(this.drops, method, path) !== undefined;
   }
+
+  /** Used by the refunds API: consumes one rule that holds a new refund of `paymentIntent` pending, if one is armed. */
+  takePendingRefund(paymentIntent: string): PendingRefundRule | undefined {
+    const rule = takeFirst(this.pendingRefunds, (r) => r.paymentIntent === undefined || r.paymentIntent === paymentIntent);
+    if (rule === undefined) return undefined;
+    const { remaining: _left, ...held } = rule;
+    return held;
+  }
 }
 
 function take<R extends Rule>(rules: R[], method: string, path: string): R | undefined {
-  const rule = rules.find((r) => r.remaining > 0 && matches(r.match, method, path));
+  return takeFirst(rules, (r) => matches(r.match, method, path));
+}
+
+/** Uses the first rule with uses left that `fits`; a rule used up is dropped. */
+function takeFirst<R extends { remaining: number }>(rules: R[], fits: (rule: R) => boolean): R | undefined {
+  const rule = rules.find((r) => r.remaining > 0 && fits(r));
   if (rule === undefined) return undefined;
   rule.remaining -= 1;
   if (rule.remaining === 0) rules.splice(rules.indexOf(rule), 1);

@@ -39,6 +39,12 @@ function keyPath(rawKey: string): string[] {
   if (open <= 0) return [rawKey];
   const segments = [rawKey.slice(0, open)];
   for (const match of rawKey.slice(open).matchAll(/\[([^\]]*)\]/g)) segments.push(match[1] ?? '');
+  // Brackets that do not nest cleanly (`metadata[a[b]]`, `metadata[x]]`) belong to one name
+  // under the parent, kept as written, so the checks on that name see them.
+  const brackets = rawKey.slice(open);
+  if (segments.slice(1).map((segment) => `[${segment}]`).join('') !== brackets) {
+    return [segments[0]!, brackets.slice(1, brackets.endsWith(']') ? -1 : undefined)];
+  }
   return segments;
 }
 

@@ -14,6 +14,25 @@ export interface Ledger {
   paymentIntents: PaymentIntentRecord[];
   /** In creation order. */
   refunds: RefundRecord[];
+  /**
+   * Every POST the fake executed, in order, with the Idempotency-Key it carried: what shows
+   * that a capture went out under its payment's key. A replay is answered from its first
+   * call's record and not listed again.
+   */
+  calls: CallRecord[];
+}
+
+export interface CallRecord {
+  /** Method and path, e.g. `POST /v1/payment_intents/pi_1/capture`. */
+  request: string;
+  idempotencyKey: string | null;
+  status: number;
+  /** The PaymentIntent the call concerned: the one its path names, or its answer (or error) carries. */
+  paymentIntent: string | null;
+  /** The id of the object the call answered with (a PaymentIntent, a refund), when it succeeded. */
+  objectId: string | null;
+  /** Seconds since the epoch. */
+  at: number;
 }
 
 export type PaymentIntentStatus =
@@ -67,6 +86,12 @@ export interface CancellationEvent {
   reason: string | null;
 }
 
+/** Stripe's refund statuses the fake produces: card refunds never need the customer (`requires_action`). */
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
+
+/** How a pending refund ends. */
+export type RefundEnd = Exclude<RefundStatus, 'pending'>;
+
 export interface RefundRecord {
   id: string;
   created: number;
@@ -74,9 +99,31 @@ export interface RefundRecord {
   charge: string;
   amount: number;
   currency: string;
-  status: 'succeeded';
+  status: RefundStatus;
   reason: string | null;
   metadata: Record<string, string>;
+  /** Stripe's `failure_reason` of a failed (or canceled) refund. Absent in ledgers written before refunds could fail. */
+  failureReason?: string | null;
+  /** How and when (seconds since the epoch) a pending refund settles by itself; null: when told to. */
+  settlement?: RefundSettlement | null;
+}
+
+export interface RefundSettlement {
+  at: number;
+  status: RefundEnd;
+  failureReason: string | null;
+}
+
+/** Whether a refund takes its amount from its charge: a failed or canceled one gives it back, as at Stripe. */
+export function takesFromCharge(refund: RefundRecord): boolean {
+  return refund.status === 'pending' || refund.status === 'succeeded';
+}
+
+/** What the charge's refunds take from it. */
+export function amountRefunded(refunds: readonly RefundRecord[], chargeId: string): number {
+  return refunds
+    .filter((refund) => refund.charge === chargeId && takesFromCharge(refund))
+    .reduce((sum, refund) => sum + refund.amount, 0);
 }
 
 /** A response kept for an idempotency key, replayed byte for byte. */
@@ -140,7 +187,7 @@ export class StateStore {
 }
 
 function emptyState(): FakeState {
-  return { ledger: { paymentIntents: [], refunds: [] }, idempotency: [] };
+  return { ledger: { paymentIntents: [], refunds: [], calls: [] }, idempotency: [] };
 }
 
 async function readState(file: string): Promise<FakeState> {
@@ -151,5 +198,8 @@ async function readState(file: string): Promise<FakeState> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw error;
   }
-  return JSON.parse(text) as FakeState;
+  const state = JSON.parse(text) as FakeState;
+  // A ledger written before calls were recorded.
+  state.ledger.calls ??= [];
+  return state;
 }

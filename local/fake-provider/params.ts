@@ -59,7 +59,7 @@ export function optionalEnum<T extends string>(params: Params, name: string, val
   return raw as T;
 }
 
-/** Stripe's limits: 50 keys, keys up to 40 characters, values up to 500. */
+/** Stripe's limits: 50 keys, keys up to 40 characters without square brackets, values up to 500. */
 export function metadata(params: Params): Record<string, string> {
   const value = params['metadata'];
   if (value === undefined || value === '') return {};
@@ -70,6 +70,7 @@ export function metadata(params: Params): Record<string, string> {
   for (const [key, item] of entries) {
     if (typeof item !== 'string') throw invalidParam(`metadata[${key}]`, 'a string');
     if (key.length > 40) throw invalidRequest('Metadata keys can be up to 40 characters long.', { param: `metadata[${key}]` });
+    if (/[[\]]/.test(key)) throw invalidRequest('Metadata keys cannot contain square brackets ([ or ]).', { param: 'metadata' });
     if (item.length > 500) throw invalidRequest('Metadata values can be up to 500 characters long.', { param: `metadata[${key}]` });
     result[key] = item;
   }

@@ -1,4 +1,6 @@
 import { StripeApiError, invalidRequest, resourceMissing, type StripeErrorBody } from './api-error.ts';
+import type { PendingRefundRule } from './faults.ts';
+import { checkChargeable } from './charge-limits.ts';
 import type { Params } from './form.ts';
 import type { Ledger, PaymentIntentRecord, PaymentIntentStatus } from './ledger.ts';
 import {
@@ -22,6 +24,8 @@ export interface ApiContext {
   now(): number;
   /** How long a new uncaptured authorization lasts. */
   authorizationWindowSeconds(): number;
+  /** Whether a new refund of `paymentIntent` starts pending, and how it then settles. */
+  takePendingRefund(paymentIntent: string): PendingRefundRule | undefined;
 }
 
 /** Stripe holds an uncaptured card authorization for 7 days, then cancels the PaymentIntent. */
@@ -42,9 +46,9 @@ export function createPaymentIntent(ctx: ApiContext, params: Params): unknown {
     'receipt_email', 'payment_method_types', 'allowed_payment_method_types', 'automatic_payment_methods',
     'return_url', 'off_session', 'expand', 'statement_descriptor', 'statement_descriptor_suffix',
   ]);
-  const amount = requiredInteger(params, 'amount', { min: 1, max: 99_999_999 });
+  const amount = requiredInteger(params, 'amount');
   const currency = requiredString(params, 'currency').toLowerCase();
-  if (!/^[a-z]{3}$/.test(currency)) throw invalidRequest(`Invalid currency: ${currency}.`, { param: 'currency' });
+  checkChargeable(amount, currency);
   const captureMethod = optionalEnum(params, 'capture_method', ['automatic', 'automatic_async', 'manual'] as const) ?? 'automatic_async';
   const confirm = optionalBoolean(params, 'confirm') ?? false;
   const paymentMethodId = optionalString(params, 'payment_method');

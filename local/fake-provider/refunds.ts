@@ -1,13 +1,14 @@
 import { invalidRequest, resourceMissing } from './api-error.ts';
 import type { Params } from './form.ts';
-import type { RefundRecord } from './ledger.ts';
+import { amountRefunded, type RefundEnd, type RefundRecord } from './ledger.ts';
 import { findPaymentIntent, type ApiContext } from './payment-intents.ts';
 import { metadata, optionalEnum, optionalInteger, optionalString, rejectUnknown } from './params.ts';
 import { newId, paginate, renderRefund } from './stripe-objects.ts';
 
 /**
- * POST /v1/refunds, by `payment_intent` or `charge`. Refunds succeed at once: card refunds
- * in test mode do, and the fake has no asynchronous refund methods.
+ * POST /v1/refunds, by `payment_intent` or `charge`. Refunds succeed at once, as card refunds
+ * in test mode do, unless a `pendingRefunds` switch holds them `pending` (see
+ * {@link settleRefund}). A pending refund counts against the charge until it fails.
  */
 export function createRefund(ctx: ApiContext, params: Params): unknown {
   rejectUnknown(params, ['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
@@ -33,9 +34,7 @@ export function createRefund(ctx: ApiContext, params: Params): unknown {
       { code: 'charge_not_refundable', param: paymentIntentId === undefined ? 'charge' : 'payment_intent' },
     );
   }
-  const refunded = ctx.ledger.refunds
-    .filter((refund) => refund.charge === charge.id)
-    .reduce((sum, refund) => sum + refund.amount, 0);
+  const refunded = amountRefunded(ctx.ledger.refunds, charge.id);
   const remaining = captured - refunded;
   if (remaining === 0) {
     throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
@@ -47,6 +46,8 @@ export function createRefund(ctx: ApiContext, params: Params): unknown {
       { code: 'amount_too_large', param: 'amount' },
     );
   }
+  const held = ctx.takePendingRefund(pi.id);
+  const settle = held?.settle;
   const refund: RefundRecord = {
     id: newId('re'),
     created: ctx.now(),
@@ -54,20 +55,60 @@ export function createRefund(ctx: ApiContext, params: Params): unknown {
     charge: charge.id,
     amount,
     currency: pi.currency,
-    status: 'succeeded',
+    status: held === undefined ? 'succeeded' : 'pending',
     reason: optionalEnum(params, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer'] as const) ?? null,
     metadata: metadata(params),
+    failureReason: null,
+    settlement:
+      settle === undefined
+        ? null
+        : { at: ctx.now() + settle.afterSeconds, status: settle.status, failureReason: settle.failureReason ?? null },
   };
   ctx.ledger.refunds.push(refund);
   return renderRefund(refund);
 }
 
+/**
+ * Test control: ends the pending refund `id` as `status`. A failed one carries a
+ * `failure_reason` (`unknown` unless told), as Stripe's do; a canceled one only if told; a
+ * succeeded one never.
+ */
+export function settleRefund(ctx: ApiContext, id: string, status: RefundEnd, failureReason?: string): unknown {
+  const refund = find(ctx, id);
+  if (refund.status !== 'pending') throw invalidRequest(`Refund ${id} is ${refund.status}, not pending.`);
+  end(refund, status, failureReason ?? null);
+  return renderRefund(refund);
+}
+
+/** Settles the pending refunds whose time came; true when any did. */
+export function settleDueRefunds(ctx: ApiContext): boolean {
+  const now = ctx.now();
+  let changed = false;
+  for (const refund of ctx.ledger.refunds) {
+    const settlement = refund.settlement;
+    if (refund.status !== 'pending' || settlement == null || settlement.at > now) continue;
+    end(refund, settlement.status, settlement.failureReason);
+    changed = true;
+  }
+  return changed;
+}
+
+function end(refund: RefundRecord, status: RefundEnd, failureReason: string | null): void {
+  refund.status = status;
+  refund.failureReason = status === 'succeeded' ? null : status === 'failed' ? (failureReason ?? 'unknown') : failureReason;
+  refund.settlement = null;
+}
+
 /** GET /v1/refunds/:id */
 export function retrieveRefund(ctx: ApiContext, id: string, params: Params): unknown {
   rejectUnknown(params, ['expand']);
+  return renderRefund(find(ctx, id));
+}
+
+function find(ctx: ApiContext, id: string): RefundRecord {
   const refund = ctx.ledger.refunds.find((candidate) => candidate.id === id);
   if (refund === undefined) throw resourceMissing('refund', id);
-  return renderRefund(refund);
+  return refund;
 }
 
 /** GET /v1/refunds, optionally only those of one `payment_intent` or `charge`. */

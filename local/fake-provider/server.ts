@@ -1,20 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import {
   StripeApiError,
+  SDK_DEFAULT_KEY_PREFIX,
   envelope,
   idempotencyKeyInUse,
+  idempotencyKeyRequired,
   invalidRequest,
   rateLimited,
   serverError,
   unauthorized,
 } from './api-error.ts';
-import { FaultController, type FailureStatus } from './faults.ts';
+import { FaultController, REFUND_FAILURE_REASONS, type FailureStatus, type FaultRequest } from './faults.ts';
 import { canonicalParams, parseParams, type Params } from './form.ts';
 import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
-import { StateStore, type Ledger } from './ledger.ts';
+import { type CallRecord, StateStore, type Ledger, type RefundEnd } from './ledger.ts';
 import {
   cancelPaymentIntent,
   capturePaymentIntent,
@@ -27,7 +29,7 @@ import {
   AUTHORIZATION_WINDOW_SECONDS,
   type ApiContext,
 } from './payment-intents.ts';
-import { createRefund, listRefunds, retrieveRefund } from './refunds.ts';
+import { createRefund, listRefunds, retrieveRefund, settleDueRefunds, settleRefund } from './refunds.ts';
 import { newId } from './stripe-objects.ts';
 
 export interface FakeProviderOptions {
@@ -37,6 +39,12 @@ export interface FakeProviderOptions {
   readonly host?: string;
   /** Where the ledger and idempotency keys persist; in memory only when unset. */
   readonly dataDir?: string;
+  /**
+   * Refuse a POST without an Idempotency-Key of the caller's own (400
+   * `idempotency_key_required`): stricter than Stripe, for a stack that must never send one.
+   * Off by default, as Stripe is.
+   */
+  readonly requireIdempotencyKey?: boolean;
 }
 
 export interface FakeProvider {
@@ -48,6 +56,8 @@ export interface FakeProvider {
   ledger(): Ledger;
   /** Lets the authorization of a PaymentIntent lapse now, as it would after 7 days. */
   expireAuthorization(paymentIntentId: string): Promise<void>;
+  /** Ends a pending refund as the bank would, in its own time. */
+  settleRefund(refundId: string, status: RefundEnd, failureReason?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +83,7 @@ const routes: readonly Route[] = [
 const MAX_BODY_BYTES = 1024 * 1024;
 
 interface Deps {
+  readonly requireIdempotencyKey: boolean;
   readonly store: StateStore;
   readonly faults: FaultController;
   readonly idempotency: IdempotencyKeys;
@@ -87,6 +98,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const store = await StateStore.open(options.dataDir);
   const faults = new FaultController();
   const deps: Deps = {
+    requireIdempotencyKey: options.requireIdempotencyKey ?? false,
     store,
     faults,
     idempotency: new IdempotencyKeys(store.state.idempotency),
@@ -94,6 +106,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       ledger: store.state.ledger,
       now: () => Math.floor(Date.now() / 1000),
       authorizationWindowSeconds: () => faults.authorizationWindowSeconds ?? AUTHORIZATION_WINDOW_SECONDS,
+      takePendingRefund: (paymentIntent) => faults.takePendingRefund(paymentIntent),
     },
   };
   const server = createServer((req, res) => {
@@ -110,6 +123,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     ledger: () => store.ledger(),
     expireAuthorization: async (id) => {
       expireAuthorization(deps.ctx, id);
+      await store.save();
+    },
+    settleRefund: async (id, status, failureReason) => {
+      settleRefund(deps.ctx, id, status, failureReason);
       await store.save();
     },
     close: () =>
@@ -153,11 +170,18 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     return;
   }
 
+  const sentKey = req.headers['idempotency-key'];
+  // Before the faults: an armed fault must not hide a call that came without its key.
+  if (deps.requireIdempotencyKey && method === 'POST' && !isCallersOwnKey(sentKey)) {
+    fail(idempotencyKeyRequired(typeof sentKey === 'string' ? sentKey : undefined));
+    return;
+  }
+
   // Faults strike before the request is processed, as an overloaded API or a load balancer would.
   if (deps.faults.takeHang(method, url.pathname)) return;
   const failure = deps.faults.takeFailure(method, url.pathname);
   if (failure !== undefined) {
-    fail(failureError(failure, req.headers['idempotency-key']));
+    fail(failureError(failure, sentKey));
     return;
   }
 
@@ -169,7 +193,7 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
   const id = decodeURIComponent(route.path.exec(url.pathname)?.[1] ?? '');
   const params = parseParams(method === 'POST' ? body : url.search.slice(1));
 
-  const key = method === 'POST' ? req.headers['idempotency-key'] : undefined;
+  const key = method === 'POST' ? sentKey : undefined;
   let decision: IdempotencyDecision | undefined;
   if (typeof key === 'string' && key !== '') {
     headers['Idempotency-Key'] = key;
@@ -193,18 +217,27 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
   try {
     // Latency runs while the key is held, so a concurrent retry sees idempotency_key_in_use.
     if (deps.faults.latencyMs > 0) await sleep(deps.faults.latencyMs);
+    // What time ended between requests (an authorization, a pending refund) is ended before this one sees it.
     const expired = expireLapsedAuthorizations(deps.ctx);
+    const settled = settleDueRefunds(deps.ctx);
+    let answer: Answer;
     try {
-      text = JSON.stringify(route.handler(deps.ctx, params, id), null, 2);
+      answer = route.handler(deps.ctx, params, id) as Answer;
+      text = JSON.stringify(answer, null, 2);
       status = 200;
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
       status = error.status;
       text = envelope(error);
+      answer = { error: error.body };
     }
     if (decision?.kind === 'execute') decision.finish({ status, body: text, requestId });
+    if (method === 'POST') {
+      const request = { request: `${method} ${url.pathname}`, idempotencyKey: typeof key === 'string' ? key : null, status };
+      deps.ctx.ledger.calls.push(callRecord(request, id, answer, deps.ctx.now()));
+    }
     // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
-    if (method === 'POST' || expired) await deps.store.save();
+    if (method === 'POST' || expired || settled) await deps.store.save();
   } catch {
     if (decision?.kind === 'execute') decision.release();
     status = 500;
@@ -216,6 +249,36 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     return;
   }
   send(res, status, text, headers);
+}
+
+/** What a route answered: an object of the API, or Stripe's error envelope. */
+interface Answer {
+  readonly id?: unknown;
+  readonly object?: unknown;
+  readonly payment_intent?: unknown;
+  readonly error?: { readonly payment_intent?: unknown };
+}
+
+function isCallersOwnKey(key: string | string[] | undefined): boolean {
+  return typeof key === 'string' && key !== '' && !key.startsWith(SDK_DEFAULT_KEY_PREFIX);
+}
+
+/** `pathId` is the PaymentIntent a capture or cancel names; the other POSTs have none. */
+function callRecord(
+  request: Pick<CallRecord, 'request' | 'idempotencyKey' | 'status'>,
+  pathId: string,
+  answer: Answer,
+  at: number,
+): CallRecord {
+  const objectId = request.status === 200 && typeof answer.id === 'string' ? answer.id : null;
+  const named =
+    answer.object === 'payment_intent'
+      ? answer.id
+      : answer.object === 'refund'
+        ? answer.payment_intent
+        : (answer.error?.payment_intent as { id?: unknown } | undefined)?.id;
+  const paymentIntent = pathId !== '' ? pathId : typeof named === 'string' ? named : null;
+  return { ...request, paymentIntent, objectId, at };
 }
 
 /** Any `sk_test_` / `rk_test_` key is valid, as Bearer (the SDK) or Basic (`curl -u key:`). */
@@ -252,14 +315,27 @@ function failureError(status: FailureStatus, key: string | string[] | undefined)
   }
 }
 
+/** The body of `POST /_fake/refunds/{id}/settle`. */
+const SettleRefundSchema = z.strictObject({
+  status: z.enum(['succeeded', 'failed', 'canceled']),
+  failure_reason: z.enum(REFUND_FAILURE_REASONS).optional(),
+});
+
 function handleControl(deps: Deps, method: string, path: string, body: string, res: ServerResponse): void {
   const json = (status: number, value: unknown) => send(res, status, JSON.stringify(value, null, 2));
+  const saved = (value: unknown) =>
+    deps.store.save().then(
+      () => json(200, value),
+      () => json(500, { error: { message: 'could not persist the state' } }),
+    );
   const expire = /^\/_fake\/payment_intents\/([^/]+)\/expire_authorization$/.exec(path);
+  const settle = /^\/_fake\/refunds\/([^/]+)\/settle$/.exec(path);
+  const parsedBody = (): unknown => JSON.parse(body === '' ? '{}' : body);
   try {
     if (path === '/_fake/ledger' && method === 'GET') return json(200, deps.store.ledger());
     if (path === '/_fake/faults' && method === 'GET') return json(200, deps.faults.state());
     if (path === '/_fake/faults' && method === 'POST') {
-      deps.faults.apply(JSON.parse(body === '' ? '{}' : body));
+      deps.faults.apply(parsedBody() as FaultRequest);
       return json(200, deps.faults.state());
     }
     if (path === '/_fake/faults' && method === 'DELETE') {
@@ -267,11 +343,12 @@ function handleControl(deps: Deps, method: string, path: string, body: string, r
       return json(200, deps.faults.state());
     }
     if (expire !== null && method === 'POST') {
-      const pi = expireAuthorization(deps.ctx, decodeURIComponent(expire[1] ?? ''));
-      deps.store.save().then(
-        () => json(200, pi),
-        () => json(500, { error: { message: 'could not persist the state' } }),
-      );
+      void saved(expireAuthorization(deps.ctx, decodeURIComponent(expire[1] ?? '')));
+      return;
+    }
+    if (settle !== null && method === 'POST') {
+      const { status, failure_reason } = SettleRefundSchema.parse(parsedBody());
+      void saved(settleRefund(deps.ctx, decodeURIComponent(settle[1] ?? ''), status, failure_reason));
       return;
     }
     json(404, { error: { message: `no control at ${method} ${path}` } });

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { invalidRequest } from './api-error.ts';
-import type { ChargeRecord, Ledger, PaymentIntentRecord, RefundRecord } from './ledger.ts';
+import { amountRefunded, type ChargeRecord, type Ledger, type PaymentIntentRecord, type RefundRecord } from './ledger.ts';
 import { optionalInteger, optionalString } from './params.ts';
 import type { Params } from './form.ts';
 
 /**
- * Ledger records rendered as the JSON objects Stripe returns, with the fields the SDK's
- * types promise; fields the fake has no notion of are null rather than absent.
+ * Ledger records rendered as the JSON objects Stripe returns, in Stripe's shapes
+ * (test/unit/local/fake-provider/shapes.test.ts holds them to Stripe's own examples): a
+ * nullable field the fake has no notion of is null; a field Stripe sends only in some states
+ * (a refund's `failure_reason`) is absent otherwise, as Stripe leaves it.
  */
 export function newId(prefix: 'pi' | 'ch' | 're' | 'req'): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
@@ -52,9 +54,7 @@ export function renderPaymentIntent(
 
 export function renderCharge(ledger: Ledger, pi: PaymentIntentRecord, charge: ChargeRecord): Record<string, unknown> {
   const captured = pi.captures.reduce((sum, capture) => sum + capture.amount, 0);
-  const refunded = ledger.refunds
-    .filter((refund) => refund.charge === charge.id)
-    .reduce((sum, refund) => sum + refund.amount, 0);
+  const refunded = amountRefunded(ledger.refunds, charge.id);
   return {
     id: charge.id,
     object: 'charge',
@@ -101,7 +101,8 @@ export function renderRefund(refund: RefundRecord): Record<string, unknown> {
     charge: refund.charge,
     created: refund.created,
     currency: refund.currency,
-    failure_reason: null,
+    // Stripe sends failure_reason only once a refund failed.
+    ...(refund.failureReason == null ? {} : { failure_reason: refund.failureReason }),
     metadata: refund.metadata,
     payment_intent: refund.paymentIntent,
     reason: refund.reason,

@@ -19,6 +19,7 @@ import type {
   PolicyDocument,
   Statement,
 } from 'aws-lambda';
+import { type GatewayResponses, renderGatewayResponse } from './gateway-responses.ts';
 import { localLambdaContext } from './lambda-context.ts';
 import { localAccountId, localRegion } from './state-machine-definition.ts';
 
@@ -44,8 +45,11 @@ export interface StartApiGatewayLocalOptions {
   authorizer?: TokenAuthorizer;
   /** Seconds an authorizer's policy is cached per token. Default 300, as API Gateway; 0 turns it off. */
   authorizerCacheTtlSeconds?: number;
-  /** JSON body of 401 answers (API Gateway's UNAUTHORIZED gateway response). */
-  unauthorizedBody?: string;
+  /**
+   * The API's gateway responses (from its template: {@link gatewayResponsesOf}); API Gateway's
+   * own bodies where none is configured.
+   */
+  gatewayResponses?: GatewayResponses;
   /** Stage name in the event and the method ARN. Default `local`. */
   stage?: string;
   log?: (message: string, detail?: unknown) => void;
@@ -78,7 +82,16 @@ class GatewayResponse {
     readonly body: string,
     readonly errorType?: string,
     readonly headers: Record<string, string> = {},
+    /** API Gateway's response type and message: they pick and fill a configured gateway response instead of `body`. */
+    readonly configurable?: { readonly type: string; readonly message: string | null },
   ) {}
+
+  /** This answer as the API's gateway responses configure it. */
+  configured(responses: GatewayResponses): GatewayResponse {
+    if (this.configurable === undefined) return this;
+    const rendered = renderGatewayResponse(responses, this.configurable.type, this.statusCode, this.configurable.message);
+    return rendered === undefined ? this : new GatewayResponse(rendered.statusCode, rendered.body, this.errorType, this.headers);
+  }
 }
 
 export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions): Promise<ApiGatewayLocal> {
@@ -97,7 +110,7 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
     request: IncomingMessage,
     methodArn: string,
   ): Promise<APIGatewayAuthorizerResult | GatewayResponse> {
-    const unauthorized = new GatewayResponse(401, options.unauthorizedBody ?? '{"message":"Unauthorized"}', 'UnauthorizedException');
+    const unauthorized = gatewayError(401, 'UNAUTHORIZED', 'Unauthorized', 'UnauthorizedException');
     const token = request.headers['authorization'];
     if (token === undefined || token === '') return unauthorized;
     const cached = authorizerCache.get(token);
@@ -121,13 +134,16 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
     }
     const decision = evaluatePolicy(result.policyDocument, methodArn);
     if (decision === 'explicitDeny') {
-      return new GatewayResponse(403, '{"Message":"User is not authorized to access this resource with an explicit deny"}', 'AccessDeniedException');
+      return gatewayError(403, 'ACCESS_DENIED', 'User is not authorized to access this resource with an explicit deny', 'AccessDeniedException', 'Message');
     }
     if (decision === 'implicitDeny') {
-      return new GatewayResponse(403, '{"Message":"User is not authorized to access this resource"}', 'AccessDeniedException');
+      return gatewayError(403, 'ACCESS_DENIED', 'User is not authorized to access this resource', 'AccessDeniedException', 'Message');
     }
     return result;
   }
+
+  const reply = (response: ServerResponse, requestId: string, answer: GatewayResponse) =>
+    send(response, requestId, answer.configured(options.gatewayResponses ?? {}));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -138,12 +154,12 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       const method = (request.method ?? 'GET').toUpperCase();
       const match = matchRoute(routes, rawPath);
       if (match === undefined) {
-        return send(response, requestId, jsonError(404, 'route_not_found', `No route for ${method} ${rawPath}`));
+        return reply(response, requestId, jsonError(404, 'route_not_found', `No route for ${method} ${rawPath}`));
       }
       const route = match.routes.find((candidate) => candidate.method === method || candidate.method === 'ANY');
       if (route === undefined) {
         const allowed = [...new Set(match.routes.map((candidate) => candidate.method))].join(', ');
-        return send(
+        return reply(
           response,
           requestId,
           jsonError(405, 'method_not_allowed', `${method} is not allowed on ${match.resource}; allowed: ${allowed}`, { Allow: allowed }),
@@ -151,13 +167,13 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       }
 
       const body = await readBody(request);
-      if (body instanceof GatewayResponse) return send(response, requestId, body);
+      if (body instanceof GatewayResponse) return reply(response, requestId, body);
 
       let authorizerContext: Record<string, unknown> | undefined;
       if (options.authorizer !== undefined) {
         const methodArn = `arn:aws:execute-api:${localRegion}:${localAccountId}:${apiId}/${stage}/${method}${rawPath}`;
         const authorized = await authorize(request, methodArn);
-        if (authorized instanceof GatewayResponse) return send(response, requestId, authorized);
+        if (authorized instanceof GatewayResponse) return reply(response, requestId, authorized);
         authorizerContext = {
           ...stringifyContext(authorized.context),
           principalId: authorized.principalId,
@@ -171,17 +187,17 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
         result = await route.handler(event, localLambdaContext(route.functionName ?? `${route.method} ${route.path}`));
       } catch (error) {
         log(`Handler of ${route.method} ${route.path} threw (API Gateway answers 502)`, error);
-        return send(response, requestId, internalServerError());
+        return reply(response, requestId, internalServerError());
       }
       const malformed = malformedResult(result);
       if (malformed !== undefined) {
         log(`Handler of ${route.method} ${route.path} returned a malformed proxy response: ${malformed}`, result);
-        return send(response, requestId, internalServerError());
+        return reply(response, requestId, internalServerError());
       }
       sendResult(response, requestId, result);
     } catch (error) {
       log('API Gateway local: internal error', error);
-      if (!response.headersSent) send(response, requestId, internalServerError());
+      if (!response.headersSent) reply(response, requestId, internalServerError());
       else response.destroy();
     }
   }
@@ -285,21 +301,15 @@ function safeDecode(value: string): string {
 }
 
 async function readBody(request: IncomingMessage): Promise<string | null | GatewayResponse> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBodyBytes) {
-    request.resume();
-    return new GatewayResponse(413, '{"message":"Request Too Long"}', 'RequestTooLarge', { Connection: 'close' });
-  }
   const chunks: Buffer[] = [];
   let size = 0;
+  // Read to the end even past the limit: a client still sending when the 413 is written gets
+  // EPIPE instead of the answer.
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) {
-      request.resume();
-      return new GatewayResponse(413, '{"message":"Request Too Long"}', 'RequestTooLarge', { Connection: 'close' });
-    }
-    chunks.push(chunk as Buffer);
+    if (size <= maxBodyBytes) chunks.push(chunk as Buffer);
   }
+  if (size > maxBodyBytes) return requestTooLong();
   return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }
 
@@ -500,10 +510,25 @@ function jsonError(statusCode: number, code: string, message: string, headers: R
   return new GatewayResponse(statusCode, JSON.stringify({ error: { code, message } }), undefined, headers);
 }
 
+/** One of API Gateway's own answers: `{"message": ...}` unless the API configures its gateway response. */
+function gatewayError(
+  statusCode: number,
+  type: string,
+  message: string | null,
+  errorType: string,
+  field: 'message' | 'Message' = 'message',
+): GatewayResponse {
+  return new GatewayResponse(statusCode, JSON.stringify({ [field]: message }), errorType, {}, { type, message });
+}
+
+function requestTooLong(): GatewayResponse {
+  return gatewayError(413, 'REQUEST_TOO_LARGE', 'Request Too Long', 'RequestTooLarge');
+}
+
 function internalServerError(): GatewayResponse {
-  return new GatewayResponse(502, '{"message":"Internal server error"}', 'InternalServerErrorException');
+  return gatewayError(502, 'DEFAULT_5XX', 'Internal server error', 'InternalServerErrorException');
 }
 
 function authorizerConfigurationError(): GatewayResponse {
-  return new GatewayResponse(500, '{"message":null}', 'AuthorizerConfigurationException');
+  return gatewayError(500, 'AUTHORIZER_CONFIGURATION_ERROR', null, 'AuthorizerConfigurationException');
 }

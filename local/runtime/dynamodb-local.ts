@@ -36,6 +36,13 @@ export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
   endpoint: string;
   port: number;
+  /**
+   * Freezes the Java process (SIGSTOP): connections are still accepted by the kernel, and
+   * nothing answers, the way a hung database behaves. For tests of what a hang does.
+   */
+  pause(): void;
+  /** Lets a paused process run again (SIGCONT); it answers what was sent meanwhile. */
+  resume(): void;
   /** Stops the Java process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -151,8 +158,12 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   return {
     endpoint,
     port,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
+        // A paused process would hold SIGTERM until it runs again.
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;

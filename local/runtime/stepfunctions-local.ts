@@ -47,8 +47,9 @@ export interface StartStepFunctionsLocalOptions {
   /** Directory where execution records survive a restart. Absent: memory only. */
   dataDir?: string;
   /**
-   * Multiplies every retrier's `IntervalSeconds` and `MaxDelaySeconds` (e.g. 0.1 in tests).
-   * Backoff and jitter still apply, on the shortened intervals.
+   * Multiplies every retrier's `IntervalSeconds` and `MaxDelaySeconds`, and every Wait
+   * state's `Seconds` (e.g. 0.1 in tests). Backoff and jitter still apply, on the shortened
+   * intervals.
    */
   retryIntervalScale?: number;
   /** How long close() waits for in-flight Task functions. Default 2000 ms. */
@@ -344,7 +345,7 @@ function compile(
   // Validates the definition as written; the scaled copy only differs by interval numbers.
   let machine = new StateMachine(config.definition as unknown as StateMachineDefinition);
   if (retryIntervalScale !== undefined && retryIntervalScale !== 1) {
-    machine = new StateMachine(scaleRetryIntervals(config.definition, retryIntervalScale) as unknown as StateMachineDefinition);
+    machine = new StateMachine(scaleIntervals(config.definition, retryIntervalScale) as unknown as StateMachineDefinition);
   }
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   for (const [state, resource] of tasks) {
@@ -425,12 +426,17 @@ function taskStates(definition: Record<string, unknown>, found = new Map<string,
   return found;
 }
 
-/** A copy of `definition` whose retriers wait `scale` times as long. */
-export function scaleRetryIntervals(definition: Record<string, unknown>, scale: number): Record<string, unknown> {
+/**
+ * A copy of `definition` whose retriers and Wait states (those of a fixed `Seconds`) wait
+ * `scale` times as long. A Wait's seconds may then be fractional, which the local
+ * interpreter runs and the deployed definition never has.
+ */
+export function scaleIntervals(definition: Record<string, unknown>, scale: number): Record<string, unknown> {
   const copy = structuredClone(definition);
   const visit = (machine: Record<string, unknown>): void => {
     const states = (machine['States'] ?? {}) as Record<string, Record<string, unknown>>;
     for (const state of Object.values(states)) {
+      if (state['Type'] === 'Wait' && typeof state['Seconds'] === 'number') state['Seconds'] *= scale;
       for (const retrier of (state['Retry'] as Record<string, unknown>[] | undefined) ?? []) {
         retrier['IntervalSeconds'] = ((retrier['IntervalSeconds'] as number | undefined) ?? 1) * scale;
         if (typeof retrier['MaxDelaySeconds'] === 'number') retrier['MaxDelaySeconds'] *= scale;

@@ -35,7 +35,7 @@ interface Scenario {
   readonly cart?: boolean;
 }
 
-const REFUND_FUNCTIONS = ['create-refund', 'submit-refund', 'record-refund', 'mark-refund-failed'];
+const REFUND_FUNCTIONS = ['create-refund', 'submit-refund', 'check-refund', 'record-refund', 'mark-refund-failed'];
 
 /** Which card reaches each point, and what else must happen for the point to be reached. */
 function scenarioFor(point: CrashPoint): Scenario {
@@ -44,7 +44,11 @@ function scenarioFor(point: CrashPoint): Scenario {
   if (REFUND_FUNCTIONS.includes(fn)) {
     // MarkRefundFailed runs only after the provider refused the refund once.
     const refused: FaultRequest = { fail: { count: 1, status: 400, match: 'POST /v1/refunds' } };
-    return { card: 'pm_card_visa', outcome: 'succeeded', refund: true, ...(fn === 'mark-refund-failed' && { provider: refused }) };
+    // CheckRefund writes only when it finds the provider's refund still pending: the saga's
+    // first look comes 1.5 s after the refund (30 s at this stack's scale), its settling 4 to 5 s.
+    const heldPending: FaultRequest = { pendingRefunds: { count: 1, settle: { status: 'succeeded', afterSeconds: 5 } } };
+    const provider = { 'mark-refund-failed': refused, 'check-refund': heldPending }[fn];
+    return { card: 'pm_card_visa', outcome: 'succeeded', refund: true, ...(provider && { provider }) };
   }
   const declinePath =
     fn === 'void-authorization' || fn === 'mark-failed' || (fn === 'authorize' && boundary.endsWith('-write'));

@@ -9,7 +9,8 @@ import {
   type RefundStepName,
   type SagaStepName,
 } from '../../functions/catalog.ts';
-import { EnvVar } from '../../functions/config/env.ts';
+import { DEFAULT_TIMEOUT_MS as PROVIDER_TIMEOUT_MS } from '../../functions/adapters/stripe/client.ts';
+import { EnvVar, STEP_AWS_CALL_BUDGET, awsCallBudgetEnvironment, worstCaseCallMs } from '../../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from '../../lib/payments-table.ts';
 import {
   actionsOf,
@@ -122,6 +123,34 @@ describe('Lambda functions', () => {
         [EnvVar.TableName]: { Ref: logicalIdOf(synth.stack.table.table) },
         [EnvVar.ReconcileAfterSeconds]: '300',
       });
+    }
+  });
+
+  it('gives the saga steps and the reconciler the step’s AWS call budget, and the routes and authorizer the route’s default', () => {
+    // Prepare
+    const budgetVariables = Object.keys(awsCallBudgetEnvironment(STEP_AWS_CALL_BUDGET));
+    const waitedOn = new Set([...apiRoutes.map((route) => route.id), 'Authorizer']);
+
+    for (const [name, fn] of namedFunctions()) {
+      // Act
+      const environment = environmentOf(fn);
+
+      // Assess
+      if (waitedOn.has(name)) {
+        expect(budgetVariables.filter((variable) => variable in environment), name).toEqual([]);
+      } else {
+        expect(environment, name).toMatchObject(awsCallBudgetEnvironment(STEP_AWS_CALL_BUDGET));
+      }
+    }
+  });
+
+  it('fits a provider call and a DynamoDB call at their longest, with a second to spare, in every function’s timeout', () => {
+    // Act
+    const timeouts = Object.values(synth.template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Timeout);
+
+    // Assess: a hung dependency fails the step by name (retried), never by Lambda killing it.
+    for (const timeout of timeouts) {
+      expect(PROVIDER_TIMEOUT_MS + worstCaseCallMs(STEP_AWS_CALL_BUDGET) + 1000).toBeLessThanOrEqual(timeout * 1000);
     }
   });
 

@@ -1,14 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sagaSteps } from '../../functions/catalog.ts';
-import { TerminalErrorNames, TransientErrorNames } from '../../functions/domain/errors.ts';
+import { DEFAULT_RECONCILE_LEASE_SECONDS } from '../../functions/config/env.ts';
+import { LeaseWaitErrorNames, TaskTimeoutErrorName, TerminalErrorNames, TransientErrorNames } from '../../functions/domain/errors.ts';
 import { COMPENSATION_STEPS, FORWARD_STEPS } from '../../lib/payment-saga.ts';
+import { scaleIntervals } from '../../local/runtime/stepfunctions-local.ts';
 import {
-  fakeArnOf,
+  directInvocationsOf,
+  functionTimeoutOf,
+  guaranteedWaitSeconds,
   logicalIdOf,
   stateMachineDefinition,
   stateMachineDefinitionString,
   statementsOfRole,
   synthesize,
+  taskResourcesOf,
+  taskStatesOf,
   type AslDefinition,
   type AslState,
   type Synthesized,
@@ -21,7 +27,7 @@ beforeAll(() => {
   definition = stateMachineDefinition(synth.template);
 });
 
-const taskStates = () => Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+const taskStates = () => taskStatesOf(definition);
 
 describe('payment saga', () => {
   it('is a Standard state machine with a one-hour timeout, error-level logs without execution data, and tracing', () => {
@@ -39,17 +45,14 @@ describe('payment saga', () => {
 
   it('has one Task per catalog saga step, named after it and invoking its function directly', () => {
     // Act
-    const tasks = Object.fromEntries(taskStates().map(([name, state]) => [name, state.Resource]));
+    const tasks = taskResourcesOf(definition);
 
     // Assess
     expect(Object.keys(tasks).sort()).toEqual(Object.keys(sagaSteps).sort());
-    for (const [name, fn] of Object.entries(synth.stack.functions.sagaSteps)) {
-      // payloadResponseOnly: the Resource is the function itself, not lambda:invoke.
-      expect(tasks[name], name).toBe(fakeArnOf(logicalIdOf(fn)));
-    }
+    expect(tasks).toEqual(directInvocationsOf(synth.stack.functions.sagaSteps));
   });
 
-  it('retries exactly the transient errors on every Task, with capped exponential backoff and full jitter', () => {
+  it('retries exactly the transient errors on every Task, with capped exponential backoff and full jitter, then waits out a lease', () => {
     for (const [name, state] of taskStates()) {
       // Assess
       expect(state.Retry, name).toEqual([
@@ -61,7 +64,46 @@ describe('payment saga', () => {
           MaxDelaySeconds: 20,
           JitterStrategy: 'FULL',
         },
+        expect.objectContaining({ ErrorEquals: [...LeaseWaitErrorNames] }),
       ]);
+      expect(state.Retry?.[0]?.ErrorEquals, name).toContain(TaskTimeoutErrorName);
+    }
+  });
+
+  it('waits out the reconciler’s lease on PaymentBusy: the waits its Retry guarantees add up to more than the lease', () => {
+    for (const [name, state] of taskStates()) {
+      // Act
+      const busy = state.Retry?.find((retrier) => (retrier.ErrorEquals as string[]).includes('PaymentBusy'));
+
+      // Assess
+      expect(busy, name).toBeDefined();
+      expect(guaranteedWaitSeconds(busy!), name).toBeGreaterThan(DEFAULT_RECONCILE_LEASE_SECONDS);
+    }
+  });
+
+  it('is shortened whole by the local stack’s retryIntervalScale, the lease wait included', () => {
+    // Act
+    const scaled = scaleIntervals(definition as unknown as Record<string, unknown>, 0.05) as unknown as AslDefinition;
+
+    // Assess
+    for (const [name, state] of taskStatesOf(scaled)) {
+      const original = definition.States[name]?.Retry ?? [];
+      expect(state.Retry?.length, name).toBe(original.length);
+      state.Retry?.forEach((retrier, index) => {
+        expect(retrier.IntervalSeconds, name).toBeCloseTo((original[index]!.IntervalSeconds as number) * 0.05);
+        expect(retrier.MaxDelaySeconds, name).toBeCloseTo((original[index]!.MaxDelaySeconds as number) * 0.05);
+        expect(guaranteedWaitSeconds(retrier), name).toBeCloseTo(guaranteedWaitSeconds(original[index]!) * 0.05);
+      });
+    }
+  });
+
+  it('gives every Task a TimeoutSeconds past its function’s own timeout', () => {
+    for (const [name, state] of taskStates()) {
+      // Act
+      const functionTimeout = functionTimeoutOf(synth.template, state.Resource);
+
+      // Assess: the function fails by its own name first; a Task past it hung, and is retried.
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(functionTimeout);
     }
   });
 

@@ -137,3 +137,46 @@ export function actionsOf(statements: readonly Statement[], service: string): st
     ...new Set(statements.flatMap((s) => s.Action).filter((a) => a.startsWith(`${service}:`))),
   ].sort();
 }
+
+/** Each Task's `Resource`, by state name. */
+export function taskResourcesOf(asl: AslDefinition): Record<string, string | undefined> {
+  return Object.fromEntries(taskStatesOf(asl).map(([name, state]) => [name, state.Resource]));
+}
+
+/**
+ * The `Resource` of a Task that invokes each function directly (`payloadResponseOnly`: the
+ * function itself, not `lambda:invoke`), by state name.
+ */
+export function directInvocationsOf(functions: Readonly<Record<string, IConstruct>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fakeArnOf(logicalIdOf(fn))]));
+}
+
+/** The Task states of a definition, by name. */
+export function taskStatesOf(asl: AslDefinition): [string, AslState][] {
+  return Object.entries(asl.States).filter(([, state]) => state.Type === 'Task');
+}
+
+/** The timeout, in seconds, of the function a Task's `Resource` names (see {@link fakeArnOf}). */
+export function functionTimeoutOf(template: Template, resource: string | undefined): number {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const logicalId = Object.keys(functions).find((id) => fakeArnOf(id) === resource);
+  if (logicalId === undefined) throw new Error(`no function behind ${resource}`);
+  // Lambda's default when the template sets none.
+  return (functions[logicalId]!.Properties.Timeout as number | undefined) ?? 3;
+}
+
+/**
+ * The least a retrier waits in all before it gives up, as Step Functions computes its waits:
+ * `IntervalSeconds x BackoffRate^n`, capped at `MaxDelaySeconds`, one before each of its
+ * `MaxAttempts` retries. Full jitter draws each wait between 0 and that: it guarantees none.
+ */
+export function guaranteedWaitSeconds(retrier: Readonly<Record<string, unknown>>): number {
+  if (retrier.JitterStrategy === 'FULL') return 0;
+  const interval = (retrier.IntervalSeconds as number | undefined) ?? 1;
+  const backoffRate = (retrier.BackoffRate as number | undefined) ?? 2;
+  const maxAttempts = (retrier.MaxAttempts as number | undefined) ?? 3;
+  const maxDelay = (retrier.MaxDelaySeconds as number | undefined) ?? Number.POSITIVE_INFINITY;
+  let total = 0;
+  for (let retry = 0; retry < maxAttempts; retry++) total += Math.min(interval * backoffRate ** retry, maxDelay);
+  return total;
+}

@@ -50,6 +50,7 @@ describe('POST /v1/payments with an Idempotency-Key', () => {
     // Assess
     expect(mismatch.status).toBe(409);
     expect(mismatch.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
+    expect(mismatch.body.error.message).toBe('this Idempotency-Key was already used with another amount');
     const stored = await waitForTerminal(first.body.payment_no);
     expect(stored).toMatchObject({
       payment_no: first.body.payment_no,

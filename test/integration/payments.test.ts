@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStripeClient } from '../../functions/adapters/stripe/client.ts';
 import { StripePaymentProvider } from '../../functions/adapters/stripe/stripe-provider.ts';
 import { parseCurrency } from '../../functions/domain/money.ts';
+import { RESERVED_METADATA_KEYS } from '../../functions/domain/payment.ts';
 import { DEPLOYMENT_METADATA_KEY } from '../../functions/domain/provider.ts';
 import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../../local/fake-provider/client.ts';
 import { api, newOrderNo, paymentBody, target, waitForTerminal } from '../support/target.ts';
@@ -80,6 +81,8 @@ describe('POST /v1/payments', () => {
 
     expect(mismatch.status).toBe(409);
     expect(mismatch.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
+    // No Idempotency-Key was sent: the refusal names the order_no the key came from.
+    expect(mismatch.body.error.message).toBe(`order_no ${body.order_no} was already used with another amount`);
     const stored = await waitForTerminal(first.body.payment_no);
     expect(stored.amount).toBe(1000);
   });
@@ -101,6 +104,20 @@ describe('bad input', () => {
     expect(response.body.error).toMatchObject({ code: 'validation_failed', field });
     // Nothing was written: the order is still free for a valid request.
     const valid = await pay({ order_no: body.order_no });
+    expect(valid.status).toBe(201);
+  });
+
+  it.each(RESERVED_METADATA_KEYS)('answers 400 validation_failed naming metadata.%s, a key Chargeonce reserves, and writes nothing', async (key) => {
+    // Prepare: a cart_id would have the saga settle that cart; the others would mislabel the charge.
+    const body = paymentBody({ metadata: { note: 'mine', [key]: 'someone-elses' } });
+
+    // Act
+    const response = await pay(body);
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'validation_failed', field: `metadata.${key}` });
+    const valid = await pay({ order_no: body.order_no, metadata: { note: 'mine' } });
     expect(valid.status).toBe(201);
   });
 

@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { expectRefundedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { describe, expect, it, type TestContext } from 'vitest';
+import {
+  armFaults,
+  expectRefundedExactlyAsRecorded,
+  intentsOf,
+  providerRefundOf,
+  settleRefund,
+} from '../../local/fake-provider/client.ts';
+import type { RefundRecord } from '../../local/fake-provider/ledger.ts';
+import type { PendingRefundRule } from '../../local/fake-provider/faults.ts';
 import { checkPaymentsAfterEach } from '../support/ledger-check.ts';
 import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
 
@@ -140,5 +148,106 @@ describe('POST /v1/refunds', () => {
     expect(missing.body.error).toMatchObject({ code: 'not_found', field: 'payment_no' });
     expect(theirs.status).toBe(404);
     await expectLedgerAgrees(payment.payment_no);
+  });
+});
+
+describe('refunds the provider holds pending', () => {
+  /** The fake provider, or the test skips itself: only a fake can be told to hold a refund pending. */
+  function fakeProvider(context: TestContext): string {
+    const { providerUrl } = target();
+    if (providerUrl === undefined) context.skip('the target has no fake provider');
+    return providerUrl!;
+  }
+
+  /** A captured payment of 2000 whose next refund the provider holds pending, settled as `rule` says. */
+  async function paymentWithPendingRefunds(providerUrl: string, rule: Omit<PendingRefundRule, 'paymentIntent'> = {}) {
+    const payment = await capturedPayment(2000);
+    const [intent] = await intentsOf(providerUrl, payment.payment_no);
+    await armFaults(providerUrl, { pendingRefunds: { count: 1, paymentIntent: intent!.id, ...rule } });
+    return payment;
+  }
+
+  /** The provider's refund for our refund_no, once the saga made it. */
+  async function madeAtProvider(providerUrl: string, refundNo: string): Promise<RefundRecord> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const made = await providerRefundOf(providerUrl, refundNo);
+      if (made !== undefined) return made;
+      if (Date.now() > deadline) throw new Error(`no provider refund for ${refundNo}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Our refund, looked at a few times over a second while the provider's is pending: it must
+   * stay pending every time (a saga that took the provider's first answer as final records it
+   * within milliseconds).
+   */
+  async function statusesWhileProviderPending(refundNo: string): Promise<string[]> {
+    const statuses: string[] = [];
+    for (let look = 0; look < 10; look++) {
+      statuses.push((await api('GET', `/v1/refunds/${refundNo}`)).body.status);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return statuses;
+  }
+
+  it('keeps a refund pending while the provider does, then records it succeeded', async (context) => {
+    // Prepare
+    const providerUrl = fakeProvider(context);
+    const payment = await paymentWithPendingRefunds(providerUrl);
+
+    // Act
+    const created = await refund({ payment_no: payment.payment_no, amount: 500 });
+    const made = await madeAtProvider(providerUrl, created.body.refund_no);
+    const whilePending = await statusesWhileProviderPending(created.body.refund_no);
+    await settleRefund(providerUrl, made.id, 'succeeded');
+
+    // Assess
+    expect(made.status).toBe('pending');
+    expect(new Set(whilePending)).toEqual(new Set(['pending']));
+    const after = await expectLedgerAgrees(payment.payment_no);
+    expect(after.amount_refunded).toBe(500);
+    expect(after.refunds).toMatchObject([{ refund_no: created.body.refund_no, status: 'succeeded' }]);
+  });
+
+  it('fails a refund the provider fails, with its reason, and gives the amount back for another refund', async (context) => {
+    // Prepare
+    const providerUrl = fakeProvider(context);
+    const payment = await paymentWithPendingRefunds(providerUrl);
+
+    // Act
+    const created = await refund({ payment_no: payment.payment_no, amount: 2000 });
+    const made = await madeAtProvider(providerUrl, created.body.refund_no);
+    const whilePending = await api('GET', `/v1/payments/${payment.payment_no}`);
+    await settleRefund(providerUrl, made.id, 'failed', 'expired_or_canceled_card');
+    const afterFailure = await waitForRefunds(payment.payment_no);
+    const failed = await api('GET', `/v1/refunds/${created.body.refund_no}`);
+    const second = await refund({ payment_no: payment.payment_no, amount: 2000, expected_amount_refunded: 0 });
+
+    // Assess
+    expect(whilePending.body.amount_refunded).toBe(2000);
+    expect(afterFailure.amount_refunded).toBe(0);
+    expect(failed.body).toMatchObject({ status: 'failed', failure_reason: 'expired_or_canceled_card', amount: 2000 });
+    expect(second.status).toBe(201);
+    const after = await expectLedgerAgrees(payment.payment_no);
+    expect(after.amount_refunded).toBe(2000);
+    expect(after.refunds.map((r: { status: string }) => r.status)).toEqual(['failed', 'succeeded']);
+  });
+
+  it('leaves a refund still pending after the saga stopped looking to the reconciler, which records it', async (context) => {
+    // Prepare: at the local stack's retry scale the saga looks for about ten seconds, so a
+    // refund the provider settles after fifteen is the reconciler's to finish.
+    const providerUrl = fakeProvider(context);
+    const payment = await paymentWithPendingRefunds(providerUrl, { settle: { status: 'succeeded', afterSeconds: 15 } });
+
+    // Act
+    const created = await refund({ payment_no: payment.payment_no, amount: 700 });
+    const after = await waitForRefunds(payment.payment_no, { timeoutMs: 75_000 });
+
+    // Assess
+    expect(after.refunds).toMatchObject([{ refund_no: created.body.refund_no, status: 'succeeded' }]);
+    expect(after.amount_refunded).toBe(700);
+    expect(await expectRefundedExactlyAsRecorded(providerUrl, after)).toBeUndefined();
   });
 });

@@ -150,7 +150,7 @@ export class Api {
               if (actor.invocation.killed) throw new Killed('a wait for another request');
             },
           },
-          { merchantId: call.merchantId, scope: call.route, key: call.key, parameters: call.parameters },
+          { merchantId: call.merchantId, scope: call.route, key: call.key, keyName: call.key, parameters: call.parameters },
           () => call.run(ports),
         );
         answer = { status: replayed ? 200 : response.status, body: response.body };
@@ -207,7 +207,7 @@ export class Api {
         {
           get: (id) => serving().get(id),
           claim: (record, now) => serving().claim(record, now),
-          takeOver: (id, lapsed, lease) => serving().takeOver(id, lapsed, lease),
+          takeOver: (id, lapsed, lease, parameters) => serving().takeOver(id, lapsed, lease, parameters),
           complete: (id, owner, response) => serving().complete(id, owner, response),
           release: (id, owner) => serving().release(id, owner),
         },

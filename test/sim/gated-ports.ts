@@ -49,6 +49,7 @@ const callKinds = {
     refundCharge: 'provider',
     listOpenAuthorizations: 'provider',
     findRefundsOfCharge: 'provider',
+    retrieveRefund: 'provider',
   },
   paymentWorkflow: { start: 'workflow', describe: 'read' },
   refundWorkflow: { start: 'workflow', describe: 'read' },

@@ -1,5 +1,12 @@
 import { type RefundStepName, type SagaStepName, providerRefundSteps, providerSteps } from '../../functions/catalog.ts';
-import { type RefundSagaDeps, type RefundSagaState, markRefundFailed, recordRefund, submitRefund } from '../../functions/domain/refund-saga.ts';
+import {
+  type RefundSagaDeps,
+  type RefundSagaState,
+  checkRefund,
+  markRefundFailed,
+  recordRefund,
+  submitRefund,
+} from '../../functions/domain/refund-saga.ts';
 import {
   type SagaDeps,
   type SagaState,
@@ -35,7 +42,7 @@ export const productSteps: StepBindings = {
       throw new Error('carts are not simulated yet: no simulated payment pays a cart');
     },
   },
-  refund: { SubmitRefund: submitRefund, RecordRefund: recordRefund, MarkRefundFailed: markRefundFailed },
+  refund: { SubmitRefund: submitRefund, CheckRefund: checkRefund, RecordRefund: recordRefund, MarkRefundFailed: markRefundFailed },
 };
 
 /** Runs every execution either saga starts, each Task a Lambda invocation with its gates. */

@@ -27,13 +27,13 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     return undefined;
   }
 
-  async takeOver(id: string, lapsed: KeyLease, lease: KeyLease) {
+  async takeOver(id: string, lapsed: KeyLease, lease: KeyLease, parameters: Readonly<Record<string, string>>) {
     await this.enter('takeOver');
     const stored = this.records.get(id);
     const held = stored?.lease;
     if (stored === undefined || stored.response !== undefined) return false;
     if (held?.owner !== lapsed.owner || held.expiresAt !== lapsed.expiresAt) return false;
-    this.records.set(id, { ...stored, lease: { ...lease } });
+    this.records.set(id, { ...stored, parameters: { ...parameters }, lease: { ...lease } });
     return true;
   }
 

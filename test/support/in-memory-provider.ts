@@ -23,8 +23,6 @@ export class InMemoryProvider implements PaymentProvider {
   readonly calls: { op: string; key?: string; chargeId?: string }[] = [];
   /** Answers to replay for an idempotency key already seen. */
   private readonly replies = new Map<string, Charge | Error>();
-  /** The deployment tag each charge was created with. */
-  readonly deployments = new Map<string, string>();
   /** Fail the next N calls as unavailable. */
   failNext = 0;
   /** Seconds since the epoch, for `createdAt` and `captureBefore`. */
@@ -36,6 +34,7 @@ export class InMemoryProvider implements PaymentProvider {
   /** What the provider does after 24 hours: a repeated key is a new request. */
   forgetIdempotencyKeys() {
     this.replies.clear();
+    this.refundReplies.clear();
   }
 
   captureCount(chargeId: string) {
@@ -48,7 +47,6 @@ export class InMemoryProvider implements PaymentProvider {
       const code = declines[input.paymentMethod];
       const createdAt = this.nowSeconds();
       const deployment = input.metadata[DEPLOYMENT_METADATA_KEY];
-      if (deployment !== undefined) this.deployments.set(id, deployment);
       const charge: Charge = {
         id,
         status: code ? 'requires_payment_method' : 'requires_capture',
@@ -57,6 +55,7 @@ export class InMemoryProvider implements PaymentProvider {
         amountCaptured: 0,
         amountRefunded: 0,
         paymentNo: input.paymentNo,
+        ...(deployment !== undefined && { deployment }),
         createdAt,
         ...(this.authorizationWindowSeconds !== undefined && { captureBefore: createdAt + this.authorizationWindowSeconds }),
         ...(code && { declineCode: code }),
@@ -94,7 +93,7 @@ export class InMemoryProvider implements PaymentProvider {
 
   async listOpenAuthorizations({ deployment, createdBefore, limit }: { deployment: string; createdBefore: Date; limit: number }) {
     return [...this.charges.values()]
-      .filter((c) => c.status === 'requires_capture' && this.deployments.get(c.id) === deployment)
+      .filter((c) => c.status === 'requires_capture' && c.deployment === deployment)
       .filter((c) => c.createdAt * 1000 < createdBefore.getTime())
       .slice(0, limit);
   }
@@ -104,27 +103,45 @@ export class InMemoryProvider implements PaymentProvider {
     this.put({ ...this.must(chargeId), status: 'canceled' });
   }
 
-  /** Refunds made, by idempotency key: a repeated key answers the first refund. */
+  /** Refunds made, by id, as they are now. */
   readonly refunds = new Map<string, ProviderRefund>();
+  /** The first answer to each refund's idempotency key, replayed as it was (status included), as Stripe does. */
+  private readonly refundReplies = new Map<string, ProviderRefund>();
+  /** How new refunds start: settled at once, or `pending` until {@link settleRefund}. */
+  refundsStart: 'succeeded' | 'pending' = 'succeeded';
 
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
     this.calls.push({ op: 'refund', key: input.idempotencyKey, chargeId: input.chargeId });
-    const seen = this.refunds.get(input.idempotencyKey);
+    const seen = this.refundReplies.get(input.idempotencyKey);
     if (seen) return seen;
     const refundNo = input.metadata['refund_no'];
     const refund: ProviderRefund = {
       id: `re_${++this.seq}`,
       chargeId: input.chargeId,
       amount: input.amount,
-      status: 'succeeded',
+      status: this.refundsStart,
       ...(refundNo !== undefined && { refundNo }),
     };
-    this.refunds.set(input.idempotencyKey, refund);
+    this.refunds.set(refund.id, refund);
+    this.refundReplies.set(input.idempotencyKey, refund);
+    return refund;
+  }
+
+  async retrieveRefund(refundId: string): Promise<ProviderRefund> {
+    const refund = this.refunds.get(refundId);
+    if (!refund) throw new ProviderRejectedError(`no refund ${refundId}`);
     return refund;
   }
 
   async findRefundsOfCharge(chargeId: string) {
     return [...this.refunds.values()].filter((refund) => refund.chargeId === chargeId).reverse();
+  }
+
+  /** What the provider does to a pending refund, in its own time. */
+  settleRefund(refundId: string, status: 'succeeded' | 'failed' | 'canceled', failureReason?: string) {
+    const refund = this.refunds.get(refundId);
+    if (refund?.status !== 'pending') throw new Error(`refund ${refundId} is not pending`);
+    this.refunds.set(refundId, { ...refund, status, ...(failureReason !== undefined && { failureReason }) });
   }
 
   private once(op: string, key: string, chargeId: string | undefined, run: () => Charge): Charge {

@@ -32,7 +32,10 @@ export function checkSchoolAfterEach(): (touched: Touched, key?: string) => void
   const payments = new Touches();
 
   afterEach(async () => {
-    for (const [cartId, key] of carts.take()) await settle(cartId, key, payments);
+    for (const [cartId, key] of carts.take()) {
+      const paymentNo = await settleCart(cartId, key);
+      if (paymentNo !== undefined) payments.add(paymentNo, key);
+    }
     for (const [paymentNo, key] of payments.take()) await expectSettledAsRecorded(paymentNo, key);
     for (const [classId, key] of classes.take()) await expectSeatsAddUp(classId, key);
     for (const [accountId, key] of accounts.take()) await expectPointsAddUp(accountId, key);
@@ -61,22 +64,24 @@ class Touches {
   }
 }
 
-/** A cart paying by card moves on by itself: wait for it to rest, and check its payment. */
-async function settle(cartId: string, key: string, payments: Touches) {
+/** A cart paying by card moves on by itself: waits for it to rest; its payment, for the checks after it. */
+export async function settleCart(cartId: string, key: string): Promise<string | undefined> {
   const cart = await getCart(cartId, { key });
-  if (cart.payment_no !== undefined) payments.add(cart.payment_no, key);
   const paying = cart.status === 'applied' || (cart.status === 'checking' && cart.payment_mode === 'pay_now');
   if (paying) await waitForCart(cartId, ['done', 'pending'], { key });
+  return cart.payment_no;
 }
 
-async function expectSeatsAddUp(classId: string, key: string) {
+/** `seats_remain + held + students = seats_total`, and the counters equal the hold and student items counted. */
+export async function expectSeatsAddUp(classId: string, key: string) {
   const swimClass = await getClass(classId, { key });
   expect(swimClass.seats_remain, `class ${classId} seats_remain`).toBeGreaterThanOrEqual(0);
   expect(swimClass.seats_remain + swimClass.held + swimClass.students, `class ${classId} seats`).toBe(swimClass.seats_total);
   expect({ held: swimClass.held, students: swimClass.students }, `class ${classId} counters`).toEqual(swimClass.seats_counted);
 }
 
-async function expectPointsAddUp(accountId: string, key: string) {
+/** `points_granted = points_balance + points_spent - points_returned`, and every card purchase captured once. */
+export async function expectPointsAddUp(accountId: string, key: string) {
   const account = await getAccount(accountId, { key });
   expect(account.points_balance, `account ${accountId} balance`).toBeGreaterThanOrEqual(0);
   expect(account.points_granted, `account ${accountId} points`).toBe(

@@ -20,7 +20,17 @@ declare module 'vitest' {
   }
 }
 
-export const target = (): Target => inject('target');
+let ownTarget: Target | undefined;
+
+/**
+ * For a suite that starts its own stack in its own process (the fuzzer) instead of taking the
+ * integration suite's: the helpers here then talk to that stack.
+ */
+export function useTarget(stack: Target): void {
+  ownTarget = stack;
+}
+
+export const target = (): Target => ownTarget ?? inject('target');
 
 export interface ApiResponse<T = any> {
   status: number;

@@ -1,10 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsCallBudget } from '../../config/env.ts';
 import {
   ChargeonceError,
   DatabaseThrottledError,
   DatabaseUnavailableError,
 } from '../../domain/errors.ts';
+import { clientConfigFor } from '../aws-client-config.ts';
+
+/** A DynamoDB client whose every call gives up within `budget`, so a hung table fails closed. */
+export function createDynamoClient(budget: AwsCallBudget): DynamoDBClient {
+  return new DynamoDBClient(clientConfigFor(budget));
+}
 
 /**
  * The document client every repository shares. The endpoint comes from the SDK's own
@@ -24,6 +31,14 @@ const throttlingErrors = new Set([
 ]);
 
 /**
+ * A call that took too long: the SDK's NodeHttpHandler names its connection, request and
+ * socket timeouts (and a socket reset or timed out under it) `TimeoutError`; DynamoDB itself
+ * answers `RequestTimeout` / `RequestTimeoutException`, with a 4xx status, when a request
+ * reached it too slowly. The SDK's own list of transient errors names the same three.
+ */
+const timeoutErrors = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/**
  * Turns DynamoDB's transient failures into the named errors the state machine retries;
  * anything else (a bug, a missing table) is rethrown as it is.
  */
@@ -36,7 +51,7 @@ export function translateDynamoError(error: unknown): never {
   }
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const networkFailure = (error as { code?: string }).code !== undefined && status === undefined;
-  if ((status !== undefined && status >= 500) || networkFailure || name === 'TimeoutError') {
+  if ((status !== undefined && status >= 500) || networkFailure || timeoutErrors.has(name)) {
     throw new DatabaseUnavailableError(`DynamoDB is unavailable (${name})`, { cause: error });
   }
   throw error;

@@ -55,17 +55,25 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async takeOver(id: string, lapsed: KeyLease, lease: KeyLease): Promise<boolean> {
+  async takeOver(
+    id: string,
+    lapsed: KeyLease,
+    lease: KeyLease,
+    parameters: Readonly<Record<string, string>>,
+  ): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keyOf(id),
-        UpdateExpression: 'SET lease_owner = :owner, lease_expires_at = :expires',
+        // `parameters` is one of DynamoDB's reserved words.
+        UpdateExpression: 'SET lease_owner = :owner, lease_expires_at = :expires, #parameters = :parameters',
         ConditionExpression:
           'lease_owner = :lapsedOwner AND lease_expires_at = :lapsedExpires AND attribute_not_exists(response_status)',
+        ExpressionAttributeNames: { '#parameters': 'parameters' },
         ExpressionAttributeValues: {
           ':owner': lease.owner,
           ':expires': lease.expiresAt,
+          ':parameters': { ...parameters },
           ':lapsedOwner': lapsed.owner,
           ':lapsedExpires': lapsed.expiresAt,
         },

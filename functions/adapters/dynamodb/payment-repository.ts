@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Currency } from '../../domain/money.ts';
-import { type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
+import { type Attention, type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
 import { translateDynamoError } from './client.ts';
 import { dueShardOf, queryDue } from './table.ts';
@@ -43,6 +43,7 @@ export interface PaymentItem {
   capture_before?: string;
   lease_owner?: string;
   lease_expires_at?: string;
+  needs_attention?: Attention;
   /** Present only while the payment is unfinished: the sparse `by_due` index. */
   due_shard?: string;
   due_at?: string;
@@ -145,6 +146,7 @@ function toItem(payment: Payment): PaymentItem {
     capture_before: payment.captureBefore,
     lease_owner: payment.lease?.owner,
     lease_expires_at: payment.lease?.expiresAt,
+    needs_attention: payment.needsAttention === undefined ? undefined : { ...payment.needsAttention },
     ...(unfinished && { due_shard: dueShardOf(payment.paymentNo), due_at: payment.reconcileAt }),
   };
 }
@@ -174,5 +176,6 @@ export function fromItem(item: PaymentItem): Payment {
     ...(item.capture_before !== undefined && { captureBefore: item.capture_before }),
     ...(item.lease_owner !== undefined &&
       item.lease_expires_at !== undefined && { lease: { owner: item.lease_owner, expiresAt: item.lease_expires_at } }),
+    ...(item.needs_attention !== undefined && { needsAttention: item.needs_attention }),
   };
 }

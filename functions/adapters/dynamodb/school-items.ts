@@ -1,15 +1,16 @@
-import type {
-  Account,
-  Cart,
-  CartItem,
-  CartStatus,
-  CheckoutTerms,
-  PaymentMode,
-  Purchase,
-  SeatHold,
-  Student,
-  SwimClass,
-  Swimmer,
+import {
+  type Account,
+  type Cart,
+  type CartItem,
+  type CartStatus,
+  type CheckoutTerms,
+  type PaymentMode,
+  type Purchase,
+  type SeatHold,
+  type Student,
+  type SwimClass,
+  type Swimmer,
+  lineOrder,
 } from '../../domain/carts/model.ts';
 import type { PointsGrant } from '../../domain/carts/store.ts';
 import type { Currency } from '../../domain/money.ts';
@@ -291,7 +292,6 @@ export function studentFromItem(item: StoredStudent): Student {
   };
 }
 
-/** A new account: its points start at zero and move only with grants and checkouts. */
 export function accountToItem(account: Account): StoredAccount {
   return {
     ...keys.account(account.merchantId, account.accountId),
@@ -299,10 +299,11 @@ export function accountToItem(account: Account): StoredAccount {
     merchant_id: account.merchantId,
     account_id: account.accountId,
     email: account.email,
-    points_balance: 0,
-    points_granted: 0,
-    points_spent: 0,
-    points_returned: 0,
+    points_balance: account.pointsBalance,
+    points_granted: account.pointsGranted,
+    points_spent: account.pointsSpent,
+    points_returned: account.pointsReturned,
+    active_cart_id: account.activeCartId,
     created_at: account.createdAt,
     version: 1,
   };
@@ -491,10 +492,8 @@ export function cartFromItem(item: StoredCart): Cart {
     status: item.status,
     version: item.version,
     ...(item.currency !== undefined && { currency: item.currency as Currency }),
-    // A map has no order: lines in the order their seats were held.
-    items: Object.values(item.items)
-      .map(lineFromMap)
-      .sort((a, b) => (a.heldAt ?? '').localeCompare(b.heldAt ?? '') || a.itemId.localeCompare(b.itemId)),
+    // A map has no order: the cart's own.
+    items: Object.values(item.items).map(lineFromMap).sort(lineOrder),
     attempt: item.attempt,
     ...(item.checkout !== undefined && { checkout: checkoutFromMap(item.checkout) }),
     ...(item.purchase_key !== undefined && { purchaseKey: item.purchase_key }),

@@ -1,5 +1,6 @@
 import { type AttributeValue, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,28 +15,24 @@ import {
   type Account,
   type Cart,
   type CartItem,
-  CartItemAction,
   CartStatus,
-  editRefusal,
   type Purchase,
   type SeatHold,
   type Student,
   type SwimClass,
   type Swimmer,
 } from '../../domain/carts/model.ts';
-import type { CartEdit, CartWrite, Created, PointsGrant, SchoolStore } from '../../domain/carts/store.ts';
-import {
-  AlreadyExistsError,
-  AlreadyRegisteredError,
-  ChargeonceError,
-  ConcurrentModificationError,
-  CurrencyMismatchError,
-  DatabaseThrottledError,
-  InsufficientPointsError,
-  NotFoundError,
-  NotRegisteredError,
-  SoldOutError,
-} from '../../domain/errors.ts';
+import type {
+  CartEdit,
+  CartWrite,
+  CommitResult,
+  NamedWrites,
+  Refusal,
+  SchoolStore,
+  SchoolWrite,
+  SeatPlace,
+} from '../../domain/carts/store.ts';
+import { DatabaseThrottledError } from '../../domain/errors.ts';
 import { translateDynamoError } from './client.ts';
 import {
   accountFromItem,
@@ -74,32 +71,64 @@ type Key = { pk: string; sk: string };
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Values = Record<string, NativeAttributeValue>;
 type Names = Record<string, string>;
-/** Where a class's seat is: each move takes one from a place and gives it to another. */
-type SeatPlace = 'seats_remain' | 'seats_held' | 'students';
-/** The items of a refused transaction whose condition failed, by name, each as it was (undefined: absent). */
-type Refused<K extends string> = Partial<Record<K, { readonly item: Values | undefined }>>;
-/** What fulfilling one item writes besides the cart, each with its own condition. */
-type FulfilmentWrite = 'hold' | 'class' | 'student' | 'fromStudent' | 'fromClass' | 'swimmer';
 
-const DEFAULT_CONFLICT_RETRIES = 6;
-const FIRST_BACKOFF_MS = 15;
-const MAX_BACKOFF_MS = 250;
+/** One write as DynamoDB takes it, and how to read back the item its refusal returns. */
+interface Entry {
+  readonly item: TransactItem;
+  readonly decode: (stored: Values) => unknown;
+}
+
+const SEAT_ATTRIBUTES: Readonly<Record<SeatPlace, string>> = {
+  seatsRemain: 'seats_remain',
+  seatsHeld: 'seats_held',
+  students: 'students',
+};
 const EDITABLE_CART = 'attribute_exists(pk) AND merchant_id = :merchant AND #status IN (:active, :pending)';
+const decodeClass = (stored: Values) => classFromItem(stored as StoredClass);
+const decodeHold = (stored: Values) => holdFromItem(stored as StoredHold);
+const decodeStudent = (stored: Values) => studentFromItem(stored as StoredStudent);
+const decodeAccount = (stored: Values) => accountFromItem(stored as StoredAccount);
+const decodeSwimmer = (stored: Values) => swimmerFromItem(stored as StoredSwimmer);
+const decodeCart = (stored: Values) => cartFromItem(stored as StoredCart);
 
+/**
+ * The school's store on the single table. Each write of a commit becomes one entry of a
+ * TransactWriteItems (a lone write, a plain conditional write) whose ConditionExpression is the
+ * write's precondition; a refusal's cancellation reasons come back as the named writes that
+ * failed, with their items (ALL_OLD) in domain types. Nothing here decides or retries.
+ */
 export class DynamoSchoolStore implements SchoolStore {
-  private readonly conflictRetries: number;
-
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
-    options: { conflictRetries?: number } = {},
-  ) {
-    this.conflictRetries = options.conflictRetries ?? DEFAULT_CONFLICT_RETRIES;
-  }
+  ) {}
 
-  async createClass(swimClass: SwimClass): Promise<Created<SwimClass>> {
-    const existing = await this.putNew(`class ${swimClass.classId}`, classToItem(swimClass));
-    return existing ? { created: false, value: classFromItem(existing as StoredClass) } : { created: true, value: swimClass };
+  async commit<W extends NamedWrites>(writes: W): Promise<CommitResult<W>> {
+    const named = Object.entries(writes).flatMap(([name, write]) =>
+      write === undefined ? [] : [[name, this.entry(write)] as const],
+    );
+    const [lone] = named;
+    if (named.length === 1 && lone && lone[1].item.ConditionCheck === undefined) return this.commitOne(lone[0], lone[1]);
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: named.map(([, entry]) => entry.item) }));
+      return { status: 'committed' };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) return translateDynamoError(error);
+      const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      if (codes.includes('ThrottlingError') || codes.includes('ProvisionedThroughputExceeded')) {
+        throw new DatabaseThrottledError('DynamoDB throttled a transaction', { cause: error });
+      }
+      if (codes.includes('ConditionalCheckFailed')) {
+        const refused: Record<string, { current: unknown }> = {};
+        named.forEach(([name, entry], index) => {
+          const reason = error.CancellationReasons?.[index];
+          if (reason?.Code === 'ConditionalCheckFailed') refused[name] = { current: decoded(entry, reason.Item) };
+        });
+        return { status: 'refused', refused: refused as Refusal<W> };
+      }
+      if (codes.includes('TransactionConflict')) return { status: 'conflict' };
+      return translateDynamoError(error);
+    }
   }
 
   async getClass(merchantId: string, classId: string): Promise<SwimClass | undefined> {
@@ -128,46 +157,18 @@ export class DynamoSchoolStore implements SchoolStore {
     return item && studentFromItem(item);
   }
 
-  async createAccount(account: Account): Promise<Created<Account>> {
-    const existing = await this.putNew(`account ${account.accountId}`, accountToItem(account));
-    return existing
-      ? { created: false, value: accountFromItem(existing as StoredAccount) }
-      : { created: true, value: accountFromItem(accountToItem(account)) };
-  }
-
   async getAccount(merchantId: string, accountId: string): Promise<Account | undefined> {
     const item = await this.get<StoredAccount>(keys.account(merchantId, accountId));
     return item && accountFromItem(item);
   }
 
-  async addSwimmer(merchantId: string, swimmer: Swimmer): Promise<Created<Swimmer>> {
-    const refused = await this.transact(`swimmer ${swimmer.swimmerId}`, {
-      swimmer: this.put(swimmerToItem(merchantId, swimmer)),
-      account: this.check(keys.account(merchantId, swimmer.accountId), 'attribute_exists(pk)'),
-    });
-    if (!refused) return { created: true, value: swimmer };
-    if (refused.swimmer?.item) return { created: false, value: swimmerFromItem(refused.swimmer.item as StoredSwimmer) };
-    if (refused.account) throw noAccount(swimmer.accountId);
-    throw unexplained(`swimmer ${swimmer.swimmerId}`, refused);
+  async getSwimmer(merchantId: string, accountId: string, swimmerId: string): Promise<Swimmer | undefined> {
+    const item = await this.get<StoredSwimmer>(keys.swimmer(merchantId, accountId, swimmerId));
+    return item && swimmerFromItem(item);
   }
 
   async listSwimmers(merchantId: string, accountId: string): Promise<Swimmer[]> {
     return (await this.queryItems<StoredSwimmer>(accountPk(merchantId, accountId), 'SWIMMER#')).map(swimmerFromItem);
-  }
-
-  async grantPoints(merchantId: string, grant: PointsGrant): Promise<Created<PointsGrant>> {
-    const refused = await this.transact(`points grant ${grant.grantNo}`, {
-      grant: this.put(grantToItem(merchantId, grant)),
-      account: this.update(
-        keys.account(merchantId, grant.accountId),
-        'SET points_balance = points_balance + :amount, points_granted = points_granted + :amount, version = version + :one',
-        { ':amount': grant.amount, ':one': 1 },
-      ),
-    });
-    if (!refused) return { created: true, value: grant };
-    if (refused.grant?.item) return { created: false, value: grantFromItem(refused.grant.item as StoredGrant) };
-    if (refused.account) throw noAccount(grant.accountId);
-    throw unexplained(`points grant ${grant.grantNo}`, refused);
   }
 
   async listPurchases(merchantId: string, accountId: string): Promise<Purchase[]> {
@@ -176,266 +177,10 @@ export class DynamoSchoolStore implements SchoolStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  async openCart(write: CartWrite): Promise<Created<Cart>> {
-    const { cart } = write;
-    const refused = await this.transact(`cart ${cart.cartId}`, {
-      cart: this.put(cartToItem(cart, write.dueAt)),
-      account: this.update(
-        keys.account(cart.merchantId, cart.accountId),
-        'SET active_cart_id = :cart, version = version + :one',
-        { ':cart': cart.cartId, ':one': 1 },
-        'attribute_exists(pk) AND attribute_not_exists(active_cart_id)',
-      ),
-    });
-    if (!refused) return { created: true, value: cart };
-    if (refused.account) {
-      const account = refused.account.item as StoredAccount | undefined;
-      if (!account) throw noAccount(cart.accountId);
-      if (account.active_cart_id === undefined) throw unexplained(`cart ${cart.cartId}`, refused);
-      const activeCartId = account.active_cart_id;
-      const active = await this.getCart(activeCartId);
-      // The account names a cart that is not there: it was written in between; read again.
-      if (!active) throw new ConcurrentModificationError(`account ${cart.accountId}'s active cart ${activeCartId} is missing`);
-      return { created: false, value: active };
-    }
-    throw new AlreadyExistsError(
-      'cart_id',
-      `cart ${cart.cartId} exists already and is not account ${cart.accountId}'s open cart`,
-    );
-  }
-
-  async getCart(cartId: string): Promise<Cart | undefined> {
+  async getCart(merchantId: string, cartId: string): Promise<Cart | undefined> {
+    // Cart ids are ours, so the key carries no merchant: the item's own says whose it is.
     const item = await this.get<StoredCart>(keys.cart(cartId));
-    return item && cartFromItem(item);
-  }
-
-  async holdSeat(edit: CartEdit, accountId: string, item: CartItem, holdDueAt: string): Promise<void> {
-    if (edit.holdsExpireAt === undefined) throw new Error(`holding a seat in cart ${edit.cartId} needs holdsExpireAt`);
-    const change = item.action === CartItemAction.Change;
-    if (change && item.fromClassId === undefined) throw new Error(`change item ${item.itemId} has no fromClassId`);
-    const classField = change ? 'to_class_id' : 'class_id';
-    const hold: SeatHold = {
-      classId: item.classId,
-      cartId: edit.cartId,
-      accountId,
-      swimmerId: item.swimmerId,
-      itemId: item.itemId,
-      heldAt: item.heldAt ?? edit.now,
-    };
-    const refused = await this.transact(`hold of a seat in class ${item.classId}`, {
-      cart: this.addLine(edit, item, {
-        // Operands read the cart as it was: the due time stays the first hold's expiry.
-        set:
-          'holds_expire_at = if_not_exists(holds_expire_at, :expires), ' +
-          'due_at = if_not_exists(holds_expire_at, :expires), due_shard = :shard',
-        values: { ':expires': edit.holdsExpireAt, ':shard': dueShardOf(edit.cartId, 'cart') },
-      }),
-      class: this.moveSeat(edit.merchantId, item.classId, 'seats_remain', 'seats_held'),
-      hold: this.put(holdToItem(edit.merchantId, hold, holdDueAt)),
-      student: this.check(keys.student(edit.merchantId, item.classId, accountId, item.swimmerId), 'attribute_not_exists(pk)'),
-      swimmer: this.check(keys.swimmer(edit.merchantId, accountId, item.swimmerId), 'attribute_exists(pk)'),
-      fromStudent:
-        change && item.fromClassId !== undefined
-          ? this.check(keys.student(edit.merchantId, item.fromClassId, accountId, item.swimmerId), 'attribute_exists(pk)')
-          : undefined,
-    });
-    if (!refused) return;
-    if (refused.cart) throw lineRefused(edit, item, refused.cart.item as StoredCart | undefined);
-    if (refused.swimmer) throw new NotFoundError(`no swimmer ${item.swimmerId} in account ${accountId}`, { field: 'swimmer_id' });
-    if (refused.class && !refused.class.item) throw new NotFoundError(`no class ${item.classId}`, { field: classField });
-    if (refused.student) {
-      throw new AlreadyRegisteredError('swimmer_id', `swimmer ${item.swimmerId} is already in class ${item.classId}`);
-    }
-    if (refused.hold) {
-      throw new AlreadyRegisteredError(
-        'swimmer_id',
-        `cart ${edit.cartId} already holds a seat in class ${item.classId} for swimmer ${item.swimmerId}`,
-      );
-    }
-    if (refused.fromStudent) {
-      throw new NotRegisteredError('from_class_id', `swimmer ${item.swimmerId} is not in class ${item.fromClassId}`);
-    }
-    if (refused.class) throw new SoldOutError(classField, `class ${item.classId} has no seat left`);
-    throw unexplained(`hold of a seat in class ${item.classId}`, refused);
-  }
-
-  async addCancel(edit: CartEdit, accountId: string, item: CartItem): Promise<void> {
-    const refused = await this.transact(`cancel of class ${item.classId}`, {
-      cart: this.addLine(edit, item),
-      student: this.check(keys.student(edit.merchantId, item.classId, accountId, item.swimmerId), 'attribute_exists(pk)'),
-    });
-    if (!refused) return;
-    if (refused.cart) throw lineRefused(edit, item, refused.cart.item as StoredCart | undefined);
-    if (refused.student) throw new NotRegisteredError('class_id', `swimmer ${item.swimmerId} is not in class ${item.classId}`);
-    throw unexplained(`cancel of class ${item.classId}`, refused);
-  }
-
-  async releaseItem(edit: CartEdit, item: CartItem): Promise<void> {
-    const holdsSeat = item.action !== CartItemAction.Cancel;
-    const refused = await this.transact(`release of item ${item.itemId}`, {
-      cart: this.update(
-        keys.cart(edit.cartId),
-        'REMOVE #items.#item SET updated_at = :now, version = version + :one',
-        { ...editableValues(edit), ':now': edit.now, ':one': 1 },
-        `${EDITABLE_CART} AND attribute_exists(#items.#item)`,
-        { '#status': 'status', '#items': 'items', '#item': item.itemId },
-      ),
-      hold: holdsSeat ? this.delete(keys.hold(edit.merchantId, item.classId, edit.cartId, item.swimmerId)) : undefined,
-      class: holdsSeat ? this.moveSeat(edit.merchantId, item.classId, 'seats_held', 'seats_remain') : undefined,
-    });
-    if (!refused) return;
-    if (refused.cart) {
-      const old = refused.cart.item as StoredCart | undefined;
-      throw cartRefused(edit, old) ?? new NotFoundError(`no item ${item.itemId} in cart ${edit.cartId}`, { field: 'item_id' });
-    }
-    throw unexplained(`release of item ${item.itemId}`, refused);
-  }
-
-  async releaseHold(hold: Pick<SeatHold, 'classId' | 'cartId' | 'swimmerId'>, merchantId: string): Promise<boolean> {
-    const refused = await this.transact(`release of the hold of cart ${hold.cartId} in class ${hold.classId}`, {
-      hold: this.delete(keys.hold(merchantId, hold.classId, hold.cartId, hold.swimmerId)),
-      class: this.moveSeat(merchantId, hold.classId, 'seats_held', 'seats_remain'),
-    });
-    if (!refused) return true;
-    // The hold's own condition is what makes a seat come back once only.
-    if (refused.hold) return false;
-    throw unexplained(`release of the hold of cart ${hold.cartId} in class ${hold.classId}`, refused);
-  }
-
-  async moveCart(write: CartWrite): Promise<void> {
-    try {
-      await this.againOnConflict(`cart ${write.cart.cartId}`, () =>
-        this.db.send(new UpdateCommand(headerUpdate(this.tableName, write))),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw cartMoved(write, wire(error.Item) as StoredCart | undefined);
-      return translateDynamoError(error);
-    }
-  }
-
-  async lockForCheckout(write: CartWrite, points: number): Promise<void> {
-    const { cart } = write;
-    const refused = await this.transact(`checkout of cart ${cart.cartId}`, {
-      cart: { Update: headerUpdate(this.tableName, write) },
-      account:
-        points > 0
-          ? this.update(
-              keys.account(cart.merchantId, cart.accountId),
-              'SET points_balance = points_balance - :points, points_spent = points_spent + :points, version = version + :one',
-              { ':points': points, ':one': 1 },
-              'points_balance >= :points',
-            )
-          : undefined,
-    });
-    if (!refused) return;
-    if (refused.cart) {
-      const old = refused.cart.item as StoredCart | undefined;
-      throw (old && editRefusal(cart.cartId, old.status)) ?? cartMoved(write, old);
-    }
-    if (refused.account) {
-      const account = refused.account.item as StoredAccount | undefined;
-      if (!account) throw noAccount(cart.accountId);
-      throw new InsufficientPointsError(
-        'points',
-        `account ${cart.accountId} has ${account.points_balance} points, not ${points}`,
-      );
-    }
-    throw unexplained(`checkout of cart ${cart.cartId}`, refused);
-  }
-
-  async reopen(write: CartWrite, points: number): Promise<void> {
-    const { cart } = write;
-    const refused = await this.transact(`reopening of cart ${cart.cartId}`, {
-      cart: { Update: headerUpdate(this.tableName, write) },
-      account:
-        points > 0
-          ? this.update(
-              keys.account(cart.merchantId, cart.accountId),
-              'SET points_balance = points_balance + :points, points_returned = points_returned + :points, ' +
-                'version = version + :one',
-              { ':points': points, ':one': 1 },
-            )
-          : undefined,
-    });
-    if (!refused) return;
-    if (refused.cart) throw cartMoved(write, refused.cart.item as StoredCart | undefined);
-    if (refused.account) throw noAccount(cart.accountId);
-    throw unexplained(`reopening of cart ${cart.cartId}`, refused);
-  }
-
-  async applyPurchase(write: CartWrite, purchase: Purchase): Promise<void> {
-    const { cart } = write;
-    const refused = await this.transact(`purchase ${purchase.purchaseKey}`, {
-      cart: { Update: headerUpdate(this.tableName, write) },
-      purchase: this.put(purchaseToItem(purchase)),
-    });
-    if (!refused) return;
-    // A repeat: the same purchase applied the cart before, and the cart has moved on from `from`.
-    const stored = await this.getCart(cart.cartId);
-    const paid = stored?.status === CartStatus.Applied || stored?.status === CartStatus.Done;
-    if (paid && stored?.purchaseKey === purchase.purchaseKey) return;
-    if (refused.cart) throw cartMoved(write, refused.cart.item as StoredCart | undefined);
-    throw new ConcurrentModificationError(
-      `purchase ${purchase.purchaseKey} exists already but cart ${cart.cartId} is ${stored?.status ?? 'missing'} ` +
-        `with purchase ${stored?.purchaseKey ?? 'none'}`,
-    );
-  }
-
-  async fulfilItem(cart: Cart, item: CartItem, purchase: Purchase, now: string): Promise<void> {
-    if (item.fulfilled) return;
-    const what = `fulfilment of item ${item.itemId} of cart ${cart.cartId}`;
-    for (let attempt = 0; ; attempt += 1) {
-      const writes = await this.fulfilment(cart, item, purchase, now);
-      if (writes === 'fulfilled') return;
-      const refused = await this.transact(what, {
-        cart: this.update(
-          keys.cart(cart.cartId),
-          'SET #items.#item.fulfilled = :true, updated_at = :now',
-          { ':true': true, ':now': now, ':applied': CartStatus.Applied },
-          '#status = :applied AND attribute_exists(#items.#item) AND attribute_not_exists(#items.#item.fulfilled)',
-          { '#status': 'status', '#items': 'items', '#item': item.itemId },
-        ),
-        ...writes,
-      });
-      if (!refused) return;
-      if (refused.cart) {
-        const old = refused.cart.item as StoredCart | undefined;
-        if (old?.items[item.itemId]?.fulfilled) return;
-        throw new ConcurrentModificationError(
-          `${what}: the cart is ${old ? `${old.status}${old.items[item.itemId] ? '' : ' without the item'}` : 'missing'}`,
-        );
-      }
-      // A change replaces the swimmer's classes as read: another item of the swimmer may have changed them since.
-      const swimmerMoved = refused.swimmer?.item !== undefined && Object.keys(refused).length === 1;
-      if (swimmerMoved && attempt < this.conflictRetries) continue;
-      throw new ConcurrentModificationError(`${what} refused: ${fulfilmentRefusal(refused, item)}`);
-    }
-  }
-
-  async finishCart(write: CartWrite, pointsCredit: number): Promise<void> {
-    const { cart } = write;
-    const account = keys.account(cart.merchantId, cart.accountId);
-    const credit = pointsCredit > 0 ? ' ADD points_balance :credit, points_returned :credit' : '';
-    const creditValues = pointsCredit > 0 ? { ':credit': pointsCredit } : {};
-    const refused = await this.transact(`finishing cart ${cart.cartId}`, {
-      cart: { Update: headerUpdate(this.tableName, write) },
-      account: this.update(
-        account,
-        `REMOVE active_cart_id SET version = version + :one${credit}`,
-        { ':cart': cart.cartId, ':one': 1, ...creditValues },
-        'active_cart_id = :cart',
-      ),
-    });
-    if (!refused) return;
-    if (refused.cart) throw cartMoved(write, refused.cart.item as StoredCart | undefined);
-    // The account has no longer (or never had) this cart as its open one: finish the cart
-    // without freeing the account, any credit still in the same transaction.
-    const again = await this.transact(`finishing cart ${cart.cartId}`, {
-      cart: { Update: headerUpdate(this.tableName, write) },
-      account: this.update(account, `SET version = version + :one${credit}`, { ':one': 1, ...creditValues }, 'attribute_exists(pk)'),
-    });
-    if (again?.cart) throw cartMoved(write, again.cart.item as StoredCart | undefined);
-    if (again) throw new ConcurrentModificationError(`account ${cart.accountId} of cart ${cart.cartId} is gone`);
+    return item?.merchant_id === merchantId ? cartFromItem(item) : undefined;
   }
 
   async listDueCarts(now: Date, limit: number): Promise<Cart[]> {
@@ -449,135 +194,200 @@ export class DynamoSchoolStore implements SchoolStore {
     }));
   }
 
-  async postponeHold(hold: SeatHold & { merchantId: string }, dueAt: string): Promise<void> {
+  /** A lone write as a plain conditional write: the same condition, one request cheaper than a transaction. */
+  private async commitOne<W extends NamedWrites>(name: string, entry: Entry): Promise<CommitResult<W>> {
+    const { Put, Update, Delete } = entry.item;
     try {
-      await this.againOnConflict(`hold of cart ${hold.cartId} in class ${hold.classId}`, () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.hold(hold.merchantId, hold.classId, hold.cartId, hold.swimmerId),
-            UpdateExpression: 'SET due_at = :due',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':due': dueAt },
-          }),
-        ),
-      );
+      if (Put) await this.db.send(new PutCommand(Put));
+      else if (Update) await this.db.send(new UpdateCommand(Update));
+      else if (Delete) await this.db.send(new DeleteCommand(Delete));
+      return { status: 'committed' };
     } catch (error) {
-      // Released meanwhile: nothing left to look at later.
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (error instanceof ConditionalCheckFailedException) {
+        return { status: 'refused', refused: { [name]: { current: decoded(entry, error.Item) } } as Refusal<W> };
+      }
+      // The item is being written by a transaction.
+      if (error instanceof Error && error.name === 'TransactionConflictException') return { status: 'conflict' };
       return translateDynamoError(error);
     }
   }
 
-  /**
-   * The writes that register one item, besides marking it fulfilled; 'fulfilled' when a read
-   * they need shows the item was fulfilled already.
-   */
-  private async fulfilment(
-    cart: Cart,
-    item: CartItem,
-    purchase: Purchase,
-    now: string,
-  ): Promise<Partial<Record<FulfilmentWrite, TransactItem>> | 'fulfilled'> {
-    const { merchantId, accountId, cartId } = cart;
-    const swimmerKey = keys.swimmer(merchantId, accountId, item.swimmerId);
-    const leave = (classId: string) => ({
-      fromStudent: this.delete(keys.student(merchantId, classId, accountId, item.swimmerId)),
-      fromClass: this.moveSeat(merchantId, classId, 'students', 'seats_remain'),
-    });
-    const enrol = (paid: number) => ({
-      hold: this.delete(keys.hold(merchantId, item.classId, cartId, item.swimmerId)),
-      class: this.moveSeat(merchantId, item.classId, 'seats_held', 'students'),
-      student: this.put(
-        studentToItem(merchantId, {
-          classId: item.classId,
-          accountId,
-          swimmerId: item.swimmerId,
-          paid,
-          purchaseKey: purchase.purchaseKey,
-          enrolledAt: now,
-        }),
-      ),
-    });
-    switch (item.action) {
-      case CartItemAction.Register:
+  /** The write as one transaction entry, its precondition its ConditionExpression. */
+  private entry(write: SchoolWrite): Entry {
+    switch (write.kind) {
+      case 'putClass':
+        return { item: this.put(classToItem(write.swimClass)), decode: decodeClass };
+      case 'moveSeat': {
+        const [from, to] = [SEAT_ATTRIBUTES[write.from], SEAT_ATTRIBUTES[write.to]];
         return {
-          ...enrol(item.seatPrice ?? item.amount),
-          swimmer: this.update(swimmerKey, 'ADD class_ids :classes', { ':classes': new Set([item.classId]) }),
-        };
-      case CartItemAction.Cancel:
-        return {
-          ...leave(item.classId),
-          swimmer: this.update(swimmerKey, 'DELETE class_ids :classes', { ':classes': new Set([item.classId]) }),
-        };
-      case CartItemAction.Change: {
-        if (item.fromClassId === undefined) throw new Error(`change item ${item.itemId} has no fromClassId`);
-        const [swimmer, left] = await Promise.all([
-          this.get<StoredSwimmer>(swimmerKey),
-          this.get<StoredStudent>(keys.student(merchantId, item.fromClassId, accountId, item.swimmerId)),
-        ]);
-        if (!left) {
-          if ((await this.getCart(cartId))?.items.find((line) => line.itemId === item.itemId)?.fulfilled) return 'fulfilled';
-          throw new ConcurrentModificationError(`swimmer ${item.swimmerId} is no longer in class ${item.fromClassId}`);
-        }
-        // A set cannot be ADDed to and DELETEd from in one update expression: write it whole,
-        // on condition that it is still the set read.
-        const classes = new Set(swimmer?.class_ids ?? []);
-        classes.delete(item.fromClassId);
-        classes.add(item.classId);
-        return {
-          // The new seat's price: the item's, or what the old one cost plus the item's difference.
-          ...enrol(item.seatPrice ?? left.paid + item.amount),
-          ...leave(item.fromClassId),
-          swimmer: swimmer?.class_ids
-            ? this.update(
-                swimmerKey,
-                'SET class_ids = :classes',
-                { ':classes': classes, ':read': swimmer.class_ids },
-                'class_ids = :read',
-              )
-            : this.update(
-                swimmerKey,
-                'SET class_ids = :classes',
-                { ':classes': classes },
-                'attribute_exists(pk) AND attribute_not_exists(class_ids)',
-              ),
+          item: this.update(
+            keys.class(write.merchantId, write.classId),
+            `SET ${from} = ${from} - :one, ${to} = ${to} + :one, version = version + :one`,
+            { ':one': 1, ':zero': 0 },
+            `attribute_exists(pk) AND ${from} > :zero`,
+          ),
+          decode: decodeClass,
         };
       }
+      case 'putHold':
+        return { item: this.put(holdToItem(write.merchantId, write.hold, write.dueAt)), decode: decodeHold };
+      case 'deleteHold':
+        return { item: this.delete(keys.hold(write.merchantId, write.classId, write.cartId, write.swimmerId)), decode: decodeHold };
+      case 'postponeHold':
+        return {
+          item: this.update(keys.hold(write.merchantId, write.classId, write.cartId, write.swimmerId), 'SET due_at = :due', {
+            ':due': write.dueAt,
+          }),
+          decode: decodeHold,
+        };
+      case 'putStudent':
+        return { item: this.put(studentToItem(write.merchantId, write.student)), decode: decodeStudent };
+      case 'deleteStudent':
+        return {
+          item: this.delete(keys.student(write.merchantId, write.classId, write.accountId, write.swimmerId)),
+          decode: decodeStudent,
+        };
+      case 'requireStudent':
+        return {
+          item: this.check(
+            keys.student(write.merchantId, write.classId, write.accountId, write.swimmerId),
+            write.present ? 'attribute_exists(pk)' : 'attribute_not_exists(pk)',
+          ),
+          decode: decodeStudent,
+        };
+      case 'putAccount':
+        return { item: this.put(accountToItem(write.account)), decode: decodeAccount };
+      case 'requireAccount':
+        return { item: this.check(keys.account(write.merchantId, write.accountId), 'attribute_exists(pk)'), decode: decodeAccount };
+      case 'points': {
+        const { total, sign, condition } = POINT_CHANGES[write.change];
+        return {
+          item: this.update(
+            keys.account(write.merchantId, write.accountId),
+            `SET points_balance = points_balance ${sign} :points, ${total} = ${total} + :points, version = version + :one`,
+            { ':points': write.points, ':one': 1 },
+            condition,
+          ),
+          decode: decodeAccount,
+        };
+      }
+      case 'openAccountCart':
+        return {
+          item: this.update(
+            keys.account(write.merchantId, write.accountId),
+            'SET active_cart_id = :cart, version = version + :one',
+            { ':cart': write.cartId, ':one': 1 },
+            'attribute_exists(pk) AND attribute_not_exists(active_cart_id)',
+          ),
+          decode: decodeAccount,
+        };
+      case 'closeAccountCart':
+        return {
+          item: this.update(
+            keys.account(write.merchantId, write.accountId),
+            'SET points_balance = points_balance + :back, points_returned = points_returned + :back, version = version + :one ' +
+              'REMOVE active_cart_id',
+            { ':cart': write.cartId, ':back': write.returnPoints, ':one': 1 },
+            'active_cart_id = :cart',
+          ),
+          decode: decodeAccount,
+        };
+      case 'putSwimmer':
+        return { item: this.put(swimmerToItem(write.merchantId, write.swimmer)), decode: decodeSwimmer };
+      case 'requireSwimmer':
+        return {
+          item: this.check(keys.swimmer(write.merchantId, write.accountId, write.swimmerId), 'attribute_exists(pk)'),
+          decode: decodeSwimmer,
+        };
+      case 'addSwimmerClass':
+      case 'removeSwimmerClass':
+        // A string set takes one class in or out without reading the others.
+        return {
+          item: this.update(
+            keys.swimmer(write.merchantId, write.accountId, write.swimmerId),
+            `${write.kind === 'addSwimmerClass' ? 'ADD' : 'DELETE'} class_ids :classes`,
+            { ':classes': new Set([write.classId]) },
+          ),
+          decode: decodeSwimmer,
+        };
+      case 'replaceSwimmerClasses': {
+        // DynamoDB stores no empty set: an empty one is an absent attribute.
+        const read = write.read.length > 0;
+        const next = write.classIds.length > 0;
+        return {
+          item: this.update(
+            keys.swimmer(write.merchantId, write.accountId, write.swimmerId),
+            next ? 'SET class_ids = :classes' : 'REMOVE class_ids',
+            { ...(next && { ':classes': new Set(write.classIds) }), ...(read && { ':read': new Set(write.read) }) },
+            read ? 'class_ids = :read' : 'attribute_exists(pk) AND attribute_not_exists(class_ids)',
+          ),
+          decode: decodeSwimmer,
+        };
+      }
+      case 'putGrant':
+        return { item: this.put(grantToItem(write.merchantId, write.grant)), decode: (stored) => grantFromItem(stored as StoredGrant) };
+      case 'putPurchase':
+        return { item: this.put(purchaseToItem(write.purchase)), decode: (stored) => purchaseFromItem(stored as StoredPurchase) };
+      case 'putCart':
+        return { item: this.put(cartToItem(write.cart, write.dueAt)), decode: decodeCart };
+      case 'addLine':
+        return { item: this.addLine(write.edit, write.item), decode: decodeCart };
+      case 'removeLine':
+        return {
+          item: this.update(
+            keys.cart(write.cartId),
+            'REMOVE #items.#item SET updated_at = :now, version = version + :one',
+            { ...editable(write.merchantId), ':now': write.now, ':one': 1 },
+            `${EDITABLE_CART} AND attribute_exists(#items.#item)`,
+            { '#status': 'status', '#items': 'items', '#item': write.itemId },
+          ),
+          decode: decodeCart,
+        };
+      case 'markFulfilled':
+        return {
+          item: this.update(
+            keys.cart(write.cartId),
+            'SET #items.#item.fulfilled = :true, updated_at = :now',
+            { ':true': true, ':false': false, ':now': write.now, ':applied': CartStatus.Applied },
+            '#status = :applied AND attribute_exists(#items.#item) AND ' +
+              '(attribute_not_exists(#items.#item.fulfilled) OR #items.#item.fulfilled = :false)',
+            { '#status': 'status', '#items': 'items', '#item': write.itemId },
+          ),
+          decode: decodeCart,
+        };
+      case 'updateCart':
+        return { item: { Update: headerUpdate(this.tableName, write.write) }, decode: decodeCart };
     }
   }
 
   /** The cart update adding a line to an editable cart, and the cart `pending`. */
-  private addLine(edit: CartEdit, item: CartItem, holds?: { set: string; values: Values }): TransactItem {
+  private addLine(edit: CartEdit, item: CartItem): TransactItem {
     const currency = edit.currency !== undefined;
+    const holds = edit.holdsExpireAt !== undefined;
     return this.update(
       keys.cart(edit.cartId),
       [
         'SET #items.#item = :line, #status = :pending, updated_at = :now, version = version + :one',
         ...(currency ? ['currency = if_not_exists(currency, :currency)'] : []),
-        ...(holds ? [holds.set] : []),
+        // Operands read the cart as it was: the due time stays the first hold's expiry.
+        ...(holds
+          ? [
+              'holds_expire_at = if_not_exists(holds_expire_at, :expires)',
+              'due_at = if_not_exists(holds_expire_at, :expires), due_shard = :shard',
+            ]
+          : []),
       ].join(', '),
       {
-        ...editableValues(edit),
+        ...editable(edit.merchantId),
         ':line': lineToMap(item),
         ':now': edit.now,
         ':one': 1,
         ...(currency && { ':currency': edit.currency }),
-        ...holds?.values,
+        ...(holds && { ':expires': edit.holdsExpireAt, ':shard': dueShardOf(edit.cartId, 'cart') }),
       },
       `${EDITABLE_CART} AND attribute_not_exists(#items.#item)` +
         (currency ? ' AND (attribute_not_exists(currency) OR currency = :currency)' : ''),
       { '#status': 'status', '#items': 'items', '#item': item.itemId },
-    );
-  }
-
-  /** One seat of a class moved between two places, never taking a place below zero. */
-  private moveSeat(merchantId: string, classId: string, from: SeatPlace, to: SeatPlace): TransactItem {
-    return this.update(
-      keys.class(merchantId, classId),
-      `SET ${from} = ${from} - :one, ${to} = ${to} + :one, version = version + :one`,
-      { ':one': 1, ':zero': 0 },
-      `attribute_exists(pk) AND ${from} > :zero`,
     );
   }
 
@@ -593,7 +403,14 @@ export class DynamoSchoolStore implements SchoolStore {
   }
 
   private delete(key: Key): TransactItem {
-    return { Delete: { TableName: this.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' } };
+    return {
+      Delete: {
+        TableName: this.tableName,
+        Key: key,
+        ConditionExpression: 'attribute_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
   }
 
   private check(key: Key, condition: string): TransactItem {
@@ -616,85 +433,11 @@ export class DynamoSchoolStore implements SchoolStore {
         UpdateExpression: expression,
         ConditionExpression: condition,
         ...(names && { ExpressionAttributeNames: names }),
-        ExpressionAttributeValues: values,
+        // DynamoDB refuses an empty map of values.
+        ...(Object.keys(values).length > 0 && { ExpressionAttributeValues: values }),
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
-  }
-
-  /**
-   * Writes `items` in one transaction. Undefined when it committed; when a condition refused
-   * it, the items whose condition failed, by name, as they were.
-   */
-  private async transact<K extends string>(
-    what: string,
-    items: Partial<Record<K, TransactItem>>,
-  ): Promise<Refused<K> | undefined> {
-    const named = (Object.entries(items) as [K, TransactItem | undefined][]).filter(
-      (entry): entry is [K, TransactItem] => entry[1] !== undefined,
-    );
-    try {
-      await this.againOnConflict(what, () =>
-        this.db.send(new TransactWriteCommand({ TransactItems: named.map(([, item]) => item) })),
-      );
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) return translateDynamoError(error);
-      const reasons = error.CancellationReasons ?? [];
-      if (reasons.some((reason) => reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded')) {
-        throw new DatabaseThrottledError(`DynamoDB throttled the ${what}`, { cause: error });
-      }
-      if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return translateDynamoError(error);
-      const refused: Refused<K> = {};
-      named.forEach(([name], index) => {
-        const reason = reasons[index];
-        if (reason?.Code === 'ConditionalCheckFailed') refused[name] = { item: wire(reason.Item) };
-      });
-      return refused;
-    }
-  }
-
-  /**
-   * Sends again, after a full-jitter backoff, what lost to a concurrent transaction on one of
-   * its items: many buyers racing for one class's seats all touch the class item, and each
-   * of them should end with a seat or sold out, not with a conflict.
-   */
-  private async againOnConflict<T>(what: string, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await send();
-      } catch (error) {
-        if (!isConflict(error)) throw error;
-        if (attempt >= this.conflictRetries) {
-          throw new ConcurrentModificationError(`the ${what} kept meeting concurrent transactions`, {
-            cause: error,
-            retryAfterSeconds: 1,
-          });
-        }
-        const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-      }
-    }
-  }
-
-  /** Inserts `item` unless its key is taken; returns the item that holds it then. */
-  private async putNew(what: string, item: Key & Values): Promise<Values | undefined> {
-    try {
-      await this.againOnConflict(what, () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException && error.Item) return wire(error.Item);
-      return translateDynamoError(error);
-    }
   }
 
   private async get<T>(key: Key): Promise<T | undefined> {
@@ -727,35 +470,33 @@ export class DynamoSchoolStore implements SchoolStore {
   }
 }
 
-function isConflict(error: unknown): boolean {
-  if (error instanceof TransactionCanceledException) {
-    const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
-    return codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
-  }
-  // A single-item write on an item that a transaction is writing.
-  return error instanceof Error && error.name === 'TransactionConflictException';
+/** Each change of points: which total moves with the balance, which way, and on what condition. */
+const POINT_CHANGES = {
+  grant: { total: 'points_granted', sign: '+', condition: 'attribute_exists(pk)' },
+  spend: { total: 'points_spent', sign: '-', condition: 'points_balance >= :points' },
+  return: { total: 'points_returned', sign: '+', condition: 'attribute_exists(pk)' },
+} as const;
+
+/** A failed condition's item, in domain types. It arrives in DynamoDB's wire format: the document client does not convert it. */
+function decoded(entry: Entry, item: Record<string, AttributeValue> | undefined): unknown {
+  return item && entry.decode(unmarshall(item));
 }
 
-/** A failed condition's item arrives in DynamoDB's wire format; the document client does not convert it. */
-function wire(item: Record<string, AttributeValue> | undefined): Values | undefined {
-  return item && unmarshall(item);
-}
-
-function editableValues(edit: CartEdit): Values {
-  return { ':merchant': edit.merchantId, ':active': CartStatus.Active, ':pending': CartStatus.Pending };
+function editable(merchantId: string): Values {
+  return { ':merchant': merchantId, ':active': CartStatus.Active, ':pending': CartStatus.Pending };
 }
 
 /**
- * The update of a cart's header to `write.cart` (never its items), provided it is still at
- * the status and version the caller read.
+ * The update of a cart's header to `write.cart` (never its lines, currency or identity),
+ * provided it is still at the status and version the caller read.
  */
 function headerUpdate(tableName: string, write: CartWrite) {
   const { cart, from, dueAt } = write;
-  const set = ['#status = :status', 'version = :next', 'attempt = :attempt', 'updated_at = :now'];
+  const set = ['#status = :status', 'version = :version', 'attempt = :attempt', 'updated_at = :now'];
   const remove: string[] = [];
   const values: Values = {
     ':status': cart.status,
-    ':next': from.version + 1,
+    ':version': cart.version,
     ':attempt': cart.attempt,
     ':now': cart.updatedAt,
     ':fromStatus': from.status,
@@ -784,58 +525,4 @@ function headerUpdate(tableName: string, write: CartWrite) {
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
-}
-
-/** Why an editable-cart condition failed on the cart itself; undefined when the cart is editable. */
-function cartRefused(edit: CartEdit, old: StoredCart | undefined): ChargeonceError | undefined {
-  if (!old || old.merchant_id !== edit.merchantId) return new NotFoundError(`no cart ${edit.cartId}`, { field: 'cart_id' });
-  return editRefusal(edit.cartId, old.status);
-}
-
-/** Why adding a line was refused by the cart. */
-function lineRefused(edit: CartEdit, item: CartItem, old: StoredCart | undefined): ChargeonceError {
-  const refusal = cartRefused(edit, old);
-  if (refusal) return refusal;
-  if (old?.items[item.itemId]) {
-    return new AlreadyRegisteredError(
-      'swimmer_id',
-      `cart ${edit.cartId} already has swimmer ${item.swimmerId} for class ${item.classId}`,
-    );
-  }
-  if (edit.currency !== undefined && old?.currency !== undefined && old.currency !== edit.currency) {
-    return new CurrencyMismatchError(
-      'class_id',
-      `cart ${edit.cartId} is priced in ${old.currency}, class ${item.classId} in ${edit.currency}`,
-    );
-  }
-  return new ConcurrentModificationError(`cart ${edit.cartId} changed while adding item ${item.itemId}`);
-}
-
-function cartMoved(write: CartWrite, old: StoredCart | undefined): ChargeonceError {
-  const { cart, from } = write;
-  if (!old) return new NotFoundError(`no cart ${cart.cartId}`, { field: 'cart_id' });
-  return new ConcurrentModificationError(
-    `cart ${cart.cartId} is ${old.status} at version ${old.version}, no longer ${from.status} at version ${from.version}`,
-  );
-}
-
-function noAccount(accountId: string): NotFoundError {
-  return new NotFoundError(`no account ${accountId}`, { field: 'account_id' });
-}
-
-/** A refusal no condition explains: items changed in ways the caller should read again. */
-function unexplained(what: string, refused: Refused<string>): ConcurrentModificationError {
-  return new ConcurrentModificationError(`the ${what} was refused by ${Object.keys(refused).join(', ')}`);
-}
-
-function fulfilmentRefusal(refused: Refused<FulfilmentWrite>, item: CartItem): string {
-  const reasons: Record<FulfilmentWrite, string> = {
-    hold: `no seat held in class ${item.classId}`,
-    class: `class ${item.classId} has no seat to move`,
-    student: `swimmer ${item.swimmerId} is already in class ${item.classId}`,
-    fromStudent: `swimmer ${item.swimmerId} is not in class ${item.fromClassId ?? item.classId}`,
-    fromClass: `class ${item.fromClassId ?? item.classId} has no student to remove`,
-    swimmer: `swimmer ${item.swimmerId} is missing or kept changing`,
-  };
-  return (Object.keys(refused) as FulfilmentWrite[]).map((name) => reasons[name]).join('; ');
 }

@@ -5,8 +5,10 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { AwsCallBudget } from '../../config/env.ts';
 import { WorkflowUnavailableError } from '../../domain/errors.ts';
 import type { ChargeWorkflow, ExecutionStatus } from '../../domain/ports.ts';
+import { clientConfigFor } from '../aws-client-config.ts';
 
 /**
  * A saga on Step Functions: the payment saga (input `{payment_no}`) or the refund saga
@@ -58,12 +60,13 @@ export class StepFunctionsWorkflow implements ChargeWorkflow {
   }
 }
 
-/** Anything else Step Functions answers (throttling, 5xx, no connection) is worth a later try. */
+/** Anything else Step Functions answers (throttling, 5xx, no connection, a timeout) is worth a later try. */
 function unavailable(error: unknown): WorkflowUnavailableError {
   const message = error instanceof Error ? error.message : String(error);
   return new WorkflowUnavailableError(`Step Functions: ${message}`, { cause: error });
 }
 
-export function createSfnClient(): SFNClient {
-  return new SFNClient({});
+/** A Step Functions client whose every call gives up within `budget`. */
+export function createSfnClient(budget: AwsCallBudget): SFNClient {
+  return new SFNClient(clientConfigFor(budget));
 }

@@ -52,6 +52,22 @@ export function toDomainError(error: unknown): unknown {
   return new ProviderRejectedError(message, options);
 }
 
+/** What a refused charge can be about besides the card: the charge itself. */
+const CHARGE_PARAMETERS = new Set(['amount', 'currency']);
+
+/**
+ * {@link toDomainError} for creating a charge: an amount or a currency the provider will not
+ * charge (under its minimum, which for a foreign currency depends on the day's rate; over its
+ * maximum; a currency it does not support) is as final as a decline. The payment fails with
+ * the provider's code instead of its execution failing on every retry while it stays pending.
+ */
+export function toAuthorizationError(error: unknown): unknown {
+  if (error instanceof StripeError && error.type === 'StripeInvalidRequestError' && CHARGE_PARAMETERS.has(error.param ?? '')) {
+    return new CardDeclinedError(error.code || `invalid_${error.param}`, error.message, error.payment_intent?.id, { cause: error });
+  }
+  return toDomainError(error);
+}
+
 /** Stripe's answer when an action does not fit the PaymentIntent's current status. */
 export function isUnexpectedState(error: unknown): error is InstanceType<typeof StripeError> {
   return error instanceof StripeError && error.code === 'payment_intent_unexpected_state';

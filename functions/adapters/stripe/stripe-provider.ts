@@ -12,9 +12,10 @@ import {
   DEPLOYMENT_METADATA_KEY,
   type PaymentProvider,
   type ProviderRefund,
+  type ProviderRefundStatus,
   type RefundChargeInput,
 } from '../../domain/provider.ts';
-import { isUnexpectedState, toDomainError } from './errors.ts';
+import { isUnexpectedState, toAuthorizationError, toDomainError } from './errors.ts';
 
 /** Expanded on every PaymentIntent we read: it carries capture_before and amount_refunded. */
 const EXPAND_CHARGE = ['latest_charge'];
@@ -47,6 +48,7 @@ export class StripePaymentProvider implements PaymentProvider {
         },
         { idempotencyKey: input.idempotencyKey },
       ),
+      toAuthorizationError,
     );
     if (pi.status === 'requires_action') {
       // 3-D Secure needs the customer, and there is no customer on this side of the API.
@@ -149,13 +151,18 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 
   async refundCharge(input: RefundChargeInput): Promise<ProviderRefund> {
-    const refund = await call(() =>
-      this.stripe.refunds.create(
-        { payment_intent: input.chargeId, amount: input.amount, metadata: { ...input.metadata } },
-        { idempotencyKey: input.idempotencyKey },
+    return toProviderRefund(
+      await call(() =>
+        this.stripe.refunds.create(
+          { payment_intent: input.chargeId, amount: input.amount, metadata: { ...input.metadata } },
+          { idempotencyKey: input.idempotencyKey },
+        ),
       ),
     );
-    return toProviderRefund(refund, input.chargeId);
+  }
+
+  async retrieveRefund(refundId: string): Promise<ProviderRefund> {
+    return toProviderRefund(await call(() => this.stripe.refunds.retrieve(refundId)));
   }
 
   async findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]> {
@@ -169,7 +176,7 @@ export class StripePaymentProvider implements PaymentProvider {
           ...(after === undefined ? {} : { starting_after: after }),
         }),
       );
-      refunds.push(...page.data.map((refund) => toProviderRefund(refund, chargeId)));
+      refunds.push(...page.data.map(toProviderRefund));
       after = page.data.at(-1)?.id;
       more = page.has_more && after !== undefined;
     }
@@ -177,13 +184,21 @@ export class StripePaymentProvider implements PaymentProvider {
   }
 }
 
-function toProviderRefund(refund: Stripe.Refund, chargeId: string): ProviderRefund {
+const REFUND_STATUSES: readonly string[] = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] satisfies ProviderRefundStatus[];
+
+/**
+ * Maps a Stripe Refund to the domain's. A status this adapter does not know (Stripe adds
+ * some now and then) is read as `pending`: the refund is looked at again rather than taken
+ * as final either way, which could refund twice or never.
+ */
+function toProviderRefund(refund: Stripe.Refund): ProviderRefund {
+  const paymentIntent = typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent?.id;
   const refundNo = refund.metadata?.['refund_no'];
   return {
     id: refund.id,
-    chargeId,
+    ...(paymentIntent === undefined ? {} : { chargeId: paymentIntent }),
     amount: refund.amount,
-    status: refund.status as ProviderRefund['status'],
+    status: refund.status !== null && REFUND_STATUSES.includes(refund.status) ? (refund.status as ProviderRefundStatus) : 'pending',
     ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
     ...(refundNo === undefined ? {} : { refundNo }),
   };
@@ -194,11 +209,11 @@ function quoted(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
-async function call<T>(request: () => Promise<T>): Promise<T> {
+async function call<T>(request: () => Promise<T>, translate: (error: unknown) => unknown = toDomainError): Promise<T> {
   try {
     return await request();
   } catch (error) {
-    throw toDomainError(error);
+    throw translate(error);
   }
 }
 
@@ -216,6 +231,7 @@ function toCharge(pi: Stripe.PaymentIntent): Charge {
   }
   const latest = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : undefined;
   const paymentNo = pi.metadata?.['payment_no'];
+  const deployment = pi.metadata?.[DEPLOYMENT_METADATA_KEY];
   const captureBefore = latest?.payment_method_details?.card?.capture_before;
   const declineCode = pi.last_payment_error?.decline_code || pi.last_payment_error?.code;
   return {
@@ -227,6 +243,7 @@ function toCharge(pi: Stripe.PaymentIntent): Charge {
     amountRefunded: latest?.amount_refunded ?? 0,
     createdAt: pi.created,
     ...(paymentNo === undefined ? {} : { paymentNo }),
+    ...(deployment === undefined ? {} : { deployment }),
     ...(captureBefore == null ? {} : { captureBefore }),
     ...(declineCode ? { declineCode } : {}),
   };

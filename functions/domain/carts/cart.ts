@@ -1,21 +1,10 @@
-import {
-  AlreadyRegisteredError,
-  NotFoundError,
-  NotRegisteredError,
-} from '../errors.ts';
+import { AlreadyExistsError, ConcurrentModificationError, NotFoundError } from '../errors.ts';
 import type { MerchantSettings } from '../merchant.ts';
-import { type CatalogDeps, accountOf, classOf } from './catalog.ts';
-import {
-  type Cart,
-  type CartItem,
-  CartItemAction,
-  CartStatus,
-  editRefusal,
-  type Student,
-  itemIdFor,
-  newId,
-} from './model.ts';
-import type { CartEdit, CartWrite, Created } from './store.ts';
+import { type CatalogDeps, accountOf } from './catalog.ts';
+import { commit } from './commit.ts';
+import { type Cart, CartStatus, editRefusal, type SeatHold, newId } from './model.ts';
+import { cartMoved, noAccount, unexplained } from './refusals.ts';
+import type { CartWrite, Created } from './store.ts';
 
 export interface CartDeps extends CatalogDeps {
   /** How long a cart holds its seats before the schedule expires it, unless its merchant says otherwise. */
@@ -25,16 +14,11 @@ export interface CartDeps extends CatalogDeps {
   readonly reconcileAfterSeconds: number;
 }
 
-export type ItemRequest =
-  | { readonly action: 'register'; readonly swimmerId: string; readonly classId: string }
-  | { readonly action: 'cancel'; readonly swimmerId: string; readonly classId: string }
-  | { readonly action: 'change'; readonly swimmerId: string; readonly fromClassId: string; readonly toClassId: string };
-
 /** The account's unfinished cart, or a new one (`created`). */
 export async function openCart(deps: CartDeps, merchantId: string, accountId: string): Promise<Created<Cart>> {
   const account = await accountOf(deps, merchantId, accountId);
   if (account.activeCartId !== undefined) {
-    const cart = await deps.store.getCart(account.activeCartId);
+    const cart = await deps.store.getCart(merchantId, account.activeCartId);
     if (cart) return { created: false, value: cart };
   }
   const now = deps.clock();
@@ -51,98 +35,31 @@ export async function openCart(deps: CartDeps, merchantId: string, accountId: st
   };
   // An empty cart left alone ends when a held one would.
   const dueAt = later(now, await holdSecondsFor(deps, merchantId));
-  return deps.store.openCart({ cart, from: { status: CartStatus.Active, version: 0 }, dueAt });
-}
-
-/** Another merchant's cart is as absent as a missing one. */
-export async function cartOf(deps: CartDeps, merchantId: string, cartId: string): Promise<Cart> {
-  const cart = await deps.store.getCart(cartId);
-  if (!cart || cart.merchantId !== merchantId) throw new NotFoundError(`no cart ${cartId}`, { field: 'cart_id' });
-  return cart;
-}
-
-/**
- * Adds an item: a register or change holds a seat at once (refused `sold_out`,
- * `already_registered`); a cancel only records that the seat is given up at checkout. The same
- * item twice is a repeat and answers with the cart.
- */
-export async function addItem(deps: CartDeps, merchantId: string, cartId: string, request: ItemRequest): Promise<Cart> {
-  const cart = await cartOf(deps, merchantId, cartId);
-  assertEditable(cart);
-  const classId = request.action === 'change' ? request.toClassId : request.classId;
-  const itemId = itemIdFor(request.action, request.swimmerId, classId);
-  if (cart.items.some((item) => item.itemId === itemId)) return cart;
-  const [swimClass, holdSeconds] = await Promise.all([
-    classOf(deps, merchantId, classId, request.action === 'change' ? 'to_class_id' : 'class_id'),
-    holdSecondsFor(deps, merchantId),
-  ]);
-  const now = deps.clock();
-  const edit: CartEdit = {
-    merchantId,
-    cartId,
-    now: now.toISOString(),
-    holdsExpireAt: later(now, holdSeconds),
-    currency: swimClass.currency,
-  };
-  try {
-    if (request.action === CartItemAction.Register) {
-      const item: CartItem = {
-        itemId,
-        action: 'register',
-        swimmerId: request.swimmerId,
-        classId,
-        amount: swimClass.price,
-        seatPrice: swimClass.price,
-        heldAt: edit.now,
-      };
-      await deps.store.holdSeat(edit, cart.accountId, item, holdDueAt(deps, now, holdSeconds));
-    } else if (request.action === CartItemAction.Change) {
-      if (request.fromClassId === request.toClassId) {
-        throw new AlreadyRegisteredError('to_class_id', 'the swimmer is already in this class');
-      }
-      const seat = await seatOf(deps, merchantId, request.fromClassId, cart.accountId, request.swimmerId, 'from_class_id');
-      const item: CartItem = {
-        itemId,
-        action: 'change',
-        swimmerId: request.swimmerId,
-        classId,
-        fromClassId: request.fromClassId,
-        amount: swimClass.price - seat.paid,
-        seatPrice: swimClass.price,
-        paidBy: seat.purchaseKey,
-        heldAt: edit.now,
-      };
-      await deps.store.holdSeat(edit, cart.accountId, item, holdDueAt(deps, now, holdSeconds));
-    } else {
-      const seat = await seatOf(deps, merchantId, classId, cart.accountId, request.swimmerId, 'class_id');
-      const item: CartItem = {
-        itemId,
-        action: 'cancel',
-        swimmerId: request.swimmerId,
-        classId,
-        amount: -seat.paid,
-        paidBy: seat.purchaseKey,
-      };
-      await deps.store.addCancel({ ...edit, holdsExpireAt: undefined }, cart.accountId, item);
-    }
-  } catch (error) {
-    // The same item added by a concurrent repeat: that repeat's cart is this one's answer.
-    if (!(error instanceof AlreadyRegisteredError)) throw error;
-    const now = await cartOf(deps, merchantId, cartId);
-    if (now.items.some((item) => item.itemId === itemId)) return now;
-    throw error;
+  const what = `cart ${cart.cartId}`;
+  const refused = await commit(deps, what, {
+    cart: { kind: 'putCart', cart, dueAt },
+    account: { kind: 'openAccountCart', merchantId, accountId, cartId: cart.cartId },
+  });
+  if (!refused) return { created: true, value: cart };
+  if (refused.account) {
+    // Another open got there first: its cart is this one's answer.
+    const account = refused.account.current;
+    if (!account) throw noAccount(accountId);
+    const activeCartId = account.activeCartId;
+    if (activeCartId === undefined) throw unexplained(what, refused);
+    const active = await deps.store.getCart(merchantId, activeCartId);
+    // The account names a cart that is not there: it was written in between; read again.
+    if (!active) throw new ConcurrentModificationError(`account ${accountId}'s active cart ${activeCartId} is missing`);
+    return { created: false, value: active };
   }
-  return cartOf(deps, merchantId, cartId);
+  throw new AlreadyExistsError('cart_id', `cart ${cart.cartId} exists already and is not account ${accountId}'s open cart`);
 }
 
-/** Removes an item; a held seat goes back to the class at once. */
-export async function removeItem(deps: CartDeps, merchantId: string, cartId: string, itemId: string): Promise<Cart> {
-  const cart = await cartOf(deps, merchantId, cartId);
-  assertEditable(cart);
-  const item = cart.items.find((i) => i.itemId === itemId);
-  if (!item) throw new NotFoundError(`cart ${cartId} has no item ${itemId}`, { field: 'item_id' });
-  await deps.store.releaseItem({ merchantId, cartId, now: deps.clock().toISOString() }, item);
-  return cartOf(deps, merchantId, cartId);
+/** Another merchant's cart is as absent as a missing one (the store's own reads see to it). */
+export async function cartOf(deps: CartDeps, merchantId: string, cartId: string): Promise<Cart> {
+  const cart = await deps.store.getCart(merchantId, cartId);
+  if (!cart) throw new NotFoundError(`no cart ${cartId}`, { field: 'cart_id' });
+  return cart;
 }
 
 /**
@@ -172,9 +89,28 @@ export async function expireCart(deps: CartDeps, cart: Cart): Promise<Cart> {
 async function finishReleasing(deps: CartDeps, cart: Cart, end: 'expired' | 'canceled'): Promise<Cart> {
   for (const item of cart.items) {
     if (item.heldAt === undefined) continue;
-    await deps.store.releaseHold({ classId: item.classId, cartId: cart.cartId, swimmerId: item.swimmerId }, cart.merchantId);
+    await releaseHold(deps, { merchantId: cart.merchantId, classId: item.classId, cartId: cart.cartId, swimmerId: item.swimmerId });
   }
   return finish(deps, cart, end);
+}
+
+/**
+ * A hold's seat back to remaining; false when the hold was already gone: the hold's own
+ * precondition is what makes a seat come back once only.
+ */
+export async function releaseHold(
+  deps: CartDeps,
+  hold: Pick<SeatHold, 'classId' | 'cartId' | 'swimmerId'> & { readonly merchantId: string },
+): Promise<boolean> {
+  const { merchantId, classId, cartId, swimmerId } = hold;
+  const what = `release of the hold of cart ${cartId} in class ${classId}`;
+  const refused = await commit(deps, what, {
+    hold: { kind: 'deleteHold', merchantId, classId, cartId, swimmerId },
+    class: { kind: 'moveSeat', merchantId, classId, from: 'seatsHeld', to: 'seatsRemain' },
+  });
+  if (!refused) return true;
+  if (refused.hold) return false;
+  throw unexplained(what, refused);
 }
 
 /**
@@ -188,14 +124,35 @@ export async function finish(
   pointsCredit = 0,
 ): Promise<Cart> {
   const next = nextVersion(deps, cart, { status });
-  await deps.store.finishCart({ cart: next, from: { status: cart.status, version: cart.version } }, pointsCredit);
+  const finishing = write(cart, next);
+  const { merchantId, accountId, cartId } = cart;
+  const what = `finishing cart ${cartId}`;
+  const refused = await commit(deps, what, {
+    cart: { kind: 'updateCart', write: finishing },
+    account: { kind: 'closeAccountCart', merchantId, accountId, cartId, returnPoints: pointsCredit },
+  });
+  if (!refused) return next;
+  if (refused.cart) throw cartMoved(finishing, refused.cart.current);
+  // The account no longer (or never) names this cart as its open one: the cart finishes
+  // without freeing the account, any credit still in the same commit.
+  const again = await commit(deps, what, {
+    cart: { kind: 'updateCart', write: finishing },
+    account:
+      pointsCredit > 0
+        ? { kind: 'points', merchantId, accountId, change: 'return', points: pointsCredit }
+        : { kind: 'requireAccount', merchantId, accountId },
+  });
+  if (again?.cart) throw cartMoved(finishing, again.cart.current);
+  if (again) throw new ConcurrentModificationError(`account ${accountId} of cart ${cartId} is gone`);
   return next;
 }
 
-/** A status change of the cart alone, conditional on the cart being as read. */
+/** A status change (and other fields) of the cart alone, conditional on the cart being as read. */
 export async function move(deps: CartDeps, cart: Cart, changes: Partial<Cart>, dueAt: string): Promise<Cart> {
   const next = nextVersion(deps, cart, changes);
-  await deps.store.moveCart(write(cart, next, dueAt));
+  const moving = write(cart, next, dueAt);
+  const refused = await commit(deps, `cart ${cart.cartId}`, { cart: { kind: 'updateCart', write: moving } });
+  if (refused) throw cartMoved(moving, refused.cart?.current);
   return next;
 }
 
@@ -212,26 +169,7 @@ export function assertEditable(cart: Cart): void {
   if (refusal) throw refusal;
 }
 
-/** The swimmer's seat in a class: what it was paid, and by which purchase, is what giving it up pays back. */
-async function seatOf(
-  deps: CartDeps,
-  merchantId: string,
-  classId: string,
-  accountId: string,
-  swimmerId: string,
-  field: string,
-): Promise<Student> {
-  const student = await deps.store.getStudent(merchantId, classId, accountId, swimmerId);
-  if (!student) throw new NotRegisteredError(field, `swimmer ${swimmerId} is not registered in class ${classId}`);
-  return student;
-}
-
-/** The hold's own backstop: past its cart's lifetime, the schedule checks that the cart still wants it. */
-function holdDueAt(deps: CartDeps, now: Date, holdSeconds: number): string {
-  return later(now, holdSeconds + deps.reconcileAfterSeconds);
-}
-
-async function holdSecondsFor(deps: CartDeps, merchantId: string): Promise<number> {
+export async function holdSecondsFor(deps: CartDeps, merchantId: string): Promise<number> {
   return (await deps.settingsOf(merchantId)).cartHoldSeconds ?? deps.holdSeconds;
 }
 

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { AlreadyExistsError, IdempotencyKeyMismatchError, NotFoundError } from '../errors.ts';
 import type { Currency } from '../money.ts';
 import type { Clock } from '../ports.ts';
+import { type CommitDeps, commit } from './commit.ts';
 import { type Account, type SwimClass, type Swimmer, newId } from './model.ts';
-import type { Created, PointsGrant, SchoolStore } from './store.ts';
+import { noAccount, unexplained } from './refusals.ts';
+import type { Created, PointsGrant } from './store.ts';
 
-export interface CatalogDeps {
-  readonly store: SchoolStore;
+export interface CatalogDeps extends CommitDeps {
   readonly clock: Clock;
 }
 
@@ -35,14 +36,16 @@ export async function createClass(deps: CatalogDeps, merchantId: string, request
     currency: request.currency,
     createdAt: deps.clock().toISOString(),
   };
-  const result = await deps.store.createClass(candidate);
-  if (!result.created) {
-    const differing = (['name', 'seatsTotal', 'price', 'currency'] as const).find((f) => result.value[f] !== candidate[f]);
-    if (differing !== undefined) {
-      throw new AlreadyExistsError('class_id', `class ${candidate.classId} exists with another ${snake(differing)}`);
-    }
+  const what = `class ${candidate.classId}`;
+  const refused = await commit(deps, what, { class: { kind: 'putClass', swimClass: candidate } });
+  if (!refused) return { created: true, value: candidate };
+  const existing = refused.class?.current;
+  if (!existing) throw unexplained(what, refused);
+  const differing = (['name', 'seatsTotal', 'price', 'currency'] as const).find((f) => existing[f] !== candidate[f]);
+  if (differing !== undefined) {
+    throw new AlreadyExistsError('class_id', `class ${candidate.classId} exists with another ${snake(differing)}`);
   }
-  return result;
+  return { created: false, value: existing };
 }
 
 export async function createAccount(
@@ -60,11 +63,15 @@ export async function createAccount(
     pointsReturned: 0,
     createdAt: deps.clock().toISOString(),
   };
-  const result = await deps.store.createAccount(candidate);
-  if (!result.created && result.value.email !== candidate.email) {
+  const what = `account ${candidate.accountId}`;
+  const refused = await commit(deps, what, { account: { kind: 'putAccount', account: candidate } });
+  if (!refused) return { created: true, value: candidate };
+  const existing = refused.account?.current;
+  if (!existing) throw unexplained(what, refused);
+  if (existing.email !== candidate.email) {
     throw new AlreadyExistsError('account_id', `account ${candidate.accountId} exists with another email`);
   }
-  return result;
+  return { created: false, value: existing };
 }
 
 export async function addSwimmer(
@@ -80,11 +87,18 @@ export async function addSwimmer(
     classIds: [],
     createdAt: deps.clock().toISOString(),
   };
-  const result = await deps.store.addSwimmer(merchantId, candidate);
-  if (!result.created && result.value.name !== candidate.name) {
+  const what = `swimmer ${candidate.swimmerId}`;
+  const refused = await commit(deps, what, {
+    swimmer: { kind: 'putSwimmer', merchantId, swimmer: candidate },
+    account: { kind: 'requireAccount', merchantId, accountId },
+  });
+  if (!refused) return { created: true, value: candidate };
+  const existing = refused.swimmer?.current;
+  if (!existing) throw refused.account ? noAccount(accountId) : unexplained(what, refused);
+  if (existing.name !== candidate.name) {
     throw new AlreadyExistsError('swimmer_id', `swimmer ${candidate.swimmerId} exists with another name`);
   }
-  return result;
+  return { created: false, value: existing };
 }
 
 /** One key is one grant for good: the grant_no is derived from it, as a refund_no is. */
@@ -108,20 +122,25 @@ export async function grantPoints(
     reason: request.reason,
     createdAt: deps.clock().toISOString(),
   };
-  const result = await deps.store.grantPoints(merchantId, grant);
-  if (!result.created) {
-    const differing = (['amount', 'reason'] as const).find((f) => result.value[f] !== grant[f]);
-    if (differing !== undefined) {
-      throw new IdempotencyKeyMismatchError(differing, `this key granted points with another ${differing}`);
-    }
+  const what = `points grant ${grant.grantNo}`;
+  const refused = await commit(deps, what, {
+    grant: { kind: 'putGrant', merchantId, grant },
+    account: { kind: 'points', merchantId, accountId, change: 'grant', points: grant.amount },
+  });
+  if (!refused) return { created: true, value: grant };
+  const existing = refused.grant?.current;
+  if (!existing) throw refused.account ? noAccount(accountId) : unexplained(what, refused);
+  const differing = (['amount', 'reason'] as const).find((f) => existing[f] !== grant[f]);
+  if (differing !== undefined) {
+    throw new IdempotencyKeyMismatchError(differing, `this key granted points with another ${differing}`);
   }
-  return result;
+  return { created: false, value: existing };
 }
 
 /** Another merchant's account is as absent as a missing one. */
 export async function accountOf(deps: CatalogDeps, merchantId: string, accountId: string): Promise<Account> {
   const account = await deps.store.getAccount(merchantId, accountId);
-  if (!account) throw new NotFoundError(`no account ${accountId}`, { field: 'account_id' });
+  if (!account) throw noAccount(accountId);
   return account;
 }
 

@@ -1,18 +1,18 @@
 import { type CreatePaymentDeps, createPayment, paymentNoFor } from '../create-payment.ts';
-import { type CreateRefundDeps, createRefund } from '../refund.ts';
+import type { CreateRefundDeps } from '../refund.ts';
 import {
   CartEmptyError,
   CartLockedError,
   ConcurrentModificationError,
-  NotFoundError,
-  PaymentNotCapturedError,
-  RefundExceedsCapturedError,
+  InsufficientPointsError,
   ValidationError,
 } from '../errors.ts';
 import { type Payment, PaymentStatus } from '../payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../ports.ts';
 import { touch } from '../saga.ts';
-import { type CartDeps, assertEditable, cancelCart, cartOf, finish, later, nextVersion, write } from './cart.ts';
+import { type CartDeps, assertEditable, cancelCart, cartOf, later, nextVersion, write } from './cart.ts';
+import { commit } from './commit.ts';
+import { fulfil, purchaseOf } from './fulfilment.ts';
 import {
   CART_METADATA_KEY,
   type Cart,
@@ -21,11 +21,13 @@ import {
   FINISHED,
   PAYMENT_WINDOW_SECONDS,
   PaymentMode,
-  type Purchase,
   cartTotal,
   chargelessPurchaseKey,
   checkoutOrderNo,
+  editRefusal,
 } from './model.ts';
+import { cartMoved, noAccount, unexplained } from './refusals.ts';
+import type { CartWrite } from './store.ts';
 
 export interface CheckoutDeps extends CartDeps {
   readonly payments: PaymentRepository;
@@ -90,10 +92,31 @@ export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: s
     startedAt: now.toISOString(),
   };
   const locked = nextVersion(deps, cart, { status: CartStatus.Checking, attempt, checkout: terms });
-  await deps.store.lockForCheckout(write(cart, locked, checkingDueAt(deps, terms)), request.points);
+  await lockForCheckout(deps, write(cart, locked, checkingDueAt(deps, terms)), request.points);
   if (cardAmount === 0) return apply(deps, locked, chargelessPurchaseKey(total < 0 ? 'credit' : 'points', cartId, attempt));
   if (byCard) await startCardPayment(deps, locked, terms);
   return locked;
+}
+
+/** `pending -> checking` and the points spent, in one commit, if the balance covers them. */
+async function lockForCheckout(deps: CheckoutDeps, locking: CartWrite, points: number): Promise<void> {
+  const { merchantId, accountId, cartId } = locking.cart;
+  const what = `checkout of cart ${cartId}`;
+  const refused = await commit(deps, what, {
+    cart: { kind: 'updateCart', write: locking },
+    account: points > 0 ? { kind: 'points', merchantId, accountId, change: 'spend', points } : undefined,
+  });
+  if (!refused) return;
+  if (refused.cart) {
+    const current = refused.cart.current;
+    throw (current && editRefusal(cartId, current.status)) ?? cartMoved(locking, current);
+  }
+  if (refused.account) {
+    const account = refused.account.current;
+    if (!account) throw noAccount(accountId);
+    throw new InsufficientPointsError('points', `account ${accountId} has ${account.pointsBalance} points, not ${points}`);
+  }
+  throw unexplained(what, refused);
 }
 
 /**
@@ -162,83 +185,40 @@ export async function settleCheckout(deps: CheckoutDeps, cart: Cart): Promise<Ca
 /** `checking -> applied` with the purchase keyed by `purchaseKey`, then the registrations. */
 async function apply(deps: CheckoutDeps, cart: Cart, purchaseKey: string): Promise<Cart> {
   const applied = nextVersion(deps, cart, { status: CartStatus.Applied, purchaseKey });
-  await deps.store.applyPurchase(write(cart, applied, later(deps.clock(), deps.reconcileAfterSeconds)), purchaseOf(applied));
-  return fulfil(deps, applied);
-}
-
-/**
- * Writes each item's registration (each once), pays back what the cart gives back beyond
- * what it buys, then `applied -> done`.
- */
-export async function fulfil(deps: CheckoutDeps, cart: Cart): Promise<Cart> {
-  if (cart.status === CartStatus.Done) return cart;
-  const purchase = purchaseOf(cart);
-  const now = deps.clock().toISOString();
-  for (const item of cart.items) await deps.store.fulfilItem(cart, item, purchase, now);
-  const pointsCredit = purchase.total < 0 ? await payBack(deps, cart, -purchase.total) : 0;
-  try {
-    return await finish(deps, cart, CartStatus.Done, pointsCredit);
-  } catch (error) {
-    // Another settler (the saga's last step and the schedule may meet) finished it first.
-    if (!(error instanceof ConcurrentModificationError)) throw error;
-    const current = await deps.store.getCart(cart.cartId);
-    if (current?.status === CartStatus.Done) return current;
-    throw error;
-  }
-}
-
-/**
- * Pays `difference` back, card first: each given-up seat's share goes to the card of the
- * purchase that paid it, as far as that purchase was paid by card, through the refund
- * machinery (one refund per item, its key derived from the cart, so a repeat makes none);
- * the rest, and any share the card refused, comes back as points. Returns those points,
- * which the cart's last write credits (rounded up, in the customer's favour).
- */
-async function payBack(deps: CheckoutDeps, cart: Cart, difference: number): Promise<number> {
-  const purchases = await deps.store.listPurchases(cart.merchantId, cart.accountId);
-  const cardLeft = new Map(purchases.map((p) => [p.purchaseKey, p.paymentNo === undefined ? 0 : p.cardAmount]));
-  let remaining = difference;
-  let inPoints = 0;
-  for (const item of cart.items) {
-    if (remaining === 0) break;
-    if (item.amount >= 0) continue;
-    const share = Math.min(remaining, -item.amount);
-    remaining -= share;
-    const source = purchases.find((p) => p.purchaseKey === item.paidBy);
-    const byCard = Math.min(share, cardLeft.get(item.paidBy ?? '') ?? 0);
-    if (source?.paymentNo !== undefined && byCard > 0 && (await refundToCard(deps, cart, item.itemId, source.paymentNo, byCard))) {
-      cardLeft.set(source.purchaseKey, (cardLeft.get(source.purchaseKey) ?? 0) - byCard);
-      inPoints += share - byCard;
-    } else {
-      inPoints += share;
-    }
-  }
-  return Math.ceil(inPoints / (cart.checkout?.pointValue ?? 1));
-}
-
-/** False when the payment can no longer take the refund (refunded meanwhile, or never captured): points instead. */
-async function refundToCard(deps: CheckoutDeps, cart: Cart, itemId: string, paymentNo: string, amount: number): Promise<boolean> {
-  if (deps.refundCreation === undefined) throw new Error(`cart ${cart.cartId}: no means to refund its difference`);
-  try {
-    await createRefund(deps.refundCreation, cart.merchantId, `cart:${cart.cartId}:${cart.attempt}:${itemId}`, {
-      paymentNo,
-      amount,
-      operatorId: 'chargeonce-cart',
-      reason: `cart ${cart.cartId} gave up a seat`,
-    });
-    return true;
-  } catch (error) {
-    if (error instanceof RefundExceedsCapturedError || error instanceof PaymentNotCapturedError) return false;
-    throw error;
-  }
+  const applying = write(cart, applied, later(deps.clock(), deps.reconcileAfterSeconds));
+  const purchase = purchaseOf(applied);
+  const refused = await commit(deps, `purchase ${purchaseKey}`, {
+    cart: { kind: 'updateCart', write: applying },
+    purchase: { kind: 'putPurchase', purchase },
+  });
+  if (!refused) return fulfil(deps, applied);
+  // A repeat: the same purchase applied the cart before, and the cart has moved on from `from`.
+  const stored = await deps.store.getCart(cart.merchantId, cart.cartId);
+  const paid = stored?.status === CartStatus.Applied || stored?.status === CartStatus.Done;
+  if (stored && paid && stored.purchaseKey === purchaseKey) return fulfil(deps, stored);
+  if (refused.cart) throw cartMoved(applying, refused.cart.current);
+  throw new ConcurrentModificationError(
+    `purchase ${purchaseKey} exists already but cart ${cart.cartId} is ${stored?.status ?? 'missing'} ` +
+      `with purchase ${stored?.purchaseKey ?? 'none'}`,
+  );
 }
 
 /** `checking -> pending`: the points back, the holds kept for another try until the cart expires. */
 async function reopen(deps: CheckoutDeps, cart: Cart, failure: string): Promise<Cart> {
   const { checkout: terms, ...rest } = cart;
   const reopened = nextVersion(deps, rest, { status: CartStatus.Pending, lastFailure: failure });
-  await deps.store.reopen(write(cart, reopened, reopened.holdsExpireAt ?? later(deps.clock(), 0)), terms?.points ?? 0);
-  return reopened;
+  const reopening = write(cart, reopened, reopened.holdsExpireAt ?? later(deps.clock(), 0));
+  const points = terms?.points ?? 0;
+  const { merchantId, accountId, cartId } = cart;
+  const what = `reopening of cart ${cartId}`;
+  const refused = await commit(deps, what, {
+    cart: { kind: 'updateCart', write: reopening },
+    account: points > 0 ? { kind: 'points', merchantId, accountId, change: 'return', points } : undefined,
+  });
+  if (!refused) return reopened;
+  if (refused.cart) throw cartMoved(reopening, refused.cart.current);
+  if (refused.account) throw noAccount(accountId);
+  throw unexplained(what, refused);
 }
 
 async function startCardPayment(deps: CheckoutDeps, cart: Cart, terms: CheckoutTerms): Promise<void> {
@@ -269,27 +249,6 @@ async function closePayment(deps: CheckoutDeps, payment: Payment): Promise<boole
   }
 }
 
-function purchaseOf(cart: Cart): Purchase {
-  const terms = cart.checkout;
-  if (terms === undefined || cart.purchaseKey === undefined || cart.currency === undefined) {
-    throw new NotFoundError(`cart ${cart.cartId} has no purchase`);
-  }
-  return {
-    merchantId: cart.merchantId,
-    accountId: cart.accountId,
-    purchaseKey: cart.purchaseKey,
-    cartId: cart.cartId,
-    attempt: cart.attempt,
-    ...(terms.paymentNo !== undefined && { paymentNo: terms.paymentNo }),
-    currency: cart.currency,
-    total: terms.total,
-    cardAmount: terms.cardAmount,
-    points: terms.points,
-    items: cart.items,
-    createdAt: cart.updatedAt,
-  };
-}
-
 function sameTerms(terms: CheckoutTerms, request: CheckoutRequest): boolean {
   return terms.mode === request.mode && terms.points === request.points && terms.paymentMethod === request.paymentMethod;
 }
@@ -302,9 +261,13 @@ function checkingDueAt(deps: CartDeps, terms: CheckoutTerms): string {
 
 /**
  * The payment saga's last step for a cart's payment: settles the cart from the payment's
- * outcome. The schedule settles it too, should this step never run.
+ * outcome. The schedule settles it too, should this step never run. The cart id comes from
+ * the payment's metadata, which its merchant wrote: only a cart of the payment's merchant is
+ * looked at, so naming another merchant's cart reaches nothing.
  */
-export async function settleCartOfPayment(deps: CheckoutDeps, cartId: string): Promise<void> {
-  const cart = await deps.store.getCart(cartId);
+export async function settleCartOfPayment(deps: CheckoutDeps, paymentNo: string, cartId: string): Promise<void> {
+  const payment = await deps.payments.get(paymentNo);
+  if (payment === undefined) return;
+  const cart = await deps.store.getCart(payment.merchantId, cartId);
   if (cart !== undefined && !FINISHED.has(cart.status)) await settleCheckout(deps, cart);
 }

@@ -201,6 +201,11 @@ export interface Purchase {
   readonly createdAt: string;
 }
 
+/** The order a cart shows its lines in: as their seats were held (cancels, holding none, first), then by id. */
+export function lineOrder(a: CartItem, b: CartItem): number {
+  return (a.heldAt ?? '').localeCompare(b.heldAt ?? '') || a.itemId.localeCompare(b.itemId);
+}
+
 /** The cart's total: what its items add and take away. Negative when it gives back more than it buys. */
 export function cartTotal(cart: Pick<Cart, 'items'>): number {
   return cart.items.reduce((sum, item) => sum + item.amount, 0);

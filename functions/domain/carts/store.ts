@@ -14,10 +14,11 @@ export interface PointsGrant {
 export type Created<T> = { readonly created: boolean; readonly value: T };
 
 /**
- * A cart's status change: the cart as it is to be stored (every field but `items`, which
- * only the item methods write), conditional on the status and version the caller read, so a
- * transition never acts on a cart edited since. `dueAt`: when the schedule should look at
- * the cart next; absent once the cart is finished, which takes it out of the index.
+ * A cart's status change: the cart as it is to be stored (every field but `items`, `currency`
+ * and its identity, which only the line writes and the cart's creation set), conditional on
+ * the status and version the caller read, so a transition never acts on a cart edited since.
+ * `dueAt`: when the schedule should look at the cart next; absent once the cart is finished,
+ * which takes it out of the index.
  */
 export interface CartWrite {
   readonly cart: Cart;
@@ -26,7 +27,7 @@ export interface CartWrite {
 }
 
 /**
- * An edit of an editable (`active` or `pending`) cart's items. Edits are conditional on the
+ * An edit of an editable (`active` or `pending`) cart's lines. Edits are conditional on the
  * cart being editable, not on its version, so two edits of one cart never refuse each other;
  * each bumps the version, so a transition computed before it is refused.
  */
@@ -36,78 +37,163 @@ export interface CartEdit {
   readonly now: string;
   /** A seat-holding edit: the holds lapse then, unless the cart's first hold already set it. */
   readonly holdsExpireAt?: string;
-  /** The cart's currency; refused with currency_mismatch if the cart has another. */
+  /** The cart's currency: the edit is refused if the cart has another. */
   readonly currency?: Currency;
 }
 
+/** Where a class's seats are: a move takes one from a place and gives it to another. */
+export type SeatPlace = 'seatsRemain' | 'seatsHeld' | 'students';
+
+type HoldKey = { readonly merchantId: string; readonly classId: string; readonly cartId: string; readonly swimmerId: string };
+type StudentKey = { readonly merchantId: string; readonly classId: string; readonly accountId: string; readonly swimmerId: string };
+type AccountKey = { readonly merchantId: string; readonly accountId: string };
+type SwimmerKey = AccountKey & { readonly swimmerId: string };
+
 /**
- * Where classes, accounts and carts live. Every method that touches more than one item is one
- * transaction with a condition on each, and a refused transaction is reported as the precise
- * domain error its cancellation reasons name (sold out, already registered, cart locked...).
- * Cart writes are conditional on the status the caller read (`from`), never blind.
+ * Every write the school makes, one item each, by kind: its precondition, then its effect.
+ * A commit's writes happen together or not at all (see {@link SchoolStore.commit}).
+ */
+interface SchoolWrites {
+  /** Absent. Stored as given. */
+  putClass: { readonly swimClass: SwimClass };
+  /** The class exists and `from` holds at least one seat. One seat from `from` to `to`. */
+  moveSeat: { readonly merchantId: string; readonly classId: string; readonly from: SeatPlace; readonly to: SeatPlace };
+  /** Absent. Stored, due to the schedule at `dueAt`. */
+  putHold: { readonly merchantId: string; readonly hold: SeatHold; readonly dueAt: string };
+  /** Exists. Deleted (and off the schedule). */
+  deleteHold: HoldKey;
+  /** Exists. Due to the schedule at `dueAt` instead. */
+  postponeHold: HoldKey & { readonly dueAt: string };
+  /** Absent. Stored. */
+  putStudent: { readonly merchantId: string; readonly student: Student };
+  /** Exists. Deleted. */
+  deleteStudent: StudentKey;
+  /** Exists when `present`, absent otherwise. Nothing written. */
+  requireStudent: StudentKey & { readonly present: boolean };
+  /** Absent. Stored as given. */
+  putAccount: { readonly account: Account };
+  /** Exists. Nothing written. */
+  requireAccount: AccountKey;
+  /**
+   * `grant` and `return`: the account exists; `spend`: its balance is at least `points`. The
+   * balance moves by `points`, and with it the total of that kind (granted, spent, returned).
+   */
+  points: AccountKey & { readonly change: 'grant' | 'spend' | 'return'; readonly points: number };
+  /** The account exists and names no active cart. It names `cartId`. */
+  openAccountCart: AccountKey & { readonly cartId: string };
+  /** The account names `cartId` as its active cart. It names none, and `returnPoints` are returned to it. */
+  closeAccountCart: AccountKey & { readonly cartId: string; readonly returnPoints: number };
+  /** Absent. Stored as given. */
+  putSwimmer: { readonly merchantId: string; readonly swimmer: Swimmer };
+  /** Exists. Nothing written. */
+  requireSwimmer: SwimmerKey;
+  /** The swimmer exists. `classId` among its classes. */
+  addSwimmerClass: SwimmerKey & { readonly classId: string };
+  /** The swimmer exists. `classId` no longer among its classes. */
+  removeSwimmerClass: SwimmerKey & { readonly classId: string };
+  /** The swimmer exists and its classes are the set `read` (in any order). Its classes are `classIds`. */
+  replaceSwimmerClasses: SwimmerKey & { readonly read: readonly string[]; readonly classIds: readonly string[] };
+  /** Absent. Stored. */
+  putGrant: { readonly merchantId: string; readonly grant: PointsGrant };
+  /** Absent. Stored. */
+  putPurchase: { readonly purchase: Purchase };
+  /** Absent. Stored as given, due to the schedule at `dueAt` when given. */
+  putCart: { readonly cart: Cart; readonly dueAt?: string };
+  /**
+   * The cart exists, is the edit's merchant's, is editable, has no line `item.itemId`, and has
+   * no currency or the edit's. The line added; the cart `pending`, its version up one,
+   * `updatedAt` the edit's; the edit's currency set if the cart had none; with
+   * `holdsExpireAt`, the cart's set if it had none, and the cart due when its holds expire.
+   */
+  addLine: { readonly edit: CartEdit; readonly item: CartItem };
+  /** The cart exists, is `merchantId`'s, is editable, and has line `itemId`. The line gone, the version up one, `updatedAt` = `now`. */
+  removeLine: { readonly merchantId: string; readonly cartId: string; readonly itemId: string; readonly now: string };
+  /**
+   * The cart is `applied` and has line `itemId`, not yet fulfilled. The line marked
+   * fulfilled, `updatedAt` = `now`; the version is left alone, so the settlers' transitions
+   * computed before still apply.
+   */
+  markFulfilled: { readonly cartId: string; readonly itemId: string; readonly now: string };
+  /** The cart is at `write.from` (status and version). Its header is `write.cart`'s, due at `write.dueAt` or off the schedule. */
+  updateCart: { readonly write: CartWrite };
+}
+
+/** The item each kind of write is about: a refusal reports it as it now is. */
+interface WriteSubjects {
+  putClass: SwimClass;
+  moveSeat: SwimClass;
+  putHold: SeatHold;
+  deleteHold: SeatHold;
+  postponeHold: SeatHold;
+  putStudent: Student;
+  deleteStudent: Student;
+  requireStudent: Student;
+  putAccount: Account;
+  requireAccount: Account;
+  points: Account;
+  openAccountCart: Account;
+  closeAccountCart: Account;
+  putSwimmer: Swimmer;
+  requireSwimmer: Swimmer;
+  addSwimmerClass: Swimmer;
+  removeSwimmerClass: Swimmer;
+  replaceSwimmerClasses: Swimmer;
+  putGrant: PointsGrant;
+  putPurchase: Purchase;
+  putCart: Cart;
+  addLine: Cart;
+  removeLine: Cart;
+  markFulfilled: Cart;
+  updateCart: Cart;
+}
+
+export type SchoolWriteKind = keyof SchoolWrites;
+export type SchoolWrite = { [K in SchoolWriteKind]: { readonly kind: K } & SchoolWrites[K] }[SchoolWriteKind];
+export type SubjectOf<W extends SchoolWrite> = WriteSubjects[W['kind']];
+
+/** A commit's writes by name; a name left undefined writes nothing. */
+export type NamedWrites = Readonly<Record<string, SchoolWrite | undefined>>;
+
+/** Each named write whose precondition failed, with its item as it is now (undefined: absent). */
+export type Refusal<W extends NamedWrites> = {
+  readonly [K in keyof W]?: { readonly current: SubjectOf<NonNullable<W[K]>> | undefined };
+};
+
+export type CommitResult<W extends NamedWrites> =
+  | { readonly status: 'committed' }
+  /** A precondition failed: nothing was written. */
+  | { readonly status: 'refused'; readonly refused: Refusal<W> }
+  /** A concurrent transaction touched one of the items: nothing was written; the same commit may pass if sent again. */
+  | { readonly status: 'conflict' };
+
+/**
+ * Where classes, accounts and carts live. Reads are plain; every change is a {@link commit}
+ * of writes on single items, each with its precondition stated in the school's terms. The
+ * store decides nothing: which writes go together, and what a refusal means, is the domain's.
  */
 export interface SchoolStore {
-  createClass(swimClass: SwimClass): Promise<Created<SwimClass>>;
+  /**
+   * Writes all of `writes` in one transaction, or none of them. At most one write per item.
+   * Refused when a precondition fails, reporting every write whose precondition failed with its
+   * item as it is now; `conflict` when a concurrent transaction got in the way (DynamoDB's
+   * TransactionConflict), which says nothing about the preconditions.
+   */
+  commit<W extends NamedWrites>(writes: W): Promise<CommitResult<W>>;
+
   getClass(merchantId: string, classId: string): Promise<SwimClass | undefined>;
   /** The hold and student items of a class, counted: what its counters must agree with. */
   countSeats(merchantId: string, classId: string): Promise<{ held: number; students: number }>;
   getStudent(merchantId: string, classId: string, accountId: string, swimmerId: string): Promise<Student | undefined>;
-
-  createAccount(account: Account): Promise<Created<Account>>;
   getAccount(merchantId: string, accountId: string): Promise<Account | undefined>;
-  /** Refused with not_found when the account does not exist. */
-  addSwimmer(merchantId: string, swimmer: Swimmer): Promise<Created<Swimmer>>;
+  getSwimmer(merchantId: string, accountId: string, swimmerId: string): Promise<Swimmer | undefined>;
+  /** By swimmer id. */
   listSwimmers(merchantId: string, accountId: string): Promise<Swimmer[]>;
-  /** The grant and the balance in one transaction; a grant_no already used returns the first grant. */
-  grantPoints(merchantId: string, grant: PointsGrant): Promise<Created<PointsGrant>>;
+  /** Oldest first. */
   listPurchases(merchantId: string, accountId: string): Promise<Purchase[]>;
-
-  /** The cart and the account's `activeCartId` together; when the account has one, that cart instead. */
-  openCart(write: CartWrite): Promise<Created<Cart>>;
-  getCart(cartId: string): Promise<Cart | undefined>;
-  /**
-   * register / change, in one transaction: the item added (the cart `pending`), a seat of
-   * `item.classId` from remaining to held, the hold written; provided the swimmer exists, is
-   * not already the class's student, (change) is a student of `item.fromClassId`, and the
-   * item is not in the cart yet. `holdDueAt`: when the schedule checks the hold's cart ended.
-   */
-  holdSeat(edit: CartEdit, accountId: string, item: CartItem, holdDueAt: string): Promise<void>;
-  /** cancel: the item added, provided the swimmer is still the class's student. */
-  addCancel(edit: CartEdit, accountId: string, item: CartItem): Promise<void>;
-  /**
-   * The item removed, and if it holds a seat the hold deleted and the seat back to remaining,
-   * in one transaction; refused with not_found when the item is not in the cart.
-   */
-  releaseItem(edit: CartEdit, item: CartItem): Promise<void>;
-  /** A hold's seat back to remaining; false when the hold was already gone (released once only). */
-  releaseHold(hold: Pick<SeatHold, 'classId' | 'cartId' | 'swimmerId'>, merchantId: string): Promise<boolean>;
-
-  /** A status change (and other fields) of the cart alone. */
-  moveCart(write: CartWrite): Promise<void>;
-  /** `pending -> checking` and the points debit, if the balance covers them. */
-  lockForCheckout(write: CartWrite, points: number): Promise<void>;
-  /** `checking -> pending` and the points given back. */
-  reopen(write: CartWrite, points: number): Promise<void>;
-  /** `checking -> applied` and the purchase, unless a purchase of that key exists already. */
-  applyPurchase(write: CartWrite, purchase: Purchase): Promise<void>;
-  /**
-   * One item of an `applied` cart registered, in one transaction, and marked fulfilled:
-   * register: hold gone, seat held -> student, student written, class added to the swimmer;
-   * change: the same in `classId`, and in `fromClassId` the student gone and the seat back to
-   * remaining (the -1/+1 at once); cancel: student gone, seat back, class off the swimmer.
-   * A no-op for an item already fulfilled.
-   */
-  fulfilItem(cart: Cart, item: CartItem, purchase: Purchase, now: string): Promise<void>;
-  /**
-   * The cart finished (done, expired, canceled) and the account free to open another, and
-   * `pointsCredit` points added to its balance (and to its returned total) in the same transaction.
-   */
-  finishCart(write: CartWrite, pointsCredit: number): Promise<void>;
-
+  /** Another merchant's cart is as absent as a missing one. */
+  getCart(merchantId: string, cartId: string): Promise<Cart | undefined>;
   /** Unfinished carts whose due time has passed, oldest first, at most `limit`. */
   listDueCarts(now: Date, limit: number): Promise<Cart[]>;
-  /** Holds whose due time has passed (their cart should have ended by then), at most `limit`. */
+  /** Holds whose due time has passed (their cart should have ended by then), oldest first, at most `limit`. */
   listDueHolds(now: Date, limit: number): Promise<(SeatHold & { merchantId: string })[]>;
-  /** Puts a hold's next look later: its cart is still alive. */
-  postponeHold(hold: SeatHold & { merchantId: string }, dueAt: string): Promise<void>;
 }

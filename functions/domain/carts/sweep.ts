@@ -1,7 +1,9 @@
 import { ConcurrentModificationError } from '../errors.ts';
-import { type CartDeps, cancelCart, expireCart, later, move } from './cart.ts';
-import { type CheckoutDeps, fulfil, settleCheckout } from './checkout.ts';
-import { type Cart, CartStatus, FINISHED } from './model.ts';
+import { type CartDeps, cancelCart, expireCart, later, move, releaseHold } from './cart.ts';
+import { type CheckoutDeps, settleCheckout } from './checkout.ts';
+import { fulfil } from './fulfilment.ts';
+import { commit } from './commit.ts';
+import { type Cart, CartStatus, FINISHED, type SeatHold } from './model.ts';
 
 export type CartSweepDecision =
   | 'expired'
@@ -39,13 +41,13 @@ export async function sweepCarts(deps: CheckoutDeps, batchSize: number): Promise
   }
   for (const hold of await deps.store.listDueHolds(deps.clock(), batchSize)) {
     const outcome = await isolated(hold.cartId, undefined, async () => {
-      const cart = await deps.store.getCart(hold.cartId);
+      const cart = await deps.store.getCart(hold.merchantId, hold.cartId);
       if (cart === undefined || FINISHED.has(cart.status)) {
-        await deps.store.releaseHold(hold, hold.merchantId);
+        await releaseHold(deps, hold);
         return 'hold_released';
       }
       // The cart is alive: it releases or converts its own holds; look again once it should have ended.
-      await deps.store.postponeHold(hold, later(deps.clock(), deps.holdSeconds + deps.reconcileAfterSeconds));
+      await postponeHold(deps, hold, later(deps.clock(), deps.holdSeconds + deps.reconcileAfterSeconds));
       return 'hold_kept';
     });
     outcomes.push({ ...outcome, classId: hold.classId });
@@ -84,6 +86,14 @@ async function postpone(deps: CartDeps, cart: Cart): Promise<void> {
   const deadline = cart.checkout?.deadline;
   const upcoming = deadline !== undefined && deadline > now.toISOString() && deadline < soon;
   await move(deps, cart, {}, upcoming ? deadline : soon);
+}
+
+async function postponeHold(deps: CartDeps, hold: SeatHold & { merchantId: string }, dueAt: string): Promise<void> {
+  const { merchantId, classId, cartId, swimmerId } = hold;
+  // Refused only when the hold was released meanwhile: nothing left to look at later.
+  await commit(deps, `hold of cart ${cartId} in class ${classId}`, {
+    hold: { kind: 'postponeHold', merchantId, classId, cartId, swimmerId, dueAt },
+  });
 }
 
 async function isolated(

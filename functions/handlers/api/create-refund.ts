@@ -4,12 +4,12 @@ import { createRefundDeps } from '../shared/workflow.ts';
 import { MetricUnit } from '../shared/observability.ts';
 import { apiHandler, parseBody } from './http.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from './idempotent-route.ts';
-import { createRefundBody, refundParameters, refundView, toRefundRequest } from './refund-schema.ts';
+import { createRefundBody, derivedRefundKeyName, refundParameters, refundView, toRefundRequest } from './refund-schema.ts';
 
 const refundCreation: CreateRoute<RefundRequest> = {
   scope: 'refunds',
   parse: (event) => toRefundRequest(parseBody(event, createRefundBody)),
-  defaultKey: derivedRefundKey,
+  defaultKey: (request) => ({ key: derivedRefundKey(request), name: derivedRefundKeyName(request) }),
   parameters: refundParameters,
   // The refund_no comes from the layer's key, so one key makes one refund for good, not for 24 hours.
   async run(request, { merchantId, metrics }, key) {

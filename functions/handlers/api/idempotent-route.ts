@@ -20,10 +20,11 @@ export interface CreateRoute<I> {
   /** Validates the request; a request that fails here never touches its key. */
   parse(event: APIGatewayProxyEvent): I;
   /**
-   * The key of a request sent without an Idempotency-Key; a route without one requires the
+   * The key of a request sent without an Idempotency-Key, and how a refusal names it to the
+   * client (the business key it comes from: `order_no o-1`); a route without one requires the
    * header (a request that has no natural key of its own: 400 naming Idempotency-Key).
    */
-  defaultKey?(input: I): string;
+  defaultKey?(input: I): { readonly key: string; readonly name: string };
   /** The parameters a repeat must match, by API field name. */
   parameters(input: I): Record<string, unknown>;
   /** `key` is the request's idempotency key as the layer knows it (header or derived). */
@@ -52,13 +53,13 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
   return async (request) => {
     const { event, merchantId, metrics, log } = request;
     const input = route.parse(event);
-    const key = keyOf(route, input, event);
+    const { key, name: keyName } = keyOf(route, input, event);
     const keyHash = idempotencyId(merchantId, route.scope, key);
     metrics.addMetric('IdempotentRequest', MetricUnit.Count, 1);
     try {
       const answer = await runIdempotently(
         idempotencyDeps(),
-        { merchantId, scope: route.scope, key, parameters: route.parameters(input) },
+        { merchantId, scope: route.scope, key, keyName, parameters: route.parameters(input) },
         () => route.run(input, { ...request, log: { ...log, idempotency_key_hash: keyHash } }, key),
       );
       if (answer.waitedMs !== undefined) {
@@ -81,16 +82,17 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
 export function plainRoute<I>(route: CreateRoute<I>): (request: ApiRequest) => Promise<ApiResult> {
   return (request) => {
     const input = route.parse(request.event);
-    return route.run(input, request, keyOf(route, input, request.event));
+    return route.run(input, request, keyOf(route, input, request.event).key);
   };
 }
 
 /** Apart, so a client's key can never collide with a key derived from another request's fields. */
-function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): string {
+function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): { key: string; name: string } {
   const header = idempotencyKeyOf(event);
-  if (header !== undefined) return `header:${header}`;
+  if (header !== undefined) return { key: `header:${header}`, name: `this ${IDEMPOTENCY_KEY_HEADER}` };
   if (route.defaultKey === undefined) throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'is required on this route');
-  return `derived:${route.defaultKey(input)}`;
+  const derived = route.defaultKey(input);
+  return { key: `derived:${derived.key}`, name: derived.name };
 }
 
 const PRINTABLE = /^[\x20-\x7e]{1,255}$/;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { MAX_AMOUNT, parseCurrency } from '../../domain/money.ts';
-import type { PaymentRequest } from '../../domain/payment.ts';
+import { type Currency, MAX_AMOUNT, minimumCharge, parseCurrency } from '../../domain/money.ts';
+import { type PaymentRequest, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
 const token = (max: number) =>
@@ -33,14 +33,33 @@ export const createPaymentBody = z
     customer_email: z.email().max(254).optional(),
     description: z.string().max(1000).optional(),
     metadata: z
-      .record(
-        z.string().min(1).max(40).regex(/^(?!payment_no$|order_no$|merchant_id$)/, 'is reserved'),
-        z.string().max(500),
-      )
+      .record(z.string().min(1).max(40), z.string().max(500))
+      .superRefine((metadata, ctx) => {
+        const reserved = RESERVED_METADATA_KEYS.find((key) => Object.hasOwn(metadata, key));
+        if (reserved !== undefined) ctx.addIssue({ code: 'custom', path: [reserved], message: 'is a key Chargeonce reserves for itself' });
+      })
       .refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys')
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(withinProviderLimits);
+
+/**
+ * What the provider would refuse: an amount under its minimum for the currency, a metadata key
+ * with brackets (its form encoding nests on them). Refused here, before anything is written,
+ * rather than accepted and then failed.
+ */
+function withinProviderLimits(
+  body: { amount: number; currency: Currency; metadata?: Record<string, string> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const minimum = minimumCharge(body.currency);
+  if (body.amount < minimum) {
+    ctx.addIssue({ code: 'custom', path: ['amount'], message: `must be at least ${minimum} in ${body.currency}, the provider's minimum` });
+  }
+  const bracketed = Object.keys(body.metadata ?? {}).find((key) => /[[\]]/.test(key));
+  if (bracketed !== undefined) ctx.addIssue({ code: 'custom', path: ['metadata', bracketed], message: 'must not contain [ or ]' });
+}
 
 export function toPaymentRequest(body: z.infer<typeof createPaymentBody>): PaymentRequest {
   return {

@@ -14,6 +14,10 @@ export function paymentView(payment: Payment) {
     ...(payment.customerEmail !== undefined && { customer_email: payment.customerEmail }),
     ...(payment.description !== undefined && { description: payment.description }),
     ...(payment.metadata !== undefined && { metadata: payment.metadata }),
+    // The reconciler could not decide how to close it: a person should look.
+    ...(payment.needsAttention !== undefined && {
+      needs_attention: { reason: payment.needsAttention.reason, since: payment.needsAttention.since },
+    }),
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
   };

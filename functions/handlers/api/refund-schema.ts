@@ -43,6 +43,12 @@ export function refundParameters(request: RefundRequest): Record<string, unknown
   };
 }
 
+/** The fields a refund sent without an Idempotency-Key is keyed by, as a refusal names them. */
+export function derivedRefundKeyName(request: RefundRequest): string {
+  const expected = request.expectedAmountRefunded === undefined ? '' : ` and expected_amount_refunded ${request.expectedAmountRefunded}`;
+  return `payment_no ${request.paymentNo} with operator_id ${request.operatorId}, amount ${request.amount}${expected}`;
+}
+
 /** A refund as the API shows it. */
 export function refundView(refund: Refund) {
   return {

@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
+import { LeaseWaitErrorNames, RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import { type CrashFunction, crashBoundaries } from '../../crash/crash-points.ts';
 import { type CrashablePorts, withCrashPoints } from '../../crash/crashing-ports.ts';
+import { RefundStatus } from '../../domain/refund.ts';
 import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
 import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
@@ -19,11 +20,14 @@ const refundSagaState = z
   .object({
     refund_no: z.string().min(1),
     provider_refund_id: z.string().optional(),
+    outcome: z.enum(Object.values(RefundStatus)).optional(),
+    failure_reason: z.string().optional(),
+    checks_left: z.number().int().nonnegative().optional(),
     error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   })
   .loose();
 
-const transient: ReadonlySet<string> = new Set(TransientErrorNames);
+const transient: ReadonlySet<string> = new Set([...TransientErrorNames, ...LeaseWaitErrorNames]);
 
 /** A payment saga step's handler; `outcome`, the metric its success counts, for a step that ends the saga. */
 export function sagaStepHandler<D extends CrashablePorts>(

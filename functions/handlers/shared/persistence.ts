@@ -1,10 +1,10 @@
-import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
+import { createDocumentClient, createDynamoClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoIdempotencyStore } from '../../adapters/dynamodb/idempotency-store.ts';
 import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
 import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
 import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
-import { EnvVar, requireEnv } from '../../config/env.ts';
+import { EnvVar, awsCallBudget, requireEnv } from '../../config/env.ts';
 import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
@@ -13,7 +13,7 @@ import type { RefundRepository } from '../../domain/refund.ts';
 import { once } from './once.ts';
 
 /** DynamoDB only: what the authorizer and the read routes need, and nothing that would grow their bundles. */
-const documentClient = once(() => createDocumentClient());
+const documentClient = once(() => createDocumentClient(createDynamoClient(awsCallBudget())));
 
 export const paymentRepository = once(
   (): PaymentRepository => new DynamoPaymentRepository(documentClient(), requireEnv(EnvVar.TableName)),

@@ -1,12 +1,12 @@
 import { StepFunctionsWorkflow, createSfnClient } from '../../adapters/sfn/step-functions-workflow.ts';
-import { EnvVar, reconcileAfterSeconds, requireEnv } from '../../config/env.ts';
+import { EnvVar, awsCallBudget, reconcileAfterSeconds, requireEnv } from '../../config/env.ts';
 import type { CreatePaymentDeps } from '../../domain/create-payment.ts';
 import type { CreateRefundDeps } from '../../domain/refund.ts';
 import { once, systemClock } from './once.ts';
 import { paymentRepository, refundRepository } from './persistence.ts';
 
 /** The functions that start or inspect saga executions: the create routes and the reconciler. */
-const sfnClient = once(createSfnClient);
+const sfnClient = once(() => createSfnClient(awsCallBudget()));
 
 export const chargeWorkflow = once(
   () => new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.StateMachineArn), 'payment_no'),

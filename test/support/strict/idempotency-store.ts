@@ -5,7 +5,8 @@ import { frozen } from './trailing-view.ts';
 /**
  * The idempotency store with the DynamoDB adapter's conditions, in memory: `claim` only where
  * no record exists or it expired (`attribute_not_exists(pk) OR expires_at <= :now`); `takeOver`
- * only from the lapsed lease, exactly as read, of a record without an answer; `complete` and
+ * only from the lapsed lease, exactly as read, of a record without an answer (the taker's parameters
+ * replacing the first request's); `complete` and
  * `release` only by the lease's owner. An expired record stays readable until the table's TTL
  * deletes it, some time later: {@link sweepExpired} is that deletion, when the caller says.
  * Answers are kept as JSON text, as the adapter keeps them.
@@ -26,11 +27,11 @@ export class StrictIdempotencyStore implements IdempotencyStore {
     return undefined;
   }
 
-  async takeOver(id: string, lapsed: KeyLease, lease: KeyLease): Promise<boolean> {
+  async takeOver(id: string, lapsed: KeyLease, lease: KeyLease, parameters: Readonly<Record<string, string>>): Promise<boolean> {
     const stored = this.records.get(id);
     if (stored === undefined || stored.response !== undefined) return false;
     if (stored.lease?.owner !== lapsed.owner || stored.lease.expiresAt !== lapsed.expiresAt) return false;
-    this.store({ ...stored, lease });
+    this.store({ ...stored, lease, parameters });
     return true;
   }
 

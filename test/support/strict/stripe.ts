@@ -15,7 +15,7 @@ import {
   retrievePaymentIntent,
   searchPaymentIntents,
 } from '../../../local/fake-provider/payment-intents.ts';
-import { createRefund, listRefunds } from '../../../local/fake-provider/refunds.ts';
+import { createRefund, listRefunds, retrieveRefund } from '../../../local/fake-provider/refunds.ts';
 import { TrailingView } from './trailing-view.ts';
 
 /**
@@ -87,7 +87,7 @@ export interface StrictStripeOptions {
  */
 export class StrictStripe {
   /** Every PaymentIntent and refund, with each capture and cancellation, as the fake's ledger keeps them. */
-  readonly ledger: Ledger = { paymentIntents: [], refunds: [] };
+  readonly ledger: Ledger = { paymentIntents: [], refunds: [], calls: [] };
   /** The idempotency key each PaymentIntent or refund was created under. */
   readonly createdUnderKey = new Map<string, string>();
   private readonly keys = new Map<string, KeptAnswer>();
@@ -104,6 +104,7 @@ export class StrictStripe {
       ledger: this.ledger,
       now: () => Math.floor(this.options.clock().getTime() / 1000),
       authorizationWindowSeconds: () => AUTHORIZATION_WINDOW_SECONDS,
+      takePendingRefund: () => undefined,
     };
     this.search = new TrailingView(
       () => {
@@ -131,6 +132,7 @@ export class StrictStripe {
     create: (params: object, options?: RequestOptions) =>
       this.post('/v1/refunds', params, options, (ctx, p) => this.numbered(() => createRefund(ctx, p))),
     list: (params: object) => this.get(params, (ctx, p) => listRefunds(ctx, p)),
+    retrieve: (id: string, params: object = {}) => this.get(params, (ctx, p) => retrieveRefund(ctx, id, p)),
   };
 
   /** The next request fails as `fault` says (and only the next: it is used up by it). */

@@ -1,195 +1,212 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { settleCheckout, type CheckoutDeps } from '../../../functions/domain/carts/checkout.ts';
-import { type Cart, CartStatus, type CheckoutTerms } from '../../../functions/domain/carts/model.ts';
-import type { SchoolStore } from '../../../functions/domain/carts/store.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { openCart } from '../../../functions/domain/carts/cart.ts';
+import { grantPoints } from '../../../functions/domain/carts/catalog.ts';
+import { type CheckoutRequest, checkout, settleCartOfPayment, settleCheckout } from '../../../functions/domain/carts/checkout.ts';
+import { addItem } from '../../../functions/domain/carts/lines.ts';
+import { CART_METADATA_KEY, type Cart, CartStatus } from '../../../functions/domain/carts/model.ts';
 import { sweepCarts } from '../../../functions/domain/carts/sweep.ts';
-import type { Currency } from '../../../functions/domain/money.ts';
-import { type Payment, PaymentStatus } from '../../../functions/domain/payment.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { ManualClock } from '../../support/manual-clock.ts';
+import { createPayment } from '../../../functions/domain/create-payment.ts';
+import { PaymentStatus } from '../../../functions/domain/payment.ts';
+import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, USD, schoolWorld } from '../../support/school-world.ts';
 
 /**
  * The deadlines no integration test can wait for (15 minutes, a day), and the schedule's
- * decisions, on a clock the test moves: only the store calls each decision makes are observed.
+ * decisions, on the in-memory store and a clock the test moves.
  */
-const T0 = Date.parse('2026-11-23T10:00:00Z');
-const USD = 'USD' as Currency;
+const M = 'm_1';
+const MINUTE = 60_000;
 
-let time: ManualClock;
-let payments: InMemoryPayments;
-let store: { [K in keyof SchoolStore]: ReturnType<typeof vi.fn> };
-let deps: CheckoutDeps;
+let world: ReturnType<typeof schoolWorld>;
 
 beforeEach(() => {
-  time = new ManualClock(T0);
-  payments = new InMemoryPayments();
-  store = new Proxy({} as typeof store, {
-    get: (target, name: string) => (target[name as keyof SchoolStore] ??= vi.fn(async () => undefined)),
-  });
-  deps = {
-    store: store as unknown as SchoolStore,
-    clock: time.clock,
-    holdSeconds: 1800,
-    reconcileAfterSeconds: 60,
-    settingsOf: async () => ({ pointValue: 1 }),
-    payments,
-  };
+  world = schoolWorld();
 });
 
-function checkingCart(terms: Partial<CheckoutTerms>): Cart {
-  return {
-    merchantId: 'm_1',
-    cartId: 'cart_1',
-    accountId: 'acc_1',
-    status: CartStatus.Checking,
-    version: 3,
-    currency: USD,
-    items: [{ itemId: 'itm_1', action: 'register', swimmerId: 'swm_1', classId: 'cls_1', amount: 3000, seatPrice: 3000, heldAt: new Date(T0).toISOString() }],
-    attempt: 1,
-    checkout: {
-      mode: 'pay_now',
-      paymentMethod: 'pm_card_visa',
-      points: 500,
-      pointValue: 1,
-      total: 3000,
-      cardAmount: 2500,
-      paymentNo: 'pay_1',
-      deadline: new Date(T0 + 15 * 60_000).toISOString(),
-      startedAt: new Date(T0).toISOString(),
-      ...terms,
-    },
-    holdsExpireAt: new Date(T0 + 30 * 60_000).toISOString(),
-    createdAt: new Date(T0).toISOString(),
-    updatedAt: new Date(T0).toISOString(),
-  };
+/** A cart holding one seat (3000) for a family with 500 points, checked out as asked. */
+async function checkingCart(request: CheckoutRequest, merchantId = M): Promise<Cart> {
+  const { classId } = await world.aClass(merchantId, 3);
+  const { accountId, swimmerId } = await world.aFamily(merchantId);
+  await grantPoints(world.deps, merchantId, accountId, { amount: 500, reason: 'welcome' }, 'k1');
+  const { cartId } = (await openCart(world.deps, merchantId, accountId)).value;
+  await addItem(world.deps, merchantId, cartId, { action: 'register', swimmerId, classId });
+  return checkout(world.deps, merchantId, cartId, request);
 }
 
-function payment(status: Payment['status']): Payment {
-  const at = new Date(T0).toISOString();
-  return {
-    paymentNo: 'pay_1',
-    merchantId: 'm_1',
-    orderNo: 'cart_1-1',
-    amount: 2500,
-    currency: USD,
-    paymentMethod: 'pm_card_visa',
-    status,
-    version: 2,
-    amountCaptured: 0,
-    amountRefunded: 0,
-    createdAt: at,
-    updatedAt: at,
-    resumeCount: 0,
-  };
+const byCard = { mode: 'pay_now', paymentMethod: 'pm_card_visa', points: 500 } as const;
+const inStore = { mode: 'pay_in_store', points: 500 } as const;
+
+async function pointsOf(cart: Cart) {
+  return (await world.store.getAccount(cart.merchantId, cart.accountId))?.pointsBalance;
 }
 
 describe('settling a checking cart', () => {
   it('closes a payment still unauthorized at the deadline, gives the points back and reopens the cart', async () => {
-    payments.items.set('pay_1', payment(PaymentStatus.Pending));
-    time.advance(15 * 60_000);
+    const cart = await checkingCart(byCard);
+    world.time.advance(15 * MINUTE);
 
-    const settled = await settleCheckout(deps, checkingCart({}));
+    const settled = await settleCheckout(world.deps, cart);
 
-    expect(payments.items.get('pay_1')).toMatchObject({ status: 'canceled', declineCode: 'deadline_passed' });
-    expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed', version: 4 });
+    expect(world.payments.items.get(cart.checkout!.paymentNo!)).toMatchObject({ status: 'canceled', declineCode: 'deadline_passed' });
+    expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed', version: cart.version + 1 });
     expect(settled.checkout).toBeUndefined();
-    expect(store.reopen).toHaveBeenCalledWith(expect.objectContaining({ from: { status: 'checking', version: 3 } }), 500);
+    expect(await world.store.getCart(M, cart.cartId)).toEqual(settled);
+    expect(await pointsOf(cart)).toBe(500);
   });
 
   it('leaves an authorized payment past the deadline to its saga: it is captured or voided within minutes', async () => {
-    payments.items.set('pay_1', payment(PaymentStatus.Authorized));
-    time.advance(20 * 60_000);
+    const cart = await checkingCart(byCard);
+    world.payments.tamper(cart.checkout!.paymentNo!, { status: PaymentStatus.Authorized });
+    world.time.advance(20 * MINUTE);
 
-    const settled = await settleCheckout(deps, checkingCart({}));
+    const settled = await settleCheckout(world.deps, cart);
 
     expect(settled.status).toBe('checking');
-    expect(payments.items.get('pay_1')?.status).toBe('authorized');
-    expect(store.reopen).not.toHaveBeenCalled();
+    expect(world.payments.items.get(cart.checkout!.paymentNo!)?.status).toBe('authorized');
+    expect(await world.store.getCart(M, cart.cartId)).toEqual(cart);
+    expect(await pointsOf(cart)).toBe(0);
   });
 
   it('waits for a payment still moving before the deadline', async () => {
-    payments.items.set('pay_1', payment(PaymentStatus.Pending));
-    time.advance(5 * 60_000);
+    const cart = await checkingCart(byCard);
+    world.time.advance(5 * MINUTE);
 
-    expect((await settleCheckout(deps, checkingCart({}))).status).toBe('checking');
-    expect(payments.items.get('pay_1')?.status).toBe('pending');
+    expect((await settleCheckout(world.deps, cart)).status).toBe('checking');
+    expect(world.payments.items.get(cart.checkout!.paymentNo!)?.status).toBe('pending');
   });
 
   it('undoes a pay-in-store checkout nobody paid within the day: points back, cart pending', async () => {
-    const inStore = checkingCart({ mode: 'pay_in_store', paymentMethod: undefined, paymentNo: undefined, deadline: new Date(T0 + 24 * 3600_000).toISOString() });
+    const cart = await checkingCart(inStore);
 
-    expect((await settleCheckout(deps, inStore)).status).toBe('checking');
-    time.advance(24 * 3600_000);
-    const settled = await settleCheckout(deps, inStore);
+    const waiting = await settleCheckout(world.deps, cart);
+    world.time.advance(24 * 60 * MINUTE);
+    const settled = await settleCheckout(world.deps, cart);
 
+    expect(waiting.status).toBe('checking');
     expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed' });
-    expect(store.reopen).toHaveBeenCalledTimes(1);
+    expect(await pointsOf(cart)).toBe(500);
   });
 
   it('reopens the cart of a declined payment with its decline code', async () => {
-    payments.items.set('pay_1', { ...payment(PaymentStatus.Failed), declineCode: 'insufficient_funds' });
+    const cart = await checkingCart(byCard);
+    world.payments.tamper(cart.checkout!.paymentNo!, { status: PaymentStatus.Failed, declineCode: 'insufficient_funds' });
 
-    const settled = await settleCheckout(deps, checkingCart({}));
+    const settled = await settleCheckout(world.deps, cart);
 
     expect(settled).toMatchObject({ status: 'pending', lastFailure: 'insufficient_funds' });
   });
 
   it('applies the cart of a succeeded payment under the charge id, then fulfils it', async () => {
-    payments.items.set('pay_1', { ...payment(PaymentStatus.Succeeded), chargeId: 'pi_1', amountCaptured: 2500 });
+    const cart = await checkingCart(byCard);
+    world.payments.tamper(cart.checkout!.paymentNo!, { status: PaymentStatus.Succeeded, chargeId: 'pi_1', amountCaptured: 2500 });
 
-    const settled = await settleCheckout(deps, checkingCart({}));
+    const settled = await settleCheckout(world.deps, cart);
 
-    expect(store.applyPurchase).toHaveBeenCalledWith(
-      expect.objectContaining({ cart: expect.objectContaining({ status: 'applied', purchaseKey: 'pi_1' }) }),
-      expect.objectContaining({ purchaseKey: 'pi_1', cardAmount: 2500, points: 500 }),
-    );
-    expect(store.fulfilItem).toHaveBeenCalledTimes(1);
     expect(settled.status).toBe('done');
+    expect(await world.store.listPurchases(M, cart.accountId)).toEqual([
+      expect.objectContaining({ purchaseKey: 'pi_1', cardAmount: 2500, points: 500, total: 3000 }),
+    ]);
+    expect(await world.store.getStudent(M, cart.items[0]!.classId, cart.accountId, cart.items[0]!.swimmerId)).toMatchObject({
+      paid: 3000,
+      purchaseKey: 'pi_1',
+    });
+  });
+});
+
+describe('the payment saga’s SettleCart step', () => {
+  it('settles only a cart of the payment’s own merchant: naming another merchant’s cart reaches nothing', async () => {
+    // Prepare: merchant B's cart, paid, its own saga not yet at its last step.
+    const theirs = await checkingCart(byCard, 'm_b');
+    world.payments.tamper(theirs.checkout!.paymentNo!, { status: PaymentStatus.Succeeded, chargeId: 'pi_b', amountCaptured: 2500 });
+    const { payment: mine } = await createPayment(world.deps.paymentCreation!, 'm_a', {
+      orderNo: 'order-1',
+      amount: 100,
+      currency: USD,
+      paymentMethod: 'pm_card_visa',
+      metadata: { [CART_METADATA_KEY]: theirs.cartId },
+    });
+
+    // Act
+    await settleCartOfPayment(world.deps, mine.paymentNo, theirs.cartId);
+    const untouched = await world.store.getCart('m_b', theirs.cartId);
+    await settleCartOfPayment(world.deps, theirs.checkout!.paymentNo!, theirs.cartId);
+
+    // Assert
+    expect(untouched).toEqual(theirs);
+    expect((await world.store.getCart('m_b', theirs.cartId))?.status).toBe(CartStatus.Done);
   });
 });
 
 describe('the schedule over holds', () => {
-  const hold = { merchantId: 'm_1', classId: 'cls_1', cartId: 'cart_1', accountId: 'acc_1', swimmerId: 'swm_1', itemId: 'itm_1', heldAt: '' };
+  /** A hold of a class of `merchantId` for `cartId`, its seat counted as held, due at once. */
+  async function aHold(merchantId: string, cartId: string) {
+    const { classId } = await world.aClass(merchantId, 2);
+    const hold = { classId, cartId, accountId: 'acc_1', swimmerId: 'swm_1', itemId: 'itm_1', heldAt: new Date(T0).toISOString() };
+    await world.store.commit({
+      seat: { kind: 'moveSeat', merchantId, classId, from: 'seatsRemain', to: 'seatsHeld' },
+      hold: { kind: 'putHold', merchantId, hold, dueAt: new Date(T0).toISOString() },
+    });
+    return hold;
+  }
+
+  /** A cart left in `status` with no due time of its own, as a crash between its writes leaves one. */
+  async function aCartIn(status: CartStatus, merchantId = M) {
+    const cart = (await checkingCart(inStore, merchantId)) as Cart;
+    const write = { cart: { ...cart, status, version: cart.version + 1 }, from: { status: cart.status, version: cart.version } };
+    await world.store.commit({ cart: { kind: 'updateCart', write } });
+    return cart.cartId;
+  }
 
   it.each([
-    ['no longer exists', undefined],
-    ['ended', { ...checkingCart({}), status: CartStatus.Expired }],
-    ['was paid', { ...checkingCart({}), status: CartStatus.Done }],
-  ])('releases a hold whose cart %s', async (_, cart) => {
-    store.listDueCarts.mockResolvedValue([]);
-    store.listDueHolds.mockResolvedValue([hold]);
-    store.getCart.mockResolvedValue(cart);
+    ['no longer exists', async () => 'cart_gone'],
+    ['ended', () => aCartIn(CartStatus.Expired)],
+    ['was paid', () => aCartIn(CartStatus.Done)],
+    ['is another merchant’s', () => aCartIn(CartStatus.Checking, 'm_b')],
+  ])('releases a hold whose cart %s', async (_, cartOf) => {
+    const hold = await aHold(M, await cartOf());
 
-    const outcomes = await sweepCarts(deps, 10);
+    const outcomes = await sweepCarts(world.deps, 10);
 
-    expect(store.releaseHold).toHaveBeenCalledWith(hold, 'm_1');
-    expect(outcomes).toEqual([{ cartId: 'cart_1', classId: 'cls_1', decision: 'hold_released' }]);
+    expect(outcomes).toEqual([{ cartId: hold.cartId, classId: hold.classId, decision: 'hold_released' }]);
+    expect(await world.store.getClass(M, hold.classId)).toMatchObject({ seatsRemain: 2, seatsHeld: 0 });
+    expect(world.store.peekHold(M, hold.classId, hold.cartId, hold.swimmerId)).toBeUndefined();
   });
 
   it('keeps the hold of a cart still alive, and looks again later', async () => {
-    store.listDueCarts.mockResolvedValue([]);
-    store.listDueHolds.mockResolvedValue([hold]);
-    store.getCart.mockResolvedValue(checkingCart({}));
+    const hold = await aHold(M, await aCartIn(CartStatus.Checking));
 
-    const outcomes = await sweepCarts(deps, 10);
+    const outcomes = await sweepCarts(world.deps, 10);
 
-    expect(store.releaseHold).not.toHaveBeenCalled();
-    expect(store.postponeHold).toHaveBeenCalledWith(hold, new Date(T0 + (1800 + 60) * 1000).toISOString());
-    expect(outcomes[0]?.decision).toBe('hold_kept');
+    expect(outcomes).toEqual([{ cartId: hold.cartId, classId: hold.classId, decision: 'hold_kept' }]);
+    expect(world.store.peekHold(M, hold.classId, hold.cartId, hold.swimmerId)?.dueAt).toBe(
+      new Date(T0 + (HOLD_SECONDS + RECONCILE_AFTER_SECONDS) * 1000).toISOString(),
+    );
   });
 
   it('goes on with the batch past a cart that fails, reporting it', async () => {
-    const broken = { ...checkingCart({}), cartId: 'cart_broken', status: CartStatus.Applied };
-    const expiring = { ...checkingCart({}), cartId: 'cart_2', status: CartStatus.Pending, checkout: undefined, items: [] };
-    store.listDueCarts.mockResolvedValue([broken, expiring]);
-    store.listDueHolds.mockResolvedValue([]);
-    store.fulfilItem.mockRejectedValue(new Error('boom'));
+    const { accountId } = await world.aFamily(M);
+    const cart = (fields: Partial<Cart>): Cart => ({
+      merchantId: M,
+      cartId: 'cart_x',
+      accountId,
+      status: CartStatus.Pending,
+      version: 1,
+      items: [],
+      attempt: 0,
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+      ...fields,
+    });
+    // Applied without the checkout it was paid by: fulfilling it cannot work.
+    const broken = cart({ cartId: 'cart_broken', status: CartStatus.Applied });
+    await world.store.commit({ cart: { kind: 'putCart', cart: broken, dueAt: new Date(T0 - 1000).toISOString() } });
+    await world.store.commit({ cart: { kind: 'putCart', cart: cart({ cartId: 'cart_2' }), dueAt: new Date(T0).toISOString() } });
 
-    const outcomes = await sweepCarts(deps, 10);
+    const outcomes = await sweepCarts(world.deps, 10);
 
     expect(outcomes.map((o) => [o.cartId, o.decision])).toEqual([
       ['cart_broken', 'errored'],
       ['cart_2', 'expired'],
     ]);
+    expect((await world.store.getCart(M, 'cart_2'))?.status).toBe(CartStatus.Expired);
   });
 });

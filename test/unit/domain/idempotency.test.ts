@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DatabaseUnavailableError,
   IdempotencyKeyMismatchError,
+  PROCESS_EXIT_ERROR_NAME,
   RequestInProgressError,
   ValidationError,
 } from '../../../functions/domain/errors.ts';
@@ -25,6 +26,7 @@ const request: IdempotencyRequest = {
   merchantId: 'm_1',
   scope: 'payments',
   key: 'header:key-1',
+  keyName: 'this Idempotency-Key',
   parameters: { order_no: 'o-1', amount: 1000, currency: 'USD', description: undefined, metadata: { a: '1', b: '2' } },
 };
 const id = idempotencyId(request.merchantId, request.scope, request.key);
@@ -74,14 +76,24 @@ async function inFlight(req: IdempotencyRequest = request) {
   return { run, finish: gate.resolve, fail: gate.reject };
 }
 
+/** What a killed Lambda reports, by name only: the domain knows no crash injection. */
+class ProcessExit extends Error {
+  override readonly name = PROCESS_EXIT_ERROR_NAME;
+}
+
 /** A first request that claimed the key and died without an answer, as a killed Lambda does. */
 async function crashed(req: IdempotencyRequest = request) {
   await expect(
     runIdempotently(deps, req, async () => {
-      throw new Error('Runtime.ExitError');
+      throw new ProcessExit('killed');
     }),
-  ).rejects.toThrow('Runtime.ExitError');
+  ).rejects.toBeInstanceOf(ProcessExit);
 }
+
+const withParameters = (changes: Record<string, unknown>): IdempotencyRequest => ({
+  ...request,
+  parameters: { ...request.parameters, ...changes },
+});
 
 describe('runIdempotently', () => {
   it('runs the operation once and stores its answer for 24 hours, the key only as a digest', async () => {
@@ -138,6 +150,17 @@ describe('runIdempotently', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'idempotency_key_mismatch', field });
     expect(repeat).not.toHaveBeenCalled();
     expect(store.copyOf(id)).toEqual(before);
+  });
+
+  it.each([
+    ['the header it sent', 'this Idempotency-Key', 'this Idempotency-Key was already used with another amount'],
+    ['the business key its key was derived from', 'order_no o-1', 'order_no o-1 was already used with another amount'],
+  ])('names %s in a refusal', async (_, keyName, message) => {
+    await runIdempotently(deps, { ...request, keyName }, operation());
+
+    const attempt = runIdempotently(deps, { ...withParameters({ amount: 2000 }), keyName }, operation());
+
+    await expect(attempt).rejects.toThrow(message);
   });
 
   it('names a parameter the repeat leaves out', async () => {
@@ -232,7 +255,7 @@ describe('runIdempotently', () => {
   });
 
   describe('a first request that never finished', () => {
-    it('leaves its claim when the operation crashes: a repeat within the lease waits and runs nothing', async () => {
+    it('leaves its claim when the process dies: a repeat within the lease waits and runs nothing', async () => {
       // Prepare
       await crashed();
       const repeat = operation();
@@ -242,6 +265,7 @@ describe('runIdempotently', () => {
 
       // Assess
       await expect(attempt).rejects.toBeInstanceOf(RequestInProgressError);
+      expect(store.calls).not.toContain('release');
       expect(repeat).not.toHaveBeenCalled();
       expect(store.copyOf(id)).toMatchObject({ lease: { owner: 'owner-1', expiresAt: T0 + LEASE_MS } });
       expect(store.copyOf(id)?.response).toBeUndefined();
@@ -262,6 +286,33 @@ describe('runIdempotently', () => {
       const stored = store.copyOf(id);
       expect(stored?.response).toEqual(created);
       expect(stored?.lease).toBeUndefined();
+    });
+
+    it('refuses other parameters while its lease holds: it may still be running', async () => {
+      await crashed();
+      time.advance(LEASE_MS - 1);
+      const corrected = operation();
+
+      const attempt = runIdempotently(deps, withParameters({ amount: 2000 }), corrected);
+
+      await expect(attempt).rejects.toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
+      expect(corrected).not.toHaveBeenCalled();
+    });
+
+    it('is taken over by a request with other parameters once its lease lapsed: nobody was answered', async () => {
+      // Prepare
+      await crashed();
+      time.advance(LEASE_MS);
+      const corrected = operation({ status: 201, body: { payment_no: 'pay_1', amount: 2000 } });
+
+      // Act
+      const answer = await runIdempotently(deps, withParameters({ amount: 2000 }), corrected);
+
+      // Assess: the key now stands for the corrected request, and refuses the dead one's parameters.
+      expect(answer).toMatchObject({ replayed: false, tookOver: true });
+      expect(corrected).toHaveBeenCalledTimes(1);
+      expect((await runIdempotently(deps, withParameters({ amount: 2000 }), operation())).replayed).toBe(true);
+      await expect(runIdempotently(deps, request, operation())).rejects.toMatchObject({ field: 'amount' });
     });
 
     it('is taken over by one of two retries; the other gets its answer', async () => {
@@ -337,6 +388,27 @@ describe('runIdempotently', () => {
       // Assess
       expect(store.calls).toContain('release');
       expect(retry).toHaveBeenCalledTimes(1);
+      expect(answer).toEqual({ response: created, replayed: false, tookOver: false });
+    });
+
+    it.each([
+      ['an unexpected error (a 500)', new TypeError("Cannot read properties of undefined (reading 'amount')")],
+      ['an outage (a 503)', new DatabaseUnavailableError('DynamoDB is unavailable')],
+    ])('frees the key on %s, so a corrected retry with other parameters runs', async (_, failure) => {
+      // Prepare
+      await expect(
+        runIdempotently(deps, request, async () => {
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      const corrected = operation();
+
+      // Act
+      const answer = await runIdempotently(deps, withParameters({ amount: 2000 }), corrected);
+
+      // Assess
+      expect(store.calls).toContain('release');
+      expect(corrected).toHaveBeenCalledTimes(1);
       expect(answer).toEqual({ response: created, replayed: false, tookOver: false });
     });
 

@@ -1,12 +1,15 @@
-import { AuthorizationExpiredError, WorkflowUnavailableError } from '../../../functions/domain/errors.ts';
+import { AuthorizationExpiredError, ProviderUnavailableError, WorkflowUnavailableError } from '../../../functions/domain/errors.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import {
   type ReconcileDeps,
   reconcile,
   reconcilePayments,
+  reconcileRefunds,
   releaseOpenAuthorizations,
 } from '../../../functions/domain/reconcile.ts';
+import { type Refund, RefundStatus } from '../../../functions/domain/refund.ts';
+import { executionName } from '../../../functions/domain/saga-start.ts';
 import { DEPLOYMENT_METADATA_KEY } from '../../../functions/domain/provider.ts';
 import { authorizePayment, capturePayment, markSucceeded, recordAuthorization } from '../../../functions/domain/saga.ts';
 import { FakeWorkflow } from '../../support/fake-workflow.ts';
@@ -15,6 +18,8 @@ import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
 import { InMemoryRefunds } from '../../support/in-memory-refunds.ts';
 
 let payments: InMemoryPayments;
+let refunds: InMemoryRefunds;
+let refundWorkflow: FakeWorkflow;
 let workflow: FakeWorkflow;
 let provider: InMemoryProvider;
 let now: Date;
@@ -22,6 +27,8 @@ let deps: ReconcileDeps;
 
 beforeEach(() => {
   payments = new InMemoryPayments();
+  refunds = new InMemoryRefunds(payments);
+  refundWorkflow = new FakeWorkflow();
   workflow = new FakeWorkflow();
   provider = new InMemoryProvider();
   now = new Date('2026-11-23T10:00:00Z');
@@ -30,8 +37,8 @@ beforeEach(() => {
   deps = {
     payments,
     workflow,
-    refunds: new InMemoryRefunds(payments),
-    refundWorkflow: new FakeWorkflow(),
+    refunds,
+    refundWorkflow,
     provider,
     clock: () => now,
     reconcileAfterSeconds: 300,
@@ -90,21 +97,6 @@ describe('reconcilePayments', () => {
     expect(outcome?.decision).toBe('resumed');
     expect(await workflow.describe(`${payment.paymentNo}-r1`)).toBe('RUNNING');
     expect((await payments.get(payment.paymentNo))?.resumeCount).toBe(1);
-  });
-
-  it('gives a payment up after the allowed resumes', async () => {
-    const payment = await stuckPayment();
-    for (const name of [payment.paymentNo, `${payment.paymentNo}-r1`, `${payment.paymentNo}-r2`]) {
-      await workflow.start(payment.paymentNo, name);
-      workflow.end(name, 'ABORTED');
-      await reconcilePayments(deps, 10);
-      now = new Date(now.getTime() + 301_000);
-    }
-
-    const stored = await payments.get(payment.paymentNo);
-
-    expect(stored?.resumeCount).toBe(2);
-    expect(stored?.reconcileAt! > new Date(now.getTime() + 3000_000).toISOString()).toBe(true);
   });
 
   it('skips a payment another actor moved while it was looked at', async () => {
@@ -250,7 +242,7 @@ describe('an authorization near its capture deadline', () => {
     // Prepare
     provider.authorizationWindowSeconds = 7 * 24 * 3600;
     const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
-    for (let resume = 0; resume < 3; resume++) {
+    for (let resume = 0; resume < deps.maxResumes; resume++) {
       later(301);
       await reconcilePayments(deps, 10);
       for (const [name, execution] of workflow.executions) if (execution.status === 'RUNNING') workflow.end(name, 'FAILED');
@@ -313,5 +305,194 @@ describe('an authorization near its capture deadline', () => {
 
     expect(outcomes.map((o) => o.decision)).toEqual(['skipped', 'skipped']);
     expect(provider.calls.filter((c) => c.op === 'capture')).toEqual([]);
+  });
+});
+
+/** Ends each execution of the payment as failed and lets the reconciler resume it, as often as it may. */
+async function resumedTooOften(paymentNo: string) {
+  for (let resume = 0; resume <= deps.maxResumes; resume++) {
+    workflow.end(executionName(paymentNo, resume), 'FAILED');
+    later(301);
+    if (resume < deps.maxResumes) expect((await reconcilePayments(deps, 10))[0]?.decision).toBe('resumed');
+  }
+}
+
+/** Another authorization at the provider naming the payment: a duplicate, or one made by another deployment. */
+async function anotherAuthorization(paymentNo: string, { amount = 100, deployment = 'here' } = {}) {
+  return provider.authorizeCharge({
+    paymentNo,
+    amount,
+    currency: USD,
+    paymentMethod: 'pm_card_visa',
+    idempotencyKey: `another-${Math.random()}`,
+    metadata: { payment_no: paymentNo, [DEPLOYMENT_METADATA_KEY]: deployment },
+  });
+}
+
+const capture = (chargeId: string) => provider.captureCharge({ chargeId, idempotencyKey: `capture-${chargeId}` });
+
+/** Whether the charge id reached the payment before its executions started failing. */
+const recordedOrNot = [
+  ['on record', true],
+  ['the payment never recorded', false],
+] as const;
+
+describe('a payment resumed too often', () => {
+  it.each(recordedOrNot)('voids its authorization (%s) and fails it with processing_error, holding its lease while it calls the provider', async (_, recorded) => {
+    // Prepare
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(recorded);
+    await resumedTooOften(paymentNo);
+    const leasesSeen: unknown[] = [];
+    const voidCharge = provider.voidCharge.bind(provider);
+    provider.voidCharge = async (input) => {
+      leasesSeen.push((await payments.get(paymentNo))?.lease?.owner);
+      return voidCharge(input);
+    };
+
+    // Act
+    const outcomes = await reconcilePayments(deps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ paymentNo, decision: 'settled' }]);
+    expect(provider.charges.get(chargeId)?.status).toBe('canceled');
+    expect(leasesSeen).toEqual(['owner-1']);
+    const payment = await payments.get(paymentNo);
+    expect(payment).toMatchObject({ status: 'failed', declineCode: 'processing_error', amountCaptured: 0 });
+    expect(payment?.lease).toBeUndefined();
+    expect(payment?.reconcileAt).toBeUndefined();
+  });
+
+  it('fails it with the decline code the provider gave, when it had one', async () => {
+    const payment = await stuckPayment();
+    payments.tamper(payment.paymentNo, { declineCode: 'insufficient_funds' });
+    await resumedTooOften(payment.paymentNo);
+
+    await reconcilePayments(deps, 10);
+
+    expect(await payments.get(payment.paymentNo)).toMatchObject({ status: 'failed', declineCode: 'insufficient_funds' });
+  });
+
+  it.each(recordedOrNot)('finishes it as succeeded, with what was captured, when the provider captured its charge (%s)', async (_, recorded) => {
+    // Prepare: the capture happened; the write that would have recorded it never did.
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(recorded);
+    await capture(chargeId);
+    await resumedTooOften(paymentNo);
+
+    // Act
+    const outcomes = await reconcilePayments(deps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ paymentNo, decision: 'settled' }]);
+    expect(await payments.get(paymentNo)).toMatchObject({ status: 'succeeded', chargeId, amountCaptured: 100 });
+    expect(provider.captureCount(chargeId)).toBe(1);
+    expect(provider.calls.filter((c) => c.op === 'void')).toEqual([]);
+  });
+
+  it('voids a second authorization of a payment it finishes as succeeded', async () => {
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
+    await capture(chargeId);
+    const extra = await anotherAuthorization(paymentNo);
+    await resumedTooOften(paymentNo);
+
+    await reconcilePayments(deps, 10);
+
+    expect(await payments.get(paymentNo)).toMatchObject({ status: 'succeeded', amountCaptured: 100 });
+    expect(provider.charges.get(extra.id)?.status).toBe('canceled');
+  });
+
+  it.each([
+    ['two captures', { amount: 100, captureOwn: true }],
+    ['a capture of another amount', { amount: 250, captureOwn: false }],
+  ])('leaves it open to a person, marked captures_disagree and due in an hour, when the provider holds %s', async (_, other) => {
+    // Prepare
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(false);
+    if (other.captureOwn) await capture(chargeId);
+    await capture((await anotherAuthorization(paymentNo, { amount: other.amount })).id);
+    await resumedTooOften(paymentNo);
+
+    // Act
+    const outcomes = await reconcilePayments(deps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ paymentNo, decision: 'gave_up' }]);
+    const payment = await payments.get(paymentNo);
+    expect(payment).toMatchObject({
+      status: 'pending',
+      needsAttention: { reason: 'captures_disagree', since: now.toISOString() },
+      reconcileAt: new Date(now.getTime() + 3600_000).toISOString(),
+    });
+    expect(payment?.lease).toBeUndefined();
+    expect(provider.calls.filter((c) => c.op === 'void')).toEqual([]);
+  });
+
+  it('leaves it open, marked provider_unreachable since it first failed to ask, and settles it once the provider answers', async () => {
+    // Prepare
+    const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
+    await resumedTooOften(paymentNo);
+    const findCharges = provider.findChargesByPaymentNo.bind(provider);
+    provider.findChargesByPaymentNo = async () => {
+      throw new ProviderUnavailableError('the provider is down');
+    };
+    const firstAsked = now.toISOString();
+
+    // Act: two hourly looks while the provider is down, a third once it is back.
+    const [first] = await reconcilePayments(deps, 10);
+    later(3600);
+    const [second] = await reconcilePayments(deps, 10);
+    const stillOpen = await payments.get(paymentNo);
+    provider.findChargesByPaymentNo = findCharges;
+    later(3600);
+    const [third] = await reconcilePayments(deps, 10);
+
+    // Assess
+    expect([first?.decision, second?.decision, third?.decision]).toEqual(['gave_up', 'gave_up', 'settled']);
+    expect(stillOpen).toMatchObject({ status: 'authorized', needsAttention: { reason: 'provider_unreachable', since: firstAsked } });
+    const settled = await payments.get(paymentNo);
+    expect(settled).toMatchObject({ status: 'failed', declineCode: 'processing_error' });
+    expect(settled?.needsAttention).toBeUndefined();
+    expect(provider.charges.get(chargeId)?.status).toBe('canceled');
+  });
+
+  it("never voids another deployment's charge that names the same payment", async () => {
+    const { paymentNo } = await diedAfterAuthorizing(true);
+    const theirs = await anotherAuthorization(paymentNo, { deployment: 'elsewhere' });
+    await resumedTooOften(paymentNo);
+
+    await reconcilePayments(deps, 10);
+
+    expect(await payments.get(paymentNo)).toMatchObject({ status: 'failed' });
+    expect(provider.charges.get(theirs.id)?.status).toBe('requires_capture');
+  });
+});
+
+describe('a refund resumed too often', () => {
+  it('is left to a person: due again in an hour, and nothing started', async () => {
+    // Prepare
+    const refund: Refund = {
+      refundNo: 're_1',
+      paymentNo: 'pay_1',
+      merchantId: 'm_1',
+      amount: 100,
+      operatorId: 'op-1',
+      currency: USD,
+      chargeId: 'pi_1',
+      status: RefundStatus.Pending,
+      version: 1,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      reconcileAt: now.toISOString(),
+      resumeCount: deps.maxResumes,
+    };
+    refunds.items.set(refund.refundNo, refund);
+    await refundWorkflow.start(refund.refundNo, executionName(refund.refundNo, refund.resumeCount));
+    refundWorkflow.end(executionName(refund.refundNo, refund.resumeCount), 'FAILED');
+
+    // Act
+    const outcomes = await reconcileRefunds(deps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ refundNo: 're_1', decision: 'gave_up' }]);
+    expect(refunds.items.get('re_1')).toMatchObject({ status: 'pending', reconcileAt: new Date(now.getTime() + 3600_000).toISOString() });
+    expect(refundWorkflow.executions.size).toBe(1);
   });
 });

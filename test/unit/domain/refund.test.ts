@@ -7,51 +7,25 @@ import {
   ProviderUnavailableError,
   RefundExceedsCapturedError,
 } from '../../../functions/domain/errors.ts';
-import type { Payment } from '../../../functions/domain/payment.ts';
-import { type CreateRefundDeps, createRefund, derivedRefundKey } from '../../../functions/domain/refund.ts';
+import { createRefund, derivedRefundKey } from '../../../functions/domain/refund.ts';
 import { markRefundFailed, recordRefund, submitRefund } from '../../../functions/domain/refund-saga.ts';
 import { type ReconcileDeps, reconcileRefunds } from '../../../functions/domain/reconcile.ts';
 import { FakeWorkflow } from '../../support/fake-workflow.ts';
+import { InMemoryProvider } from '../../support/in-memory-provider.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
+import { MERCHANT, type RefundWorld, refundWorld } from '../../support/refund-world.ts';
 import { StrictPaymentRepository } from '../../support/strict/payments.ts';
 import { StrictRefundRepository } from '../../support/strict/refunds.ts';
 import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
-import { InMemoryRefunds } from '../../support/in-memory-refunds.ts';
 
-let payments: InMemoryPayments;
-let refunds: InMemoryRefunds;
-let workflow: FakeWorkflow;
-let deps: CreateRefundDeps;
+let world: RefundWorld;
 
-const captured: Payment = {
-  paymentNo: 'pay_000000000000000000000001',
-  merchantId: 'm_1',
-  orderNo: 'o-1',
-  amount: 1000,
-  currency: USD,
-  paymentMethod: 'pm_card_visa',
-  status: 'succeeded',
-  version: 5,
-  chargeId: 'pi_1',
-  amountCaptured: 1000,
-  amountRefunded: 0,
-  createdAt: '2026-11-23T10:00:00.000Z',
-  updatedAt: '2026-11-23T10:00:00.000Z',
-  resumeCount: 0,
-};
-
-beforeEach(() => {
-  payments = new InMemoryPayments();
-  payments.items.set(captured.paymentNo, captured);
-  refunds = new InMemoryRefunds(payments);
-  workflow = new FakeWorkflow();
-  deps = { refunds, payments, workflow, clock: () => new Date('2026-11-23T11:00:00Z'), reconcileAfterSeconds: 300 };
+beforeEach(async () => {
+  world = await refundWorld();
 });
 
 const request = (amount: number, extra: Partial<{ expectedAmountRefunded: number; operatorId: string }> = {}) => ({
-  paymentNo: captured.paymentNo,
+  paymentNo: world.payment.paymentNo,
   amount,
   operatorId: 'op',
   ...extra,
@@ -59,44 +33,44 @@ const request = (amount: number, extra: Partial<{ expectedAmountRefunded: number
 
 describe('createRefund', () => {
   it('reserves the amount on the payment and starts the refund saga', async () => {
-    const { refund, created } = await createRefund(deps, 'm_1', 'k1', request(400));
+    const { refund, created } = await createRefund(world.deps, MERCHANT, 'k1', request(400));
 
     expect(created).toBe(true);
-    expect(refund).toMatchObject({ status: 'pending', amount: 400, chargeId: 'pi_1', currency: 'USD' });
-    expect(payments.items.get(captured.paymentNo)).toMatchObject({ amountRefunded: 400, refundNos: [refund.refundNo] });
-    expect(await workflow.describe(refund.refundNo)).toBe('RUNNING');
+    expect(refund).toMatchObject({ status: 'pending', amount: 400, chargeId: world.charge.id, currency: 'USD' });
+    expect(world.stored()).toMatchObject({ amountRefunded: 400, refundNos: [refund.refundNo] });
+    expect(await world.workflow.describe(refund.refundNo)).toBe('RUNNING');
   });
 
   it('answers a repeat of the key with the first refund, and refuses it with other parameters', async () => {
-    const first = await createRefund(deps, 'm_1', 'k1', request(400));
+    const first = await createRefund(world.deps, MERCHANT, 'k1', request(400));
 
-    const again = await createRefund(deps, 'm_1', 'k1', request(400));
-    const other = createRefund(deps, 'm_1', 'k1', request(401));
+    const again = await createRefund(world.deps, MERCHANT, 'k1', request(400));
+    const other = createRefund(world.deps, MERCHANT, 'k1', request(401));
 
     expect(again).toEqual({ refund: first.refund, created: false });
     await expect(other).rejects.toBeInstanceOf(IdempotencyKeyMismatchError);
     await expect(other).rejects.toMatchObject({ field: 'amount' });
-    expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(400);
+    expect(world.stored().amountRefunded).toBe(400);
   });
 
   it('never lets refunds together pass what was captured', async () => {
-    await createRefund(deps, 'm_1', 'k1', request(600));
+    await createRefund(world.deps, MERCHANT, 'k1', request(600));
 
-    await expect(createRefund(deps, 'm_1', 'k2', request(401))).rejects.toBeInstanceOf(RefundExceedsCapturedError);
-    expect((await createRefund(deps, 'm_1', 'k3', request(400))).created).toBe(true);
+    await expect(createRefund(world.deps, MERCHANT, 'k2', request(401))).rejects.toBeInstanceOf(RefundExceedsCapturedError);
+    expect((await createRefund(world.deps, MERCHANT, 'k3', request(400))).created).toBe(true);
   });
 
   it('refuses a stale expected_amount_refunded, an uncaptured payment and another merchant', async () => {
-    await createRefund(deps, 'm_1', 'k1', request(100));
-    payments.items.set('pay_000000000000000000000002', { ...captured, paymentNo: 'pay_000000000000000000000002', status: 'authorized' });
+    await createRefund(world.deps, MERCHANT, 'k1', request(100));
+    world.payments.items.set('pay_000000000000000000000002', { ...world.payment, paymentNo: 'pay_000000000000000000000002', status: 'authorized' });
 
-    await expect(createRefund(deps, 'm_1', 'k2', request(100, { expectedAmountRefunded: 0 }))).rejects.toBeInstanceOf(
+    await expect(createRefund(world.deps, MERCHANT, 'k2', request(100, { expectedAmountRefunded: 0 }))).rejects.toBeInstanceOf(
       AmountRefundedChangedError,
     );
     await expect(
-      createRefund(deps, 'm_1', 'k3', { ...request(100), paymentNo: 'pay_000000000000000000000002' }),
+      createRefund(world.deps, MERCHANT, 'k3', { ...request(100), paymentNo: 'pay_000000000000000000000002' }),
     ).rejects.toBeInstanceOf(PaymentNotCapturedError);
-    await expect(createRefund(deps, 'm_2', 'k4', request(100))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(createRefund(world.deps, 'm_2', 'k4', request(100))).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('derives a new key for a deliberate second refund, the same for a retry', () => {
@@ -107,69 +81,69 @@ describe('createRefund', () => {
   });
 });
 
-/** A refund of `amount` created on a payment whose charge the provider holds, and the saga's deps around that provider. */
-async function refundOfCapturedCharge(amount: number) {
-  const provider = new InMemoryProvider();
-  const charge = await provider.authorizeCharge({
-    paymentNo: captured.paymentNo, amount: 1000, currency: USD, paymentMethod: 'pm_card_visa', idempotencyKey: 'a', metadata: {},
-  });
-  payments.items.set(captured.paymentNo, { ...captured, chargeId: charge.id });
-  const { refund } = await createRefund(deps, 'm_1', 'k1', request(amount));
-  return { provider, charge, refund, sagaDeps: { ...deps, provider, deployment: 'here' } };
-}
-
 describe('the refund saga', () => {
   it('refunds once at the provider under the refund_no, however often it runs', async () => {
-    const { provider, charge, refund, sagaDeps } = await refundOfCapturedCharge(250);
+    // Prepare
+    const refund = await world.refundOf(250);
 
-    const state = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
-    await submitRefund(sagaDeps, { refund_no: refund.refundNo });
-    await recordRefund(sagaDeps, state);
-    await recordRefund(sagaDeps, state);
+    // Act
+    const state = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await recordRefund(world.deps, state);
+    await recordRefund(world.deps, state);
 
-    expect(provider.calls.filter((c) => c.op === 'refund').map((c) => c.key)).toEqual([refund.refundNo, refund.refundNo]);
-    expect([...provider.refunds.values()]).toMatchObject([{ amount: 250, chargeId: charge.id }]);
-    expect(await refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: state.provider_refund_id });
+    // Assess
+    expect(state).toMatchObject({ outcome: 'succeeded' });
+    expect(world.provider.calls.filter((c) => c.op === 'refund').map((c) => c.key)).toEqual([refund.refundNo, refund.refundNo]);
+    expect([...world.provider.refunds.values()]).toMatchObject([{ amount: 250, chargeId: world.charge.id }]);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: state.provider_refund_id });
   });
 
-  it('gives the amount back to the payment when the provider refuses', async () => {
-    const { refund } = await createRefund(deps, 'm_1', 'k1', request(250));
+  it('gives the amount back to the payment when the provider refuses the request', async () => {
+    // Prepare
+    const refund = await world.refundOf(250);
 
-    await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
-    await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    // Act
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
 
-    expect(await refunds.get(refund.refundNo)).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
-    expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(0);
+    // Assess
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
+    expect(world.stored().amountRefunded).toBe(0);
   });
 
   it('follows the provider when a duplicate execution refunded after the refund was failed: succeeded, the amount taken again', async () => {
     // Prepare: one execution's first call was refused and it failed the refund; the other's call went through.
-    const { refund, sagaDeps } = await refundOfCapturedCharge(250);
-    const submitted = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
-    await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    const refund = await world.refundOf(250);
+    const submitted = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
 
     // Act
-    await recordRefund(deps, submitted);
-    await recordRefund(deps, submitted);
+    await recordRefund(world.deps, submitted);
+    await recordRefund(world.deps, submitted);
 
     // Assess
-    const recorded = await refunds.get(refund.refundNo);
+    const recorded = await world.refunds.get(refund.refundNo);
     expect(recorded).toMatchObject({ status: 'succeeded', providerRefundId: submitted.provider_refund_id });
     expect(recorded?.failureReason).toBeUndefined();
-    expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(250);
+    expect(world.stored().amountRefunded).toBe(250);
   });
 
-  it('leaves a failed refund alone when the duplicate execution found it failed and called nobody', async () => {
-    const { refund } = await createRefund(deps, 'm_1', 'k1', request(250));
-    await markRefundFailed(deps, { refund_no: refund.refundNo, error: { Error: 'RefundDeclined' } });
+  it('sends nothing for a refund another execution failed, and leaves it failed when the provider made none', async () => {
+    // Prepare
+    const refund = await world.refundOf(250);
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
     const provider = new InMemoryProvider();
 
-    const state = await submitRefund({ ...deps, provider, deployment: 'here' }, { refund_no: refund.refundNo });
-    await recordRefund(deps, state);
+    // Act
+    const state = await submitRefund({ ...world.sagaDeps, provider }, { refund_no: refund.refundNo });
+    await markRefundFailed(world.deps, state);
 
+    // Assess
+    expect(state.outcome).toBe('failed');
     expect(provider.calls).toEqual([]);
-    expect(await refunds.get(refund.refundNo)).toMatchObject({ status: 'failed' });
-    expect(payments.items.get(captured.paymentNo)?.amountRefunded).toBe(0);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
+    expect(world.stored().amountRefunded).toBe(0);
   });
 
   it('finds the refund it made when resumed after the provider forgot its key, rather than failing a refund that went through', async () => {
@@ -190,7 +164,7 @@ describe('the refund saga', () => {
 
   it("follows the provider when this execution's own call went through unheard and another failed the refund meanwhile", async () => {
     // Prepare: this execution's call refunded, its answer was lost; the duplicate's was refused, and it failed the refund.
-    const { stripe, refund, sagaDeps, strictRefunds, strictPayments } = await strictRefundOfCapturedCharge(1000);
+    const { stripe, refund, sagaDeps, strictRefunds, strictPayments, paymentNo } = await strictRefundOfCapturedCharge(1000);
     stripe.arm('lostResponse');
     await expect(submitRefund(sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow(ProviderUnavailableError);
     await markRefundFailed(sagaDeps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
@@ -203,32 +177,33 @@ describe('the refund saga', () => {
     const [made] = stripe.ledger.refunds;
     expect(retried.provider_refund_id).toBe(made?.id);
     expect(await strictRefunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
-    expect((await strictPayments.get(captured.paymentNo))?.amountRefunded).toBe(1000);
+    expect((await strictPayments.get(paymentNo))?.amountRefunded).toBe(1000);
   });
 });
 
 describe('a refund failed on a refusal', () => {
   it('stays due for one more look by the reconciler; one the provider declined does not', async () => {
     // Prepare
-    const { refund: refused } = await createRefund(deps, 'm_1', 'k1', request(400));
-    const { refund: declined } = await createRefund(deps, 'm_1', 'k2', request(400));
+    const refused = await world.refundOf(400, 'k1');
+    const declined = await world.refundOf(400, 'k2');
 
     // Act
-    await markRefundFailed(deps, { refund_no: refused.refundNo, error: { Error: 'ProviderRejected' } });
-    await markRefundFailed(deps, { refund_no: declined.refundNo, error: { Error: 'RefundDeclined' } });
+    await markRefundFailed(world.deps, { refund_no: refused.refundNo, error: { Error: 'ProviderRejected' } });
+    await markRefundFailed(world.deps, { refund_no: declined.refundNo, outcome: 'failed', failure_reason: 'expired_or_canceled_card' });
 
     // Assess
-    expect((await refunds.get(refused.refundNo))?.reconcileAt).toBe('2026-11-23T11:05:00.000Z');
-    expect((await refunds.get(declined.refundNo))?.reconcileAt).toBeUndefined();
+    expect((await world.refunds.get(refused.refundNo))?.reconcileAt).toBe('2026-11-23T11:05:00.000Z');
+    expect((await world.refunds.get(declined.refundNo))?.reconcileAt).toBeUndefined();
   });
 
   it('is revived at that look when a request still running at the provider refunded it after all', async () => {
     // Prepare: this execution's request hung at the provider; a duplicate's was refused and failed the refund.
-    const { clock, stripe, refund, sagaDeps, strictRefunds, strictPayments, reconcileDeps } = await strictRefundOfCapturedCharge(1000);
+    const { clock, stripe, refund, sagaDeps, strictRefunds, strictPayments, reconcileDeps, paymentNo } = await strictRefundOfCapturedCharge(1000);
     stripe.arm('timeout');
     await expect(submitRefund(sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow(ProviderUnavailableError);
     await markRefundFailed(sagaDeps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
-    await recordRefund(sagaDeps, await submitRefund(sagaDeps, { refund_no: refund.refundNo }));
+    const retried = await submitRefund(sagaDeps, { refund_no: refund.refundNo });
+    await markRefundFailed(sagaDeps, retried);
     clock.advance(300 * 1000);
 
     // Act
@@ -236,14 +211,15 @@ describe('a refund failed on a refusal', () => {
 
     // Assess
     const [made] = stripe.ledger.refunds;
+    expect(retried.outcome).toBe('failed');
     expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'revived' }]);
     expect(await strictRefunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
-    expect((await strictPayments.get(captured.paymentNo))?.amountRefunded).toBe(1000);
+    expect((await strictPayments.get(paymentNo))?.amountRefunded).toBe(1000);
   });
 
   it('stays failed, and due no more, when the provider made no refund for it', async () => {
     // Prepare
-    const { clock, refund, sagaDeps, strictRefunds, strictPayments, reconcileDeps } = await strictRefundOfCapturedCharge(1000);
+    const { clock, refund, sagaDeps, strictRefunds, strictPayments, reconcileDeps, paymentNo } = await strictRefundOfCapturedCharge(1000);
     await markRefundFailed(sagaDeps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
     clock.advance(300 * 1000);
 
@@ -255,7 +231,7 @@ describe('a refund failed on a refusal', () => {
     const failed = await strictRefunds.get(refund.refundNo);
     expect(failed).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
     expect(failed?.reconcileAt).toBeUndefined();
-    expect((await strictPayments.get(captured.paymentNo))?.amountRefunded).toBe(0);
+    expect((await strictPayments.get(paymentNo))?.amountRefunded).toBe(0);
   });
 });
 
@@ -266,18 +242,20 @@ async function strictRefundOfCapturedCharge(amount: number) {
   const provider = strictProvider(stripe);
   const strictPayments = new StrictPaymentRepository({ clock: clock.clock });
   const strictRefunds = new StrictRefundRepository(strictPayments, { clock: clock.clock });
+  const workflow = new FakeWorkflow();
+  const paymentNo = 'pay_000000000000000000000001';
   const charge = await provider.authorizeCharge({
-    paymentNo: captured.paymentNo,
-    amount: captured.amount,
-    currency: USD,
+    paymentNo,
+    amount: 1000,
+    currency: world.payment.currency,
     paymentMethod: 'pm_card_visa',
     idempotencyKey: 'authorize',
-    metadata: { payment_no: captured.paymentNo },
+    metadata: { payment_no: paymentNo },
   });
   await provider.captureCharge({ chargeId: charge.id, idempotencyKey: 'capture' });
-  await strictPayments.create({ ...captured, chargeId: charge.id });
+  await strictPayments.create({ ...world.payment, chargeId: charge.id, createdAt: clock.clock().toISOString() });
   const sagaDeps = { refunds: strictRefunds, provider, deployment: 'here', clock: clock.clock, reconcileAfterSeconds: 300 };
-  const { refund } = await createRefund({ ...sagaDeps, payments: strictPayments, workflow }, 'm_1', 'k1', request(amount));
+  const { refund } = await createRefund({ ...sagaDeps, payments: strictPayments, workflow }, MERCHANT, 'k1', { paymentNo, amount, operatorId: 'op' });
   const reconcileDeps: ReconcileDeps = {
     ...sagaDeps,
     payments: strictPayments,
@@ -287,5 +265,5 @@ async function strictRefundOfCapturedCharge(amount: number) {
     leaseSeconds: 120,
     newLeaseOwner: () => 'reconciler',
   };
-  return { clock, stripe, refund, sagaDeps, strictPayments, strictRefunds, reconcileDeps };
+  return { clock, stripe, refund, sagaDeps, strictPayments, strictRefunds, reconcileDeps, paymentNo };
 }

@@ -226,7 +226,7 @@ describe('what a charge carries for the reconciler', () => {
     const recorded = await recordAuthorization(deps, await authorizePayment(deps, state));
 
     // Assess
-    expect(provider.deployments.get(recorded.charge_id!)).toBe('test-deployment');
+    expect(provider.charges.get(recorded.charge_id!)?.deployment).toBe('test-deployment');
     expect((await payments.get(state.payment_no))?.captureBefore).toBe('2026-11-30T10:00:00.000Z');
   });
 });

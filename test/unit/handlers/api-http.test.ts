@@ -40,8 +40,34 @@ describe('the create-payment body', () => {
     ['a bad email', { ...valid, customer_email: 'nope' }, 'customer_email'],
     ['a reserved metadata key', { ...valid, metadata: { payment_no: 'x' } }, 'metadata.payment_no'],
     ['a field the API does not know', { ...valid, merchant_id: 'm_2' }, 'merchant_id'],
+    ['an amount under the provider\'s minimum for the currency', { ...valid, amount: 49 }, 'amount'],
+    ['an amount under the provider\'s minimum in pounds', { ...valid, amount: 29, currency: 'GBP' }, 'amount'],
+    ['a metadata key with brackets, which the provider refuses', { ...valid, metadata: { 'a[b]': 'x' } }, 'metadata.a[b]'],
+    ['a lone surrogate in the description', { ...valid, description: 'caf\ud800' }, 'description'],
+    ['a lone surrogate in a metadata value', { ...valid, metadata: { note: '\udc00' } }, 'metadata.note'],
+    ['a lone surrogate in a metadata key', { ...valid, metadata: { ['k\ud800']: 'v' } }, 'metadata'],
+    ['a metadata key __proto__, which the parsed map would drop', { ...valid, metadata: JSON.parse('{"__proto__":"x"}') }, 'metadata.__proto__'],
+    ['a body key __proto__', JSON.parse(`{"__proto__":{},${JSON.stringify(valid).slice(1)}`), '__proto__'],
   ])('refuses %s, naming the field', (_, body, field) => {
     expect(fieldAtFault(body)).toBe(field);
+  });
+
+  it('accepts the provider\'s minimum itself, and any positive amount where it has none', () => {
+    for (const [amount, currency] of [[50, 'USD'], [30, 'GBP'], [1, 'XOF']] as const) {
+      expect(parseBody(event({ ...valid, amount, currency }), createPaymentBody)).toMatchObject({ amount, currency });
+    }
+  });
+
+  it('accepts text in any script, emoji (surrogate pairs) included', () => {
+    const metadata = { ['k😀']: 'נ\u200f😀', 'ключ': 'ß' };
+    expect(parseBody(event({ ...valid, description: '🏊 swim', metadata }), createPaymentBody)).toMatchObject({ metadata });
+  });
+
+  it('refuses a body nested 200,000 deep with a 400, without running out of stack', () => {
+    const depth = 200_000;
+    const nested = `${'{"a":'.repeat(depth)}"\udc00"${'}'.repeat(depth)}`;
+
+    expect(() => parseBody(event(nested), createPaymentBody)).toThrow(expect.objectContaining({ code: 'validation_failed' }));
   });
 
   it('refuses a body that is not JSON with invalid_json', () => {

@@ -87,7 +87,9 @@ describe('StrictStripe', () => {
 
   it('keeps nothing for a request its parameter checks refused: the corrected request runs under the same key', async () => {
     // Prepare
-    const invalid = await provider.authorizeCharge(authorization({ amount: 0 })).catch((e: unknown) => e);
+    const invalid = await provider
+      .authorizeCharge(authorization({ metadata: { payment_no: 'pay_1', 'bad[key]': 'x' } }))
+      .catch((e: unknown) => e);
 
     // Act
     const corrected = await provider.authorizeCharge(authorization());

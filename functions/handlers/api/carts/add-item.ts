@@ -1,4 +1,4 @@
-import { addItem } from '../../../domain/carts/cart.ts';
+import { addItem } from '../../../domain/carts/lines.ts';
 import { cartDeps } from '../../shared/school.ts';
 import { apiHandler, parseBody } from '../http.ts';
 import { addItemBody, cartAnswer, cartIdOf } from './schemas.ts';

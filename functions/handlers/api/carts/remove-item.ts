@@ -1,4 +1,4 @@
-import { removeItem } from '../../../domain/carts/cart.ts';
+import { removeItem } from '../../../domain/carts/lines.ts';
 import { cartDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
 import { cartAnswer, cartIdOf, itemIdOf } from './schemas.ts';

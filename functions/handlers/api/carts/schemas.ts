@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
-import type { ItemRequest } from '../../../domain/carts/cart.ts';
+import type { ItemRequest } from '../../../domain/carts/lines.ts';
 import type { CheckoutRequest } from '../../../domain/carts/checkout.ts';
 import { type Cart, type CartItem, type Purchase, cartTotal } from '../../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../../domain/money.ts';

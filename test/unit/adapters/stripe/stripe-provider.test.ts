@@ -18,7 +18,8 @@ let fake: FakeProvider;
 let provider: StripePaymentProvider;
 
 beforeAll(async () => {
-  fake = await startFakeProvider({});
+  // As the local stack runs it: a call sent without the caller's own key is refused.
+  fake = await startFakeProvider({ requireIdempotencyKey: true });
   provider = new StripePaymentProvider(
     createStripeClient({ apiKey: 'sk_test_adapter', apiBase: fake.url, timeoutMs: 1000 }),
   );
@@ -128,6 +129,21 @@ describe('StripePaymentProvider against the fake provider', () => {
       expect(error).toBeInstanceOf(CardDeclinedError);
       expect((error as CardDeclinedError).declineCode).toBe('authentication_required');
       expect(ledgerEntry((error as CardDeclinedError).chargeId!)?.status).toBe('requires_action');
+    });
+
+    it.each([
+      ['under the minimum of its currency', { amount: 49, currency: parseCurrency('USD')! }, 'amount_too_small'],
+      ['in a currency the provider does not charge in', { currency: parseCurrency('XDR')! }, 'invalid_currency'],
+    ])('declines a charge %s: final, so the payment fails instead of staying pending', async (_, change, declineCode) => {
+      // Prepare
+      const input = authorizeInput(change);
+
+      // Act
+      const error = await provider.authorizeCharge(input).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(CardDeclinedError);
+      expect((error as CardDeclinedError).declineCode).toBe(declineCode);
     });
 
     it('declines an unknown payment method with invalid_payment_method: final, not retried', async () => {
@@ -293,7 +309,7 @@ describe('StripePaymentProvider against the fake provider', () => {
 
       // Assess
       expect(listed.map((charge) => charge.id)).toEqual([open.id]);
-      expect(listed[0]).toMatchObject({ status: 'requires_capture', paymentNo: open.paymentNo });
+      expect(listed[0]).toMatchObject({ status: 'requires_capture', paymentNo: open.paymentNo, deployment });
       expect(older).toEqual([]);
     });
 
@@ -303,6 +319,25 @@ describe('StripePaymentProvider against the fake provider', () => {
       const charge = await provider.authorizeCharge(authorizeInput());
 
       expect(charge.captureBefore).toBe(charge.createdAt + 3600);
+    });
+  });
+
+  describe('idempotency keys', () => {
+    it('sends every call that moves money under the key its caller gave, and nothing else', async () => {
+      // Prepare
+      const input = authorizeInput();
+      const voided = await authorized();
+
+      // Act
+      const charge = await provider.authorizeCharge(input);
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: 'the-capture-key' });
+      await provider.refundCharge({ chargeId: charge.id, amount: 100, idempotencyKey: 'the-refund-key', metadata: {} });
+      await provider.voidCharge({ chargeId: voided.id, idempotencyKey: 'the-void-key' });
+
+      // Assess
+      const keysOn = (id: string) => fake.ledger().calls.filter((call) => call.paymentIntent === id).map((call) => call.idempotencyKey);
+      expect(keysOn(charge.id)).toEqual([input.idempotencyKey, 'the-capture-key', 'the-refund-key']);
+      expect(keysOn(voided.id).slice(1)).toEqual(['the-void-key']);
     });
   });
 
@@ -364,6 +399,68 @@ describe('StripePaymentProvider against the fake provider', () => {
         { id: second.id, chargeId: charge.id, amount: 100, status: 'succeeded', refundNo: 'R-2' },
         { id: first.id, chargeId: charge.id, amount: 100, status: 'succeeded', refundNo: 'R-1' },
       ]);
+    });
+  });
+
+  describe('retrieveRefund', () => {
+    /** A refund of 1000 the provider holds pending. */
+    async function pendingRefund() {
+      const charge = await authorized();
+      await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+      fake.faults.holdNextRefunds(1, { paymentIntent: charge.id });
+      const refund = await provider.refundCharge({ chargeId: charge.id, amount: 1000, idempotencyKey: `refund-${charge.id}`, metadata: {} });
+      return { charge, refund };
+    }
+
+    it('follows a pending refund to succeeded', async () => {
+      // Prepare
+      const { charge, refund } = await pendingRefund();
+      const before = await provider.retrieveRefund(refund.id);
+      await fake.settleRefund(refund.id, 'succeeded');
+
+      // Act
+      const after = await provider.retrieveRefund(refund.id);
+
+      // Assess
+      expect(refund.status).toBe('pending');
+      expect(before).toEqual(refund);
+      expect(after).toEqual({ id: refund.id, chargeId: charge.id, amount: 1000, status: 'succeeded' });
+    });
+
+    it.each([
+      ['failed', 'expired_or_canceled_card'],
+      ['canceled', undefined],
+    ] as const)('follows a pending refund to %s, with the provider\'s failure reason, and the amount back on the charge', async (status, reason) => {
+      // Prepare
+      const { charge, refund } = await pendingRefund();
+      await fake.settleRefund(refund.id, status, reason);
+
+      // Act
+      const after = await provider.retrieveRefund(refund.id);
+
+      // Assess
+      expect(after).toEqual({ id: refund.id, chargeId: charge.id, amount: 1000, status, ...(reason && { failureReason: reason }) });
+      expect((await provider.retrieveCharge(charge.id)).amountRefunded).toBe(0);
+    });
+
+    it('rejects a refund id the provider does not know', async () => {
+      // Act
+      const error = await provider.retrieveRefund('re_unknown').catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+    });
+
+    it('reads a status it does not know as pending: looked at again, never taken as final', async () => {
+      // Prepare: Stripe adds statuses now and then; the fake has none to show.
+      const stripe = { refunds: { retrieve: async () => ({ id: 're_new', amount: 5, payment_intent: 'pi_1', status: 'in_transit' }) } };
+      const onNewStatus = new StripePaymentProvider(stripe as unknown as ConstructorParameters<typeof StripePaymentProvider>[0]);
+
+      // Act
+      const refund = await onNewStatus.retrieveRefund('re_new');
+
+      // Assess
+      expect(refund).toEqual({ id: 're_new', chargeId: 'pi_1', amount: 5, status: 'pending' });
     });
   });
 

@@ -68,6 +68,31 @@ describe('fake provider API', () => {
       expect(json.error).toMatchObject({ code: 'resource_missing', param: 'payment_method' });
     });
 
+    it.each([
+      ['an amount under the currency\'s minimum', { amount: '49' }, { code: 'amount_too_small', param: 'amount' }],
+      ['a minimum in another currency', { amount: '29', currency: 'gbp' }, { code: 'amount_too_small', param: 'amount' }],
+      ['an amount past eight digits', { amount: '100000000' }, { code: 'amount_too_large', param: 'amount' }],
+      ['a currency Stripe does not charge in', { currency: 'xdr' }, { param: 'currency' }],
+      ['a metadata key with brackets', { 'metadata[a[b]]': 'x' }, { param: 'metadata' }],
+      ['a metadata key with a stray bracket', { 'metadata[x]]': 'x' }, { param: 'metadata' }],
+    ])('refuses %s as Stripe does, before creating anything', async (_, change, error) => {
+      // Act
+      const before = fake.ledger().paymentIntents.length;
+      const { status, json } = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params: { ...authorizeParams('pm_card_visa'), ...change } });
+
+      // Assess
+      expect(status).toBe(400);
+      expect(json.error).toMatchObject({ type: 'invalid_request_error', ...error });
+      expect(fake.ledger().paymentIntents).toHaveLength(before);
+    });
+
+    it('charges the minimum itself, and the eight-digit maximum', async () => {
+      for (const [amount, currency] of [['50', 'usd'], ['30', 'gbp'], ['99999999', 'usd'], ['1', 'xof']]) {
+        const { status } = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params: { ...authorizeParams('pm_card_visa'), amount: amount!, currency: currency! } });
+        expect(status, `${amount} ${currency}`).toBe(200);
+      }
+    });
+
     it('refuses a server-side confirmation that could need a redirect', async () => {
       // Prepare
       const { 'allowed_payment_method_types[0]': _, ...params } = authorizeParams('pm_card_visa');

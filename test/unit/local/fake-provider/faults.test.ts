@@ -108,6 +108,7 @@ describe('fake provider faults', () => {
       fail: [{ count: 2, status: 429, match: 'POST /v1/refunds' }],
       hang: { count: 1, match: 'GET /v1/refunds/*' },
       dropResponseAfterCommit: { count: 3 },
+      pendingRefunds: { count: 1, paymentIntent: 'pi_held' },
     };
 
     // Act
@@ -122,8 +123,16 @@ describe('fake provider faults', () => {
       fail: [{ remaining: 2, status: 429, match: 'POST /v1/refunds' }],
       hang: [{ remaining: 1, match: 'GET /v1/refunds/*' }],
       dropResponseAfterCommit: [{ remaining: 3 }],
+      pendingRefunds: [{ remaining: 1, paymentIntent: 'pi_held' }],
     });
-    expect(cleared).toEqual({ latencyMs: 0, authorizationWindowSeconds: null, fail: [], hang: [], dropResponseAfterCommit: [] });
+    expect(cleared).toEqual({
+      latencyMs: 0,
+      authorizationWindowSeconds: null,
+      fail: [],
+      hang: [],
+      dropResponseAfterCommit: [],
+      pendingRefunds: [],
+    });
   });
 
   it('refuses a fault it does not know over HTTP', async () => {

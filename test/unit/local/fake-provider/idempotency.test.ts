@@ -112,3 +112,100 @@ describe('fake provider idempotency', () => {
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
   });
 });
+
+describe('the keys the fake records', () => {
+  it('records each POST it executes with the key it carried, once however often it is replayed', async () => {
+    // Prepare
+    const params = authorizeParams('pm_card_visa', 'P-recorded');
+    const created = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params, idempotencyKey: 'P-recorded:authorize' });
+    await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params, idempotencyKey: 'P-recorded:authorize' });
+
+    // Act
+    await stripeRequest(fake.url, 'POST', `/v1/payment_intents/${created.json.id}/capture`, { idempotencyKey: 'P-recorded:capture' });
+    const refunded = await stripeRequest(fake.url, 'POST', '/v1/refunds', { params: { payment_intent: created.json.id } });
+
+    // Assess
+    const calls = fake.ledger().calls.filter((call) => call.paymentIntent === created.json.id);
+    const pi = created.json.id;
+    expect(calls.map(({ at: _, ...call }) => call)).toEqual([
+      { request: 'POST /v1/payment_intents', idempotencyKey: 'P-recorded:authorize', status: 200, paymentIntent: pi, objectId: pi },
+      { request: `POST /v1/payment_intents/${pi}/capture`, idempotencyKey: 'P-recorded:capture', status: 200, paymentIntent: pi, objectId: pi },
+      { request: 'POST /v1/refunds', idempotencyKey: null, status: 200, paymentIntent: pi, objectId: refunded.json.id },
+    ]);
+  });
+
+  it('records a declined authorization under the PaymentIntent its error names', async () => {
+    // Act
+    const declined = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', {
+      params: authorizeParams('pm_card_chargeDeclined', 'P-declined-key'),
+      idempotencyKey: 'P-declined-key:authorize',
+    });
+
+    // Assess
+    const [call] = fake.ledger().calls.filter((candidate) => candidate.paymentIntent === declined.json.error.payment_intent.id);
+    expect(call).toMatchObject({ idempotencyKey: 'P-declined-key:authorize', status: 402, objectId: null });
+  });
+});
+
+describe('a fake that requires idempotency keys, as the local stack runs it', () => {
+  let strict: FakeProvider;
+
+  beforeAll(async () => {
+    strict = await startFakeProvider({ requireIdempotencyKey: true });
+  });
+  afterEach(() => strict.faults.clear());
+  afterAll(() => strict.close());
+
+  it.each([
+    ['no Idempotency-Key', undefined],
+    ['the key stripe-node makes up when its caller gives none', 'stripe-node-retry-0b5a8f6e-6a43-4a7c-9d4e-3c1f1b2a7e11'],
+  ])('refuses a POST with %s, in Stripe’s error shape, and does nothing', async (_, idempotencyKey) => {
+    // Act
+    const refused = await stripeRequest(strict.url, 'POST', '/v1/payment_intents', {
+      params: authorizeParams('pm_card_visa', 'P-keyless'),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(refused.json).toEqual({
+      error: { type: 'invalid_request_error', code: 'idempotency_key_required', message: expect.stringContaining('stricter than Stripe') },
+    });
+    expect(strict.ledger().paymentIntents.filter((pi) => pi.metadata['payment_no'] === 'P-keyless')).toEqual([]);
+    expect(strict.ledger().calls).toEqual([]);
+  });
+
+  it('refuses a keyless POST even when a fault is armed for it', async () => {
+    // Prepare
+    strict.faults.failNext(1, 503);
+
+    // Act
+    const refused = await stripeRequest(strict.url, 'POST', '/v1/payment_intents', { params: authorizeParams('pm_card_visa') });
+
+    // Assess
+    expect(refused.json.error.code).toBe('idempotency_key_required');
+  });
+
+  it('serves a POST with a key of the caller’s own, and a GET with none', async () => {
+    // Act
+    const created = await stripeRequest(strict.url, 'POST', '/v1/payment_intents', {
+      params: authorizeParams('pm_card_visa', 'P-keyed'),
+      idempotencyKey: 'P-keyed:authorize',
+    });
+    const read = await stripeRequest(strict.url, 'GET', `/v1/payment_intents/${created.json.id}`);
+
+    // Assess
+    expect(created.status).toBe(200);
+    expect(read.status).toBe(200);
+  });
+});
+
+describe('a fake started as plain Stripe-compat', () => {
+  it('serves a POST without a key, as Stripe does', async () => {
+    // Act
+    const created = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params: authorizeParams('pm_card_visa', 'P-plain') });
+
+    // Assess
+    expect(created.status).toBe(200);
+  });
+});

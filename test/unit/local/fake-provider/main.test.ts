@@ -3,11 +3,12 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../../../local/fake-provider/server.ts';
+import { authorizeParams, stripeRequest } from './http.ts';
 
 const mainPath = fileURLToPath(new URL('../../../../local/fake-provider/main.ts', import.meta.url));
 
-function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+function runMain(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainPath, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,7 +48,24 @@ describe('fake provider CLI', () => {
 
     // Assess
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(ledger).toEqual({ paymentIntents: [], refunds: [] });
+    expect(ledger).toEqual({ paymentIntents: [], refunds: [], calls: [] });
+    expect(await run.exited).toBe(0);
+  });
+
+  it.each([
+    ['the flag', ['--require-idempotency-key'], {}],
+    ['FAKE_PROVIDER_REQUIRE_IDEMPOTENCY_KEY', [], { FAKE_PROVIDER_REQUIRE_IDEMPOTENCY_KEY: 'true' }],
+  ])('requires idempotency keys when %s says so', async (_, args, env) => {
+    // Prepare
+    const run = runMain({ PORT: '0', ...env }, args);
+    const url = await run.ready;
+
+    // Act
+    const keyless = await stripeRequest(url, 'POST', '/v1/payment_intents', { params: authorizeParams('pm_card_visa') });
+    run.child.kill('SIGTERM');
+
+    // Assess
+    expect(keyless.json.error.code).toBe('idempotency_key_required');
     expect(await run.exited).toBe(0);
   });
 

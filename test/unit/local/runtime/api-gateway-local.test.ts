@@ -8,10 +8,12 @@ import type {
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   evaluatePolicy,
+  maxBodyBytes,
   startApiGatewayLocal,
   type ApiGatewayLocal,
   type StartApiGatewayLocalOptions,
 } from '../../../../local/runtime/api-gateway-local.ts';
+import { gatewayResponsesOf } from '../../../../local/runtime/gateway-responses.ts';
 
 const open: ApiGatewayLocal[] = [];
 afterEach(async () => {
@@ -23,6 +25,18 @@ function allowPolicy(resource: string, context: APIGatewayAuthorizerResult['cont
     principalId: 'merchant-1',
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resource }] },
     context,
+  };
+}
+
+/** A template with one `AWS::ApiGateway::GatewayResponse` per type, as CDK writes them. */
+function templateWith(bodies: Record<string, string>) {
+  return {
+    Resources: Object.fromEntries(
+      Object.entries(bodies).map(([type, body]) => [
+        `Response${type}`,
+        { Type: 'AWS::ApiGateway::GatewayResponse', Properties: { ResponseType: type, ResponseTemplates: { 'application/json': body } } },
+      ]),
+    ),
   };
 }
 
@@ -156,7 +170,7 @@ describe('API Gateway local', () => {
         calls += 1;
         return allowPolicy('*');
       },
-      unauthorizedBody: '{"error":{"code":"unauthorized","message":"Missing or invalid API key."}}',
+      gatewayResponses: { UNAUTHORIZED: { template: '{"error":{"code":"unauthorized","message":"Missing or invalid API key."}}', statusCode: 401 } },
     });
 
     // Act
@@ -166,6 +180,38 @@ describe('API Gateway local', () => {
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: 'Missing or invalid API key.' } });
     expect(calls).toBe(0);
+  });
+
+  it('answers 413 for a body over 10 MB, with the gateway response the template configures for it or for DEFAULT_4XX', async () => {
+    // Prepare
+    const configured = await start({
+      gatewayResponses: gatewayResponsesOf(templateWith({ DEFAULT_4XX: '{"error":{"code":"request_rejected","message":$context.error.messageString}}' })),
+    });
+    const plain = await start();
+    const huge = 'a'.repeat(maxBodyBytes + 1);
+
+    // Act
+    const answers = [await fetch(`${configured.url}/v1/payments`, { method: 'POST', body: huge }), await fetch(`${plain.url}/v1/payments`, { method: 'POST', body: huge })];
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([413, 413]);
+    expect(await answers[0]!.json()).toEqual({ error: { code: 'request_rejected', message: 'Request Too Long' } });
+    expect(await answers[1]!.json()).toEqual({ message: 'Request Too Long' });
+  });
+
+  it('answers a handler that throws with the DEFAULT_5XX gateway response when the template configures one', async () => {
+    // Prepare
+    const api = await start({
+      routes: [{ method: 'GET', path: '/boom', handler: async () => Promise.reject(new Error('boom')) }],
+      gatewayResponses: gatewayResponsesOf(templateWith({ DEFAULT_5XX: '{"error":{"code":"gateway_error","message":$context.error.messageString}}' })),
+    });
+
+    // Act
+    const response = await fetch(`${api.url}/boom`);
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ error: { code: 'gateway_error', message: 'Internal server error' } });
   });
 
   it("answers 401 when the authorizer throws Error('Unauthorized')", async () => {

@@ -3,6 +3,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
+  ListTablesCommand,
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -79,6 +80,21 @@ describe('DynamoDB Local', () => {
     expect(table.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['gsi1']);
     expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
     expect(byIndex.Count).toBe(1);
+  });
+
+  it('hangs while paused, as a frozen database does, and answers what was asked once resumed', async () => {
+    // Prepare
+    const listTables = () => client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(1000) });
+    await listTables();
+
+    // Act
+    dynamo.pause();
+    const whilePaused = listTables();
+    await expect(whilePaused).rejects.toMatchObject({ name: 'AbortError' });
+    dynamo.resume();
+
+    // Assess
+    await expect(listTables()).resolves.toMatchObject({ TableNames: expect.any(Array) });
   });
 
   it('refuses a busy port with a message that names it', async () => {

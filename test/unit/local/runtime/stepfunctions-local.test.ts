@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  scaleIntervals,
   startStepFunctionsLocal,
   type LocalStateMachine,
   type StepFunctionsLocal,
@@ -48,10 +49,10 @@ const directories: string[] = [];
 
 async function start(
   taskHandlers: LocalStateMachine['taskHandlers'],
-  extra: { dataDir?: string } = {},
+  { definition = chargeDefinition, ...extra }: { dataDir?: string; definition?: Record<string, unknown> } = {},
 ): Promise<{ sfn: StepFunctionsLocal; client: SFNClient; arn: string }> {
   const sfn = await startStepFunctionsLocal({
-    stateMachines: [{ name: 'Payments', definition: chargeDefinition, taskHandlers }],
+    stateMachines: [{ name: 'Payments', definition, taskHandlers }],
     retryIntervalScale: 0.01,
     log: () => {},
     ...extra,
@@ -218,6 +219,38 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
     expect(failed.executions?.map((execution) => execution.name)).toEqual(['fail-1']);
   });
 
+  it.each([
+    ['retried by a Retry on it', [{ ErrorEquals: ['States.Timeout'], IntervalSeconds: 1, MaxAttempts: 1 }], 'SUCCEEDED'],
+    ['failing the execution without one', [], 'FAILED'],
+  ])('times a Task out past its TimeoutSeconds as States.Timeout, %s', async (_, retry, status) => {
+    // Prepare: the first invocation outlives the Task's timeout, the second answers at once.
+    let attempts = 0;
+    const definition = {
+      StartAt: 'Charge',
+      States: { Charge: { Type: 'Task', Resource: lambdaArn('ChargeFunction'), TimeoutSeconds: 1, Retry: retry, End: true } },
+    };
+    const { sfn, client, arn } = await start(
+      {
+        Charge: async () => {
+          attempts += 1;
+          if (attempts === 1) await new Promise((resolve) => setTimeout(resolve, 1500));
+          return { attempt: attempts };
+        },
+      },
+      { definition },
+    );
+
+    // Act
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'timeout-1' }));
+    await sfn.idle();
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(described.status).toBe(status);
+    if (status === 'SUCCEEDED') expect(JSON.parse(described.output!)).toEqual({ attempt: 2 });
+    else expect(described.error).toBe('States.Timeout');
+  });
+
   it('stops a running execution as ABORTED with the given error and cause', async () => {
     // Prepare
     const { sfn, client, arn } = await start({
@@ -318,5 +351,31 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
     });
     expect(described.stopDate).toBeInstanceOf(Date);
     expect(earlier.status).toBe('SUCCEEDED');
+  });
+
+  it('shortens Wait states by the same scale as retries, so an hour-long wait passes in a test', async () => {
+    // Prepare: with the scale not applied to it, the Wait would outlast the test's timeout.
+    const definition = {
+      StartAt: 'Wait',
+      States: { Wait: { Type: 'Wait', Seconds: 3600, Next: 'Look' }, Look: { Type: 'Task', Resource: lambdaArn('Look'), End: true } },
+    };
+    const looked: unknown[] = [];
+    const sfn = await startStepFunctionsLocal({
+      stateMachines: [{ name: 'Waits', definition, taskHandlers: { Look: async (input: unknown) => looked.push(input) } }],
+      retryIntervalScale: 0.0001,
+      log: () => {},
+    });
+    open.push(sfn);
+    const client = new SFNClient({ endpoint: sfn.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+
+    // Act
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: sfn.stateMachineArn('Waits'), input: '{"n":1}' }));
+    await sfn.idle();
+
+    // Assess
+    expect((await client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('SUCCEEDED');
+    expect(looked).toEqual([{ n: 1 }]);
+    expect(scaleIntervals(definition, 0.5).States).toMatchObject({ Wait: { Seconds: 1800 } });
+    expect(definition.States.Wait.Seconds).toBe(3600);
   });
 });

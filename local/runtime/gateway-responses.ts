@@ -1,0 +1,44 @@
+/**
+ * API Gateway's gateway responses: the bodies API Gateway itself answers with (401, 403, 413,
+ * 502...), as the template configures them, so the local API answers exactly what the
+ * deployed one does.
+ */
+import type { CloudFormationTemplate } from './dynamodb-local.ts';
+
+/** A gateway response per API Gateway response type (`UNAUTHORIZED`, `REQUEST_TOO_LARGE`, `DEFAULT_4XX`, ...). */
+export type GatewayResponses = Readonly<Record<string, { readonly template: string; readonly statusCode?: number }>>;
+
+/** Every `AWS::ApiGateway::GatewayResponse` of the template, by its response type, with its JSON body template. */
+export function gatewayResponsesOf(template: CloudFormationTemplate): GatewayResponses {
+  const responses: Record<string, { template: string; statusCode?: number }> = {};
+  for (const resource of Object.values(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::ApiGateway::GatewayResponse') continue;
+    const properties = resource.Properties as { ResponseType: string; StatusCode?: string; ResponseTemplates?: Record<string, string> };
+    const body = properties.ResponseTemplates?.['application/json'];
+    if (body === undefined) continue;
+    responses[properties.ResponseType] = {
+      template: body,
+      ...(properties.StatusCode !== undefined && { statusCode: Number(properties.StatusCode) }),
+    };
+  }
+  return responses;
+}
+
+/**
+ * The configured response for `type`, else the configured DEFAULT_4XX or DEFAULT_5XX for the
+ * status, as API Gateway picks them; undefined when none applies. Of the template language,
+ * only the error message variables are rendered: the product's templates use nothing else.
+ */
+export function renderGatewayResponse(
+  responses: GatewayResponses,
+  type: string,
+  statusCode: number,
+  message: string | null,
+): { statusCode: number; body: string } | undefined {
+  const configured = responses[type] ?? responses[statusCode >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+  if (configured === undefined) return undefined;
+  const body = configured.template
+    .replaceAll('$context.error.messageString', JSON.stringify(message))
+    .replaceAll('$context.error.message', message ?? '');
+  return { statusCode: configured.statusCode ?? statusCode, body };
+}

@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import type * as z from 'zod';
+import { apiRoutes } from '../../functions/catalog.ts';
+import { addItemBody, checkoutBody } from '../../functions/handlers/api/carts/schemas.ts';
+import { parseBody } from '../../functions/handlers/api/http.ts';
+import { createPaymentBody } from '../../functions/handlers/api/payment-schema.ts';
+import { createRefundBody } from '../../functions/handlers/api/refund-schema.ts';
+import {
+  addSwimmerBody,
+  createAccountBody,
+  createClassBody,
+  grantPointsBody,
+} from '../../functions/handlers/api/school/schemas.ts';
+import { type Json, jsonText } from './json-text.ts';
+import { type Hints, type Mutation, fieldNames, mutations, validBodies } from './schema-arbitrary.ts';
+import { Fresh, Ref, type RefKind, type Template } from './template.ts';
+
+/**
+ * How the fuzzer drives each route of the catalog: the schema its handler parses, what each
+ * path parameter names, whether it takes an Idempotency-Key, and what a corrected retry of a
+ * refused request must get.
+ */
+export interface RouteSpec {
+  /** The handler's body schema; `empty` for routes that take no body (or `{}`); absent for reads. */
+  readonly body?: { readonly schema: z.ZodType; readonly hints: Hints } | 'empty';
+  /** Path parameter -> the kind of thing it names, and what an id of that kind looks like. */
+  readonly params: Readonly<Record<string, { readonly kind: RefKind; readonly looksLike: RegExp }>>;
+  readonly key: 'required' | 'optional' | 'none';
+  /**
+   * After a 4xx, the valid request with the same key and business ids: `created` must succeed
+   * with 201 (its ids are new), `unblocked` must at least not be refused for its key.
+   */
+  readonly corrected?: 'created' | 'unblocked';
+}
+
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ID = {
+  payment: { kind: 'payment', looksLike: /^pay_[0-9a-f]{24}$/ },
+  refund: { kind: 'refund', looksLike: /^re_[0-9a-f]{24}$/ },
+  class: { kind: 'class', looksLike: CLIENT_ID },
+  account: { kind: 'account', looksLike: CLIENT_ID },
+  cart: { kind: 'cart', looksLike: /^cart_[0-9a-f]{24}$/ },
+  item: { kind: 'item', looksLike: /^itm_[0-9a-f]{16}$/ },
+} as const;
+
+const ref = (kind: RefKind) => fc.nat(50).map((index) => new Ref(kind, index));
+const fresh = (kind: Fresh['kind']) => fc.constant(null).map(() => new Fresh(kind));
+/** Currencies the way clients write them; the schema decides which it knows. */
+const currency = fc.oneof(
+  { arbitrary: fc.constantFrom('USD', 'usd', 'EUR', 'GBP', 'JPY', 'CAD', 'CHF', 'HUF', 'KWD'), weight: 6 },
+  { arbitrary: fc.constantFrom(...Intl.supportedValuesOf('currency')), weight: 1 },
+);
+const cards = fc.oneof(
+  { arbitrary: fc.constant('pm_card_visa'), weight: 6 },
+  { arbitrary: fc.constantFrom('pm_card_chargeDeclined', 'pm_card_chargeDeclinedInsufficientFunds', 'pm_card_unknown'), weight: 1 },
+);
+
+export const routeSpecs: Readonly<Record<string, RouteSpec>> = {
+  CreatePayment: {
+    body: {
+      schema: createPaymentBody,
+      hints: { order_no: fresh('order'), currency, payment_method: cards, amount: fc.integer({ min: 50, max: 2_000_000 }) },
+    },
+    params: {},
+    key: 'optional',
+    corrected: 'created',
+  },
+  GetPayment: { params: { payment_no: ID.payment }, key: 'none' },
+  CreateRefund: {
+    body: {
+      schema: createRefundBody,
+      // Small refunds of large payments: a valid refund is never refused for want of money.
+      hints: { payment_no: ref('payment'), amount: fc.integer({ min: 1, max: 100 }), operator_id: fresh('operator'), expected_amount_refunded: fc.constant(undefined as unknown as Template) },
+    },
+    params: {},
+    key: 'optional',
+    corrected: 'created',
+  },
+  GetRefund: { params: { refund_no: ID.refund }, key: 'none' },
+  CreateClass: {
+    body: { schema: createClassBody, hints: { class_id: fresh('id'), currency, seats_total: fc.integer({ min: 1, max: 40 }) } },
+    params: {},
+    key: 'none',
+    corrected: 'created',
+  },
+  GetClass: { params: { class_id: ID.class }, key: 'none' },
+  CreateAccount: { body: { schema: createAccountBody, hints: { account_id: fresh('id') } }, params: {}, key: 'none', corrected: 'created' },
+  GetAccount: { params: { account_id: ID.account }, key: 'none' },
+  GrantPoints: {
+    body: { schema: grantPointsBody, hints: { amount: fc.integer({ min: 1, max: 10_000 }) } },
+    params: { account_id: ID.account },
+    key: 'required',
+    corrected: 'created',
+  },
+  AddSwimmer: { body: { schema: addSwimmerBody, hints: { swimmer_id: fresh('id') } }, params: { account_id: ID.account }, key: 'none', corrected: 'created' },
+  ListPurchases: { params: { account_id: ID.account }, key: 'none' },
+  OpenCart: { body: 'empty', params: { account_id: ID.account }, key: 'none' },
+  GetCart: { params: { cart_id: ID.cart }, key: 'none' },
+  AddCartItem: {
+    body: {
+      schema: addItemBody,
+      hints: { swimmer_id: ref('swimmer'), class_id: ref('class'), from_class_id: ref('class'), to_class_id: ref('class') },
+    },
+    params: { cart_id: ID.cart },
+    key: 'none',
+  },
+  RemoveCartItem: { params: { cart_id: ID.cart, item_id: ID.item }, key: 'none' },
+  Checkout: {
+    body: {
+      schema: checkoutBody,
+      hints: {
+        payment_method: cards,
+        // None, some, all of a 3000 seat, or all but a few cents: a card part under the provider's minimum.
+        points: fc.oneof(
+          { arbitrary: fc.constant(0), weight: 3 },
+          { arbitrary: fc.integer({ min: 0, max: 3000 }), weight: 1 },
+          { arbitrary: fc.constantFrom(2951, 2990, 2999, 3000, 3001), weight: 1 },
+        ),
+      },
+    },
+    params: { cart_id: ID.cart },
+    key: 'required',
+    corrected: 'unblocked',
+  },
+  ConfirmInStore: { body: 'empty', params: { cart_id: ID.cart }, key: 'none' },
+  CancelCart: { body: 'empty', params: { cart_id: ID.cart }, key: 'none' },
+};
+
+/** Every route of the catalog, and nothing else, has a spec: a new route is fuzzed or this fails. */
+export function checkEveryRouteSpecified(): void {
+  const catalog = apiRoutes.map((route) => route.id).sort();
+  const specified = Object.keys(routeSpecs).sort();
+  if (JSON.stringify(catalog) !== JSON.stringify(specified)) {
+    throw new Error(`routes without a fuzz spec or specs without a route: catalog ${catalog.join(',')}; specs ${specified.join(',')}`);
+  }
+}
+
+/** Whether the route's own handler parser accepts this body. */
+export function accepts(schema: z.ZodType): (body: Json) => boolean {
+  return (body) => {
+    try {
+      parseBody({ body: jsonText(body), isBase64Encoded: false } as Parameters<typeof parseBody>[0], schema);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** The body of a route: valid, or valid then changed in one to three ways. */
+export function bodiesOf(spec: RouteSpec): { valid: fc.Arbitrary<Template>; changes: fc.Arbitrary<Mutation[]> } | undefined {
+  if (spec.body === undefined || spec.body === 'empty') return undefined;
+  const { schema, hints } = spec.body;
+  return {
+    valid: validBodies(schema, hints, accepts(schema)),
+    changes: fc.array(mutations(fieldNames(schema)), { minLength: 1, maxLength: 3 }),
+  };
+}

@@ -9,7 +9,16 @@ import { AttentionReason, type Payment, PaymentStatus, isLeased, isTerminal } fr
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
-import { lookAtProviderRefund, markRefundFailed, next as nextRefund, outcomeOf, recordRefund, refundAtProvider, waitOn } from './refund-saga.ts';
+import {
+  failRefund,
+  followRefundMade,
+  lookAtProviderRefund,
+  markRefundFailed,
+  next as nextRefund,
+  outcomeOf,
+  recordRefund,
+  refundAtProvider,
+} from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 import { executionName } from './saga-start.ts';
 
@@ -41,9 +50,10 @@ export interface ReconcileDeps {
  * - `still_pending`: a refund the provider still holds pending; looked at again later.
  * - `settled`: closed as the provider's side found it: a payment resumed too often, succeeded
  *   with what was captured or failed with every authorization voided; a refund whose provider
- *   refund ended, recorded succeeded or failed with its amount given back.
+ *   refund ended, recorded succeeded or failed with its amount given back; a refund resumed too
+ *   often, following the provider's refund, or failed with its amount given back if it made none.
  * - `gave_up`: what the reconciler cannot decide (the provider unreachable, or its captures
- *   disagree with the payment; a refund resumed too often): left for a person, and alarmed on.
+ *   disagree with the payment): left for a person, and alarmed on.
  * - `revived`: a refund failed on a refusal that the provider made after all (another
  *   execution's request, still running then): recorded succeeded, or pending while the provider
  *   holds it.
@@ -90,7 +100,7 @@ export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
 /** The decline code of a payment failed because its authorization could not be captured in time. */
 export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
 
-/** The decline code of a payment failed because its executions kept failing, when the provider gave none. */
+/** The decline code of a payment, or the failure reason of a refund, closed because its executions kept failing, when the provider gave none. */
 export const GAVE_UP_DECLINE_CODE = 'processing_error';
 
 /**
@@ -129,7 +139,7 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
       return keepMoving(deps, execution, refund, {
         save,
         start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
-        giveUp: () => leftToPeople(deps, save),
+        giveUp: () => settleGivenUpRefund(deps, refund, save),
       });
     },
     (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
@@ -145,14 +155,36 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
  */
 async function recheckRefusal(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
   const made = await refundAtProvider(deps, refund);
-  const outcome = made === undefined ? RefundStatus.Failed : outcomeOf(made.status);
-  if (made === undefined || outcome === RefundStatus.Failed) {
+  if (made === undefined || outcomeOf(made.status) === RefundStatus.Failed) {
     await deps.refunds.replace(refund, nextRefund(deps, refund, {}));
     return 'rechecked';
   }
-  if (outcome === RefundStatus.Succeeded) await recordRefund(deps, { refund_no: refund.refundNo, provider_refund_id: made.id });
-  else await waitOn(deps, refund, made.id);
+  await followRefundMade(deps, refund, made);
   return 'revived';
+}
+
+/**
+ * A refund whose executions keep failing (the provider keeps a 500 for its key for a day, a
+ * bug) is not left pending for ever: once resumed too often, the reconciler asks the provider
+ * for the refund made under its refund_no and follows it; if the provider made none, the
+ * refund fails (`processing_error`), its amount given back, and is due once more for the look
+ * a refused one gets. The provider unreachable: left to people, asked again in an hour.
+ */
+async function settleGivenUpRefund(
+  deps: ReconcileDeps,
+  refund: Refund,
+  save: (changes: { reconcileAt: string }) => Promise<unknown>,
+): Promise<ReconcileDecision> {
+  let made: Awaited<ReturnType<typeof refundAtProvider>>;
+  try {
+    made = await refundAtProvider(deps, refund);
+  } catch (error) {
+    if (!(error instanceof ChargeonceError)) throw error;
+    return leftToPeople(deps, save);
+  }
+  if (made === undefined) await failRefund(deps, refund, { failureReason: GAVE_UP_DECLINE_CODE }, true);
+  else await followRefundMade(deps, refund, made);
+  return 'settled';
 }
 
 /**

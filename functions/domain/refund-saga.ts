@@ -159,17 +159,36 @@ export async function markRefundFailed(deps: RefundStepDeps, state: RefundSagaSt
   const refused = state.error?.Error === 'ProviderRejected';
   const failureReason = state.failure_reason ?? (refused ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined);
   const providerRefundId = state.provider_refund_id;
-  const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
-  await deps.refunds.fail(
-    refund,
-    next(deps, refund, {
-      status: RefundStatus.Failed,
-      failureReason,
-      ...(providerRefundId !== undefined && { providerRefundId }),
-      ...(refused && { reconcileAt: recheckAt }),
-    }),
-  );
+  await failRefund(deps, refund, { failureReason, ...(providerRefundId !== undefined && { providerRefundId }) }, refused);
   return state;
+}
+
+/**
+ * `pending -> failed`, the amount given back; `recheck` keeps it due for one more look, for a
+ * refund failed without the provider's word that it made none.
+ */
+export async function failRefund(
+  deps: RefundStepDeps,
+  refund: Refund,
+  changes: Pick<Refund, 'failureReason' | 'providerRefundId'>,
+  recheck: boolean,
+): Promise<Refund> {
+  const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
+  return deps.refunds.fail(refund, next(deps, refund, { status: RefundStatus.Failed, ...changes, ...(recheck && { reconcileAt: recheckAt }) }));
+}
+
+/**
+ * Brings our refund to what the provider's refund `made` (under its refund_no) says: recorded
+ * succeeded, failed with the provider's reason, or pending while it waits on it; a refund
+ * another execution failed is revived to follow it.
+ */
+export async function followRefundMade(deps: RefundStepDeps, refund: Refund, made: ProviderRefund): Promise<RefundStatus> {
+  const outcome = outcomeOf(made.status);
+  const state: RefundSagaState = { refund_no: refund.refundNo, provider_refund_id: made.id };
+  if (outcome === RefundStatus.Succeeded) await recordRefund(deps, state);
+  else if (outcome === RefundStatus.Failed) await markRefundFailed(deps, { ...state, ...(made.failureReason !== undefined && { failure_reason: made.failureReason }) });
+  else await waitOn(deps, refund, made.id);
+  return outcome;
 }
 
 /** What a provider refund's status means for ours: final one way or the other, or not yet. */

@@ -6,15 +6,14 @@ import { type IdempotencyStore, type StoredResponse, runIdempotently } from '../
 import type { Currency } from '../../functions/domain/money.ts';
 import type { PaymentRequest } from '../../functions/domain/payment.ts';
 import { type RefundRequest, createRefund, derivedRefundKey } from '../../functions/domain/refund.ts';
-import { paymentParameters } from '../../functions/handlers/api/payment-schema.ts';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { parseBody } from '../../functions/handlers/api/http.ts';
+import { createPaymentBody, paymentParameters, toPaymentRequest } from '../../functions/handlers/api/payment-schema.ts';
 import { paymentView } from '../../functions/handlers/api/payment-view.ts';
-import { refundParameters, refundView } from '../../functions/handlers/api/refund-schema.ts';
+import { createRefundBody, refundParameters, refundView, toRefundRequest } from '../../functions/handlers/api/refund-schema.ts';
 import type { Ports } from './gated-ports.ts';
 import { type Actor, Killed } from './scheduler.ts';
 import type { World } from './world.ts';
-
-/** Every simulated payment is in one currency: amounts, not currencies, are what the histories vary. */
-const CURRENCY = 'EUR' as Currency;
 
 /** What a client saw of one of its requests. */
 export interface ApiAnswer {
@@ -34,6 +33,7 @@ export interface PaymentOrder {
   readonly merchantId: string;
   readonly orderNo: string;
   readonly amount: number;
+  readonly currency: Currency;
   readonly paymentMethod: string;
   readonly headerKey?: string;
 }
@@ -48,9 +48,9 @@ export interface RefundOrder {
 }
 
 /**
- * The API's create routes as their handlers run them (the idempotency layer around the domain's
- * use case), each request a Lambda invocation on a warm instance of its function, and what the
- * clients heard.
+ * The API's create routes as their handlers run them (the route's own body validation, then the
+ * idempotency layer around the domain's use case), each request a Lambda invocation on a warm
+ * instance of its function, and what the clients heard.
  */
 export class Api {
   readonly answers: ApiAnswer[] = [];
@@ -67,16 +67,18 @@ export class Api {
     const request: PaymentRequest = {
       orderNo: order.orderNo,
       amount: order.amount,
-      currency: CURRENCY,
+      currency: order.currency,
       paymentMethod: order.paymentMethod,
     };
+    const body = { order_no: order.orderNo, amount: order.amount, currency: order.currency, payment_method: order.paymentMethod };
     return this.request({
       route: 'payments',
       merchantId: order.merchantId,
       request,
       key: layerKey(order.headerKey, request.orderNo),
-      parameters: paymentParameters(request),
-      async run(ports) {
+      parse: () => toPaymentRequest(parseBody(jsonEvent(body), createPaymentBody)),
+      parameters: paymentParameters,
+      async run(ports, request) {
         const { payment, created } = await createPayment(
           {
             payments: ports.payments,
@@ -103,13 +105,20 @@ export class Api {
       ...(order.expectedAmountRefunded !== undefined && { expectedAmountRefunded: order.expectedAmountRefunded }),
     };
     const key = layerKey(order.headerKey, derivedRefundKey(request));
+    const body = {
+      payment_no: order.paymentNo,
+      amount: order.amount,
+      operator_id: order.operatorId,
+      ...(order.expectedAmountRefunded !== undefined && { expected_amount_refunded: order.expectedAmountRefunded }),
+    };
     return this.request({
       route: 'refunds',
       merchantId: order.merchantId,
       request,
       key,
-      parameters: refundParameters(request),
-      async run(ports) {
+      parse: () => toRefundRequest(parseBody(jsonEvent(body), createRefundBody)),
+      parameters: refundParameters,
+      async run(ports, request) {
         const { refund, created } = await createRefund(
           {
             refunds: ports.refunds,
@@ -127,7 +136,7 @@ export class Api {
     });
   }
 
-  private request(call: RouteCall): Actor {
+  private request<I>(call: RouteCall<I>): Actor {
     const { world } = this;
     const fn = call.route === 'payments' ? 'create-payment' : 'create-refund';
     return world.spawn(`${fn} ${call.key}`, fn, async (actor) => {
@@ -137,6 +146,8 @@ export class Api {
       const seen = { route: call.route, merchantId: call.merchantId, key: call.key, request: call.request };
       let answer: { status: number; body: unknown; code?: string };
       try {
+        // As the route does: a request its validation refuses never touches its key.
+        const input = call.parse();
         const { response, replayed } = await runIdempotently(
           {
             store: instance.keys,
@@ -150,8 +161,8 @@ export class Api {
               if (actor.invocation.killed) throw new Killed('a wait for another request');
             },
           },
-          { merchantId: call.merchantId, scope: call.route, key: call.key, keyName: call.key, parameters: call.parameters },
-          () => call.run(ports),
+          { merchantId: call.merchantId, scope: call.route, key: call.key, keyName: call.key, parameters: call.parameters(input) },
+          () => call.run(ports, input),
         );
         answer = { status: replayed ? 200 : response.status, body: response.body };
       } catch (error) {
@@ -224,13 +235,21 @@ function layerKey(header: string | undefined, derived: string): string {
   return header === undefined ? `derived:${derived}` : `header:${header}`;
 }
 
-interface RouteCall {
+interface RouteCall<I> {
   readonly route: ApiAnswer['route'];
   readonly merchantId: string;
+  /** The request as the client meant it, for the checks of what it was answered. */
   readonly request: ApiAnswer['request'];
   readonly key: string;
-  readonly parameters: Record<string, unknown>;
-  run(ports: Ports): Promise<StoredResponse>;
+  /** The route's validation of the JSON body the client sent. */
+  parse(): I;
+  parameters(input: I): Record<string, unknown>;
+  run(ports: Ports, input: I): Promise<StoredResponse>;
+}
+
+/** The API Gateway event of a JSON body, as far as a route's body parsing reads it. */
+function jsonEvent(body: object): APIGatewayProxyEvent {
+  return { body: JSON.stringify(body), isBase64Encoded: false } as APIGatewayProxyEvent;
 }
 
 /** A warm Lambda instance of a route: one request at a time, keeping finished keys in its memory. */

@@ -2,10 +2,12 @@ import fc from 'fast-check';
 import { idempotencyLeaseSeconds, reconcileAfterSeconds, reconcileLeaseSeconds } from '../../functions/config/env.ts';
 import { PAYMENT_WINDOW_SECONDS } from '../../functions/domain/carts/model.ts';
 import { KEY_RETENTION_SECONDS } from '../../functions/domain/idempotency.ts';
+import { type Currency, minimumCharge } from '../../functions/domain/money.ts';
 import { PaymentStatus } from '../../functions/domain/payment.ts';
 import type { ChargeWorkflow } from '../../functions/domain/ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, IDEMPOTENCY_KEY_TRUSTED_FOR_MS } from '../../functions/domain/provider.ts';
 import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/reconcile.ts';
+import { REFUND_FAILURE_REASONS } from '../../local/fake-provider/faults.ts';
 import { STRIPE_KEY_LIFETIME_MS } from '../support/strict/stripe.ts';
 import { callLabels } from './gated-ports.ts';
 import { loadDeployment } from './deployment.ts';
@@ -98,19 +100,40 @@ function pick<T>(items: readonly T[], index: number): T | undefined {
   return items.length === 0 ? undefined : items[index % items.length];
 }
 
+/**
+ * Mostly euros; now and then a currency ISO 4217 lists and the API takes but Stripe does not
+ * support, which the provider refuses at authorization.
+ */
+const EUR = 'EUR' as Currency;
+const currencies = fc.oneof({ weight: 12, arbitrary: fc.constant(EUR) }, { weight: 1, arbitrary: fc.constant('CUP' as Currency) });
+
+/** Amounts: the usual ones, and now and then one under the currency's minimum, which the API refuses. */
+const paymentAmounts = fc.oneof(
+  { weight: 12, arbitrary: fc.constantFrom(1000, 2500) },
+  { weight: 1, arbitrary: fc.constant(minimumCharge(EUR) - 1) },
+);
+
 const pay: fc.Arbitrary<Command> = fc
   .record({
     merchant: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }),
     order: fc.nat(3),
-    amount: fc.constantFrom(1000, 2500),
+    amount: paymentAmounts,
+    currency: currencies,
     card: cards,
     key: fc.option(fc.constantFrom('key-1', 'key-2'), { nil: undefined, freq: 3 }),
     pace: paces,
   })
-  .map(({ merchant, order, amount, card, key, pace }) => ({
-    toString: () => `pay(${MERCHANTS[merchant]}, order-${order}, ${amount}, ${card}${key === undefined ? '' : `, ${key}`}, ${pace})`,
+  .map(({ merchant, order, amount, currency, card, key, pace }) => ({
+    toString: () => `pay(${MERCHANTS[merchant]}, order-${order}, ${amount} ${currency}, ${card}${key === undefined ? '' : `, ${key}`}, ${pace})`,
     async run(sim: Simulation) {
-      const actor = sim.api.pay({ merchantId: MERCHANTS[merchant] as string, orderNo: `order-${order}`, amount, paymentMethod: card, headerKey: key });
+      const actor = sim.api.pay({
+        merchantId: MERCHANTS[merchant] as string,
+        orderNo: `order-${order}`,
+        amount,
+        currency,
+        paymentMethod: card,
+        headerKey: key,
+      });
       await request(sim, actor, pace);
     },
   }));
@@ -253,6 +276,39 @@ const clock: fc.Arbitrary<Command> = fc.constantFrom(...Object.entries(clockJump
   },
 }));
 
+/**
+ * Stripe holds the next refunds pending, as it does when the balance cannot cover them, each
+ * settling by itself some time later (seconds, within the saga's looks, past them, days), as
+ * Stripe always settles one in the end.
+ */
+const holdRefunds: fc.Arbitrary<Command> = fc
+  .record({
+    count: fc.integer({ min: 1, max: 3 }),
+    status: fc.constantFrom('succeeded', 'succeeded', 'failed', 'canceled'),
+    afterSeconds: fc.constantFrom(10, 90, 600, 3600, 3 * 24 * 3600),
+    reason: fc.constantFrom(...REFUND_FAILURE_REASONS),
+  })
+  .map(({ count, status, afterSeconds, reason }) => ({
+    toString: () => `hold refunds pending(${count}, then ${status} after ${afterSeconds} s)`,
+    async run(sim: Simulation) {
+      sim.world.stripe.holdNextRefunds(count, {
+        settle: { status, afterSeconds, ...(status === 'failed' && { failureReason: reason }) },
+      });
+    },
+  }));
+
+/** Stripe settles a pending refund before its time: the history says when. */
+const settleRefund: fc.Arbitrary<Command> = fc
+  .record({ refund: fc.nat(), status: fc.constantFrom('succeeded', 'failed', 'canceled') })
+  .map(({ refund: index, status }) => ({
+    toString: () => `settle a pending refund(#${index}, ${status})`,
+    async run(sim: Simulation) {
+      const pending = sim.world.stripe.current().refunds.filter((refund) => refund.status === 'pending');
+      const chosen = pick(pending, index);
+      if (chosen !== undefined) sim.world.stripe.settleRefund(chosen.id, status);
+    },
+  }));
+
 /** What the services do in their own time: indexes catch up, abandoned requests land, TTL deletes. */
 const services = {
   'the by_due index catches up': (sim: Simulation) => {
@@ -290,6 +346,8 @@ export const paymentCommands: CommandRegistry = (mix) => {
     { name: 'arm a provider fault', weight: 2, arbitrary: armAt(providerCalls, decisions) },
     { name: 'arm another fault', weight: 1, arbitrary: armAt(otherCalls, decisions) },
     { name: 'clock', weight: 2, arbitrary: clock },
+    { name: 'hold refunds pending', weight: 1, arbitrary: holdRefunds },
+    { name: 'settle a pending refund', weight: 1, arbitrary: settleRefund },
     { name: 'service', weight: 1, arbitrary: service },
   ];
 };

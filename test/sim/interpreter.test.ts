@@ -113,3 +113,43 @@ describe('the saga interpreter, on the payment saga as synthesized', () => {
     await expect(run).rejects.toThrow(/Map is not modelled/);
   });
 });
+
+describe('the saga interpreter, on the refund saga as synthesized', () => {
+  const { refund } = loadDeployment().machines;
+  const pending = (state: JsonObject): TaskResult => ({ output: { ...state, outcome: 'pending', checks_left: Number(state['checks_left'] ?? 3) - 1 } });
+
+  it('looks at a pending refund after each wait until its looks run out, then leaves it to the reconciler', async () => {
+    // Prepare
+    const { run, calls, slept } = host({});
+    run.invoke = async (state, input) => {
+      calls.push(state);
+      return state === 'SubmitRefund' ? { output: { ...input, outcome: 'pending', checks_left: 3 } } : pending(input);
+    };
+
+    // Act
+    const status = await runExecution(refund, { refund_no: 'rf_1' }, run);
+
+    // Assess
+    expect(status).toBe('SUCCEEDED');
+    expect(calls).toEqual(['SubmitRefund', 'CheckRefund', 'CheckRefund', 'CheckRefund']);
+    expect(slept).toEqual([30_000, 30_000, 30_000]);
+  });
+
+  it('routes a look that finds the refund final to RecordRefund or MarkRefundFailed', async () => {
+    // Prepare
+    const routes = async (outcome: string) => {
+      const { run, calls } = host({
+        SubmitRefund: () => ({ output: { refund_no: 'rf_1', outcome: 'pending', checks_left: 6 } }),
+        CheckRefund: () => ({ output: { refund_no: 'rf_1', outcome, checks_left: 5 } }),
+      });
+      return { status: await runExecution(refund, { refund_no: 'rf_1' }, run), calls };
+    };
+
+    // Act
+    const [succeeded, failed] = [await routes('succeeded'), await routes('failed')];
+
+    // Assess
+    expect(succeeded).toEqual({ status: 'SUCCEEDED', calls: ['SubmitRefund', 'CheckRefund', 'RecordRefund'] });
+    expect(failed).toEqual({ status: 'FAILED', calls: ['SubmitRefund', 'CheckRefund', 'MarkRefundFailed'] });
+  });
+});

@@ -198,9 +198,21 @@ function holds(name: string, rule: ChoiceRule, data: JsonObject): boolean {
   if (rule['IsPresent'] !== undefined) return (value !== undefined) === rule['IsPresent'];
   if (rule['StringEquals'] !== undefined) return value === rule['StringEquals'];
   if (rule['NumericEquals'] !== undefined) return value === rule['NumericEquals'];
+  for (const [operator, compare] of numericComparisons) {
+    const bound = rule[operator];
+    // Step Functions compares numbers only: a value of another type (or none) fails the rule.
+    if (bound !== undefined) return typeof value === 'number' && compare(value, Number(bound));
+  }
   if (rule['BooleanEquals'] !== undefined) return value === rule['BooleanEquals'];
   throw new Error(`state ${name}: the simulator does not model the choice ${JSON.stringify(rule)}`);
 }
+
+const numericComparisons: readonly [string, (value: number, bound: number) => boolean][] = [
+  ['NumericGreaterThan', (value, bound) => value > bound],
+  ['NumericGreaterThanEquals', (value, bound) => value >= bound],
+  ['NumericLessThan', (value, bound) => value < bound],
+  ['NumericLessThanEquals', (value, bound) => value <= bound],
+];
 
 /** `$.a.b` of `data`; undefined where absent. Only plain paths: anything else is not modelled. */
 function read(data: JsonObject, path: string): Json | undefined {

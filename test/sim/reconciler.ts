@@ -1,7 +1,7 @@
-import { reconcileLeaseSeconds } from '../../functions/config/env.ts';
+import { reconcileLeaseSeconds, reconcileMaxResumes } from '../../functions/config/env.ts';
 import { reconcile } from '../../functions/domain/reconcile.ts';
 import { type Actor, Killed } from './scheduler.ts';
-import { DEPLOYMENT, MAX_RESUMES, type World } from './world.ts';
+import { DEPLOYMENT, type World } from './world.ts';
 
 /** One run of the schedule's reconciler: a Lambda invocation like any other. */
 export function runReconciler(world: World, batchSize: number): Actor {
@@ -17,7 +17,7 @@ export function runReconciler(world: World, batchSize: number): Actor {
           provider: ports.provider,
           clock: world.clock.clock,
           reconcileAfterSeconds: world.reconcileAfterSeconds,
-          maxResumes: MAX_RESUMES,
+          maxResumes: reconcileMaxResumes(),
           deployment: DEPLOYMENT,
           leaseSeconds: reconcileLeaseSeconds(),
           newLeaseOwner: () => `reconciler-${world.nextNumber()}`,

@@ -1,6 +1,5 @@
-import { PaymentStatus } from '../../functions/domain/payment.ts';
+import { AttentionReason, PaymentStatus, isTerminal } from '../../functions/domain/payment.ts';
 import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/reconcile.ts';
-import { RefundStatus } from '../../functions/domain/refund.ts';
 import { violations } from '../support/invariants/ledger.ts';
 import { STRIPE_SEARCH_LAG_MS } from '../support/strict/stripe.ts';
 import { Api } from './api.ts';
@@ -8,7 +7,7 @@ import { runReconciler } from './reconciler.ts';
 import { type StepBindings, productSteps, runSagas } from './sagas.ts';
 import { type SimState, simInvariants } from './invariants.ts';
 import { type Actor, type Decision, GO } from './scheduler.ts';
-import { MAX_RESUMES, World, type WorldOptions } from './world.ts';
+import { World, type WorldOptions } from './world.ts';
 
 /** The schedule runs the reconciler every minute. */
 const SCHEDULE_MS = 60_000;
@@ -100,6 +99,14 @@ export class Simulation {
       await this.world.scheduler.settle();
     }
     this.check('settled');
+    this.countEnds();
+  }
+
+  /** How each payment and refund ended, with its reason: what the histories reached, for the tests that count it. */
+  private countEnds(): void {
+    const { world } = this;
+    for (const p of world.payments.all()) world.count(`payment ended ${p.status}${p.declineCode === undefined ? '' : ` ${p.declineCode}`}`);
+    for (const r of world.refunds.all()) world.count(`refund ended ${r.status}${r.failureReason === undefined ? '' : ` ${r.failureReason}`}`);
   }
 
   /**
@@ -115,7 +122,6 @@ export class Simulation {
         payments: world.payments.all(),
         refunds: world.refunds.all(),
         provider: when === 'settled' ? world.stripe.snapshot() : world.stripe.current(),
-        maxResumes: MAX_RESUMES,
       },
     };
   }
@@ -126,18 +132,18 @@ export class Simulation {
   }
 
   /**
-   * Nothing running, and nothing left for the reconciler but what waits for people: nothing
-   * due but what it gave up (a payment given up while authorized is still settled by the
-   * reconciler before its authorization lapses), and no authorization open.
+   * Nothing running, and nothing left for the reconciler but what waits for people: every
+   * payment finished, or marked for a person for a reason no later look can lift (one marked
+   * because the provider could not be reached is looked at again, hourly, until it can); every
+   * refund finished and not due for another look; and no authorization open.
    */
   private isAtRest(): boolean {
     const { world } = this;
     if (world.scheduler.actors().length > 0 || world.stripe.inFlightCount > 0) return false;
-    const givenUp = (record: { readonly resumeCount: number }) => record.resumeCount >= MAX_RESUMES;
     return (
       world.stripe.snapshot().paymentIntents.every((pi) => pi.status !== 'requires_capture') &&
-      world.payments.all().every((p) => p.reconcileAt === undefined || (givenUp(p) && p.status !== PaymentStatus.Authorized)) &&
-      world.refunds.all().every((r) => r.reconcileAt === undefined || (givenUp(r) && r.status === RefundStatus.Pending))
+      world.payments.all().every((p) => isTerminal(p.status) || p.needsAttention?.reason === AttentionReason.CapturesDisagree) &&
+      world.refunds.all().every((r) => r.reconcileAt === undefined)
     );
   }
 

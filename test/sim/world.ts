@@ -12,8 +12,6 @@ import { type Actor, type BreakageMix, type Decision, GO, type Gate, Invocation,
 
 /** This deployment's tag on its charges. */
 export const DEPLOYMENT = 'sim';
-/** Resumes after which the reconciler leaves a payment to people: the reconciler handler's own setting. */
-export const MAX_RESUMES = 5;
 
 /** Where a history's clock starts. */
 const SIM_EPOCH_MS = Date.parse('2026-01-05T00:00:00.000Z');

@@ -1,6 +1,6 @@
 import { type Payment, PaymentStatus, isTerminal } from '../../../functions/domain/payment.ts';
 import { type Refund, RefundStatus } from '../../../functions/domain/refund.ts';
-import type { Ledger, PaymentIntentRecord, RefundRecord } from '../../../local/fake-provider/ledger.ts';
+import { type Ledger, type PaymentIntentRecord, type RefundRecord, takesFromCharge } from '../../../local/fake-provider/ledger.ts';
 
 /**
  * What the money promises are checked against: our records and the provider's ledger (the fake
@@ -11,8 +11,6 @@ export interface LedgerState {
   readonly payments: readonly Payment[];
   readonly refunds: readonly Refund[];
   readonly provider: Ledger;
-  /** Resumes after which the reconciler leaves a payment or refund to people. */
-  readonly maxResumes: number;
 }
 
 /**
@@ -87,21 +85,23 @@ export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
         .flatMap((r) => {
           const atProvider = provider.refunds.filter((pr) => pr.metadata['refund_no'] === r.refundNo);
           const [only] = atProvider;
-          return atProvider.length === 1 && only?.id === r.providerRefundId && only?.amount === r.amount
+          return only !== undefined && atProvider.length === 1 && only.id === r.providerRefundId && only.amount === r.amount && only.status === 'succeeded'
             ? []
             : [`${r.refundNo} succeeded (${r.amount}, ${r.providerRefundId}); the provider has ${describeRefunds(atProvider)}`];
         }),
   },
   {
-    name: 'every payment and refund is finished or given up to people',
+    name: 'every payment and refund is finished, or waits visibly',
     when: 'settled',
-    check: ({ payments, refunds, maxResumes }) => [
+    check: ({ payments, refunds, provider }) => [
+      // Left open only when the reconciler could not decide it, and then marked for a person.
       ...payments
-        .filter((p) => !isTerminal(p.status) && p.resumeCount < maxResumes)
-        .map((p) => `${p.paymentNo} is ${p.status} after ${p.resumeCount} resumes`),
+        .filter((p) => !isTerminal(p.status) && p.needsAttention === undefined)
+        .map((p) => `${p.paymentNo} is ${p.status} after ${p.resumeCount} resumes, not marked for attention`),
+      // Pending only while the provider holds its refund pending.
       ...refunds
-        .filter((r) => r.status === RefundStatus.Pending && r.resumeCount < maxResumes)
-        .map((r) => `${r.refundNo} is pending after ${r.resumeCount} resumes`),
+        .filter((r) => r.status === RefundStatus.Pending && !provider.refunds.some((pr) => pr.id === r.providerRefundId && pr.status === 'pending'))
+        .map((r) => `${r.refundNo} is pending after ${r.resumeCount} resumes; the provider has ${describeRefunds(refundsNamed(provider, r.refundNo))}`),
     ],
   },
   {
@@ -125,15 +125,16 @@ export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
         .map((pi) => `${pi.id} of ${paymentNoOf(pi)} is still authorized`),
   },
   {
-    name: 'every provider refund is a succeeded refund of ours, every failed one none',
+    name: 'every provider refund that took money is a refund of ours that did not fail, and a failed one has none',
     when: 'settled',
     check: ({ refunds, provider }) => [
       ...provider.refunds
+        .filter(takesFromCharge)
         .filter((pr) => !refunds.some((r) => r.refundNo === pr.metadata['refund_no'] && r.status !== RefundStatus.Failed))
-        .map((pr) => `provider refund ${pr.id} (${pr.amount}) has no refund of ours that did not fail (${pr.metadata['refund_no']})`),
+        .map((pr) => `provider refund ${pr.id} (${pr.amount}, ${pr.status}) has no refund of ours that did not fail (${pr.metadata['refund_no']})`),
       ...refunds
-        .filter((r) => r.status === RefundStatus.Failed && provider.refunds.some((pr) => pr.metadata['refund_no'] === r.refundNo))
-        .map((r) => `${r.refundNo} failed, yet the provider refunded it`),
+        .filter((r) => r.status === RefundStatus.Failed && refundsNamed(provider, r.refundNo).some(takesFromCharge))
+        .map((r) => `${r.refundNo} failed, yet the provider refunded it (${describeRefunds(refundsNamed(provider, r.refundNo))})`),
     ],
   },
   {
@@ -143,9 +144,9 @@ export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
       payments.flatMap((p) => {
         const intents = provider.paymentIntents.filter((pi) => paymentNoOf(pi) === p.paymentNo);
         const atProvider = sum(intents.flatMap((pi) => pi.captures)) - sum(intents.flatMap((pi) => refundsOf(provider, pi)));
-        // A refund left to people may or may not have reached the provider: count it as the provider says.
+        // A refund still pending may or may not have reached the provider: count it as the provider says.
         const waiting = refunds.filter(
-          (r) => r.paymentNo === p.paymentNo && r.status === RefundStatus.Pending && provider.refunds.some((pr) => pr.metadata['refund_no'] === r.refundNo),
+          (r) => r.paymentNo === p.paymentNo && r.status === RefundStatus.Pending && refundsNamed(provider, r.refundNo).some(takesFromCharge),
         );
         const settledRefunds = refunds.filter((r) => r.paymentNo === p.paymentNo && r.status === RefundStatus.Succeeded);
         const ours = p.amountCaptured - sum(settledRefunds) - sum(waiting);
@@ -162,8 +163,13 @@ function capturedOf(pi: PaymentIntentRecord): number {
   return sum(pi.captures);
 }
 
+/** The refunds that take from the charge: pending or succeeded; a failed or canceled one gave the amount back. */
 function refundsOf(provider: Ledger, pi: PaymentIntentRecord): RefundRecord[] {
-  return provider.refunds.filter((refund) => refund.paymentIntent === pi.id);
+  return provider.refunds.filter((refund) => refund.paymentIntent === pi.id && takesFromCharge(refund));
+}
+
+function refundsNamed(provider: Ledger, refundNo: string): RefundRecord[] {
+  return provider.refunds.filter((refund) => refund.metadata['refund_no'] === refundNo);
 }
 
 function refundedOf(provider: Ledger, pi: PaymentIntentRecord): number {
@@ -175,7 +181,7 @@ function sum(items: readonly { readonly amount: number }[]): number {
 }
 
 function describeRefunds(refunds: readonly RefundRecord[]): string {
-  return refunds.length === 0 ? 'none' : refunds.map((r) => `${r.id} (${r.amount})`).join(', ');
+  return refunds.length === 0 ? 'none' : refunds.map((r) => `${r.id} (${r.amount}, ${r.status})`).join(', ');
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {

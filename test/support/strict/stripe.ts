@@ -3,8 +3,9 @@ import { StripePaymentProvider } from '../../../functions/adapters/stripe/stripe
 import type { Clock } from '../../../functions/domain/ports.ts';
 import type { PaymentProvider } from '../../../functions/domain/provider.ts';
 import { StripeApiError, type StripeErrorBody } from '../../../local/fake-provider/api-error.ts';
+import { FaultController, type PendingRefundRule } from '../../../local/fake-provider/faults.ts';
 import { type ParamValue, type Params, canonicalParams } from '../../../local/fake-provider/form.ts';
-import type { Ledger } from '../../../local/fake-provider/ledger.ts';
+import type { Ledger, RefundEnd } from '../../../local/fake-provider/ledger.ts';
 import {
   AUTHORIZATION_WINDOW_SECONDS,
   type ApiContext,
@@ -15,7 +16,7 @@ import {
   retrievePaymentIntent,
   searchPaymentIntents,
 } from '../../../local/fake-provider/payment-intents.ts';
-import { createRefund, listRefunds, retrieveRefund } from '../../../local/fake-provider/refunds.ts';
+import { createRefund, listRefunds, retrieveRefund, settleDueRefunds, settleRefund } from '../../../local/fake-provider/refunds.ts';
 import { TrailingView } from './trailing-view.ts';
 
 /**
@@ -77,13 +78,13 @@ export interface StrictStripeOptions {
 /**
  * Stripe in memory, shaped as the `stripe` SDK's client so that the real adapter
  * ({@link StripePaymentProvider}) runs on it unchanged: the fake provider's PaymentIntents and
- * Refunds (the same test cards, declines, captures, cancellations, refund limits and 7-day
- * authorization lapse), under Stripe's own idempotency rules rather than the fake's:
- * an answer is kept only once the request began to run (a 400 from parameter validation, a
- * 409 key-in-use, a 429 or 503 answered in front of the API keep nothing; a decline, a refusal
- * of the PaymentIntent's state and a 500 from inside are kept); a key reused with another
- * request is an `idempotency_error`; a key is forgotten 24 hours after its first use. Ids are
- * numbered, so a history replays to the same ids.
+ * Refunds (the same test cards, declines, charge limits, captures, cancellations, refund limits,
+ * pending refunds and 7-day authorization lapse), under Stripe's idempotency rules as the fake
+ * keeps them too: an answer is kept only once the request began to run (a 400 from parameter
+ * validation, a 409 key-in-use, a 429 or 503 answered in front of the API keep nothing; a
+ * decline, a refusal of the PaymentIntent's state and a 500 from inside are kept); a key reused
+ * with another request is an `idempotency_error`; a key is forgotten 24 hours after its first
+ * use. Ids are numbered, so a history replays to the same ids.
  */
 export class StrictStripe {
   /** Every PaymentIntent and refund, with each capture and cancellation, as the fake's ledger keeps them. */
@@ -96,6 +97,8 @@ export class StrictStripe {
   private readonly minted: string[] = [];
   private readonly search: TrailingView<Ledger>;
   private armed: StripeFault | undefined;
+  /** The fake's switch that holds new refunds pending, and how each then settles. */
+  private readonly refundHolds = new FaultController();
   private lastId = 0;
   private readonly ctx: ApiContext;
 
@@ -104,7 +107,7 @@ export class StrictStripe {
       ledger: this.ledger,
       now: () => Math.floor(this.options.clock().getTime() / 1000),
       authorizationWindowSeconds: () => AUTHORIZATION_WINDOW_SECONDS,
-      takePendingRefund: () => undefined,
+      takePendingRefund: (paymentIntent) => this.refundHolds.takePendingRefund(paymentIntent),
     };
     this.search = new TrailingView(
       () => {
@@ -135,6 +138,20 @@ export class StrictStripe {
     retrieve: (id: string, params: object = {}) => this.get(params, (ctx, p) => retrieveRefund(ctx, id, p)),
   };
 
+  /**
+   * The next `count` refunds start `pending`, as Stripe's do when the balance cannot cover
+   * them, each settling by itself as `rule.settle` says, or at {@link settleRefund}.
+   */
+  holdNextRefunds(count: number, rule: PendingRefundRule = {}): void {
+    this.refundHolds.holdNextRefunds(count, rule);
+  }
+
+  /** Ends the pending refund `id` now, as Stripe ends one in its own time. */
+  settleRefund(id: string, status: RefundEnd, failureReason?: string): void {
+    this.current();
+    settleRefund(this.ctx, id, status, failureReason);
+  }
+
   /** The next request fails as `fault` says (and only the next: it is used up by it). */
   arm(fault: StripeFault | undefined): void {
     this.armed = fault;
@@ -155,9 +172,13 @@ export class StrictStripe {
     return this.land(() => true);
   }
 
-  /** The ledger as it stands, requests that ran out their minute landed: for reading between requests. */
+  /**
+   * The ledger as it stands, requests that ran out their minute landed and pending refunds
+   * whose time came settled: for reading between requests.
+   */
   current(): Ledger {
     this.land((sinceMs) => this.options.clock().getTime() - sinceMs >= STRIPE_REQUEST_LANDS_WITHIN_MS);
+    settleDueRefunds(this.ctx);
     return this.ledger;
   }
 
@@ -249,7 +270,7 @@ export class StrictStripe {
       return { status: 200, text: JSON.stringify(route(this.ctx, params)), kept: true };
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
-      return { status: error.status, text: JSON.stringify(error.body), kept: !isParameterValidation(error.body) };
+      return { status: error.status, text: JSON.stringify(error.body), kept: error.executed };
     }
   }
 
@@ -282,7 +303,7 @@ export class StrictStripe {
       return renames()(answer);
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
-      throw new StripeApiError(error.status, renames()(error.body));
+      throw new StripeApiError(error.status, renames()(error.body), error.executed);
     }
   }
 
@@ -341,11 +362,6 @@ function answered(answer: Answer): unknown {
 /** What the SDK raises when the connection drops or times out before an answer. */
 function connectionLost(): Error {
   return new Stripe.errors.StripeConnectionError({ message: 'An error occurred with our connection to Stripe.' });
-}
-
-/** A 400 about the request's own parameters: the endpoint never ran. */
-function isParameterValidation(body: StripeErrorBody): boolean {
-  return body.type === 'invalid_request_error' && (body.code === undefined || body.code.startsWith('parameter_'));
 }
 
 /** The SDK's form encoding, as the fake decodes it: numbers and booleans as text, nothing undefined. */

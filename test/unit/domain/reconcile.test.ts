@@ -465,34 +465,3 @@ describe('a payment resumed too often', () => {
   });
 });
 
-describe('a refund resumed too often', () => {
-  it('is left to a person: due again in an hour, and nothing started', async () => {
-    // Prepare
-    const refund: Refund = {
-      refundNo: 're_1',
-      paymentNo: 'pay_1',
-      merchantId: 'm_1',
-      amount: 100,
-      operatorId: 'op-1',
-      currency: USD,
-      chargeId: 'pi_1',
-      status: RefundStatus.Pending,
-      version: 1,
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-      reconcileAt: now.toISOString(),
-      resumeCount: deps.maxResumes,
-    };
-    refunds.items.set(refund.refundNo, refund);
-    await refundWorkflow.start(refund.refundNo, executionName(refund.refundNo, refund.resumeCount));
-    refundWorkflow.end(executionName(refund.refundNo, refund.resumeCount), 'FAILED');
-
-    // Act
-    const outcomes = await reconcileRefunds(deps, 10);
-
-    // Assess
-    expect(outcomes).toMatchObject([{ refundNo: 're_1', decision: 'gave_up' }]);
-    expect(refunds.items.get('re_1')).toMatchObject({ status: 'pending', reconcileAt: new Date(now.getTime() + 3600_000).toISOString() });
-    expect(refundWorkflow.executions.size).toBe(1);
-  });
-});

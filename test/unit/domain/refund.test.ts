@@ -10,6 +10,7 @@ import {
 import { createRefund, derivedRefundKey } from '../../../functions/domain/refund.ts';
 import { markRefundFailed, recordRefund, submitRefund } from '../../../functions/domain/refund-saga.ts';
 import { type ReconcileDeps, reconcileRefunds } from '../../../functions/domain/reconcile.ts';
+import { executionName } from '../../../functions/domain/saga-start.ts';
 import { FakeWorkflow } from '../../support/fake-workflow.ts';
 import { InMemoryProvider } from '../../support/in-memory-provider.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
@@ -235,6 +236,73 @@ describe('a refund failed on a refusal', () => {
   });
 });
 
+describe('a refund resumed too often', () => {
+  /** Every execution of the refund dies, and the reconciler resumes it until it has resumed it as often as it may. */
+  async function resumedTooOften(strict: Awaited<ReturnType<typeof strictRefundOfCapturedCharge>>) {
+    const { clock, refund, reconcileDeps, workflow } = strict;
+    for (let resumes = 0; resumes < reconcileDeps.maxResumes; resumes++) {
+      workflow.end(executionName(refund.refundNo, resumes), 'FAILED');
+      clock.advance(301_000);
+      expect(await reconcileRefunds(reconcileDeps, 10)).toMatchObject([{ decision: 'resumed' }]);
+    }
+    workflow.end(executionName(refund.refundNo, reconcileDeps.maxResumes), 'FAILED');
+    clock.advance(301_000);
+  }
+
+  it('fails, its amount given back and due for one more look, when the provider made no refund for it', async () => {
+    // Prepare: Stripe answers its request with a 500 it keeps for the key for a day.
+    const strict = await strictRefundOfCapturedCharge(1000);
+    strict.stripe.arm('error500');
+    await expect(submitRefund(strict.sagaDeps, { refund_no: strict.refund.refundNo })).rejects.toThrow();
+    await resumedTooOften(strict);
+
+    // Act
+    const outcomes = await reconcileRefunds(strict.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ refundNo: strict.refund.refundNo, decision: 'settled' }]);
+    const failed = await strict.strictRefunds.get(strict.refund.refundNo);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'processing_error' });
+    expect(failed?.reconcileAt).toBeDefined();
+    expect((await strict.strictPayments.get(strict.paymentNo))?.amountRefunded).toBe(0);
+  });
+
+  it('follows the refund the provider made, though no execution lived to record it', async () => {
+    // Prepare
+    const strict = await strictRefundOfCapturedCharge(400);
+    const submitted = await submitRefund(strict.sagaDeps, { refund_no: strict.refund.refundNo });
+    await resumedTooOften(strict);
+
+    // Act
+    const outcomes = await reconcileRefunds(strict.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ decision: 'settled' }]);
+    expect(await strict.strictRefunds.get(strict.refund.refundNo)).toMatchObject({
+      status: 'succeeded',
+      providerRefundId: submitted.provider_refund_id,
+    });
+    expect((await strict.strictPayments.get(strict.paymentNo))?.amountRefunded).toBe(400);
+  });
+
+  it('stays pending, left to people and looked at again in an hour, while the provider cannot be reached', async () => {
+    // Prepare
+    const strict = await strictRefundOfCapturedCharge(400);
+    await resumedTooOften(strict);
+    strict.stripe.arm('unavailable');
+
+    // Act
+    const outcomes = await reconcileRefunds(strict.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ decision: 'gave_up' }]);
+    expect(await strict.strictRefunds.get(strict.refund.refundNo)).toMatchObject({
+      status: 'pending',
+      reconcileAt: new Date(strict.clock.ms + 3600_000).toISOString(),
+    });
+  });
+});
+
 /** A refund of a captured charge, on ports as strict as DynamoDB and Stripe (Stripe forgets keys after 24 hours). */
 async function strictRefundOfCapturedCharge(amount: number) {
   const clock = new ManualClock(Date.parse('2026-11-23T10:00:00Z'));
@@ -265,5 +333,5 @@ async function strictRefundOfCapturedCharge(amount: number) {
     leaseSeconds: 120,
     newLeaseOwner: () => 'reconciler',
   };
-  return { clock, stripe, refund, sagaDeps, strictPayments, strictRefunds, reconcileDeps, paymentNo };
+  return { clock, stripe, refund, sagaDeps, strictPayments, strictRefunds, reconcileDeps, paymentNo, workflow };
 }

@@ -194,4 +194,60 @@ describe('StrictStripe', () => {
     expect(atOnce).toEqual([]);
     expect(later).toHaveLength(1);
   });
+
+  it('holds a refund pending, which then settles by itself as told, the amount back on the charge when it fails', async () => {
+    // Prepare
+    const charge = await captured();
+    stripe.holdNextRefunds(1, { settle: { status: 'failed', afterSeconds: 120, failureReason: 'lost_or_stolen_card' } });
+    const refund = await provider.refundCharge({ chargeId: charge.id, amount: 400, idempotencyKey: 'r1', metadata: { refund_no: 'r1' } });
+
+    // Act
+    const before = await provider.retrieveRefund(refund.id);
+    clock.advance(120 * 1000);
+    const after = await provider.retrieveRefund(refund.id);
+    const replayed = await provider.refundCharge({ chargeId: charge.id, amount: 400, idempotencyKey: 'r1', metadata: { refund_no: 'r1' } });
+
+    // Assess
+    expect([refund.status, before.status]).toEqual(['pending', 'pending']);
+    expect(after).toMatchObject({ status: 'failed', failureReason: 'lost_or_stolen_card' });
+    expect(replayed.status).toBe('pending');
+    expect((await provider.retrieveCharge(charge.id)).amountRefunded).toBe(0);
+  });
+
+  it('settles a pending refund when the history says, and only a pending one', async () => {
+    // Prepare
+    const charge = await captured();
+    stripe.holdNextRefunds(1);
+    const refund = await provider.refundCharge({ chargeId: charge.id, amount: 400, idempotencyKey: 'r1', metadata: { refund_no: 'r1' } });
+
+    // Act
+    stripe.settleRefund(refund.id, 'succeeded');
+    const settledTwice = (() => {
+      try {
+        stripe.settleRefund(refund.id, 'canceled');
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+
+    // Assess
+    expect(await provider.retrieveRefund(refund.id)).toMatchObject({ status: 'succeeded' });
+    expect(settledTwice).toBeInstanceOf(Error);
+    expect((await provider.retrieveCharge(charge.id)).amountRefunded).toBe(400);
+  });
+
+  it('refuses a charge under the currency\'s minimum or in a currency it does not support, keeping nothing for the key', async () => {
+    // Act
+    const tooSmall = await provider.authorizeCharge(authorization({ amount: 49 })).catch((e: unknown) => e);
+    const unsupported = await provider
+      .authorizeCharge(authorization({ currency: 'BOV' as typeof USD, idempotencyKey: 'pay_2:authorize' }))
+      .catch((e: unknown) => e);
+    const corrected = await provider.authorizeCharge(authorization());
+
+    // Assess
+    expect(tooSmall).toMatchObject({ name: 'CardDeclined', declineCode: 'amount_too_small' });
+    expect(unsupported).toMatchObject({ name: 'CardDeclined' });
+    expect(corrected.status).toBe('requires_capture');
+  });
 });

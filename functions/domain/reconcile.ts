@@ -38,6 +38,11 @@ export interface ReconcileDeps {
   readonly leaseSeconds: number;
   /** Makes the token that names one claim of a lease. */
   readonly newLeaseOwner: () => string;
+  /**
+   * What a refund's failure owes besides the amount it gave back to its payment (a cart's
+   * pay-back comes back as points), settled once the failure is known to stand; safe to repeat.
+   */
+  readonly onRefundFailed?: (refund: Refund) => Promise<void>;
 }
 
 /**
@@ -54,10 +59,11 @@ export interface ReconcileDeps {
  *   often, following the provider's refund, or failed with its amount given back if it made none.
  * - `gave_up`: what the reconciler cannot decide (the provider unreachable, or its captures
  *   disagree with the payment): left for a person, and alarmed on.
- * - `revived`: a refund failed on a refusal that the provider made after all (another
- *   execution's request, still running then): recorded succeeded, or pending while the provider
- *   holds it.
- * - `rechecked`: a refund failed on a refusal, looked at once more: the provider made none.
+ * - `revived`: a failed refund that the provider made after all (another execution's request,
+ *   still running when this one's was refused): recorded succeeded, or pending while the
+ *   provider holds it.
+ * - `rechecked`: a failed refund, looked at once more: the provider made none (or failed it),
+ *   and what its failure owes is settled.
  * - `skipped`: another actor moved it (or holds its lease) while we looked.
  * - `errored`: looking at it failed (provider, Step Functions or DynamoDB unavailable); the
  *   next run tries again, and the rest of the batch goes on.
@@ -129,7 +135,7 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
   return isolated(
     due,
     async (refund) => {
-      if (refund.status === RefundStatus.Failed) return recheckRefusal(deps, refund);
+      if (refund.status === RefundStatus.Failed) return recheckFailure(deps, refund);
       const execution = await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount));
       if (execution !== 'RUNNING' && refund.providerRefundId !== undefined) {
         return followProviderRefund(deps, refund, refund.providerRefundId);
@@ -147,15 +153,16 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
 }
 
 /**
- * A refund failed because the provider refused one execution's request, looked at once every
- * request has landed (the provider finishes a request within seconds; this is minutes later):
- * a duplicate execution's request still running when the refund failed may have refunded it,
- * and then the record follows the provider, taking the amount from the payment again. Else
- * the failure stands and the refund leaves the reconciler's index.
+ * A failed refund, looked at once every request has landed (the provider finishes a request
+ * within seconds; this is minutes later): a duplicate execution's request still running when
+ * one execution's was refused may have refunded it, and then the record follows the provider,
+ * taking the amount from the payment again. Else the failure stands: what it owes is settled,
+ * and the refund leaves the reconciler's index.
  */
-async function recheckRefusal(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
+async function recheckFailure(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
   const made = await refundAtProvider(deps, refund);
   if (made === undefined || outcomeOf(made.status) === RefundStatus.Failed) {
+    await deps.onRefundFailed?.(refund);
     await deps.refunds.replace(refund, nextRefund(deps, refund, {}));
     return 'rechecked';
   }
@@ -168,7 +175,7 @@ async function recheckRefusal(deps: ReconcileDeps, refund: Refund): Promise<Reco
  * bug) is not left pending for ever: once resumed too often, the reconciler asks the provider
  * for the refund made under its refund_no and follows it; if the provider made none, the
  * refund fails (`processing_error`), its amount given back, and is due once more for the look
- * a refused one gets. The provider unreachable: left to people, asked again in an hour.
+ * every failed refund gets. The provider unreachable: left to people, asked again in an hour.
  */
 async function settleGivenUpRefund(
   deps: ReconcileDeps,
@@ -182,7 +189,7 @@ async function settleGivenUpRefund(
     if (!(error instanceof ChargeonceError)) throw error;
     return leftToPeople(deps, save);
   }
-  if (made === undefined) await failRefund(deps, refund, { failureReason: GAVE_UP_DECLINE_CODE }, true);
+  if (made === undefined) await failRefund(deps, refund, { failureReason: GAVE_UP_DECLINE_CODE });
   else await followRefundMade(deps, refund, made);
   return 'settled';
 }

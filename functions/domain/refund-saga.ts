@@ -149,9 +149,10 @@ export async function recordRefund(deps: RefundStepDeps, state: RefundSagaState)
 
 /**
  * `pending -> failed`, the amount given back to the payment in the same transaction, with the
- * provider's reason when its refund failed. A refund failed on a refusal of one execution's
- * request stays due for one more look: another execution's request may still have been
- * running at the provider, and may have refunded it.
+ * provider's reason when its refund failed. It stays due for one more look by the reconciler:
+ * another execution's request may still have been running at the provider when this one's was
+ * refused, and may have refunded it; and what its failure owes (a cart's pay-back comes back as
+ * points) is settled there.
  */
 export async function markRefundFailed(deps: RefundStepDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
@@ -159,22 +160,14 @@ export async function markRefundFailed(deps: RefundStepDeps, state: RefundSagaSt
   const refused = state.error?.Error === 'ProviderRejected';
   const failureReason = state.failure_reason ?? (refused ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined);
   const providerRefundId = state.provider_refund_id;
-  await failRefund(deps, refund, { failureReason, ...(providerRefundId !== undefined && { providerRefundId }) }, refused);
+  await failRefund(deps, refund, { failureReason, ...(providerRefundId !== undefined && { providerRefundId }) });
   return state;
 }
 
-/**
- * `pending -> failed`, the amount given back; `recheck` keeps it due for one more look, for a
- * refund failed without the provider's word that it made none.
- */
-export async function failRefund(
-  deps: RefundStepDeps,
-  refund: Refund,
-  changes: Pick<Refund, 'failureReason' | 'providerRefundId'>,
-  recheck: boolean,
-): Promise<Refund> {
+/** `pending -> failed`, the amount given back, due for the reconciler's one more look (see {@link markRefundFailed}). */
+export async function failRefund(deps: RefundStepDeps, refund: Refund, changes: Pick<Refund, 'failureReason' | 'providerRefundId'>): Promise<Refund> {
   const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
-  return deps.refunds.fail(refund, next(deps, refund, { status: RefundStatus.Failed, ...changes, ...(recheck && { reconcileAt: recheckAt }) }));
+  return deps.refunds.fail(refund, next(deps, refund, { status: RefundStatus.Failed, ...changes, reconcileAt: recheckAt }));
 }
 
 /**

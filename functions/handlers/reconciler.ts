@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { withCrashPoints } from '../crash/crashing-ports.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
 import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, reconcileMaxResumes, requireEnv } from '../config/env.ts';
+import { creditFailedPayBack } from '../domain/carts/fulfilment.ts';
 import { type CartSweepDecision, sweepCarts } from '../domain/carts/sweep.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
 import { stripeProviderFromEnv } from '../adapters/stripe/client.ts';
@@ -54,6 +55,7 @@ const reconcileDeps = once(
     deployment: requireEnv(EnvVar.DeploymentId),
     leaseSeconds: reconcileLeaseSeconds(),
     newLeaseOwner: () => `reconciler-${randomUUID()}`,
+    onRefundFailed: (refund) => creditFailedPayBack(withCrashPoints(checkoutDeps(), 'reconciler'), refund),
   }),
 );
 

@@ -35,6 +35,9 @@ async function checkingCart(request: CheckoutRequest, merchantId = M): Promise<C
 const byCard = { mode: 'pay_now', paymentMethod: 'pm_card_visa', points: 500 } as const;
 const inStore = { mode: 'pay_in_store', points: 500 } as const;
 
+/** When the schedule looks at the cart next, as stored. */
+const dueAtOf = (cartId: string) => world.store.contents().carts.find((c) => c.cartId === cartId)?.dueAt;
+
 async function pointsOf(cart: Cart) {
   return (await world.store.getAccount(cart.merchantId, cart.accountId))?.pointsBalance;
 }
@@ -84,6 +87,33 @@ describe('settling a checking cart', () => {
     expect(waiting.status).toBe('checking');
     expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed' });
     expect(await pointsOf(cart)).toBe(500);
+  });
+
+  it('looks at a cart waiting to be paid in the shop only at its deadline, not every minute of its day', async () => {
+    // Prepare
+    const cart = await checkingCart(inStore);
+    world.time.advance(20 * MINUTE);
+
+    // Act
+    const meanwhile = await sweepCarts(world.deps, 10);
+
+    // Assess
+    expect(meanwhile).toEqual([]);
+    expect(dueAtOf(cart.cartId)).toBe(cart.checkout!.deadline);
+  });
+
+  it('puts a cart waiting for the shop that comes due early (left due by a crash) off to its deadline', async () => {
+    // Prepare
+    const cart = await checkingCart(inStore);
+    const write = { cart: { ...cart, version: cart.version + 1 }, from: { status: cart.status, version: cart.version } };
+    await world.store.commit({ cart: { kind: 'updateCart', write: { ...write, dueAt: new Date(T0).toISOString() } } });
+
+    // Act
+    const outcomes = await sweepCarts(world.deps, 10);
+
+    // Assess
+    expect(outcomes).toEqual([{ cartId: cart.cartId, status: 'checking', decision: 'waiting' }]);
+    expect(dueAtOf(cart.cartId)).toBe(cart.checkout!.deadline);
   });
 
   it('reopens the cart of a declined payment with its decline code', async () => {

@@ -16,17 +16,35 @@ import { type Actor, Killed } from './scheduler.ts';
 import type { World } from './world.ts';
 
 /** What a client saw of one of its requests. */
-export interface ApiAnswer {
-  readonly route: 'payments' | 'refunds';
+export type ApiAnswer = CreateAnswer | RouteAnswer;
+
+interface AnswerFields {
   readonly merchantId: string;
-  /** The idempotency layer's key: `header:...` or `derived:...`. */
-  readonly key: string;
-  readonly request: PaymentRequest | RefundRequest;
   /** `lost`: the Lambda answered and the client never heard it; `killed`: the Lambda died. */
   readonly outcome: 'answered' | 'lost' | 'killed';
   readonly status?: number;
   readonly code?: string;
   readonly body?: Record<string, unknown>;
+}
+
+/** An answer of a create route, for the checks of what it made. */
+export type CreateAnswer = AnswerFields &
+  (
+    | { readonly route: 'payments'; readonly request: PaymentRequest; readonly key: string }
+    | { readonly route: 'refunds'; readonly request: RefundRequest; readonly key: string }
+  );
+
+/** Whether `answer` is a create route's (payments, refunds). */
+export function isCreateAnswer(answer: ApiAnswer): answer is CreateAnswer {
+  return answer.route === 'payments' || answer.route === 'refunds';
+}
+
+/** An answer of any other route: the school's, the carts'. */
+export interface RouteAnswer extends AnswerFields {
+  readonly route: string;
+  /** The idempotency layer's key, on a route behind it. */
+  readonly key?: string;
+  readonly request: unknown;
 }
 
 export interface PaymentOrder {
@@ -54,16 +72,15 @@ export interface RefundOrder {
  */
 export class Api {
   readonly answers: ApiAnswer[] = [];
-  /** Every request sent, in order: what a client may send again. */
-  readonly sent: ({ readonly route: 'payments'; readonly order: PaymentOrder } | { readonly route: 'refunds'; readonly order: RefundOrder })[] = [];
+  /** Every request sent, in order: what a client may send again, exactly. */
+  readonly sent: { readonly route: string; again(): Actor }[] = [];
   private readonly pools = new Map<string, LambdaInstance[]>();
 
-  constructor(private readonly world: World) {}
+  constructor(readonly world: World) {}
 
   /** `POST /v1/payments`. */
   pay(order: PaymentOrder): Actor {
     const { world } = this;
-    this.sent.push({ route: 'payments', order });
     const request: PaymentRequest = {
       orderNo: order.orderNo,
       amount: order.amount,
@@ -71,8 +88,9 @@ export class Api {
       paymentMethod: order.paymentMethod,
     };
     const body = { order_no: order.orderNo, amount: order.amount, currency: order.currency, payment_method: order.paymentMethod };
-    return this.request({
+    return this.call({
       route: 'payments',
+      fn: 'create-payment',
       merchantId: order.merchantId,
       request,
       key: layerKey(order.headerKey, request.orderNo),
@@ -97,7 +115,6 @@ export class Api {
   /** `POST /v1/refunds`: the refund_no comes from the layer's key. */
   refund(order: RefundOrder): Actor {
     const { world } = this;
-    this.sent.push({ route: 'refunds', order });
     const request: RefundRequest = {
       paymentNo: order.paymentNo,
       amount: order.amount,
@@ -111,8 +128,9 @@ export class Api {
       operator_id: order.operatorId,
       ...(order.expectedAmountRefunded !== undefined && { expected_amount_refunded: order.expectedAmountRefunded }),
     };
-    return this.request({
+    return this.call({
       route: 'refunds',
+      fn: 'create-refund',
       merchantId: order.merchantId,
       request,
       key,
@@ -136,38 +154,50 @@ export class Api {
     });
   }
 
-  private request<I>(call: RouteCall<I>): Actor {
+  /**
+   * One request to a route, as a Lambda invocation of its function `fn`: the route's own
+   * validation, then (on a route behind it, with a `key`) the idempotency layer, then the use
+   * case; what the client heard is kept in {@link answers}.
+   */
+  call<I>(call: RouteCall<I>): Actor {
     const { world } = this;
-    const fn = call.route === 'payments' ? 'create-payment' : 'create-refund';
-    return world.spawn(`${fn} ${call.key}`, fn, async (actor) => {
+    this.sent.push({ route: call.route, again: () => this.call(call) });
+    const { fn } = call;
+    return world.spawn(`${fn} ${call.key ?? call.describe ?? ''}`, fn, async (actor) => {
       const instance = this.instanceOf(fn);
       const ports = world.portsOf(actor);
       instance.ports = ports;
-      const seen = { route: call.route, merchantId: call.merchantId, key: call.key, request: call.request };
+      const seen = { route: call.route, merchantId: call.merchantId, request: call.request, ...(call.key !== undefined && { key: call.key }) };
       let answer: { status: number; body: unknown; code?: string };
       try {
         // As the route does: a request its validation refuses never touches its key.
         const input = call.parse();
-        const { response, replayed } = await runIdempotently(
-          {
-            store: instance.keys,
-            clock: world.clock.clock,
-            leaseMs: idempotencyLeaseSeconds() * 1000,
-            waitMs: idempotencyWaitMs(),
-            newOwner: () => `request-${world.nextNumber()}`,
-            sleep: async (ms) => {
-              const decision = await world.sleep(actor, ms);
-              if (decision.kind === 'crash') actor.invocation.killedBy ??= 'crash';
-              if (actor.invocation.killed) throw new Killed('a wait for another request');
+        if (call.key === undefined) {
+          answer = await call.run(ports, input, actor);
+        } else {
+          const { response, replayed } = await runIdempotently(
+            {
+              store: instance.keys,
+              clock: world.clock.clock,
+              leaseMs: idempotencyLeaseSeconds() * 1000,
+              waitMs: idempotencyWaitMs(),
+              newOwner: () => `request-${world.nextNumber()}`,
+              sleep: world.lambdaSleep(actor, 'a wait for another request'),
             },
-          },
-          { merchantId: call.merchantId, scope: call.route, key: call.key, keyName: call.key, parameters: call.parameters(input) },
-          () => call.run(ports, input),
-        );
-        answer = { status: replayed ? 200 : response.status, body: response.body };
+            {
+              merchantId: call.merchantId,
+              scope: call.scope ?? call.route,
+              key: call.key,
+              keyName: call.key,
+              parameters: call.parameters?.(input) ?? {},
+            },
+            () => call.run(ports, input, actor),
+          );
+          answer = { status: replayed ? 200 : response.status, body: response.body };
+        }
       } catch (error) {
         if (actor.invocation.killed) return this.died(instance, seen);
-        world.noteUnexpected(`POST /v1/${call.route}`, error);
+        world.noteUnexpected(`${call.route}`, error);
         answer =
           error instanceof ChargeonceError
             ? { status: error.httpStatus, body: undefined, code: error.code }
@@ -185,16 +215,16 @@ export class Api {
         status: answer.status,
         ...(answer.code !== undefined && { code: answer.code }),
         ...(answer.body !== undefined && { body: answer.body as Record<string, unknown> }),
-      });
+      } as ApiAnswer);
     });
   }
 
-  private died(instance: LambdaInstance, seen: Omit<ApiAnswer, 'outcome'>): void {
+  private died(instance: LambdaInstance, seen: Omit<AnswerFields, 'outcome'> & { readonly route: string }): void {
     // A dead process takes its memory with it: the instance and its cache of finished keys.
     const pool = this.pools.get(instance.fn) ?? [];
     pool.splice(pool.indexOf(instance), 1);
     this.world.count(`request died: ${seen.route}`);
-    this.answers.push({ ...seen, outcome: 'killed' });
+    this.answers.push({ ...seen, outcome: 'killed' } as ApiAnswer);
   }
 
   /** An idle warm instance of `fn`, or a new one (Lambda scales out rather than queue). */
@@ -235,21 +265,31 @@ function layerKey(header: string | undefined, derived: string): string {
   return header === undefined ? `derived:${derived}` : `header:${header}`;
 }
 
-interface RouteCall<I> {
-  readonly route: ApiAnswer['route'];
+export interface RouteCall<I> {
+  readonly route: string;
+  /** The Lambda function that serves the route. */
+  readonly fn: string;
   readonly merchantId: string;
   /** The request as the client meant it, for the checks of what it was answered. */
-  readonly request: ApiAnswer['request'];
-  readonly key: string;
-  /** The route's validation of the JSON body the client sent. */
+  readonly request: unknown;
+  /** The idempotency layer's key, on a route behind it; its scope is the route's unless `scope` says. */
+  readonly key?: string;
+  readonly scope?: string;
+  /** What the trace names the request by, when it has no key. */
+  readonly describe?: string;
+  /** The route's validation of what the client sent. */
   parse(): I;
-  parameters(input: I): Record<string, unknown>;
-  run(ports: Ports, input: I): Promise<StoredResponse>;
+  parameters?(input: I): Record<string, unknown>;
+  run(ports: Ports, input: I, actor: Actor): Promise<StoredResponse & { readonly code?: string }>;
 }
 
-/** The API Gateway event of a JSON body, as far as a route's body parsing reads it. */
-function jsonEvent(body: object): APIGatewayProxyEvent {
-  return { body: JSON.stringify(body), isBase64Encoded: false } as APIGatewayProxyEvent;
+/** The API Gateway event of a JSON body and path, as far as a route's parsing reads it. */
+export function jsonEvent(body: object | undefined, pathParameters: Record<string, string> = {}): APIGatewayProxyEvent {
+  return {
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+    pathParameters,
+  } as unknown as APIGatewayProxyEvent;
 }
 
 /** A warm Lambda instance of a route: one request at a time, keeping finished keys in its memory. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { idempotencyLeaseSeconds, reconcileAfterSeconds, reconcileLeaseSeconds } from '../../functions/config/env.ts';
+import { cartHoldSeconds, idempotencyLeaseSeconds, reconcileAfterSeconds, reconcileLeaseSeconds } from '../../functions/config/env.ts';
 import { PAYMENT_WINDOW_SECONDS } from '../../functions/domain/carts/model.ts';
 import { KEY_RETENTION_SECONDS } from '../../functions/domain/idempotency.ts';
 import { type Currency, minimumCharge } from '../../functions/domain/money.ts';
@@ -13,6 +13,7 @@ import { callLabels } from './gated-ports.ts';
 import { loadDeployment } from './deployment.ts';
 import { type Actor, type BreakageMix, type Decision, GO, breakages, decisionOf } from './scheduler.ts';
 import type { Simulation } from './simulation.ts';
+import { MERCHANTS, MERCHANT_SETTINGS } from './school.ts';
 import { describeDecision } from './world.ts';
 
 /** One step of a history. Every command can run in any world: one that finds nothing to act on does nothing. */
@@ -28,10 +29,9 @@ export interface CommandKind {
   readonly arbitrary: fc.Arbitrary<Command>;
 }
 
-const MERCHANTS = ['merchant-a', 'merchant-b'] as const;
 
 /** Stripe's test cards: mostly good ones, then every way a card fails, and one the provider does not know. */
-const cards = fc.oneof(
+export const cards = fc.oneof(
   { weight: 8, arbitrary: fc.constant('pm_card_visa') },
   { weight: 1, arbitrary: fc.constant('pm_card_mastercard') },
   { weight: 2, arbitrary: fc.constant('pm_card_chargeDeclined') },
@@ -64,14 +64,14 @@ const MAX_STEPS_OF_AN_ACTOR = 200;
  * left waiting at their first call.
  */
 type Pace = 'to the end' | 'answered, its saga left' | 'answered, its saga racing a duplicate' | 'left waiting';
-const paces: fc.Arbitrary<Pace> = fc.oneof(
+export const paces: fc.Arbitrary<Pace> = fc.oneof(
   { weight: 4, arbitrary: fc.constant<Pace>('to the end') },
   { weight: 3, arbitrary: fc.constant<Pace>('answered, its saga left') },
   { weight: 2, arbitrary: fc.constant<Pace>('answered, its saga racing a duplicate') },
   { weight: 2, arbitrary: fc.constant<Pace>('left waiting') },
 );
 
-async function request(sim: Simulation, actor: Actor, pace: Pace): Promise<void> {
+export async function request(sim: Simulation, actor: Actor, pace: Pace): Promise<void> {
   const { world } = sim;
   const before = world.executions.length;
   await started(sim);
@@ -96,7 +96,7 @@ async function startDuplicate(sim: Simulation, workflow: ChargeWorkflow, executi
   await started(sim);
 }
 
-function pick<T>(items: readonly T[], index: number): T | undefined {
+export function pick<T>(items: readonly T[], index: number): T | undefined {
   return items.length === 0 ? undefined : items[index % items.length];
 }
 
@@ -184,7 +184,7 @@ const resend: fc.Arbitrary<Command> = fc.record({ back: fc.nat(3), pace: paces }
   async run(sim: Simulation) {
     const sent = pick([...sim.api.sent].reverse(), back);
     if (sent === undefined) return;
-    await request(sim, sent.route === 'payments' ? sim.api.pay(sent.order) : sim.api.refund(sent.order), pace);
+    await request(sim, sent.again(), pace);
   },
 }));
 
@@ -260,10 +260,16 @@ function clockJumps(): Record<string, number> {
     "past an Idempotency-Key's lease": idempotencyLeaseSeconds() * 1000 + 1,
     "past the reconciler's lease": reconcileLeaseSeconds() * 1000 + 1,
     'past the reconcile delay': reconcileAfterSeconds() * 1000 + 1,
-    'past 15 minutes': PAYMENT_WINDOW_SECONDS.pay_now * 1000 + 1,
+    'past 15 minutes: a pay-now checkout is due': PAYMENT_WINDOW_SECONDS.pay_now * 1000 + 1,
+    "past a short-hold merchant's cart holds": MERCHANT_SETTINGS['merchant-b'].cartHoldSeconds * 1000 + 1,
+    "past the default cart holds": cartHoldSeconds() * 1000 + 1,
     "past an execution's timeout": timeout * 1000 + 1,
     'past the hours a provider key is trusted': IDEMPOTENCY_KEY_TRUSTED_FOR_MS + 1,
-    'past 24 hours: every idempotency key expires': Math.max(KEY_RETENTION_SECONDS * 1000, STRIPE_KEY_LIFETIME_MS) + 1,
+    'past 24 hours: every idempotency key expires, a pay-in-store checkout is due': Math.max(
+      KEY_RETENTION_SECONDS * 1000,
+      STRIPE_KEY_LIFETIME_MS,
+      PAYMENT_WINDOW_SECONDS.pay_in_store * 1000,
+    ) + 1,
     "into an authorization's last day": (CARD_AUTHORIZATION_WINDOW_SECONDS - CAPTURE_DEADLINE_MARGIN_SECONDS) * 1000 + 1,
     'past the 7-day capture window': CARD_AUTHORIZATION_WINDOW_SECONDS * 1000 + 1,
   };

@@ -4,10 +4,12 @@ import {
   DatabaseUnavailableError,
   WorkflowUnavailableError,
 } from '../../functions/domain/errors.ts';
+import type { SchoolStore } from '../../functions/domain/carts/store.ts';
 import type { IdempotencyStore } from '../../functions/domain/idempotency.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../../functions/domain/ports.ts';
 import type { PaymentProvider } from '../../functions/domain/provider.ts';
 import type { RefundRepository } from '../../functions/domain/refund.ts';
+import type { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
 import type { StripeFault, StrictStripe } from '../support/strict/stripe.ts';
 import { type Actor, type Decision, Killed } from './scheduler.ts';
 
@@ -19,10 +21,20 @@ export interface Ports {
   readonly provider: PaymentProvider;
   readonly paymentWorkflow: ChargeWorkflow;
   readonly refundWorkflow: ChargeWorkflow;
+  readonly school: SchoolStore;
 }
 
-/** How a call fails when its service fails: a read changes nothing, a write may have landed. */
-type CallKind = 'read' | 'write' | 'transaction' | 'workflow' | 'provider';
+/** The services behind the ports whose own fault simulation a gate uses. */
+export interface Services {
+  readonly stripe: StrictStripe;
+  readonly school: InMemorySchoolStore;
+}
+
+/**
+ * How a call fails when its service fails: a read changes nothing, a write may have landed; a
+ * school `commit` is a transaction whose conflict is an answer (`conflict`), not an error.
+ */
+type CallKind = 'read' | 'write' | 'transaction' | 'commit' | 'workflow' | 'provider';
 
 /**
  * Every method of every port, with how it fails: a port that gains a method does not compile
@@ -53,6 +65,19 @@ const callKinds = {
   },
   paymentWorkflow: { start: 'workflow', describe: 'read' },
   refundWorkflow: { start: 'workflow', describe: 'read' },
+  school: {
+    commit: 'commit',
+    getClass: 'read',
+    countSeats: 'read',
+    getStudent: 'read',
+    getAccount: 'read',
+    getSwimmer: 'read',
+    listSwimmers: 'read',
+    listPurchases: 'read',
+    getCart: 'read',
+    listDueCarts: 'read',
+    listDueHolds: 'read',
+  },
 } as const satisfies { readonly [P in keyof Ports]: { readonly [M in keyof Ports[P]]: CallKind } };
 
 /** Every call a gate can stop: `payments.replace`, `provider.captureCharge`, ... */
@@ -69,8 +94,15 @@ export type Pass = (actor: Actor, label: string) => Promise<Decision>;
  * way its service fails. For the provider the fault is Stripe's, so the real adapter turns it
  * into the domain's error.
  */
-export function gatedPorts(ports: Ports, stripe: StrictStripe, actor: Actor, pass: Pass): Ports {
-  const gate = async (label: string, kind: CallKind, call: () => Promise<unknown>): Promise<unknown> => {
+export function gatedPorts(ports: Ports, services: Services, actor: Actor, pass: Pass): Ports {
+  // Calls a Lambda makes at once (a Promise.all) go through one at a time, in the order made:
+  // an actor waits at one gate at most, and that is one of the orders the real calls can take.
+  const gate = (label: string, kind: CallKind, call: () => Promise<unknown>): Promise<unknown> => {
+    const turn = actor.calls.then(() => gated(label, kind, call));
+    actor.calls = turn.catch(() => undefined);
+    return turn;
+  };
+  const gated = async (label: string, kind: CallKind, call: () => Promise<unknown>): Promise<unknown> => {
     if (actor.invocation.killed) throw new Killed(label);
     const decision = await pass(actor, label);
     switch (decision.kind) {
@@ -81,7 +113,13 @@ export function gatedPorts(ports: Ports, stripe: StrictStripe, actor: Actor, pas
         actor.invocation.killedBy ??= 'crash';
         throw new Killed(`${label} (${decision.after ? 'after' : 'before'})`);
       case 'fault':
-        return kind === 'provider' ? providerFault(stripe, decision, call) : serviceFault(kind, decision, label, call);
+        if (kind === 'provider') return providerFault(services.stripe, decision, call);
+        if (kind === 'commit' && decision.fault === 'transient' && decision.variant % 3 === 2) {
+          // DynamoDB's TransactionConflict: the store's own simulation of one, which the domain retries.
+          services.school.conflictNext(1);
+          return call();
+        }
+        return serviceFault(kind === 'commit' ? 'transaction' : kind, decision, label, call);
     }
   };
   const wrap = <P extends keyof Ports>(port: P): Ports[P] => {
@@ -101,6 +139,7 @@ export function gatedPorts(ports: Ports, stripe: StrictStripe, actor: Actor, pas
     provider: wrap('provider'),
     paymentWorkflow: wrap('paymentWorkflow'),
     refundWorkflow: wrap('refundWorkflow'),
+    school: wrap('school'),
   };
 }
 
@@ -129,7 +168,7 @@ async function providerFault<R>(stripe: StrictStripe, decision: Extract<Decision
  * a write landed and the caller told the service was unavailable.
  */
 async function serviceFault<R>(
-  kind: Exclude<CallKind, 'provider'>,
+  kind: Exclude<CallKind, 'provider' | 'commit'>,
   decision: Extract<Decision, { kind: 'fault' }>,
   label: string,
   effect: () => Promise<R>,

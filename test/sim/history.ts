@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { cartCommands } from './cart-commands.ts';
 import { type Command, type CommandRegistry, paymentCommands } from './commands.ts';
 import { type BreakageMix, breakages } from './scheduler.ts';
 import { Simulation, type SimulationOptions } from './simulation.ts';
@@ -11,6 +12,9 @@ export interface History {
   readonly nemesis: Nemesis;
   readonly commands: readonly Command[];
 }
+
+/** Payments, refunds and carts: what a history is made of. */
+export const everyCommand: CommandRegistry = (mix) => [...paymentCommands(mix), ...cartCommands(mix)];
 
 /** How often each way of breaking a call comes up, before a history's swarm weighs them again. */
 const USUAL_BREAKAGES: BreakageMix = {
@@ -42,7 +46,7 @@ export interface Focus {
  * uniform mix makes rare (a refund, a duplicate execution and a refusal at the provider) are
  * common in some histories; `focus` pins some of those factors.
  */
-export function histories(registry: CommandRegistry = paymentCommands, focus: Focus = {}): fc.Arbitrary<History> {
+export function histories(registry: CommandRegistry = everyCommand, focus: Focus = {}): fc.Arbitrary<History> {
   const names = registry(USUAL_BREAKAGES).map((kind) => kind.name);
   return fc
     .record({
@@ -80,6 +84,7 @@ export type Variant = Pick<SimulationOptions, 'steps' | 'refundRepository'>;
  */
 export async function runHistory(history: History, variant: Variant = {}, trace = false): Promise<Simulation> {
   const sim = new Simulation({ seed: history.seed, reconcileBatch: history.reconcileBatch, nemesis: history.nemesis, trace, ...variant });
+  await sim.setUp();
   for (const command of history.commands) {
     sim.world.log(`# ${command}`);
     await command.run(sim);
@@ -96,7 +101,7 @@ export function everyHistoryHolds(
   seen?: Map<string, number>,
   focus?: Focus,
 ): fc.IAsyncPropertyWithHooks<[History]> {
-  return fc.asyncProperty(histories(paymentCommands, focus), async (history) => {
+  return fc.asyncProperty(histories(everyCommand, focus), async (history) => {
     const sim = await runHistory(history, variant);
     if (seen === undefined) return;
     seen.set('histories', (seen.get('histories') ?? 0) + 1);

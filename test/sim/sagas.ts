@@ -1,4 +1,5 @@
 import { type RefundStepName, type SagaStepName, providerRefundSteps, providerSteps } from '../../functions/catalog.ts';
+import { type CheckoutDeps, settleCartOfPayment } from '../../functions/domain/carts/checkout.ts';
 import {
   type RefundSagaDeps,
   type RefundSagaState,
@@ -20,13 +21,16 @@ import {
 import type { Machines } from './deployment.ts';
 import { type ExecutionHost, type Json, type JsonObject, type TaskResult, runExecution } from './interpreter.ts';
 import type { Actor } from './scheduler.ts';
+import { schoolDeps } from './school.ts';
 import { DEPLOYMENT, type World } from './world.ts';
 
 type StepOf<D, S> = (deps: D, state: S) => Promise<S>;
 
 /** The domain function each Task state runs, as its handler binds it. */
 export interface StepBindings {
-  readonly payment: Readonly<Record<SagaStepName, StepOf<SagaDeps, SagaState>>>;
+  readonly payment: Readonly<Record<Exclude<SagaStepName, 'SettleCart'>, StepOf<SagaDeps, SagaState>>> & {
+    readonly SettleCart: StepOf<CheckoutDeps, SagaState>;
+  };
   readonly refund: Readonly<Record<RefundStepName, StepOf<RefundSagaDeps, RefundSagaState>>>;
 }
 
@@ -38,8 +42,10 @@ export const productSteps: StepBindings = {
     MarkSucceeded: markSucceeded,
     VoidAuthorization: voidAuthorization,
     MarkFailed: markFailed,
-    SettleCart: async () => {
-      throw new Error('carts are not simulated yet: no simulated payment pays a cart');
+    // As its handler: the cart named by the payment's state, settled from the payment.
+    SettleCart: async (deps, state) => {
+      if (state.cart_id !== undefined) await settleCartOfPayment(deps, state.payment_no, state.cart_id);
+      return state;
     },
   },
   refund: { SubmitRefund: submitRefund, CheckRefund: checkRefund, RecordRefund: recordRefund, MarkRefundFailed: markRefundFailed },
@@ -74,13 +80,16 @@ function executionHost(world: World, actor: Actor, saga: keyof Machines, steps: 
       if (step === undefined) throw new Error(`no domain function bound to the ${saga} saga's ${state}`);
       actor.invocation = world.invocation(state);
       const ports = world.portsOf(actor);
-      // As the handlers build them: only the provider steps get the provider.
-      const deps = {
-        ...(saga === 'payment' ? { payments: ports.payments } : { refunds: ports.refunds }),
-        clock: world.clock.clock,
-        reconcileAfterSeconds: world.reconcileAfterSeconds,
-        ...(callsProvider.includes(state) && { provider: ports.provider, deployment: DEPLOYMENT }),
-      };
+      // As the handlers build them: only the provider steps get the provider; SettleCart the school's, starting nothing.
+      const deps =
+        saga === 'payment' && state === 'SettleCart'
+          ? schoolDeps(world, actor, ports, false)
+          : {
+              ...(saga === 'payment' ? { payments: ports.payments } : { refunds: ports.refunds }),
+              clock: world.clock.clock,
+              reconcileAfterSeconds: world.reconcileAfterSeconds,
+              ...(callsProvider.includes(state) && { provider: ports.provider, deployment: DEPLOYMENT }),
+            };
       let output: unknown;
       let failure: unknown;
       try {

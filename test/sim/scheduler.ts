@@ -85,6 +85,8 @@ export class Actor {
   gate: Gate | undefined;
   done = false;
   invocation: Invocation;
+  /** The port calls it has made, each settled: the next one waits for them (see gatedPorts). */
+  calls: Promise<unknown> = Promise.resolve();
   private resolve: ((decision: Decision) => void) | undefined;
 
   constructor(

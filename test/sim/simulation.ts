@@ -2,7 +2,14 @@ import { AttentionReason, PaymentStatus, isTerminal } from '../../functions/doma
 import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/reconcile.ts';
 import { violations } from '../support/invariants/ledger.ts';
 import { STRIPE_SEARCH_LAG_MS } from '../support/strict/stripe.ts';
+import { FINISHED, type SwimClass } from '../../functions/domain/carts/model.ts';
+import type { Payment } from '../../functions/domain/payment.ts';
+import type { Ledger } from '../../local/fake-provider/ledger.ts';
+import type { SchoolState } from '../support/invariants/school.ts';
+import type { SchoolContents } from '../support/in-memory-school-store.ts';
 import { Api } from './api.ts';
+import { CartApi } from './cart-api.ts';
+import { seedSchool } from './school.ts';
 import { runReconciler } from './reconciler.ts';
 import { type StepBindings, productSteps, runSagas } from './sagas.ts';
 import { type SimState, simInvariants } from './invariants.ts';
@@ -43,11 +50,18 @@ export class InvariantViolation extends Error {
 export class Simulation {
   readonly world: World;
   readonly api: Api;
+  readonly carts: CartApi;
 
   constructor(private readonly options: SimulationOptions) {
     this.world = new World(options);
     this.api = new Api(this.world);
+    this.carts = new CartApi(this.api);
     runSagas(this.world, options.steps ?? productSteps);
+  }
+
+  /** The world before its history: the school's classes, accounts and swimmers. */
+  async setUp(): Promise<void> {
+    await seedSchool(this.world);
   }
 
   /** One run of the schedule's reconciler, as a new actor. */
@@ -107,6 +121,9 @@ export class Simulation {
     const { world } = this;
     for (const p of world.payments.all()) world.count(`payment ended ${p.status}${p.declineCode === undefined ? '' : ` ${p.declineCode}`}`);
     for (const r of world.refunds.all()) world.count(`refund ended ${r.status}${r.failureReason === undefined ? '' : ` ${r.failureReason}`}`);
+    const school = world.school.contents();
+    for (const c of school.carts) world.count(`cart ended ${c.status}${c.lastFailure === undefined ? '' : ` after ${c.lastFailure}`}`);
+    for (const p of school.purchases) world.count(`purchase ${p.purchaseKey.split(':')[0]?.startsWith('pi_') ? 'by card' : p.purchaseKey.split(':')[0]}${p.points > 0 ? ' with points' : ''}`);
   }
 
   /**
@@ -115,13 +132,18 @@ export class Simulation {
    */
   state(when: 'always' | 'settled' = 'settled'): SimState {
     const { world } = this;
+    const stored = world.school.contents();
+    const payments = world.payments.all();
+    const provider = when === 'settled' ? world.stripe.snapshot() : world.stripe.current();
     return {
       world,
+      stored,
+      school: schoolStateOf(stored, payments, provider),
       answers: this.api.answers,
       ledger: {
-        payments: world.payments.all(),
+        payments,
         refunds: world.refunds.all(),
-        provider: when === 'settled' ? world.stripe.snapshot() : world.stripe.current(),
+        provider,
       },
     };
   }
@@ -135,12 +157,16 @@ export class Simulation {
    * Nothing running, and nothing left for the reconciler but what waits for people: every
    * payment finished, or marked for a person for a reason no later look can lift (one marked
    * because the provider could not be reached is looked at again, hourly, until it can); every
-   * refund finished and not due for another look; and no authorization open.
+   * refund finished and not due for another look; every cart finished, its held seats gone; and
+   * no authorization open.
    */
   private isAtRest(): boolean {
     const { world } = this;
     if (world.scheduler.actors().length > 0 || world.stripe.inFlightCount > 0) return false;
+    const school = world.school.contents();
     return (
+      school.carts.every((cart) => FINISHED.has(cart.status)) &&
+      school.holds.length === 0 &&
       world.stripe.snapshot().paymentIntents.every((pi) => pi.status !== 'requires_capture') &&
       world.payments.all().every((p) => isTerminal(p.status) || p.needsAttention?.reason === AttentionReason.CapturesDisagree) &&
       world.refunds.all().every((r) => r.reconcileAt === undefined)
@@ -148,15 +174,19 @@ export class Simulation {
   }
 
   /**
-   * When the schedule next has something to do: the earliest deadline still ahead (a payment or
-   * refund due, a lease ending, an open authorization entering its last day or becoming old
-   * enough for the reconciler to see), and never sooner than the schedule's next minute.
+   * When the schedule next has something to do: the earliest deadline still ahead (a payment,
+   * refund, cart or hold due, a lease ending, an open authorization entering its last day or
+   * becoming old enough for the reconciler to see), and never sooner than the schedule's next
+   * minute.
    */
   private nextDueMs(): number {
     const { world } = this;
     const now = world.clock.ms;
-    const due = [...world.payments.all(), ...world.refunds.all()]
-      .map((record) => record.reconcileAt)
+    const school = world.school.contents();
+    const due = [
+      ...[...world.payments.all(), ...world.refunds.all()].map((record) => record.reconcileAt),
+      ...[...school.carts, ...school.holds].map((item) => item.dueAt),
+    ]
       .filter((at) => at !== undefined)
       .map((at) => Date.parse(at));
     // Something already due waits only for the schedule's next minute.
@@ -178,4 +208,17 @@ export class Simulation {
   }
 
 
+}
+
+/** The school's promises' view of the store: each class with its hold and student items counted. */
+function schoolStateOf(stored: SchoolContents, payments: readonly Payment[], provider: Ledger): SchoolState {
+  const count = (items: readonly { readonly merchantId: string; readonly classId: string }[], of: SwimClass) =>
+    items.filter((item) => item.merchantId === of.merchantId && item.classId === of.classId).length;
+  return {
+    classes: stored.classes.map((c) => ({ ...c, counted: { held: count(stored.holds, c), students: count(stored.students, c) } })),
+    accounts: stored.accounts,
+    purchases: stored.purchases,
+    payments,
+    provider,
+  };
 }

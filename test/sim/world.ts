@@ -1,12 +1,13 @@
 import { reconcileAfterSeconds } from '../../functions/config/env.ts';
 import { ChargeonceError } from '../../functions/domain/errors.ts';
+import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { StrictIdempotencyStore } from '../support/strict/idempotency-store.ts';
 import { StrictPaymentRepository, type StrictStoreOptions } from '../support/strict/payments.ts';
 import { StrictRefundRepository } from '../support/strict/refunds.ts';
 import { STRIPE_SEARCH_LAG_MS, StrictStripe, strictProvider } from '../support/strict/stripe.ts';
 import { type Execution, StrictWorkflow } from '../support/strict/workflow.ts';
-import { type Pass, type Ports, gatedPorts } from './gated-ports.ts';
+import { type Pass, type Ports, type Services, gatedPorts } from './gated-ports.ts';
 import { type Machines, loadDeployment } from './deployment.ts';
 import { type Actor, type BreakageMix, type Decision, GO, type Gate, Invocation, Killed, Scheduler, breakages, decisionOf } from './scheduler.ts';
 
@@ -47,9 +48,9 @@ export interface WorldOptions {
 }
 
 /**
- * Everything a history acts on: the strict in-memory ports (DynamoDB's tables and index, Stripe,
- * Step Functions), one clock, the scheduler of its actors, and what it saw (answers, counts,
- * the events when traced). Carts will add their store and actors here.
+ * Everything a history acts on: the strict in-memory ports (DynamoDB's tables and index, the
+ * school's store, Stripe, Step Functions), one clock, the scheduler of its actors, and what it
+ * saw (answers, counts, the events when traced).
  */
 export class World {
   readonly clock = new ManualClock(SIM_EPOCH_MS);
@@ -59,6 +60,7 @@ export class World {
   readonly payments: StrictPaymentRepository;
   readonly refunds: StrictRefundRepository;
   readonly keys: StrictIdempotencyStore;
+  readonly school = new InMemorySchoolStore();
   readonly stripe: StrictStripe;
   readonly paymentWorkflow: StrictWorkflow;
   readonly refundWorkflow: StrictWorkflow;
@@ -103,8 +105,12 @@ export class World {
       provider: strictProvider(this.stripe),
       paymentWorkflow: this.paymentWorkflow,
       refundWorkflow: this.refundWorkflow,
+      school: this.school,
     };
+    this.services = { stripe: this.stripe, school: this.school };
   }
+
+  private readonly services: Services;
 
   /** Starts `body` as an actor that runs as one invocation of the Lambda function `fn`. */
   spawn(name: string, fn: string, body: (actor: Actor) => Promise<void>): Actor {
@@ -118,7 +124,7 @@ export class World {
 
   /** The product's ports as `actor`'s Lambda sees them: every call a gate. */
   portsOf(actor: Actor): Ports {
-    return gatedPorts(this.ports, this.stripe, actor, this.pass);
+    return gatedPorts(this.ports, this.services, actor, this.pass);
   }
 
   private readonly pass: Pass = (actor, label) => actor.wait({ kind: 'call', label });
@@ -126,6 +132,18 @@ export class World {
   /** Waits `ms` of the world's clock (the clock moves when the history lets the actor wake). */
   async sleep(actor: Actor, ms: number): Promise<Decision> {
     return actor.wait({ kind: 'sleep', wakeAtMs: this.clock.ms + ms });
+  }
+
+  /**
+   * A wait inside `actor`'s Lambda (a backoff, a poll): the history may kill the Lambda there,
+   * and then nothing after it runs.
+   */
+  lambdaSleep(actor: Actor, where: string): (ms: number) => Promise<void> {
+    return async (ms) => {
+      const decision = await this.sleep(actor, ms);
+      if (decision.kind === 'crash') actor.invocation.killedBy ??= 'crash';
+      if (actor.invocation.killed) throw new Killed(where);
+    };
   }
 
   /** The end of `actor`'s Lambda invocation: its answer may yet be lost, or the Lambda die. */

@@ -10,7 +10,7 @@ import {
   type Swimmer,
   lineOrder,
 } from '../../functions/domain/carts/model.ts';
-import type { CommitResult, NamedWrites, Refusal, SchoolStore, SchoolWrite } from '../../functions/domain/carts/store.ts';
+import type { CommitResult, NamedWrites, PointsGrant, Refusal, SchoolStore, SchoolWrite } from '../../functions/domain/carts/store.ts';
 
 /**
  * The school's store in memory, as strict as DynamoDB: every write's precondition is checked
@@ -99,6 +99,29 @@ export class InMemorySchoolStore implements SchoolStore {
 
   async listDueHolds(now: Date, limit: number) {
     return this.due(key.hold(''), now, limit).map((row) => ({ ...(row.value as SeatHold), merchantId: row.merchantId! }));
+  }
+
+  /**
+   * Everything stored, by kind, with the due times of carts and holds: what a simulation checks
+   * after every step. Not copied, for speed: the items as stored, to read and never to change
+   * (a commit replaces an item, so what was returned stays as it was).
+   */
+  contents(): SchoolContents {
+    // The merchant is the key's second part, for the items whose value does not name it.
+    const of = <T>(kind: string) =>
+      [...this.rows.entries()]
+        .filter(([k]) => k.startsWith(`${kind}${SEP}`))
+        .map(([k, row]) => ({ ...row, value: row.value as T, merchantId: row.merchantId ?? (k.split(SEP)[1] as string) }));
+    return {
+      classes: of<SwimClass>('class').map((row) => row.value),
+      holds: of<SeatHold>('hold').map((row) => ({ ...row.value, merchantId: row.merchantId, ...(row.dueAt !== undefined && { dueAt: row.dueAt }) })),
+      students: of<Student>('student').map((row) => ({ ...row.value, merchantId: row.merchantId })),
+      accounts: of<Account>('account').map((row) => row.value),
+      swimmers: of<Swimmer>('swimmer').map((row) => ({ ...row.value, merchantId: row.merchantId })),
+      purchases: of<Purchase>('purchase').map((row) => row.value),
+      grants: of<PointsGrant>('grant').map((row) => ({ ...row.value, merchantId: row.merchantId })),
+      carts: of<Cart>('cart').map((row) => ({ ...asCart(row.value), ...(row.dueAt !== undefined && { dueAt: row.dueAt }) })),
+    };
   }
 
   /** A hold as stored, with its due time: what no port read returns, for the contract suite. */
@@ -286,6 +309,18 @@ export class InMemorySchoolStore implements SchoolStore {
       }
     }
   }
+}
+
+/** What the store holds; holds and carts with when they are due to the schedule. */
+export interface SchoolContents {
+  readonly classes: readonly SwimClass[];
+  readonly holds: readonly (SeatHold & { readonly merchantId: string; readonly dueAt?: string })[];
+  readonly students: readonly (Student & { readonly merchantId: string })[];
+  readonly accounts: readonly Account[];
+  readonly swimmers: readonly (Swimmer & { readonly merchantId: string })[];
+  readonly purchases: readonly Purchase[];
+  readonly grants: readonly (PointsGrant & { readonly merchantId: string })[];
+  readonly carts: readonly (Cart & { readonly dueAt?: string })[];
 }
 
 /** A stored item: its value in domain types, and when it is due to the schedule (carts, holds). */

@@ -14,11 +14,14 @@ const classIndex = fc.nat(CLASSES.length - 1);
 const accountIndex = fc.nat(ACCOUNTS.length - 1);
 const swimmerIndex = fc.nat(SWIMMERS.length - 1);
 
-/** Mostly a cart still open: a command on a finished one is refused, which is worth trying now and then. */
-function cartAt(sim: Simulation, index: number): Cart | undefined {
+/**
+ * Mostly a cart still open (or one `likely` fits the command): a command on another is
+ * refused, which is worth trying now and then.
+ */
+function cartAt(sim: Simulation, index: number, likely: (cart: Cart) => boolean = (cart) => !FINISHED.has(cart.status)): Cart | undefined {
   const carts = sim.world.school.contents().carts;
-  const open = carts.filter((cart) => !FINISHED.has(cart.status));
-  return pick(open.length > 0 && index % 5 !== 0 ? open : carts, index);
+  const fitting = carts.filter(likely);
+  return pick(fitting.length > 0 && index % 5 !== 0 ? fitting : carts, index);
 }
 
 /** The school's own routes, sent again: mostly a repeat answered as it is, now and then a class with other seats. */
@@ -181,11 +184,11 @@ const shop: fc.Arbitrary<Command> = fc
     },
   }));
 
-const cartAction = (name: string, send: (sim: Simulation, cart: CartOrder) => Actor): fc.Arbitrary<Command> =>
+const cartAction = (name: string, send: (sim: Simulation, cart: CartOrder) => Actor, likely?: (cart: Cart) => boolean): fc.Arbitrary<Command> =>
   fc.record({ cart: fc.nat(), pace: paces }).map(({ cart: index, pace }) => ({
     toString: () => `${name}(cart #${index}, ${pace})`,
     async run(sim: Simulation) {
-      const cart = cartAt(sim, index);
+      const cart = cartAt(sim, index, likely);
       if (cart !== undefined) await request(sim, send(sim, { merchantId: cart.merchantId, cartId: cart.cartId }), pace);
     },
   }));
@@ -208,7 +211,15 @@ export const cartCommands: CommandRegistry = () => [
   { name: 'add item', weight: 5, arbitrary: addItem },
   { name: 'remove item', weight: 1, arbitrary: removeItem },
   { name: 'checkout', weight: 4, arbitrary: checkout },
-  { name: 'confirm in store', weight: 2, arbitrary: cartAction('confirm in store', (sim, cart) => sim.carts.confirmInStore(cart)) },
+  {
+    name: 'confirm in store',
+    weight: 2,
+    arbitrary: cartAction(
+      'confirm in store',
+      (sim, cart) => sim.carts.confirmInStore(cart),
+      (cart) => cart.status === 'checking' && cart.checkout?.mode === 'pay_in_store',
+    ),
+  },
   { name: 'cancel cart', weight: 1, arbitrary: cartAction('cancel cart', (sim, cart) => sim.carts.cancel(cart)) },
   { name: 'contention', weight: 1, arbitrary: contention },
 ];

@@ -46,13 +46,31 @@ const mustHappen: readonly RegExp[] = [
   /^reconciled refund: settled$/,
   /^refund ended failed (lost_or_stolen_card|expired_or_canceled_card|insufficient_funds|declined|merchant_request|unknown)$/,
   /^refund ended failed provider_rejected$/,
+  /^reconciled refund: rechecked$/,
+  /^answer add item 409 sold_out$/,
+  /^answer checkout 202$/,
+  /^answer checkout 409 insufficient_points$/,
+  /^answer confirm in store 200$/,
+  /^request died: checkout$/,
+  /^step error .*: SettleCart$/,
+  /^school commit retried after a conflict$/,
+  /^swept cart: expired$/,
+  /^swept cart: settled$/,
+  /^cart ended done$/,
+  /^cart ended canceled$/,
+  /^cart ended expired after deadline_passed$/,
+  /^cart ended expired after (generic_decline|insufficient_funds)$/,
+  /^payment ended failed amount_too_small$/,
+  /^purchase by card with points$/,
+  /^purchase in_store/,
+  /^purchase points with points$/,
   /^answer payments 409 idempotency_key_mismatch$/,
   /^answer refunds 201$/,
   /^answer refunds 409 refund_exceeds_captured$/,
   /^answer refunds 409 amount_refunded_changed$/,
 ];
 
-describe('the simulation of payments and refunds', () => {
+describe('the simulation of payments, refunds and carts', () => {
   it(`keeps every promise over ${HISTORIES} histories of requests, duplicates, crashes, faults and clock jumps`, async () => {
     // Act
     const seen = new Map<string, number>();

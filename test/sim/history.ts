@@ -17,7 +17,7 @@ export interface History {
 export const everyCommand: CommandRegistry = (mix) => [...paymentCommands(mix), ...cartCommands(mix)];
 
 /** How often each way of breaking a call comes up, before a history's swarm weighs them again. */
-const USUAL_BREAKAGES: BreakageMix = {
+export const USUAL_BREAKAGES: BreakageMix = {
   'crash before': 1,
   'crash after': 1,
   transient: 4,
@@ -76,7 +76,7 @@ export function histories(registry: CommandRegistry = everyCommand, focus: Focus
 const swarmFactor = fc.constantFrom(0, 1, 1, 4);
 
 /** What a test may change about the simulated product: the broken variants the simulator must catch. */
-export type Variant = Pick<SimulationOptions, 'steps' | 'refundRepository'>;
+export type Variant = Pick<SimulationOptions, 'steps' | 'refundRepository' | 'schoolStore'>;
 
 /**
  * Runs `history` to its end and settles the world; throws an {@link InvariantViolation} when a

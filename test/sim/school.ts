@@ -26,10 +26,13 @@ export const MERCHANTS = Object.keys(MERCHANT_SETTINGS) as (keyof typeof MERCHAN
  * runs as in production, deterministically.
  */
 export function schoolDeps(world: World, actor: Actor, ports: Ports, startsPayments: boolean): CheckoutDeps {
+  const backoff = world.lambdaSleep(actor, 'a backoff after a transaction conflict');
   const common = { payments: ports.payments, clock: world.clock.clock, reconcileAfterSeconds: world.reconcileAfterSeconds };
   return {
     ...common,
     store: ports.school,
+    // Numbered, as Stripe's ids are here: a history replays to the same carts.
+    newId: (prefix) => `${prefix}_${world.nextNumber().toString(16).padStart(24, '0')}`,
     holdSeconds: cartHoldSeconds(),
     settingsOf: async (merchantId) => {
       const settings: MerchantSettings | undefined = MERCHANT_SETTINGS[merchantId as keyof typeof MERCHANT_SETTINGS];
@@ -42,7 +45,10 @@ export function schoolDeps(world: World, actor: Actor, ports: Ports, startsPayme
     }),
     conflictRetry: {
       retries: DEFAULT_CONFLICT_RETRY.retries,
-      sleep: world.lambdaSleep(actor, 'a backoff after a transaction conflict'),
+      sleep: (ms) => {
+        world.count('school commit retried after a conflict');
+        return backoff(ms);
+      },
       random: () => world.random(),
     },
   };

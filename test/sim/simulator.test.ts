@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Focus, everyHistoryHolds, failureReport, histories, runHistory } from './history.ts';
+import { cartCommands } from './cart-commands.ts';
+import { type Focus, USUAL_BREAKAGES, everyHistoryHolds, failureReport, histories, runHistory } from './history.ts';
 import { brokenVariants } from './variants.ts';
 
 /**
@@ -8,9 +9,17 @@ import { brokenVariants } from './variants.ts';
  * test run can afford, and replay what it found exactly.
  */
 
-/** The corner of the swarm where refunds race: many refunds and duplicate executions, provider faults, refusals. */
+/**
+ * The corner of the swarm where refunds race: many refunds and duplicate executions, provider
+ * faults, refusals; no carts.
+ */
 const refundRaces: Focus = {
-  commands: { refund: 4, duplicate: 4, 'arm a provider fault': 4 },
+  commands: {
+    ...Object.fromEntries(cartCommands(USUAL_BREAKAGES).map((kind) => [kind.name, 0])),
+    refund: 4,
+    duplicate: 4,
+    'arm a provider fault': 4,
+  },
   breakages: { refused: 4 },
 };
 
@@ -33,6 +42,16 @@ describe('the simulator', () => {
     expect(result.failed).toBe(true);
     expect(String(result.errorInstance)).toMatch(/re_\w+ failed, yet the provider refunded it/);
     console.log(`refund not revived: found after ${result.numRuns} histories\n${failureReport(result, 'refund not revived')}`);
+  });
+
+  it('catches points not given back on a declined or undone checkout within the CI budget of 1,000 histories', async () => {
+    // Act
+    const result = await fc.check(everyHistoryHolds(brokenVariants['points not returned']), { numRuns: 1000 });
+
+    // Assess
+    expect(result.failed).toBe(true);
+    expect(String(result.errorInstance)).toMatch(/points spent on a checkout come back unless it paid.*: -\d+ points credited back/);
+    console.log(`points not returned: found after ${result.numRuns} histories`);
   });
 
   it("keeps every promise in the refund races' corner with the product as it is", async () => {

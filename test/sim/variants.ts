@@ -1,4 +1,6 @@
+import type { SchoolWrite } from '../../functions/domain/carts/store.ts';
 import type { Refund } from '../../functions/domain/refund.ts';
+import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
 import type { StoredPayment } from '../support/strict/payments.ts';
 import { StrictRefundRepository } from '../support/strict/refunds.ts';
 import type { Variant } from './history.ts';
@@ -29,6 +31,16 @@ export const brokenVariants = {
           return super.acceptsRefund({ ...item, refundable: Number.MAX_SAFE_INTEGER }, refund);
         }
       })(payments, options),
+  },
+  /** A school store that takes points given back (a declined or undone checkout's, a credit) and adds them to nothing. */
+  'points not returned': {
+    schoolStore: () =>
+      new (class extends InMemorySchoolStore {
+        protected override plan(write: SchoolWrite) {
+          const planned = super.plan(write);
+          return write.kind === 'points' && write.change === 'return' && planned.next !== undefined ? { ...planned, next: 'keep' as const } : planned;
+        }
+      })(),
   },
 } as const satisfies Record<string, Variant>;
 

@@ -40,6 +40,8 @@ const MAX_NEMESIS_STRIKES = 12;
 export interface WorldOptions {
   /** Seeds the world's own choices: retry jitter and the order actors run in when the history lets them all run. */
   readonly seed: number;
+  /** Replaces the school's store, to run the simulation against a deliberately broken one. */
+  readonly schoolStore?: () => InMemorySchoolStore;
   /** Replaces the refund repository, to run the simulation against a deliberately broken one. */
   readonly refundRepository?: (payments: StrictPaymentRepository, options: StrictStoreOptions) => StrictRefundRepository;
   /** Keep a line per event, for a replay. */
@@ -60,7 +62,7 @@ export class World {
   readonly payments: StrictPaymentRepository;
   readonly refunds: StrictRefundRepository;
   readonly keys: StrictIdempotencyStore;
-  readonly school = new InMemorySchoolStore();
+  readonly school: InMemorySchoolStore;
   readonly stripe: StrictStripe;
   readonly paymentWorkflow: StrictWorkflow;
   readonly refundWorkflow: StrictWorkflow;
@@ -89,6 +91,7 @@ export class World {
     this.payments = new StrictPaymentRepository(storeOptions);
     this.refunds = options.refundRepository?.(this.payments, storeOptions) ?? new StrictRefundRepository(this.payments, storeOptions);
     this.keys = new StrictIdempotencyStore(this.clock.clock);
+    this.school = options.schoolStore?.() ?? new InMemorySchoolStore();
     this.stripe = new StrictStripe({ clock: this.clock.clock, searchLagMs: STRIPE_SEARCH_LAG_MS });
     const started = (saga: keyof Machines) => (execution: Execution) => {
       if (this.runExecution === undefined) throw new Error('nothing runs the sagas of this world');

@@ -151,7 +151,7 @@ export class InMemorySchoolStore implements SchoolStore {
    * The item a write is about, and what it becomes: `undefined` when its precondition fails,
    * 'keep' for a check, 'delete' for a delete.
    */
-  private plan(write: SchoolWrite): { key: string; next: Row | 'keep' | 'delete' | undefined } {
+  protected plan(write: SchoolWrite): { key: string; next: Row | 'keep' | 'delete' | undefined } {
     const at = (k: string) => ({ k, row: this.rows.get(k) });
     const put = (k: string, value: object, extra: Partial<Row> = {}) => ({ key: k, next: this.rows.has(k) ? undefined : { value, ...extra } });
     const when = <T>(k: string, test: (value: T, row: Row) => boolean, next: (value: T, row: Row) => Row | 'keep' | 'delete') => {

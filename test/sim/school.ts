@@ -34,11 +34,8 @@ export function schoolDeps(world: World, actor: Actor, ports: Ports, startsPayme
     // Numbered, as Stripe's ids are here: a history replays to the same carts.
     newId: (prefix) => `${prefix}_${world.nextNumber().toString(16).padStart(24, '0')}`,
     holdSeconds: cartHoldSeconds(),
-    settingsOf: async (merchantId) => {
-      const settings: MerchantSettings | undefined = MERCHANT_SETTINGS[merchantId as keyof typeof MERCHANT_SETTINGS];
-      if (settings === undefined) throw new Error(`no simulated merchant ${merchantId}`);
-      return settings;
-    },
+    // An instance keeps a merchant's settings a minute (it reads them seldom): no gate.
+    settingsOf: (merchantId) => world.merchants.settingsOf(merchantId),
     ...(startsPayments && {
       paymentCreation: { ...common, workflow: ports.paymentWorkflow },
       refundCreation: { ...common, refunds: ports.refunds, workflow: ports.refundWorkflow },
@@ -76,12 +73,14 @@ const SEED_POINTS = 2000;
 
 /**
  * The school every history starts with, written through the domain on the store itself (no
- * gates: it is the world before the history): each merchant's classes, accounts, swimmers,
- * and points on its first account. The routes that make them are simulated too, as repeats.
+ * gates: it is the world before the history): each merchant with its settings, its classes,
+ * accounts, swimmers, and points on its first account. The routes that make them are
+ * simulated too, as repeats.
  */
 export async function seedSchool(world: World): Promise<void> {
   const deps = { store: world.school, clock: world.clock.clock };
   for (const merchantId of MERCHANTS) {
+    await world.merchants.addMerchantKey({ merchantId, name: merchantId, ...MERCHANT_SETTINGS[merchantId] }, `key-of-${merchantId}`);
     for (const swimClass of CLASSES) await createClass(deps, merchantId, { ...swimClass, name: swimClass.classId });
     for (const accountId of ACCOUNTS) {
       await createAccount(deps, merchantId, { accountId });

@@ -1,6 +1,7 @@
 import { reconcileAfterSeconds } from '../../functions/config/env.ts';
 import { ChargeonceError } from '../../functions/domain/errors.ts';
 import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
+import { StrictMerchantKeyStore } from '../support/strict/merchant-key-store.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { StrictIdempotencyStore } from '../support/strict/idempotency-store.ts';
 import { StrictPaymentRepository, type StrictStoreOptions } from '../support/strict/payments.ts';
@@ -63,6 +64,8 @@ export class World {
   readonly refunds: StrictRefundRepository;
   readonly keys: StrictIdempotencyStore;
   readonly school: InMemorySchoolStore;
+  /** The merchants and their settings, as the table keeps them. */
+  readonly merchants = new StrictMerchantKeyStore();
   readonly stripe: StrictStripe;
   readonly paymentWorkflow: StrictWorkflow;
   readonly refundWorkflow: StrictWorkflow;

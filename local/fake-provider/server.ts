@@ -259,7 +259,7 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
 }
 
 /** What a route answered: an object of the API, or Stripe's error envelope. */
-interface Answer {
+export interface Answer {
   readonly id?: unknown;
   readonly object?: unknown;
   readonly payment_intent?: unknown;
@@ -271,7 +271,8 @@ function isCallersOwnKey(key: string | string[] | undefined): boolean {
 }
 
 /** `pathId` is the PaymentIntent a capture or cancel names; the other POSTs have none. */
-function callRecord(
+/** What the ledger records of a POST the fake ran: the PaymentIntent it concerned, the object it answered with. */
+export function callRecord(
   request: Pick<CallRecord, 'request' | 'idempotencyKey' | 'status'>,
   pathId: string,
   answer: Answer,

@@ -64,6 +64,18 @@ export class StrictPaymentRepository implements PaymentRepository {
     return this.dueIndex.due(now, limit);
   }
 
+  /**
+   * Another actor's write, past the conditions a replace checks: the payment moved on behind
+   * its readers' backs, its version up one, as a write of theirs would leave it.
+   */
+  tamper(paymentNo: string, changes: Partial<Payment>): Payment {
+    const stored = this.items.get(paymentNo)?.payment;
+    if (stored === undefined) throw new Error(`no payment ${paymentNo} to tamper with`);
+    const next = { ...stored, ...changes, version: stored.version + 1 };
+    this.store(next);
+    return next;
+  }
+
   /** The index catches up with the table. */
   catchUpIndex(): void {
     this.dueIndex.catchUp();

@@ -5,13 +5,15 @@ import type { PaymentProvider } from '../../../functions/domain/provider.ts';
 import { StripeApiError, type StripeErrorBody } from '../../../local/fake-provider/api-error.ts';
 import { FaultController, type PendingRefundRule } from '../../../local/fake-provider/faults.ts';
 import { type ParamValue, type Params, canonicalParams } from '../../../local/fake-provider/form.ts';
-import type { Ledger, RefundEnd } from '../../../local/fake-provider/ledger.ts';
+import type { CallRecord, Ledger, PaymentIntentRecord, RefundEnd } from '../../../local/fake-provider/ledger.ts';
+import { type Answer as RouteAnswer, callRecord } from '../../../local/fake-provider/server.ts';
 import {
   AUTHORIZATION_WINDOW_SECONDS,
   type ApiContext,
   cancelPaymentIntent,
   capturePaymentIntent,
   createPaymentIntent,
+  expireAuthorization,
   expireLapsedAuthorizations,
   retrievePaymentIntent,
   searchPaymentIntents,
@@ -73,6 +75,8 @@ export interface StrictStripeOptions {
   readonly clock: Clock;
   /** How far search results may trail writes; unset, they never do. */
   readonly searchLagMs?: number;
+  /** How long a new authorization lasts; a card's 7 days unless set. */
+  readonly authorizationWindowSeconds?: number;
 }
 
 /**
@@ -106,7 +110,7 @@ export class StrictStripe {
     this.ctx = {
       ledger: this.ledger,
       now: () => Math.floor(this.options.clock().getTime() / 1000),
-      authorizationWindowSeconds: () => AUTHORIZATION_WINDOW_SECONDS,
+      authorizationWindowSeconds: () => this.options.authorizationWindowSeconds ?? AUTHORIZATION_WINDOW_SECONDS,
       takePendingRefund: (paymentIntent) => this.refundHolds.takePendingRefund(paymentIntent),
     };
     this.search = new TrailingView(
@@ -126,16 +130,17 @@ export class StrictStripe {
       this.post(`/v1/payment_intents/${id}/capture`, params, options, (ctx, p) => capturePaymentIntent(ctx, id, p)),
     cancel: (id: string, params: object, options?: RequestOptions) =>
       this.post(`/v1/payment_intents/${id}/cancel`, params, options, (ctx, p) => cancelPaymentIntent(ctx, id, p)),
-    retrieve: (id: string, params: object = {}) => this.get(params, (ctx, p) => retrievePaymentIntent(ctx, id, p)),
+    retrieve: (id: string, params: object = {}) =>
+      this.get(`/v1/payment_intents/${id}`, params, (ctx, p) => retrievePaymentIntent(ctx, id, p)),
     search: (params: object) =>
-      this.get(params, (ctx, p) => searchPaymentIntents({ ...ctx, ledger: this.search.current() }, p)),
+      this.get('/v1/payment_intents/search', params, (ctx, p) => searchPaymentIntents({ ...ctx, ledger: this.search.current() }, p)),
   };
 
   readonly refunds = {
     create: (params: object, options?: RequestOptions) =>
       this.post('/v1/refunds', params, options, (ctx, p) => this.numbered(() => createRefund(ctx, p))),
-    list: (params: object) => this.get(params, (ctx, p) => listRefunds(ctx, p)),
-    retrieve: (id: string, params: object = {}) => this.get(params, (ctx, p) => retrieveRefund(ctx, id, p)),
+    list: (params: object) => this.get('/v1/refunds', params, (ctx, p) => listRefunds(ctx, p)),
+    retrieve: (id: string, params: object = {}) => this.get(`/v1/refunds/${id}`, params, (ctx, p) => retrieveRefund(ctx, id, p)),
   };
 
   /**
@@ -150,6 +155,37 @@ export class StrictStripe {
   settleRefund(id: string, status: RefundEnd, failureReason?: string): void {
     this.current();
     settleRefund(this.ctx, id, status, failureReason);
+  }
+
+  /** Every request Stripe received, in order (`GET /v1/...`, `POST /v1/...`), whatever became of it. */
+  readonly requests: string[] = [];
+
+  /** PaymentIntent `id` as Stripe holds it now (authorizations past their window lapsed). */
+  intent(id: string): PaymentIntentRecord | undefined {
+    this.current();
+    expireLapsedAuthorizations(this.ctx);
+    return this.ledger.paymentIntents.find((pi) => pi.id === id);
+  }
+
+  /** The POSTs Stripe ran of one kind, with the keys they carried (a replay is not run again). */
+  callsTo(kind: 'authorize' | 'capture' | 'void' | 'refund'): CallRecord[] {
+    const of: Record<typeof kind, (request: string) => boolean> = {
+      authorize: (request) => request === 'POST /v1/payment_intents',
+      capture: (request) => request.endsWith('/capture'),
+      void: (request) => request.endsWith('/cancel'),
+      refund: (request) => request === 'POST /v1/refunds',
+    };
+    return this.ledger.calls.filter((call) => of[kind](call.request));
+  }
+
+  /** What Stripe does a day after a key's first use, without the day passing: every key forgotten. */
+  forgetKeys(): void {
+    this.keys.clear();
+  }
+
+  /** The card network lets the authorization of PaymentIntent `id` lapse now, as it does after its window. */
+  lapse(id: string): void {
+    expireAuthorization(this.ctx, id);
   }
 
   /** The next request fails as `fault` says (and only the next: it is used up by it). */
@@ -202,6 +238,7 @@ export class StrictStripe {
   }
 
   private async post(path: string, body: object, options: RequestOptions | undefined, route: Route): Promise<unknown> {
+    this.requests.push(`POST ${path}`);
     this.current();
     const fault = this.takeFault();
     const params = toFormParams(body);
@@ -213,7 +250,7 @@ export class StrictStripe {
     if (fault === 'unavailable' || fault === 'rateLimited' || fault === 'keyInUse' || refusedAnyway) {
       return answered(refusal(refusals[fault]));
     }
-    const run = () => this.execute(route, params);
+    const run = () => this.recorded(path, key, () => this.execute(route, params));
     if (key === undefined) {
       const answer = run();
       if (fault !== undefined && fault !== 'refused') throw connectionLost();
@@ -245,7 +282,8 @@ export class StrictStripe {
   }
 
   /** A read: nothing to keep; a fault that would lose or refuse a write reads as Stripe unavailable. */
-  private async get(body: object, route: Route): Promise<unknown> {
+  private async get(path: string, body: object, route: Route): Promise<unknown> {
+    this.requests.push(`GET ${path}`);
     this.current();
     const fault = this.takeFault();
     if (fault !== undefined) return answered(refusal(fault === 'rateLimited' ? refusals.rateLimited : refusals.unavailable));
@@ -261,6 +299,16 @@ export class StrictStripe {
     const answer = run();
     for (const id of this.minted.slice(firstMinted)) this.createdUnderKey.set(id, key);
     if (answer.kept) this.keys.set(key, { request, answer, atMs: this.options.clock().getTime() });
+    return answer;
+  }
+
+  /** Runs a POST and records it in the ledger's calls, as the fake records every POST it runs (a replay is not run). */
+  private recorded(path: string, key: string | undefined, run: () => Answer): Answer {
+    const answer = run();
+    const pathId = /^\/v1\/payment_intents\/([^/]+)\//.exec(path)?.[1] ?? '';
+    const request = { request: `POST ${path}`, idempotencyKey: key ?? null, status: answer.status };
+    const body = JSON.parse(answer.text) as RouteAnswer;
+    this.ledger.calls.push(callRecord(request, pathId, answer.status === 200 ? body : { error: body }, this.ctx.now()));
     return answer;
   }
 

@@ -1,3 +1,4 @@
+import { WorkflowUnavailableError } from '../../../functions/domain/errors.ts';
 import type { ChargeWorkflow, Clock, ExecutionStatus } from '../../../functions/domain/ports.ts';
 
 /** One execution of a state machine, as Step Functions keeps it. */
@@ -17,15 +18,19 @@ export interface Execution {
  * up to whoever runs it: `onStart` hears of each new one.
  */
 export class StrictWorkflow implements ChargeWorkflow {
-  private readonly executions = new Map<string, Execution>();
+  /** Every execution, by name. */
+  readonly executions = new Map<string, Execution>();
+  /** Step Functions cannot be reached: every start fails, as the adapter reports it. */
+  failStarts = false;
 
   constructor(
     private readonly clock: Clock,
-    private readonly timeoutSeconds: number,
+    private readonly timeoutSeconds = Number.POSITIVE_INFINITY,
     private readonly onStart: (execution: Execution) => void = () => undefined,
   ) {}
 
   async start(id: string, executionName: string): Promise<void> {
+    if (this.failStarts) throw new WorkflowUnavailableError('Step Functions is unavailable');
     if (this.executions.has(executionName)) return;
     const execution: Execution = { name: executionName, id, startedAtMs: this.clock().getTime(), status: 'RUNNING' };
     this.executions.set(executionName, execution);
@@ -48,5 +53,12 @@ export class StrictWorkflow implements ChargeWorkflow {
   /** Every execution, in the order started. */
   all(): Execution[] {
     return [...this.executions.values()];
+  }
+
+  /** The execution `executionName` ends `status`, as whoever runs it decided. */
+  end(executionName: string, status: ExecutionStatus): void {
+    const execution = this.executions.get(executionName);
+    if (execution === undefined) throw new Error(`no execution ${executionName}`);
+    execution.status = status;
   }
 }

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../functions/adapters/dynamodb/client.ts';
 import { DynamoRefundRepository } from '../../../functions/adapters/dynamodb/refund-repository.ts';
 import type { Refund } from '../../../functions/domain/refund.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { USD } from '../../support/currencies.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const repository = new DynamoRefundRepository(createDocumentClient(new DynamoDBClient({ region: 'us-east-1' })), 'payments');

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedCrash, crashAt, crashFired, crashPoints } from '../../../functions/crash/crash-points.ts';
 import { withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
-import { FakeWorkflow } from '../../support/fake-workflow.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { USD } from '../../support/currencies.ts';
+import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictWorkflow } from '../../support/strict/workflow.ts';
 
 afterEach(() => {
   delete process.env.CRASH_AT;
@@ -45,11 +45,12 @@ describe('crashAt', () => {
 describe('withCrashPoints', () => {
   it('dies after a write has landed, so the write stays and nothing after it runs', async () => {
     // Prepare
-    const payments = new InMemoryPayments();
-    const workflow = new FakeWorkflow();
+    const clock = () => new Date();
+    const payments = new StrictPaymentRepository({ clock });
+    const workflow = new StrictWorkflow(clock);
     process.env.CRASH_AT = 'create-payment:after-write#after-write';
     const deps = withCrashPoints(
-      { payments, workflow, clock: () => new Date(), reconcileAfterSeconds: 60 },
+      { payments, workflow, clock, reconcileAfterSeconds: 60 },
       'create-payment',
     );
 
@@ -58,12 +59,12 @@ describe('withCrashPoints', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(SimulatedCrash);
-    expect(payments.items.size).toBe(1);
+    expect(payments.all()).toHaveLength(1);
     expect(workflow.executions.size).toBe(0);
   });
 
   it('refuses a boundary the registry does not list for the function', async () => {
-    const payments = new InMemoryPayments();
+    const payments = new StrictPaymentRepository({ clock: () => new Date() });
     const deps = withCrashPoints({ payments }, 'capture');
 
     await expect(deps.payments.create({} as never)).rejects.toThrow('unregistered crash point capture:before-write');

@@ -7,7 +7,8 @@ import { CART_METADATA_KEY, type Cart, CartStatus } from '../../../functions/dom
 import { sweepCarts } from '../../../functions/domain/carts/sweep.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import { PaymentStatus } from '../../../functions/domain/payment.ts';
-import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, USD, schoolWorld } from '../../support/school-world.ts';
+import { USD } from '../../support/currencies.ts';
+import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, schoolWorld } from '../../support/school-world.ts';
 
 /**
  * The deadlines no integration test can wait for (15 minutes, a day), and the schedule's
@@ -49,7 +50,7 @@ describe('settling a checking cart', () => {
 
     const settled = await settleCheckout(world.deps, cart);
 
-    expect(world.payments.items.get(cart.checkout!.paymentNo!)).toMatchObject({ status: 'canceled', declineCode: 'deadline_passed' });
+    expect(await world.payments.get(cart.checkout!.paymentNo!)).toMatchObject({ status: 'canceled', declineCode: 'deadline_passed' });
     expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed', version: cart.version + 1 });
     expect(settled.checkout).toBeUndefined();
     expect(await world.store.getCart(M, cart.cartId)).toEqual(settled);
@@ -64,7 +65,7 @@ describe('settling a checking cart', () => {
     const settled = await settleCheckout(world.deps, cart);
 
     expect(settled.status).toBe('checking');
-    expect(world.payments.items.get(cart.checkout!.paymentNo!)?.status).toBe('authorized');
+    expect((await world.payments.get(cart.checkout!.paymentNo!))?.status).toBe('authorized');
     expect(await world.store.getCart(M, cart.cartId)).toEqual(cart);
     expect(await pointsOf(cart)).toBe(0);
   });
@@ -74,7 +75,7 @@ describe('settling a checking cart', () => {
     world.time.advance(5 * MINUTE);
 
     expect((await settleCheckout(world.deps, cart)).status).toBe('checking');
-    expect(world.payments.items.get(cart.checkout!.paymentNo!)?.status).toBe('pending');
+    expect((await world.payments.get(cart.checkout!.paymentNo!))?.status).toBe('pending');
   });
 
   it('undoes a pay-in-store checkout nobody paid within the day: points back, cart pending', async () => {

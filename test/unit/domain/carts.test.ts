@@ -7,11 +7,12 @@ import { creditFailedPayBack, seatPriceOf } from '../../../functions/domain/cart
 import { type ReconcileDeps, reconcileRefunds } from '../../../functions/domain/reconcile.ts';
 import { markRefundFailed } from '../../../functions/domain/refund-saga.ts';
 import { PaymentStatus } from '../../../functions/domain/payment.ts';
-import { InMemoryProvider } from '../../support/in-memory-provider.ts';
+import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
 import { type ItemRequest, addItem, removeItem } from '../../../functions/domain/carts/lines.ts';
 import { CartStatus } from '../../../functions/domain/carts/model.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
-import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, USD, afterNextRead, schoolWorld } from '../../support/school-world.ts';
+import { USD } from '../../support/currencies.ts';
+import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, afterNextRead, schoolWorld } from '../../support/school-world.ts';
 
 /**
  * The school's rules on the strict in-memory store: which writes each edit, checkout and
@@ -535,7 +536,7 @@ describe('a difference paid back to the card, whose refund then fails', () => {
     world.payments.tamper(paying.checkout!.paymentNo!, { status: PaymentStatus.Succeeded, chargeId: 'pi_1', amountCaptured: 3000 });
     await settleCheckout(world.deps, paying);
     await buy(accountId, { action: 'cancel', swimmerId, classId: swimClass.classId });
-    const [refund] = world.refunds.items.values();
+    const [refund] = world.refunds.all();
     await markRefundFailed({ ...world.deps, refunds: world.refunds }, { refund_no: refund!.refundNo, outcome: 'failed', failure_reason: 'expired_or_canceled_card' });
     world.time.advance((RECONCILE_AFTER_SECONDS + 1) * 1000);
     return { accountId, refundNo: refund!.refundNo };
@@ -546,7 +547,7 @@ describe('a difference paid back to the card, whose refund then fails', () => {
     workflow: world.workflow,
     refunds: world.refunds,
     refundWorkflow: world.workflow,
-    provider: new InMemoryProvider(),
+    provider: strictProvider(new StrictStripe({ clock: world.time.clock })),
     maxResumes: 5,
     deployment: 'here',
     leaseSeconds: 60,
@@ -562,7 +563,7 @@ describe('a difference paid back to the card, whose refund then fails', () => {
     // Act
     const first = await reconcileRefunds(reconcileDeps(), 10);
     const credited = await world.store.getAccount(M, accountId);
-    await creditFailedPayBack(world.deps, world.refunds.items.get(refundNo)!);
+    await creditFailedPayBack(world.deps, (await world.refunds.get(refundNo))!);
 
     // Assert
     expect(first).toMatchObject([{ refundNo, decision: 'rechecked' }]);
@@ -574,7 +575,7 @@ describe('a difference paid back to the card, whose refund then fails', () => {
   it("owes nothing for a merchant's own refund of a cart's payment that failed", async () => {
     // Prepare
     const { accountId, refundNo } = await failedPayBack();
-    const ours = world.refunds.items.get(refundNo)!;
+    const ours = (await world.refunds.get(refundNo))!;
     const before = await world.store.getAccount(M, accountId);
 
     // Act

@@ -3,7 +3,7 @@ import { ConcurrentModificationError } from '../../../functions/domain/errors.ts
 import type { Payment } from '../../../functions/domain/payment.ts';
 import { StaleWriteError } from '../../../functions/domain/ports.ts';
 import type { Refund } from '../../../functions/domain/refund.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { USD } from '../../support/currencies.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { StrictIdempotencyStore } from '../../support/strict/idempotency-store.ts';
 import { StrictPaymentRepository } from '../../support/strict/payments.ts';

@@ -7,7 +7,7 @@ import {
   ProviderUnavailableError,
 } from '../../../functions/domain/errors.ts';
 import type { AuthorizeChargeInput, PaymentProvider } from '../../../functions/domain/provider.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { USD } from '../../support/currencies.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { STRIPE_REQUEST_LANDS_WITHIN_MS, STRIPE_SEARCH_LAG_MS, StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
 

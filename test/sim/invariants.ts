@@ -2,8 +2,10 @@ import { grantNoFor } from '../../functions/domain/carts/catalog.ts';
 import { payBackGrantKey, payBackRefundKey } from '../../functions/domain/carts/fulfilment.ts';
 import { type Purchase, FINISHED } from '../../functions/domain/carts/model.ts';
 import { paymentNoFor } from '../../functions/domain/create-payment.ts';
-import { RefundStatus, refundNoFor } from '../../functions/domain/refund.ts';
-import { type Invariant, type LedgerState, ledgerInvariants } from '../support/invariants/ledger.ts';
+import type { Payment } from '../../functions/domain/payment.ts';
+import { type Refund, RefundStatus, refundNoFor } from '../../functions/domain/refund.ts';
+import type { Ledger } from '../../local/fake-provider/ledger.ts';
+import { type Invariant, ledgerInvariants } from '../support/invariants/ledger.ts';
 import { type SchoolState, schoolInvariants } from '../support/invariants/school.ts';
 import type { SchoolContents } from '../support/in-memory-school-store.ts';
 import { type ApiAnswer, isCreateAnswer } from './api.ts';
@@ -12,7 +14,8 @@ import type { World } from './world.ts';
 
 /** What a history is checked against: the money, the school, what the clients heard, and the world itself. */
 export interface SimState {
-  readonly ledger: LedgerState;
+  /** The records themselves, every field a view leaves out included. */
+  readonly ledger: { readonly payments: readonly Payment[]; readonly refunds: readonly Refund[]; readonly provider: Ledger };
   readonly school: SchoolState;
   /** The school's store as it is, items the views do not show included. */
   readonly stored: SchoolContents;

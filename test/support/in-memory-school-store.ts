@@ -107,21 +107,24 @@ export class InMemorySchoolStore implements SchoolStore {
    * (a commit replaces an item, so what was returned stays as it was).
    */
   contents(): SchoolContents {
-    // The merchant is the key's second part, for the items whose value does not name it.
-    const of = <T>(kind: string) =>
-      [...this.rows.entries()]
-        .filter(([k]) => k.startsWith(`${kind}${SEP}`))
-        .map(([k, row]) => ({ ...row, value: row.value as T, merchantId: row.merchantId ?? (k.split(SEP)[1] as string) }));
-    return {
-      classes: of<SwimClass>('class').map((row) => row.value),
-      holds: of<SeatHold>('hold').map((row) => ({ ...row.value, merchantId: row.merchantId, ...(row.dueAt !== undefined && { dueAt: row.dueAt }) })),
-      students: of<Student>('student').map((row) => ({ ...row.value, merchantId: row.merchantId })),
-      accounts: of<Account>('account').map((row) => row.value),
-      swimmers: of<Swimmer>('swimmer').map((row) => ({ ...row.value, merchantId: row.merchantId })),
-      purchases: of<Purchase>('purchase').map((row) => row.value),
-      grants: of<PointsGrant>('grant').map((row) => ({ ...row.value, merchantId: row.merchantId })),
-      carts: of<Cart>('cart').map((row) => ({ ...asCart(row.value), ...(row.dueAt !== undefined && { dueAt: row.dueAt }) })),
+    const contents = { classes: [], holds: [], students: [], accounts: [], swimmers: [], purchases: [], grants: [], carts: [] } as {
+      -readonly [K in keyof SchoolContents]: SchoolContents[K][number][];
     };
+    for (const [k, row] of this.rows) {
+      const [kind, keyMerchant] = k.split(SEP) as [string, string];
+      // The merchant is the key's second part, for the items whose value does not name it.
+      const merchantId = row.merchantId ?? keyMerchant;
+      const due = row.dueAt === undefined ? {} : { dueAt: row.dueAt };
+      if (kind === 'class') contents.classes.push(row.value as SwimClass);
+      else if (kind === 'hold') contents.holds.push({ ...(row.value as SeatHold), merchantId, ...due });
+      else if (kind === 'student') contents.students.push({ ...(row.value as Student), merchantId });
+      else if (kind === 'account') contents.accounts.push(row.value as Account);
+      else if (kind === 'swimmer') contents.swimmers.push({ ...(row.value as Swimmer), merchantId });
+      else if (kind === 'purchase') contents.purchases.push(row.value as Purchase);
+      else if (kind === 'grant') contents.grants.push({ ...(row.value as PointsGrant), merchantId });
+      else if (kind === 'cart') contents.carts.push({ ...asCart(row.value as Cart), ...due });
+    }
+    return contents;
   }
 
   /** A hold as stored, with its due time: what no port read returns, for the contract suite. */

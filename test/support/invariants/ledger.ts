@@ -1,16 +1,34 @@
-import { type Payment, PaymentStatus, isTerminal } from '../../../functions/domain/payment.ts';
-import { type Refund, RefundStatus } from '../../../functions/domain/refund.ts';
-import { type Ledger, type PaymentIntentRecord, type RefundRecord, takesFromCharge } from '../../../local/fake-provider/ledger.ts';
+import { type CallRecord, type Ledger, type PaymentIntentRecord, type RefundRecord, takesFromCharge } from '../../../local/fake-provider/ledger.ts';
 
 /**
- * What the money promises are checked against: our records and the provider's ledger (the fake
- * provider's shape, which the simulation's Stripe also keeps). Plain data, so a simulated world
- * and a running stack (a table scan and `GET /_fake/ledger`) can both be checked.
+ * What the money promises are checked against: what the database holds of payments and refunds,
+ * and what the provider holds (the fake provider's ledger, which the simulation's Stripe keeps
+ * too). Plain data, in the fields both can read: a simulated world gives its records, a running
+ * stack its API's views (`GET /v1/payments/{no}` with its refunds) and `GET /_fake/ledger`.
  */
 export interface LedgerState {
-  readonly payments: readonly Payment[];
-  readonly refunds: readonly Refund[];
+  readonly payments: readonly RecordedPayment[];
+  readonly refunds: readonly RecordedRefund[];
   readonly provider: Ledger;
+}
+
+export interface RecordedPayment {
+  readonly paymentNo: string;
+  readonly status: string;
+  readonly amount: number;
+  readonly amountCaptured: number;
+  readonly amountRefunded: number;
+  /** The reconciler left it to a person (`needs_attention`). */
+  readonly needsAttention?: unknown;
+}
+
+export interface RecordedRefund {
+  readonly refundNo: string;
+  readonly paymentNo: string;
+  readonly amount: number;
+  readonly status: string;
+  /** The provider's refund, where the record says (the database does; the API does not). */
+  readonly providerRefundId?: string;
 }
 
 /**
@@ -31,20 +49,22 @@ export function violations<S>(invariants: readonly Invariant<S>[], state: S, whe
     .flatMap((invariant) => invariant.check(state).map((detail) => `${invariant.name}: ${detail}`));
 }
 
-/** The payment and refund promises: never charged twice, never charged without a record, never refunded past what was paid. */
-export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
-  {
-    name: 'refunds stay within what was captured',
-    when: 'always',
-    check: ({ payments, provider }) => [
-      ...payments
-        .filter((p) => p.amountRefunded < 0 || p.amountRefunded > p.amountCaptured || ![0, p.amount].includes(p.amountCaptured))
-        .map((p) => `${p.paymentNo} has ${p.amountRefunded} refunded of ${p.amountCaptured} captured (amount ${p.amount})`),
-      ...provider.paymentIntents
-        .filter((pi) => refundedOf(provider, pi) > capturedOf(pi))
-        .map((pi) => `${pi.id} refunded ${refundedOf(provider, pi)} of ${capturedOf(pi)} captured at the provider`),
-    ],
-  },
+/**
+ * The provider's ledger as far as it concerns `paymentNos`: their PaymentIntents, the refunds
+ * of those and the calls on them. What a check of some payments among many reads.
+ */
+export function ledgerOf(provider: Ledger, paymentNos: readonly string[]): Ledger {
+  const intents = provider.paymentIntents.filter((pi) => paymentNos.includes(paymentNoOf(pi)));
+  const ids = new Set(intents.map((pi) => pi.id));
+  return {
+    paymentIntents: intents,
+    refunds: provider.refunds.filter((refund) => ids.has(refund.paymentIntent)),
+    calls: provider.calls.filter((call) => call.paymentIntent !== null && ids.has(call.paymentIntent)),
+  };
+}
+
+/** A payment charges once: never twice, never without a record, never left authorized, each call under its key. */
+export const chargeInvariants: readonly Invariant<LedgerState>[] = [
   {
     name: 'a payment is captured at most once',
     when: 'always',
@@ -58,59 +78,21 @@ export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
     when: 'always',
     check: ({ payments, provider }) =>
       payments
-        .filter((p) => p.status === PaymentStatus.Succeeded)
+        .filter((p) => p.status === 'succeeded')
         .flatMap((p) => {
-          const pi = provider.paymentIntents.find((candidate) => candidate.id === p.chargeId);
-          if (pi === undefined) return [`${p.paymentNo} succeeded with charge ${p.chargeId}, unknown to the provider`];
-          return capturedOf(pi) === p.amountCaptured && p.amountCaptured === p.amount
+          const captured = sum(intentsOf(provider, p.paymentNo).flatMap((pi) => pi.captures));
+          return captured === p.amountCaptured && p.amountCaptured === p.amount
             ? []
-            : [`${p.paymentNo} succeeded with ${p.amountCaptured} of ${p.amount}; the provider captured ${capturedOf(pi)}`];
+            : [`${p.paymentNo} succeeded with ${p.amountCaptured} of ${p.amount}; the provider captured ${captured}`];
         }),
-  },
-  {
-    name: "a payment's refunded total is its refunds not failed",
-    when: 'always',
-    check: ({ payments, refunds }) =>
-      payments.flatMap((p) => {
-        const reserved = sum(refunds.filter((r) => r.paymentNo === p.paymentNo && r.status !== RefundStatus.Failed));
-        return reserved === p.amountRefunded ? [] : [`${p.paymentNo} has ${p.amountRefunded} refunded; its refunds not failed add up to ${reserved}`];
-      }),
-  },
-  {
-    name: 'a succeeded refund was refunded by the provider',
-    when: 'always',
-    check: ({ refunds, provider }) =>
-      refunds
-        .filter((r) => r.status === RefundStatus.Succeeded)
-        .flatMap((r) => {
-          const atProvider = provider.refunds.filter((pr) => pr.metadata['refund_no'] === r.refundNo);
-          const [only] = atProvider;
-          return only !== undefined && atProvider.length === 1 && only.id === r.providerRefundId && only.amount === r.amount && only.status === 'succeeded'
-            ? []
-            : [`${r.refundNo} succeeded (${r.amount}, ${r.providerRefundId}); the provider has ${describeRefunds(atProvider)}`];
-        }),
-  },
-  {
-    name: 'every payment and refund is finished, or waits visibly',
-    when: 'settled',
-    check: ({ payments, refunds, provider }) => [
-      // Left open only when the reconciler could not decide it, and then marked for a person.
-      ...payments
-        .filter((p) => !isTerminal(p.status) && p.needsAttention === undefined)
-        .map((p) => `${p.paymentNo} is ${p.status} after ${p.resumeCount} resumes, not marked for attention`),
-      // Pending only while the provider holds its refund pending.
-      ...refunds
-        .filter((r) => r.status === RefundStatus.Pending && !provider.refunds.some((pr) => pr.id === r.providerRefundId && pr.status === 'pending'))
-        .map((r) => `${r.refundNo} is pending after ${r.resumeCount} resumes; the provider has ${describeRefunds(refundsNamed(provider, r.refundNo))}`),
-    ],
   },
   {
     name: 'one capture per succeeded payment, none for any other',
     when: 'settled',
     check: ({ payments, provider }) =>
       payments.flatMap((p) => {
-        const captures = provider.paymentIntents.filter((pi) => paymentNoOf(pi) === p.paymentNo).flatMap((pi) => pi.captures);
-        const expected = p.status === PaymentStatus.Succeeded ? [p.amountCaptured] : [];
+        const captures = intentsOf(provider, p.paymentNo).flatMap((pi) => pi.captures);
+        const expected = p.status === 'succeeded' ? [p.amountCaptured] : [];
         return JSON.stringify(captures.map((c) => c.amount)) === JSON.stringify(expected)
           ? []
           : [`${p.paymentNo} is ${p.status}; the provider captured ${JSON.stringify(captures.map((c) => c.amount))}`];
@@ -125,15 +107,98 @@ export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
         .map((pi) => `${pi.id} of ${paymentNoOf(pi)} is still authorized`),
   },
   {
+    name: "every call on a payment's charges carried the key derived from its payment_no",
+    when: 'always',
+    check: ({ provider }) =>
+      provider.calls.flatMap((call) => {
+        const pi = provider.paymentIntents.find((candidate) => candidate.id === call.paymentIntent);
+        const expected = pi === undefined ? undefined : keyExpectedOn(paymentNoOf(pi), call);
+        return expected === undefined || call.idempotencyKey === expected
+          ? []
+          : [`${call.request} carried the idempotency key ${JSON.stringify(call.idempotencyKey)}, not ${expected}`];
+      }),
+  },
+  {
+    name: 'every payment is finished, or waits visibly',
+    when: 'settled',
+    check: ({ payments }) =>
+      // Left open only when the reconciler could not decide it, and then marked for a person.
+      payments
+        .filter((p) => !['succeeded', 'failed', 'canceled'].includes(p.status) && p.needsAttention === undefined)
+        .map((p) => `${p.paymentNo} is ${p.status}, not marked for attention`),
+  },
+];
+
+/** A refund pays back what was captured, once, never more, and ends as the provider's did. */
+export const refundInvariants: readonly Invariant<LedgerState>[] = [
+  {
+    name: 'refunds stay within what was captured',
+    when: 'always',
+    check: ({ payments, provider }) => [
+      ...payments
+        .filter((p) => p.amountRefunded < 0 || p.amountRefunded > p.amountCaptured || ![0, p.amount].includes(p.amountCaptured))
+        .map((p) => `${p.paymentNo} has ${p.amountRefunded} refunded of ${p.amountCaptured} captured (amount ${p.amount})`),
+      ...provider.paymentIntents
+        .filter((pi) => refundedOf(provider, pi) > sum(pi.captures))
+        .map((pi) => `${pi.id} refunded ${refundedOf(provider, pi)} of ${sum(pi.captures)} captured at the provider`),
+    ],
+  },
+  {
+    name: "a payment's refunded total is its refunds not failed",
+    when: 'always',
+    check: ({ payments, refunds }) =>
+      payments.flatMap((p) => {
+        const reserved = sum(refunds.filter((r) => r.paymentNo === p.paymentNo && r.status !== 'failed'));
+        return reserved === p.amountRefunded ? [] : [`${p.paymentNo} has ${p.amountRefunded} refunded; its refunds not failed add up to ${reserved}`];
+      }),
+  },
+  {
+    name: 'a succeeded refund was refunded by the provider, once, under its refund_no',
+    when: 'always',
+    check: ({ refunds, provider }) =>
+      refunds
+        .filter((r) => r.status === 'succeeded')
+        .flatMap((r) => {
+          const atProvider = refundsNamed(provider, r.refundNo);
+          const [only] = atProvider;
+          const same =
+            only !== undefined &&
+            atProvider.length === 1 &&
+            only.status === 'succeeded' &&
+            only.amount === r.amount &&
+            (r.providerRefundId === undefined || only.id === r.providerRefundId);
+          return same ? [] : [`${r.refundNo} succeeded (${r.amount}, ${r.providerRefundId ?? 'id not shown'}); the provider has ${describeRefunds(atProvider)}`];
+        }),
+  },
+  {
+    name: 'a refund the provider made was made by a call keyed by its refund_no',
+    when: 'always',
+    check: ({ refunds, provider }) =>
+      refunds.flatMap((r) =>
+        refundsNamed(provider, r.refundNo).flatMap((made) => {
+          const call = provider.calls.find((candidate) => candidate.objectId === made.id);
+          return call?.idempotencyKey === r.refundNo ? [] : [`refund ${r.refundNo} was made by a call keyed ${JSON.stringify(call?.idempotencyKey)}`];
+        }),
+      ),
+  },
+  {
+    name: 'every refund is finished, or waits on a refund the provider holds pending',
+    when: 'settled',
+    check: ({ refunds, provider }) =>
+      refunds
+        .filter((r) => r.status === 'pending' && !provider.refunds.some((pr) => pr.id === r.providerRefundId && pr.status === 'pending'))
+        .map((r) => `${r.refundNo} is pending; the provider has ${describeRefunds(refundsNamed(provider, r.refundNo))}`),
+  },
+  {
     name: 'every provider refund that took money is a refund of ours that did not fail, and a failed one has none',
     when: 'settled',
     check: ({ refunds, provider }) => [
       ...provider.refunds
         .filter(takesFromCharge)
-        .filter((pr) => !refunds.some((r) => r.refundNo === pr.metadata['refund_no'] && r.status !== RefundStatus.Failed))
+        .filter((pr) => !refunds.some((r) => r.refundNo === pr.metadata['refund_no'] && r.status !== 'failed'))
         .map((pr) => `provider refund ${pr.id} (${pr.amount}, ${pr.status}) has no refund of ours that did not fail (${pr.metadata['refund_no']})`),
       ...refunds
-        .filter((r) => r.status === RefundStatus.Failed && refundsNamed(provider, r.refundNo).some(takesFromCharge))
+        .filter((r) => r.status === 'failed' && refundsNamed(provider, r.refundNo).some(takesFromCharge))
         .map((r) => `${r.refundNo} failed, yet the provider refunded it (${describeRefunds(refundsNamed(provider, r.refundNo))})`),
     ],
   },
@@ -142,25 +207,41 @@ export const ledgerInvariants: readonly Invariant<LedgerState>[] = [
     when: 'settled',
     check: ({ payments, refunds, provider }) =>
       payments.flatMap((p) => {
-        const intents = provider.paymentIntents.filter((pi) => paymentNoOf(pi) === p.paymentNo);
+        const intents = intentsOf(provider, p.paymentNo);
         const atProvider = sum(intents.flatMap((pi) => pi.captures)) - sum(intents.flatMap((pi) => refundsOf(provider, pi)));
         // A refund still pending may or may not have reached the provider: count it as the provider says.
         const waiting = refunds.filter(
-          (r) => r.paymentNo === p.paymentNo && r.status === RefundStatus.Pending && refundsNamed(provider, r.refundNo).some(takesFromCharge),
+          (r) => r.paymentNo === p.paymentNo && r.status === 'pending' && refundsNamed(provider, r.refundNo).some(takesFromCharge),
         );
-        const settledRefunds = refunds.filter((r) => r.paymentNo === p.paymentNo && r.status === RefundStatus.Succeeded);
+        const settledRefunds = refunds.filter((r) => r.paymentNo === p.paymentNo && r.status === 'succeeded');
         const ours = p.amountCaptured - sum(settledRefunds) - sum(waiting);
         return atProvider === ours ? [] : [`${p.paymentNo}: the provider holds ${atProvider}, our records ${ours}`];
       }),
   },
 ];
 
+/** Every money promise. */
+export const ledgerInvariants: readonly Invariant<LedgerState>[] = [...chargeInvariants, ...refundInvariants];
+
+/**
+ * The key a call on one of a payment's PaymentIntents must carry. Spelled out here, not
+ * imported from the saga, so that a key changed or dropped there shows up as a difference
+ * here. A refund carries its refund_no (checked with the refunds).
+ */
+function keyExpectedOn(paymentNo: string, call: CallRecord): string | undefined {
+  const path = call.request.slice(call.request.indexOf(' ') + 1);
+  if (path === '/v1/payment_intents') return `${paymentNo}:authorize`;
+  if (path.endsWith('/capture')) return `${paymentNo}:capture`;
+  if (path.endsWith('/cancel')) return `${paymentNo}:void:${call.paymentIntent}`;
+  return undefined;
+}
+
 function paymentNoOf(pi: PaymentIntentRecord): string {
   return pi.metadata['payment_no'] ?? '(no payment_no)';
 }
 
-function capturedOf(pi: PaymentIntentRecord): number {
-  return sum(pi.captures);
+function intentsOf(provider: Ledger, paymentNo: string): PaymentIntentRecord[] {
+  return provider.paymentIntents.filter((pi) => paymentNoOf(pi) === paymentNo);
 }
 
 /** The refunds that take from the charge: pending or succeeded; a failed or canceled one gave the amount back. */
@@ -188,4 +269,33 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   const groups = new Map<string, T[]>();
   for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
   return groups;
+}
+
+/** A payment as the API shows it (`GET /v1/payments/{payment_no}`, its refunds with it). */
+export interface PaymentView {
+  readonly payment_no: string;
+  readonly status: string;
+  readonly amount: number;
+  readonly amount_captured: number;
+  readonly amount_refunded?: number;
+  readonly needs_attention?: unknown;
+  readonly refunds?: readonly { readonly refund_no: string; readonly amount: number; readonly status: string }[];
+}
+
+/** What a running stack's API shows of a payment and its refunds, and the provider's ledger of it, as the invariants read them. */
+export function stateOfView(payment: PaymentView, provider: Ledger): LedgerState {
+  return {
+    payments: [
+      {
+        paymentNo: payment.payment_no,
+        status: payment.status,
+        amount: payment.amount,
+        amountCaptured: payment.amount_captured,
+        amountRefunded: payment.amount_refunded ?? 0,
+        ...(payment.needs_attention !== undefined && { needsAttention: payment.needs_attention }),
+      },
+    ],
+    refunds: (payment.refunds ?? []).map((r) => ({ refundNo: r.refund_no, paymentNo: payment.payment_no, amount: r.amount, status: r.status })),
+    provider: ledgerOf(provider, [payment.payment_no]),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Ledger } from '../../../local/fake-provider/ledger.ts';
-import type { Invariant } from './ledger.ts';
+import { type Invariant, ledgerOf } from './ledger.ts';
 
 /**
  * What the school's promises are checked against: each class's seat counters with its hold and
@@ -98,3 +98,57 @@ export const schoolInvariants: readonly Invariant<SchoolState>[] = [
       }),
   },
 ];
+
+/** What a running stack's API shows of classes, accounts, purchases and the payments they name. */
+export interface SchoolViews {
+  readonly classes?: readonly {
+    readonly class_id: string;
+    readonly seats_total: number;
+    readonly seats_remain: number;
+    readonly held: number;
+    readonly students: number;
+    readonly seats_counted: { readonly held: number; readonly students: number };
+  }[];
+  readonly accounts?: readonly {
+    readonly account_id: string;
+    readonly points_balance: number;
+    readonly points_granted: number;
+    readonly points_spent: number;
+    readonly points_returned: number;
+  }[];
+  readonly purchases?: readonly { readonly account_id: string; readonly purchase_key: string; readonly payment_no?: string; readonly card_amount: number }[];
+  readonly payments?: readonly { readonly payment_no: string; readonly status: string; readonly amount_captured: number }[];
+}
+
+/** The API's views as the school invariants read them; `merchantId` names the merchant whose key read them. */
+export function schoolStateOfViews(views: SchoolViews, merchantId: string, provider?: Ledger): SchoolState {
+  const payments = (views.payments ?? []).map((p) => ({ paymentNo: p.payment_no, status: p.status, amountCaptured: p.amount_captured }));
+  return {
+    classes: (views.classes ?? []).map((c) => ({
+      merchantId,
+      classId: c.class_id,
+      seatsTotal: c.seats_total,
+      seatsRemain: c.seats_remain,
+      seatsHeld: c.held,
+      students: c.students,
+      counted: c.seats_counted,
+    })),
+    accounts: (views.accounts ?? []).map((a) => ({
+      merchantId,
+      accountId: a.account_id,
+      pointsBalance: a.points_balance,
+      pointsGranted: a.points_granted,
+      pointsSpent: a.points_spent,
+      pointsReturned: a.points_returned,
+    })),
+    purchases: (views.purchases ?? []).map((p) => ({
+      merchantId,
+      accountId: p.account_id,
+      purchaseKey: p.purchase_key,
+      ...(p.payment_no !== undefined && { paymentNo: p.payment_no }),
+      cardAmount: p.card_amount,
+    })),
+    payments,
+    ...(provider !== undefined && { provider: ledgerOf(provider, payments.map((p) => p.paymentNo)) }),
+  };
+}

@@ -7,6 +7,7 @@ import {
   InsufficientPointsError,
   ValidationError,
 } from '../errors.ts';
+import { minimumCharge } from '../money.ts';
 import { type Payment, PaymentStatus } from '../payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../ports.ts';
 import { touch } from '../saga.ts';
@@ -76,6 +77,14 @@ export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: s
   const cardAmount = Math.max(total, 0) - request.points * pointValue;
   if (request.mode === PaymentMode.PayNow && cardAmount > 0 && request.paymentMethod === undefined) {
     throw new ValidationError('payment_method', `a pay_now checkout with ${cardAmount} left to pay needs a payment_method`);
+  }
+  if (request.mode === PaymentMode.PayNow && cardAmount > 0 && cart.currency !== undefined && cardAmount < minimumCharge(cart.currency)) {
+    // The provider would refuse the charge: refused here, before the points are spent and the cart locked.
+    throw new ValidationError(
+      request.points > 0 ? 'points' : 'payment_mode',
+      `the card part, ${cardAmount} ${cart.currency}, is under the smallest charge the card network takes ` +
+        `(${minimumCharge(cart.currency)}): spend ${request.points > 0 ? 'fewer points, or enough to pay it all' : 'points, or pay in the shop'}`,
+    );
   }
   const now = deps.clock();
   const attempt = cart.attempt + 1;

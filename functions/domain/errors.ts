@@ -105,11 +105,9 @@ export class RequestInProgressError extends ChargeonceError {
   override readonly name = 'RequestInProgressError';
   readonly code = ErrorCode.RequestInProgress;
   readonly httpStatus = 409;
-  constructor(retryAfterSeconds: number) {
-    super('A request with this Idempotency-Key is still in progress; retry after a moment.', {
-      field: 'Idempotency-Key',
-      retryAfterSeconds,
-    });
+  /** `keyName` and `field`: the key as the client knows it (`this Idempotency-Key`, `order_no o-1`) and its field. */
+  constructor(keyName: string, field: string, retryAfterSeconds: number) {
+    super(`A request with ${keyName} is still in progress; retry after a moment.`, { field, retryAfterSeconds });
   }
 }
 

@@ -11,7 +11,7 @@ import { paymentView } from './payment-view.ts';
 const paymentCreation: CreateRoute<PaymentRequest> = {
   scope: 'payments',
   parse: (event) => toPaymentRequest(parseBody(event, createPaymentBody)),
-  defaultKey: (request) => ({ key: request.orderNo, name: `order_no ${request.orderNo}` }),
+  defaultKey: (request) => ({ key: request.orderNo, name: `order_no ${request.orderNo}`, field: 'order_no' }),
   parameters: paymentParameters,
   async run(request, { merchantId, log, metrics }) {
     const { payment, created, started } = await createPayment(

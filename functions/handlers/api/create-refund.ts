@@ -9,7 +9,7 @@ import { createRefundBody, derivedRefundKeyName, refundParameters, refundView, t
 const refundCreation: CreateRoute<RefundRequest> = {
   scope: 'refunds',
   parse: (event) => toRefundRequest(parseBody(event, createRefundBody)),
-  defaultKey: (request) => ({ key: derivedRefundKey(request), name: derivedRefundKeyName(request) }),
+  defaultKey: (request) => ({ key: derivedRefundKey(request), name: derivedRefundKeyName(request), field: 'payment_no' }),
   parameters: refundParameters,
   // The refund_no comes from the layer's key, so one key makes one refund for good, not for 24 hours.
   async run(request, { merchantId, metrics }, key) {

@@ -324,12 +324,22 @@ export function isProcessExit(error: unknown): boolean {
   return error instanceof Error && error.name === PROCESS_EXIT_ERROR_NAME;
 }
 
-/** Lambda's own failures, as Step Functions names them. */
+/**
+ * Lambda's own failures, as Step Functions names them (its "handle Lambda service exceptions"
+ * advice), and a function that ran out of time: reported `Sandbox.Timedout`, or `Lambda.Unknown`
+ * with out-of-memory errors. Every step is idempotent, so a step cut short is run again; a step
+ * that keeps failing so still fails its execution once the retries are spent, for the
+ * reconciler. A killed process (`Runtime.ExitError`) is not among them: the crash tests keep
+ * the execution's death for the reconciler to find.
+ */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.TooManyRequestsException',
+  'Sandbox.Timedout',
+  'Lambda.Unknown',
 ] as const;
 
 /**

@@ -326,6 +326,15 @@ export function isProcessExit(error: unknown): boolean {
   return error instanceof Error && error.name === PROCESS_EXIT_ERROR_NAME;
 }
 
+/**
+ * For a best-effort call whose failure changes nothing (a cleanup that, failing, leaves a
+ * lease to lapse): the failure is ignored, but not a process exit, which no code outlives to
+ * ignore it. Use as `.catch(ignoreUnlessProcessExit)`.
+ */
+export function ignoreUnlessProcessExit(error: unknown): void {
+  if (isProcessExit(error)) throw error;
+}
+
 /** Lambda's own failures, as Step Functions names them. */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',

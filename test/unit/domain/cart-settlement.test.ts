@@ -7,6 +7,10 @@ import { CART_METADATA_KEY, type Cart, CartStatus } from '../../../functions/dom
 import { sweepCarts } from '../../../functions/domain/carts/sweep.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import { PaymentStatus } from '../../../functions/domain/payment.ts';
+import { SimulatedCrash } from '../../../functions/crash/crash-points.ts';
+import { schoolStoreCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
+import { asInvocationOf } from '../../../functions/crash/invocation.ts';
+import type { SchoolStore } from '../../../functions/domain/carts/store.ts';
 import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, USD, schoolWorld } from '../../support/school-world.ts';
 
 /**
@@ -180,6 +184,28 @@ describe('the schedule over holds', () => {
     expect(world.store.peekHold(M, hold.classId, hold.cartId, hold.swimmerId)?.dueAt).toBe(
       new Date(T0 + (HOLD_SECONDS + RECONCILE_AFTER_SECONDS) * 1000).toISOString(),
     );
+  });
+
+  it('stops at a crash, as a dead process looks at no other cart', async () => {
+    // Prepare: two empty carts left canceling, both due, the process dying at the sweep's first write.
+    const { accountId } = await world.aFamily(M);
+    const [first, second] = ['cart_1', 'cart_2'];
+    for (const cartId of [first, second]) {
+      const at = new Date(T0).toISOString();
+      const cart: Cart = { merchantId: M, cartId, accountId, status: CartStatus.Canceling, version: 1, items: [], attempt: 0, createdAt: at, updatedAt: at };
+      await world.store.commit({ cart: { kind: 'putCart', cart, dueAt: at } });
+    }
+    process.env.CRASH_AT = 'reconciler:before-write#sweep';
+    const crashing = { ...world.deps, store: withCrashPoints<SchoolStore>(world.store, schoolStoreCalls) };
+
+    // Act
+    const run = asInvocationOf('reconciler', () => sweepCarts(crashing, 10));
+    const died = await run.then(() => undefined, (error: unknown) => error);
+    delete process.env.CRASH_AT;
+
+    // Assess
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    for (const cartId of [first, second]) expect((await world.store.getCart(M, cartId))?.status).toBe(CartStatus.Canceling);
   });
 
   it('goes on with the batch past a cart that fails, reporting it', async () => {

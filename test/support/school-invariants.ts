@@ -69,14 +69,14 @@ async function settle(cartId: string, key: string, payments: Touches) {
   if (paying) await waitForCart(cartId, ['done', 'pending'], { key });
 }
 
-async function expectSeatsAddUp(classId: string, key: string) {
+export async function expectSeatsAddUp(classId: string, key: string) {
   const swimClass = await getClass(classId, { key });
   expect(swimClass.seats_remain, `class ${classId} seats_remain`).toBeGreaterThanOrEqual(0);
   expect(swimClass.seats_remain + swimClass.held + swimClass.students, `class ${classId} seats`).toBe(swimClass.seats_total);
   expect({ held: swimClass.held, students: swimClass.students }, `class ${classId} counters`).toEqual(swimClass.seats_counted);
 }
 
-async function expectPointsAddUp(accountId: string, key: string) {
+export async function expectPointsAddUp(accountId: string, key: string) {
   const account = await getAccount(accountId, { key });
   expect(account.points_balance, `account ${accountId} balance`).toBeGreaterThanOrEqual(0);
   expect(account.points_granted, `account ${accountId} points`).toBe(

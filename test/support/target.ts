@@ -20,7 +20,14 @@ declare module 'vitest' {
   }
 }
 
-export const target = (): Target => inject('target');
+let own: Target | undefined;
+
+/** For a suite that runs a stack of its own (the crash matrix): the helpers here then talk to it. */
+export function useTarget(stack: Target): void {
+  own = stack;
+}
+
+export const target = (): Target => own ?? inject('target');
 
 export interface ApiResponse<T = any> {
   status: number;

@@ -116,6 +116,46 @@ describe('settling a checking cart', () => {
   });
 });
 
+describe('a checkout paid wholly in points that died between its lock and its purchase', () => {
+  /** The points checkout of a 300 cart, its process dying at its second write (the purchase). */
+  async function lockedNeverApplied() {
+    const { classId } = await world.aClass(M, 3, 300);
+    const { accountId, swimmerId } = await world.aFamily(M);
+    await grantPoints(world.deps, M, accountId, { amount: 500, reason: 'welcome' }, 'k1');
+    const { cartId } = (await openCart(world.deps, M, accountId)).value;
+    await addItem(world.deps, M, cartId, { action: 'register', swimmerId, classId });
+    process.env.CRASH_AT = `checkout:before-write@2#points-only-${++crashes}`;
+    const crashing = { ...world.deps, store: withCrashPoints<SchoolStore>(world.store, schoolStoreCalls) };
+    const died = await asInvocationOf('checkout', () => checkout(crashing, M, cartId, byPoints)).catch((error: unknown) => error);
+    delete process.env.CRASH_AT;
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    expect((await world.store.getCart(M, cartId))?.status).toBe(CartStatus.Checking);
+    return { cartId, accountId, classId, swimmerId };
+  }
+  const byPoints = { mode: 'pay_now', points: 300 } as const;
+  let crashes = 0;
+
+  it('is applied and fulfilled by its retry, which finds nothing left to pay', async () => {
+    const { cartId, accountId, classId, swimmerId } = await lockedNeverApplied();
+
+    const retried = await checkout(world.deps, M, cartId, byPoints);
+
+    expect(retried.status).toBe(CartStatus.Done);
+    expect(await world.store.getStudent(M, classId, accountId, swimmerId)).toMatchObject({ paid: 300 });
+    expect((await world.store.getAccount(M, accountId))?.pointsBalance).toBe(200);
+  });
+
+  it('is applied and fulfilled by the schedule, long before its payment deadline', async () => {
+    const { cartId } = await lockedNeverApplied();
+    world.time.advance(MINUTE);
+
+    const outcomes = await sweepCarts(world.deps, 10);
+
+    expect(outcomes).toEqual([{ cartId, status: CartStatus.Checking, decision: 'settled' }]);
+    expect((await world.store.getCart(M, cartId))?.status).toBe(CartStatus.Done);
+  });
+});
+
 describe('the payment saga’s SettleCart step', () => {
   it('settles only a cart of the payment’s own merchant: naming another merchant’s cart reaches nothing', async () => {
     // Prepare: merchant B's cart, paid, its own saga not yet at its last step.

@@ -24,8 +24,9 @@ export type Boundary = 'write' | 'provider' | 'start';
 
 /**
  * The boundaries each function crosses, each with a point before and after it. The crash
- * matrix crosses every one of them; a function that crosses a boundary not listed here fails
- * loudly (see `withCrashPoints`), so the list is exactly what the functions do.
+ * matrix's calibration crosses every one of them; a function that crosses a boundary not
+ * listed here fails loudly while crash points or the audit are on (see `withCrashPoints`), so
+ * the list is exactly what the functions do.
  */
 export const crashBoundaries = {
   'create-payment': ['write', 'start'],

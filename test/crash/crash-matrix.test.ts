@@ -54,6 +54,8 @@ let stack: LocalStack;
 let dataDir: string;
 let driver: Driver;
 let tagNo = 0;
+/** How many unguarded calls the audit had seen when the running case began. */
+let unguardedBefore = 0;
 const ran = { cases: 0, withFault: 0, duplicates: 0 };
 
 beforeAll(async () => {
@@ -121,6 +123,9 @@ async function settle(outcome: Outcome, { racing = false } = {}) {
       await stack.idle();
       if (await atRest(outcome)) return;
     }
+    // A call the audit refused may be what keeps it from settling (a start refused is a start never made).
+    const unguarded = auditViolations().slice(unguardedBefore);
+    if (unguarded.length > 0) throw new Error(`calls that passed no crash point:\n${unguarded.join('\n')}`);
     if (Date.now() > deadline) throw new Error(`not settled after ${SETTLE_TIMEOUT_MS} ms: ${JSON.stringify(outcome)}`);
     await reconcileOnce();
     await sleep(racing ? 100 : 50);
@@ -235,8 +240,8 @@ interface Crash {
 async function run(scenario: Scenario, crash: Crash | undefined, fault: Fault | undefined, { duplicate = false } = {}) {
   // Prepare
   process.env[EnvVar.CrashAt] = `#setup-${++tagNo}`;
+  unguardedBefore = auditViolations().length;
   const state = await scenario.setup?.(driver);
-  const unguardedBefore = auditViolations().length;
   const crashes = [scenario.alsoCrash, crash].filter((c): c is Crash => c !== undefined);
   process.env[EnvVar.CrashAt] = `${crashes.map(({ point, crossing = 1 }) => `${point}@${crossing}`).join(',')}#act-${tagNo}`;
   if (fault !== undefined) await armFaults(stack.providerUrl, faults[fault]);

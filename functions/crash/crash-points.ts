@@ -1,3 +1,11 @@
+/**
+ * Crash points: where a function may die, for the crash matrix and the demo, never on AWS.
+ * Every state-changing call a function makes through a port (crashing-ports.ts) crosses a
+ * point before it and one after it, `<function>:<before|after>-<boundary>`, the function being
+ * the invocation's that makes the call (invocation.ts). `CRASH_AT` names the points to die at,
+ * each at its Nth crossing (`point@N`), and a `#tag` under which crossings are counted afresh;
+ * `CRASH_AUDIT` (audit.ts) refuses a state-changing call that goes around them.
+ */
 import type { ApiRouteId, RefundStepName, SagaStepName } from '../catalog.ts';
 import { EnvVar, optionalEnv } from '../config/env.ts';
 import { PROCESS_EXIT_ERROR_NAME } from '../domain/errors.ts';
@@ -7,7 +15,6 @@ type Kebab<S extends string> = S extends `${infer Head}${infer Tail}` ? `${Lower
 type KebabTail<S extends string> = S extends `${infer Head}${infer Tail}`
   ? `${Head extends Lowercase<Head> ? Head : `-${Lowercase<Head>}`}${KebabTail<Tail>}`
   : S;
-
 
 /**
  * Every Lambda function the catalog deploys (functions/catalog.ts): each route, each step of

@@ -97,8 +97,9 @@ afterAll(async () => {
   const crossings = scenarioList.reduce((sum, { scenario }) => sum + Object.values(scenario.crossings).reduce((a, n) => a + n, 0), 0);
   console.log(
     `crash matrix: ${crashPoints.length} crash points of ${crashFunctions.filter((fn) => pointsOf(fn).length > 0).length} functions, ` +
-      `${crossings} crossings in ${scenarioList.length} scenarios, ${ran.cases} cases run ` +
-      `(${ran.withFault} of them with one of ${Object.keys(faults).length} provider faults), ${ran.duplicates} duplicate-execution races`,
+      `${crossings} crossings in ${scenarioList.length} scenarios; ${ran.cases} of ${cases.length} cases passed ` +
+      `(${ran.withFault} with one of ${Object.keys(faults).length} provider faults), ` +
+      `${ran.duplicates} of ${duplicates.length} duplicate-execution races`,
   );
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });

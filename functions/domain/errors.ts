@@ -325,6 +325,15 @@ export function isProcessExit(error: unknown): boolean {
 }
 
 /**
+ * For a best-effort call whose failure changes nothing (a cleanup that, failing, leaves a
+ * lease to lapse): the failure is ignored, but not a process exit, which no code outlives to
+ * ignore it. Use as `.catch(ignoreUnlessProcessExit)`.
+ */
+export function ignoreUnlessProcessExit(error: unknown): void {
+  if (isProcessExit(error)) throw error;
+}
+
+/**
  * Lambda's own failures, as Step Functions names them (its "handle Lambda service exceptions"
  * advice), and a function that ran out of time: reported `Sandbox.Timedout`, or `Lambda.Unknown`
  * with out-of-memory errors. Every step is idempotent, so a step cut short is run again; a step

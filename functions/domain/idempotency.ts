@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { IdempotencyKeyMismatchError, RequestInProgressError, isProcessExit } from './errors.ts';
+import { IdempotencyKeyMismatchError, RequestInProgressError, ignoreUnlessProcessExit, isProcessExit } from './errors.ts';
 import type { Clock } from './ports.ts';
 
 /**
@@ -197,8 +197,8 @@ async function runAs(
     // A failure answers the client with an error, which is no answer to keep: the key is
     // freed for its retry, corrected or not, and whatever the operation wrote first is found
     // again by its business keys. A dead process runs no code, so a crash frees nothing (the
-    // lease lapses); a failed release leaves the same claim to lapse.
-    if (!isProcessExit(error)) await deps.store.release(id, owner).catch(() => undefined);
+    // lease lapses); a failed release leaves the same claim to lapse, and one that dies dies.
+    if (!isProcessExit(error)) await deps.store.release(id, owner).catch(ignoreUnlessProcessExit);
     throw error;
   }
   // Lost to a takeover (we outlived our lease): the answer stands, the operation being

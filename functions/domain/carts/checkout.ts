@@ -59,12 +59,12 @@ export interface CheckoutRequest {
 export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: string, request: CheckoutRequest): Promise<Cart> {
   const cart = await cartOf(deps, merchantId, cartId);
   if (CHECKED_OUT.has(cart.status) && cart.checkout !== undefined && sameTerms(cart.checkout, request)) {
-    // A repeat, perhaps of a checkout that died between the lock and its payment: that
-    // payment is created and started if it was not (a no-op if it was); a cart it already
-    // paid answers as it is.
-    if (cart.status === CartStatus.Checking && cart.checkout.paymentNo !== undefined) {
-      await startCardPayment(deps, cart, cart.checkout);
-    }
+    // A repeat, perhaps of a checkout that died between the lock and what follows it: a cart
+    // nothing is left to pay for is applied, a card payment created and started if it was
+    // not (a no-op if it was); a cart already paid answers as it is.
+    if (cart.status !== CartStatus.Checking) return cart;
+    if (cart.checkout.cardAmount === 0) return apply(deps, cart, chargelessKeyOf(cart, cart.checkout));
+    if (cart.checkout.paymentNo !== undefined) await startCardPayment(deps, cart, cart.checkout);
     return cart;
   }
   assertEditable(cart);
@@ -102,7 +102,7 @@ export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: s
   };
   const locked = nextVersion(deps, cart, { status: CartStatus.Checking, attempt, checkout: terms });
   await lockForCheckout(deps, write(cart, locked, checkingDueAt(deps, terms)), request.points);
-  if (cardAmount === 0) return apply(deps, locked, chargelessPurchaseKey(total < 0 ? 'credit' : 'points', cartId, attempt));
+  if (cardAmount === 0) return apply(deps, locked, chargelessKeyOf(locked, terms));
   if (byCard) await startCardPayment(deps, locked, terms);
   return locked;
 }
@@ -165,6 +165,8 @@ export async function settleCheckout(deps: CheckoutDeps, cart: Cart): Promise<Ca
   const terms = cart.checkout;
   const now = deps.clock();
   const pastDeadline = now.getTime() >= Date.parse(terms.deadline);
+  // Locked with nothing left to pay, never applied (a crash in between): applied now.
+  if (terms.cardAmount === 0) return apply(deps, cart, chargelessKeyOf(cart, terms));
   if (terms.paymentNo === undefined) {
     // Paid in store (or awaiting nothing): only the deadline moves it.
     return pastDeadline ? reopen(deps, cart, 'deadline_passed') : cart;
@@ -256,6 +258,11 @@ async function closePayment(deps: CheckoutDeps, payment: Payment): Promise<boole
     if (error instanceof StaleWriteError) return false;
     throw error;
   }
+}
+
+/** The purchase of a checkout no card pays: paid in points, or a credit the cart gives back. */
+function chargelessKeyOf(cart: Cart, terms: CheckoutTerms): string {
+  return chargelessPurchaseKey(terms.total < 0 ? 'credit' : 'points', cart.cartId, cart.attempt);
 }
 
 function sameTerms(terms: CheckoutTerms, request: CheckoutRequest): boolean {

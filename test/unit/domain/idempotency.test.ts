@@ -457,6 +457,21 @@ describe('runIdempotently', () => {
       expect(answer).toEqual({ response: created, replayed: false, tookOver: false });
     });
 
+    it('dies when its process dies while freeing the key, leaving the claim to lapse', async () => {
+      // Prepare: the release is where the process dies, after the operation failed.
+      const failure = new ValidationError('amount', 'too large');
+      store.failOn(new ProcessExit('killed while releasing'), ['release']);
+
+      // Act
+      const refused = runIdempotently(deps, request, async () => {
+        throw failure;
+      });
+
+      // Assess: the death, not the failure the client would have been answered with.
+      await expect(refused).rejects.toBeInstanceOf(ProcessExit);
+      expect(store.copyOf(id)?.lease?.owner).toBe('owner-1');
+    });
+
     it('frees the key for a retry with other parameters too', async () => {
       await expect(
         runIdempotently(deps, request, async () => {

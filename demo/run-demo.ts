@@ -32,9 +32,12 @@ export interface Row {
   status: string;
 }
 
-/** The product's crash points on the way to a capture, with the card that reaches them. */
-const productPoints: CrashPoint[] = [
-  'create-payment:after-write',
+/**
+ * The product's crash points on the way to a capture, with the card that reaches them; the
+ * payment's own write is the route's second (its Idempotency-Key's claim is the first).
+ */
+const productPoints: (CrashPoint | `${CrashPoint}@${number}`)[] = [
+  'create-payment:after-write@2',
   'create-payment:after-start',
   'authorize:before-provider',
   'authorize:after-provider',
@@ -112,7 +115,8 @@ export async function runDemo(): Promise<Row[]> {
         const got = await fetch(`${stack.apiUrl}/v1/payments/${paymentNo}`, { headers: { Authorization: `Bearer ${stack.apiKey}` } });
         status = ((await got.json()) as { status: string }).status;
       }
-      if (!crashFired(point)) throw new Error(`the crash at ${point} did not fire`);
+      const [name, crossing = '1'] = point.split('@') as [CrashPoint, string?];
+      if (!crashFired(name, Number(crossing))) throw new Error(`the crash at ${point} did not fire`);
       const captures = (await intentsOf(stack.providerUrl, paymentNo)).flatMap((pi) => pi.captures).length;
       rows.push({ strategy: '3. authorize, store id, capture, mark', crash: point, captures, status });
     }

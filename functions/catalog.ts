@@ -44,7 +44,7 @@ export interface ApiRoute {
   readonly starts?: readonly ('payment' | 'refund')[];
 }
 
-export const apiRoutes: readonly ApiRoute[] = [
+const routes = [
   { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts', starts: ['payment'] },
   { id: 'GetPayment', method: 'GET', path: '/v1/payments/{payment_no}', entry: 'handlers/api/get-payment.ts' },
   { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: ['refund'] },
@@ -63,7 +63,11 @@ export const apiRoutes: readonly ApiRoute[] = [
   { id: 'Checkout', method: 'POST', path: '/v1/carts/{cart_id}/checkout', entry: 'handlers/api/carts/checkout.ts', starts: ['payment', 'refund'] },
   { id: 'ConfirmInStore', method: 'POST', path: '/v1/carts/{cart_id}/confirm-in-store', entry: 'handlers/api/carts/confirm-in-store.ts' },
   { id: 'CancelCart', method: 'POST', path: '/v1/carts/{cart_id}/cancel', entry: 'handlers/api/carts/cancel-cart.ts' },
-];
+] as const satisfies readonly ApiRoute[];
+
+export const apiRoutes: readonly ApiRoute[] = routes;
+/** Every route's id: each names its function (and its crash points, `functions/crash/`). */
+export type ApiRouteId = (typeof routes)[number]['id'];
 
 /** The API Gateway TOKEN authorizer that maps a merchant API key to its merchant. */
 export const authorizerEntry = 'handlers/api/authorizer.ts';

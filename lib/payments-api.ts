@@ -13,6 +13,7 @@ export const GatewayErrorCode = {
   Forbidden: 'forbidden',
   RequestRejected: 'request_rejected',
   GatewayError: 'gateway_error',
+  AuthorizerUnavailable: 'authorizer_unavailable',
 } as const;
 
 const errorBody = (code: string, message: string): string =>
@@ -32,6 +33,19 @@ export const ACCESS_DENIED_BODY = errorBody(
   GatewayErrorCode.Forbidden,
   'This API key may not access this resource.',
 );
+
+/**
+ * The body of a 503 when the authorizer could not check the key (its table unreachable, or
+ * slow past its timeout): fail closed, and tell the client to retry, as every route does when
+ * the database is out of reach, rather than API Gateway's bare 500.
+ */
+export const AUTHORIZER_UNAVAILABLE_BODY = errorBody(
+  GatewayErrorCode.AuthorizerUnavailable,
+  'The API key could not be checked just now; retry after a moment.',
+);
+
+/** Seconds a client is asked to wait before retrying after the authorizer failed. */
+export const AUTHORIZER_RETRY_AFTER_SECONDS = 1;
 
 // `$context.error.messageString` is already a quoted, escaped JSON string.
 const DEFAULT_4XX_TEMPLATE = `{"error":{"code":"${GatewayErrorCode.RequestRejected}","message":$context.error.messageString}}`;
@@ -99,6 +113,18 @@ export class PaymentsApi extends Construct {
       responseHeaders: jsonHeaders,
       templates: { 'application/json': ACCESS_DENIED_BODY },
     });
+    // A throwing authorizer is AUTHORIZER_CONFIGURATION_ERROR to API Gateway; one it cannot reach, AUTHORIZER_FAILURE.
+    for (const [id, type] of [
+      ['AuthorizerConfigurationError', apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR],
+      ['AuthorizerFailure', apigateway.ResponseType.AUTHORIZER_FAILURE],
+    ] as const) {
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode: '503',
+        responseHeaders: { ...jsonHeaders, 'Retry-After': `'${AUTHORIZER_RETRY_AFTER_SECONDS}'` },
+        templates: { 'application/json': AUTHORIZER_UNAVAILABLE_BODY },
+      });
+    }
     this.api.addGatewayResponse('Default4xx', {
       type: apigateway.ResponseType.DEFAULT_4XX,
       responseHeaders: jsonHeaders,

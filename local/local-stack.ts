@@ -23,7 +23,10 @@ export interface LocalStackOptions {
   readonly port: number;
   /** Keep DynamoDB in memory (tests) instead of under `dataDir`. */
   readonly inMemory?: boolean;
-  /** How often the schedule runs the reconciler. */
+  /**
+   * How often the schedule runs the reconciler. `0`: never; the caller runs it with
+   * `reconcile()` when it chooses (the crash matrix, to know what each run crosses).
+   */
   readonly reconcileEveryMs?: number;
   /** How long a payment may sit unfinished before the reconciler looks at it. */
   readonly reconcileAfterSeconds?: number;
@@ -187,12 +190,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(api.close);
 
     const reconcile = await handlerOf(reconcilerEntry);
-    const schedule = startSchedule({
-      everyMs: options.reconcileEveryMs ?? 60_000,
-      tick: () => reconcile({}),
-      onError: (error) => log(`reconciler failed: ${error instanceof Error ? error.message : String(error)}`),
-    });
-    stops.push(() => schedule.stop());
+    if (options.reconcileEveryMs !== 0) {
+      const schedule = startSchedule({
+        everyMs: options.reconcileEveryMs ?? 60_000,
+        tick: () => reconcile({}),
+        onError: (error) => log(`reconciler failed: ${error instanceof Error ? error.message : String(error)}`),
+      });
+      stops.push(() => schedule.stop());
+    }
 
     const apiKey = await demoApiKey(outputsFile, tables[0]!);
     const outputs: LocalOutputs = {

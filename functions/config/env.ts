@@ -42,10 +42,17 @@ export const EnvVar = {
   /** How many attempts the AWS SDK makes of a DynamoDB or Step Functions call (the first included). */
   AwsMaxAttempts: 'AWS_CALL_ATTEMPTS',
   /**
-   * Crash injection, for tests and the demo only: a comma-separated list of crash points
-   * (e.g. `authorize:after-provider`). Never set by the CDK app; no request can set it.
+   * Crash injection, for tests and the demo only: a comma-separated list of crash points, each
+   * at its Nth crossing when `@N` follows, then an optional `#tag` that arms them afresh
+   * (`settle-cart:before-write@3#case-7`). Never set by the CDK app; no request can set it.
    */
   CrashAt: 'CRASH_AT',
+  /**
+   * Crash audit, for tests only: every state-changing call a function makes (a DynamoDB write,
+   * a Step Functions start, a provider POST) must pass a crash point, or it fails loudly.
+   * Never set by the CDK app.
+   */
+  CrashAudit: 'CRASH_AUDIT',
 } as const;
 export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
 

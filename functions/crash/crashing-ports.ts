@@ -1,98 +1,117 @@
 import type { SchoolStore } from '../domain/carts/store.ts';
-import type { CreatePaymentDeps } from '../domain/create-payment.ts';
+import type { IdempotencyStore } from '../domain/idempotency.ts';
+import type { MerchantKeyStore } from '../domain/merchant.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
 import type { PaymentProvider } from '../domain/provider.ts';
 import type { RefundRepository } from '../domain/refund.ts';
-import { type CrashFunction, type CrashPoint, crashAt, crashPoints } from './crash-points.ts';
+import { type Boundary, crashAt, isCrashPoint } from './crash-points.ts';
+import { currentInvocation, insideBoundary } from './invocation.ts';
+
+/** What a port's method does: reads pass through; every other kind is a crash boundary. */
+export type CallKind = 'read' | Boundary;
 
 /**
- * The ports a function uses, with its crash points around every call that changes something:
- * a provider call that moves money, a write to the table, the start of an execution. The
- * domain code stays unaware; with `CRASH_AT` unset each wrapper only calls through.
+ * Every method of a port, classified. Each map below `satisfies` its port's, so a method added
+ * to a port does not compile until it is classified here.
  */
-export interface CrashablePorts {
-  readonly payments?: PaymentRepository;
-  readonly provider?: PaymentProvider;
-  readonly workflow?: ChargeWorkflow;
-  readonly refunds?: RefundRepository;
-  readonly store?: SchoolStore;
-  /** A checkout's means to create its card payment: its writes and start are the same function's boundaries. */
-  readonly paymentCreation?: CreatePaymentDeps;
+export type Calls<P> = { readonly [K in keyof P]: CallKind };
+
+export const paymentRepositoryCalls = {
+  get: 'read',
+  listDue: 'read',
+  create: 'write',
+  replace: 'write',
+} as const satisfies Calls<PaymentRepository>;
+
+export const refundRepositoryCalls = {
+  get: 'read',
+  listForPayment: 'read',
+  listDue: 'read',
+  create: 'write',
+  replace: 'write',
+  fail: 'write',
+  revive: 'write',
+} as const satisfies Calls<RefundRepository>;
+
+export const paymentProviderCalls = {
+  retrieveCharge: 'read',
+  findChargesByPaymentNo: 'read',
+  listOpenAuthorizations: 'read',
+  retrieveRefund: 'read',
+  findRefundsOfCharge: 'read',
+  authorizeCharge: 'provider',
+  captureCharge: 'provider',
+  voidCharge: 'provider',
+  refundCharge: 'provider',
+} as const satisfies Calls<PaymentProvider>;
+
+/** Both sagas' executions, payments' and refunds'. */
+export const workflowCalls = {
+  describe: 'read',
+  start: 'start',
+} as const satisfies Calls<ChargeWorkflow>;
+
+export const schoolStoreCalls = {
+  commit: 'write',
+  getClass: 'read',
+  countSeats: 'read',
+  getStudent: 'read',
+  getAccount: 'read',
+  getSwimmer: 'read',
+  listSwimmers: 'read',
+  listPurchases: 'read',
+  getCart: 'read',
+  listDueCarts: 'read',
+  listDueHolds: 'read',
+} as const satisfies Calls<SchoolStore>;
+
+/** A key's record is written by the route that uses it: its claim, takeover, answer and release. */
+export const idempotencyStoreCalls = {
+  get: 'read',
+  claim: 'write',
+  takeOver: 'write',
+  complete: 'write',
+  release: 'write',
+} as const satisfies Calls<IdempotencyStore>;
+
+export const merchantKeyStoreCalls = {
+  findMerchantByKeyHash: 'read',
+  settingsOf: 'read',
+  addMerchantKey: 'write',
+} as const satisfies Calls<MerchantKeyStore>;
+
+/**
+ * The port with a crash point before and after each of its state-changing calls, named after
+ * the function whose invocation makes the call (`create-payment:before-write`). Ports are
+ * wrapped where they are built, once per instance, so no function can reach one unwrapped;
+ * outside an invocation (crash points and the audit off, as on AWS) each call only passes through.
+ */
+export function withCrashPoints<P extends object>(port: P, calls: Calls<P>): P {
+  const methods = port as Record<string, (...args: unknown[]) => unknown>;
+  const wrapped = Object.fromEntries(
+    Object.entries<CallKind>(calls).map(([name, kind]) => {
+      const method = methods[name];
+      if (typeof method !== 'function') throw new Error(`the port has no method ${name}`);
+      const call = (args: unknown[]) => method.apply(port, args);
+      return [name, kind === 'read' ? (...args: unknown[]) => call(args) : crossing(kind, call)];
+    }),
+  );
+  return wrapped as P;
 }
 
-/** The SchoolStore's writes, all of them commits: each a crash boundary. Its reads pass through. */
-const schoolStoreWrites = ['commit'] as const satisfies readonly (keyof SchoolStore)[];
-
-export function withCrashPoints<D extends CrashablePorts>(deps: D, fn: CrashFunction): D {
-  const at = (boundary: string) => {
-    const point = `${fn}:${boundary}` as CrashPoint;
-    // A boundary the registry does not list would never enter the crash matrix: fail loudly.
-    if (!crashPoints.includes(point)) throw new Error(`unregistered crash point ${point}`);
-    crashAt(point);
-  };
-  const around =
-    <A extends unknown[], R>(before: string, after: string, call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      at(before);
-      const result = await call(...args);
-      at(after);
-      return result;
+function crossing(boundary: Boundary, call: (args: unknown[]) => unknown) {
+  return async (...args: unknown[]): Promise<unknown> => {
+    const invocation = currentInvocation();
+    if (invocation === undefined) return call(args);
+    const at = (side: 'before' | 'after') => {
+      const point = `${invocation.fn}:${side}-${boundary}`;
+      // A boundary the registry does not list would never enter the crash matrix: fail loudly.
+      if (!isCrashPoint(point)) throw new Error(`unregistered crash point ${point}: list ${boundary} under ${invocation.fn} in crashBoundaries`);
+      crashAt(point);
     };
-  const { payments, provider, workflow, refunds, store, paymentCreation } = deps;
-  return {
-    ...deps,
-    ...(paymentCreation && { paymentCreation: withCrashPoints(paymentCreation, fn) }),
-    ...(payments && {
-      payments: {
-        get: (paymentNo) => payments.get(paymentNo),
-        listDue: (now, limit) => payments.listDue(now, limit),
-        create: around('before-write', 'after-write', (p) => payments.create(p)),
-        replace: around('before-write', 'after-write', (current, next) => payments.replace(current, next)),
-      } satisfies PaymentRepository,
-    }),
-    ...(provider && {
-      provider: {
-        retrieveCharge: (id) => provider.retrieveCharge(id),
-        findChargesByPaymentNo: (no) => provider.findChargesByPaymentNo(no),
-        listOpenAuthorizations: (input) => provider.listOpenAuthorizations(input),
-        findRefundsOfCharge: (chargeId) => provider.findRefundsOfCharge(chargeId),
-        retrieveRefund: (id) => provider.retrieveRefund(id),
-        authorizeCharge: around('before-provider', 'after-provider', (i) => provider.authorizeCharge(i)),
-        captureCharge: around('before-provider', 'after-provider', (i) => provider.captureCharge(i)),
-        voidCharge: around('before-provider', 'after-provider', (i) => provider.voidCharge(i)),
-        refundCharge: around('before-provider', 'after-provider', (i) => provider.refundCharge(i)),
-      } satisfies PaymentProvider,
-    }),
-    ...(refunds && {
-      refunds: {
-        get: (refundNo) => refunds.get(refundNo),
-        listForPayment: (payment) => refunds.listForPayment(payment),
-        listDue: (now, limit) => refunds.listDue(now, limit),
-        create: around('before-write', 'after-write', (r) => refunds.create(r)),
-        replace: around('before-write', 'after-write', (current, next) => refunds.replace(current, next)),
-        fail: around('before-write', 'after-write', (current, next) => refunds.fail(current, next)),
-        revive: around('before-write', 'after-write', (current, next) => refunds.revive(current, next)),
-      } satisfies RefundRepository,
-    }),
-    ...(store && {
-      // Built on the store itself, so its reads pass through untouched.
-      store: Object.assign(
-        Object.create(store) as SchoolStore,
-        Object.fromEntries(
-          schoolStoreWrites.map((name) => [
-            name,
-            around('before-write', 'after-write', (...args: unknown[]) =>
-              (store[name] as (...a: unknown[]) => Promise<unknown>).apply(store, args),
-            ),
-          ]),
-        ),
-      ),
-    }),
-    ...(workflow && {
-      workflow: {
-        describe: (name) => workflow.describe(name),
-        start: around('before-start', 'after-start', (no, name) => workflow.start(no, name)),
-      } satisfies ChargeWorkflow,
-    }),
+    at('before');
+    const result = await insideBoundary(invocation, boundary, () => call(args));
+    at('after');
+    return result;
   };
 }

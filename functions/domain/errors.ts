@@ -105,11 +105,9 @@ export class RequestInProgressError extends ChargeonceError {
   override readonly name = 'RequestInProgressError';
   readonly code = ErrorCode.RequestInProgress;
   readonly httpStatus = 409;
-  constructor(retryAfterSeconds: number) {
-    super('A request with this Idempotency-Key is still in progress; retry after a moment.', {
-      field: 'Idempotency-Key',
-      retryAfterSeconds,
-    });
+  /** `keyName` and `field`: the key as the client knows it (`this Idempotency-Key`, `order_no o-1`) and its field. */
+  constructor(keyName: string, field: string, retryAfterSeconds: number) {
+    super(`A request with ${keyName} is still in progress; retry after a moment.`, { field, retryAfterSeconds });
   }
 }
 
@@ -326,12 +324,31 @@ export function isProcessExit(error: unknown): boolean {
   return error instanceof Error && error.name === PROCESS_EXIT_ERROR_NAME;
 }
 
-/** Lambda's own failures, as Step Functions names them. */
+/**
+ * For a best-effort call whose failure changes nothing (a cleanup that, failing, leaves a
+ * lease to lapse): the failure is ignored, but not a process exit, which no code outlives to
+ * ignore it. Use as `.catch(ignoreUnlessProcessExit)`.
+ */
+export function ignoreUnlessProcessExit(error: unknown): void {
+  if (isProcessExit(error)) throw error;
+}
+
+/**
+ * Lambda's own failures, as Step Functions names them (its "handle Lambda service exceptions"
+ * advice), and a function that ran out of time: reported `Sandbox.Timedout`, or `Lambda.Unknown`
+ * with out-of-memory errors. Every step is idempotent, so a step cut short is run again; a step
+ * that keeps failing so still fails its execution once the retries are spent, for the
+ * reconciler. A killed process (`Runtime.ExitError`) is not among them: the crash tests keep
+ * the execution's death for the reconciler to find.
+ */
 export const LambdaServiceErrorNames = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.TooManyRequestsException',
+  'Sandbox.Timedout',
+  'Lambda.Unknown',
 ] as const;
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { IdempotencyKeyMismatchError, RequestInProgressError, isProcessExit } from './errors.ts';
+import { IdempotencyKeyMismatchError, RequestInProgressError, ignoreUnlessProcessExit, isProcessExit } from './errors.ts';
 import type { Clock } from './ports.ts';
 
 /**
@@ -25,6 +25,8 @@ export interface IdempotencyRequest {
    * sent one, else the business key it was derived from (`order_no o-1`).
    */
   readonly keyName: string;
+  /** The request field the key is (`Idempotency-Key`, or the business key's field: `order_no`). */
+  readonly keyField: string;
   /** The request's parameters by their API names; a repeat must match every one. */
   readonly parameters: Readonly<Record<string, unknown>>;
 }
@@ -126,15 +128,28 @@ export async function runIdempotently(
   let pollMs = FIRST_POLL_MS;
   // Whether this request slept for another: the store's own latency is no wait.
   let slept = false;
+  // The leases this request asked for: a claim or take-over that timed out may still have
+  // landed (the SDK then retries it and finds it taken), and finding one's own lease is holding it.
+  // Each owner this request asked for, and whether by a take-over.
+  const mine = new Map<string, boolean>();
+  const newLease = (now: number, takingOver: boolean) => {
+    const lease = { owner: deps.newOwner(), expiresAt: now + deps.leaseMs };
+    mine.set(lease.owner, takingOver);
+    return lease;
+  };
   let seen = await deps.store.get(id);
   for (;;) {
     const now = deps.clock().getTime();
     if (seen === undefined || seen.expiresAt <= now / 1000) {
-      const lease = { owner: deps.newOwner(), expiresAt: now + deps.leaseMs };
+      const lease = newLease(now, false);
       const record = { id, parameters, lease, expiresAt: Math.floor(now / 1000) + KEY_RETENTION_SECONDS };
       seen = await deps.store.claim(record, Math.floor(now / 1000));
       if (seen === undefined) return { ...(await runAs(deps, id, lease.owner, operation)), tookOver: false };
       continue;
+    }
+    const held = seen.lease === undefined ? undefined : mine.get(seen.lease.owner);
+    if (seen.response === undefined && held !== undefined) {
+      return { ...(await runAs(deps, id, seen.lease!.owner, operation)), tookOver: held };
     }
     const differing = Object.keys({ ...parameters, ...seen.parameters }).find(
       (field) => parameters[field] !== seen?.parameters[field],
@@ -150,16 +165,16 @@ export async function runIdempotently(
       // Its request died unanswered: no client holds an answer to protect, so the key goes to
       // this request whatever its parameters. What the dead one may have written is guarded
       // by the operation's own business keys.
-      const mine = { owner: deps.newOwner(), expiresAt: now + deps.leaseMs };
-      if (await deps.store.takeOver(id, lease, mine, parameters)) {
-        return { ...(await runAs(deps, id, mine.owner, operation)), tookOver: true };
+      const taken = newLease(now, true);
+      if (await deps.store.takeOver(id, lease, taken, parameters)) {
+        return { ...(await runAs(deps, id, taken.owner, operation)), tookOver: true };
       }
     } else if (differing !== undefined) {
       // Still running, for all we know: its client may yet get an answer for other parameters.
       throw mismatch(differing);
     } else if (waited() >= deps.waitMs) {
       const retryAfter = Math.max(1, Math.ceil(((lease?.expiresAt ?? now) - now) / 1000));
-      throw new RequestInProgressError(Math.min(retryAfter, Math.ceil(deps.leaseMs / 1000)));
+      throw new RequestInProgressError(request.keyName, request.keyField, Math.min(retryAfter, Math.ceil(deps.leaseMs / 1000)));
     } else {
       await deps.sleep(Math.min(pollMs, deps.waitMs - waited()));
       slept = true;
@@ -182,8 +197,8 @@ async function runAs(
     // A failure answers the client with an error, which is no answer to keep: the key is
     // freed for its retry, corrected or not, and whatever the operation wrote first is found
     // again by its business keys. A dead process runs no code, so a crash frees nothing (the
-    // lease lapses); a failed release leaves the same claim to lapse.
-    if (!isProcessExit(error)) await deps.store.release(id, owner).catch(() => undefined);
+    // lease lapses); a failed release leaves the same claim to lapse, and one that dies dies.
+    if (!isProcessExit(error)) await deps.store.release(id, owner).catch(ignoreUnlessProcessExit);
     throw error;
   }
   // Lost to a takeover (we outlived our lease): the answer stands, the operation being

@@ -4,6 +4,7 @@ import {
   ChargeonceError,
   ConcurrentModificationError,
   ProviderRejectedError,
+  ignoreUnlessProcessExit,
 } from './errors.ts';
 import { AttentionReason, type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
@@ -468,8 +469,9 @@ async function settleBeforeDeadline(
     // A crash does no cleanup: the lease lapses on its own.
     if (!(error instanceof ChargeonceError)) throw error;
     if (!refusedForGood(error)) {
-      // Free the payment for the next run now rather than when the lease lapses.
-      await deps.payments.replace(leased, touch(deps, leased, {})).catch(() => undefined);
+      // Free the payment for the next run now rather than when the lease lapses (if this
+      // fails, it lapses); a crash on the way is a crash.
+      await deps.payments.replace(leased, touch(deps, leased, {})).catch(ignoreUnlessProcessExit);
       throw error;
     }
     await deps.provider.voidCharge({ chargeId, idempotencyKey: voidKey(payment.paymentNo, chargeId) });

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { withCrashPoints } from '../crash/crashing-ports.ts';
+import { asInvocationOf } from '../crash/invocation.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
 import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, reconcileMaxResumes, requireEnv } from '../config/env.ts';
 import { creditFailedPayBack } from '../domain/carts/fulfilment.ts';
 import { type CartSweepDecision, sweepCarts } from '../domain/carts/sweep.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
-import { stripeProviderFromEnv } from '../adapters/stripe/client.ts';
 import { once, systemClock } from './shared/once.ts';
 import { paymentRepository, refundRepository } from './shared/persistence.ts';
+import { paymentProvider } from './shared/provider-saga.ts';
 import { checkoutDeps } from './shared/school.ts';
 import { chargeWorkflow, refundWorkflow } from './shared/workflow.ts';
 import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
@@ -48,21 +48,25 @@ const reconcileDeps = once(
     workflow: chargeWorkflow(),
     refunds: refundRepository(),
     refundWorkflow: refundWorkflow(),
-    provider: await stripeProviderFromEnv(),
+    provider: await paymentProvider(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
     maxResumes: reconcileMaxResumes(),
     deployment: requireEnv(EnvVar.DeploymentId),
     leaseSeconds: reconcileLeaseSeconds(),
     newLeaseOwner: () => `reconciler-${randomUUID()}`,
-    onRefundFailed: (refund) => creditFailedPayBack(withCrashPoints(checkoutDeps(), 'reconciler'), refund),
+    onRefundFailed: (refund) => creditFailedPayBack(checkoutDeps(), refund),
   }),
 );
 
 /** Invoked by the EventBridge schedule every minute. */
-export async function handler(): Promise<{ reconciled: number; carts: number }> {
+export function handler(): Promise<{ reconciled: number; carts: number }> {
+  return asInvocationOf('reconciler', run);
+}
+
+async function run(): Promise<{ reconciled: number; carts: number }> {
   try {
-    const outcomes = await reconcile(withCrashPoints(await reconcileDeps(), 'reconciler'), BATCH_SIZE);
+    const outcomes = await reconcile(await reconcileDeps(), BATCH_SIZE);
     // A heartbeat: an alarm on its absence tells that the schedule stopped.
     metrics.addMetric(ReconcilerMetric.Runs, MetricUnit.Count, 1);
     const oldest = Math.min(Date.now(), ...outcomes.map((o) => Date.parse(o.createdAt)));
@@ -73,7 +77,7 @@ export async function handler(): Promise<{ reconciled: number; carts: number }> 
       else logger.error('could not reconcile', { ...fields, ...errorFields(error) });
       metrics.addMetric(metricOf[decision], MetricUnit.Count, 1);
     }
-    const carts = await sweepCarts(withCrashPoints(checkoutDeps(), 'reconciler'), BATCH_SIZE);
+    const carts = await sweepCarts(checkoutDeps(), BATCH_SIZE);
     for (const { cartId, status, classId, decision, error } of carts) {
       const fields = { cart_id: cartId, status, class_id: classId, decision };
       if (error === undefined) logger.info('swept cart', fields);

@@ -4,7 +4,7 @@
  */
 import { type PaymentView, chargeInvariants, refundInvariants, stateOfView, violations } from '../../test/support/invariants/ledger.ts';
 import type { Ledger, PaymentIntentRecord, RefundEnd, RefundRecord } from './ledger.ts';
-import type { FaultRequest } from './faults.ts';
+import type { FaultRequest, FaultState } from './faults.ts';
 
 /** Reads the fake provider's ledger: every PaymentIntent with each capture, cancellation and refund. */
 export async function ledger(providerUrl: string): Promise<Ledger> {
@@ -24,6 +24,13 @@ export async function armFaults(providerUrl: string, faults: FaultRequest): Prom
     body: JSON.stringify(faults),
   });
   if (!response.ok) throw new Error(`arming faults answered ${response.status}: ${await response.text()}`);
+}
+
+/** The faults as the fake holds them now: each counted rule with the uses it has left (a rule used up is gone). */
+export async function armedFaults(providerUrl: string): Promise<FaultState> {
+  const response = await fetch(`${providerUrl}/_fake/faults`);
+  if (!response.ok) throw new Error(`faults answered ${response.status}`);
+  return (await response.json()) as FaultState;
 }
 
 export async function clearFaults(providerUrl: string): Promise<void> {

@@ -90,7 +90,9 @@ class GatewayResponse {
   configured(responses: GatewayResponses): GatewayResponse {
     if (this.configurable === undefined) return this;
     const rendered = renderGatewayResponse(responses, this.configurable.type, this.statusCode, this.configurable.message);
-    return rendered === undefined ? this : new GatewayResponse(rendered.statusCode, rendered.body, this.errorType, this.headers);
+    return rendered === undefined
+      ? this
+      : new GatewayResponse(rendered.statusCode, rendered.body, this.errorType, { ...this.headers, ...rendered.headers });
   }
 }
 

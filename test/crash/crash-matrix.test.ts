@@ -1,292 +1,340 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CrashPoint, crashFired, crashPoints } from '../../functions/crash/crash-points.ts';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
-import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
+import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
+import { refundSteps, sagaSteps } from '../../functions/catalog.ts';
+import { EnvVar } from '../../functions/config/env.ts';
+import { auditViolations } from '../../functions/crash/audit.ts';
+import {
+  type CrashFunction,
+  type CrashPoint,
+  crashFired,
+  crashFunctions,
+  crashPoints,
+  crossingsSoFar,
+  kebab,
+  pointsOf,
+} from '../../functions/crash/crash-points.ts';
+import { isProcessExit } from '../../functions/domain/errors.ts';
+import { generateApiKey, hashApiKey } from '../../functions/domain/merchant.ts';
 import {
   armFaults,
+  armedFaults,
   clearFaults,
   expectChargedExactlyAsRecorded,
   expectRefundedExactlyAsRecorded,
+  providerRefundOf,
+  settleRefund,
 } from '../../local/fake-provider/client.ts';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
+import { expectPointsAddUp, expectSeatsAddUp } from '../support/school-invariants.ts';
+import { api, useTarget } from '../support/target.ts';
+import { type Driver, type Fault, type Outcome, type Scenario, faults, scenarios } from './scenarios.ts';
 
 /**
- * The promise under every fault we can inject: for every crash point and every provider
- * fault, a payment is run, crashes, is recovered by the reconciler, and then the provider's
- * ledger and the database must agree: one capture for a succeeded payment, none for a failed
- * one, no authorization left open.
+ * The promise under every crash we can inject: for every crash point of every function, at
+ * every crossing of it, with every provider fault that strikes on its way, a scenario runs,
+ * crashes there, is retried as a client retries and recovered by the reconciler, and then the
+ * provider's ledger, the database and the school's counters must agree.
  *
- * The stack runs in this process, so `CRASH_AT` set here is the handlers' environment.
+ * The stack runs in this process, so `CRASH_AT` set here is the handlers' environment, and the
+ * crossings the crash points count are read here. The reconciler has no schedule: the matrix
+ * runs it once the executions have ended, so what each run crosses is known in advance.
  */
-
-interface Scenario {
-  readonly card: string;
-  readonly outcome: 'succeeded' | 'failed';
-  /** Another point that must crash first for the reconciler to act. */
-  readonly alsoCrash?: CrashPoint;
-  /** Provider behaviour the point needs, armed with the case's fault. */
-  readonly provider?: FaultRequest;
-  /** The point is on a refund's path: the payment is refunded once it succeeded. */
-  readonly refund?: boolean;
-  /** The point is on a cart's path: the payment is a cart's checkout, and the cart must end paid with its seat. */
-  readonly cart?: boolean;
-}
-
-const REFUND_FUNCTIONS = ['create-refund', 'submit-refund', 'check-refund', 'record-refund', 'mark-refund-failed'];
-
-/** Which card reaches each point, and what else must happen for the point to be reached. */
-function scenarioFor(point: CrashPoint): Scenario {
-  const [fn, boundary] = point.split(':') as [string, string];
-  if (fn === 'settle-cart' || fn === 'checkout') return { card: 'pm_card_visa', outcome: 'succeeded', cart: true };
-  if (REFUND_FUNCTIONS.includes(fn)) {
-    // MarkRefundFailed runs only after the provider refused the refund once.
-    const refused: FaultRequest = { fail: { count: 1, status: 400, match: 'POST /v1/refunds' } };
-    // CheckRefund writes only when it finds the provider's refund still pending: the saga's
-    // first look comes 1.5 s after the refund (30 s at this stack's scale), its settling 4 to 5 s.
-    const heldPending: FaultRequest = { pendingRefunds: { count: 1, settle: { status: 'succeeded', afterSeconds: 5 } } };
-    const provider = { 'mark-refund-failed': refused, 'check-refund': heldPending }[fn];
-    return { card: 'pm_card_visa', outcome: 'succeeded', refund: true, ...(provider && { provider }) };
-  }
-  const declinePath =
-    fn === 'void-authorization' || fn === 'mark-failed' || (fn === 'authorize' && boundary.endsWith('-write'));
-  if (declinePath) return { card: 'pm_card_chargeDeclined', outcome: 'failed' };
-  // The reconciler calls the provider itself only for an authorization about to lapse.
-  if (fn === 'reconciler' && boundary.endsWith('-provider')) {
-    return {
-      card: 'pm_card_visa',
-      outcome: 'succeeded',
-      alsoCrash: 'capture:before-provider',
-      provider: { authorizationWindowSeconds: 3600 },
-    };
-  }
-  // The reconciler acts only on a payment whose execution died: kill one first.
-  if (fn === 'reconciler') return { card: 'pm_card_visa', outcome: 'succeeded', alsoCrash: 'authorize:after-provider' };
-  return { card: 'pm_card_visa', outcome: 'succeeded' };
-}
-
-const faults: Record<string, FaultRequest | undefined> = {
-  'no fault': undefined,
-  '503 on authorize': { fail: { count: 1, status: 503, match: 'POST /v1/payment_intents' } },
-  '429 on capture': { fail: { count: 1, status: 429, match: 'POST /v1/payment_intents/*/capture' } },
-  '409 key in use on authorize': { fail: { count: 1, status: 409, match: 'POST /v1/payment_intents' } },
-  'timeout on capture': { hang: { count: 1, match: 'POST /v1/payment_intents/*/capture' } },
-  'response lost after authorize committed': { dropResponseAfterCommit: { count: 2, match: 'POST /v1/payment_intents' } },
-  'response lost after capture committed': {
-    dropResponseAfterCommit: { count: 2, match: 'POST /v1/payment_intents/*/capture' },
-  },
-};
-
-/** The same fault, aimed at the refund call: a refund's crash points meet its faults there. */
-function atRefunds(fault: FaultRequest): FaultRequest {
-  const aim = <R extends { match?: string }>(rules: R | R[] | undefined) =>
-    rules === undefined ? undefined : (Array.isArray(rules) ? rules : [rules]).map((rule) => ({ ...rule, match: 'POST /v1/refunds' }));
-  return {
-    ...fault,
-    ...(fault.fail && { fail: aim(fault.fail) }),
-    ...(fault.hang && { hang: aim(fault.hang) }),
-    ...(fault.dropResponseAfterCommit && { dropResponseAfterCommit: aim(fault.dropResponseAfterCommit) }),
-  };
-}
-
-const cases = crashPoints.flatMap((point) => Object.keys(faults).map((fault) => ({ point, fault })));
+const RECONCILE_AFTER_SECONDS = 0.2;
+const SETTLE_TIMEOUT_MS = 30_000;
+const KNOWN_MERCHANT_ID = 'merchant_crash_matrix';
 
 let stack: LocalStack;
-let duplicatesRan = 0;
 let dataDir: string;
-let caseNo = 0;
-let ran = 0;
+let driver: Driver;
+let tagNo = 0;
+/** How many unguarded calls the audit had seen when the running case began. */
+let unguardedBefore = 0;
+const ran = { cases: 0, withFault: 0, duplicates: 0 };
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'CRITICAL';
   // A hung provider call must fail fast enough for the matrix to finish.
-  process.env.STRIPE_TIMEOUT_MS = '500';
+  process.env[EnvVar.StripeTimeoutMs] = '500';
   // A request that crashed holds its Idempotency-Key this long: the client's retry then takes it over.
-  process.env.IDEMPOTENCY_LEASE_SECONDS = '1';
+  process.env[EnvVar.IdempotencyLeaseSeconds] = '0.3';
+  // Every write, start and provider call must pass a crash point: one that does not is a hole in the matrix.
+  process.env[EnvVar.CrashAudit] = '1';
   dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-crash-'));
   stack = await startLocalStack({
     dataDir,
     port: 0,
     inMemory: true,
-    reconcileEveryMs: 200,
-    reconcileAfterSeconds: 0.5,
+    reconcileEveryMs: 0,
+    reconcileAfterSeconds: RECONCILE_AFTER_SECONDS,
     // A reconciler that crashed holding a lease blocks the payment no longer than this.
     reconcileLeaseSeconds: 1,
     retryIntervalScale: 0.05,
   });
+  const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!);
+  const merchant = async (merchantId: string, cartHoldSeconds?: number) => {
+    const key = generateApiKey();
+    await merchants.addMerchantKey({ merchantId, name: merchantId, ...(cartHoldSeconds && { cartHoldSeconds }) }, hashApiKey(key));
+    return key;
+  };
+  const keys = { demo: stack.apiKey, shortHolds: await merchant('merchant_crash_short_holds', 1), known: await merchant(KNOWN_MERCHANT_ID) };
+  useTarget({ apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey: keys.known, providerUrl: stack.providerUrl });
+  driver = driverOf(stack, keys);
 });
 
 afterEach(async () => {
-  delete process.env.CRASH_AT;
+  delete process.env[EnvVar.CrashAt];
   await clearFaults(stack.providerUrl);
 });
 
 afterAll(async () => {
-  console.log(`crash matrix: ${ran} (crash point x fault) cases, ${crashPoints.length} crash points x ${Object.keys(faults).length} faults`);
-  console.log(`crash matrix with a duplicate execution racing: ${duplicatesRan} cases`);
+  const crossings = scenarioList.reduce((sum, { scenario }) => sum + Object.values(scenario.crossings).reduce((a, n) => a + n, 0), 0);
+  console.log(
+    `crash matrix: ${crashPoints.length} crash points of ${crashFunctions.filter((fn) => pointsOf(fn).length > 0).length} functions, ` +
+      `${crossings} crossings in ${scenarioList.length} scenarios; ${ran.cases} of ${cases.length} cases passed ` +
+      `(${ran.withFault} with one of ${Object.keys(faults).length} provider faults), ` +
+      `${ran.duplicates} of ${duplicates.length} duplicate-execution races`,
+  );
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(method: string, route: string, body?: unknown, idempotencyKey?: string) {
-  const response = await fetch(`${stack.apiUrl}${route}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${stack.apiKey}`,
-      'Content-Type': 'application/json',
-      ...(idempotencyKey !== undefined && { 'Idempotency-Key': idempotencyKey }),
+/** One run of the reconciler, as the schedule makes it. */
+async function reconcileOnce() {
+  try {
+    await stack.reconcile();
+  } catch (error) {
+    // A run that died at a crash point is what a crashed scheduled run is: the next one goes on.
+    if (!isProcessExit(error)) throw error;
+  }
+}
+
+/** Runs the reconciler, each run once the executions have ended (or, racing, meanwhile), until `outcome` has settled. */
+async function settle(outcome: Outcome, { racing = false } = {}) {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    if (!racing) await stack.idle();
+    if (await atRest(outcome)) {
+      await stack.idle();
+      if (await atRest(outcome)) return;
+    }
+    // A call the audit refused may be what keeps it from settling (a start refused is a start never made).
+    const unguarded = auditViolations().slice(unguardedBefore);
+    if (unguarded.length > 0) throw new Error(`calls that passed no crash point:\n${unguarded.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`not settled after ${SETTLE_TIMEOUT_MS} ms: ${JSON.stringify(outcome)}`);
+    await reconcileOnce();
+    await sleep(racing ? 100 : 50);
+  }
+}
+
+function driverOf(local: LocalStack, keys: Driver['keys']): Driver {
+  return {
+    keys,
+    knownMerchantId: KNOWN_MERCHANT_ID,
+    async send(method, route, body, { key = keys.demo, idempotencyKey, retry = true, expect: expected = [200, 201, 202] } = {}) {
+      const headers: Record<string, string> = idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey };
+      const once = () => api(method, route, body, { key, headers });
+      let answer = await once();
+      // A request that died with its function: the client sends the same again.
+      if (answer.status === 502 && retry) answer = await once();
+      if (!expected.includes(answer.status)) throw new Error(`${method} ${route} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      return answer;
     },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
+    arm: (rules) => armFaults(local.providerUrl, rules),
+    settle: (outcome) => settle(outcome),
+    reconcileOnce,
+    idle: () => local.idle(),
+    async until(what, condition) {
+      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`${what}: not after ${SETTLE_TIMEOUT_MS} ms`);
+        await sleep(25);
+      }
+    },
+    crossed: (point) => crossingsSoFar()[point] ?? 0,
+    async settleProviderRefund(refundNo) {
+      const made = await providerRefundOf(local.providerUrl, refundNo);
+      if (made === undefined) throw new Error(`the provider has no refund for ${refundNo}`);
+      await settleRefund(local.providerUrl, made.id, 'succeeded');
+    },
+  };
+}
+
+const get = async (route: string, key?: string) => (await driver.send('GET', route, undefined, { key, expect: [200] })).body;
+const FINISHED_CARTS = ['done', 'expired', 'canceled'];
+
+/** Nothing named in `outcome` waits for anything: payments terminal, refunds final, carts where they end. */
+async function atRest({ key, payments = {}, refunds = {}, carts = {} }: Outcome): Promise<boolean> {
+  for (const paymentNo of Object.keys(payments)) {
+    if (!['succeeded', 'failed', 'canceled'].includes((await get(`/v1/payments/${paymentNo}`, key)).status)) return false;
+  }
+  for (const [paymentNo, ends] of Object.entries(refunds)) {
+    const made = (await get(`/v1/payments/${paymentNo}`, key)).refunds as { status: string }[];
+    if (made.length < ends.length || made.some((r) => r.status === 'pending')) return false;
+  }
+  for (const [cartId, end] of Object.entries(carts)) {
+    const { status } = await get(`/v1/carts/${cartId}`, key);
+    if (status !== end && !FINISHED_CARTS.includes(status)) return false;
+  }
+  return true;
+}
+
+/** What `outcome` says, checked against the API and the provider's ledger; seats and points conserved. */
+async function expectOutcome({ key, payments = {}, refunds = {}, carts = {}, classes = {}, accounts = [] }: Outcome) {
+  for (const [paymentNo, end] of Object.entries(payments)) {
+    const payment = await get(`/v1/payments/${paymentNo}`, key);
+    expect(payment.status, paymentNo).toBe(end);
+    expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment), paymentNo).toBeUndefined();
+  }
+  for (const [paymentNo, ends] of Object.entries(refunds)) {
+    const payment = await get(`/v1/payments/${paymentNo}`, key);
+    const made = payment.refunds.map((r: { status: string }, i: number) => (ends[i] === 'final' ? 'final' : r.status));
+    expect(made, `refunds of ${paymentNo}`).toEqual(ends);
+    expect(await expectRefundedExactlyAsRecorded(stack.providerUrl, payment), paymentNo).toBeUndefined();
+  }
+  for (const [cartId, end] of Object.entries(carts)) expect((await get(`/v1/carts/${cartId}`, key)).status, cartId).toBe(end);
+  for (const [classId, seats] of Object.entries(classes)) {
+    await expectSeatsAddUp(classId, key ?? driver.keys.demo);
+    expect(await get(`/v1/classes/${classId}`, key), classId).toMatchObject(seats);
+  }
+  for (const accountId of accounts) await expectPointsAddUp(accountId, key ?? driver.keys.demo);
+}
+
+/** Every counted rule the case armed struck: the fake holds none with uses left. */
+async function expectEveryFaultStruck() {
+  const { fail, hang, dropResponseAfterCommit, pendingRefunds } = await armedFaults(stack.providerUrl);
+  expect({ fail, hang, dropResponseAfterCommit, pendingRefunds }, 'provider rules that never struck').toEqual({
+    fail: [],
+    hang: [],
+    dropResponseAfterCommit: [],
+    pendingRefunds: [],
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function armProvider(scenario: Scenario, fault: FaultRequest | undefined) {
-  if (scenario.provider) await armFaults(stack.providerUrl, scenario.provider);
-  if (fault) await armFaults(stack.providerUrl, fault);
+/** A second execution of the saga the scenario's step runs in, under another name, as a duplicate start makes one. */
+async function startDuplicate({ execution }: Outcome) {
+  if (execution === undefined) throw new Error('the scenario names no execution to duplicate');
+  const [arn, input] =
+    execution.saga === 'payment'
+      ? [process.env[EnvVar.StateMachineArn], { payment_no: execution.id }]
+      : [process.env[EnvVar.RefundStateMachineArn], { refund_no: execution.id }];
+  await new SFNClient({}).send(new StartExecutionCommand({ stateMachineArn: arn, name: `${execution.id}-duplicate`, input: JSON.stringify(input) }));
 }
 
-/** A POST whose request died with the API function is retried, as clients do. */
-async function postRetried(route: string, body: unknown) {
-  let answer = await call('POST', route, body);
-  if (answer.status === 502) answer = await call('POST', route, body);
-  expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
-  return answer;
+interface Crash {
+  readonly point: CrashPoint;
+  readonly crossing?: number;
 }
 
 /**
- * A cart holding one seat, checked out by card: the payment the case runs. Returns it with
- * the cart and its class, to check after the crash that the cart ended paid with its seat.
+ * Runs `scenario`: its setup with nothing armed, then its act with `crash` (and the crash it
+ * needs first) armed and `fault` striking, then the reconciler until everything settled; and
+ * checks every armed crash fired, every armed fault struck, the outcome, and that nothing
+ * crossed a boundary unguarded. Returns what the act crossed.
  */
-async function checkoutCart(tag: string, card: string) {
-  const created = (route: string, body: unknown) => postRetried(route, body).then((answer) => answer.body);
-  const swimClass = await created('/v1/classes', { name: `crash ${tag}`, seats_total: 3, price: 1234, currency: 'USD' });
-  const account = await created('/v1/accounts', {});
-  const swimmer = await created(`/v1/accounts/${account.account_id}/swimmers`, { name: 'Crash' });
-  const cart = await created(`/v1/accounts/${account.account_id}/cart`, {});
-  await created(`/v1/carts/${cart.cart_id}/items`, { action: 'register', swimmer_id: swimmer.swimmer_id, class_id: swimClass.class_id });
-  // A checkout that died with its function is retried with its key, as clients do.
-  const send = () => call('POST', `/v1/carts/${cart.cart_id}/checkout`, { payment_mode: 'pay_now', payment_method: card }, tag);
-  let answer = await send();
-  if (answer.status === 502) answer = await send();
-  expect([200, 202], JSON.stringify(answer.body)).toContain(answer.status);
-  return { paymentNo: answer.body.payment_no as string, cartId: cart.cart_id as string, classId: swimClass.class_id as string };
-}
+async function run(scenario: Scenario, crash: Crash | undefined, fault: Fault | undefined, { duplicate = false } = {}) {
+  // Prepare
+  process.env[EnvVar.CrashAt] = `#setup-${++tagNo}`;
+  unguardedBefore = auditViolations().length;
+  const state = await scenario.setup?.(driver);
+  const crashes = [scenario.alsoCrash, crash].filter((c): c is Crash => c !== undefined);
+  process.env[EnvVar.CrashAt] = `${crashes.map(({ point, crossing = 1 }) => `${point}@${crossing}`).join(',')}#act-${tagNo}`;
+  if (fault !== undefined) await armFaults(stack.providerUrl, faults[fault]);
 
-/** The cart ended `done`, its seat a student's, the class's counts adding up. */
-async function expectCartPaidWithItsSeat({ cartId, classId }: { cartId: string; classId: string }, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body: cart } = await call('GET', `/v1/carts/${cartId}`);
-    if (cart.status === 'done') break;
-    if (Date.now() > deadline) throw new Error(`cart ${cartId} still ${cart.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  // Act
+  // What its own setup made, as `scenario()` checked when the scenario was declared.
+  const outcome = await scenario.act(driver, state as never);
+  if (duplicate && crash !== undefined) {
+    // Once the crash killed its execution, a second one and the reconciler race to finish the work.
+    await driver.until(`the crash at ${crash.point}`, () => crashFired(crash.point, crash.crossing));
+    await startDuplicate(outcome);
   }
-  const { body: swimClass } = await call('GET', `/v1/classes/${classId}`);
-  expect(swimClass).toMatchObject({ seats_total: 3, seats_remain: 2, held: 0, students: 1, seats_counted: { held: 0, students: 1 } });
+  await settle(outcome, { racing: duplicate });
+  const crossed = crossingsSoFar();
+
+  // Assess
+  for (const { point, crossing = 1 } of crashes) expect(crashFired(point, crossing), `crash at ${point}@${crossing} fired`).toBe(true);
+  await expectEveryFaultStruck();
+  await expectOutcome(outcome);
+  expect(auditViolations().slice(unguardedBefore), 'calls that passed no crash point').toEqual([]);
+  // Nothing left for the next case's reconciler to find.
+  await reconcileOnce();
+  expect(pointsOf('reconciler').filter((point) => (crossingsSoFar()[point] ?? 0) !== (crossed[point] ?? 0)), 'left due').toEqual([]);
+  return crossed;
 }
 
-async function startDuplicate(stateMachineArn: string | undefined, id: string, input: unknown) {
-  await new SFNClient({}).send(
-    new StartExecutionCommand({ stateMachineArn, name: `${id}-duplicate`, input: JSON.stringify(input) }),
-  );
-}
+const scenarioList = crashFunctions.flatMap((fn) => scenarios[fn].map((scenario) => ({ fn, scenario, name: `${fn}: ${scenario.name}` })));
 
-async function untilRefundsSettled(paymentNo: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await call('GET', `/v1/payments/${paymentNo}`);
-    if (body.refunds.length > 0 && body.refunds.every((r: { status: string }) => r.status !== 'pending')) return body;
-    if (Date.now() > deadline) throw new Error(`refunds of ${paymentNo} still pending`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+describe('the crash matrix’s scenarios', () => {
+  it('give each function with crash points a scenario crossing each of them, and none to a function without', () => {
+    const uncovered = crashPoints.filter((point) => {
+      const fn = point.slice(0, point.indexOf(':')) as CrashFunction;
+      return !scenarios[fn].some((scenario) => (scenario.crossings[point] ?? 0) > 0);
+    });
+    const idle = crashFunctions.filter((fn) => pointsOf(fn).length === 0 && scenarios[fn].length > 0);
 
-async function untilTerminal(paymentNo: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await call('GET', `/v1/payments/${paymentNo}`);
-    if (['succeeded', 'failed', 'canceled'].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`payment ${paymentNo} still ${body.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-describe('the crash matrix', () => {
-  it('gives every crash point a scenario that reaches it', () => {
-    expect(crashPoints.length).toBeGreaterThan(0);
-    expect(cases).toHaveLength(crashPoints.length * Object.keys(faults).length);
+    expect(uncovered).toEqual([]);
+    expect(idle).toEqual([]);
   });
 
-  it.each(cases)('charges exactly once after a crash at $point with $fault', async ({ point, fault }) => {
-    // Prepare
-    const scenario = scenarioFor(point);
-    const armed = scenario.alsoCrash ? [scenario.alsoCrash, point] : [point];
-    process.env.CRASH_AT = `${armed.join(',')}#case-${++caseNo}`;
-    const injected = faults[fault];
-    const order = { order_no: `crash-${caseNo}-${Date.now()}`, amount: 1234, currency: 'USD', payment_method: scenario.card };
-    if (!scenario.refund) await armProvider(scenario, injected);
+  for (const { fn, scenario, name } of scenarioList) {
+    it(`${name} crosses its points as declared (calibration: no crash, no fault)`, async () => {
+      // Act
+      const crossed = await run(scenario, undefined, undefined);
 
-    // Act: a client whose request died with the API function retries it, as clients do.
-    const cart = scenario.cart ? await checkoutCart(`case-${caseNo}`, scenario.card) : undefined;
-    const paymentNo: string = cart?.paymentNo ?? (await postRetried('/v1/payments', order)).body.payment_no;
-    const payment = await untilTerminal(paymentNo);
-    if (cart) await expectCartPaidWithItsSeat(cart);
-    if (scenario.refund) {
-      await armProvider(scenario, injected && atRefunds(injected));
-      await postRetried('/v1/refunds', { payment_no: payment.payment_no, amount: 600, operator_id: 'crash-matrix' });
-    }
-    const refunded = scenario.refund ? await untilRefundsSettled(payment.payment_no) : undefined;
-    ran++;
-
-    // Assess
-    for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);
-    expect(payment.status).toBe(scenario.outcome);
-    expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment)).toBeUndefined();
-    if (refunded) {
-      expect(refunded.refunds).toHaveLength(1);
-      expect(await expectRefundedExactlyAsRecorded(stack.providerUrl, refunded)).toBeUndefined();
-    }
-  });
+      // Assess
+      const own = Object.fromEntries(pointsOf(fn).filter((point) => crossed[point] !== undefined).map((point) => [point, crossed[point]]));
+      expect(own).toEqual(scenario.crossings);
+    });
+  }
 });
 
-describe('the crash matrix with concurrent duplicates', () => {
-  it.each(crashPoints)('captures once when a second execution and the reconciler race a crash at %s', async (point) => {
-    // Prepare
-    const scenario = scenarioFor(point);
-    // With two executions, the reconciler acts only when both died: kill the second one too.
-    const alsoCrash: CrashPoint[] = scenario.alsoCrash ? [scenario.alsoCrash, 'record-authorization:before-write'] : [];
-    const armed = [...alsoCrash, point];
-    process.env.CRASH_AT = `${armed.join(',')}#dup-${++caseNo}`;
-    const order = { order_no: `dup-${caseNo}-${Date.now()}`, amount: 777, currency: 'USD', payment_method: scenario.card };
-    if (!scenario.refund) await armProvider(scenario, undefined);
+/** Every point at every crossing its scenario declares, with no fault and with each fault of the scenario. */
+const cases = scenarioList.flatMap(({ fn, scenario, name }) =>
+  pointsOf(fn).flatMap((point) =>
+    Array.from({ length: scenario.crossings[point] ?? 0 }, (_, i) => i + 1).flatMap((crossing) =>
+      [undefined, ...scenario.faults].map((fault) => ({
+        scenario,
+        point,
+        crossing,
+        fault,
+        label: `${name}: crash at ${point}@${crossing} with ${fault ?? 'no fault'}`,
+      })),
+    ),
+  ),
+);
 
-    // Act: the saga as usual, plus a second execution of the same payment (or refund) under another name.
-    const cart = scenario.cart ? await checkoutCart(`dup-${caseNo}`, scenario.card) : undefined;
-    const paymentNo: string = cart?.paymentNo ?? (await postRetried('/v1/payments', order)).body.payment_no;
-    if (scenario.refund) {
-      await untilTerminal(paymentNo);
-      await armProvider(scenario, undefined);
-      const refund = await postRetried('/v1/refunds', { payment_no: paymentNo, amount: 300, operator_id: 'crash-matrix' });
-      await startDuplicate(process.env.REFUND_STATE_MACHINE_ARN, refund.body.refund_no, { refund_no: refund.body.refund_no });
-    } else {
-      await startDuplicate(process.env.STATE_MACHINE_ARN, paymentNo, { payment_no: paymentNo });
-    }
-    const payment = await untilTerminal(paymentNo);
-    if (cart) await expectCartPaidWithItsSeat(cart);
-    // Every execution ended before the refund is read: the duplicate's provider call may land
-    // after the first execution failed the refund, and its RecordRefund then revives it.
-    await stack.idle();
-    const refunded = scenario.refund ? await untilRefundsSettled(paymentNo) : undefined;
-    duplicatesRan++;
+describe('the crash matrix', () => {
+  for (const { scenario, point, crossing, fault, label } of cases) {
+    it(label, async () => {
+      await run(scenario, { point, crossing }, fault);
+      ran.cases += 1;
+      if (fault !== undefined) ran.withFault += 1;
+    });
+  }
+});
 
-    // Assess
-    for (const armedPoint of armed) expect(crashFired(armedPoint), `crash at ${armedPoint} fired`).toBe(true);
-    expect(payment.status).toBe(scenario.outcome);
-    expect(await expectChargedExactlyAsRecorded(stack.providerUrl, payment)).toBeUndefined();
-    if (refunded) expect(await expectRefundedExactlyAsRecorded(stack.providerUrl, refunded)).toBeUndefined();
-  });
+/** Each point of a saga step, at its first crossing, in the first scenario that crosses it. */
+const stepFunctions = [...Object.keys(sagaSteps), ...Object.keys(refundSteps)].map(kebab) as CrashFunction[];
+const duplicates = stepFunctions.flatMap((fn) =>
+  pointsOf(fn).map((point) => {
+    const scenario = scenarios[fn].find((candidate) => (candidate.crossings[point] ?? 0) > 0);
+    if (scenario === undefined) throw new Error(`no scenario crosses ${point}`);
+    return { scenario, point, label: `${fn}: ${scenario.name}: crash at ${point}` };
+  }),
+);
+
+describe('the crash matrix with a duplicate execution racing', () => {
+  for (const { scenario, point, label } of duplicates) {
+    it(`${label}, then a second execution and the reconciler racing to finish`, async () => {
+      await run(scenario, { point }, undefined, { duplicate: true });
+      ran.duplicates += 1;
+    });
+  }
 });

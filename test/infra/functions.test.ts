@@ -126,6 +126,26 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('never gives a function the crash switches (CRASH_AT, CRASH_AUDIT), which only tests set', () => {
+    // Prepare: the same check on a template given one, to see it can fail.
+    const template = synth.template.toJSON() as { Resources: Record<string, { Type: string; Properties: any }> };
+    const mutated = structuredClone(template);
+    const [someFunction] = Object.values(mutated.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    someFunction!.Properties.Environment.Variables[EnvVar.CrashAudit] = '1';
+
+    // Act
+    const switched = (t: typeof template) =>
+      Object.entries(t.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        .filter(([, r]) => [EnvVar.CrashAt, EnvVar.CrashAudit].some((name) => name in (r.Properties.Environment?.Variables ?? {})))
+        .map(([id]) => id);
+
+    // Assess
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').length).toBeGreaterThan(0);
+    expect(switched(template)).toEqual([]);
+    expect(switched(mutated)).toHaveLength(1);
+  });
+
   it('gives the saga steps and the reconciler the step’s AWS call budget, and the routes and authorizer the route’s default', () => {
     // Prepare
     const budgetVariables = Object.keys(awsCallBudgetEnvironment(STEP_AWS_CALL_BUDGET));

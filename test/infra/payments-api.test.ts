@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../functions/catalog.ts';
 import { ErrorCode } from '../../functions/domain/errors.ts';
-import { API_STAGE_NAME, UNAUTHORIZED_BODY } from '../../lib/payments-api.ts';
+import {
+  API_STAGE_NAME,
+  AUTHORIZER_RETRY_AFTER_SECONDS,
+  AUTHORIZER_UNAVAILABLE_BODY,
+  UNAUTHORIZED_BODY,
+} from '../../lib/payments-api.ts';
 import { logicalIdOf, resolveIntrinsics, synthesize, type Synthesized } from './synth.ts';
 
 let synth: Synthesized;
@@ -99,6 +104,21 @@ describe('payments API', () => {
     expect(response.ResponseParameters).toEqual({
       'gatewayresponse.header.Content-Type': "'application/json'",
     });
+  });
+
+  it('answers an authorizer that cannot check the key with a 503 to retry, failing closed like the routes', () => {
+    for (const type of ['AUTHORIZER_CONFIGURATION_ERROR', 'AUTHORIZER_FAILURE']) {
+      // Act
+      const response = gatewayResponse(type);
+
+      // Assess
+      expect(response.StatusCode, type).toBe('503');
+      expect(response.ResponseTemplates['application/json'], type).toBe(AUTHORIZER_UNAVAILABLE_BODY);
+      expect(response.ResponseParameters, type).toEqual({
+        'gatewayresponse.header.Content-Type': "'application/json'",
+        'gatewayresponse.header.Retry-After': `'${AUTHORIZER_RETRY_AFTER_SECONDS}'`,
+      });
+    }
   });
 
   it('answers 403 and every other gateway 4xx and 5xx with JSON bodies in the error format', () => {

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
 import { EnvVar } from '../../functions/config/env.ts';
+import { auditViolations } from '../../functions/crash/audit.ts';
 import { generateApiKey, hashApiKey } from '../../functions/domain/merchant.ts';
 import { startLocalStack } from '../../local/local-stack.ts';
 import type { Target } from '../support/target.ts';
@@ -38,6 +39,8 @@ export default async function setup(project: TestProject) {
 
   // Declines and injected faults are the suite's daily bread: keep their logs out of the report.
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.DEBUG_LOCAL_STACK ? 'INFO' : 'ERROR';
+  // Every write, start and provider call a function makes must pass a crash point (functions/crash/).
+  process.env[EnvVar.CrashAudit] = '1';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-it-'));
   const stack = await startLocalStack({
     dataDir,
@@ -70,5 +73,9 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    const unguarded = auditViolations();
+    if (unguarded.length > 0) {
+      throw new Error(`${unguarded.length} state-changing calls passed no crash point:\n${unguarded.join('\n')}`);
+    }
   };
 }

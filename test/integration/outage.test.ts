@@ -105,16 +105,21 @@ describe('DynamoDB hangs', () => {
     const createWithKey = await call('POST', '/v1/payments', retried, { 'Idempotency-Key': key });
     const createWithoutKey = await call('POST', '/v1/payments', corrected);
     const read = await call('GET', '/v1/payments/pay_000000000000000000000001');
+    const uncachedKey = await call('GET', '/v1/payments/pay_000000000000000000000001', undefined, { Authorization: 'Bearer ck_never_seen' });
     stack.resumeDatabase();
     console.log(
       `fail-closed while DynamoDB hangs: POST ${createWithKey.ms.toFixed(0)} ms and ${createWithoutKey.ms.toFixed(0)} ms, ` +
-        `GET ${read.ms.toFixed(0)} ms`,
+        `GET ${read.ms.toFixed(0)} ms, a key the authorizer had not cached ${uncachedKey.ms.toFixed(0)} ms`,
     );
 
     // Assess: refused, and nothing written: the same request is new (201), the corrected one too.
     expectFailedClosed(createWithKey);
     expectFailedClosed(createWithoutKey);
     expectFailedClosed(read);
+    // The authorizer cannot check a key it has not cached: API Gateway's gateway response, not a bare 500.
+    expect(uncachedKey.status).toBe(503);
+    expect(uncachedKey.body.error.code).toBe('authorizer_unavailable');
+    expect(uncachedKey.headers.get('Retry-After')).toBe('1');
     const retry = await call('POST', '/v1/payments', retried, { 'Idempotency-Key': key });
     const correction = await call('POST', '/v1/payments', { ...corrected, amount: 1250 });
     expect(retry.status).toBe(201);

@@ -189,6 +189,8 @@ export class Api {
               scope: call.scope ?? call.route,
               key: call.key,
               keyName: call.key,
+              // Only the refusals' wording reads it: the route's field a derived key came from.
+              keyField: call.key.startsWith('header:') ? 'Idempotency-Key' : call.route === 'payments' ? 'order_no' : 'payment_no',
               parameters: call.parameters?.(input) ?? {},
             },
             () => call.run(ports, input, actor),

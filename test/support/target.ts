@@ -23,8 +23,8 @@ declare module 'vitest' {
 let ownTarget: Target | undefined;
 
 /**
- * For a suite that starts its own stack in its own process (the fuzzer) instead of taking the
- * integration suite's: the helpers here then talk to that stack.
+ * For a suite that starts its own stack in its own process (the fuzzer, the crash matrix)
+ * instead of taking the integration suite's: the helpers here then talk to that stack.
  */
 export function useTarget(stack: Target): void {
   ownTarget = stack;

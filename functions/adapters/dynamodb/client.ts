@@ -6,11 +6,14 @@ import {
   DatabaseThrottledError,
   DatabaseUnavailableError,
 } from '../../domain/errors.ts';
-import { clientConfigFor } from '../aws-client-config.ts';
+import { audited, clientConfigFor } from '../aws-client-config.ts';
 
-/** A DynamoDB client whose every call gives up within `budget`, so a hung table fails closed. */
+/**
+ * A DynamoDB client whose every call gives up within `budget`, so a hung table fails closed;
+ * the functions' client, so its writes are audited against their crash points.
+ */
 export function createDynamoClient(budget: AwsCallBudget): DynamoDBClient {
-  return new DynamoDBClient(clientConfigFor(budget));
+  return audited(new DynamoDBClient(clientConfigFor(budget)));
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 import type { AwsCallBudget } from '../../config/env.ts';
 import { WorkflowUnavailableError } from '../../domain/errors.ts';
 import type { ChargeWorkflow, ExecutionStatus } from '../../domain/ports.ts';
-import { clientConfigFor } from '../aws-client-config.ts';
+import { audited, clientConfigFor } from '../aws-client-config.ts';
 
 /**
  * A saga on Step Functions: the payment saga (input `{payment_no}`) or the refund saga
@@ -66,7 +66,7 @@ function unavailable(error: unknown): WorkflowUnavailableError {
   return new WorkflowUnavailableError(`Step Functions: ${message}`, { cause: error });
 }
 
-/** A Step Functions client whose every call gives up within `budget`. */
+/** A Step Functions client whose every call gives up within `budget`, its starts audited against the functions' crash points. */
 export function createSfnClient(budget: AwsCallBudget): SFNClient {
-  return new SFNClient(clientConfigFor(budget));
+  return audited(new SFNClient(clientConfigFor(budget)));
 }

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import Stripe from 'stripe';
 import { EnvVar, optionalEnv } from '../../config/env.ts';
+import { auditStateChange } from '../../crash/audit.ts';
 import type { PaymentProvider } from '../../domain/provider.ts';
 import { StripePaymentProvider } from './stripe-provider.ts';
 
@@ -26,7 +27,23 @@ export function createStripeClient({ apiKey, apiBase, timeoutMs = DEFAULT_TIMEOU
     maxNetworkRetries: 0,
     timeout: timeoutMs,
     telemetry: false,
+    httpClient: audited(Stripe.createNodeHttpClient()),
     ...(apiBase === undefined ? {} : hostOptions(apiBase)),
+  });
+}
+
+/**
+ * The SDK's own HTTP client, with every request that is not a read (a POST: it creates,
+ * confirms, captures, cancels or refunds) checked by the crash audit on its way out. Off
+ * unless `CRASH_AUDIT` is set.
+ */
+function audited(client: Stripe.HttpClient): Stripe.HttpClient {
+  return Object.assign(Object.create(client) as Stripe.HttpClient, {
+    async makeRequest(...args: Parameters<Stripe.HttpClient['makeRequest']>) {
+      const [, , path, method] = args;
+      if (method !== 'GET') auditStateChange('provider', `Stripe ${method} ${path.split('?')[0]}`);
+      return client.makeRequest(...args);
+    },
   });
 }
 

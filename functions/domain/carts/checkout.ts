@@ -8,6 +8,7 @@ import {
   InsufficientPointsError,
   ValidationError,
 } from '../errors.ts';
+import { minimumCharge } from '../money.ts';
 import { type Payment, PaymentStatus } from '../payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../ports.ts';
 import { touch } from '../saga.ts';
@@ -61,12 +62,12 @@ export interface CheckoutRequest {
 export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: string, request: CheckoutRequest): Promise<Cart> {
   const cart = await cartOf(deps, merchantId, cartId);
   if (CHECKED_OUT.has(cart.status) && cart.checkout !== undefined && sameTerms(cart.checkout, request)) {
-    // A repeat, perhaps of a checkout that died between the lock and its payment: that
-    // payment is created and started if it was not (a no-op if it was); a cart it already
-    // paid answers as it is.
-    if (cart.status === CartStatus.Checking && cart.checkout.paymentNo !== undefined) {
-      await startCardPayment(deps, cart, cart.checkout);
-    }
+    // A repeat, perhaps of a checkout that died between the lock and what follows it: a cart
+    // nothing is left to pay for is applied, a card payment created and started if it was
+    // not (a no-op if it was); a cart already paid answers as it is.
+    if (cart.status !== CartStatus.Checking) return cart;
+    if (cart.checkout.cardAmount === 0) return apply(deps, cart, chargelessKeyOf(cart, cart.checkout));
+    if (cart.checkout.paymentNo !== undefined) await startCardPayment(deps, cart, cart.checkout);
     return cart;
   }
   assertEditable(cart);
@@ -88,6 +89,14 @@ export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: s
   if (request.mode === PaymentMode.PayNow && cardAmount > 0 && request.paymentMethod === undefined) {
     throw new ValidationError('payment_method', `a pay_now checkout with ${cardAmount} left to pay needs a payment_method`);
   }
+  if (request.mode === PaymentMode.PayNow && cardAmount > 0 && cart.currency !== undefined && cardAmount < minimumCharge(cart.currency)) {
+    // The provider would refuse the charge: refused here, before the points are spent and the cart locked.
+    throw new ValidationError(
+      request.points > 0 ? 'points' : 'payment_mode',
+      `the card part, ${cardAmount} ${cart.currency}, is under the smallest charge the card network takes ` +
+        `(${minimumCharge(cart.currency)}): spend ${request.points > 0 ? 'fewer points, or enough to pay it all' : 'points, or pay in the shop'}`,
+    );
+  }
   const now = deps.clock();
   const attempt = cart.attempt + 1;
   const byCard = request.mode === PaymentMode.PayNow && cardAmount > 0;
@@ -104,7 +113,7 @@ export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: s
   };
   const locked = nextVersion(deps, cart, { status: CartStatus.Checking, attempt, checkout: terms });
   await lockForCheckout(deps, write(cart, locked, checkingDueAt(deps, terms)), request.points);
-  if (cardAmount === 0) return apply(deps, locked, chargelessPurchaseKey(total < 0 ? 'credit' : 'points', cartId, attempt));
+  if (cardAmount === 0) return apply(deps, locked, chargelessKeyOf(locked, terms));
   if (byCard) await startCardPayment(deps, locked, terms);
   return locked;
 }
@@ -167,6 +176,8 @@ export async function settleCheckout(deps: CheckoutDeps, cart: Cart): Promise<Ca
   const terms = cart.checkout;
   const now = deps.clock();
   const pastDeadline = now.getTime() >= Date.parse(terms.deadline);
+  // Locked with nothing left to pay, never applied (a crash in between): applied now.
+  if (terms.cardAmount === 0) return apply(deps, cart, chargelessKeyOf(cart, terms));
   if (terms.paymentNo === undefined) {
     // Paid in store (or awaiting nothing): only the deadline moves it.
     return pastDeadline ? reopen(deps, cart, 'deadline_passed') : cart;
@@ -258,6 +269,11 @@ async function closePayment(deps: CheckoutDeps, payment: Payment): Promise<boole
     if (error instanceof StaleWriteError) return false;
     throw error;
   }
+}
+
+/** The purchase of a checkout no card pays: paid in points, or a credit the cart gives back. */
+function chargelessKeyOf(cart: Cart, terms: CheckoutTerms): string {
+  return chargelessPurchaseKey(terms.total < 0 ? 'credit' : 'points', cart.cartId, cart.attempt);
 }
 
 function sameTerms(terms: CheckoutTerms, request: CheckoutRequest): boolean {

@@ -1,4 +1,4 @@
-import { ConcurrentModificationError } from '../errors.ts';
+import { ConcurrentModificationError, isProcessExit } from '../errors.ts';
 import { type CartDeps, cancelCart, expireCart, later, move, releaseHold } from './cart.ts';
 import { type CheckoutDeps, settleCheckout } from './checkout.ts';
 import { fulfil } from './fulfilment.ts';
@@ -107,6 +107,8 @@ async function isolated(
   try {
     return { cartId, ...(status !== undefined && { status }), decision: await run() };
   } catch (error) {
+    // A dead process looks at no other cart.
+    if (isProcessExit(error)) throw error;
     // The customer moved the cart meanwhile (a checkout beat its expiry): the next run
     // decides on the cart as it is then.
     if (error instanceof ConcurrentModificationError) return { cartId, ...(status !== undefined && { status }), decision: 'contended' };

@@ -1,4 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { asInvocationOf } from '../../crash/invocation.ts';
 import { authenticateMerchant } from '../../domain/merchant.ts';
 import { merchantKeyStore } from '../shared/persistence.ts';
 import { logger } from '../shared/observability.ts';
@@ -7,7 +8,11 @@ import { logger } from '../shared/observability.ts';
  * API Gateway TOKEN authorizer: maps the bearer key to its merchant. Throwing exactly
  * `Unauthorized` is how API Gateway is told to answer 401.
  */
-export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+export function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  return asInvocationOf('authorizer', () => authorize(event));
+}
+
+async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const merchant = await authenticateMerchant(merchantKeyStore(), event.authorizationToken);
   if (!merchant) {
     logger.info('rejected an API key');

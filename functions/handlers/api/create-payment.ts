@@ -1,4 +1,3 @@
-import { withCrashPoints } from '../../crash/crashing-ports.ts';
 import { createPayment } from '../../domain/create-payment.ts';
 import type { PaymentRequest } from '../../domain/payment.ts';
 import { createPaymentDeps } from '../shared/workflow.ts';
@@ -11,14 +10,10 @@ import { paymentView } from './payment-view.ts';
 const paymentCreation: CreateRoute<PaymentRequest> = {
   scope: 'payments',
   parse: (event) => toPaymentRequest(parseBody(event, createPaymentBody)),
-  defaultKey: (request) => ({ key: request.orderNo, name: `order_no ${request.orderNo}` }),
+  defaultKey: (request) => ({ key: request.orderNo, name: `order_no ${request.orderNo}`, field: 'order_no' }),
   parameters: paymentParameters,
   async run(request, { merchantId, log, metrics }) {
-    const { payment, created, started } = await createPayment(
-      withCrashPoints(createPaymentDeps(), 'create-payment'),
-      merchantId,
-      request,
-    );
+    const { payment, created, started } = await createPayment(createPaymentDeps(), merchantId, request);
     if (!started) {
       // Stored but not started: the reconciler starts it once it is due.
       logger.warn('saga not started; left to the reconciler', { ...log, payment_no: payment.paymentNo });

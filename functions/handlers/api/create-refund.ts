@@ -1,4 +1,3 @@
-import { withCrashPoints } from '../../crash/crashing-ports.ts';
 import { type RefundRequest, createRefund, derivedRefundKey } from '../../domain/refund.ts';
 import { createRefundDeps } from '../shared/workflow.ts';
 import { MetricUnit } from '../shared/observability.ts';
@@ -9,16 +8,11 @@ import { createRefundBody, derivedRefundKeyName, refundParameters, refundView, t
 const refundCreation: CreateRoute<RefundRequest> = {
   scope: 'refunds',
   parse: (event) => toRefundRequest(parseBody(event, createRefundBody)),
-  defaultKey: (request) => ({ key: derivedRefundKey(request), name: derivedRefundKeyName(request) }),
+  defaultKey: (request) => ({ key: derivedRefundKey(request), name: derivedRefundKeyName(request), field: 'payment_no' }),
   parameters: refundParameters,
   // The refund_no comes from the layer's key, so one key makes one refund for good, not for 24 hours.
   async run(request, { merchantId, metrics }, key) {
-    const { refund, created } = await createRefund(
-      withCrashPoints(createRefundDeps(), 'create-refund'),
-      merchantId,
-      key,
-      request,
-    );
+    const { refund, created } = await createRefund(createRefundDeps(), merchantId, key, request);
     metrics.addMetric(created ? 'RefundCreated' : 'RefundReplayed', MetricUnit.Count, 1);
     return created
       ? { status: 201, body: refundView(refund) }

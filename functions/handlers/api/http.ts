@@ -1,13 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ZodType } from 'zod';
-import { SimulatedCrash } from '../../crash/crash-points.ts';
+import type { ApiRouteId } from '../../catalog.ts';
+import { crashFunctionOf } from '../../crash/crash-points.ts';
+import { asInvocationOf } from '../../crash/invocation.ts';
 import {
   ChargeonceError,
   DatabaseThrottledError,
   DatabaseUnavailableError,
   InvalidJsonError,
   ValidationError,
+  isProcessExit,
 } from '../../domain/errors.ts';
 import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
 
@@ -27,9 +30,10 @@ export type ApiResult = { readonly status: number; readonly body: unknown; reado
  * Wraps a route: merchant from the authorizer context, typed errors to their 4xx/5xx with
  * a machine-readable code and the field at fault, anything unexpected to a logged 500.
  */
-export function apiHandler(route: string, handle: (request: ApiRequest) => Promise<ApiResult>) {
+export function apiHandler(route: ApiRouteId, handle: (request: ApiRequest) => Promise<ApiResult>) {
   const metrics = metricsFor('route', route);
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const crashFunction = crashFunctionOf(route);
+  return (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => asInvocationOf(crashFunction, async () => {
     const merchantId = event.requestContext?.authorizer?.merchant_id as string | undefined;
     // Per-call fields rather than appended keys: the local stack runs every function in one process.
     const context = { route, request_id: event.requestContext?.requestId, merchant_id: merchantId };
@@ -41,14 +45,14 @@ export function apiHandler(route: string, handle: (request: ApiRequest) => Promi
       return respond(result);
     } catch (error) {
       // A killed function answers nothing; API Gateway turns that into a 502.
-      if (error instanceof SimulatedCrash) throw error;
+      if (isProcessExit(error)) throw error;
       const result = errorResult(error, context);
       metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
       return respond(result);
     } finally {
       publishMetrics(metrics);
     }
-  };
+  });
 }
 
 /** The request body as text, decoded when API Gateway passed it base64-encoded. */

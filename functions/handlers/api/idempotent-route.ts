@@ -24,7 +24,7 @@ export interface CreateRoute<I> {
    * client (the business key it comes from: `order_no o-1`); a route without one requires the
    * header (a request that has no natural key of its own: 400 naming Idempotency-Key).
    */
-  defaultKey?(input: I): { readonly key: string; readonly name: string };
+  defaultKey?(input: I): { readonly key: string; readonly name: string; readonly field: string };
   /** The parameters a repeat must match, by API field name. */
   parameters(input: I): Record<string, unknown>;
   /** `key` is the request's idempotency key as the layer knows it (header or derived). */
@@ -53,13 +53,13 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
   return async (request) => {
     const { event, merchantId, metrics, log } = request;
     const input = route.parse(event);
-    const { key, name: keyName } = keyOf(route, input, event);
+    const { key, name: keyName, field: keyField } = keyOf(route, input, event);
     const keyHash = idempotencyId(merchantId, route.scope, key);
     metrics.addMetric('IdempotentRequest', MetricUnit.Count, 1);
     try {
       const answer = await runIdempotently(
         idempotencyDeps(),
-        { merchantId, scope: route.scope, key, keyName, parameters: route.parameters(input) },
+        { merchantId, scope: route.scope, key, keyName, keyField, parameters: route.parameters(input) },
         () => route.run(input, { ...request, log: { ...log, idempotency_key_hash: keyHash } }, key),
       );
       if (answer.waitedMs !== undefined) {
@@ -87,12 +87,12 @@ export function plainRoute<I>(route: CreateRoute<I>): (request: ApiRequest) => P
 }
 
 /** Apart, so a client's key can never collide with a key derived from another request's fields. */
-function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): { key: string; name: string } {
+function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): { key: string; name: string; field: string } {
   const header = idempotencyKeyOf(event);
-  if (header !== undefined) return { key: `header:${header}`, name: `this ${IDEMPOTENCY_KEY_HEADER}` };
+  if (header !== undefined) return { key: `header:${header}`, name: `this ${IDEMPOTENCY_KEY_HEADER}`, field: IDEMPOTENCY_KEY_HEADER };
   if (route.defaultKey === undefined) throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'is required on this route');
   const derived = route.defaultKey(input);
-  return { key: `derived:${derived.key}`, name: derived.name };
+  return { ...derived, key: `derived:${derived.key}` };
 }
 
 const PRINTABLE = /^[\x20-\x7e]{1,255}$/;

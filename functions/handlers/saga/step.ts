@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { LeaseWaitErrorNames, RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
-import { type CrashFunction, crashBoundaries } from '../../crash/crash-points.ts';
-import { type CrashablePorts, withCrashPoints } from '../../crash/crashing-ports.ts';
+import type { RefundStepName, SagaStepName } from '../../catalog.ts';
+import { crashFunctionOf } from '../../crash/crash-points.ts';
+import { asInvocationOf } from '../../crash/invocation.ts';
 import { RefundStatus } from '../../domain/refund.ts';
 import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
@@ -30,8 +31,8 @@ const refundSagaState = z
 const transient: ReadonlySet<string> = new Set([...TransientErrorNames, ...LeaseWaitErrorNames]);
 
 /** A payment saga step's handler; `outcome`, the metric its success counts, for a step that ends the saga. */
-export function sagaStepHandler<D extends CrashablePorts>(
-  step: string,
+export function sagaStepHandler<D>(
+  step: SagaStepName,
   deps: () => D | Promise<D>,
   run: (deps: D, state: SagaState) => Promise<SagaState>,
   outcome?: string,
@@ -47,8 +48,8 @@ export function sagaStepHandler<D extends CrashablePorts>(
 }
 
 /** A refund saga step's handler; `outcome` as for {@link sagaStepHandler}. */
-export function refundStepHandler<D extends CrashablePorts>(
-  step: string,
+export function refundStepHandler<D>(
+  step: RefundStepName,
   deps: () => D | Promise<D>,
   run: (deps: D, state: RefundSagaState) => Promise<RefundSagaState>,
   outcome?: string,
@@ -79,16 +80,19 @@ interface Step<D, S> {
  * Every saga step's handler: validate the state Step Functions passes in, run one domain
  * step, and let its typed error reach Step Functions by name for Retry or Catch.
  */
-function stepHandler<D extends CrashablePorts, S>(step: string, { parse, context: idsOf, terminal, deps, run, outcome }: Step<D, S>) {
+function stepHandler<D, S>(
+  step: SagaStepName | RefundStepName,
+  { parse, context: idsOf, terminal, deps, run, outcome }: Step<D, S>,
+) {
   const metrics = metricsFor('step', step);
   const crashFunction = crashFunctionOf(step);
-  return async (input: unknown): Promise<S> => {
+  return (input: unknown): Promise<S> => asInvocationOf(crashFunction, async () => {
     const state = parse(input);
     // Per-call fields rather than appended keys: the local stack runs every function in one
     // process, where appended keys would bleed between concurrent invocations.
     const context = { step, ...idsOf(state) };
     try {
-      const next = await run(withCrashPoints(await deps(), crashFunction), state);
+      const next = await run(await deps(), state);
       metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
       if (outcome !== undefined) metrics.addMetric(outcome, MetricUnit.Count, 1);
       return next;
@@ -109,12 +113,6 @@ function stepHandler<D extends CrashablePorts, S>(step: string, { parse, context
     } finally {
       publishMetrics(metrics);
     }
-  };
+  });
 }
 
-/** `RecordAuthorization` -> `record-authorization`, the step's name among the crash points. */
-function crashFunctionOf(step: string): CrashFunction {
-  const name = step.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase());
-  if (!(name in crashBoundaries)) throw new Error(`saga step ${step} has no crash points registered`);
-  return name as CrashFunction;
-}

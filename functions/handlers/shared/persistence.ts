@@ -5,6 +5,14 @@ import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-reposit
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
 import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
 import { EnvVar, awsCallBudget, requireEnv } from '../../config/env.ts';
+import {
+  idempotencyStoreCalls,
+  merchantKeyStoreCalls,
+  paymentRepositoryCalls,
+  refundRepositoryCalls,
+  schoolStoreCalls,
+  withCrashPoints,
+} from '../../crash/crashing-ports.ts';
 import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
@@ -12,23 +20,34 @@ import type { PaymentRepository } from '../../domain/ports.ts';
 import type { RefundRepository } from '../../domain/refund.ts';
 import { once } from './once.ts';
 
-/** DynamoDB only: what the authorizer and the read routes need, and nothing that would grow their bundles. */
+/**
+ * DynamoDB only: what the authorizer and the read routes need, and nothing that would grow
+ * their bundles. Each store has its crash points around its writes (functions/crash/), for
+ * whichever function uses it.
+ */
 const documentClient = once(() => createDocumentClient(createDynamoClient(awsCallBudget())));
+const tableName = () => requireEnv(EnvVar.TableName);
 
 export const paymentRepository = once(
-  (): PaymentRepository => new DynamoPaymentRepository(documentClient(), requireEnv(EnvVar.TableName)),
+  (): PaymentRepository =>
+    withCrashPoints<PaymentRepository>(new DynamoPaymentRepository(documentClient(), tableName()), paymentRepositoryCalls),
 );
 
 export const merchantKeyStore = once(
-  (): MerchantKeyStore => new DynamoMerchantKeyStore(documentClient(), requireEnv(EnvVar.TableName)),
+  (): MerchantKeyStore =>
+    withCrashPoints<MerchantKeyStore>(new DynamoMerchantKeyStore(documentClient(), tableName()), merchantKeyStoreCalls),
 );
 
 export const idempotencyStore = once(
-  (): IdempotencyStore => new DynamoIdempotencyStore(documentClient(), requireEnv(EnvVar.TableName)),
+  (): IdempotencyStore =>
+    withCrashPoints<IdempotencyStore>(new DynamoIdempotencyStore(documentClient(), tableName()), idempotencyStoreCalls),
 );
 
 export const refundRepository = once(
-  (): RefundRepository => new DynamoRefundRepository(documentClient(), requireEnv(EnvVar.TableName)),
+  (): RefundRepository =>
+    withCrashPoints<RefundRepository>(new DynamoRefundRepository(documentClient(), tableName()), refundRepositoryCalls),
 );
 
-export const schoolStore = once((): SchoolStore => new DynamoSchoolStore(documentClient(), requireEnv(EnvVar.TableName)));
+export const schoolStore = once(
+  (): SchoolStore => withCrashPoints<SchoolStore>(new DynamoSchoolStore(documentClient(), tableName()), schoolStoreCalls),
+);

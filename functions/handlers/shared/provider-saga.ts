@@ -1,9 +1,16 @@
 import { stripeProviderFromEnv } from '../../adapters/stripe/client.ts';
 import { EnvVar, requireEnv } from '../../config/env.ts';
+import { paymentProviderCalls, withCrashPoints } from '../../crash/crashing-ports.ts';
+import type { PaymentProvider } from '../../domain/provider.ts';
 import type { RefundSagaDeps } from '../../domain/refund-saga.ts';
 import type { SagaDeps } from '../../domain/saga.ts';
 import { once } from './once.ts';
 import { refundStepDeps, stepDeps } from './saga.ts';
+
+/** The provider, its calls that move money crash boundaries of the function that makes them. */
+export async function paymentProvider(): Promise<PaymentProvider> {
+  return withCrashPoints<PaymentProvider>(await stripeProviderFromEnv(), paymentProviderCalls);
+}
 
 /**
  * The saga steps that call the provider (the catalog's `providerSteps`, the only functions
@@ -13,7 +20,7 @@ import { refundStepDeps, stepDeps } from './saga.ts';
 export const providerStepDeps = once(
   async (): Promise<SagaDeps> => ({
     ...stepDeps(),
-    provider: await stripeProviderFromEnv(),
+    provider: await paymentProvider(),
     deployment: requireEnv(EnvVar.DeploymentId),
   }),
 );
@@ -21,7 +28,7 @@ export const providerStepDeps = once(
 export const providerRefundStepDeps = once(
   async (): Promise<RefundSagaDeps> => ({
     ...refundStepDeps(),
-    provider: await stripeProviderFromEnv(),
+    provider: await paymentProvider(),
     deployment: requireEnv(EnvVar.DeploymentId),
   }),
 );

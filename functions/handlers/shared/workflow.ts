@@ -1,6 +1,8 @@
 import { StepFunctionsWorkflow, createSfnClient } from '../../adapters/sfn/step-functions-workflow.ts';
 import { EnvVar, awsCallBudget, reconcileAfterSeconds, requireEnv } from '../../config/env.ts';
+import { withCrashPoints, workflowCalls } from '../../crash/crashing-ports.ts';
 import type { CreatePaymentDeps } from '../../domain/create-payment.ts';
+import type { ChargeWorkflow } from '../../domain/ports.ts';
 import type { CreateRefundDeps } from '../../domain/refund.ts';
 import { once, systemClock } from './once.ts';
 import { paymentRepository, refundRepository } from './persistence.ts';
@@ -8,12 +10,15 @@ import { paymentRepository, refundRepository } from './persistence.ts';
 /** The functions that start or inspect saga executions: the create routes and the reconciler. */
 const sfnClient = once(() => createSfnClient(awsCallBudget()));
 
+/** Each saga's starts are crash boundaries of the function that starts it. */
 export const chargeWorkflow = once(
-  () => new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.StateMachineArn), 'payment_no'),
+  (): ChargeWorkflow =>
+    withCrashPoints<ChargeWorkflow>(new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.StateMachineArn), 'payment_no'), workflowCalls),
 );
 
 export const refundWorkflow = once(
-  () => new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.RefundStateMachineArn), 'refund_no'),
+  (): ChargeWorkflow =>
+    withCrashPoints<ChargeWorkflow>(new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.RefundStateMachineArn), 'refund_no'), workflowCalls),
 );
 
 export const createPaymentDeps = once(

@@ -7,6 +7,10 @@ import { CART_METADATA_KEY, type Cart, CartStatus } from '../../../functions/dom
 import { sweepCarts } from '../../../functions/domain/carts/sweep.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import { PaymentStatus } from '../../../functions/domain/payment.ts';
+import { SimulatedCrash } from '../../../functions/crash/crash-points.ts';
+import { schoolStoreCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
+import { asInvocationOf } from '../../../functions/crash/invocation.ts';
+import type { SchoolStore } from '../../../functions/domain/carts/store.ts';
 import { USD } from '../../support/currencies.ts';
 import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, schoolWorld } from '../../support/school-world.ts';
 
@@ -143,6 +147,46 @@ describe('settling a checking cart', () => {
   });
 });
 
+describe('a checkout paid wholly in points that died between its lock and its purchase', () => {
+  /** The points checkout of a 300 cart, its process dying at its second write (the purchase). */
+  async function lockedNeverApplied() {
+    const { classId } = await world.aClass(M, 3, 300);
+    const { accountId, swimmerId } = await world.aFamily(M);
+    await grantPoints(world.deps, M, accountId, { amount: 500, reason: 'welcome' }, 'k1');
+    const { cartId } = (await openCart(world.deps, M, accountId)).value;
+    await addItem(world.deps, M, cartId, { action: 'register', swimmerId, classId });
+    process.env.CRASH_AT = `checkout:before-write@2#points-only-${++crashes}`;
+    const crashing = { ...world.deps, store: withCrashPoints<SchoolStore>(world.store, schoolStoreCalls) };
+    const died = await asInvocationOf('checkout', () => checkout(crashing, M, cartId, byPoints)).catch((error: unknown) => error);
+    delete process.env.CRASH_AT;
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    expect((await world.store.getCart(M, cartId))?.status).toBe(CartStatus.Checking);
+    return { cartId, accountId, classId, swimmerId };
+  }
+  const byPoints = { mode: 'pay_now', points: 300 } as const;
+  let crashes = 0;
+
+  it('is applied and fulfilled by its retry, which finds nothing left to pay', async () => {
+    const { cartId, accountId, classId, swimmerId } = await lockedNeverApplied();
+
+    const retried = await checkout(world.deps, M, cartId, byPoints);
+
+    expect(retried.status).toBe(CartStatus.Done);
+    expect(await world.store.getStudent(M, classId, accountId, swimmerId)).toMatchObject({ paid: 300 });
+    expect((await world.store.getAccount(M, accountId))?.pointsBalance).toBe(200);
+  });
+
+  it('is applied and fulfilled by the schedule, long before its payment deadline', async () => {
+    const { cartId } = await lockedNeverApplied();
+    world.time.advance(MINUTE);
+
+    const outcomes = await sweepCarts(world.deps, 10);
+
+    expect(outcomes).toEqual([{ cartId, status: CartStatus.Checking, decision: 'settled' }]);
+    expect((await world.store.getCart(M, cartId))?.status).toBe(CartStatus.Done);
+  });
+});
+
 describe('the payment saga’s SettleCart step', () => {
   it('settles only a cart of the payment’s own merchant: naming another merchant’s cart reaches nothing', async () => {
     // Prepare: merchant B's cart, paid, its own saga not yet at its last step.
@@ -211,6 +255,28 @@ describe('the schedule over holds', () => {
     expect(world.store.peekHold(M, hold.classId, hold.cartId, hold.swimmerId)?.dueAt).toBe(
       new Date(T0 + (HOLD_SECONDS + RECONCILE_AFTER_SECONDS) * 1000).toISOString(),
     );
+  });
+
+  it('stops at a crash, as a dead process looks at no other cart', async () => {
+    // Prepare: two empty carts left canceling, both due, the process dying at the sweep's first write.
+    const { accountId } = await world.aFamily(M);
+    const [first, second] = ['cart_1', 'cart_2'];
+    for (const cartId of [first, second]) {
+      const at = new Date(T0).toISOString();
+      const cart: Cart = { merchantId: M, cartId, accountId, status: CartStatus.Canceling, version: 1, items: [], attempt: 0, createdAt: at, updatedAt: at };
+      await world.store.commit({ cart: { kind: 'putCart', cart, dueAt: at } });
+    }
+    process.env.CRASH_AT = 'reconciler:before-write#sweep';
+    const crashing = { ...world.deps, store: withCrashPoints<SchoolStore>(world.store, schoolStoreCalls) };
+
+    // Act
+    const run = asInvocationOf('reconciler', () => sweepCarts(crashing, 10));
+    const died = await run.then(() => undefined, (error: unknown) => error);
+    delete process.env.CRASH_AT;
+
+    // Assess
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    for (const cartId of [first, second]) expect((await world.store.getCart(M, cartId))?.status).toBe(CartStatus.Canceling);
   });
 
   it('goes on with the batch past a cart that fails, reporting it', async () => {

@@ -341,6 +341,24 @@ describe('checking out and fulfilling', () => {
     expect(await world.store.getAccount(M, accountId)).toMatchObject({ pointsBalance: 100, pointsSpent: 0 });
   });
 
+  it('refuses a card part under the smallest charge the card network takes, before spending a point', async () => {
+    // Prepare: a 30.00 seat, 29.90 of it in points, would leave a 0.10 card charge the provider refuses.
+    const { classId } = await world.aClass(M, 2);
+    const { accountId, swimmerId } = await world.aFamily(M);
+    await grantPoints(world.deps, M, accountId, { amount: 2990, reason: 'welcome' }, 'k1');
+    const cart = await cartFor(accountId);
+    const held = await addItem(world.deps, M, cart.cartId, register(swimmerId, classId));
+
+    // Act
+    const refused = checkout(world.deps, M, cart.cartId, { mode: 'pay_now', paymentMethod: 'pm_card_visa', points: 2990 });
+
+    // Assert
+    await expect(refused).rejects.toMatchObject({ code: 'validation_failed', field: 'points' });
+    expect(await world.store.getCart(M, cart.cartId)).toEqual(held);
+    expect(await world.store.getAccount(M, accountId)).toMatchObject({ pointsBalance: 2990, pointsSpent: 0 });
+    expect(world.payments.all()).toHaveLength(0);
+  });
+
   it('spends the points with the lock and gives them back when the card is declined', async () => {
     // Prepare
     const { classId } = await world.aClass(M, 2);

@@ -17,6 +17,7 @@ const request: IdempotencyRequest = {
   scope: 'payments',
   key: 'header:key-1',
   keyName: 'this Idempotency-Key',
+  keyField: 'Idempotency-Key',
   parameters: { order_no: 'o-1', amount: 1000 },
 };
 const created: StoredResponse = { status: 201, body: { payment_no: 'pay_1' } };

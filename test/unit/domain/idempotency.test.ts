@@ -27,6 +27,7 @@ const request: IdempotencyRequest = {
   scope: 'payments',
   key: 'header:key-1',
   keyName: 'this Idempotency-Key',
+  keyField: 'Idempotency-Key',
   parameters: { order_no: 'o-1', amount: 1000, currency: 'USD', description: undefined, metadata: { a: '1', b: '2' } },
 };
 const id = idempotencyId(request.merchantId, request.scope, request.key);
@@ -214,6 +215,50 @@ describe('runIdempotently', () => {
       expect(answer.replayed).toBe(true);
       expect(answer.waitedMs).toBeUndefined();
       expect(time.sleeps).toEqual([]);
+    });
+
+    it('holds a key whose claim landed although its answer was lost (the SDK retried it and found it taken)', async () => {
+      // Prepare: the first attempt of the claim lands, its answer times out, and the retry finds the claim.
+      const claim = store.claim.bind(store);
+      store.claim = async (record, nowSeconds) => (await claim(record, nowSeconds)) ?? claim(record, nowSeconds);
+      const op = operation();
+
+      // Act
+      const answer = await runIdempotently(deps, request, op);
+
+      // Assess
+      expect(op).toHaveBeenCalledOnce();
+      expect(answer).toMatchObject({ response: created, replayed: false });
+      expect(time.sleeps).toEqual([]);
+    });
+
+    it('holds a key whose take-over landed although its answer was lost', async () => {
+      // Prepare: a claim that lapsed, then a take-over whose first attempt lands and whose retry is refused.
+      const first = await inFlight();
+      time.advance(LEASE_MS);
+      const takeOver = store.takeOver.bind(store);
+      store.takeOver = async (...args) => (await takeOver(...args)) && takeOver(...args);
+      const op = operation();
+
+      // Act
+      const answer = await runIdempotently(deps, request, op);
+      first.finish(created);
+
+      // Assess
+      expect(op).toHaveBeenCalledOnce();
+      expect(answer).toMatchObject({ response: created, replayed: false, tookOver: true });
+    });
+
+    it('names the business key in request_in_progress when the client sent no Idempotency-Key', async () => {
+      // Prepare
+      const derived = { ...request, key: 'derived:o-1', keyName: 'order_no o-1', keyField: 'order_no' };
+      await inFlight(derived);
+
+      // Act
+      const error = await runIdempotently(deps, derived, operation()).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toMatchObject({ code: 'request_in_progress', field: 'order_no', message: expect.stringContaining('order_no o-1') });
     });
 
     it('answers request_in_progress past the bounded wait, with a Retry-After of at least a second', async () => {
@@ -410,6 +455,21 @@ describe('runIdempotently', () => {
       expect(store.calls).toContain('release');
       expect(corrected).toHaveBeenCalledTimes(1);
       expect(answer).toEqual({ response: created, replayed: false, tookOver: false });
+    });
+
+    it('dies when its process dies while freeing the key, leaving the claim to lapse', async () => {
+      // Prepare: the release is where the process dies, after the operation failed.
+      const failure = new ValidationError('amount', 'too large');
+      store.failOn(new ProcessExit('killed while releasing'), ['release']);
+
+      // Act
+      const refused = runIdempotently(deps, request, async () => {
+        throw failure;
+      });
+
+      // Assess: the death, not the failure the client would have been answered with.
+      await expect(refused).rejects.toBeInstanceOf(ProcessExit);
+      expect(store.copyOf(id)?.lease?.owner).toBe('owner-1');
     });
 
     it('frees the key for a retry with other parameters too', async () => {

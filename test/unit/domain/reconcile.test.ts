@@ -12,6 +12,10 @@ import { type Refund, RefundStatus } from '../../../functions/domain/refund.ts';
 import { executionName } from '../../../functions/domain/saga-start.ts';
 import { DEPLOYMENT_METADATA_KEY } from '../../../functions/domain/provider.ts';
 import { authorizePayment, capturePayment, markSucceeded, recordAuthorization } from '../../../functions/domain/saga.ts';
+import { SimulatedCrash } from '../../../functions/crash/crash-points.ts';
+import { paymentRepositoryCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
+import { asInvocationOf } from '../../../functions/crash/invocation.ts';
+import type { PaymentRepository } from '../../../functions/domain/ports.ts';
 import type { PaymentProvider } from '../../../functions/domain/provider.ts';
 import { USD } from '../../support/currencies.ts';
 import { StrictPaymentRepository } from '../../support/strict/payments.ts';
@@ -296,6 +300,24 @@ describe('an authorization near its capture deadline', () => {
 
     expect(first).toMatchObject({ paymentNo, decision: 'errored' });
     expect(second).toMatchObject({ paymentNo, decision: 'captured' });
+  });
+
+  it('dies when its process dies freeing the payment after a refused capture, leaving the lease to lapse', async () => {
+    // Prepare: the capture fails; the write that frees the lease (the run's second) is where the process dies.
+    const { paymentNo } = await diedAfterAuthorizing(true);
+    later(6.5 * 24 * 3600);
+    stripe.arm('unavailable');
+    process.env.CRASH_AT = 'reconciler:before-write@2#lease-release';
+    const crashing = { ...deps, payments: withCrashPoints<PaymentRepository>(payments, paymentRepositoryCalls) };
+
+    // Act
+    const run = asInvocationOf('reconciler', () => reconcilePayments(crashing, 10));
+    const died = await run.then(() => undefined, (error: unknown) => error);
+    delete process.env.CRASH_AT;
+
+    // Assess: a death, not a provider outage recorded for the next run.
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    expect((await payments.get(paymentNo))?.lease?.owner).toBe('owner-1');
   });
 
   it('is left alone while another reconciler holds its lease', async () => {

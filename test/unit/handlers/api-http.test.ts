@@ -91,7 +91,7 @@ describe('the create-refund body', () => {
 
 describe('apiHandler', () => {
   it('maps a typed error to its status, code and field', async () => {
-    const handler = apiHandler('Test', async () => {
+    const handler = apiHandler('GetPayment', async () => {
       throw new NotFoundError('no payment', { field: 'payment_no' });
     });
 
@@ -102,7 +102,7 @@ describe('apiHandler', () => {
   });
 
   it('asks for a retry when the database is unavailable', async () => {
-    const handler = apiHandler('Test', async () => {
+    const handler = apiHandler('GetPayment', async () => {
       throw new DatabaseUnavailableError('down');
     });
 
@@ -113,7 +113,7 @@ describe('apiHandler', () => {
   });
 
   it('answers 402 with the decline code family for a card error', async () => {
-    const handler = apiHandler('Test', async () => {
+    const handler = apiHandler('GetPayment', async () => {
       throw new CardDeclinedError('insufficient_funds', 'declined');
     });
 
@@ -121,7 +121,7 @@ describe('apiHandler', () => {
   });
 
   it('hides an unexpected error behind a 500 with a stable code', async () => {
-    const handler = apiHandler('Test', async () => {
+    const handler = apiHandler('GetPayment', async () => {
       throw new TypeError('boom');
     });
 
@@ -132,7 +132,7 @@ describe('apiHandler', () => {
   });
 
   it('refuses a request that reached it without a merchant', async () => {
-    const handler = apiHandler('Test', async () => ({ status: 200, body: {} }));
+    const handler = apiHandler('GetPayment', async () => ({ status: 200, body: {} }));
 
     expect((await handler(event({}, null))).statusCode).toBe(401);
   });

@@ -1,5 +1,4 @@
 import { type CheckoutRequest, checkout } from '../../../domain/carts/checkout.ts';
-import { withCrashPoints } from '../../../crash/crashing-ports.ts';
 import { checkoutDeps } from '../../shared/school.ts';
 import { apiHandler, parseBody } from '../http.ts';
 import { type CreateRoute, idempotentRoute } from '../idempotent-route.ts';
@@ -12,7 +11,7 @@ const cartCheckout: CreateRoute<CheckoutInput> = {
   parse: (event) => ({ cartId: cartIdOf(event), request: parseBody(event, checkoutBody) }),
   // No defaultKey: each checkout attempt of a cart is its own request, so the header is required.
   parameters: ({ cartId, request }) => checkoutParameters(cartId, request),
-  run: async ({ cartId, request }, { merchantId }) => cartAnswer(await checkout(withCrashPoints(checkoutDeps(), 'checkout'), merchantId, cartId, request), 202),
+  run: async ({ cartId, request }, { merchantId }) => cartAnswer(await checkout(checkoutDeps(), merchantId, cartId, request), 202),
 };
 
 /**

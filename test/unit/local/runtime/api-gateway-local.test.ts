@@ -214,6 +214,36 @@ describe('API Gateway local', () => {
     expect(await response.json()).toEqual({ error: { code: 'gateway_error', message: 'Internal server error' } });
   });
 
+  it('answers an authorizer that fails with the status, headers and body its gateway response configures', async () => {
+    // Prepare: the authorizer's table is out of reach, and the template answers that with a 503 to retry.
+    const template = {
+      Resources: {
+        AuthorizerDown: {
+          Type: 'AWS::ApiGateway::GatewayResponse',
+          Properties: {
+            ResponseType: 'AUTHORIZER_CONFIGURATION_ERROR',
+            StatusCode: '503',
+            ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'", 'gatewayresponse.header.Content-Type': "'application/json'" },
+            ResponseTemplates: { 'application/json': '{"error":{"code":"authorizer_unavailable","message":"retry"}}' },
+          },
+        },
+      },
+    };
+    const api = await start({
+      authorizer: async () => Promise.reject(Object.assign(new Error('DynamoDB is unavailable'), { name: 'DatabaseUnavailable' })),
+      gatewayResponses: gatewayResponsesOf(template),
+    });
+
+    // Act
+    const response = await fetch(`${api.url}/v1/payments/p1`, { headers: { Authorization: 'Bearer key' } });
+
+    // Assess
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual({ error: { code: 'authorizer_unavailable', message: 'retry' } });
+  });
+
   it("answers 401 when the authorizer throws Error('Unauthorized')", async () => {
     // Prepare
     const api = await start({ authorizer: async () => Promise.reject(new Error('Unauthorized')) });

@@ -1,0 +1,599 @@
+import { type Boundary, type CrashFunction, type CrashPoint, crashBoundaries } from '../../functions/crash/crash-points.ts';
+import { paymentNoFor } from '../../functions/domain/create-payment.ts';
+import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+import type { ApiResponse } from '../support/target.ts';
+import { uniqueId } from '../support/school.ts';
+
+/**
+ * The crash matrix's scenarios: for every function the catalog deploys, the requests that make
+ * it cross each of its crash points, how often each is crossed, and which provider faults
+ * strike on the way. The matrix runs each point at each of its crossings (`point@N`), with
+ * each fault, and the calibration holds the counts to what the functions really do.
+ */
+
+/** Provider faults, each striking the next matching request once. */
+export const faults = {
+  '503 on authorize': { fail: { count: 1, status: 503, match: 'POST /v1/payment_intents' } },
+  '409 key in use on authorize': { fail: { count: 1, status: 409, match: 'POST /v1/payment_intents' } },
+  'response lost after authorize committed': { dropResponseAfterCommit: { count: 1, match: 'POST /v1/payment_intents' } },
+  '429 on capture': { fail: { count: 1, status: 429, match: 'POST /v1/payment_intents/*/capture' } },
+  'timeout on capture': { hang: { count: 1, match: 'POST /v1/payment_intents/*/capture' } },
+  'response lost after capture committed': { dropResponseAfterCommit: { count: 1, match: 'POST /v1/payment_intents/*/capture' } },
+  '503 on refund': { fail: { count: 1, status: 503, match: 'POST /v1/refunds' } },
+  '429 on refund': { fail: { count: 1, status: 429, match: 'POST /v1/refunds' } },
+  '409 key in use on refund': { fail: { count: 1, status: 409, match: 'POST /v1/refunds' } },
+  'timeout on refund': { hang: { count: 1, match: 'POST /v1/refunds' } },
+  'response lost after refund committed': { dropResponseAfterCommit: { count: 1, match: 'POST /v1/refunds' } },
+} as const satisfies Record<string, FaultRequest>;
+export type Fault = keyof typeof faults;
+
+const AUTHORIZE_FAULTS: readonly Fault[] = ['503 on authorize', '409 key in use on authorize', 'response lost after authorize committed'];
+const CAPTURE_FAULTS: readonly Fault[] = ['429 on capture', 'timeout on capture', 'response lost after capture committed'];
+const PAYMENT_FAULTS: readonly Fault[] = [...AUTHORIZE_FAULTS, ...CAPTURE_FAULTS];
+const REFUND_FAULTS: readonly Fault[] = [
+  '503 on refund',
+  '429 on refund',
+  '409 key in use on refund',
+  'timeout on refund',
+  'response lost after refund committed',
+];
+
+export type PaymentEnd = 'succeeded' | 'failed' | 'canceled';
+/** `final`: succeeded or failed, as the provider answered last (a refusal it does not repeat to a saga resumed after a crash). */
+export type RefundEnd = 'succeeded' | 'failed' | 'final';
+
+/** What a scenario must come to once everything it set going has settled. */
+export interface Outcome {
+  /** The merchant's key the ids below belong to; the demo merchant's when absent. */
+  readonly key?: string;
+  readonly payments?: Readonly<Record<string, PaymentEnd>>;
+  /** By payment_no: the final status of each of its refunds. */
+  readonly refunds?: Readonly<Record<string, readonly RefundEnd[]>>;
+  /** By cart_id: the status it ends in. */
+  readonly carts?: Readonly<Record<string, string>>;
+  /** By class_id: its seats held and its students; its seats must add up besides. */
+  readonly classes?: Readonly<Record<string, { readonly held: number; readonly students: number }>>;
+  /** Accounts whose points (and card purchases) must add up. */
+  readonly accounts?: readonly string[];
+  /** The execution the scenario's step runs in: a duplicate of it races the crash. */
+  readonly execution?: { readonly saga: 'payment' | 'refund'; readonly id: string };
+}
+
+export interface RequestOptions {
+  /** The merchant's key; the demo merchant's when absent. */
+  readonly key?: string;
+  readonly idempotencyKey?: string;
+  /** Send a request that died with its function (a 502) again, as clients do. Default true. */
+  readonly retry?: boolean;
+  /** The statuses the (last) answer may have; 200, 201 and 202 when absent. */
+  readonly expect?: readonly number[];
+}
+
+/** What a scenario drives the stack with (test/crash/crash-matrix.test.ts). */
+export interface Driver {
+  /** The demo merchant's; one whose carts hold seats for a second; one whose id is known, for a payment_no derived from its order. */
+  readonly keys: { readonly demo: string; readonly shortHolds: string; readonly known: string };
+  readonly knownMerchantId: string;
+  send(method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse>;
+  /** Arms provider rules a scenario needs, after the case's fault (so the fault strikes first). */
+  arm(rules: FaultRequest): Promise<void>;
+  /** Runs the reconciler until what `outcome` names has settled. */
+  settle(outcome: Outcome): Promise<void>;
+  /** Runs the reconciler once, as the schedule does; a run that died at a crash point is a dead run. */
+  reconcileOnce(): Promise<void>;
+  idle(): Promise<void>;
+  until(what: string, condition: () => boolean | Promise<boolean>): Promise<void>;
+  /** How often `point` was crossed so far in this act. */
+  crossed(point: CrashPoint): number;
+  /** Settles the provider's refund of our refund, as the bank would. */
+  settleProviderRefund(refundNo: string): Promise<void>;
+}
+
+interface ScenarioOf<S> {
+  /** What it does, in the cases' names. */
+  readonly name: string;
+  /** What must exist before the act: made before any crash is armed, its crossings not counted. */
+  readonly setup?: (d: Driver) => Promise<S>;
+  /** The requests, as a client sends them, whose crash points the cases fire; and what must come of them. */
+  readonly act: (d: Driver, state: S) => Promise<Outcome>;
+  /** How often the act crosses each point of the scenario's function, with no crash and no fault. */
+  readonly crossings: Partial<Record<CrashPoint, number>>;
+  /** The provider faults that strike on the act's path: each point, at each crossing, runs with each of them and with none. */
+  readonly faults: readonly Fault[];
+  /** A crash of another function the act needs, for this one to have work (the reconciler's). */
+  readonly alsoCrash?: { readonly point: CrashPoint; readonly crossing?: number };
+}
+
+/** A scenario whatever its setup makes: the matrix hands the act what the setup returned. */
+export type Scenario = Omit<ScenarioOf<unknown>, 'act'> & { readonly act: (d: Driver, state: never) => Promise<Outcome> };
+
+/** A scenario whose act takes what its setup makes. */
+const scenario = <S = undefined>(defined: ScenarioOf<S>): Scenario => defined;
+
+/** The points before and after each boundary of `fn`, each crossed as often as `counts` says. */
+function around<F extends CrashFunction>(
+  fn: F,
+  counts: Partial<Record<(typeof crashBoundaries)[F][number] & Boundary, number>>,
+): Partial<Record<CrashPoint, number>> {
+  return Object.fromEntries(
+    Object.entries(counts).flatMap(([boundary, n]) => [
+      [`${fn}:before-${boundary}`, n],
+      [`${fn}:after-${boundary}`, n],
+    ]),
+  ) as Partial<Record<CrashPoint, number>>;
+}
+
+const VISA = 'pm_card_visa';
+const DECLINED = 'pm_card_chargeDeclined';
+const PRICE = 1234;
+
+const post = (d: Driver, path: string, body?: unknown, options?: RequestOptions) => d.send('POST', path, body, options);
+
+async function pay(d: Driver, card = VISA): Promise<string> {
+  const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: card };
+  return (await post(d, '/v1/payments', order)).body.payment_no;
+}
+
+/** A payment by `card`, and what it must come to; its saga is the scenario's execution. */
+function paying(card: string, end: PaymentEnd) {
+  return async (d: Driver): Promise<Outcome> => {
+    const paymentNo = await pay(d, card);
+    return { payments: { [paymentNo]: end }, execution: { saga: 'payment', id: paymentNo } };
+  };
+}
+const aCardPayment = paying(VISA, 'succeeded');
+const aDeclinedCard = paying(DECLINED, 'failed');
+
+interface Paid {
+  readonly paymentNo: string;
+}
+
+async function paid(d: Driver): Promise<Paid> {
+  const paymentNo = await pay(d);
+  await d.settle({ payments: { [paymentNo]: 'succeeded' } });
+  return { paymentNo };
+}
+
+/** A refund of a captured payment, and what it must come to. */
+async function refunded(d: Driver, { paymentNo }: Paid, end: RefundEnd = 'succeeded'): Promise<Outcome> {
+  const refund = { payment_no: paymentNo, amount: 600, operator_id: 'crash-matrix' };
+  const refundNo = (await post(d, '/v1/refunds', refund)).body.refund_no;
+  return { payments: { [paymentNo]: 'succeeded' }, refunds: { [paymentNo]: [end] }, execution: { saga: 'refund', id: refundNo } };
+}
+
+async function aClass(d: Driver, key: string, price = PRICE): Promise<string> {
+  const classId = uniqueId('cls');
+  await post(d, '/v1/classes', { class_id: classId, name: 'Crash', seats_total: 3, price, currency: 'USD' }, { key });
+  return classId;
+}
+
+async function anAccount(d: Driver, key = d.keys.demo): Promise<{ accountId: string }> {
+  const accountId = uniqueId('acc');
+  await post(d, '/v1/accounts', { account_id: accountId }, { key });
+  return { accountId };
+}
+
+interface Family {
+  readonly classId: string;
+  readonly accountId: string;
+  readonly swimmerId: string;
+  readonly cartId: string;
+}
+
+/** A class, an account with a swimmer, and the account's open cart. */
+async function family(d: Driver, key = d.keys.demo): Promise<Family> {
+  const classId = await aClass(d, key);
+  const { accountId } = await anAccount(d, key);
+  const swimmerId = uniqueId('swm');
+  await post(d, `/v1/accounts/${accountId}/swimmers`, { swimmer_id: swimmerId, name: 'Crash' }, { key });
+  const cartId = (await post(d, `/v1/accounts/${accountId}/cart`, undefined, { key })).body.cart_id;
+  return { classId, accountId, swimmerId, cartId };
+}
+
+const register = (d: Driver, { cartId, swimmerId, classId }: Family, key = d.keys.demo) =>
+  post(d, `/v1/carts/${cartId}/items`, { action: 'register', swimmer_id: swimmerId, class_id: classId }, { key });
+
+/** A family whose cart holds a seat in the class. */
+async function holding(d: Driver, key = d.keys.demo): Promise<Family & { itemId: string }> {
+  const ids = await family(d, key);
+  const itemId = (await register(d, ids, key)).body.items[0].item_id;
+  return { ...ids, itemId };
+}
+
+async function checkout(d: Driver, cartId: string, terms: Record<string, unknown>, key = d.keys.demo) {
+  return (await post(d, `/v1/carts/${cartId}/checkout`, { points: 0, ...terms }, { key, idempotencyKey: uniqueId('checkout') })).body;
+}
+
+const inStore = { payment_mode: 'pay_in_store' };
+
+/** A family's seat, and what it must come to. */
+const seated = ({ classId, accountId }: Family, seats: { held: number; students: number }, key?: string) => ({
+  ...(key !== undefined && { key }),
+  classes: { [classId]: seats },
+  accounts: [accountId],
+});
+
+/** A cart paid by card, and what it must come to: done, its seat a student's, its payment captured once. */
+async function paidByCard(d: Driver, ids: Family): Promise<Outcome> {
+  const { payment_no: paymentNo } = await checkout(d, ids.cartId, { payment_mode: 'pay_now', payment_method: VISA });
+  return {
+    ...seated(ids, { held: 0, students: 1 }),
+    payments: { [paymentNo]: 'succeeded' },
+    carts: { [ids.cartId]: 'done' },
+    execution: { saga: 'payment', id: paymentNo },
+  };
+}
+
+/**
+ * A swimmer registered by card in a class, whose next cart changes to a cheaper one: the
+ * cart gives back more than it buys, so its checkout pays the difference back to that card.
+ */
+async function givingBack(d: Driver): Promise<Family & Paid & { cheaper: string }> {
+  const first = await holding(d);
+  const bought = await paidByCard(d, first);
+  await d.settle(bought);
+  const cheaper = await aClass(d, d.keys.demo, 500);
+  const cartId = (await post(d, `/v1/accounts/${first.accountId}/cart`)).body.cart_id;
+  const change = { action: 'change', swimmer_id: first.swimmerId, from_class_id: first.classId, to_class_id: cheaper };
+  await post(d, `/v1/carts/${cartId}/items`, change);
+  return { ...first, cartId, cheaper, paymentNo: bought.execution?.id ?? '' };
+}
+
+async function paidBack(d: Driver, ids: Family & Paid & { cheaper: string }): Promise<Outcome> {
+  await checkout(d, ids.cartId, { payment_mode: 'pay_now' });
+  return {
+    classes: { [ids.classId]: { held: 0, students: 0 }, [ids.cheaper]: { held: 0, students: 1 } },
+    accounts: [ids.accountId],
+    payments: { [ids.paymentNo]: 'succeeded' },
+    refunds: { [ids.paymentNo]: ['succeeded'] },
+    carts: { [ids.cartId]: 'done' },
+  };
+}
+
+/** A refund the provider holds pending until the test settles it, once CheckRefund has looked at it. */
+async function heldPendingThenSettled(d: Driver, ids: Paid): Promise<Outcome> {
+  await d.arm({ pendingRefunds: { count: 1 } });
+  const outcome = await refunded(d, ids);
+  await d.until('CheckRefund looked at the pending refund', () => d.crossed('check-refund:before-write') > 0);
+  await d.settleProviderRefund(outcome.execution?.id ?? '');
+  return outcome;
+}
+
+/**
+ * Every function the catalog deploys, with its scenarios. Routes run without provider faults:
+ * the provider is called by the sagas they start, after the route is done, so a fault there
+ * meets none of the route's crashes. A function without crash points (it changes nothing)
+ * has no scenario.
+ */
+export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
+  'create-payment': [
+    scenario({
+      name: 'a card payment',
+      act: aCardPayment,
+      // The key's claim, the payment, the key's answer; the saga's start.
+      crossings: around('create-payment', { write: 3, start: 1 }),
+      faults: [],
+    }),
+  ],
+  'get-payment': [],
+  'create-refund': [
+    scenario({
+      name: 'a refund of a captured payment',
+      setup: paid,
+      act: (d, ids) => refunded(d, ids),
+      // The key's claim, the refund with the payment's total, the key's answer; the refund saga's start.
+      crossings: around('create-refund', { write: 3, start: 1 }),
+      faults: [],
+    }),
+  ],
+  'get-refund': [],
+  'create-class': [
+    scenario({
+      name: 'a class',
+      act: async (d) => ({ classes: { [await aClass(d, d.keys.demo)]: { held: 0, students: 0 } } }),
+      crossings: around('create-class', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'get-class': [],
+  'create-account': [
+    scenario({
+      name: 'an account',
+      act: async (d) => ({ accounts: [(await anAccount(d)).accountId] }),
+      crossings: around('create-account', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'get-account': [],
+  'grant-points': [
+    scenario({
+      name: 'a points grant',
+      setup: anAccount,
+      act: async (d, { accountId }) => {
+        await post(d, `/v1/accounts/${accountId}/points`, { amount: 50, reason: 'crash' }, { idempotencyKey: uniqueId('grant') });
+        return { accounts: [accountId] };
+      },
+      // The key's claim, the grant with the balance, the key's answer.
+      crossings: around('grant-points', { write: 3 }),
+      faults: [],
+    }),
+  ],
+  'add-swimmer': [
+    scenario({
+      name: 'a swimmer',
+      setup: anAccount,
+      act: async (d, { accountId }) => {
+        await post(d, `/v1/accounts/${accountId}/swimmers`, { swimmer_id: uniqueId('swm'), name: 'Crash' });
+        return { accounts: [accountId] };
+      },
+      crossings: around('add-swimmer', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'list-purchases': [],
+  'open-cart': [
+    scenario({
+      name: 'a cart',
+      setup: anAccount,
+      act: async (d, { accountId }) => {
+        const cart = (await post(d, `/v1/accounts/${accountId}/cart`)).body;
+        return { carts: { [cart.cart_id]: 'active' }, accounts: [accountId] };
+      },
+      crossings: around('open-cart', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'get-cart': [],
+  'add-cart-item': [
+    scenario({
+      name: 'a seat held',
+      setup: family,
+      act: async (d, ids) => {
+        await register(d, ids);
+        return { ...seated(ids, { held: 1, students: 0 }), carts: { [ids.cartId]: 'pending' } };
+      },
+      crossings: around('add-cart-item', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'remove-cart-item': [
+    scenario({
+      name: 'a held seat given back',
+      setup: holding,
+      act: async (d, ids) => {
+        // A retry of a removal that died after it was written finds the item gone.
+        await d.send('DELETE', `/v1/carts/${ids.cartId}/items/${ids.itemId}`, undefined, { expect: [200, 404] });
+        return seated(ids, { held: 0, students: 0 });
+      },
+      crossings: around('remove-cart-item', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  checkout: [
+    scenario({
+      name: 'a cart paid by card',
+      setup: holding,
+      act: paidByCard,
+      // The key's claim, the cart locked, the card payment, the key's answer; the payment saga's start.
+      crossings: around('checkout', { write: 4, start: 1 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'a cart giving back more than it buys, the difference refunded to the card',
+      setup: givingBack,
+      act: paidBack,
+      // The key's claim, the cart locked, applied, its item fulfilled, the refund, the cart
+      // done, the key's answer; the refund saga's start.
+      crossings: around('checkout', { write: 7, start: 1 }),
+      faults: [],
+    }),
+  ],
+  'confirm-in-store': [
+    scenario({
+      name: 'a cart paid in the shop',
+      setup: async (d) => {
+        const ids = await holding(d);
+        await checkout(d, ids.cartId, inStore);
+        return ids;
+      },
+      act: async (d, ids) => {
+        await post(d, `/v1/carts/${ids.cartId}/confirm-in-store`);
+        return { ...seated(ids, { held: 0, students: 1 }), carts: { [ids.cartId]: 'done' } };
+      },
+      // Applied, its item fulfilled, done.
+      crossings: around('confirm-in-store', { write: 3 }),
+      faults: [],
+    }),
+  ],
+  'cancel-cart': [
+    scenario({
+      name: 'a cart given up',
+      setup: holding,
+      act: async (d, ids) => {
+        await post(d, `/v1/carts/${ids.cartId}/cancel`);
+        return { ...seated(ids, { held: 0, students: 0 }), carts: { [ids.cartId]: 'canceled' } };
+      },
+      // Canceling, its hold released, canceled.
+      crossings: around('cancel-cart', { write: 3 }),
+      faults: [],
+    }),
+  ],
+  authorizer: [],
+  authorize: [
+    scenario({ name: 'a card payment', act: aCardPayment, crossings: around('authorize', { provider: 1 }), faults: AUTHORIZE_FAULTS }),
+    scenario({
+      name: 'a declined card',
+      act: aDeclinedCard,
+      // The provider refuses (no crossing after it); the decline is recorded.
+      crossings: { 'authorize:before-provider': 1, ...around('authorize', { write: 1 }) },
+      faults: AUTHORIZE_FAULTS,
+    }),
+  ],
+  'record-authorization': [
+    scenario({
+      name: 'a card payment',
+      act: aCardPayment,
+      crossings: around('record-authorization', { write: 1 }),
+      // Between the authorization and the capture: what strikes either meets its crash.
+      faults: PAYMENT_FAULTS,
+    }),
+  ],
+  capture: [scenario({ name: 'a card payment', act: aCardPayment, crossings: around('capture', { provider: 1 }), faults: CAPTURE_FAULTS })],
+  'mark-succeeded': [
+    scenario({ name: 'a card payment', act: aCardPayment, crossings: around('mark-succeeded', { write: 1 }), faults: CAPTURE_FAULTS }),
+  ],
+  'void-authorization': [
+    scenario({ name: 'a declined card', act: aDeclinedCard, crossings: around('void-authorization', { provider: 1 }), faults: AUTHORIZE_FAULTS }),
+  ],
+  'mark-failed': [
+    scenario({ name: 'a declined card', act: aDeclinedCard, crossings: around('mark-failed', { write: 1 }), faults: AUTHORIZE_FAULTS }),
+  ],
+  'settle-cart': [
+    scenario({
+      name: 'a cart paid by card',
+      setup: holding,
+      act: paidByCard,
+      // Applied with its purchase, its item fulfilled, done.
+      crossings: around('settle-cart', { write: 3 }),
+      faults: CAPTURE_FAULTS,
+    }),
+  ],
+  'submit-refund': [
+    scenario({ name: 'a refund', setup: paid, act: (d, ids) => refunded(d, ids), crossings: around('submit-refund', { provider: 1 }), faults: REFUND_FAULTS }),
+  ],
+  'check-refund': [
+    scenario({
+      name: 'a refund the provider holds pending',
+      setup: paid,
+      act: heldPendingThenSettled,
+      // The first look writes the provider's refund on ours; the test settles it before the next.
+      crossings: around('check-refund', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'record-refund': [
+    scenario({ name: 'a refund', setup: paid, act: (d, ids) => refunded(d, ids), crossings: around('record-refund', { write: 1 }), faults: REFUND_FAULTS }),
+  ],
+  'mark-refund-failed': [
+    scenario({
+      name: 'a refund the provider refuses',
+      setup: paid,
+      act: async (d, ids) => {
+        await d.arm({ fail: { count: 1, status: 400, match: 'POST /v1/refunds' } });
+        // A refusal the provider does not repeat: after a crash before the refund is marked
+        // failed, the reconciler resumes the saga, whose next ask succeeds.
+        return refunded(d, ids, 'final');
+      },
+      crossings: around('mark-refund-failed', { write: 1 }),
+      // A lost answer would be the refusal's: the refusal strikes first, and nothing is asked again.
+      faults: REFUND_FAULTS.filter((fault) => fault !== 'response lost after refund committed'),
+    }),
+  ],
+  reconciler: [
+    scenario({
+      name: 'a payment whose execution died, resumed',
+      act: aCardPayment,
+      alsoCrash: { point: 'authorize:after-provider' },
+      // The resume claimed on the payment, the new execution started.
+      crossings: around('reconciler', { write: 1, start: 1 }),
+      faults: CAPTURE_FAULTS,
+    }),
+    scenario({
+      name: 'a payment whose first start was lost, started',
+      act: async (d) => {
+        // The client never retries: only the reconciler can start it.
+        const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: VISA };
+        await post(d, '/v1/payments', order, { key: d.keys.known, retry: false, expect: [502] });
+        return { key: d.keys.known, payments: { [paymentNoFor(d.knownMerchantId, order.order_no)]: 'succeeded' } };
+      },
+      alsoCrash: { point: 'create-payment:before-start' },
+      crossings: around('reconciler', { write: 1, start: 1 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'an authorization about to lapse, captured',
+      act: async (d) => {
+        await d.arm({ authorizationWindowSeconds: 3600 });
+        return aCardPayment(d);
+      },
+      alsoCrash: { point: 'capture:before-provider' },
+      // The lease taken, the capture, the payment succeeded.
+      crossings: around('reconciler', { write: 2, provider: 1 }),
+      faults: CAPTURE_FAULTS,
+    }),
+    scenario({
+      name: 'a refund whose execution died, resumed',
+      setup: paid,
+      act: (d, ids) => refunded(d, ids),
+      alsoCrash: { point: 'submit-refund:before-provider' },
+      crossings: around('reconciler', { write: 1, start: 1 }),
+      faults: REFUND_FAULTS,
+    }),
+    scenario({
+      name: 'a refund pending at the provider after its execution died, followed until settled',
+      setup: paid,
+      act: async (d, ids) => {
+        await d.arm({ pendingRefunds: { count: 1 } });
+        const outcome = await refunded(d, ids);
+        await d.until('CheckRefund died', () => d.crossed('check-refund:after-write') > 0);
+        await d.idle();
+        // The first run finds it still pending and looks again later; the provider then settles it.
+        await d.until('the refund is due', async () => {
+          await d.reconcileOnce();
+          return d.crossed('reconciler:before-write') > 0;
+        });
+        await d.settleProviderRefund(outcome.execution?.id ?? '');
+        return outcome;
+      },
+      alsoCrash: { point: 'check-refund:after-write' },
+      // Its next look put off, then the refund recorded succeeded.
+      crossings: around('reconciler', { write: 2 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'a cart whose holds lapsed, expired',
+      setup: (d) => holding(d, d.keys.shortHolds),
+      act: async (d, ids) => ({ ...seated(ids, { held: 0, students: 0 }, d.keys.shortHolds), carts: { [ids.cartId]: 'expired' } }),
+      // Expiring, its hold released, expired.
+      crossings: around('reconciler', { write: 3 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'a cart checking out in the shop past its holds, kept',
+      setup: async (d) => {
+        const ids = await holding(d, d.keys.shortHolds);
+        const cart = await checkout(d, ids.cartId, inStore, d.keys.shortHolds);
+        return { ...ids, holdsExpireAt: Date.parse(cart.holds_expire_at) };
+      },
+      act: async (d, ids) => {
+        // One run looks at both: the cart (due soon after its checkout) and its hold (due a reconcile delay after it lapsed).
+        await d.until('the hold is due', () => Date.now() > ids.holdsExpireAt + 500);
+        await d.reconcileOnce();
+        await post(d, `/v1/carts/${ids.cartId}/cancel`, undefined, { key: d.keys.shortHolds });
+        return { ...seated(ids, { held: 0, students: 0 }, d.keys.shortHolds), carts: { [ids.cartId]: 'canceled' } };
+      },
+      // The checking cart looked at again later, its hold too.
+      crossings: around('reconciler', { write: 2 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'a cart whose SettleCart died, settled',
+      setup: holding,
+      act: paidByCard,
+      alsoCrash: { point: 'settle-cart:before-write' },
+      // Applied with its purchase, its item fulfilled, done.
+      crossings: around('reconciler', { write: 3 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'a cart whose checkout died before it paid back, fulfilled',
+      setup: givingBack,
+      act: paidBack,
+      // Before the refund: the checkout's retry answers the applied cart and leaves the rest to the schedule.
+      alsoCrash: { point: 'checkout:before-write', crossing: 5 },
+      // The refund, the cart done; the refund saga's start.
+      crossings: around('reconciler', { write: 2, start: 1 }),
+      faults: [],
+    }),
+  ],
+};

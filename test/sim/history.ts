@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { reconcileMaxResumes } from '../../functions/config/env.ts';
 import { cartCommands } from './cart-commands.ts';
 import { type Command, type CommandRegistry, paymentCommands } from './commands.ts';
 import { type BreakageMix, breakages } from './scheduler.ts';
@@ -9,6 +10,7 @@ import type { Nemesis } from './world.ts';
 export interface History {
   readonly seed: number;
   readonly reconcileBatch: number;
+  readonly maxResumes: number;
   readonly nemesis: Nemesis;
   readonly commands: readonly Command[];
 }
@@ -53,12 +55,15 @@ export function histories(registry: CommandRegistry = everyCommand, focus: Focus
       seed: fc.integer(),
       // One payment per run finds what a busy reconciler leaves for the next minute.
       reconcileBatch: fc.constantFrom(1, 2, 100),
+      // A deployment may give up on a payment sooner than the default (RECONCILE_MAX_RESUMES):
+      // the give-up path is then taken by histories far shorter than six dead executions.
+      maxResumes: fc.constantFrom(1, 2, reconcileMaxResumes()),
       commandSwarm: fc.array(swarmFactor, { minLength: names.length, maxLength: names.length }),
       breakageSwarm: fc.array(swarmFactor, { minLength: breakages.length, maxLength: breakages.length }),
       // Faults at random calls, until the world is left to settle: none in most histories.
       nemesisRate: fc.constantFrom(0, 0, 0.03, 0.1),
     })
-    .chain(({ seed, reconcileBatch, commandSwarm, breakageSwarm, nemesisRate }) => {
+    .chain(({ seed, reconcileBatch, maxResumes, commandSwarm, breakageSwarm, nemesisRate }) => {
       const weighed = Object.fromEntries(
         breakages.map((b, i) => [b, USUAL_BREAKAGES[b] * (focus.breakages?.[b] ?? breakageSwarm[i] ?? 1)]),
       );
@@ -68,7 +73,7 @@ export function histories(registry: CommandRegistry = everyCommand, focus: Focus
         .map((kind, i) => ({ ...kind, weight: kind.weight * (focus.commands?.[kind.name] ?? commandSwarm[i] ?? 1) }))
         .filter((kind) => kind.weight > 0);
       const commands = fc.array(fc.oneof(...(chosen.length > 0 ? chosen : kinds)), { maxLength: MAX_COMMANDS, size: 'max' });
-      return commands.map((list): History => ({ seed, reconcileBatch, nemesis: { rate: nemesisRate, mix }, commands: list }));
+      return commands.map((list): History => ({ seed, reconcileBatch, maxResumes, nemesis: { rate: nemesisRate, mix }, commands: list }));
     });
 }
 
@@ -83,7 +88,7 @@ export type Variant = Pick<SimulationOptions, 'steps' | 'refundRepository' | 'sc
  * promise broke. Returns the simulation, for its counts.
  */
 export async function runHistory(history: History, variant: Variant = {}, trace = false): Promise<Simulation> {
-  const sim = new Simulation({ seed: history.seed, reconcileBatch: history.reconcileBatch, nemesis: history.nemesis, trace, ...variant });
+  const sim = new Simulation({ seed: history.seed, reconcileBatch: history.reconcileBatch, maxResumes: history.maxResumes, nemesis: history.nemesis, trace, ...variant });
   await sim.setUp();
   for (const command of history.commands) {
     sim.world.log(`# ${command}`);

@@ -1,4 +1,4 @@
-import { reconcileLeaseSeconds, reconcileMaxResumes } from '../../functions/config/env.ts';
+import { reconcileLeaseSeconds } from '../../functions/config/env.ts';
 import { creditFailedPayBack } from '../../functions/domain/carts/fulfilment.ts';
 import { sweepCarts } from '../../functions/domain/carts/sweep.ts';
 import { reconcile } from '../../functions/domain/reconcile.ts';
@@ -7,7 +7,7 @@ import { schoolDeps } from './school.ts';
 import { DEPLOYMENT, type World } from './world.ts';
 
 /** One run of the schedule's reconciler, and then its sweep of carts and holds, as its handler runs them: a Lambda invocation like any other. */
-export function runReconciler(world: World, batchSize: number): Actor {
+export function runReconciler(world: World, batchSize: number, maxResumes: number): Actor {
   return world.spawn(`reconciler #${world.nextNumber()}`, 'reconciler', async (actor) => {
     const ports = world.portsOf(actor);
     try {
@@ -20,7 +20,7 @@ export function runReconciler(world: World, batchSize: number): Actor {
           provider: ports.provider,
           clock: world.clock.clock,
           reconcileAfterSeconds: world.reconcileAfterSeconds,
-          maxResumes: reconcileMaxResumes(),
+          maxResumes,
           deployment: DEPLOYMENT,
           leaseSeconds: reconcileLeaseSeconds(),
           newLeaseOwner: () => `reconciler-${world.nextNumber()}`,

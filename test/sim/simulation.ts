@@ -26,6 +26,8 @@ const MAX_GRANTS_PER_RUN = 20_000;
 export interface SimulationOptions extends WorldOptions {
   /** Payments (and, separately, refunds) the reconciler looks at per run. */
   readonly reconcileBatch: number;
+  /** How often the reconciler restarts a payment's saga before it gives up on it. */
+  readonly maxResumes: number;
   /** The domain function behind each saga step: the product's, unless a test breaks one on purpose. */
   readonly steps?: StepBindings;
 }
@@ -66,7 +68,7 @@ export class Simulation {
 
   /** One run of the schedule's reconciler, as a new actor. */
   reconcile(): Actor {
-    return runReconciler(this.world, this.options.reconcileBatch);
+    return runReconciler(this.world, this.options.reconcileBatch, this.options.maxResumes);
   }
 
   /** Lets `actor` through its gate, then checks what must always hold. */

@@ -282,11 +282,12 @@ function sameTerms(terms: CheckoutTerms, request: CheckoutRequest): boolean {
 
 /**
  * A checking cart paying by card is looked at when its saga should long be over, and at its
- * deadline at the latest; one waiting for the shop (no card payment) only at its deadline:
- * nothing but the deadline, or the shop's confirmation, moves it.
+ * deadline at the latest; one with nothing left to pay as soon, in case it died before it was
+ * applied; one waiting for the shop only at its deadline: nothing but the deadline, or the
+ * shop's confirmation, moves it.
  */
 function checkingDueAt(deps: CartDeps, terms: CheckoutTerms): string {
-  if (terms.paymentNo === undefined) return terms.deadline;
+  if (terms.paymentNo === undefined && terms.cardAmount > 0) return terms.deadline;
   const soon = later(new Date(terms.startedAt), deps.reconcileAfterSeconds);
   return soon < terms.deadline ? soon : terms.deadline;
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -28,6 +28,7 @@ import {
   awsCallBudgetEnvironment,
 } from '../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from './payments-table.ts';
+import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
 
 /** The repository root: `functions/`, `package.json` and `package-lock.json` live here. */
@@ -153,15 +154,27 @@ export class LambdaFunctions extends Construct {
    * Gives the routes that start this saga and the reconciler its ARN: both may start
    * executions; the reconciler also reads their status.
    */
-  allowSaga(stateMachine: sfn.IStateMachine, saga: 'payment' | 'refund'): void {
+  allowSaga(stateMachine: sfn.StateMachine, saga: 'payment' | 'refund'): void {
     const starters = [...this.routes.filter(({ route }) => route.starts?.includes(saga)).map((r) => r.fn), this.reconciler];
     const arnVariable = saga === 'payment' ? EnvVar.StateMachineArn : EnvVar.RefundStateMachineArn;
     for (const fn of starters) {
       stateMachine.grantStartExecution(fn);
       fn.addEnvironment(arnVariable, stateMachine.stateMachineArn);
     }
-    // arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:*
-    stateMachine.grantExecution(this.reconciler, 'states:DescribeExecution');
+    // Executions are named at run time (after the payment or refund), so only a wildcard
+    // under this state machine's name can name them.
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.reconciler.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+    acknowledgeWildcardResource(
+      roleOf(this.reconciler),
+      executions,
+      "The reconciler reads the status of this state machine's executions, whose names (payment_no, refund_no) are made at run time.",
+    );
   }
 
   /** No client waits on it: its AWS calls get the step's budget instead of a route's (see STEP_AWS_CALL_BUDGET). */
@@ -180,16 +193,22 @@ export class LambdaFunctions extends Construct {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
     });
-    return new NodejsFunction(this, id, {
+    // Lambda's default role carries AWSLambdaBasicExecutionRole, which may create and write
+    // any log group of the account: this one writes to the function's own only.
+    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, id, {
       entry: path.join(PROJECT_ROOT, 'functions', entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      // The Node the local stack and the tests run (the `node` devDependency): see L1 below.
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: FUNCTION_TIMEOUT,
       tracing: lambda.Tracing.ACTIVE,
+      role,
       logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -220,6 +239,18 @@ export class LambdaFunctions extends Construct {
         logLevel: LogLevel.WARNING,
       },
     });
+    acknowledge(
+      fn,
+      'L1',
+      'nodejs22.x (deprecated by Lambda on 30 April 2027) is the Node the local stack, the tests and the bench run; ' +
+        'moving to nodejs24.x is one change with the `node` devDependency, so that what is tested is what runs.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      "Active tracing: X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but * (test/infra/nag.test.ts holds * to those actions).",
+    );
+    return fn;
   }
 
   private allowTable(fn: NodejsFunction, actions: readonly TableAction[]): void {
@@ -230,4 +261,10 @@ export class LambdaFunctions extends Construct {
       }),
     );
   }
+}
+
+/** A function's execution role, which holds its policies (and so cdk-nag's findings on them). */
+function roleOf(fn: NodejsFunction): iam.IRole {
+  if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
+  return fn.role;
 }

@@ -30,14 +30,14 @@ beforeAll(() => {
 const taskStates = () => taskStatesOf(definition);
 
 describe('payment saga', () => {
-  it('is a Standard state machine with a one-hour timeout, error-level logs without execution data, and tracing', () => {
+  it('is a Standard state machine with a one-hour timeout, every event logged without execution data, and tracing', () => {
     // Act
     const machine = Object.values(synth.template.findResources('AWS::StepFunctions::StateMachine'))[0];
 
     // Assess
     expect(machine?.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
-      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
     });
     expect(definition.TimeoutSeconds).toBe(3600);

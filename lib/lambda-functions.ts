@@ -4,7 +4,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -41,6 +41,27 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
   'const require = __chargeonceCreateRequire(import.meta.url);';
+
+/**
+ * How every function is bundled (`NodejsFunction`'s options; bench/bundles.ts builds and
+ * measures the bundles with the same). ESM, minified, with an external source map.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  // Step Functions matches Retry and Catch on `error.name`: keep class names intact.
+  keepNames: true,
+  sourceMap: true,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
+  // the versions pinned in package-lock.json are the ones that run.
+  externalModules: [],
+  // esbuild's real warnings still show; its per-file size summary (which marks any
+  // bundle over 1 MB with a warning sign) does not.
+  logLevel: LogLevel.WARNING,
+} satisfies BundlingOptions;
 
 /**
  * Every function's timeout. The provider client gives up after 8 s (`DEFAULT_TIMEOUT_MS`), and a
@@ -221,23 +242,7 @@ export class LambdaFunctions extends Construct {
         // Tags this stack's charges: stacks sharing a Stripe account never void each other's.
         [EnvVar.DeploymentId]: `${Stack.of(this).stackName}.${Stack.of(this).region}`,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        // Step Functions matches Retry and Catch on `error.name`: keep class names intact.
-        keepNames: true,
-        sourceMap: true,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
-        // the versions pinned in package-lock.json are the ones that run.
-        externalModules: [],
-        forceDockerBundling: false,
-        // esbuild's real warnings still show; its per-file size summary (which marks any
-        // bundle over 1 MB with a warning sign) does not.
-        logLevel: LogLevel.WARNING,
-      },
+      bundling: { ...BUNDLING, forceDockerBundling: false },
     });
     acknowledge(
       fn,

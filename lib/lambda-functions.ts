@@ -43,6 +43,23 @@ export const ESM_REQUIRE_BANNER =
   'const require = __chargeonceCreateRequire(import.meta.url);';
 
 /**
+ * The links of the AWS SDK's default credential chain after the first (`fromEnv`): SSO,
+ * shared config files, a credential process, web identity, container and instance metadata.
+ * The chain imports each (`import()`) only once the environment held no credentials, and
+ * Lambda always puts the role's there: left out of the bundles, they never load. That is
+ * about 135 KB of each bundle (their STS and SSO clients among them); bench/bundles.ts
+ * imports every bundle alone, so a static import of one fails it.
+ */
+export const UNLOADED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/**
  * How every function is bundled (`NodejsFunction`'s options; bench/bundles.ts builds and
  * measures the bundles with the same). ESM, minified, with an external source map.
  */
@@ -57,7 +74,7 @@ export const BUNDLING = {
   mainFields: ['module', 'main'],
   // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
   // the versions pinned in package-lock.json are the ones that run.
-  externalModules: [],
+  externalModules: [...UNLOADED_CREDENTIAL_PROVIDERS],
   // esbuild's real warnings still show; its per-file size summary (which marks any
   // bundle over 1 MB with a warning sign) does not.
   logLevel: LogLevel.WARNING,

@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../functions/catalog.ts';
-import { synthesize, type Synthesized } from './synth.ts';
+import { WILDCARD_ONLY_ACTIONS, synthesize, type Synthesized } from './synth.ts';
 
 let synth: Synthesized;
 beforeAll(() => {
@@ -67,22 +67,6 @@ function findingsWithout(withdrawn: readonly Acknowledgment[]): Finding[] {
 
 /** `path` is the construct's or one below it. */
 const within = (path: string, construct: IConstruct) => path === construct.node.path || path.startsWith(`${construct.node.path}/`);
-
-/** The actions AWS lets a policy grant on `*` only: log delivery for a state machine's logs, and X-Ray's trace writes. */
-const WILDCARD_ONLY_ACTIONS = new Set([
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'xray:PutTelemetryRecords',
-  'xray:PutTraceSegments',
-]);
 
 type TemplateJson = { Resources: Record<string, { Type: string; Properties: any }> };
 

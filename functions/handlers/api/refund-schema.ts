@@ -1,4 +1,5 @@
 import * as z from '../shared/zod.ts';
+import { PAY_BACK_OPERATOR_ID } from '../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../domain/money.ts';
 import type { Refund, RefundRequest } from '../../domain/refund.ts';
 
@@ -17,7 +18,13 @@ export const createRefundBody = z.strictObject({
   payment_no: z.string().check(z.regex(/^pay_[0-9a-f]{24}$/, 'must be a payment_no (pay_...)')),
   amount: minorUnits(true),
   reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
-  operator_id: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')),
+  operator_id: z.string().check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+    // A failed refund under it would come back to a cart's account as points.
+    z.refine((id) => id !== PAY_BACK_OPERATOR_ID, 'is an operator_id Chargeonce reserves for itself'),
+  ),
   expected_amount_refunded: z.optional(minorUnits(false)),
 });
 

@@ -62,7 +62,7 @@ export interface LocalStack {
   /** Runs the reconciler once, as the schedule does. */
   reconcile(): Promise<unknown>;
   /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
-  pauseDatabase(): void;
+  pauseDatabase(): Promise<void>;
   /** Lets a paused DynamoDB Local answer again. */
   resumeDatabase(): void;
   stop(): Promise<void>;

@@ -302,5 +302,8 @@ export async function settleCartOfPayment(deps: CheckoutDeps, paymentNo: string,
   const payment = await deps.payments.get(paymentNo);
   if (payment === undefined) return;
   const cart = await deps.store.getCart(payment.merchantId, cartId);
-  if (cart !== undefined && !FINISHED.has(cart.status)) await settleCheckout(deps, cart);
+  // A cart checking out again since (this payment declined) is its new payment's to settle: a
+  // duplicate execution of this one's saga may get here before that payment is even written.
+  if (cart === undefined || FINISHED.has(cart.status) || cart.checkout?.paymentNo !== paymentNo) return;
+  await settleCheckout(deps, cart);
 }

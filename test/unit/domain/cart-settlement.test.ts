@@ -8,9 +8,10 @@ import { sweepCarts } from '../../../functions/domain/carts/sweep.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import { PaymentStatus } from '../../../functions/domain/payment.ts';
 import { SimulatedCrash } from '../../../functions/crash/crash-points.ts';
-import { schoolStoreCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
+import { paymentRepositoryCalls, schoolStoreCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
 import { asInvocationOf } from '../../../functions/crash/invocation.ts';
 import type { SchoolStore } from '../../../functions/domain/carts/store.ts';
+import type { PaymentRepository } from '../../../functions/domain/ports.ts';
 import { USD } from '../../support/currencies.ts';
 import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, schoolWorld } from '../../support/school-world.ts';
 
@@ -208,6 +209,30 @@ describe('the payment saga’s SettleCart step', () => {
     // Assert
     expect(untouched).toEqual(theirs);
     expect((await world.store.getCart('m_b', theirs.cartId))?.status).toBe(CartStatus.Done);
+  });
+
+  it('leaves alone a cart checking out again, whose new payment is not written yet (found by npm run soak)', async () => {
+    // Prepare: the first checkout declined and settled; the second locked the cart, its process
+    // dying before it wrote its payment; a duplicate execution of the first payment's saga then
+    // reaches SettleCart, where no payment can be created.
+    const first = await checkingCart(byCard);
+    const firstPaymentNo = first.checkout!.paymentNo!;
+    world.payments.tamper(firstPaymentNo, { status: PaymentStatus.Failed, declineCode: 'generic_decline' });
+    await settleCartOfPayment(world.deps, firstPaymentNo, first.cartId);
+    process.env.CRASH_AT = 'checkout:before-write#second-checkout';
+    const paymentCreation = { ...world.deps.paymentCreation!, payments: withCrashPoints<PaymentRepository>(world.payments, paymentRepositoryCalls) };
+    const died = await asInvocationOf('checkout', () => checkout({ ...world.deps, paymentCreation }, M, first.cartId, byCard)).catch((e: unknown) => e);
+    delete process.env.CRASH_AT;
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    const second = await world.store.getCart(M, first.cartId);
+    const { paymentCreation: _, ...stepDeps } = world.deps;
+
+    // Act
+    await settleCartOfPayment(stepDeps, firstPaymentNo, first.cartId);
+
+    // Assert: the second checkout is its own payment's, or its retry's, or the schedule's.
+    expect(second).toMatchObject({ status: CartStatus.Checking, attempt: first.attempt + 1 });
+    expect(await world.store.getCart(M, first.cartId)).toEqual(second);
   });
 });
 

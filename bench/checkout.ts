@@ -5,10 +5,8 @@
  *   BENCH_N=200 BENCH_CONCURRENCY=50 npm run bench
  */
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measureBundles, type BundleSize } from './bundle-sizes.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
 import {
   apiClient,
@@ -73,7 +71,6 @@ const { stack, dynamo, dataDir } = bench;
 const call = apiClient(stack);
 
 const phases: PhaseResult[] = [];
-let bundles: BundleSize[] = [];
 try {
   await runPhase('warm-up', WARM_UP, 1); // first calls build clients and open connections
   phases.push(await runPhase('sequential', N, 1));
@@ -82,11 +79,9 @@ try {
 } finally {
   await bench.stop();
 }
-const bundleDir = path.join(dataDir, 'bundles');
-bundles = await measureBundles(bundleDir);
 rmSync(dataDir, { recursive: true, force: true });
 
-report(phases, bundles);
+report(phases);
 printMutedWarnings(overlappingDimensionWarnings);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
@@ -168,7 +163,7 @@ async function settleTraces(outcomes: Outcome[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-function report(results: PhaseResult[], sizes: BundleSize[]): void {
+function report(results: PhaseResult[]): void {
   const pollPhases = results.filter((phase) => phase.name !== 'no polling');
   const quiet = results.find((phase) => phase.name === 'no polling')!;
   const perPayment = (phase: PhaseResult, value: number) => fixed(value / Math.max(1, phase.outcomes.length), 2);
@@ -232,23 +227,6 @@ function report(results: PhaseResult[], sizes: BundleSize[]): void {
   for (const [pathTaken, times] of tally(succeededTraces.map((t) => t.entered.join(' -> ')))) {
     console.log(`  ${times} x ${pathTaken}`);
   }
-
-  console.log('\nLambda bundles (esbuild, the options of lib/lambda-functions.ts):');
-  printTable(
-    ['function', 'entry', 'index.mjs KB', 'gzip KB', '.map KB', 'largest parts (KB)'],
-    sizes.map((size) => [
-      size.name,
-      size.entry,
-      kb(size.bytes),
-      kb(size.gzipBytes),
-      kb(size.sourceMapBytes),
-      size.contributors
-        .slice(0, 4)
-        .map((c) => `${c.source} ${kb(c.bytes)}`)
-        .join(', '),
-    ]),
-    [1, 5],
-  );
 }
 
 function latency(phase: PhaseResult, which: 'p50' | 'p99' | 'max'): string {
@@ -262,7 +240,4 @@ function sum(values: number[]): number {
 }
 function avg(values: number[]): number {
   return values.length === 0 ? 0 : sum(values) / values.length;
-}
-function kb(bytes: number): string {
-  return (bytes / 1024).toFixed(1);
 }

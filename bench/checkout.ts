@@ -23,7 +23,7 @@ import {
   startBenchStack,
   tally,
 } from './support.ts';
-import type { ExecutionEvent } from '../local/runtime/stepfunctions-local.ts';
+import type { ExecutionEvent } from '../local/services/stepfunctions-local.ts';
 
 const overlappingDimensionWarnings = muteOverlappingDimensionWarnings();
 

@@ -9,8 +9,8 @@ import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } 
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { createPaymentRoute } from '../functions/handlers/api/create-payment.ts';
 import { apiHandler, errorBody } from '../functions/handlers/api/http.ts';
-import type { ProxyHandler } from '../local/runtime/api-gateway-local.ts';
-import { localClientConfig } from '../local/runtime/dynamodb-local.ts';
+import type { ProxyHandler } from '../local/services/api-gateway-local.ts';
+import { localClientConfig } from '../local/services/dynamodb-local.ts';
 
 /** The table Powertools documents for its records: partition key `id` (S), on demand. */
 export async function createIdempotencyTable(dynamoDbEndpoint: string, tableName: string): Promise<void> {

@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { EnvVar } from '../functions/config/env.ts';
 import { ledger } from '../local/fake-provider/client.ts';
-import type { ProxyHandler } from '../local/runtime/api-gateway-local.ts';
-import { localClientConfig } from '../local/runtime/dynamodb-local.ts';
+import type { ProxyHandler } from '../local/services/api-gateway-local.ts';
+import { localClientConfig } from '../local/services/dynamodb-local.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
 import {
   apiClient,

@@ -8,13 +8,13 @@ import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-
 import { apiRoutes, authorizerEntry, reconcilerEntry, refundSteps, sagaSteps } from '../functions/catalog.ts';
 import { EnvVar } from '../functions/config/env.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
-import { type ProxyHandler, startApiGatewayLocal } from './runtime/api-gateway-local.ts';
-import { gatewayResponsesOf } from './runtime/gateway-responses.ts';
-import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
-import { startSchedule } from './runtime/scheduler.ts';
-import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
-import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './runtime/stepfunctions-local.ts';
-import { synthesizeTemplate } from './synth.ts';
+import { type ProxyHandler, startApiGatewayLocal } from './services/api-gateway-local.ts';
+import { gatewayResponsesOf } from './services/gateway-responses.ts';
+import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './services/dynamodb-local.ts';
+import { startSchedule } from './services/scheduler.ts';
+import { stateMachineDefinitions } from './assembly/state-machine-definition.ts';
+import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './services/stepfunctions-local.ts';
+import { synthesizeTemplate } from './assembly/synthesize.ts';
 
 export interface LocalStackOptions {
   /** Where data and outputs.json live. */

@@ -18,7 +18,7 @@ import {
   startStepFunctionsLocal,
   type LocalStateMachine,
   type StepFunctionsLocal,
-} from '../../../../local/runtime/stepfunctions-local.ts';
+} from '../../../../local/services/stepfunctions-local.ts';
 
 const lambdaArn = (id: string) => `arn:aws:lambda:us-east-1:000000000000:function:${id}`;
 

@@ -13,7 +13,7 @@ import {
   localClientConfig,
   startDynamoDbLocal,
   type DynamoDbLocal,
-} from '../../../../local/runtime/dynamodb-local.ts';
+} from '../../../../local/services/dynamodb-local.ts';
 
 /** A table as `cdk synth` writes it: no TableName, a GSI, a TTL attribute. */
 const template = {

@@ -12,8 +12,8 @@ import {
   startApiGatewayLocal,
   type ApiGatewayLocal,
   type StartApiGatewayLocalOptions,
-} from '../../../../local/runtime/api-gateway-local.ts';
-import { gatewayResponsesOf } from '../../../../local/runtime/gateway-responses.ts';
+} from '../../../../local/services/api-gateway-local.ts';
+import { gatewayResponsesOf } from '../../../../local/services/gateway-responses.ts';
 
 const open: ApiGatewayLocal[] = [];
 afterEach(async () => {

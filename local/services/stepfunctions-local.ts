@@ -20,7 +20,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { localAccountId, localRegion } from './state-machine-definition.ts';
+import { localAccountId, localRegion } from '../assembly/state-machine-definition.ts';
 
 /** A local stand-in for a Lambda function: receives the state's input, returns its result. */
 export type TaskHandler = (input: any) => Promise<any>;

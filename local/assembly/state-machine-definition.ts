@@ -2,7 +2,7 @@
  * Turns the state machines of a synthesized CloudFormation template into plain ASL objects that
  * a local interpreter can run: intrinsic functions are resolved against a fake account.
  */
-import type { CloudFormationTemplate } from './dynamodb-local.ts';
+import type { CloudFormationTemplate } from '../services/dynamodb-local.ts';
 
 export const localPartition = 'aws';
 export const localRegion = 'us-east-1';

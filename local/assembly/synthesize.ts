@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { ChargeonceStack } from '../lib/chargeonce-stack.ts';
+import { ChargeonceStack } from '../../lib/chargeonce-stack.ts';
 
 /** A CloudFormation template as JSON. */
 export type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 
-const projectRoot = path.resolve(import.meta.dirname, '..');
+const projectRoot = path.resolve(import.meta.dirname, '../..');
 
 /**
  * Synthesizes the CDK app's stack in this process, with cdk.json's context (feature flags

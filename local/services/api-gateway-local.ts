@@ -20,8 +20,8 @@ import type {
   Statement,
 } from 'aws-lambda';
 import { type GatewayResponses, renderGatewayResponse } from './gateway-responses.ts';
-import { localLambdaContext } from './lambda-context.ts';
-import { localAccountId, localRegion } from './state-machine-definition.ts';
+import { localLambdaContext } from '../lambda/lambda-context.ts';
+import { localAccountId, localRegion } from '../assembly/state-machine-definition.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;

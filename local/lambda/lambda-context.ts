@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { localAccountId, localRegion } from './state-machine-definition.ts';
+import { localAccountId, localRegion } from '../assembly/state-machine-definition.ts';
 
 export function localLambdaContext(functionName: string, timeoutMs = 30_000): Context {
   const deadline = Date.now() + timeoutMs;

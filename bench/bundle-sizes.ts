@@ -34,29 +34,36 @@ export function catalogFunctions(): { name: string; entry: string }[] {
   ];
 }
 
+/**
+ * Bundles `entry` (a path from the repository root) into `outDir/index.mjs` with the bundling
+ * options of `createFunction` in lib/lambda-functions.ts, as esbuild flags.
+ */
+export function bundleFunction(entry: string, outDir: string) {
+  return build({
+    entryPoints: [path.join(projectRoot, entry)],
+    outfile: path.join(outDir, 'index.mjs'),
+    absWorkingDir: projectRoot,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    keepNames: true,
+    sourcemap: true,
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [],
+    logLevel: 'warning',
+    metafile: true,
+  });
+}
+
 /** Bundles every catalog function into `outDir/<name>/index.mjs` and measures it. */
 export async function measureBundles(outDir: string): Promise<BundleSize[]> {
   return Promise.all(
     catalogFunctions().map(async ({ name, entry }) => {
       const outfile = path.join(outDir, name, 'index.mjs');
-      // The bundling options of `createFunction` in lib/lambda-functions.ts, as esbuild flags.
-      const result = await build({
-        entryPoints: [path.join(projectRoot, 'functions', entry)],
-        outfile,
-        absWorkingDir: projectRoot,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        minify: true,
-        keepNames: true,
-        sourcemap: true,
-        mainFields: ['module', 'main'],
-        banner: { js: ESM_REQUIRE_BANNER },
-        external: [],
-        logLevel: 'warning',
-        metafile: true,
-      });
+      const result = await bundleFunction(path.join('functions', entry), path.dirname(outfile));
       const code = readFileSync(outfile);
       return {
         name,

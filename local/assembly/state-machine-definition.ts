@@ -1,31 +1,10 @@
 /**
  * Turns the state machines of a synthesized CloudFormation template into plain ASL objects that
- * a local interpreter can run: intrinsic functions are resolved against a fake account.
+ * a local interpreter can run: intrinsic functions resolved against the local resources, so a
+ * Task's `Resource` (or its `lambda:invoke` `FunctionName`) is the ARN of the local function it
+ * invokes.
  */
-import type { CloudFormationTemplate } from '../services/dynamodb-local.ts';
-
-export const localPartition = 'aws';
-export const localRegion = 'us-east-1';
-export const localAccountId = '000000000000';
-
-/** The fake Lambda ARN that stands for a function's logical id in a local definition. */
-export function fakeLambdaArn(logicalId: string): string {
-  return `arn:${localPartition}:lambda:${localRegion}:${localAccountId}:function:${logicalId}`;
-}
-
-/** The logical id a {@link fakeLambdaArn} carries, or undefined for any other string. */
-export function logicalIdOfFakeLambdaArn(arn: string): string | undefined {
-  const prefix = `arn:${localPartition}:lambda:${localRegion}:${localAccountId}:function:`;
-  return arn.startsWith(prefix) ? arn.slice(prefix.length) : undefined;
-}
-
-const pseudoParameters: Record<string, string> = {
-  'AWS::Partition': localPartition,
-  'AWS::Region': localRegion,
-  'AWS::AccountId': localAccountId,
-  'AWS::URLSuffix': 'amazonaws.com',
-  'AWS::StackName': 'local',
-};
+import { type CfnTemplate, UnsupportedTemplateError, localNameOf, resolveIntrinsics, resolveString } from './intrinsics.ts';
 
 export interface LocalStateMachineDefinition {
   logicalId: string;
@@ -37,82 +16,60 @@ export interface LocalStateMachineDefinition {
 
 /**
  * Every `AWS::StepFunctions::StateMachine` of `template`, its `DefinitionString` (a string or
- * an `Fn::Join`) or `Definition` resolved: `Fn::GetAtt [Id, Arn]` becomes
- * `arn:aws:lambda:us-east-1:000000000000:function:<Id>` (a table's ARN for a DynamoDB table),
- * `Ref` of a pseudo parameter becomes the fake account's value, `Ref` of a resource its logical
- * id, and `DefinitionSubstitutions` are applied.
+ * an `Fn::Join`) or `Definition` resolved (`Fn::GetAtt [Id, Arn]` of a function becomes
+ * `arn:aws:lambda:us-east-1:000000000000:function:<name>`), and `DefinitionSubstitutions` applied.
  */
-export function stateMachineDefinitions(template: CloudFormationTemplate): LocalStateMachineDefinition[] {
-  const resources = template.Resources ?? {};
+export function stateMachineDefinitions(template: CfnTemplate): LocalStateMachineDefinition[] {
   const result: LocalStateMachineDefinition[] = [];
-  for (const [logicalId, resource] of Object.entries(resources)) {
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const properties = resource.Properties ?? {};
-    const resolve = (value: unknown): unknown => resolveIntrinsics(value, template, logicalId);
     let definition: Record<string, unknown>;
     if (properties['DefinitionString'] !== undefined) {
-      const text = resolve(properties['DefinitionString']);
-      if (typeof text !== 'string') {
-        throw new Error(`State machine ${logicalId}: DefinitionString did not resolve to a string`);
-      }
-      const substitutions = (resolve(properties['DefinitionSubstitutions'] ?? {}) ?? {}) as Record<string, unknown>;
-      const substituted = text.replace(/\$\{([^}]+)\}/g, (whole, key: string) =>
-        key in substitutions ? String(substitutions[key]) : whole,
-      );
+      const text = resolveString(template, properties['DefinitionString'], `${logicalId}.DefinitionString`);
+      const substitutions = (resolveIntrinsics(template, properties['DefinitionSubstitutions'] ?? {}, `${logicalId}.DefinitionSubstitutions`) ??
+        {}) as Record<string, unknown>;
+      const substituted = text.replace(/\$\{([^}]+)\}/g, (whole, key: string) => (key in substitutions ? String(substitutions[key]) : whole));
       definition = JSON.parse(substituted) as Record<string, unknown>;
     } else if (properties['Definition'] !== undefined) {
-      definition = resolve(properties['Definition']) as Record<string, unknown>;
+      definition = resolveIntrinsics(template, properties['Definition'], `${logicalId}.Definition`) as Record<string, unknown>;
     } else {
-      throw new Error(`State machine ${logicalId} has neither DefinitionString nor Definition (DefinitionS3Location is not supported locally)`);
+      throw new UnsupportedTemplateError(
+        `State machine ${logicalId} has neither DefinitionString nor Definition (DefinitionS3Location is not supported locally)`,
+      );
     }
-    const name = properties['StateMachineName'];
-    result.push({ logicalId, stateMachineName: typeof name === 'string' ? name : logicalId, definition });
+    result.push({ logicalId, stateMachineName: localNameOf(template, logicalId), definition });
   }
   return result;
 }
 
-function resolveIntrinsics(value: unknown, template: CloudFormationTemplate, context: string): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, template, context));
-  if (value === null || typeof value !== 'object') return value;
-  const object = value as Record<string, unknown>;
-  const keys = Object.keys(object);
-  if (keys.length === 1) {
-    const [key] = keys as [string];
-    const argument = object[key];
-    switch (key) {
-      case 'Fn::Join': {
-        const [separator, parts] = argument as [string, unknown[]];
-        const resolved = resolveIntrinsics(parts, template, context) as unknown[];
-        return resolved.map((part) => String(part)).join(separator);
-      }
-      case 'Fn::GetAtt': {
-        const [targetId, attribute] = (typeof argument === 'string' ? argument.split('.') : argument) as [string, string];
-        return getAtt(targetId, attribute, template, context);
-      }
-      case 'Ref': {
-        const name = argument as string;
-        if (name in pseudoParameters) return pseudoParameters[name];
-        if (template.Resources?.[name] === undefined) {
-          throw new Error(`${context}: Ref to unknown resource or parameter ${name}`);
-        }
-        const properties = template.Resources[name].Properties ?? {};
-        const physical = properties['TableName'] ?? properties['FunctionName'];
-        return typeof physical === 'string' ? physical : name;
-      }
-      default:
-        if (key.startsWith('Fn::')) throw new Error(`${context}: intrinsic ${key} is not supported locally`);
-    }
+/** Task state name → its state, through Parallel branches and Map processors. */
+export function taskStates(definition: Record<string, unknown>, found = new Map<string, Record<string, unknown>>()) {
+  const states = (definition['States'] ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, state] of Object.entries(states)) {
+    if (state['Type'] === 'Task') found.set(name, state);
+    for (const branch of (state['Branches'] as Record<string, unknown>[] | undefined) ?? []) taskStates(branch, found);
+    const processor = (state['ItemProcessor'] ?? state['Iterator']) as Record<string, unknown> | undefined;
+    if (processor !== undefined) taskStates(processor, found);
   }
-  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(object[key], template, context)]));
+  return found;
 }
 
-function getAtt(targetId: string, attribute: string, template: CloudFormationTemplate, context: string): string {
-  const target = template.Resources?.[targetId];
-  if (target === undefined) throw new Error(`${context}: Fn::GetAtt to unknown resource ${targetId}`);
-  if (attribute !== 'Arn') throw new Error(`${context}: Fn::GetAtt ${targetId}.${attribute} is not supported locally`);
-  if (target.Type === 'AWS::DynamoDB::Table' || target.Type === 'AWS::DynamoDB::GlobalTable') {
-    const tableName = target.Properties?.['TableName'];
-    return `arn:${localPartition}:dynamodb:${localRegion}:${localAccountId}:table/${typeof tableName === 'string' ? tableName : targetId}`;
+/**
+ * The function a Task invokes, as its ARN or name: its `Resource` when it names a function
+ * directly, or the `FunctionName` of the `lambda:invoke` integration; undefined for a Task that
+ * invokes no function (another service's integration).
+ */
+export function invokedFunctionOf(state: Record<string, unknown>): string | undefined {
+  const resource = String(state['Resource']);
+  if (/^arn:[^:]+:lambda:/.test(resource)) return resource;
+  if (!/^arn:[^:]+:states:::lambda:invoke$/.test(resource)) return undefined;
+  const parameters = (state['Parameters'] ?? {}) as Record<string, unknown>;
+  const name = parameters['FunctionName'];
+  if (typeof name !== 'string') {
+    throw new UnsupportedTemplateError(
+      `a lambda:invoke Task whose FunctionName is not a literal (${JSON.stringify(parameters['FunctionName.$'] ?? name)}) is not run locally`,
+    );
   }
-  return fakeLambdaArn(targetId);
+  return name;
 }

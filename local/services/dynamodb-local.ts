@@ -6,7 +6,7 @@
  * `-disableTelemetry`: otherwise it tries DNS lookups for its telemetry host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,7 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import type { CfnTemplate } from '../assembly/intrinsics.ts';
 import { killOnExit } from './child-process-guard.ts';
 
 export interface StartDynamoDbLocalOptions {
@@ -129,8 +130,11 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (options.dbPath !== undefined) {
     mkdirSync(options.dbPath, { recursive: true });
     killOrphanOf(options.dbPath);
+    keepDataOfOneKey(options.dbPath);
   }
-  const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
+  // One database for every access key: each function signs with its own role's. (Measured:
+  // DynamoDB Local 3.3.0 keeps one per key even in memory without it.)
+  const storage = [...(options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath]), '-sharedDb'];
   const child = spawn(
     'java',
     [`-Djava.library.path=${libDir}`, '-jar', jar, ...storage, '-disableTelemetry', '-port', String(port)],
@@ -176,6 +180,17 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 }
 
 const pidFileOf = (dbPath: string) => join(dbPath, 'dynamodb-local.pid');
+
+/**
+ * Without `-sharedDb`, DynamoDB Local kept a file per access key and region; the data of the
+ * one key the local stack used before its functions had keys of their own becomes the shared
+ * database's, so a data folder from before keeps its payments.
+ */
+function keepDataOfOneKey(dbPath: string): void {
+  const shared = join(dbPath, 'shared-local-instance.db');
+  const perKey = readdirSync(dbPath).filter((name) => name.endsWith('.db') && name !== 'shared-local-instance.db');
+  if (!existsSync(shared) && perKey.length === 1) renameSync(join(dbPath, perKey[0]!), shared);
+}
 
 /**
  * A stack killed with `kill -9` cannot stop its DynamoDB Local: the orphan keeps serving the
@@ -233,11 +248,6 @@ async function waitUntilAnswering(
   }
 }
 
-/** A CloudFormation template as `cdk synth` writes it; only what this module reads is typed. */
-export interface CloudFormationTemplate {
-  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
-}
-
 const tableTypes = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable']);
 
 /**
@@ -249,7 +259,7 @@ const tableTypes = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'
  */
 export async function ensureTables(
   client: DynamoDBClient,
-  template: CloudFormationTemplate,
+  template: CfnTemplate,
 ): Promise<Record<string, string>> {
   const names: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {

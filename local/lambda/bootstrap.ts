@@ -37,6 +37,22 @@ class RuntimeError extends Error {
   }
 }
 
+/**
+ * The function's log goes to the host through the same port as its answers, so that every line
+ * an invocation wrote is in the host's log before the invocation's answer (a worker's own stdout
+ * reaches the host on a channel of its own, after an answer at times).
+ */
+function sendOutputThroughPort(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      post({ type: 'log', text: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') });
+      const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    }) as typeof stream.write;
+  }
+}
+
 function reportOf(error: unknown): ErrorReport {
   if (error instanceof RuntimeError) return { errorType: error.name, errorMessage: error.message, trace: error.trace };
   if (error instanceof Error) return { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
@@ -125,6 +141,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
 }
 
 if (setup.enableSourceMaps) process.setSourceMapsEnabled(true);
+sendOutputThroughPort();
 installCrashHost();
 const begun = performance.now();
 loadHandler().then(

@@ -50,6 +50,7 @@ export class FunctionInstance {
   private constructor(
     private readonly worker: Worker,
     private readonly options: InstanceOptions,
+    private readonly log: LogLines,
     /** How long its bundle took to import (Lambda's Init Duration). */
     readonly initMs: number,
   ) {
@@ -66,22 +67,26 @@ export class FunctionInstance {
       env: { ...options.environment },
       // Not the host's flags (tsx, vitest's): the function's runtime is plain Node.
       execArgv: [],
+      // Its output comes through its port (bootstrap.ts), never onto the host's terminal.
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: options.setup.memoryMb },
     });
     // An idle instance must not keep the host's process alive by itself.
     worker.unref();
-    forwardLines(worker, options.onLog);
+    const log = new LogLines(options.onLog);
     return new Promise((resolve, reject) => {
       const fail = (report: ErrorReport) => {
+        log.flush();
         void worker.terminate();
         reject(new InvocationError(report));
       };
       const onMessage = (message: InstanceMessage) => {
-        if (message.type === 'ready') {
+        if (message.type === 'log') {
+          log.add(message.text);
+        } else if (message.type === 'ready') {
           cleanUp();
-          resolve(new FunctionInstance(worker, options, message.initMs));
+          resolve(new FunctionInstance(worker, options, log, message.initMs));
         } else if (message.type === 'init-failed') {
           cleanUp();
           fail(message);
@@ -125,6 +130,7 @@ export class FunctionInstance {
     return new Promise<InvocationResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         const seconds = (timeoutMs / 1000).toFixed(2);
+        this.log.flush();
         this.options.onLog(`${new Date().toISOString()} ${requestId} Task timed out after ${seconds} seconds`);
         this.die({ errorType: TIMED_OUT_ERROR, errorMessage: `Task timed out after ${seconds} seconds`, trace: [] });
       }, timeoutMs);
@@ -149,7 +155,9 @@ export class FunctionInstance {
   }
 
   private onMessage(message: InstanceMessage): void {
-    if ((message.type === 'result' || message.type === 'error') && message.requestId === this.running?.requestId) {
+    if (message.type === 'log') {
+      this.log.add(message.text);
+    } else if ((message.type === 'result' || message.type === 'error') && message.requestId === this.running?.requestId) {
       this.running.settle(
         message.type === 'result'
           ? { payload: message.payload, handlerMs: message.handlerMs }
@@ -163,6 +171,7 @@ export class FunctionInstance {
   private die(report: ErrorReport): void {
     if (this.dead !== undefined) return;
     this.dead = report;
+    this.log.flush();
     void this.worker.terminate();
     this.running?.settle(new InvocationError(report));
   }
@@ -176,18 +185,21 @@ function errorOfThread(error: Error): ErrorReport {
   return { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
 }
 
-function forwardLines(worker: Worker, onLine: (line: string) => void): void {
-  for (const stream of [worker.stdout, worker.stderr]) {
-    let pending = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    });
-    stream.on('end', () => {
-      if (pending !== '') onLine(pending);
-    });
+/** Splits what a function writes into its log's lines. */
+class LogLines {
+  private pending = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  add(text: string): void {
+    const lines = (this.pending + text).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) this.onLine(line);
+  }
+
+  /** A last line the function did not end (it died writing it). */
+  flush(): void {
+    if (this.pending !== '') this.onLine(this.pending);
+    this.pending = '';
   }
 }
-

@@ -51,6 +51,8 @@ export type InstanceMessage =
   /** The handler's result as JSON text (`null` for undefined), and how long the handler ran. */
   | { readonly type: 'result'; readonly requestId: string; readonly payload: string; readonly handlerMs: number }
   | ({ readonly type: 'error'; readonly requestId: string; readonly handlerMs: number } & ErrorReport)
+  /** Text the function wrote to stdout or stderr (its log), in pieces as written. */
+  | { readonly type: 'log'; readonly text: string }
   /** A state-changing call the crash audit refused (functions/crash/audit.ts), reported as it happens. */
   | { readonly type: 'audit-violation'; readonly violation: string };
 

@@ -30,7 +30,11 @@ export interface HostedFunction {
 
 export interface LambdaHostOptions {
   readonly functions: readonly HostedFunction[];
-  /** Instances of one function at most, when it reserves no concurrency of its own. Default 10. */
+  /**
+   * Instances of one function at most, when it reserves no concurrency of its own. Default
+   * {@link DEFAULT_MAX_INSTANCES}: on two cores, ten instances of each of several functions
+   * starting at once starve DynamoDB Local past the functions' one-second request timeout.
+   */
   readonly maxInstancesPerFunction?: number;
   /** The crash switches, handed to every invocation; absent, no function has them. */
   readonly crash?: CrashSwitch;
@@ -47,6 +51,8 @@ export interface FunctionStats {
   /** Per warm invocation: its time through the host minus the handler's own, in ms. */
   readonly warmOverheadsMs: readonly number[];
 }
+
+const DEFAULT_MAX_INSTANCES = 4;
 
 /** Lines of each function's log kept for {@link LambdaHost.logs}. */
 const LOG_LINES_KEPT = 2000;
@@ -142,7 +148,7 @@ export class LambdaHost {
       if (reserved !== undefined && pool.active >= reserved) {
         throw new InvocationError({ errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.', trace: [] }, 'lambda');
       }
-      if (pool.active < (reserved ?? this.options.maxInstancesPerFunction ?? 10)) return { instance: await this.startInstance(pool), cold: true };
+      if (pool.active < (reserved ?? this.options.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES)) return { instance: await this.startInstance(pool), cold: true };
       await new Promise<void>((wake) => pool.waiting.push(wake));
     }
   }

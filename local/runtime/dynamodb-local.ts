@@ -6,7 +6,7 @@
  * `-disableTelemetry`: otherwise it tries DNS lookups for its telemetry host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -129,11 +129,14 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (options.dbPath !== undefined) {
     mkdirSync(options.dbPath, { recursive: true });
     killOrphanOf(options.dbPath);
+    adoptUnsharedDatabase(options.dbPath);
   }
   const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
   const child = spawn(
     'java',
-    [`-Djava.library.path=${libDir}`, '-jar', jar, ...storage, '-disableTelemetry', '-port', String(port)],
+    // -sharedDb: one database whatever the caller's access key, so that each function calling
+    // with its own role's credentials sees the same tables.
+    [`-Djava.library.path=${libDir}`, '-jar', jar, ...storage, '-sharedDb', '-disableTelemetry', '-port', String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const releaseGuard = killOnExit(child);
@@ -176,6 +179,18 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 }
 
 const pidFileOf = (dbPath: string) => join(dbPath, 'dynamodb-local.pid');
+
+/**
+ * Before `-sharedDb`, DynamoDB Local kept the data of the local stack's clients in a file named
+ * after their access key and region: it becomes the shared database, so a data folder from an
+ * earlier version keeps its merchants, payments and carts.
+ */
+function adoptUnsharedDatabase(dbPath: string): void {
+  const { accessKeyId } = localClientConfig.credentials;
+  const unshared = join(dbPath, `${accessKeyId}_${localClientConfig.region}.db`);
+  const shared = join(dbPath, 'shared-local-instance.db');
+  if (existsSync(unshared) && !existsSync(shared)) renameSync(unshared, shared);
+}
 
 /**
  * A stack killed with `kill -9` cannot stop its DynamoDB Local: the orphan keeps serving the

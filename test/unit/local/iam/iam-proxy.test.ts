@@ -1,0 +1,331 @@
+/**
+ * The IAM proxy with the real AWS SDK clients, signing as the synthesized template's roles, in
+ * front of DynamoDB Local, the local Secrets Manager and a Step Functions stand-in that records
+ * what reaches it.
+ */
+import { createServer, type Server } from 'node:http';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactGetItemsCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EnvVar } from '../../../../functions/config/env.ts';
+import { localArnOf } from '../../../../local/assembly/local-resources.ts';
+import { startIamProxy, type Denial, type IamProxy } from '../../../../local/iam/iam-proxy.ts';
+import { ensureTables, localClientConfig, startDynamoDbLocal, type DynamoDbLocal } from '../../../../local/runtime/dynamodb-local.ts';
+import { startSecretsManagerLocal, type SecretsManagerLocal } from '../../../../local/services/secrets-manager-local.ts';
+import { synthesizeTemplate, type CfnTemplate } from '../../../../local/synth.ts';
+import { functionOf, idOf, roleOf, withoutGrant } from './synthesized.ts';
+
+const LOCAL_STRIPE_KEY = 'sk_test_iam_proxy_seeded';
+
+/** What reached the Step Functions stand-in. */
+interface Received {
+  target: string;
+  body: string;
+  authorization: string;
+}
+
+let template: CfnTemplate;
+let dynamo: DynamoDbLocal;
+let secrets: SecretsManagerLocal;
+let stepFunctions: Server;
+let stepFunctionsUrl: string;
+const reachedStepFunctions: Received[] = [];
+let proxy: IamProxy;
+const denials: Denial[] = [];
+let tableName: string;
+let tableArn: string;
+let secretArn: string;
+/** A client of DynamoDB Local itself, past the proxy, to see what was written. */
+let direct: DynamoDBClient;
+
+async function startStepFunctionsStandIn(): Promise<void> {
+  stepFunctions = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      reachedStepFunctions.push({
+        target: String(request.headers['x-amz-target']),
+        body: Buffer.concat(chunks).toString('utf8'),
+        authorization: String(request.headers.authorization),
+      });
+      response.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:x:y', startDate: 1 }));
+    });
+  });
+  await new Promise<void>((resolve) => stepFunctions.listen(0, '127.0.0.1', resolve));
+  stepFunctionsUrl = `http://127.0.0.1:${(stepFunctions.address() as { port: number }).port}`;
+}
+
+beforeAll(async () => {
+  template = synthesizeTemplate();
+  dynamo = await startDynamoDbLocal();
+  direct = new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint });
+  tableName = Object.values(await ensureTables(direct, template))[0]!;
+  tableArn = localArnOf(template, idOf(template, 'AWS::DynamoDB::Table', 'PaymentsTable'));
+  const secretId = idOf(template, 'AWS::SecretsManager::Secret', 'StripeSecretKey');
+  secretArn = localArnOf(template, secretId);
+  secrets = await startSecretsManagerLocal({ template, values: { [secretId]: LOCAL_STRIPE_KEY } });
+  await startStepFunctionsStandIn();
+  proxy = await startProxy(template);
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await secrets?.close();
+  stepFunctions?.close();
+  direct?.destroy();
+  await dynamo?.stop();
+});
+
+beforeEach(() => {
+  denials.length = 0;
+  reachedStepFunctions.length = 0;
+});
+
+function startProxy(from: CfnTemplate): Promise<IamProxy> {
+  return startIamProxy({
+    template: from,
+    upstreams: { dynamodb: dynamo.endpoint, sfn: stepFunctionsUrl, secretsManager: secrets.endpoint },
+    onDenied: (denial) => denials.push(denial),
+  });
+}
+
+/** The SDK clients a function gets, configured from the environment the proxy gives it. */
+function clientsOf(functionName: string, through = proxy) {
+  const environment = through.environmentFor(functionOf(template, functionName));
+  const config = {
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: environment['AWS_ACCESS_KEY_ID']!,
+      secretAccessKey: environment['AWS_SECRET_ACCESS_KEY']!,
+      sessionToken: environment['AWS_SESSION_TOKEN']!,
+    },
+  };
+  return {
+    dynamo: new DynamoDBClient({ ...config, endpoint: environment['AWS_ENDPOINT_URL_DYNAMODB'] }),
+    sfn: new SFNClient({ ...config, endpoint: environment['AWS_ENDPOINT_URL_SFN'] }),
+    secrets: new SecretsManagerClient({ ...config, endpoint: environment['AWS_ENDPOINT_URL_SECRETS_MANAGER'] }),
+  };
+}
+
+const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'item' } });
+const stored = async (pk: string) => (await direct.send(new GetItemCommand({ TableName: tableName, Key: key(pk), ConsistentRead: true }))).Item;
+const principalOf = (functionName: string) =>
+  `arn:aws:sts::000000000000:assumed-role/${roleOf(template, functionName)}/${functionOf(template, functionName)}`;
+const denied = (functionName: string, action: string, resource: string) =>
+  `User: ${principalOf(functionName)} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
+
+describe('the IAM proxy', () => {
+  it("forwards a call the caller's role allows, and DynamoDB Local keeps one database whatever the role", async () => {
+    // Prepare
+    const createPayment = clientsOf('CreatePayment');
+    const getPayment = clientsOf('GetPayment');
+
+    // Act
+    await createPayment.dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key('allowed'), v: { N: '1' } } }));
+    const read = await getPayment.dynamo.send(new GetItemCommand({ TableName: tableName, Key: key('allowed'), ConsistentRead: true }));
+
+    // Assess
+    expect(read.Item?.['v']).toEqual({ N: '1' });
+    expect(denials).toEqual([]);
+  });
+
+  it('answers a denied call with the AccessDeniedException AWS sends, and writes nothing', async () => {
+    // Prepare
+    const getPayment = clientsOf('GetPayment');
+
+    // Act
+    const putting = getPayment.dynamo.send(new PutItemCommand({ TableName: tableName, Item: key('denied') }));
+
+    // Assess
+    await expect(putting).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: denied('GetPayment', 'dynamodb:PutItem', tableArn),
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(await stored('denied')).toBeUndefined();
+    expect(denials).toMatchObject([{ action: 'dynamodb:PutItem', resource: tableArn, target: 'DynamoDB_20120810.PutItem' }]);
+  });
+
+  it('authorizes each item of a transaction as its own action, and refuses the whole of it for one item', async () => {
+    // Prepare: the Authorize step may GetItem and PutItem, not DeleteItem.
+    const authorize = clientsOf('Authorize');
+    const items = (second: object) => [{ Put: { TableName: tableName, Item: key('tx-put') } }, second];
+
+    // Act
+    const refused = authorize.dynamo.send(new TransactWriteItemsCommand({ TransactItems: items({ Delete: { TableName: tableName, Key: key('other') } }) }));
+    await expect(refused).rejects.toMatchObject({ name: 'AccessDeniedException', message: denied('Authorize', 'dynamodb:DeleteItem', tableArn) });
+    const putAfterRefusal = await stored('tx-put');
+    const conditionCheck = authorize.dynamo.send(
+      new TransactWriteItemsCommand({
+        TransactItems: items({ ConditionCheck: { TableName: tableName, Key: key('other'), ConditionExpression: 'attribute_not_exists(pk)' } }),
+      }),
+    );
+    await expect(conditionCheck).rejects.toMatchObject({ name: 'AccessDeniedException', message: denied('Authorize', 'dynamodb:ConditionCheckItem', tableArn) });
+    await authorize.dynamo.send(new TransactWriteItemsCommand({ TransactItems: items({ Put: { TableName: tableName, Item: key('tx-put-2') } }) }));
+    const gets = await clientsOf('GetPayment').dynamo.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: tableName, Key: key('tx-put') } }] }));
+
+    // Assess
+    expect(putAfterRefusal).toBeUndefined();
+    expect(await stored('tx-put-2')).toBeDefined();
+    expect(gets.Responses).toHaveLength(1);
+    expect(denials.map(({ action }) => action)).toEqual(['dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']);
+  });
+
+  it("authorizes a Query on an index against the index's ARN", async () => {
+    // Prepare
+    const query = new QueryCommand({
+      TableName: tableName,
+      IndexName: 'by_due',
+      KeyConditionExpression: 'due_shard = :s',
+      ExpressionAttributeValues: { ':s': { S: '0' } },
+    });
+
+    // Act
+    const byReconciler = await clientsOf('Reconciler').dynamo.send(query);
+    const byGetPayment = clientsOf('GetPayment').dynamo.send(query);
+
+    // Assess
+    expect(byReconciler.Items).toEqual([]);
+    await expect(byGetPayment).rejects.toMatchObject({ name: 'AccessDeniedException', message: denied('GetPayment', 'dynamodb:Query', `${tableArn}/index/by_due`) });
+  });
+
+  it('refuses the call a removed grant allowed, on a copy of the template, and only that call', async () => {
+    // Prepare: the CreatePayment function's role without dynamodb:PutItem.
+    const withoutPut = await startProxy(withoutGrant(template, roleOf(template, 'CreatePayment'), 'dynamodb:PutItem'));
+    const createPayment = clientsOf('CreatePayment', withoutPut);
+
+    try {
+      // Act
+      const putting = createPayment.dynamo.send(new PutItemCommand({ TableName: tableName, Item: key('removed-grant') }));
+      await expect(putting).rejects.toMatchObject({ name: 'AccessDeniedException', message: denied('CreatePayment', 'dynamodb:PutItem', tableArn) });
+      await createPayment.dynamo.send(
+        new UpdateItemCommand({ TableName: tableName, Key: key('removed-grant'), UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: '2' } } }),
+      );
+      await clientsOf('CreatePayment').dynamo.send(new PutItemCommand({ TableName: tableName, Item: key('unchanged-template') }));
+
+      // Assess
+      expect((await stored('removed-grant'))?.['v']).toEqual({ N: '2' });
+      expect(await stored('unchanged-template')).toBeDefined();
+    } finally {
+      await withoutPut.close();
+    }
+  });
+
+  it('lets a route start its own saga, unchanged, and not the other one', async () => {
+    // Prepare
+    const createPayment = clientsOf('CreatePayment');
+    const paymentSaga = localArnOf(template, idOf(template, 'AWS::StepFunctions::StateMachine', 'PaymentSagaStateMachine'));
+    const refundSaga = localArnOf(template, idOf(template, 'AWS::StepFunctions::StateMachine', 'RefundSagaStateMachine'));
+
+    // Act
+    await createPayment.sfn.send(new StartExecutionCommand({ stateMachineArn: paymentSaga, name: 'p-1', input: '{"payment_no":"p-1"}' }));
+    const refund = createPayment.sfn.send(new StartExecutionCommand({ stateMachineArn: refundSaga, name: 'r-1', input: '{}' }));
+    await expect(refund).rejects.toMatchObject({ name: 'AccessDeniedException', message: denied('CreatePayment', 'states:StartExecution', refundSaga) });
+    const executionArn = `${paymentSaga.replace(':stateMachine:', ':execution:')}:p-1`;
+    await clientsOf('Reconciler').sfn.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Assess
+    expect(reachedStepFunctions.map(({ target }) => target)).toEqual(['AWSStepFunctions.StartExecution', 'AWSStepFunctions.DescribeExecution']);
+    expect(JSON.parse(reachedStepFunctions[0]!.body)).toEqual({ stateMachineArn: paymentSaga, name: 'p-1', input: '{"payment_no":"p-1"}' });
+    expect(reachedStepFunctions[0]!.authorization).toContain(`Credential=${proxy.environmentFor(functionOf(template, 'CreatePayment'))['AWS_ACCESS_KEY_ID']}/`);
+  });
+
+  it('serves the Stripe secret to the provider steps and refuses it to the others, naming the secret as asked', async () => {
+    // Act
+    const read = await clientsOf('Capture').secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const refused = clientsOf('MarkSucceeded').secrets.send(new GetSecretValueCommand({ SecretId: 'StripeSecretKey' }));
+
+    // Assess
+    expect(read.SecretString).toBe(LOCAL_STRIPE_KEY);
+    await expect(refused).rejects.toMatchObject({ name: 'AccessDeniedException', message: denied('MarkSucceeded', 'secretsmanager:GetSecretValue', 'StripeSecretKey') });
+  });
+
+  it('passes a hung database through as a hang, and serves the next call once it answers', async () => {
+    // Prepare
+    const getPayment = clientsOf('GetPayment');
+    const read = () => new GetItemCommand({ TableName: tableName, Key: key('hang') });
+
+    // Act
+    dynamo.pause();
+    try {
+      const hung = getPayment.dynamo.send(read(), { abortSignal: AbortSignal.timeout(500) });
+      await expect(hung).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      dynamo.resume();
+    }
+    const after = await getPayment.dynamo.send(read());
+
+    // Assess
+    expect(after.$metadata.httpStatusCode).toBe(200);
+  });
+
+  describe('identifies the caller by its signature', () => {
+    const table = () => ({ TableName: tableName, Item: key('forged') });
+
+    it('refuses an access key it never issued', async () => {
+      // Prepare
+      const stranger = new DynamoDBClient({ ...localClientConfig, endpoint: proxy.endpoint, maxAttempts: 1 });
+
+      // Act & Assess
+      await expect(stranger.send(new PutItemCommand(table()))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+      expect(await stored('forged')).toBeUndefined();
+    });
+
+    it("refuses a role's access key signed with another secret, or sent without its session token", async () => {
+      // Prepare
+      const environment = proxy.environmentFor(functionOf(template, 'CreatePayment'));
+      const client = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+        new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.endpoint, maxAttempts: 1, credentials });
+      const accessKeyId = environment['AWS_ACCESS_KEY_ID']!;
+      const sessionToken = environment['AWS_SESSION_TOKEN']!;
+
+      // Act
+      const wrongSecret = client({ accessKeyId, secretAccessKey: 'not-the-secret', sessionToken }).send(new PutItemCommand(table()));
+      const noToken = client({ accessKeyId, secretAccessKey: environment['AWS_SECRET_ACCESS_KEY']! }).send(new PutItemCommand(table()));
+
+      // Assess
+      await expect(wrongSecret).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+      await expect(noToken).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+      expect(await stored('forged')).toBeUndefined();
+    });
+  });
+});
+
+describe('the deployed code path to the Stripe key', () => {
+  let stripe: Server;
+  const authorizations: string[] = [];
+
+  beforeAll(async () => {
+    // A Stripe stand-in that only notes the key each request carries.
+    stripe = createServer((request, response) => {
+      authorizations.push(String(request.headers.authorization));
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/payment_intents/search' }));
+    });
+    await new Promise<void>((resolve) => stripe.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => stripe.close());
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("reads the key from the secret STRIPE_SECRET_ARN names, as the function's role, through the proxy", async () => {
+    // Prepare: what a provider step's environment holds once the host runs it, and no STRIPE_API_KEY.
+    for (const [name, value] of Object.entries(proxy.environmentFor(functionOf(template, 'Capture')))) vi.stubEnv(name, value);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv(EnvVar.StripeApiKey, '');
+    vi.stubEnv(EnvVar.StripeSecretArn, secretArn);
+    vi.stubEnv(EnvVar.StripeApiBase, `http://127.0.0.1:${(stripe.address() as { port: number }).port}`);
+    vi.resetModules();
+    const { stripeProviderFromEnv } = await import('../../../../functions/adapters/stripe/client.ts');
+
+    // Act
+    const provider = await stripeProviderFromEnv();
+    await provider.findChargesByPaymentNo('P-1');
+
+    // Assess
+    expect(authorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
+    expect(denials).toEqual([]);
+  });
+});

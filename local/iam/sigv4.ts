@@ -44,11 +44,23 @@ export function signatureMatches(request: ReceivedRequest, authorization: SigV4A
 }
 
 function sign(request: ReceivedRequest, authorization: SigV4Authorization, secretAccessKey: string, amzDate: string): string {
-  const [date, region, service] = authorization.scope.split('/') as [string, string, string];
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, authorization.scope, sha256(canonicalRequest(request, authorization.signedHeaders))].join('\n');
-  let key: Buffer = hmac(`AWS4${secretAccessKey}`, date);
-  for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
-  return hmac(key, stringToSign).toString('hex');
+  return hmac(signingKey(secretAccessKey, authorization.scope), stringToSign).toString('hex');
+}
+
+const signingKeys = new Map<string, Buffer>();
+
+/** The key of a secret for a day, region and service; the same all day, so derived once. */
+function signingKey(secretAccessKey: string, scope: string): Buffer {
+  const cacheKey = `${scope}\u0000${secretAccessKey}`;
+  let key = signingKeys.get(cacheKey);
+  if (key === undefined) {
+    const [date, region, service] = scope.split('/') as [string, string, string];
+    key = hmac(`AWS4${secretAccessKey}`, date);
+    for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
 function canonicalRequest(request: ReceivedRequest, signedHeaders: readonly string[]): string {

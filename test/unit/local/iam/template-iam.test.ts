@@ -17,13 +17,14 @@ let paymentSagaArn: string;
 let refundSagaArn: string;
 const session = (functionName: string) => ({ roleLogicalId: roleOf(template, functionName), sessionName: functionName });
 
+// Synthesizing takes seconds, more on a loaded machine.
 beforeAll(() => {
   template = synthesizeTemplate();
   iam = TemplateIam.fromTemplate(template);
   tableArn = localArnOf(template, idOf(template, 'AWS::DynamoDB::Table', 'PaymentsTable'));
   paymentSagaArn = localArnOf(template, idOf(template, 'AWS::StepFunctions::StateMachine', 'PaymentSagaStateMachine'));
   refundSagaArn = localArnOf(template, idOf(template, 'AWS::StepFunctions::StateMachine', 'RefundSagaStateMachine'));
-});
+}, 60_000);
 
 describe("the synthesized template's IAM", () => {
   it('gives every function and both state machines a role that trusts their service', () => {

@@ -190,11 +190,6 @@ export class TemplateIam {
         };
   }
 
-  /** The logical ids of the template's roles. */
-  roleIds(): string[] {
-    return [...this.roles.keys()];
-  }
-
   private role(roleLogicalId: string): Role {
     const role = this.roles.get(roleLogicalId);
     if (role === undefined) throw new Error(`the template has no role ${roleLogicalId}`);
@@ -212,7 +207,7 @@ export class TemplateIam {
     // The service assumes the role on behalf of this resource, and says so in the request's context.
     const context = { 'aws:SourceArn': localArnOf(this.template, logicalId), 'aws:SourceAccount': localAccountId };
     if (!this.role(roleId).trust.some((statement) => statement.services.includes(service) && conditionsHold(statement.conditions, context))) {
-      throw new UnsupportedPolicyError(`${logicalId}: its role ${roleId} does not trust ${service} to assume it for ${context['aws:SourceArn']}, so AWS would refuse to`);
+      throw new Error(`${logicalId}: its role ${roleId} does not trust ${service} to assume it for ${context['aws:SourceArn']}, so AWS would refuse to`);
     }
     return roleId;
   }

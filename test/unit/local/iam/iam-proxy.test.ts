@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:http';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactGetItemsCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EnvVar } from '../../../../functions/config/env.ts';
-import { localArnOf } from '../../../../local/assembly/local-resources.ts';
+import { localArnOf, resolveIntrinsics } from '../../../../local/assembly/local-resources.ts';
 import { startIamProxy, type Denial, type IamProxy } from '../../../../local/iam/iam-proxy.ts';
 import { ensureTables, localClientConfig, startDynamoDbLocal, type DynamoDbLocal } from '../../../../local/runtime/dynamodb-local.ts';
 import { startSecretsManagerLocal, type SecretsManagerLocal } from '../../../../local/services/secrets-manager-local.ts';
@@ -327,5 +328,73 @@ describe('the deployed code path to the Stripe key', () => {
     // Assess
     expect(authorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
     expect(denials).toEqual([]);
+  });
+});
+
+describe("a function's own code, as its role", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  /**
+   * Runs the CreatePayment route's handler with the environment the template gives its function
+   * (resolved as the local stack resolves it) and the proxy's credentials and endpoints, in fresh
+   * modules so its clients are built from that environment; returns its answer and its log.
+   */
+  async function createPaymentAs(through: IamProxy, orderNo: string): Promise<{ result: APIGatewayProxyResult; log: string }> {
+    const functionId = functionOf(template, 'CreatePayment');
+    const variables = template.Resources[functionId]!.Properties!['Environment'] as { Variables: Record<string, unknown> };
+    const environment = {
+      ...(resolveIntrinsics(variables.Variables, template, functionId) as Record<string, string>),
+      ...through.environmentFor(functionId),
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    };
+    for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    }
+    vi.resetModules();
+    const { handler } = await import('../../../../functions/handlers/api/create-payment.ts');
+    const event = {
+      body: JSON.stringify({ order_no: orderNo, amount: 1250, currency: 'usd', payment_method: 'pm_card_visa' }),
+      isBase64Encoded: false,
+      headers: {},
+      requestContext: { requestId: orderNo, authorizer: { merchant_id: 'm_iam' } },
+    } as unknown as APIGatewayProxyEvent;
+    const result = await handler(event);
+    vi.restoreAllMocks();
+    return { result, log: lines.join('') };
+  }
+
+  it('creates a payment and starts its saga with the unchanged template', async () => {
+    // Act
+    const { result } = await createPaymentAs(proxy, 'o-iam-allowed');
+
+    // Assess
+    expect(result.statusCode).toBe(201);
+    expect(reachedStepFunctions.map(({ target }) => target)).toEqual(['AWSStepFunctions.StartExecution']);
+    expect(denials).toEqual([]);
+  });
+
+  it('fails, with AccessDenied in its log, once the template no longer grants it dynamodb:PutItem', async () => {
+    // Prepare
+    const withoutPut = await startProxy(withoutGrant(template, roleOf(template, 'CreatePayment'), 'dynamodb:PutItem'));
+
+    try {
+      // Act
+      const { result, log } = await createPaymentAs(withoutPut, 'o-iam-denied');
+
+      // Assess
+      expect(result.statusCode).toBe(500);
+      expect(log).toContain('AccessDeniedException');
+      expect(log).toContain(`is not authorized to perform: dynamodb:PutItem on resource: ${tableArn}`);
+      expect(reachedStepFunctions).toEqual([]);
+      expect(denials.map(({ action }) => action)).toEqual(['dynamodb:PutItem']);
+    } finally {
+      await withoutPut.close();
+    }
   });
 });

@@ -295,60 +295,49 @@ describe('the IAM proxy', () => {
   });
 });
 
-describe('the deployed code path to the Stripe key', () => {
+describe("a function's own code, as its role", () => {
   let stripe: Server;
-  const authorizations: string[] = [];
+  let stripeUrl: string;
+  const stripeAuthorizations: string[] = [];
 
   beforeAll(async () => {
-    // A Stripe stand-in that only notes the key each request carries.
+    // A Stripe stand-in that notes the key each request carries and finds nothing.
     stripe = createServer((request, response) => {
-      authorizations.push(String(request.headers.authorization));
+      stripeAuthorizations.push(String(request.headers.authorization));
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify({ object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/payment_intents/search' }));
     });
     await new Promise<void>((resolve) => stripe.listen(0, '127.0.0.1', resolve));
+    stripeUrl = `http://127.0.0.1:${(stripe.address() as { port: number }).port}`;
   });
   afterAll(() => stripe.close());
-  afterEach(() => vi.unstubAllEnvs());
-
-  it("reads the key from the secret STRIPE_SECRET_ARN names, as the function's role, through the proxy", async () => {
-    // Prepare: what a provider step's environment holds once the host runs it, and no STRIPE_API_KEY.
-    for (const [name, value] of Object.entries(proxy.environmentFor(functionOf(template, 'Capture')))) vi.stubEnv(name, value);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv(EnvVar.StripeApiKey, '');
-    vi.stubEnv(EnvVar.StripeSecretArn, secretArn);
-    vi.stubEnv(EnvVar.StripeApiBase, `http://127.0.0.1:${(stripe.address() as { port: number }).port}`);
-    vi.resetModules();
-    const { stripeProviderFromEnv } = await import('../../../../functions/adapters/stripe/client.ts');
-
-    // Act
-    const provider = await stripeProviderFromEnv();
-    await provider.findChargesByPaymentNo('P-1');
-
-    // Assess
-    expect(authorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
-    expect(denials).toEqual([]);
+  beforeEach(() => {
+    stripeAuthorizations.length = 0;
   });
-});
-
-describe("a function's own code, as its role", () => {
   afterEach(() => {
     vi.unstubAllEnvs();
     vi.restoreAllMocks();
   });
 
   /**
-   * Runs the CreatePayment route's handler with the environment the template gives its function
-   * (resolved as the local stack resolves it) and the proxy's credentials and endpoints, in fresh
-   * modules so its clients are built from that environment; returns its answer and its log.
+   * Runs `invoke` on a catalog function's handler module with the environment the template gives
+   * the function (resolved as the local stack resolves it; no STRIPE_API_KEY) plus what the host
+   * adds: the proxy's credentials and endpoints, the region, the provider's address. The modules
+   * are fresh, so the handler builds its clients from that environment. Returns its answer and log.
    */
-  async function createPaymentAs(through: IamProxy, orderNo: string): Promise<{ result: APIGatewayProxyResult; log: string }> {
-    const functionId = functionOf(template, 'CreatePayment');
+  async function runAs<M, T>(
+    functionName: string,
+    load: () => Promise<M>,
+    invoke: (module: M) => Promise<T>,
+    through = proxy,
+  ): Promise<{ result: T; log: string }> {
+    const functionId = functionOf(template, functionName);
     const variables = template.Resources[functionId]!.Properties!['Environment'] as { Variables: Record<string, unknown> };
     const environment = {
       ...(resolveIntrinsics(variables.Variables, template, functionId) as Record<string, string>),
       ...through.environmentFor(functionId),
       AWS_REGION: 'us-east-1',
+      [EnvVar.StripeApiBase]: stripeUrl,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     };
     for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
@@ -357,21 +346,36 @@ describe("a function's own code, as its role", () => {
       vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
     }
     vi.resetModules();
-    const { handler } = await import('../../../../functions/handlers/api/create-payment.ts');
-    const event = {
+    try {
+      return { result: await invoke(await load()), log: lines.join('') };
+    } finally {
+      vi.restoreAllMocks();
+    }
+  }
+
+  const createPaymentRoute = () => import('../../../../functions/handlers/api/create-payment.ts');
+  const createPayment = (orderNo: string) => (module: { handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> }) =>
+    module.handler({
       body: JSON.stringify({ order_no: orderNo, amount: 1250, currency: 'usd', payment_method: 'pm_card_visa' }),
       isBase64Encoded: false,
       headers: {},
       requestContext: { requestId: orderNo, authorizer: { merchant_id: 'm_iam' } },
-    } as unknown as APIGatewayProxyEvent;
-    const result = await handler(event);
-    vi.restoreAllMocks();
-    return { result, log: lines.join('') };
-  }
+    } as unknown as APIGatewayProxyEvent);
+
+  it('reads the Stripe key from the secret its STRIPE_SECRET_ARN names, through the proxy', async () => {
+    // Act: a provider step's code path to its provider.
+    await runAs('Capture', () => import('../../../../functions/adapters/stripe/client.ts'), async ({ stripeProviderFromEnv }) =>
+      (await stripeProviderFromEnv()).findChargesByPaymentNo('P-1'),
+    );
+
+    // Assess
+    expect(stripeAuthorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
+    expect(denials).toEqual([]);
+  });
 
   it('creates a payment and starts its saga with the unchanged template', async () => {
     // Act
-    const { result } = await createPaymentAs(proxy, 'o-iam-allowed');
+    const { result } = await runAs('CreatePayment', createPaymentRoute, createPayment('o-iam-allowed'));
 
     // Assess
     expect(result.statusCode).toBe(201);
@@ -385,7 +389,7 @@ describe("a function's own code, as its role", () => {
 
     try {
       // Act
-      const { result, log } = await createPaymentAs(withoutPut, 'o-iam-denied');
+      const { result, log } = await runAs('CreatePayment', createPaymentRoute, createPayment('o-iam-denied'), withoutPut);
 
       // Assess
       expect(result.statusCode).toBe(500);
@@ -396,5 +400,16 @@ describe("a function's own code, as its role", () => {
     } finally {
       await withoutPut.close();
     }
+  });
+
+  it("runs the reconciler's sweep with nothing refused: the due index, the secret, the provider", async () => {
+    // Act
+    const { result, log } = await runAs('Reconciler', () => import('../../../../functions/handlers/reconciler.ts'), (module) => module.handler());
+
+    // Assess
+    expect(result).toEqual({ reconciled: 0, carts: 0 });
+    expect(log).toBe('');
+    expect(stripeAuthorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
+    expect(denials).toEqual([]);
   });
 });

@@ -3,7 +3,10 @@
  * template's values become once "deployed" here. Only what a synthesized CDK template uses is
  * resolved (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::Select`, `Fn::Split`); anything
  * else is a startup error naming where it was met, never a value passed through unresolved.
+ * The one resolver of the local stack: the state machines' definitions, the functions'
+ * environments and the IAM policies all name a resource by the same string.
  */
+import { createHash } from 'node:crypto';
 import { localArn, localFunctionArn, localStateMachineArn, pseudoParameters } from './local-account.ts';
 
 export interface CfnResource {
@@ -15,7 +18,7 @@ export interface CfnResource {
 
 /** A CloudFormation template as `cdk synth` writes it; only what the local stack reads is typed. */
 export interface CfnTemplate {
-  readonly Resources?: Readonly<Record<string, CfnResource>>;
+  readonly Resources: Readonly<Record<string, CfnResource>>;
   readonly Parameters?: Readonly<Record<string, unknown>>;
   readonly Conditions?: Readonly<Record<string, unknown>>;
   readonly Outputs?: Readonly<Record<string, { readonly Value: unknown }>>;
@@ -26,18 +29,28 @@ export class UnsupportedTemplateError extends Error {
   override readonly name = 'UnsupportedTemplate';
 }
 
-/** The property that names each kind of resource, when the template gives it a literal name. */
-const nameProperty: Readonly<Record<string, string>> = {
-  'AWS::DynamoDB::Table': 'TableName',
-  'AWS::Lambda::Function': 'FunctionName',
-  'AWS::StepFunctions::StateMachine': 'StateMachineName',
-  'AWS::SecretsManager::Secret': 'Name',
-  'AWS::IAM::Role': 'RoleName',
-  'AWS::SNS::Topic': 'TopicName',
-  'AWS::Events::Rule': 'Name',
-  'AWS::Logs::LogGroup': 'LogGroupName',
-  'AWS::CloudWatch::Alarm': 'AlarmName',
-  'AWS::ApiGateway::Stage': 'StageName',
+/**
+ * Per resource type: the property that holds a literal name (CloudFormation makes one up when
+ * it is absent; locally it is the logical id), how its ARN is built from that name, and whether
+ * `Ref` returns the ARN rather than the name, as CloudFormation documents for each type.
+ */
+const resourceTypes: Readonly<Record<string, { nameProperty: string; arn?: (name: string) => string; refIsArn?: boolean }>> = {
+  'AWS::DynamoDB::Table': { nameProperty: 'TableName', arn: (name) => localArn('dynamodb', `table/${name}`) },
+  'AWS::DynamoDB::GlobalTable': { nameProperty: 'TableName', arn: (name) => localArn('dynamodb', `table/${name}`) },
+  'AWS::Lambda::Function': { nameProperty: 'FunctionName', arn: localFunctionArn },
+  'AWS::StepFunctions::StateMachine': { nameProperty: 'StateMachineName', arn: localStateMachineArn, refIsArn: true },
+  // Secrets Manager ends every secret's ARN with a dash and six random characters.
+  'AWS::SecretsManager::Secret': {
+    nameProperty: 'Name',
+    arn: (name) => localArn('secretsmanager', `secret:${name}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`),
+    refIsArn: true,
+  },
+  'AWS::IAM::Role': { nameProperty: 'RoleName', arn: (name) => localArn('iam', `role/${name}`) },
+  'AWS::Events::Rule': { nameProperty: 'Name', arn: (name) => localArn('events', `rule/${name}`) },
+  'AWS::Logs::LogGroup': { nameProperty: 'LogGroupName', arn: (name) => localArn('logs', `log-group:${name}:*`) },
+  'AWS::SNS::Topic': { nameProperty: 'TopicName', arn: (name) => localArn('sns', name), refIsArn: true },
+  'AWS::CloudWatch::Alarm': { nameProperty: 'AlarmName', arn: (name) => localArn('cloudwatch', `alarm:${name}`) },
+  'AWS::ApiGateway::Stage': { nameProperty: 'StageName' },
 };
 
 /**
@@ -46,9 +59,17 @@ const nameProperty: Readonly<Record<string, string>> = {
  */
 export function localNameOf(template: CfnTemplate, logicalId: string): string {
   const resource = resourceOf(template, logicalId, logicalId);
-  const property = nameProperty[resource.Type];
+  const property = resourceTypes[resource.Type]?.nameProperty;
   const given = property === undefined ? undefined : resource.Properties?.[property];
   return typeof given === 'string' ? given : logicalId;
+}
+
+/** The resource's ARN on the local stack; a type the local stack gives no ARN is an error naming it. */
+export function localArnOf(template: CfnTemplate, logicalId: string, where = 'ARN'): string {
+  const { Type } = resourceOf(template, logicalId, where);
+  const arnOf = resourceTypes[Type]?.arn;
+  if (arnOf === undefined) throw new UnsupportedTemplateError(`${where}: the local stack gives no ARN to ${logicalId} (${Type})`);
+  return arnOf(localNameOf(template, logicalId));
 }
 
 function resourceOf(template: CfnTemplate, logicalId: string, where: string): CfnResource {
@@ -57,41 +78,16 @@ function resourceOf(template: CfnTemplate, logicalId: string, where: string): Cf
   return resource;
 }
 
-/** What `Ref` of a resource returns, as its type documents it, for the local resource. */
+/** What `Ref` of a resource returns: its ARN for the types whose Ref is one, else its name (or id). */
 function refOf(template: CfnTemplate, logicalId: string, where: string): string {
   const { Type } = resourceOf(template, logicalId, where);
-  const name = localNameOf(template, logicalId);
-  switch (Type) {
-    case 'AWS::StepFunctions::StateMachine':
-      return localStateMachineArn(name);
-    case 'AWS::SecretsManager::Secret':
-      return secretArn(name);
-    case 'AWS::SNS::Topic':
-      return localArn('sns', name);
-    default:
-      return name;
-  }
+  return resourceTypes[Type]?.refIsArn === true ? localArnOf(template, logicalId, where) : localNameOf(template, logicalId);
 }
-
-/** Secrets Manager ends a secret's ARN with six characters of its own; locally they are fixed. */
-const secretArn = (name: string) => localArn('secretsmanager', `secret:${name}-000000`);
 
 function attributeOf(template: CfnTemplate, logicalId: string, attribute: string, where: string): string {
   const { Type } = resourceOf(template, logicalId, where);
-  const name = localNameOf(template, logicalId);
-  const arns: Readonly<Record<string, () => string>> = {
-    'AWS::Lambda::Function': () => localFunctionArn(name),
-    'AWS::DynamoDB::Table': () => localArn('dynamodb', `table/${name}`),
-    'AWS::StepFunctions::StateMachine': () => localStateMachineArn(name),
-    'AWS::IAM::Role': () => localArn('iam', `role/${name}`),
-    'AWS::SecretsManager::Secret': () => secretArn(name),
-    'AWS::Events::Rule': () => localArn('events', `rule/${name}`),
-    'AWS::Logs::LogGroup': () => localArn('logs', `log-group:${name}:*`),
-    'AWS::SNS::Topic': () => localArn('sns', name),
-    'AWS::CloudWatch::Alarm': () => localArn('cloudwatch', `alarm:${name}`),
-  };
-  if (attribute === 'Arn' && arns[Type] !== undefined) return arns[Type]();
-  if (Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return name;
+  if (attribute === 'Arn') return localArnOf(template, logicalId, `${where}: Fn::GetAtt`);
+  if (Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return localNameOf(template, logicalId);
   // A resource path's parent: the API's root resource has an id of its own.
   if (Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId') return rootResourceIdOf(logicalId);
   throw new UnsupportedTemplateError(`${where}: Fn::GetAtt ${logicalId}.${attribute} (${Type}) is not resolved locally`);

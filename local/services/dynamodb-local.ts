@@ -130,7 +130,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (options.dbPath !== undefined) {
     mkdirSync(options.dbPath, { recursive: true });
     killOrphanOf(options.dbPath);
-    keepDataOfOneKey(options.dbPath);
+    adoptUnsharedDatabase(options.dbPath);
   }
   // One database for every access key: each function signs with its own role's. (Measured:
   // DynamoDB Local 3.3.0 keeps one per key even in memory without it.)
@@ -182,14 +182,15 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 const pidFileOf = (dbPath: string) => join(dbPath, 'dynamodb-local.pid');
 
 /**
- * Without `-sharedDb`, DynamoDB Local kept a file per access key and region; the data of the
- * one key the local stack used before its functions had keys of their own becomes the shared
- * database's, so a data folder from before keeps its payments.
+ * Before `-sharedDb`, DynamoDB Local kept the data of the local stack's clients in a file named
+ * after their access key and region: it becomes the shared database, so a data folder from an
+ * earlier version keeps its merchants, payments and carts.
  */
-function keepDataOfOneKey(dbPath: string): void {
+function adoptUnsharedDatabase(dbPath: string): void {
+  const { accessKeyId } = localClientConfig.credentials;
+  const unshared = join(dbPath, `${accessKeyId}_${localClientConfig.region}.db`);
   const shared = join(dbPath, 'shared-local-instance.db');
-  const perKey = readdirSync(dbPath).filter((name) => name.endsWith('.db') && name !== 'shared-local-instance.db');
-  if (!existsSync(shared) && perKey.length === 1) renameSync(join(dbPath, perKey[0]!), shared);
+  if (existsSync(unshared) && !existsSync(shared)) renameSync(unshared, shared);
 }
 
 /**

@@ -76,7 +76,7 @@ export async function runDemo(): Promise<Row[]> {
       db: createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: stack.dynamoDbEndpoint })),
       tableName: stack.tableName,
       provider: new StripePaymentProvider(
-        createStripeClient({ apiKey: stack.environmentOf('Capture')[EnvVar.StripeApiKey]!, apiBase: stack.providerUrl }),
+        createStripeClient({ apiKey: stack.providerApiKey, apiBase: stack.providerUrl }),
       ),
     };
     let seq = 0;

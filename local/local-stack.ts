@@ -8,16 +8,21 @@ import { EnvVar } from '../functions/config/env.ts';
 import type { CrashPoint } from '../functions/crash/crash-points.ts';
 import { type Merchant, type MerchantKeyStore, generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
 import { readCloudAssembly } from './assembly/cloud-assembly.ts';
-import { localAccountId, localArn, localRegion } from './assembly/local-account.ts';
+import { localArnOf } from './assembly/intrinsics.ts';
+import { localAccountId, localRegion } from './assembly/local-account.ts';
 import { type LocalFunction, type LocalResources, type LocalSchedule, readResources } from './assembly/resources.ts';
 import { DEFAULT_CDK_OUT, ensureAssembly } from './assembly/synthesize.ts';
 import { CrashSwitch } from './lambda/crash-switch.ts';
-import { RoleCredentials, lambdaEnvironment } from './lambda/environment.ts';
+import { startIamProxy } from './iam/iam-proxy.ts';
+import type { Authorization } from './iam/template-iam.ts';
+import { lambdaEnvironment } from './lambda/environment.ts';
+import { InvocationError } from './lambda/invocation-error.ts';
 import { type FunctionStats, type HostedFunction, LambdaHost } from './lambda/host.ts';
 import { isRunning, readJson } from './process-records.ts';
 import { type TokenAuthorizer, startApiGatewayLocal } from './services/api-gateway-local.ts';
 import { ensureTables, localClientConfig, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { startFakeProviderProcess } from './services/fake-provider-process.ts';
+import { findSecret, startSecretsManagerLocal, templateSecrets } from './services/secrets-manager-local.ts';
 import { startSchedule } from './services/scheduler.ts';
 import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './services/stepfunctions-local.ts';
 
@@ -74,6 +79,8 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly apiKey: string;
   readonly providerUrl: string;
+  /** The provider's test key, which the functions read from the template's secret. */
+  readonly providerApiKey: string;
   readonly outputsFile: string;
   readonly tableName: string;
   readonly dynamoDbEndpoint: string;
@@ -159,14 +166,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // Step Functions and the functions each need the other: a Task invokes a function, a function starts an execution.
     let host: LambdaHost | undefined;
+    let authorizeTask: ((stateMachineLogicalId: string, sessionName: string, functionArn: string) => void) | undefined;
     stops.push(() => host?.stop() ?? Promise.resolve());
-    const invoker = (fn: LocalFunction): TaskHandler => (event) => host!.invoke(fn.name, event);
-    const functions = Object.fromEntries(resources.functions.map((fn) => [fn.name, invoker(fn)]));
     const stepFunctions = await startStepFunctionsLocal({
       stateMachines: resources.stateMachines.map((machine) => ({
         name: machine.name,
         definition: machine.definition,
-        functions,
+        // Each Task invokes its function as the state machine's role, which must be allowed lambda:InvokeFunction on it.
+        functions: Object.fromEntries(
+          resources.functions.map((fn): [string, TaskHandler] => [
+            fn.name,
+            (event) => {
+              authorizeTask!(machine.logicalId, machine.name, fn.arn);
+              return host!.invoke(fn.name, event);
+            },
+          ]),
+        ),
         ...(machine.roleArn !== undefined && { roleArn: machine.roleArn }),
       })),
       ...(options.inMemory ? {} : { dataDir: path.join(options.dataDir, 'stepfunctions') }),
@@ -177,16 +192,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(stepFunctions.close);
     log(`Step Functions  ${stepFunctions.endpoint}`);
 
-    const crash = new CrashSwitch(options.crashAudit ?? false);
-    const credentials = new RoleCredentials();
-    const services = {
-      awsEndpoints: {
-        AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint,
-        AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+    const secrets = await startSecretsManagerLocal({ template: resources.template, values: stripeKeyOfSecrets(resources) });
+    stops.push(secrets.close);
+    log(`Secrets Manager ${secrets.endpoint}`);
+
+    // Every AWS call a function makes goes through the IAM proxy, signed with its role's credentials.
+    const proxy = await startIamProxy({
+      template: resources.template,
+      upstreams: {
+        dynamodb: options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint,
+        sfn: stepFunctions.endpoint,
+        secretsManager: secrets.endpoint,
       },
-      stripeApiBase: provider.url,
-      stripeApiKey: LOCAL_STRIPE_KEY,
+      onDenied: (denial) => log(`iam: denied ${denial.message}`),
+    });
+    stops.push(proxy.close);
+    log(`IAM proxy       ${proxy.endpoint}`);
+    authorizeTask = (stateMachineLogicalId, sessionName, functionArn) => {
+      const session = { roleLogicalId: proxy.iam.roleOfStateMachine(stateMachineLogicalId), sessionName };
+      refuseUnless(proxy.iam.authorize(session, 'lambda:InvokeFunction', functionArn));
     };
+
+    const crash = new CrashSwitch(options.crashAudit ?? false);
     const settings = functionSettingsOf(options);
     host = new LambdaHost({
       functions: resources.functions.map((fn): HostedFunction => {
@@ -194,7 +221,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return {
           ...fn,
           ...(replacement !== undefined && { codeDir: replacement.codeDir }),
-          environment: { ...lambdaEnvironment(fn, services, credentials.of(fn.roleLogicalId), settings), ...replacement?.environment },
+          environment: { ...lambdaEnvironment(fn, provider.url, proxy.environmentFor(fn.logicalId), settings), ...replacement?.environment },
         };
       }),
       crash,
@@ -211,8 +238,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(api.close);
 
     const runSchedule = async (schedule: LocalSchedule) => {
+      const ruleArn = localArnOf(resources.template, schedule.logicalId);
       const results: unknown[] = [];
-      for (const target of schedule.targets) results.push(await lambda.invoke(byId(target.functionLogicalId).name, target.input ?? scheduledEvent(schedule)));
+      for (const target of schedule.targets) {
+        const fn = byId(target.functionLogicalId);
+        // EventBridge may invoke a function only where the function's resource policy lets it.
+        refuseUnless(proxy.iam.authorizeServiceInvoke('events.amazonaws.com', ruleArn, fn.arn));
+        results.push(await lambda.invoke(fn.name, target.input ?? scheduledEvent(schedule, ruleArn)));
+      }
       return results;
     };
     for (const schedule of resources.schedules) {
@@ -238,6 +271,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     return {
       ...outputs,
+      providerApiKey: LOCAL_STRIPE_KEY,
       outputsFile,
       stepFunctionsEndpoint: stepFunctions.endpoint,
       templateOutputs: resources.outputs,
@@ -260,6 +294,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/** A denied invocation fails as Lambda refuses it (Step Functions names it `Lambda.AccessDeniedException`). */
+function refuseUnless(decision: Authorization): void {
+  if (!decision.allowed) throw new InvocationError({ errorType: 'AccessDeniedException', errorMessage: decision.message, trace: [] }, 'lambda');
+}
+
+/**
+ * The local test key, as the value of each secret a function is told to read its provider's
+ * key from (`STRIPE_SECRET_ARN`), by the secret's logical id.
+ */
+function stripeKeyOfSecrets(resources: LocalResources): Record<string, string> {
+  const secrets = templateSecrets(resources.template);
+  return Object.fromEntries(
+    resources.functions.flatMap((fn) => {
+      const arn = fn.environment[EnvVar.StripeSecretArn];
+      const secret = arn === undefined ? undefined : findSecret(secrets, arn);
+      return secret === undefined ? [] : [[secret.logicalId, LOCAL_STRIPE_KEY]];
+    }),
+  );
 }
 
 /** Finds a function by its construct id (`CreatePayment`), its name or its logical id. */
@@ -307,7 +361,7 @@ function routesOf(resources: LocalResources, invoke: (functionLogicalId: string)
 }
 
 /** The event EventBridge sends a scheduled rule's target. */
-function scheduledEvent(schedule: LocalSchedule) {
+function scheduledEvent(schedule: LocalSchedule, ruleArn: string) {
   return {
     version: '0',
     id: randomUUID(),
@@ -316,7 +370,7 @@ function scheduledEvent(schedule: LocalSchedule) {
     account: localAccountId,
     time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     region: localRegion,
-    resources: [localArn('events', `rule/${schedule.logicalId}`)],
+    resources: [ruleArn],
     detail: {},
   };
 }

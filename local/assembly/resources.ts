@@ -12,7 +12,6 @@ import {
   type CfnTemplate,
   UnsupportedTemplateError,
   localNameOf,
-  resolveIntrinsics,
   resolveString,
   rootResourceIdOf,
 } from './intrinsics.ts';
@@ -22,11 +21,11 @@ import { invokedFunctionOf, stateMachineDefinitions, taskStates } from './state-
 /** The resource types the local stack runs, and what it makes of each. */
 export const HOSTED_TYPES: Readonly<Record<string, string>> = {
   'AWS::Lambda::Function': 'runs its bundle from the asset directory, in isolated instances (local/lambda/)',
-  'AWS::IAM::Role': "its functions run with credentials of their own; its policies are read for the IAM gate",
-  'AWS::IAM::Policy': 'read with the roles it is attached to, for the IAM gate',
-  'AWS::Lambda::Permission': 'read (who may invoke which function), for the IAM gate',
+  'AWS::IAM::Role': "each function's instances get its credentials; the IAM proxy evaluates its policies (local/iam/)",
+  'AWS::IAM::Policy': 'evaluated by the IAM proxy, for the roles it is attached to',
+  'AWS::Lambda::Permission': 'evaluated before the schedule invokes its target',
   'AWS::DynamoDB::Table': 'created in DynamoDB Local with its indexes and TTL',
-  'AWS::SecretsManager::Secret': 'its ARN; the functions given it read the local test key',
+  'AWS::SecretsManager::Secret': 'served by the local Secrets Manager; the one the functions read as STRIPE_SECRET_ARN holds the local test key',
   'AWS::StepFunctions::StateMachine': 'run by the local Step Functions, each Task invoking the function its Resource names',
   'AWS::ApiGateway::RestApi': 'served by the local API Gateway',
   'AWS::ApiGateway::Resource': 'a path of the local API',
@@ -109,33 +108,12 @@ export interface LocalSchedule {
   readonly targets: readonly { readonly functionLogicalId: string; readonly input?: unknown }[];
 }
 
-export interface LocalRole {
-  readonly logicalId: string;
-  readonly arn: string;
-  readonly assumeRolePolicy: unknown;
-  readonly managedPolicyArns: readonly string[];
-  /** Every policy document attached to it (inline policies and `AWS::IAM::Policy` resources), resolved. */
-  readonly policies: readonly { readonly name: string; readonly document: unknown }[];
-}
-
-export interface LocalPermission {
-  readonly logicalId: string;
-  readonly functionLogicalId: string;
-  readonly action: string;
-  readonly principal: string;
-  readonly sourceArn?: string;
-}
-
 export interface LocalResources {
   readonly template: CfnTemplate;
   readonly functions: readonly LocalFunction[];
   readonly api?: LocalApi;
   readonly stateMachines: readonly LocalStateMachineSpec[];
   readonly schedules: readonly LocalSchedule[];
-  /** Logical id → ARN of each secret. */
-  readonly secrets: Readonly<Record<string, string>>;
-  readonly roles: readonly LocalRole[];
-  readonly permissions: readonly LocalPermission[];
   /** The template's outputs, resolved against the local resources. */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -189,21 +167,6 @@ export function readResources(assembly: CloudAssembly): LocalResources {
       };
     }),
     schedules: ofType('AWS::Events::Rule').flatMap(([logicalId, resource]) => readSchedule(template, logicalId, resource, functionByArn)),
-    secrets: Object.fromEntries(
-      ofType('AWS::SecretsManager::Secret').map(([logicalId]) => [logicalId, resolveString(template, { Ref: logicalId }, logicalId)]),
-    ),
-    roles: ofType('AWS::IAM::Role').map(([logicalId, resource]) => readRole(template, logicalId, resource)),
-    permissions: ofType('AWS::Lambda::Permission').map(([logicalId, resource]) => {
-      const properties = resource.Properties ?? {};
-      const text = (name: string) => resolveString(template, properties[name], `${logicalId}.${name}`);
-      return {
-        logicalId,
-        functionLogicalId: functionByArn(text('FunctionName'), `${logicalId}.FunctionName`),
-        action: text('Action'),
-        principal: text('Principal'),
-        ...(properties['SourceArn'] !== undefined && { sourceArn: text('SourceArn') }),
-      };
-    }),
     outputs: Object.fromEntries(
       Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, resolveString(template, output.Value, `Outputs.${name}`)]),
     ),
@@ -369,23 +332,4 @@ function readSchedule(
     };
   });
   return [{ logicalId, everyMs, targets }];
-}
-
-function readRole(template: CfnTemplate, logicalId: string, resource: CfnResource): LocalRole {
-  const properties = resource.Properties ?? {};
-  const resolve = (value: unknown, where: string) => resolveIntrinsics(template, value, `${logicalId}.${where}`);
-  const inline = ((properties['Policies'] ?? []) as { PolicyName: unknown; PolicyDocument: unknown }[]).map((policy, index) => ({
-    name: resolveString(template, policy.PolicyName, `${logicalId}.Policies[${index}]`),
-    document: resolve(policy.PolicyDocument, `Policies[${index}]`),
-  }));
-  const attached = Object.entries(template.Resources ?? {})
-    .filter(([, policy]) => policy.Type === 'AWS::IAM::Policy' && ((policy.Properties?.['Roles'] ?? []) as unknown[]).some((role) => (role as { Ref?: string }).Ref === logicalId))
-    .map(([policyId, policy]) => ({ name: policyId, document: resolveIntrinsics(template, policy.Properties?.['PolicyDocument'], `${policyId}.PolicyDocument`) }));
-  return {
-    logicalId,
-    arn: resolveString(template, { 'Fn::GetAtt': [logicalId, 'Arn'] }, logicalId),
-    assumeRolePolicy: resolve(properties['AssumeRolePolicyDocument'], 'AssumeRolePolicyDocument'),
-    managedPolicyArns: ((properties['ManagedPolicyArns'] ?? []) as unknown[]).map((arn, index) => resolveString(template, arn, `${logicalId}.ManagedPolicyArns[${index}]`)),
-    policies: [...inline, ...attached],
-  };
 }

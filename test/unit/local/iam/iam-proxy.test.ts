@@ -16,7 +16,7 @@ import { ensureTables, localClientConfig, startDynamoDbLocal, type DynamoDbLocal
 import { startSecretsManagerLocal, type SecretsManagerLocal } from '../../../../local/services/secrets-manager-local.ts';
 import type { CfnTemplate } from '../../../../local/assembly/intrinsics.ts';
 import { synthesizeTemplate } from '../../../../local/assembly/synthesize.ts';
-import { functionOf, idOf, roleOf, withoutGrant } from './synthesized.ts';
+import { functionOf, idOf, roleOf, withoutGrant } from '../../../support/synthesized-template.ts';
 
 const LOCAL_STRIPE_KEY = 'sk_test_iam_proxy_seeded';
 

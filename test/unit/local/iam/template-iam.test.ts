@@ -9,7 +9,7 @@ import { UnsupportedPolicyError } from '../../../../local/iam/policy-evaluator.t
 import { TemplateIam } from '../../../../local/iam/template-iam.ts';
 import type { CfnTemplate } from '../../../../local/assembly/intrinsics.ts';
 import { synthesizeTemplate } from '../../../../local/assembly/synthesize.ts';
-import { functionOf, idOf, roleOf, withoutGrant } from './synthesized.ts';
+import { functionOf, idOf, roleOf, withoutGrant } from '../../../support/synthesized-template.ts';
 
 let template: CfnTemplate;
 let iam: TemplateIam;

@@ -77,3 +77,18 @@ export function assemblyWith(from: string, template: CfnTemplate, parent: string
   }
   return dir;
 }
+
+/** A copy of `template` whose role `roleLogicalId` is also allowed `actions` on `resources`, by a policy of its own. */
+export function withGrant(template: CfnTemplate, roleLogicalId: string, actions: readonly string[], resources: readonly string[]): CfnTemplate {
+  const copy = structuredClone(template) as { Resources: Record<string, (typeof template.Resources)[string]> };
+  if (copy.Resources[roleLogicalId]?.Type !== 'AWS::IAM::Role') throw new Error(`${roleLogicalId} is no role of the template`);
+  copy.Resources[`${roleLogicalId}ExtraGrant`] = {
+    Type: 'AWS::IAM::Policy',
+    Properties: {
+      PolicyName: `${roleLogicalId}ExtraGrant`,
+      Roles: [{ Ref: roleLogicalId }],
+      PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...actions], Resource: [...resources] }] },
+    },
+  };
+  return copy;
+}

@@ -40,6 +40,8 @@ export async function startBenchStack(options: Pick<LocalStackOptions, 'onExecut
     inMemory: true,
     // Far beyond the run: the reconciler must not add reads, writes or executions of its own.
     reconcileEveryMs: 24 * 3600_000,
+    // The Lambda host's instances per function, to weigh parallelism against cold starts.
+    ...(process.env.BENCH_MAX_INSTANCES !== undefined && { maxInstancesPerFunction: envInt('BENCH_MAX_INSTANCES', 0) }),
     dynamoEndpointFor: async (endpoint) => {
       dynamoDbLocal = endpoint;
       counter = await startDynamoCounter(endpoint);

@@ -92,3 +92,22 @@ export function withGrant(template: CfnTemplate, roleLogicalId: string, actions:
   };
   return copy;
 }
+
+/** A copy of `template` in which no role's policy grants `lambda:InvokeFunction` on `functionLogicalId` any more. */
+export function withoutInvokeGrant(template: CfnTemplate, functionLogicalId: string): CfnTemplate {
+  const copy = structuredClone(template);
+  const names = (value: unknown) => JSON.stringify(value).includes(`"${functionLogicalId}"`);
+  let removed = 0;
+  for (const resource of Object.values(copy.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    const document = (resource.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument;
+    for (const statement of document.Statement) {
+      if (![statement.Action].flat().includes('lambda:InvokeFunction')) continue;
+      const resources = [statement.Resource].flat();
+      statement.Resource = resources.filter((arn) => !names(arn));
+      removed += resources.length - (statement.Resource as unknown[]).length;
+    }
+  }
+  if (removed === 0) throw new Error(`no role is granted lambda:InvokeFunction on ${functionLogicalId}`);
+  return copy;
+}

@@ -31,6 +31,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'sim',
+          include: ['test/sim/**/*.test.ts'],
+          // Each file synthesizes the stack once (seconds) and runs a thousand histories or so.
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'crash',
           include: ['test/crash/**/*.test.ts'],
           // Each file runs whole stacks; side by side on two cores they would time each other out.

@@ -92,7 +92,7 @@ export interface LocalStack {
   /** Runs the schedule's targets (the reconciler) once, as its rule does; rejects as the invocation failed. */
   reconcile(): Promise<unknown>;
   /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
-  pauseDatabase(): void;
+  pauseDatabase(): Promise<void>;
   /** Lets a paused DynamoDB Local answer again. */
   resumeDatabase(): void;
   /**

@@ -38,6 +38,7 @@ export const paymentProviderCalls = {
   findChargesByPaymentNo: 'read',
   listOpenAuthorizations: 'read',
   retrieveRefund: 'read',
+  findRefundsOfCharge: 'read',
   authorizeCharge: 'provider',
   captureCharge: 'provider',
   voidCharge: 'provider',

@@ -32,6 +32,8 @@ export interface PaymentProvider {
   refundCharge(input: RefundChargeInput): Promise<ProviderRefund>;
   /** A refund as the provider holds it now. */
   retrieveRefund(refundId: string): Promise<ProviderRefund>;
+  /** Every refund of a charge, newest first: how a refund is found once its key is forgotten. */
+  findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]>;
   /**
    * Uncaptured charges of one deployment (tagged {@link DEPLOYMENT_METADATA_KEY}) created
    * before `createdBefore`, at most `limit`. The answer may trail the provider's writes (Stripe's
@@ -48,6 +50,18 @@ export const DEPLOYMENT_METADATA_KEY = 'chargeonce_deployment';
 
 /** Card networks hold an uncaptured authorization for 7 days, when the provider does not say. */
 export const CARD_AUTHORIZATION_WINDOW_SECONDS = 7 * 24 * 3600;
+
+/** How long the provider keeps an idempotency key, less an hour of margin for clocks and retries. */
+export const IDEMPOTENCY_KEY_TRUSTED_FOR_MS = 23 * 3600 * 1000;
+
+/**
+ * Whether the provider may have forgotten a key first used no earlier than `since` (Stripe keeps
+ * keys 24 hours): past that, a repeated request is a new one, and what the first one made must
+ * be found another way.
+ */
+export function mayHaveForgottenKey(now: Date, since: string): boolean {
+  return now.getTime() - Date.parse(since) > IDEMPOTENCY_KEY_TRUSTED_FOR_MS;
+}
 
 export interface AuthorizeChargeInput {
   readonly paymentNo: string;
@@ -113,4 +127,6 @@ export interface ProviderRefund {
   readonly status: ProviderRefundStatus;
   /** Stripe's `failure_reason` of a failed refund (`expired_or_canceled_card`, `lost_or_stolen_card`, `unknown`, ...). */
   readonly failureReason?: string;
+  /** The refund_no from the refund's metadata, when it has one. */
+  readonly refundNo?: string;
 }

@@ -10,7 +10,16 @@ import { AttentionReason, type Payment, PaymentStatus, isLeased, isTerminal } fr
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
 import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
-import { lookAtProviderRefund, markRefundFailed, next as nextRefund, recordRefund } from './refund-saga.ts';
+import {
+  failRefund,
+  followRefundMade,
+  lookAtProviderRefund,
+  markRefundFailed,
+  next as nextRefund,
+  outcomeOf,
+  recordRefund,
+  refundAtProvider,
+} from './refund-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 import { executionName } from './saga-start.ts';
 
@@ -30,6 +39,11 @@ export interface ReconcileDeps {
   readonly leaseSeconds: number;
   /** Makes the token that names one claim of a lease. */
   readonly newLeaseOwner: () => string;
+  /**
+   * What a refund's failure owes besides the amount it gave back to its payment (a cart's
+   * pay-back comes back as points), settled once the failure is known to stand; safe to repeat.
+   */
+  readonly onRefundFailed?: (refund: Refund) => Promise<void>;
 }
 
 /**
@@ -42,9 +56,15 @@ export interface ReconcileDeps {
  * - `still_pending`: a refund the provider still holds pending; looked at again later.
  * - `settled`: closed as the provider's side found it: a payment resumed too often, succeeded
  *   with what was captured or failed with every authorization voided; a refund whose provider
- *   refund ended, recorded succeeded or failed with its amount given back.
+ *   refund ended, recorded succeeded or failed with its amount given back; a refund resumed too
+ *   often, following the provider's refund, or failed with its amount given back if it made none.
  * - `gave_up`: what the reconciler cannot decide (the provider unreachable, or its captures
- *   disagree with the payment; a refund resumed too often): left for a person, and alarmed on.
+ *   disagree with the payment): left for a person, and alarmed on.
+ * - `revived`: a failed refund that the provider made after all (another execution's request,
+ *   still running when this one's was refused): recorded succeeded, or pending while the
+ *   provider holds it.
+ * - `rechecked`: a failed refund, looked at once more: the provider made none (or failed it),
+ *   and what its failure owes is settled.
  * - `skipped`: another actor moved it (or holds its lease) while we looked.
  * - `errored`: looking at it failed (provider, Step Functions or DynamoDB unavailable); the
  *   next run tries again, and the rest of the batch goes on.
@@ -58,6 +78,8 @@ export type ReconcileDecision =
   | 'still_pending'
   | 'settled'
   | 'gave_up'
+  | 'revived'
+  | 'rechecked'
   | 'skipped'
   | 'errored';
 
@@ -85,7 +107,7 @@ export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
 /** The decline code of a payment failed because its authorization could not be captured in time. */
 export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
 
-/** The decline code of a payment failed because its executions kept failing, when the provider gave none. */
+/** The decline code of a payment, or the failure reason of a refund, closed because its executions kept failing, when the provider gave none. */
 export const GAVE_UP_DECLINE_CODE = 'processing_error';
 
 /**
@@ -104,15 +126,17 @@ export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise
 }
 
 /**
- * Pending refunds past their deadline. One whose provider refund is known and whose execution
- * ended (it stopped looking, or died) follows the provider; any other is kept moving as a
- * payment is: its saga resumed, its first execution started.
+ * Refunds past their deadline. A failed one is due once, to be checked against the provider.
+ * A pending one whose provider refund is known and whose execution ended (it stopped looking,
+ * or died) follows the provider; any other is kept moving as a payment is: its saga resumed,
+ * its first execution started.
  */
 export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   const due = await deps.refunds.listDue(deps.clock(), batchSize);
   return isolated(
     due,
     async (refund) => {
+      if (refund.status === RefundStatus.Failed) return recheckFailure(deps, refund);
       const execution = await deps.refundWorkflow.describe(executionName(refund.refundNo, refund.resumeCount));
       if (execution !== 'RUNNING' && refund.providerRefundId !== undefined) {
         return followProviderRefund(deps, refund, refund.providerRefundId);
@@ -122,11 +146,53 @@ export async function reconcileRefunds(deps: ReconcileDeps, batchSize: number): 
       return keepMoving(deps, execution, refund, {
         save,
         start: (saved: Refund) => deps.refundWorkflow.start(saved.refundNo, executionName(saved.refundNo, saved.resumeCount)),
-        giveUp: () => leftToPeople(deps, save),
+        giveUp: () => settleGivenUpRefund(deps, refund, save),
       });
     },
     (refund) => ({ paymentNo: refund.paymentNo, refundNo: refund.refundNo, createdAt: refund.createdAt }),
   );
+}
+
+/**
+ * A failed refund, looked at once every request has landed (the provider finishes a request
+ * within seconds; this is minutes later): a duplicate execution's request still running when
+ * one execution's was refused may have refunded it, and then the record follows the provider,
+ * taking the amount from the payment again. Else the failure stands: what it owes is settled,
+ * and the refund leaves the reconciler's index.
+ */
+async function recheckFailure(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
+  const made = await refundAtProvider(deps, refund);
+  if (made === undefined || outcomeOf(made.status) === RefundStatus.Failed) {
+    await deps.onRefundFailed?.(refund);
+    await deps.refunds.replace(refund, nextRefund(deps, refund, {}));
+    return 'rechecked';
+  }
+  await followRefundMade(deps, refund, made);
+  return 'revived';
+}
+
+/**
+ * A refund whose executions keep failing (the provider keeps a 500 for its key for a day, a
+ * bug) is not left pending for ever: once resumed too often, the reconciler asks the provider
+ * for the refund made under its refund_no and follows it; if the provider made none, the
+ * refund fails (`processing_error`), its amount given back, and is due once more for the look
+ * every failed refund gets. The provider unreachable: left to people, asked again in an hour.
+ */
+async function settleGivenUpRefund(
+  deps: ReconcileDeps,
+  refund: Refund,
+  save: (changes: { reconcileAt: string }) => Promise<unknown>,
+): Promise<ReconcileDecision> {
+  let made: Awaited<ReturnType<typeof refundAtProvider>>;
+  try {
+    made = await refundAtProvider(deps, refund);
+  } catch (error) {
+    if (!(error instanceof ChargeonceError)) throw error;
+    return leftToPeople(deps, save);
+  }
+  if (made === undefined) await failRefund(deps, refund, { failureReason: GAVE_UP_DECLINE_CODE });
+  else await followRefundMade(deps, refund, made);
+  return 'settled';
 }
 
 /**

@@ -1,6 +1,12 @@
 import { ErrorCode, NotFoundError } from './errors.ts';
 import type { Clock } from './ports.ts';
-import { DEPLOYMENT_METADATA_KEY, type PaymentProvider, type ProviderRefund, type ProviderRefundStatus } from './provider.ts';
+import {
+  DEPLOYMENT_METADATA_KEY,
+  type PaymentProvider,
+  type ProviderRefund,
+  type ProviderRefundStatus,
+  mayHaveForgottenKey,
+} from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
 
 /**
@@ -47,12 +53,26 @@ export interface RefundSagaState {
 
 export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
-  // Another execution finished it: its RecordRefund or MarkRefundFailed does nothing again.
-  if (refund.status !== RefundStatus.Pending) return { ...state, outcome: refund.status };
+  // Another execution finished it: its RecordRefund does nothing again.
+  if (refund.status === RefundStatus.Succeeded) return { ...state, outcome: refund.status };
+  if (refund.status === RefundStatus.Failed) {
+    // Failed on another execution's refusal, while this execution's own earlier call may have
+    // gone through with its answer lost (this is Step Functions' retry of it): the provider
+    // tells, and the refund follows it. Nothing is sent: the amount was given back.
+    const made = await refundAtProvider(deps, refund);
+    return made === undefined ? { ...state, outcome: RefundStatus.Failed } : { ...state, ...seen(made), checks_left: REFUND_CHECKS };
+  }
   if (refund.providerRefundId !== undefined) {
     // An earlier execution's refund, pending at the provider: look at it rather than ask again,
     // which the provider would answer with a new refund once it forgot the key (24 hours).
     return { ...state, provider_refund_id: refund.providerRefundId, outcome: RefundStatus.Pending, checks_left: REFUND_CHECKS };
+  }
+  if (mayHaveForgottenKey(deps.clock(), refund.createdAt)) {
+    // Past the provider's memory of the key, a refund that an execution which died made (its id
+    // never written) is found by its refund_no; a new request would be refused (the charge
+    // already refunded) or, for a partial refund, refund a second time.
+    const made = await refundAtProvider(deps, refund);
+    if (made !== undefined) return { ...state, ...seen(made), checks_left: REFUND_CHECKS };
   }
   const refunded = await deps.provider.refundCharge({
     chargeId: refund.chargeId,
@@ -87,11 +107,19 @@ export async function lookAtProviderRefund(
 }
 
 /**
+ * The provider's refund made under this refund's refund_no (Stripe lists a charge's refunds
+ * newest first), if it made one: found by its metadata, whatever became of the key.
+ */
+export async function refundAtProvider(deps: Pick<RefundSagaDeps, 'provider'>, refund: Refund): Promise<ProviderRefund | undefined> {
+  return (await deps.provider.findRefundsOfCharge(refund.chargeId)).find((made) => made.refundNo === refund.refundNo);
+}
+
+/**
  * Our refund waits on the provider's `providerRefundId`. A refund another execution failed
  * (its request was refused) while this one's was accepted follows the provider: pending
  * again, its amount taken from the payment again.
  */
-async function waitOn(deps: RefundStepDeps, refund: Refund, providerRefundId: string): Promise<void> {
+export async function waitOn(deps: RefundStepDeps, refund: Refund, providerRefundId: string): Promise<void> {
   if (refund.status === RefundStatus.Failed) {
     await deps.refunds.revive(refund, next(deps, overturned(refund), { status: RefundStatus.Pending, providerRefundId }));
   } else if (refund.status === RefundStatus.Pending && refund.providerRefundId !== providerRefundId) {
@@ -121,19 +149,39 @@ export async function recordRefund(deps: RefundStepDeps, state: RefundSagaState)
 
 /**
  * `pending -> failed`, the amount given back to the payment in the same transaction, with the
- * provider's reason when its refund failed.
+ * provider's reason when its refund failed. It stays due for one more look by the reconciler:
+ * another execution's request may still have been running at the provider when this one's was
+ * refused, and may have refunded it; and what its failure owes (a cart's pay-back comes back as
+ * points) is settled there.
  */
 export async function markRefundFailed(deps: RefundStepDeps, state: RefundSagaState): Promise<RefundSagaState> {
   const refund = await load(deps, state.refund_no);
   if (refund.status !== RefundStatus.Pending) return state;
-  const failureReason =
-    state.failure_reason ?? (state.error?.Error === 'ProviderRejected' ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined);
+  const refused = state.error?.Error === 'ProviderRejected';
+  const failureReason = state.failure_reason ?? (refused ? ErrorCode.ProviderRejected : ErrorCode.RefundDeclined);
   const providerRefundId = state.provider_refund_id;
-  await deps.refunds.fail(
-    refund,
-    next(deps, refund, { status: RefundStatus.Failed, failureReason, ...(providerRefundId !== undefined && { providerRefundId }) }),
-  );
+  await failRefund(deps, refund, { failureReason, ...(providerRefundId !== undefined && { providerRefundId }) });
   return state;
+}
+
+/** `pending -> failed`, the amount given back, due for the reconciler's one more look (see {@link markRefundFailed}). */
+export async function failRefund(deps: RefundStepDeps, refund: Refund, changes: Pick<Refund, 'failureReason' | 'providerRefundId'>): Promise<Refund> {
+  const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
+  return deps.refunds.fail(refund, next(deps, refund, { status: RefundStatus.Failed, ...changes, reconcileAt: recheckAt }));
+}
+
+/**
+ * Brings our refund to what the provider's refund `made` (under its refund_no) says: recorded
+ * succeeded, failed with the provider's reason, or pending while it waits on it; a refund
+ * another execution failed is revived to follow it.
+ */
+export async function followRefundMade(deps: RefundStepDeps, refund: Refund, made: ProviderRefund): Promise<RefundStatus> {
+  const outcome = outcomeOf(made.status);
+  const state: RefundSagaState = { refund_no: refund.refundNo, provider_refund_id: made.id };
+  if (outcome === RefundStatus.Succeeded) await recordRefund(deps, state);
+  else if (outcome === RefundStatus.Failed) await markRefundFailed(deps, { ...state, ...(made.failureReason !== undefined && { failure_reason: made.failureReason }) });
+  else await waitOn(deps, refund, made.id);
+  return outcome;
 }
 
 /** What a provider refund's status means for ours: final one way or the other, or not yet. */
@@ -157,7 +205,7 @@ function overturned(refund: Refund): Refund {
   return rest;
 }
 
-/** The refund's next version; a finished refund leaves the reconciler's index. */
+/** The refund's next version; a finished refund leaves the reconciler's index unless `changes` keep it there. */
 export function next(
   deps: Pick<RefundStepDeps, 'clock' | 'reconcileAfterSeconds'>,
   refund: Refund,

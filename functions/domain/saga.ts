@@ -10,7 +10,7 @@ import {
 import { CART_METADATA_KEY } from './carts/model.ts';
 import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
-import { type Charge, DEPLOYMENT_METADATA_KEY, type PaymentProvider } from './provider.ts';
+import { type Charge, DEPLOYMENT_METADATA_KEY, type PaymentProvider, mayHaveForgottenKey } from './provider.ts';
 
 /**
  * The four steps of the two-phase charge and its compensation. Each one reads the payment,
@@ -67,7 +67,7 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
     // The provider answers a repeated key from its record only while it keeps the key (Stripe:
     // 24 hours). Past that, a crash after the provider authorized but before the charge id was
     // stored is resolved by the payment_no in the charge's metadata, not by a second charge.
-    if (mayHaveForgottenKey(deps, payment)) {
+    if (mayHaveForgottenKey(deps.clock(), payment.createdAt)) {
       const [found] = (await deps.provider.findChargesByPaymentNo(payment.paymentNo)).filter(
         (charge) => charge.status === 'requires_capture' || charge.status === 'succeeded',
       );
@@ -113,13 +113,6 @@ function authorized(state: SagaState, charge: Charge): SagaState {
     charge_id: charge.id,
     ...(charge.captureBefore !== undefined && { capture_before: charge.captureBefore }),
   };
-}
-
-/** How long the provider keeps an idempotency key, less an hour of margin for clocks and retries. */
-export const IDEMPOTENCY_KEY_TRUSTED_FOR_MS = 23 * 3600 * 1000;
-
-function mayHaveForgottenKey(deps: Pick<StepDeps, 'clock'>, payment: Payment): boolean {
-  return deps.clock().getTime() - Date.parse(payment.createdAt) > IDEMPOTENCY_KEY_TRUSTED_FOR_MS;
 }
 
 /** Step 2: stores the charge id; `pending -> authorized`. */

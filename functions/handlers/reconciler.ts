@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { asInvocationOf } from '../crash/invocation.ts';
 import { ReconcilerMetric } from '../config/metrics.ts';
 import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, reconcileMaxResumes, requireEnv } from '../config/env.ts';
+import { creditFailedPayBack } from '../domain/carts/fulfilment.ts';
 import { type CartSweepDecision, sweepCarts } from '../domain/carts/sweep.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
 import { once, systemClock } from './shared/once.ts';
@@ -23,6 +24,8 @@ const metricOf = {
   still_pending: 'ReconcileRefundStillPending',
   settled: 'ReconcileSettled',
   gave_up: ReconcilerMetric.GaveUp,
+  revived: 'ReconcileRevived',
+  rechecked: 'ReconcileRechecked',
   skipped: 'ReconcileSkipped',
   errored: 'ReconcileErrored',
 } as const;
@@ -52,6 +55,7 @@ const reconcileDeps = once(
     deployment: requireEnv(EnvVar.DeploymentId),
     leaseSeconds: reconcileLeaseSeconds(),
     newLeaseOwner: () => `reconciler-${randomUUID()}`,
+    onRefundFailed: (refund) => creditFailedPayBack(checkoutDeps(), refund),
   }),
 );
 

@@ -19,6 +19,12 @@ export class StripeApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: StripeErrorBody,
+    /**
+     * Whether the endpoint began to run before it refused. Stripe keeps the answer for an
+     * idempotency key only then: a request whose parameters failed validation keeps nothing,
+     * and the corrected request runs under the same key.
+     */
+    readonly executed = true,
   ) {
     super(body.message);
   }
@@ -29,6 +35,11 @@ export function invalidRequest(
   details: { code?: string; param?: string; payment_intent?: unknown } = {},
 ): StripeApiError {
   return new StripeApiError(400, { type: 'invalid_request_error', message, ...details });
+}
+
+/** A 400 for the request's parameters themselves, found before the endpoint runs: nothing is kept for its key. */
+export function invalidParameter(message: string, details: { code?: string; param?: string } = {}): StripeApiError {
+  return new StripeApiError(400, { type: 'invalid_request_error', message, ...details }, false);
 }
 
 export function resourceMissing(kind: string, id: string, param = 'id'): StripeApiError {

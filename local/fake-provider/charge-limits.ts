@@ -1,4 +1,4 @@
-import { invalidRequest } from './api-error.ts';
+import { invalidParameter } from './api-error.ts';
 
 /**
  * What Stripe will charge, by its currency documentation ("Supported currencies", "Minimum
@@ -26,18 +26,18 @@ const MINIMUM_AMOUNTS: Readonly<Record<string, number>> = {
 /** Eight digits: $999,999.99 in a two-decimal currency. */
 const MAXIMUM_AMOUNT = 99_999_999;
 
-/** Refuses a charge Stripe would refuse for its currency or its amount, with Stripe's codes. */
+/** Refuses a charge Stripe would refuse for its currency or its amount, with Stripe's codes, as parameter validation. */
 export function checkChargeable(amount: number, currency: string): void {
   if (!SUPPORTED_CURRENCIES.has(currency)) {
-    throw invalidRequest(`Invalid currency: ${currency}. Stripe currently supports these currencies: ${[...SUPPORTED_CURRENCIES].join(', ')}`, {
+    throw invalidParameter(`Invalid currency: ${currency}. Stripe currently supports these currencies: ${[...SUPPORTED_CURRENCIES].join(', ')}`, {
       param: 'currency',
     });
   }
   const minimum = MINIMUM_AMOUNTS[currency] ?? 1;
   if (amount < minimum) {
-    throw invalidRequest(`Amount must be at least ${minimum} ${currency} (in the currency's smallest unit).`, { code: 'amount_too_small', param: 'amount' });
+    throw invalidParameter(`Amount must be at least ${minimum} ${currency} (in the currency's smallest unit).`, { code: 'amount_too_small', param: 'amount' });
   }
   if (amount > MAXIMUM_AMOUNT) {
-    throw invalidRequest(`Amount must be no more than ${MAXIMUM_AMOUNT} ${currency} (in the currency's smallest unit).`, { code: 'amount_too_large', param: 'amount' });
+    throw invalidParameter(`Amount must be no more than ${MAXIMUM_AMOUNT} ${currency} (in the currency's smallest unit).`, { code: 'amount_too_large', param: 'amount' });
   }
 }

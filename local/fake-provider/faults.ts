@@ -48,6 +48,7 @@ export interface FaultState {
   authorizationWindowSeconds: number | null;
   fail: { remaining: number; status: FailureStatus; match?: RequestPattern }[];
   hang: { remaining: number; match?: RequestPattern }[];
+  failInside: { remaining: number; match?: RequestPattern }[];
   dropResponseAfterCommit: { remaining: number; match?: RequestPattern }[];
   pendingRefunds: ({ remaining: number } & PendingRefundRule)[];
 }
@@ -69,6 +70,7 @@ export const FaultRequestSchema = z.strictObject({
     }),
   ).optional(),
   hang: oneOrMany(countedRule).optional(),
+  failInside: oneOrMany(countedRule).optional(),
   dropResponseAfterCommit: oneOrMany(countedRule).optional(),
   pendingRefunds: oneOrMany(
     z.strictObject({
@@ -88,7 +90,8 @@ export type FaultRequest = z.input<typeof FaultRequestSchema>;
 
 /**
  * Switches that make the fake misbehave the ways Stripe can: slowly, with 5xx/429/409
- * answers, by never answering, by doing the work and losing the answer, or by holding
+ * answers in front of the API or a 500 from inside it, by never answering, by doing the work
+ * and losing the answer, or by holding
  * refunds pending. Each counted fault applies to the next N matching requests, first armed
  * first used.
  */
@@ -97,6 +100,7 @@ export class FaultController {
   private window: number | undefined;
   private failures: (Rule & { readonly status: FailureStatus })[] = [];
   private hangs: Rule[] = [];
+  private insideFailures: Rule[] = [];
   private drops: Rule[] = [];
   private pendingRefunds: ({ remaining: number } & PendingRefundRule)[] = [];
 
@@ -131,6 +135,15 @@ export class FaultController {
     this.hangs.push({ remaining: count, match });
   }
 
+  /**
+   * Fails the next `count` matching requests with a 500 from inside the endpoint, after it took
+   * the idempotency key and before it changed anything: Stripe keeps such a 500 for the key and
+   * replays it to every retry (unlike {@link failNext}'s, answered in front of the API).
+   */
+  failInsideNext(count: number, match?: RequestPattern): void {
+    this.insideFailures.push({ remaining: count, match });
+  }
+
   /** Processes and persists the next `count` matching requests, then closes the socket unanswered. */
   dropResponseAfterCommit(count: number, match?: RequestPattern): void {
     this.drops.push({ remaining: count, match });
@@ -151,6 +164,7 @@ export class FaultController {
     if (parsed.authorizationWindowSeconds !== undefined) this.setAuthorizationWindow(parsed.authorizationWindowSeconds);
     for (const rule of parsed.fail ?? []) this.failNext(rule.count, rule.status, rule.match);
     for (const rule of parsed.hang ?? []) this.hangNext(rule.count, rule.match);
+    for (const rule of parsed.failInside ?? []) this.failInsideNext(rule.count, rule.match);
     for (const rule of parsed.dropResponseAfterCommit ?? []) this.dropResponseAfterCommit(rule.count, rule.match);
     for (const { count, ...rule } of parsed.pendingRefunds ?? []) this.holdNextRefunds(count, rule);
   }
@@ -160,6 +174,7 @@ export class FaultController {
     this.window = undefined;
     this.failures = [];
     this.hangs = [];
+    this.insideFailures = [];
     this.drops = [];
     this.pendingRefunds = [];
   }
@@ -171,6 +186,7 @@ export class FaultController {
       authorizationWindowSeconds: this.window ?? null,
       fail: this.failures.map((rule) => ({ ...view(rule), status: rule.status })),
       hang: this.hangs.map(view),
+      failInside: this.insideFailures.map(view),
       dropResponseAfterCommit: this.drops.map(view),
       pendingRefunds: this.pendingRefunds.map((rule) => ({ ...rule })),
     };
@@ -183,6 +199,10 @@ export class FaultController {
 
   takeHang(method: string, path: string): boolean {
     return take(this.hangs, method, path) !== undefined;
+  }
+
+  takeFailureInside(method: string, path: string): boolean {
+    return take(this.insideFailures, method, path) !== undefined;
   }
 
   takeDrop(method: string, path: string): boolean {

@@ -21,15 +21,24 @@ export interface KeptResponse {
 }
 
 export type IdempotencyDecision =
-  | { readonly kind: 'execute'; finish(response: KeptResponse): void; release(): void }
+  | {
+      readonly kind: 'execute';
+      /** The endpoint ran and answered `response` (a 500 too); only its first answer counts. */
+      finish(response: KeptResponse): void;
+      /** The endpoint never ran (its parameters failed validation): nothing is kept, the key is free. */
+      release(): void;
+    }
   | { readonly kind: 'replay'; readonly response: KeptResponse }
   | { readonly kind: 'reject'; readonly error: StripeApiError };
 
 /**
- * Stripe's idempotency, keyed by (API key, Idempotency-Key): the first response that is not
- * a 5xx is kept and replayed for the same request; the same key with another endpoint or
- * other params is an `idempotency_error`; a key whose first request is still running is
- * `idempotency_key_in_use` (409), which the caller may retry.
+ * Stripe's idempotency, keyed by (API key, Idempotency-Key), as its docs give it: the first
+ * answer of a request whose endpoint began to run is kept and replayed for the same request,
+ * whatever it was (a decline, a 400 about the object's state, a 500); a request refused
+ * before it ran (its parameters failed validation, or a fault in front of the API) keeps
+ * nothing. The same key with another endpoint or other params is an `idempotency_error`; a
+ * key whose first request is still running is `idempotency_key_in_use` (409), which the
+ * caller may retry.
  */
 export class IdempotencyKeys {
   private readonly inFlight = new Set<string>();
@@ -61,18 +70,14 @@ export class IdempotencyKeys {
     }
 
     this.inFlight.add(slot);
-    return {
-      kind: 'execute',
-      finish: (response) => {
-        this.inFlight.delete(slot);
-        // A 5xx is not an answer: Stripe lets the retry run the request again.
-        if (response.status >= 500) return;
-        this.records.push({ ...request, ...response, at: this.now() });
-      },
-      release: () => {
-        this.inFlight.delete(slot);
-      },
+    let ended = false;
+    const end = (kept: KeptResponse | undefined) => {
+      if (ended) return;
+      ended = true;
+      this.inFlight.delete(slot);
+      if (kept !== undefined) this.records.push({ ...request, ...kept, at: this.now() });
     };
+    return { kind: 'execute', finish: (response) => end(response), release: () => end(undefined) };
   }
 
   private forgetExpired(): void {

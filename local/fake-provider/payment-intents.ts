@@ -1,4 +1,4 @@
-import { StripeApiError, invalidRequest, resourceMissing, type StripeErrorBody } from './api-error.ts';
+import { StripeApiError, invalidParameter, invalidRequest, resourceMissing, type StripeErrorBody } from './api-error.ts';
 import type { PendingRefundRule } from './faults.ts';
 import { checkChargeable } from './charge-limits.ts';
 import type { Params } from './form.ts';
@@ -61,7 +61,7 @@ export function createPaymentIntent(ctx: ApiContext, params: Params): unknown {
   }
   if (confirm) {
     if (testMethod === undefined) {
-      throw invalidRequest(
+      throw invalidParameter(
         "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.",
         { code: 'payment_intent_unexpected_state', param: 'payment_method' },
       );
@@ -99,7 +99,7 @@ function requireServerSideConfirmable(params: Params): void {
   const noRedirects = typeof automatic === 'object' && !Array.isArray(automatic) && automatic['allow_redirects'] === 'never';
   const limitedTypes = params['payment_method_types'] !== undefined || params['allowed_payment_method_types'] !== undefined;
   if (noRedirects || limitedTypes || params['return_url'] !== undefined) return;
-  throw invalidRequest(
+  throw invalidParameter(
     'This PaymentIntent is configured to accept payment methods enabled in your Dashboard, which may require a return_url. Provide a return_url, or set automatic_payment_methods[allow_redirects]=never.',
     { param: 'return_url' },
   );

@@ -1,4 +1,4 @@
-import { invalidRequest, resourceMissing } from './api-error.ts';
+import { invalidParameter, invalidRequest, resourceMissing } from './api-error.ts';
 import type { Params } from './form.ts';
 import { amountRefunded, type RefundEnd, type RefundRecord } from './ledger.ts';
 import { findPaymentIntent, type ApiContext } from './payment-intents.ts';
@@ -15,7 +15,7 @@ export function createRefund(ctx: ApiContext, params: Params): unknown {
   const paymentIntentId = optionalString(params, 'payment_intent');
   const chargeId = optionalString(params, 'charge');
   if ((paymentIntentId === undefined) === (chargeId === undefined)) {
-    throw invalidRequest('Provide exactly one of payment_intent or charge.', { param: 'payment_intent' });
+    throw invalidParameter('Provide exactly one of payment_intent or charge.', { param: 'payment_intent' });
   }
   const pi =
     paymentIntentId !== undefined

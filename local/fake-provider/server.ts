@@ -220,7 +220,9 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     // What time ended between requests (an authorization, a pending refund) is ended before this one sees it.
     const expired = expireLapsedAuthorizations(deps.ctx);
     const settled = settleDueRefunds(deps.ctx);
+    if (deps.faults.takeFailureInside(method, url.pathname)) throw new Error('an armed fault inside the endpoint');
     let answer: Answer;
+    let ran = true;
     try {
       answer = route.handler(deps.ctx, params, id) as Answer;
       text = JSON.stringify(answer, null, 2);
@@ -230,8 +232,12 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
       status = error.status;
       text = envelope(error);
       answer = { error: error.body };
+      ran = error.executed;
     }
-    if (decision?.kind === 'execute') decision.finish({ status, body: text, requestId });
+    if (decision?.kind === 'execute') {
+      if (ran) decision.finish({ status, body: text, requestId });
+      else decision.release();
+    }
     if (method === 'POST') {
       const request = { request: `${method} ${url.pathname}`, idempotencyKey: typeof key === 'string' ? key : null, status };
       deps.ctx.ledger.calls.push(callRecord(request, id, answer, deps.ctx.now()));
@@ -239,9 +245,10 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
     if (method === 'POST' || expired || settled) await deps.store.save();
   } catch {
-    if (decision?.kind === 'execute') decision.release();
     status = 500;
     text = envelope(serverError(500));
+    // The endpoint began to run: Stripe keeps even its 500 for the key, and replays it.
+    if (decision?.kind === 'execute') decision.finish({ status, body: text, requestId });
   }
 
   if (deps.faults.takeDrop(method, url.pathname)) {
@@ -252,7 +259,7 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
 }
 
 /** What a route answered: an object of the API, or Stripe's error envelope. */
-interface Answer {
+export interface Answer {
   readonly id?: unknown;
   readonly object?: unknown;
   readonly payment_intent?: unknown;
@@ -264,7 +271,8 @@ function isCallersOwnKey(key: string | string[] | undefined): boolean {
 }
 
 /** `pathId` is the PaymentIntent a capture or cancel names; the other POSTs have none. */
-function callRecord(
+/** What the ledger records of a POST the fake ran: the PaymentIntent it concerned, the object it answered with. */
+export function callRecord(
   request: Pick<CallRecord, 'request' | 'idempotencyKey' | 'status'>,
   pathId: string,
   answer: Answer,

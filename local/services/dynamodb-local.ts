@@ -39,9 +39,11 @@ export interface DynamoDbLocal {
   port: number;
   /**
    * Freezes the Java process (SIGSTOP): connections are still accepted by the kernel, and
-   * nothing answers, the way a hung database behaves. For tests of what a hang does.
+   * nothing answers, the way a hung database behaves. For tests of what a hang does. Resolves
+   * once every thread has stopped: a thread running on another core when the signal is sent
+   * stops a moment later, and on a loaded machine a request sent meanwhile was answered.
    */
-  pause(): void;
+  pause(): Promise<void>;
   /** Lets a paused process run again (SIGCONT); it answers what was sent meanwhile. */
   resume(): void;
   /** Stops the Java process and waits for it to exit. */
@@ -162,7 +164,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   return {
     endpoint,
     port,
-    pause: () => child.kill('SIGSTOP'),
+    async pause() {
+      child.kill('SIGSTOP');
+      if (child.pid !== undefined) await untilStopped(child.pid);
+    },
     resume: () => child.kill('SIGCONT'),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -336,4 +341,19 @@ async function applyTimeToLive(client: DynamoDBClient, tableName: string, specif
       TimeToLiveSpecification: { AttributeName: spec.AttributeName, Enabled: wanted },
     }),
   );
+}
+
+/** Waits until every thread of process `pid` is stopped (state `T` in /proc), for at most five seconds. */
+async function untilStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  const running = () =>
+    readdirSync(`/proc/${pid}/task`).some((tid) => {
+      // `pid (comm) S ...`: the state follows the last parenthesis, as comm may hold one.
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'T';
+    });
+  while (running()) {
+    if (Date.now() > deadline) throw new Error(`DynamoDB Local (pid ${pid}) did not stop within 5 s of SIGSTOP`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { type Payment, isTerminal } from '../../functions/domain/payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../../functions/domain/ports.ts';
-import { USD } from '../support/in-memory-provider.ts';
+import { USD } from '../support/currencies.ts';
 import { type Contract, describeContract, earlierHour, uniqueId } from './contract.ts';
 
 const T0 = '2026-11-23T10:00:00.000Z';

@@ -147,12 +147,12 @@ describe('refund saga, run with the domain steps', () => {
 
   it('looks at a pending refund until the provider fails it, then fails ours and gives the amount back', async () => {
     // Prepare
-    world.provider.refundsStart = 'pending';
+    world.stripe.holdNextRefunds(1);
     const refund = await world.refundOf(300);
-    const providerRefund = () => [...world.provider.refunds.keys()][0]!;
+    const providerRefund = () => world.providerRefunds()[0]!.id;
 
     // Act
-    const ended = await run(refund.refundNo, (looks) => looks === 2 && world.provider.settleRefund(providerRefund(), 'failed', 'declined'));
+    const ended = await run(refund.refundNo, (looks) => looks === 2 && world.stripe.settleRefund(providerRefund(), 'failed', 'declined'));
 
     // Assess
     expect(ended).toBe('FAILED RefundFailed');
@@ -163,7 +163,7 @@ describe('refund saga, run with the domain steps', () => {
 
   it(`leaves a refund still pending after ${REFUND_CHECKS} looks to the reconciler, pending, with its provider refund`, async () => {
     // Prepare
-    world.provider.refundsStart = 'pending';
+    world.stripe.holdNextRefunds(1);
     const refund = await world.refundOf(300);
 
     // Act
@@ -174,7 +174,7 @@ describe('refund saga, run with the domain steps', () => {
     expect(visited).toEqual(['SubmitRefund', ...Array<string>(REFUND_CHECKS).fill('CheckRefund')]);
     expect(await world.refunds.get(refund.refundNo)).toMatchObject({
       status: 'pending',
-      providerRefundId: [...world.provider.refunds.keys()][0],
+      providerRefundId: world.providerRefunds()[0]!.id,
     });
   });
 

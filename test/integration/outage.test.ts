@@ -101,7 +101,7 @@ describe('DynamoDB hangs', () => {
     const key = `outage-key-${randomUUID()}`;
 
     // Act
-    stack.pauseDatabase();
+    await stack.pauseDatabase();
     const createWithKey = await call('POST', '/v1/payments', retried, { 'Idempotency-Key': key });
     const createWithoutKey = await call('POST', '/v1/payments', corrected);
     const read = await call('GET', '/v1/payments/pay_000000000000000000000001');

@@ -10,7 +10,7 @@ import {
   type Swimmer,
   lineOrder,
 } from '../../functions/domain/carts/model.ts';
-import type { CommitResult, NamedWrites, Refusal, SchoolStore, SchoolWrite } from '../../functions/domain/carts/store.ts';
+import type { CommitResult, NamedWrites, PointsGrant, Refusal, SchoolStore, SchoolWrite } from '../../functions/domain/carts/store.ts';
 
 /**
  * The school's store in memory, as strict as DynamoDB: every write's precondition is checked
@@ -101,6 +101,32 @@ export class InMemorySchoolStore implements SchoolStore {
     return this.due(key.hold(''), now, limit).map((row) => ({ ...(row.value as SeatHold), merchantId: row.merchantId! }));
   }
 
+  /**
+   * Everything stored, by kind, with the due times of carts and holds: what a simulation checks
+   * after every step. Not copied, for speed: the items as stored, to read and never to change
+   * (a commit replaces an item, so what was returned stays as it was).
+   */
+  contents(): SchoolContents {
+    const contents = { classes: [], holds: [], students: [], accounts: [], swimmers: [], purchases: [], grants: [], carts: [] } as {
+      -readonly [K in keyof SchoolContents]: SchoolContents[K][number][];
+    };
+    for (const [k, row] of this.rows) {
+      const [kind, keyMerchant] = k.split(SEP) as [string, string];
+      // The merchant is the key's second part, for the items whose value does not name it.
+      const merchantId = row.merchantId ?? keyMerchant;
+      const due = row.dueAt === undefined ? {} : { dueAt: row.dueAt };
+      if (kind === 'class') contents.classes.push(row.value as SwimClass);
+      else if (kind === 'hold') contents.holds.push({ ...(row.value as SeatHold), merchantId, ...due });
+      else if (kind === 'student') contents.students.push({ ...(row.value as Student), merchantId });
+      else if (kind === 'account') contents.accounts.push(row.value as Account);
+      else if (kind === 'swimmer') contents.swimmers.push({ ...(row.value as Swimmer), merchantId });
+      else if (kind === 'purchase') contents.purchases.push(row.value as Purchase);
+      else if (kind === 'grant') contents.grants.push({ ...(row.value as PointsGrant), merchantId });
+      else if (kind === 'cart') contents.carts.push({ ...asCart(row.value as Cart), ...due });
+    }
+    return contents;
+  }
+
   /** A hold as stored, with its due time: what no port read returns, for the contract suite. */
   peekHold(merchantId: string, classId: string, cartId: string, swimmerId: string): { hold: SeatHold; dueAt?: string } | undefined {
     const row = this.rows.get(key.hold(merchantId, classId, cartId, swimmerId));
@@ -128,7 +154,7 @@ export class InMemorySchoolStore implements SchoolStore {
    * The item a write is about, and what it becomes: `undefined` when its precondition fails,
    * 'keep' for a check, 'delete' for a delete.
    */
-  private plan(write: SchoolWrite): { key: string; next: Row | 'keep' | 'delete' | undefined } {
+  protected plan(write: SchoolWrite): { key: string; next: Row | 'keep' | 'delete' | undefined } {
     const at = (k: string) => ({ k, row: this.rows.get(k) });
     const put = (k: string, value: object, extra: Partial<Row> = {}) => ({ key: k, next: this.rows.has(k) ? undefined : { value, ...extra } });
     const when = <T>(k: string, test: (value: T, row: Row) => boolean, next: (value: T, row: Row) => Row | 'keep' | 'delete') => {
@@ -286,6 +312,18 @@ export class InMemorySchoolStore implements SchoolStore {
       }
     }
   }
+}
+
+/** What the store holds; holds and carts with when they are due to the schedule. */
+export interface SchoolContents {
+  readonly classes: readonly SwimClass[];
+  readonly holds: readonly (SeatHold & { readonly merchantId: string; readonly dueAt?: string })[];
+  readonly students: readonly (Student & { readonly merchantId: string })[];
+  readonly accounts: readonly Account[];
+  readonly swimmers: readonly (Swimmer & { readonly merchantId: string })[];
+  readonly purchases: readonly Purchase[];
+  readonly grants: readonly (PointsGrant & { readonly merchantId: string })[];
+  readonly carts: readonly (Cart & { readonly dueAt?: string })[];
 }
 
 /** A stored item: its value in domain types, and when it is due to the schedule (carts, holds). */

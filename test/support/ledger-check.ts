@@ -1,11 +1,13 @@
 import { afterEach, expect } from 'vitest';
-import { clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { clearFaults, ledger } from '../../local/fake-provider/client.ts';
+import { chargeInvariants, refundInvariants, stateOfView, violations } from './invariants/ledger.ts';
 import { type ApiResponse, target, waitForTerminal } from './target.ts';
 
 /**
  * Checks, after each test of the calling file, every payment the test made: it reaches a
  * terminal status, and where the target has the fake provider, the provider's ledger shows
- * it charged exactly as recorded. Returns the function that records a response's payment.
+ * it charged (and refunded) exactly as recorded. Returns the function that records a
+ * response's payment.
  */
 export function checkPaymentsAfterEach(): <T extends ApiResponse>(response: T, key?: string) => T {
   /** payment_no -> the key of the merchant that owns it; one entry however often it was answered. */
@@ -26,10 +28,17 @@ export function checkPaymentsAfterEach(): <T extends ApiResponse>(response: T, k
   };
 }
 
-/** The payment reaches a terminal status and, where the target has the fake provider, was charged exactly as recorded. */
+/**
+ * The payment reaches a terminal status and, where the target has the fake provider, holds to
+ * the money promises every simulated history is held to (test/support/invariants/ledger.ts):
+ * the charge's, and of the refund's those that hold while a refund is still on its way.
+ */
 export async function expectSettledAsRecorded(paymentNo: string, key = target().apiKey) {
   const payment = await waitForTerminal(paymentNo, { key });
   const { providerUrl } = target();
-  if (providerUrl) expect(await expectChargedExactlyAsRecorded(providerUrl, payment), paymentNo).toBeUndefined();
+  if (providerUrl) {
+    const state = stateOfView(payment, await ledger(providerUrl));
+    expect([...violations(chargeInvariants, state, 'settled'), ...violations(refundInvariants, state, 'always')], paymentNo).toEqual([]);
+  }
   return payment;
 }

@@ -1,5 +1,7 @@
 import { afterEach, expect } from 'vitest';
 import { ledger } from '../../local/fake-provider/client.ts';
+import { violations } from './invariants/ledger.ts';
+import { type SchoolViews, schoolInvariants, schoolStateOfViews } from './invariants/school.ts';
 import { expectSettledAsRecorded } from './ledger-check.ts';
 import { getAccount, getCart, getClass, purchasesOf, waitForCart } from './school.ts';
 import { target } from './target.ts';
@@ -14,7 +16,8 @@ export interface Touched {
 }
 
 /**
- * Checks, after each test of the calling file, everything the test touched, in this order:
+ * Checks, after each test of the calling file, everything the test touched against the
+ * invariants every simulated history is held to too (test/support/invariants/), in this order:
  * - each cart whose card payment is under way settles (`done`, or `pending` again);
  * - each payment (tracked, or of those carts) is terminal and, where the target has the fake
  *   provider, charged there exactly as recorded;
@@ -72,30 +75,38 @@ export async function settleCart(cartId: string, key: string): Promise<string | 
   return cart.payment_no;
 }
 
-/** `seats_remain + held + students = seats_total`, and the counters equal the hold and student items counted. */
+/**
+ * The school's promises every simulated history is held to (test/support/invariants/school.ts),
+ * over what the API shows of a class: `seats_remain + held + students = seats_total`, with the
+ * counters equal to the hold and student items counted (`seats_counted`).
+ */
 export async function expectSeatsAddUp(classId: string, key: string) {
-  const swimClass = await getClass(classId, { key });
-  expect(swimClass.seats_remain, `class ${classId} seats_remain`).toBeGreaterThanOrEqual(0);
-  expect(swimClass.seats_remain + swimClass.held + swimClass.students, `class ${classId} seats`).toBe(swimClass.seats_total);
-  expect({ held: swimClass.held, students: swimClass.students }, `class ${classId} counters`).toEqual(swimClass.seats_counted);
+  await expectSchoolHolds({ classes: [await getClass(classId, { key })] }, key);
 }
 
-/** `points_granted = points_balance + points_spent - points_returned`, and every card purchase captured once. */
+/**
+ * The same for an account: `points_granted = points_balance + points_spent - points_returned`,
+ * the balance never negative; and each of its purchases paid by card paid by a payment that
+ * succeeded for the purchase's card amount, with one capture at the provider.
+ */
 export async function expectPointsAddUp(accountId: string, key: string) {
   const account = await getAccount(accountId, { key });
-  expect(account.points_balance, `account ${accountId} balance`).toBeGreaterThanOrEqual(0);
-  expect(account.points_granted, `account ${accountId} points`).toBe(
-    account.points_balance + account.points_spent - account.points_returned,
-  );
-  for (const purchase of await purchasesOf(accountId, { key })) {
-    if (purchase.payment_no === undefined) {
-      // Paid without a charge: wholly by points, or in the shop.
-      expect(purchase.card_amount === 0 || purchase.purchase_key.startsWith('in_store:'), purchase.purchase_key).toBe(true);
-      continue;
-    }
-    const payment = await expectSettledAsRecorded(purchase.payment_no, key);
-    expect(payment, `purchase ${purchase.purchase_key}`).toMatchObject({ status: 'succeeded', amount_captured: purchase.card_amount });
-  }
+  const purchases = await purchasesOf(accountId, { key });
+  const payments = [];
+  for (const purchase of purchases) if (purchase.payment_no !== undefined) payments.push(await expectSettledAsRecorded(purchase.payment_no, key));
+  await expectSchoolHolds({ accounts: [account], purchases: purchases.map((p) => ({ ...p, account_id: accountId })), payments }, key);
+}
+
+/** What the API shows, held to the shared school invariants (with the provider's ledger where the target has the fake). */
+async function expectSchoolHolds(views: SchoolViews, key: string) {
+  const { providerUrl } = target();
+  const provider = providerUrl ? await ledger(providerUrl) : undefined;
+  expect(violations(schoolInvariants, schoolStateOfViews(views, merchantOfKey(key), provider), 'settled')).toEqual([]);
+}
+
+/** How the checks name a merchant they only know by its API key. */
+function merchantOfKey(key: string): string {
+  return key === target().apiKey ? 'merchant' : 'other merchant';
 }
 
 /** The provider's captures of every payment a cart's checkouts made (their metadata names the cart); undefined without the fake. */

@@ -1,27 +1,27 @@
 import { addSwimmer, createAccount, createClass } from '../../functions/domain/carts/catalog.ts';
 import type { CheckoutDeps } from '../../functions/domain/carts/checkout.ts';
-import type { Currency } from '../../functions/domain/money.ts';
-import { FakeWorkflow } from './fake-workflow.ts';
-import { InMemoryPayments } from './in-memory-payments.ts';
-import { InMemoryRefunds } from './in-memory-refunds.ts';
+import { USD } from './currencies.ts';
 import { InMemorySchoolStore } from './in-memory-school-store.ts';
 import { ManualClock } from './manual-clock.ts';
+import { StrictPaymentRepository } from './strict/payments.ts';
+import { StrictRefundRepository } from './strict/refunds.ts';
+import { StrictWorkflow } from './strict/workflow.ts';
 
 export const T0 = Date.parse('2026-11-23T10:00:00Z');
-export const USD = 'USD' as Currency;
 export const HOLD_SECONDS = 1800;
 export const RECONCILE_AFTER_SECONDS = 60;
 
 /**
- * The school's domain on in-memory ports: a strict store, payments, refunds and workflows in
- * memory, a clock the test moves, conflict backoffs that only record what they would wait.
+ * The school's domain on in-memory ports as strict as the services (the store, payments,
+ * refunds, Step Functions' executions), a clock the test moves, conflict backoffs that only
+ * record what they would wait.
  */
 export function schoolWorld() {
   const time = new ManualClock(T0);
   const store = new InMemorySchoolStore();
-  const payments = new InMemoryPayments();
-  const refunds = new InMemoryRefunds(payments);
-  const workflow = new FakeWorkflow();
+  const payments = new StrictPaymentRepository({ clock: time.clock });
+  const refunds = new StrictRefundRepository(payments, { clock: time.clock });
+  const workflow = new StrictWorkflow(time.clock);
   const backoffs: number[] = [];
   const common = { payments, workflow, clock: time.clock, reconcileAfterSeconds: RECONCILE_AFTER_SECONDS };
   const deps: CheckoutDeps = {

@@ -14,7 +14,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError } from '../../domain/errors.ts';
 import type { Currency } from '../../domain/money.ts';
 import type { Payment } from '../../domain/payment.ts';
-import { type Refund, type RefundCreation, type RefundRepository, RefundStatus } from '../../domain/refund.ts';
+import type { Refund, RefundCreation, RefundRepository, RefundStatus } from '../../domain/refund.ts';
 import { translateDynamoError } from './client.ts';
 import { type PaymentItem, fromItem as paymentFromItem, keyOf as paymentKeyOf } from './payment-repository.ts';
 import { dueShardOf, queryDue } from './table.ts';
@@ -221,7 +221,8 @@ function stale(current: Refund): ConcurrentModificationError {
 }
 
 function toItem(refund: Refund): RefundItem {
-  const unfinished = refund.status === RefundStatus.Pending && refund.reconcileAt !== undefined;
+  // Due while the domain gives it a due time: pending, or failed and waiting for one more look.
+  const unfinished = refund.reconcileAt !== undefined;
   return {
     ...keyOf(refund.refundNo),
     type: 'refund',

@@ -20,6 +20,7 @@ import { isUnexpectedState, toAuthorizationError, toDomainError } from './errors
 /** Expanded on every PaymentIntent we read: it carries capture_before and amount_refunded. */
 const EXPAND_CHARGE = ['latest_charge'];
 const SEARCH_PAGE_SIZE = 100;
+const LIST_PAGE_SIZE = 100;
 
 /**
  * The {@link PaymentProvider} on Stripe's PaymentIntents: a charge is a PaymentIntent with
@@ -163,6 +164,24 @@ export class StripePaymentProvider implements PaymentProvider {
   async retrieveRefund(refundId: string): Promise<ProviderRefund> {
     return toProviderRefund(await call(() => this.stripe.refunds.retrieve(refundId)));
   }
+
+  async findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]> {
+    const refunds: ProviderRefund[] = [];
+    let after: string | undefined;
+    for (let more = true; more; ) {
+      const page = await call(() =>
+        this.stripe.refunds.list({
+          payment_intent: chargeId,
+          limit: LIST_PAGE_SIZE,
+          ...(after === undefined ? {} : { starting_after: after }),
+        }),
+      );
+      refunds.push(...page.data.map(toProviderRefund));
+      after = page.data.at(-1)?.id;
+      more = page.has_more && after !== undefined;
+    }
+    return refunds;
+  }
 }
 
 const REFUND_STATUSES: readonly string[] = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] satisfies ProviderRefundStatus[];
@@ -174,12 +193,14 @@ const REFUND_STATUSES: readonly string[] = ['pending', 'requires_action', 'succe
  */
 function toProviderRefund(refund: Stripe.Refund): ProviderRefund {
   const paymentIntent = typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent?.id;
+  const refundNo = refund.metadata?.['refund_no'];
   return {
     id: refund.id,
     ...(paymentIntent === undefined ? {} : { chargeId: paymentIntent }),
     amount: refund.amount,
     status: refund.status !== null && REFUND_STATUSES.includes(refund.status) ? (refund.status as ProviderRefundStatus) : 'pending',
     ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+    ...(refundNo === undefined ? {} : { refundNo }),
   };
 }
 

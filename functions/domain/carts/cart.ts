@@ -24,7 +24,7 @@ export async function openCart(deps: CartDeps, merchantId: string, accountId: st
   const now = deps.clock();
   const cart: Cart = {
     merchantId,
-    cartId: newId('cart'),
+    cartId: (deps.newId ?? newId)('cart'),
     accountId,
     status: CartStatus.Active,
     version: 1,

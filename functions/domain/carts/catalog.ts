@@ -9,6 +9,8 @@ import type { Created, PointsGrant } from './store.ts';
 
 export interface CatalogDeps extends CommitDeps {
   readonly clock: Clock;
+  /** Makes the ids the school makes itself; {@link newId} (random) unless a simulation wants them repeatable. */
+  readonly newId?: typeof newId;
 }
 
 export interface ClassRequest {
@@ -26,7 +28,7 @@ export interface ClassRequest {
 export async function createClass(deps: CatalogDeps, merchantId: string, request: ClassRequest): Promise<Created<SwimClass>> {
   const candidate: SwimClass = {
     merchantId,
-    classId: request.classId ?? newId('cls'),
+    classId: request.classId ?? (deps.newId ?? newId)('cls'),
     name: request.name,
     seatsTotal: request.seatsTotal,
     seatsRemain: request.seatsTotal,
@@ -55,7 +57,7 @@ export async function createAccount(
 ): Promise<Created<Account>> {
   const candidate: Account = {
     merchantId,
-    accountId: request.accountId ?? newId('acc'),
+    accountId: request.accountId ?? (deps.newId ?? newId)('acc'),
     ...(request.email !== undefined && { email: request.email }),
     pointsBalance: 0,
     pointsGranted: 0,
@@ -82,7 +84,7 @@ export async function addSwimmer(
 ): Promise<Created<Swimmer>> {
   const candidate: Swimmer = {
     accountId,
-    swimmerId: request.swimmerId ?? newId('swm'),
+    swimmerId: request.swimmerId ?? (deps.newId ?? newId)('swm'),
     name: request.name,
     classIds: [],
     createdAt: deps.clock().toISOString(),

@@ -1,6 +1,7 @@
 import { type CreatePaymentDeps, createPayment, paymentNoFor } from '../create-payment.ts';
 import type { CreateRefundDeps } from '../refund.ts';
 import {
+  AlreadyRegisteredError,
   CartEmptyError,
   CartLockedError,
   ConcurrentModificationError,
@@ -26,6 +27,8 @@ import {
   chargelessPurchaseKey,
   checkoutOrderNo,
   editRefusal,
+  seatGivenUp,
+  seatGivenUpTwice,
 } from './model.ts';
 import { cartMoved, noAccount, unexplained } from './refusals.ts';
 import type { CartWrite } from './store.ts';
@@ -69,6 +72,14 @@ export async function checkout(deps: CheckoutDeps, merchantId: string, cartId: s
   }
   assertEditable(cart);
   if (cart.items.length === 0) throw new CartEmptyError('cart_id', `cart ${cartId} has no items`);
+  const twice = seatGivenUpTwice(cart.items);
+  if (twice !== undefined) {
+    // Lines that raced past addItem's check: the lock below is on this very version of the cart.
+    throw new AlreadyRegisteredError(
+      'cart_id',
+      `cart ${cartId} gives up swimmer ${twice.swimmerId}'s seat in class ${seatGivenUp(twice)} twice: remove item ${twice.itemId}`,
+    );
+  }
   const total = cartTotal(cart);
   const { pointValue } = await deps.settingsOf(merchantId);
   if (request.points * pointValue > Math.max(total, 0)) {
@@ -269,8 +280,14 @@ function sameTerms(terms: CheckoutTerms, request: CheckoutRequest): boolean {
   return terms.mode === request.mode && terms.points === request.points && terms.paymentMethod === request.paymentMethod;
 }
 
-/** A checking cart is looked at when its saga should long be over, and at its deadline at the latest. */
+/**
+ * A checking cart paying by card is looked at when its saga should long be over, and at its
+ * deadline at the latest; one with nothing left to pay as soon, in case it died before it was
+ * applied; one waiting for the shop only at its deadline: nothing but the deadline, or the
+ * shop's confirmation, moves it.
+ */
 function checkingDueAt(deps: CartDeps, terms: CheckoutTerms): string {
+  if (terms.paymentNo === undefined && terms.cardAmount > 0) return terms.deadline;
   const soon = later(new Date(terms.startedAt), deps.reconcileAfterSeconds);
   return soon < terms.deadline ? soon : terms.deadline;
 }
@@ -285,5 +302,8 @@ export async function settleCartOfPayment(deps: CheckoutDeps, paymentNo: string,
   const payment = await deps.payments.get(paymentNo);
   if (payment === undefined) return;
   const cart = await deps.store.getCart(payment.merchantId, cartId);
-  if (cart !== undefined && !FINISHED.has(cart.status)) await settleCheckout(deps, cart);
+  // A cart checking out again since (this payment declined) is its new payment's to settle: a
+  // duplicate execution of this one's saga may get here before that payment is even written.
+  if (cart === undefined || FINISHED.has(cart.status) || cart.checkout?.paymentNo !== paymentNo) return;
+  await settleCheckout(deps, cart);
 }

@@ -1,9 +1,20 @@
 import { ConcurrentModificationError, NotFoundError, PaymentNotCapturedError, RefundExceedsCapturedError } from '../errors.ts';
-import { createRefund } from '../refund.ts';
+import { type Refund, RefundStatus, createRefund } from '../refund.ts';
+import { grantNoFor } from './catalog.ts';
+import { unexplained } from './refusals.ts';
 import { finish } from './cart.ts';
 import type { CheckoutDeps } from './checkout.ts';
 import { type CommitDeps, DEFAULT_CONFLICT_RETRY, commit } from './commit.ts';
-import { type Cart, type CartItem, CartItemAction, CartStatus, type Purchase, type Student } from './model.ts';
+import {
+  CART_METADATA_KEY,
+  type Cart,
+  type CartItem,
+  CartItemAction,
+  CartStatus,
+  PAY_BACK_OPERATOR_ID,
+  type Purchase,
+  type Student,
+} from './model.ts';
 import type { NamedWrites, SchoolWrite } from './store.ts';
 
 /**
@@ -66,10 +77,10 @@ async function payBack(deps: CheckoutDeps, cart: Cart, difference: number): Prom
 async function refundToCard(deps: CheckoutDeps, cart: Cart, itemId: string, paymentNo: string, amount: number): Promise<boolean> {
   if (deps.refundCreation === undefined) throw new Error(`cart ${cart.cartId}: no means to refund its difference`);
   try {
-    await createRefund(deps.refundCreation, cart.merchantId, `cart:${cart.cartId}:${cart.attempt}:${itemId}`, {
+    await createRefund(deps.refundCreation, cart.merchantId, payBackRefundKey(cart.cartId, cart.attempt, itemId), {
       paymentNo,
       amount,
-      operatorId: 'chargeonce-cart',
+      operatorId: PAY_BACK_OPERATOR_ID,
       reason: `cart ${cart.cartId} gave up a seat`,
     });
     return true;
@@ -77,6 +88,49 @@ async function refundToCard(deps: CheckoutDeps, cart: Cart, itemId: string, paym
     if (error instanceof RefundExceedsCapturedError || error instanceof PaymentNotCapturedError) return false;
     throw error;
   }
+}
+
+/**
+ * A refund that paid a cart's difference back to a card failed: the customer is owed it still,
+ * and gets it as points (rounded up), once (a grant record keyed by the refund_no guards it), on
+ * the account of the cart the refunded payment paid. Any other refund's failure owes nothing.
+ */
+export async function creditFailedPayBack(deps: CheckoutDeps, refund: Refund): Promise<void> {
+  if (refund.operatorId !== PAY_BACK_OPERATOR_ID || refund.status !== RefundStatus.Failed) return;
+  const { merchantId } = refund;
+  const cartId = (await deps.payments.get(refund.paymentNo))?.metadata?.[CART_METADATA_KEY];
+  const cart = cartId === undefined ? undefined : await deps.store.getCart(merchantId, cartId);
+  if (cart === undefined) throw new NotFoundError(`refund ${refund.refundNo} pays back a cart, but its payment's cart is not there`);
+  const { pointValue } = await deps.settingsOf(merchantId);
+  const points = Math.ceil(refund.amount / pointValue);
+  const { accountId } = cart;
+  const what = `points for the failed refund ${refund.refundNo}`;
+  const refused = await commit(deps, what, {
+    grant: {
+      kind: 'putGrant',
+      merchantId,
+      grant: {
+        grantNo: grantNoFor(merchantId, accountId, payBackGrantKey(refund.refundNo)),
+        accountId,
+        amount: points,
+        reason: `refund ${refund.refundNo} failed (${refund.failureReason ?? 'no reason'}): paid back as points`,
+        createdAt: deps.clock().toISOString(),
+      },
+    },
+    account: { kind: 'points', merchantId, accountId, change: 'return', points },
+  });
+  // Refused by the grant alone: credited already.
+  if (refused !== undefined && (refused.account !== undefined || refused.grant === undefined)) throw unexplained(what, refused);
+}
+
+/** The key of the points grant that pays back a failed pay-back refund: one grant per refund. */
+export function payBackGrantKey(refundNo: string): string {
+  return `pay-back:${refundNo}`;
+}
+
+/** The key of the refund that pays one given-up line's share back: one refund per line and checkout, whoever repeats it. */
+export function payBackRefundKey(cartId: string, attempt: number, itemId: string): string {
+  return `cart:${cartId}:${attempt}:${itemId}`;
 }
 
 /** What the cart's checkout bought, as its purchase record. */

@@ -2,7 +2,7 @@ import { AlreadyRegisteredError, NotFoundError, NotRegisteredError, SoldOutError
 import { classOf } from './catalog.ts';
 import { type CartDeps, assertEditable, cartOf, holdSecondsFor, later } from './cart.ts';
 import { commit } from './commit.ts';
-import { type Cart, type CartItem, CartItemAction, type SeatHold, type Student, itemIdFor } from './model.ts';
+import { type Cart, type CartItem, CartItemAction, type SeatHold, type Student, itemIdFor, seatGivenUp } from './model.ts';
 import { cartRefused, lineRefused, unexplained } from './refusals.ts';
 import type { CartEdit } from './store.ts';
 
@@ -27,6 +27,15 @@ export async function addItem(deps: CartDeps, merchantId: string, cartId: string
   const classId = request.action === 'change' ? request.toClassId : request.classId;
   const itemId = itemIdFor(request.action, request.swimmerId, classId);
   if (cart.items.some((item) => item.itemId === itemId)) return cart;
+  const givesUp = seatGivenUp({ action: request.action, classId, ...(request.action === 'change' && { fromClassId: request.fromClassId }) });
+  if (givesUp !== undefined && cart.items.some((line) => line.swimmerId === request.swimmerId && seatGivenUp(line) === givesUp)) {
+    // A seat is given up once: a second line giving it up (two edits racing past this read
+    // are stopped at checkout) could never be fulfilled.
+    throw new AlreadyRegisteredError(
+      request.action === 'change' ? 'from_class_id' : 'class_id',
+      `cart ${cartId} already gives up swimmer ${request.swimmerId}'s seat in class ${givesUp}`,
+    );
+  }
   const [swimClass, holdSeconds] = await Promise.all([
     classOf(deps, merchantId, classId, request.action === 'change' ? 'to_class_id' : 'class_id'),
     holdSecondsFor(deps, merchantId),

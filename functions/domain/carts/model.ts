@@ -201,6 +201,29 @@ export interface Purchase {
   readonly createdAt: string;
 }
 
+/** The class whose seat a line gives up: a cancel's, or the one a change leaves. */
+export function seatGivenUp(item: Pick<CartItem, 'action' | 'classId' | 'fromClassId'>): string | undefined {
+  if (item.action === CartItemAction.Cancel) return item.classId;
+  if (item.action === CartItemAction.Change) return item.fromClassId;
+  return undefined;
+}
+
+/**
+ * A line of `items` that gives up a seat another line gives up too (a cancel and a change of
+ * one class, two changes from it): such a cart cannot be fulfilled, for a seat is given up once.
+ */
+export function seatGivenUpTwice(items: readonly CartItem[]): CartItem | undefined {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const classId = seatGivenUp(item);
+    if (classId === undefined) continue;
+    const seat = `${item.swimmerId}\u0000${classId}`;
+    if (seen.has(seat)) return item;
+    seen.add(seat);
+  }
+  return undefined;
+}
+
 /** The order a cart shows its lines in: as their seats were held (cancels, holding none, first), then by id. */
 export function lineOrder(a: CartItem, b: CartItem): number {
   return (a.heldAt ?? '').localeCompare(b.heldAt ?? '') || a.itemId.localeCompare(b.itemId);
@@ -226,6 +249,12 @@ export function newId(prefix: 'cls' | 'acc' | 'swm' | 'cart'): string {
 export function itemIdFor(action: CartItemAction, swimmerId: string, classId: string): string {
   return `itm_${createHash('sha256').update(`${action}\u0000${swimmerId}\u0000${classId}`).digest('hex').slice(0, 16)}`;
 }
+
+/**
+ * The operator_id of the refunds that pay a cart's difference back to a card: how a refund is
+ * known as one (the API refuses it from merchants), so that one that fails comes back as points.
+ */
+export const PAY_BACK_OPERATOR_ID = 'chargeonce-cart';
 
 /** The key of a payment's metadata that names the cart it pays: how the saga finds the cart to settle. */
 export const CART_METADATA_KEY = 'cart_id';

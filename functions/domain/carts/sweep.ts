@@ -79,13 +79,16 @@ async function moveOn(deps: CheckoutDeps, cart: Cart): Promise<CartSweepDecision
   }
 }
 
-/** A checking cart whose payment is still moving: looked at again a delay later, or at its deadline. */
+/**
+ * A checking cart still waiting: one whose payment is still moving looked at again a delay
+ * later, or at its deadline; one waiting for the shop at its deadline.
+ */
 async function postpone(deps: CartDeps, cart: Cart): Promise<void> {
   const now = deps.clock();
   const soon = later(now, deps.reconcileAfterSeconds);
-  const deadline = cart.checkout?.deadline;
-  const upcoming = deadline !== undefined && deadline > now.toISOString() && deadline < soon;
-  await move(deps, cart, {}, upcoming ? deadline : soon);
+  const terms = cart.checkout;
+  const upcoming = terms !== undefined && terms.deadline > now.toISOString() && (terms.paymentNo === undefined || terms.deadline < soon);
+  await move(deps, cart, {}, upcoming ? terms.deadline : soon);
 }
 
 async function postponeHold(deps: CartDeps, hold: SeatHold & { merchantId: string }, dueAt: string): Promise<void> {

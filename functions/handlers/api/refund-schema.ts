@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PAY_BACK_OPERATOR_ID } from '../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../domain/money.ts';
 import type { Refund, RefundRequest } from '../../domain/refund.ts';
 
@@ -17,7 +18,13 @@ export const createRefundBody = z
     payment_no: z.string().regex(/^pay_[0-9a-f]{24}$/, 'must be a payment_no (pay_...)'),
     amount: minorUnits(true),
     reason: z.string().min(1).max(500).optional(),
-    operator_id: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+    operator_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      // A failed refund under it would come back to a cart's account as points.
+      .refine((id) => id !== PAY_BACK_OPERATOR_ID, 'is an operator_id Chargeonce reserves for itself'),
     expected_amount_refunded: minorUnits(false).optional(),
   })
   .strict();

@@ -13,9 +13,9 @@ import { paymentRepositoryCalls, withCrashPoints, workflowCalls } from '../../..
 import { asInvocationOf } from '../../../functions/crash/invocation.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../../../functions/domain/ports.ts';
-import { FakeWorkflow } from '../../support/fake-workflow.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { USD } from '../../support/currencies.ts';
+import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictWorkflow } from '../../support/strict/workflow.ts';
 
 afterEach(() => {
   delete process.env.CRASH_AT;
@@ -103,12 +103,13 @@ describe('the registry', () => {
 
 describe('withCrashPoints', () => {
   const wrapped = () => {
-    const payments = new InMemoryPayments();
-    const workflow = new FakeWorkflow();
+    const clock = () => new Date();
+    const payments = new StrictPaymentRepository({ clock });
+    const workflow = new StrictWorkflow(clock);
     const deps = {
       payments: withCrashPoints<PaymentRepository>(payments, paymentRepositoryCalls),
       workflow: withCrashPoints<ChargeWorkflow>(workflow, workflowCalls),
-      clock: () => new Date(),
+      clock,
       reconcileAfterSeconds: 60,
     };
     return { payments, workflow, deps };
@@ -125,7 +126,7 @@ describe('withCrashPoints', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(SimulatedCrash);
-    expect(payments.items.size).toBe(1);
+    expect(payments.all()).toHaveLength(1);
     expect(workflow.executions.size).toBe(0);
   });
 
@@ -160,7 +161,7 @@ describe('withCrashPoints', () => {
     await createPayment(deps, 'm_1', order('o-1'));
 
     // Assess
-    expect(payments.items.size).toBe(1);
+    expect(payments.all()).toHaveLength(1);
     expect(workflow.executions.size).toBe(1);
     expect(crossingsSoFar()).toEqual({});
   });

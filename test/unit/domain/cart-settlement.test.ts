@@ -8,10 +8,12 @@ import { sweepCarts } from '../../../functions/domain/carts/sweep.ts';
 import { createPayment } from '../../../functions/domain/create-payment.ts';
 import { PaymentStatus } from '../../../functions/domain/payment.ts';
 import { SimulatedCrash } from '../../../functions/crash/crash-points.ts';
-import { schoolStoreCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
+import { paymentRepositoryCalls, schoolStoreCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
 import { asInvocationOf } from '../../../functions/crash/invocation.ts';
 import type { SchoolStore } from '../../../functions/domain/carts/store.ts';
-import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, USD, schoolWorld } from '../../support/school-world.ts';
+import type { PaymentRepository } from '../../../functions/domain/ports.ts';
+import { USD } from '../../support/currencies.ts';
+import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, schoolWorld } from '../../support/school-world.ts';
 
 /**
  * The deadlines no integration test can wait for (15 minutes, a day), and the schedule's
@@ -39,6 +41,9 @@ async function checkingCart(request: CheckoutRequest, merchantId = M): Promise<C
 const byCard = { mode: 'pay_now', paymentMethod: 'pm_card_visa', points: 500 } as const;
 const inStore = { mode: 'pay_in_store', points: 500 } as const;
 
+/** When the schedule looks at the cart next, as stored. */
+const dueAtOf = (cartId: string) => world.store.contents().carts.find((c) => c.cartId === cartId)?.dueAt;
+
 async function pointsOf(cart: Cart) {
   return (await world.store.getAccount(cart.merchantId, cart.accountId))?.pointsBalance;
 }
@@ -50,7 +55,7 @@ describe('settling a checking cart', () => {
 
     const settled = await settleCheckout(world.deps, cart);
 
-    expect(world.payments.items.get(cart.checkout!.paymentNo!)).toMatchObject({ status: 'canceled', declineCode: 'deadline_passed' });
+    expect(await world.payments.get(cart.checkout!.paymentNo!)).toMatchObject({ status: 'canceled', declineCode: 'deadline_passed' });
     expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed', version: cart.version + 1 });
     expect(settled.checkout).toBeUndefined();
     expect(await world.store.getCart(M, cart.cartId)).toEqual(settled);
@@ -65,7 +70,7 @@ describe('settling a checking cart', () => {
     const settled = await settleCheckout(world.deps, cart);
 
     expect(settled.status).toBe('checking');
-    expect(world.payments.items.get(cart.checkout!.paymentNo!)?.status).toBe('authorized');
+    expect((await world.payments.get(cart.checkout!.paymentNo!))?.status).toBe('authorized');
     expect(await world.store.getCart(M, cart.cartId)).toEqual(cart);
     expect(await pointsOf(cart)).toBe(0);
   });
@@ -75,7 +80,7 @@ describe('settling a checking cart', () => {
     world.time.advance(5 * MINUTE);
 
     expect((await settleCheckout(world.deps, cart)).status).toBe('checking');
-    expect(world.payments.items.get(cart.checkout!.paymentNo!)?.status).toBe('pending');
+    expect((await world.payments.get(cart.checkout!.paymentNo!))?.status).toBe('pending');
   });
 
   it('undoes a pay-in-store checkout nobody paid within the day: points back, cart pending', async () => {
@@ -88,6 +93,33 @@ describe('settling a checking cart', () => {
     expect(waiting.status).toBe('checking');
     expect(settled).toMatchObject({ status: 'pending', lastFailure: 'deadline_passed' });
     expect(await pointsOf(cart)).toBe(500);
+  });
+
+  it('looks at a cart waiting to be paid in the shop only at its deadline, not every minute of its day', async () => {
+    // Prepare
+    const cart = await checkingCart(inStore);
+    world.time.advance(20 * MINUTE);
+
+    // Act
+    const meanwhile = await sweepCarts(world.deps, 10);
+
+    // Assess
+    expect(meanwhile).toEqual([]);
+    expect(dueAtOf(cart.cartId)).toBe(cart.checkout!.deadline);
+  });
+
+  it('puts a cart waiting for the shop that comes due early (left due by a crash) off to its deadline', async () => {
+    // Prepare
+    const cart = await checkingCart(inStore);
+    const write = { cart: { ...cart, version: cart.version + 1 }, from: { status: cart.status, version: cart.version } };
+    await world.store.commit({ cart: { kind: 'updateCart', write: { ...write, dueAt: new Date(T0).toISOString() } } });
+
+    // Act
+    const outcomes = await sweepCarts(world.deps, 10);
+
+    // Assess
+    expect(outcomes).toEqual([{ cartId: cart.cartId, status: 'checking', decision: 'waiting' }]);
+    expect(dueAtOf(cart.cartId)).toBe(cart.checkout!.deadline);
   });
 
   it('reopens the cart of a declined payment with its decline code', async () => {
@@ -177,6 +209,30 @@ describe('the payment saga’s SettleCart step', () => {
     // Assert
     expect(untouched).toEqual(theirs);
     expect((await world.store.getCart('m_b', theirs.cartId))?.status).toBe(CartStatus.Done);
+  });
+
+  it('leaves alone a cart checking out again, whose new payment is not written yet (found by npm run soak)', async () => {
+    // Prepare: the first checkout declined and settled; the second locked the cart, its process
+    // dying before it wrote its payment; a duplicate execution of the first payment's saga then
+    // reaches SettleCart, where no payment can be created.
+    const first = await checkingCart(byCard);
+    const firstPaymentNo = first.checkout!.paymentNo!;
+    world.payments.tamper(firstPaymentNo, { status: PaymentStatus.Failed, declineCode: 'generic_decline' });
+    await settleCartOfPayment(world.deps, firstPaymentNo, first.cartId);
+    process.env.CRASH_AT = 'checkout:before-write#second-checkout';
+    const paymentCreation = { ...world.deps.paymentCreation!, payments: withCrashPoints<PaymentRepository>(world.payments, paymentRepositoryCalls) };
+    const died = await asInvocationOf('checkout', () => checkout({ ...world.deps, paymentCreation }, M, first.cartId, byCard)).catch((e: unknown) => e);
+    delete process.env.CRASH_AT;
+    expect(died).toBeInstanceOf(SimulatedCrash);
+    const second = await world.store.getCart(M, first.cartId);
+    const { paymentCreation: _, ...stepDeps } = world.deps;
+
+    // Act
+    await settleCartOfPayment(stepDeps, firstPaymentNo, first.cartId);
+
+    // Assert: the second checkout is its own payment's, or its retry's, or the schedule's.
+    expect(second).toMatchObject({ status: CartStatus.Checking, attempt: first.attempt + 1 });
+    expect(await world.store.getCart(M, first.cartId)).toEqual(second);
   });
 });
 

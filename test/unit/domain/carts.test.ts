@@ -3,11 +3,16 @@ import { cancelCart, finish, move, openCart, releaseHold } from '../../../functi
 import { grantPoints } from '../../../functions/domain/carts/catalog.ts';
 import { checkout, confirmInStore, settleCheckout } from '../../../functions/domain/carts/checkout.ts';
 import { backoffCeilingMs } from '../../../functions/domain/carts/commit.ts';
-import { seatPriceOf } from '../../../functions/domain/carts/fulfilment.ts';
+import { creditFailedPayBack, seatPriceOf } from '../../../functions/domain/carts/fulfilment.ts';
+import { type ReconcileDeps, reconcileRefunds } from '../../../functions/domain/reconcile.ts';
+import { markRefundFailed } from '../../../functions/domain/refund-saga.ts';
+import { PaymentStatus } from '../../../functions/domain/payment.ts';
+import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
 import { type ItemRequest, addItem, removeItem } from '../../../functions/domain/carts/lines.ts';
 import { CartStatus } from '../../../functions/domain/carts/model.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
-import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, USD, afterNextRead, schoolWorld } from '../../support/school-world.ts';
+import { USD } from '../../support/currencies.ts';
+import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, afterNextRead, schoolWorld } from '../../support/school-world.ts';
 
 /**
  * The school's rules on the strict in-memory store: which writes each edit, checkout and
@@ -351,7 +356,7 @@ describe('checking out and fulfilling', () => {
     await expect(refused).rejects.toMatchObject({ code: 'validation_failed', field: 'points' });
     expect(await world.store.getCart(M, cart.cartId)).toEqual(held);
     expect(await world.store.getAccount(M, accountId)).toMatchObject({ pointsBalance: 2990, pointsSpent: 0 });
-    expect(world.payments.items.size).toBe(0);
+    expect(world.payments.all()).toHaveLength(0);
   });
 
   it('spends the points with the lock and gives them back when the card is declined', async () => {
@@ -496,6 +501,106 @@ describe('checking out and fulfilling', () => {
     expect(await seats(kept.classId)).toEqual({ remain: 2, held: 0, students: 1 });
     expect((await world.store.getSwimmer(M, accountId, swimmerId))?.classIds).toEqual([kept.classId]);
     expect(await world.store.getAccount(M, accountId)).toMatchObject({ pointsBalance: 3000, pointsReturned: 3000, pointsGranted: 0 });
+  });
+});
+
+describe('a seat given up twice in one cart', () => {
+  /** A swimmer in class `from`, and an open cart with a class `to` to change to. */
+  async function aStudent() {
+    const from = await world.aClass(M, 3);
+    const to = await world.aClass(M, 3);
+    const { accountId, swimmerId } = await world.aFamily(M);
+    await buy(accountId, register(swimmerId, from.classId));
+    return { from: from.classId, to: to.classId, swimmerId, cart: await cartFor(accountId) };
+  }
+
+  it('is refused when a cancel and a change give up the same seat, the cart left as it was', async () => {
+    // Prepare
+    const { from, to, swimmerId, cart } = await aStudent();
+    const cancelled = await addItem(world.deps, M, cart.cartId, { action: 'cancel', swimmerId, classId: from });
+
+    // Act
+    const change = addItem(world.deps, M, cart.cartId, { action: 'change', swimmerId, fromClassId: from, toClassId: to });
+
+    // Assert
+    await expect(change).rejects.toMatchObject({ code: 'already_registered', field: 'from_class_id' });
+    expect(await world.store.getCart(M, cart.cartId)).toEqual(cancelled);
+    expect(await seats(to)).toEqual({ remain: 3, held: 0, students: 0 });
+  });
+
+  it('cannot be checked out when two edits raced past that check: nothing spent, nothing locked', async () => {
+    // Prepare: the change reads the cart before the cancel is added.
+    const { from, to, swimmerId, cart } = await aStudent();
+    afterNextRead(world.store, 'getCart', () => addItem(world.deps, M, cart.cartId, { action: 'cancel', swimmerId, classId: from }));
+    await addItem(world.deps, M, cart.cartId, { action: 'change', swimmerId, fromClassId: from, toClassId: to });
+
+    // Act
+    const paid = checkout(world.deps, M, cart.cartId, { mode: 'pay_in_store', points: 0 });
+
+    // Assert
+    await expect(paid).rejects.toMatchObject({ code: 'already_registered', field: 'cart_id' });
+    expect(await world.store.getCart(M, cart.cartId)).toMatchObject({ status: CartStatus.Pending, attempt: 0 });
+  });
+});
+
+describe('a difference paid back to the card, whose refund then fails', () => {
+  /** A seat bought for 3000 by card, then given up: the cart's pay-back refund of 3000 to that card, failed. */
+  async function failedPayBack() {
+    const swimClass = await world.aClass(M, 3);
+    const { accountId, swimmerId } = await world.aFamily(M);
+    const bought = await cartFor(accountId);
+    await addItem(world.deps, M, bought.cartId, register(swimmerId, swimClass.classId));
+    const paying = await checkout(world.deps, M, bought.cartId, { mode: 'pay_now', paymentMethod: 'pm_card_visa', points: 0 });
+    world.payments.tamper(paying.checkout!.paymentNo!, { status: PaymentStatus.Succeeded, chargeId: 'pi_1', amountCaptured: 3000 });
+    await settleCheckout(world.deps, paying);
+    await buy(accountId, { action: 'cancel', swimmerId, classId: swimClass.classId });
+    const [refund] = world.refunds.all();
+    await markRefundFailed({ ...world.deps, refunds: world.refunds }, { refund_no: refund!.refundNo, outcome: 'failed', failure_reason: 'expired_or_canceled_card' });
+    world.time.advance((RECONCILE_AFTER_SECONDS + 1) * 1000);
+    return { accountId, refundNo: refund!.refundNo };
+  }
+
+  const reconcileDeps = (): ReconcileDeps => ({
+    ...world.deps,
+    workflow: world.workflow,
+    refunds: world.refunds,
+    refundWorkflow: world.workflow,
+    provider: strictProvider(new StrictStripe({ clock: world.time.clock })),
+    maxResumes: 5,
+    deployment: 'here',
+    leaseSeconds: 60,
+    newLeaseOwner: () => 'reconciler',
+    onRefundFailed: (refund) => creditFailedPayBack(world.deps, refund),
+  });
+
+  it('comes back to the account as points, once, when the reconciler finds that the failure stands', async () => {
+    // Prepare
+    const { accountId, refundNo } = await failedPayBack();
+    const before = await world.store.getAccount(M, accountId);
+
+    // Act
+    const first = await reconcileRefunds(reconcileDeps(), 10);
+    const credited = await world.store.getAccount(M, accountId);
+    await creditFailedPayBack(world.deps, (await world.refunds.get(refundNo))!);
+
+    // Assert
+    expect(first).toMatchObject([{ refundNo, decision: 'rechecked' }]);
+    expect(credited).toMatchObject({ pointsBalance: before!.pointsBalance + 3000, pointsReturned: before!.pointsReturned + 3000 });
+    expect(await world.store.getAccount(M, accountId)).toEqual(credited);
+    expect(await reconcileRefunds(reconcileDeps(), 10)).toEqual([]);
+  });
+
+  it("owes nothing for a merchant's own refund of a cart's payment that failed", async () => {
+    // Prepare
+    const { accountId, refundNo } = await failedPayBack();
+    const ours = (await world.refunds.get(refundNo))!;
+    const before = await world.store.getAccount(M, accountId);
+
+    // Act
+    await creditFailedPayBack(world.deps, { ...ours, operatorId: 'op-1' });
+
+    // Assert
+    expect(await world.store.getAccount(M, accountId)).toEqual(before);
   });
 });
 

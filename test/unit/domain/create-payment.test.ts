@@ -2,19 +2,20 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type CreatePaymentDeps, createPayment, paymentNoFor } from '../../../functions/domain/create-payment.ts';
 import { IdempotencyKeyMismatchError } from '../../../functions/domain/errors.ts';
 import type { PaymentRequest } from '../../../functions/domain/payment.ts';
-import { FakeWorkflow } from '../../support/fake-workflow.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { USD } from '../../support/in-memory-provider.ts';
+import { USD } from '../../support/currencies.ts';
+import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictWorkflow } from '../../support/strict/workflow.ts';
 
-let payments: InMemoryPayments;
-let workflow: FakeWorkflow;
+let payments: StrictPaymentRepository;
+let workflow: StrictWorkflow;
 let deps: CreatePaymentDeps;
 const request: PaymentRequest = { orderNo: 'order-1', amount: 500, currency: USD, paymentMethod: 'pm_card_visa' };
 
 beforeEach(() => {
-  payments = new InMemoryPayments();
-  workflow = new FakeWorkflow();
-  deps = { payments, workflow, clock: () => new Date('2026-11-23T10:00:00Z'), reconcileAfterSeconds: 300 };
+  const clock = () => new Date('2026-11-23T10:00:00Z');
+  payments = new StrictPaymentRepository({ clock });
+  workflow = new StrictWorkflow(clock);
+  deps = { payments, workflow, clock, reconcileAfterSeconds: 300 };
 });
 
 describe('createPayment', () => {
@@ -33,12 +34,11 @@ describe('createPayment', () => {
 
   it('answers the same order with the first payment and writes nothing', async () => {
     const first = await createPayment(deps, 'm_1', request);
-    const writes = payments.writes;
 
     const second = await createPayment(deps, 'm_1', { ...request });
 
     expect(second).toMatchObject({ created: false, payment: first.payment });
-    expect(payments.writes).toBe(writes);
+    expect(payments.all()).toEqual([first.payment]);
     expect(workflow.executions.size).toBe(1);
   });
 

@@ -8,7 +8,7 @@ import {
   type StoredResponse,
   runIdempotently,
 } from '../../../functions/domain/idempotency.ts';
-import { InMemoryIdempotencyStore } from '../../support/in-memory-idempotency-store.ts';
+import { SpiedIdempotencyStore } from '../../support/spied-idempotency-store.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -22,11 +22,11 @@ const request: IdempotencyRequest = {
 };
 const created: StoredResponse = { status: 201, body: { payment_no: 'pay_1' } };
 
-let store: InMemoryIdempotencyStore;
+let store: SpiedIdempotencyStore;
 let time: ManualClock;
 
 beforeEach(() => {
-  store = new InMemoryIdempotencyStore();
+  store = new SpiedIdempotencyStore();
   time = new ManualClock(T0);
 });
 

@@ -15,7 +15,7 @@ import {
   idempotencyId,
   runIdempotently,
 } from '../../../functions/domain/idempotency.ts';
-import { InMemoryIdempotencyStore } from '../../support/in-memory-idempotency-store.ts';
+import { SpiedIdempotencyStore } from '../../support/spied-idempotency-store.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -33,13 +33,13 @@ const request: IdempotencyRequest = {
 const id = idempotencyId(request.merchantId, request.scope, request.key);
 const created: StoredResponse = { status: 201, body: { payment_no: 'pay_1', amount: 1000, status: 'pending' } };
 
-let store: InMemoryIdempotencyStore;
+let store: SpiedIdempotencyStore;
 let time: ManualClock;
 let deps: IdempotencyDeps;
 
 beforeEach(() => {
-  store = new InMemoryIdempotencyStore();
   time = new ManualClock(T0);
+  store = new SpiedIdempotencyStore(time.clock);
   let owners = 0;
   deps = {
     store,
@@ -498,7 +498,7 @@ describe('runIdempotently', () => {
       ['expired an hour ago', T0 / 1000 - 3600],
     ])('counts a record that %s but is not yet deleted as absent', async (_, expiresAt) => {
       // Prepare
-      store.records.set(id, expired(expiresAt));
+      store.put(expired(expiresAt));
       const run = operation();
 
       // Act
@@ -511,14 +511,14 @@ describe('runIdempotently', () => {
     });
 
     it('still holds a record a second before it expires', async () => {
-      store.records.set(id, expired(T0 / 1000 + 1));
+      store.put(expired(T0 / 1000 + 1));
 
       await expect(runIdempotently(deps, request, operation())).rejects.toBeInstanceOf(IdempotencyKeyMismatchError);
     });
   });
 
   describe('an unreachable store', () => {
-    it.each([['get'], ['claim']])('fails closed when %s fails: the error propagates and nothing runs', async (call) => {
+    it.each([['get'], ['claim']] as const)('fails closed when %s fails: the error propagates and nothing runs', async (call) => {
       // Prepare
       store.failOn(new DatabaseUnavailableError('DynamoDB is unavailable'), [call]);
       const run = operation();

@@ -16,27 +16,31 @@ import { SimulatedCrash } from '../../../functions/crash/crash-points.ts';
 import { paymentRepositoryCalls, withCrashPoints } from '../../../functions/crash/crashing-ports.ts';
 import { asInvocationOf } from '../../../functions/crash/invocation.ts';
 import type { PaymentRepository } from '../../../functions/domain/ports.ts';
-import { FakeWorkflow } from '../../support/fake-workflow.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
-import { InMemoryRefunds } from '../../support/in-memory-refunds.ts';
+import type { PaymentProvider } from '../../../functions/domain/provider.ts';
+import { USD } from '../../support/currencies.ts';
+import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictRefundRepository } from '../../support/strict/refunds.ts';
+import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
+import { StrictWorkflow } from '../../support/strict/workflow.ts';
 
-let payments: InMemoryPayments;
-let refunds: InMemoryRefunds;
-let refundWorkflow: FakeWorkflow;
-let workflow: FakeWorkflow;
-let provider: InMemoryProvider;
+let payments: StrictPaymentRepository;
+let refunds: StrictRefundRepository;
+let refundWorkflow: StrictWorkflow;
+let workflow: StrictWorkflow;
+let stripe: StrictStripe;
+let provider: PaymentProvider;
 let now: Date;
 let deps: ReconcileDeps;
 
 beforeEach(() => {
-  payments = new InMemoryPayments();
-  refunds = new InMemoryRefunds(payments);
-  refundWorkflow = new FakeWorkflow();
-  workflow = new FakeWorkflow();
-  provider = new InMemoryProvider();
   now = new Date('2026-11-23T10:00:00Z');
-  provider.nowSeconds = () => Math.floor(now.getTime() / 1000);
+  const clock = () => now;
+  payments = new StrictPaymentRepository({ clock });
+  refunds = new StrictRefundRepository(payments, { clock });
+  refundWorkflow = new StrictWorkflow(clock);
+  workflow = new StrictWorkflow(clock);
+  stripe = new StrictStripe({ clock });
+  provider = strictProvider(stripe);
   let leases = 0;
   deps = {
     payments,
@@ -169,7 +173,7 @@ describe('releaseOpenAuthorizations', () => {
     const outcomes = await releaseOpenAuthorizations(deps, 10);
 
     expect(outcomes).toMatchObject([{ paymentNo: 'pay_nobody', chargeId: stray.id, decision: 'voided' }]);
-    expect(provider.charges.get(stray.id)?.status).toBe('canceled');
+    expect(stripe.intent(stray.id)?.status).toBe('canceled');
   });
 
   it("never touches another deployment's charges, nor one younger than the reconcile delay", async () => {
@@ -178,8 +182,8 @@ describe('releaseOpenAuthorizations', () => {
     const young = await strayAuthorization();
 
     expect(await releaseOpenAuthorizations(deps, 10)).toEqual([]);
-    expect(provider.charges.get(theirs.id)?.status).toBe('requires_capture');
-    expect(provider.charges.get(young.id)?.status).toBe('requires_capture');
+    expect(stripe.intent(theirs.id)?.status).toBe('requires_capture');
+    expect(stripe.intent(young.id)?.status).toBe('requires_capture');
   });
 
   it('voids the authorization a failed payment left open', async () => {
@@ -190,13 +194,13 @@ describe('releaseOpenAuthorizations', () => {
     const outcomes = await releaseOpenAuthorizations(deps, 10);
 
     expect(outcomes).toMatchObject([{ paymentNo, chargeId, decision: 'voided' }]);
-    expect(provider.charges.get(chargeId)?.status).toBe('canceled');
-    expect(provider.calls.at(-1)).toMatchObject({ op: 'void', key: `${paymentNo}:void:${chargeId}` });
+    expect(stripe.intent(chargeId)?.status).toBe('canceled');
+    expect(stripe.callsTo('void')).toMatchObject([{ idempotencyKey: `${paymentNo}:void:${chargeId}` }]);
   });
 
   it("voids a second authorization of an open payment and leaves the payment's own alone", async () => {
     const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
-    provider.forgetIdempotencyKeys();
+    stripe.forgetKeys();
     const second = await authorizePayment(sagaDeps(), { payment_no: paymentNo }).catch(() => undefined);
     const extra = await provider.authorizeCharge({
       paymentNo,
@@ -212,7 +216,7 @@ describe('releaseOpenAuthorizations', () => {
 
     expect(second?.charge_id).toBe(chargeId);
     expect(outcomes).toMatchObject([{ chargeId: extra.id, decision: 'voided' }]);
-    expect(provider.charges.get(chargeId)?.status).toBe('requires_capture');
+    expect(stripe.intent(chargeId)?.status).toBe('requires_capture');
   });
 
   it('reports a payment recorded as succeeded whose charge the provider still holds uncaptured', async () => {
@@ -227,7 +231,6 @@ describe('releaseOpenAuthorizations', () => {
 
   it('captures the unrecorded authorization of a pending payment before it lapses', async () => {
     // Prepare: the charge id never reached the database; six and a half days pass.
-    provider.authorizationWindowSeconds = 7 * 24 * 3600;
     const { paymentNo, chargeId } = await diedAfterAuthorizing(false);
     later(6.5 * 24 * 3600);
 
@@ -237,14 +240,13 @@ describe('releaseOpenAuthorizations', () => {
     // Assess
     expect(outcomes).toMatchObject([{ paymentNo, chargeId, decision: 'captured' }]);
     expect(await payments.get(paymentNo)).toMatchObject({ status: 'succeeded', chargeId, amountCaptured: 100 });
-    expect(provider.captureCount(chargeId)).toBe(1);
+    expect(stripe.intent(chargeId)?.captures.length).toBe(1);
   });
 });
 
 describe('an authorization near its capture deadline', () => {
   it('is captured by the reconciler, under a lease, with the saga\'s own capture key', async () => {
     // Prepare
-    provider.authorizationWindowSeconds = 7 * 24 * 3600;
     const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
     for (let resume = 0; resume < deps.maxResumes; resume++) {
       later(301);
@@ -268,13 +270,13 @@ describe('an authorization near its capture deadline', () => {
     const payment = await payments.get(paymentNo);
     expect(payment).toMatchObject({ status: 'succeeded', amountCaptured: 100 });
     expect(payment?.lease).toBeUndefined();
-    expect(provider.calls.filter((c) => c.op === 'capture').map((c) => c.key)).toEqual([`${paymentNo}:capture`]);
+    expect(stripe.callsTo('capture').map((c) => c.idempotencyKey)).toEqual([`${paymentNo}:capture`]);
   });
 
   it('is voided, and its payment failed, when the provider will not capture it', async () => {
     const { paymentNo, chargeId } = await diedAfterAuthorizing(true);
     later(6.5 * 24 * 3600);
-    provider.lapse(chargeId);
+    stripe.lapse(chargeId);
     const capture = provider.captureCharge.bind(provider);
     provider.captureCharge = async (input) => {
       await capture(input).catch(() => undefined);
@@ -290,7 +292,7 @@ describe('an authorization near its capture deadline', () => {
   it('frees the payment for the next run when the provider is unavailable', async () => {
     const { paymentNo } = await diedAfterAuthorizing(true);
     later(6.5 * 24 * 3600);
-    provider.failNext = 1;
+    stripe.arm('unavailable');
 
     const [first] = await reconcilePayments(deps, 10);
     later(301);
@@ -304,7 +306,7 @@ describe('an authorization near its capture deadline', () => {
     // Prepare: the capture fails; the write that frees the lease (the run's second) is where the process dies.
     const { paymentNo } = await diedAfterAuthorizing(true);
     later(6.5 * 24 * 3600);
-    provider.failNext = 1;
+    stripe.arm('unavailable');
     process.env.CRASH_AT = 'reconciler:before-write@2#lease-release';
     const crashing = { ...deps, payments: withCrashPoints<PaymentRepository>(payments, paymentRepositoryCalls) };
 
@@ -326,7 +328,7 @@ describe('an authorization near its capture deadline', () => {
     const outcomes = await reconcile(deps, 10);
 
     expect(outcomes.map((o) => o.decision)).toEqual(['skipped', 'skipped']);
-    expect(provider.calls.filter((c) => c.op === 'capture')).toEqual([]);
+    expect(stripe.callsTo('capture')).toEqual([]);
   });
 });
 
@@ -376,7 +378,7 @@ describe('a payment resumed too often', () => {
 
     // Assess
     expect(outcomes).toMatchObject([{ paymentNo, decision: 'settled' }]);
-    expect(provider.charges.get(chargeId)?.status).toBe('canceled');
+    expect(stripe.intent(chargeId)?.status).toBe('canceled');
     expect(leasesSeen).toEqual(['owner-1']);
     const payment = await payments.get(paymentNo);
     expect(payment).toMatchObject({ status: 'failed', declineCode: 'processing_error', amountCaptured: 0 });
@@ -406,8 +408,8 @@ describe('a payment resumed too often', () => {
     // Assess
     expect(outcomes).toMatchObject([{ paymentNo, decision: 'settled' }]);
     expect(await payments.get(paymentNo)).toMatchObject({ status: 'succeeded', chargeId, amountCaptured: 100 });
-    expect(provider.captureCount(chargeId)).toBe(1);
-    expect(provider.calls.filter((c) => c.op === 'void')).toEqual([]);
+    expect(stripe.intent(chargeId)?.captures.length).toBe(1);
+    expect(stripe.callsTo('void')).toEqual([]);
   });
 
   it('voids a second authorization of a payment it finishes as succeeded', async () => {
@@ -419,7 +421,7 @@ describe('a payment resumed too often', () => {
     await reconcilePayments(deps, 10);
 
     expect(await payments.get(paymentNo)).toMatchObject({ status: 'succeeded', amountCaptured: 100 });
-    expect(provider.charges.get(extra.id)?.status).toBe('canceled');
+    expect(stripe.intent(extra.id)?.status).toBe('canceled');
   });
 
   it.each([
@@ -444,7 +446,7 @@ describe('a payment resumed too often', () => {
       reconcileAt: new Date(now.getTime() + 3600_000).toISOString(),
     });
     expect(payment?.lease).toBeUndefined();
-    expect(provider.calls.filter((c) => c.op === 'void')).toEqual([]);
+    expect(stripe.callsTo('void')).toEqual([]);
   });
 
   it('leaves it open, marked provider_unreachable since it first failed to ask, and settles it once the provider answers', async () => {
@@ -472,7 +474,7 @@ describe('a payment resumed too often', () => {
     const settled = await payments.get(paymentNo);
     expect(settled).toMatchObject({ status: 'failed', declineCode: 'processing_error' });
     expect(settled?.needsAttention).toBeUndefined();
-    expect(provider.charges.get(chargeId)?.status).toBe('canceled');
+    expect(stripe.intent(chargeId)?.status).toBe('canceled');
   });
 
   it("never voids another deployment's charge that names the same payment", async () => {
@@ -483,38 +485,7 @@ describe('a payment resumed too often', () => {
     await reconcilePayments(deps, 10);
 
     expect(await payments.get(paymentNo)).toMatchObject({ status: 'failed' });
-    expect(provider.charges.get(theirs.id)?.status).toBe('requires_capture');
+    expect(stripe.intent(theirs.id)?.status).toBe('requires_capture');
   });
 });
 
-describe('a refund resumed too often', () => {
-  it('is left to a person: due again in an hour, and nothing started', async () => {
-    // Prepare
-    const refund: Refund = {
-      refundNo: 're_1',
-      paymentNo: 'pay_1',
-      merchantId: 'm_1',
-      amount: 100,
-      operatorId: 'op-1',
-      currency: USD,
-      chargeId: 'pi_1',
-      status: RefundStatus.Pending,
-      version: 1,
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-      reconcileAt: now.toISOString(),
-      resumeCount: deps.maxResumes,
-    };
-    refunds.items.set(refund.refundNo, refund);
-    await refundWorkflow.start(refund.refundNo, executionName(refund.refundNo, refund.resumeCount));
-    refundWorkflow.end(executionName(refund.refundNo, refund.resumeCount), 'FAILED');
-
-    // Act
-    const outcomes = await reconcileRefunds(deps, 10);
-
-    // Assess
-    expect(outcomes).toMatchObject([{ refundNo: 're_1', decision: 'gave_up' }]);
-    expect(refunds.items.get('re_1')).toMatchObject({ status: 'pending', reconcileAt: new Date(now.getTime() + 3600_000).toISOString() });
-    expect(refundWorkflow.executions.size).toBe(1);
-  });
-});

@@ -18,11 +18,11 @@ let world: RefundWorld;
 
 beforeEach(async () => {
   world = await refundWorld();
-  world.provider.refundsStart = 'pending';
+  world.stripe.holdNextRefunds(Number.MAX_SAFE_INTEGER);
 });
 
 /** The id of the provider's only refund. */
-const providerRefundId = () => [...world.provider.refunds.keys()][0]!;
+const providerRefundId = () => world.providerRefunds()[0]!.id;
 
 /** A refund the provider holds pending, submitted by the saga. */
 async function submitted(amount = 250) {
@@ -73,7 +73,7 @@ describe('the refund saga, when the provider holds the refund pending', () => {
     // Prepare
     const { refund, state } = await submitted();
     const pending = await checkRefund(world.sagaDeps, state);
-    world.provider.settleRefund(providerRefundId(), 'succeeded');
+    world.stripe.settleRefund(providerRefundId(), 'succeeded');
 
     // Act
     const settled = await checkRefund(world.sagaDeps, pending);
@@ -88,12 +88,11 @@ describe('the refund saga, when the provider holds the refund pending', () => {
   it('fails the refund with the provider\'s reason once its refund failed, and the amount can be refunded again', async () => {
     // Prepare
     const { refund, state } = await submitted(1000);
-    world.provider.settleRefund(providerRefundId(), 'failed', 'expired_or_canceled_card');
+    world.stripe.settleRefund(providerRefundId(), 'failed', 'expired_or_canceled_card');
 
     // Act
     const settled = await checkRefund(world.sagaDeps, state);
     await markRefundFailed(world.deps, settled);
-    world.provider.refundsStart = 'succeeded';
     const second = await world.refundOf(1000, 'k2');
 
     // Assess
@@ -110,7 +109,7 @@ describe('the refund saga, when the provider holds the refund pending', () => {
   it('fails a refund the provider canceled, giving the amount back, with refund_declined when it gave no reason', async () => {
     // Prepare
     const { refund, state } = await submitted();
-    world.provider.settleRefund(providerRefundId(), 'canceled');
+    world.stripe.settleRefund(providerRefundId(), 'canceled');
 
     // Act
     const settled = await checkRefund(world.sagaDeps, state);
@@ -126,21 +125,21 @@ describe('the refund saga, when the provider holds the refund pending', () => {
     // Prepare: an execution wrote the provider's refund on ours, then died.
     const { refund, state } = await submitted();
     await checkRefund(world.sagaDeps, state);
-    world.provider.forgetIdempotencyKeys();
+    world.stripe.forgetKeys();
 
     // Act
     const resumed = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
 
     // Assess
     expect(resumed).toMatchObject({ outcome: 'pending', provider_refund_id: providerRefundId(), checks_left: REFUND_CHECKS });
-    expect(world.provider.calls.filter((c) => c.op === 'refund')).toHaveLength(1);
-    expect(world.provider.refunds.size).toBe(1);
+    expect(world.refundKeysSent()).toEqual([refund.refundNo]);
+    expect(world.providerRefunds()).toHaveLength(1);
   });
 
   it('gets past the provider\'s stale replay: a resumed SubmitRefund hears pending again, the next look sees succeeded', async () => {
     // Prepare: the first execution died before any look wrote the provider's refund on ours.
     const { refund } = await submitted();
-    world.provider.settleRefund(providerRefundId(), 'succeeded');
+    world.stripe.settleRefund(providerRefundId(), 'succeeded');
 
     // Act
     const resumed = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
@@ -151,7 +150,7 @@ describe('the refund saga, when the provider holds the refund pending', () => {
     expect(resumed.outcome).toBe('pending');
     expect(looked.outcome).toBe('succeeded');
     expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded' });
-    expect(world.provider.refunds.size).toBe(1);
+    expect(world.providerRefunds()).toHaveLength(1);
   });
 
   describe('with a duplicate execution whose request the provider refused', () => {
@@ -183,7 +182,7 @@ describe('the refund saga, when the provider holds the refund pending', () => {
       // Prepare
       const { refund, state } = await refusedThenAccepted();
       const pending = await checkRefund(world.sagaDeps, state);
-      world.provider.settleRefund(providerRefundId(), atProvider);
+      world.stripe.settleRefund(providerRefundId(), atProvider);
 
       // Act
       const settled = await checkRefund(world.sagaDeps, pending);
@@ -246,7 +245,7 @@ describe('reconcileRefunds, for a refund the provider holds pending', () => {
     async (ended, atProvider, reason, status, amountRefunded) => {
       // Prepare
       const refund = await leftPending(ended);
-      world.provider.settleRefund(providerRefundId(), atProvider, reason);
+      world.stripe.settleRefund(providerRefundId(), atProvider, reason);
 
       // Act
       const [outcome] = await reconcileRefunds(world.reconcileDeps, 10);
@@ -263,7 +262,7 @@ describe('reconcileRefunds, for a refund the provider holds pending', () => {
     // Prepare
     const { refund, state } = await submitted();
     await checkRefund(world.sagaDeps, state);
-    world.provider.settleRefund(providerRefundId(), 'succeeded');
+    world.stripe.settleRefund(providerRefundId(), 'succeeded');
     world.time.advance(301_000);
 
     // Act

@@ -4,11 +4,13 @@ import {
   IdempotencyKeyMismatchError,
   NotFoundError,
   PaymentNotCapturedError,
+  ProviderUnavailableError,
   RefundExceedsCapturedError,
 } from '../../../functions/domain/errors.ts';
-import { createRefund, derivedRefundKey } from '../../../functions/domain/refund.ts';
+import { type Refund, createRefund, derivedRefundKey } from '../../../functions/domain/refund.ts';
 import { markRefundFailed, recordRefund, submitRefund } from '../../../functions/domain/refund-saga.ts';
-import { InMemoryProvider } from '../../support/in-memory-provider.ts';
+import { reconcileRefunds } from '../../../functions/domain/reconcile.ts';
+import { executionName } from '../../../functions/domain/saga-start.ts';
 import { MERCHANT, type RefundWorld, refundWorld } from '../../support/refund-world.ts';
 
 let world: RefundWorld;
@@ -55,7 +57,7 @@ describe('createRefund', () => {
 
   it('refuses a stale expected_amount_refunded, an uncaptured payment and another merchant', async () => {
     await createRefund(world.deps, MERCHANT, 'k1', request(100));
-    world.payments.items.set('pay_000000000000000000000002', { ...world.payment, paymentNo: 'pay_000000000000000000000002', status: 'authorized' });
+    await world.payments.create({ ...world.payment, paymentNo: 'pay_000000000000000000000002', status: 'authorized' });
 
     await expect(createRefund(world.deps, MERCHANT, 'k2', request(100, { expectedAmountRefunded: 0 }))).rejects.toBeInstanceOf(
       AmountRefundedChangedError,
@@ -87,8 +89,8 @@ describe('the refund saga', () => {
 
     // Assess
     expect(state).toMatchObject({ outcome: 'succeeded' });
-    expect(world.provider.calls.filter((c) => c.op === 'refund').map((c) => c.key)).toEqual([refund.refundNo, refund.refundNo]);
-    expect([...world.provider.refunds.values()]).toMatchObject([{ amount: 250, chargeId: world.charge.id }]);
+    expect(world.refundKeysSent()).toEqual([refund.refundNo]);
+    expect(world.providerRefunds()).toMatchObject([{ amount: 250, paymentIntent: world.charge.id }]);
     expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: state.provider_refund_id });
   });
 
@@ -122,20 +124,172 @@ describe('the refund saga', () => {
     expect(world.stored().amountRefunded).toBe(250);
   });
 
-  it('asks nobody for a refund another execution failed, and leaves it failed', async () => {
+  it('sends nothing for a refund another execution failed, and leaves it failed when the provider made none', async () => {
     // Prepare
     const refund = await world.refundOf(250);
     await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
-    const provider = new InMemoryProvider();
+    const sent = world.stripe.ledger.calls.length;
 
     // Act
-    const state = await submitRefund({ ...world.sagaDeps, provider }, { refund_no: refund.refundNo });
+    const state = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
     await markRefundFailed(world.deps, state);
 
     // Assess
     expect(state.outcome).toBe('failed');
-    expect(provider.calls).toEqual([]);
+    expect(world.stripe.ledger.calls).toHaveLength(sent);
     expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
     expect(world.stored().amountRefunded).toBe(0);
+  });
+
+  it('finds the refund it made when resumed after the provider forgot its key, rather than failing a refund that went through', async () => {
+    // Prepare: a refund submitted once, whose execution ended before recording it; Stripe forgets a key after 24 hours.
+    const refund = await world.refundOf(1000);
+    const first = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    world.time.advance(25 * 3600 * 1000);
+
+    // Act: the execution the reconciler resumes submits it again.
+    const resumed = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await recordRefund(world.deps, resumed);
+
+    // Assess
+    expect(resumed.provider_refund_id).toBe(first.provider_refund_id);
+    expect(world.providerRefunds()).toHaveLength(1);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: first.provider_refund_id });
+  });
+
+  it("follows the provider when this execution's own call went through unheard and another failed the refund meanwhile", async () => {
+    // Prepare: this execution's call refunded, its answer was lost; the duplicate's was refused, and it failed the refund.
+    const refund = await world.refundOf(1000);
+    world.stripe.arm('lostResponse');
+    await expect(submitRefund(world.sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow(ProviderUnavailableError);
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+
+    // Act: Step Functions retries this execution's SubmitRefund.
+    const retried = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await recordRefund(world.deps, retried);
+
+    // Assess
+    const [made] = world.providerRefunds();
+    expect(retried.provider_refund_id).toBe(made?.id);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
+    expect(world.stored().amountRefunded).toBe(1000);
+  });
+});
+
+describe('a failed refund', () => {
+  it('stays due for one more look by the reconciler, refused or failed by the provider', async () => {
+    // Prepare
+    const refused = await world.refundOf(400, 'k1');
+    const declined = await world.refundOf(400, 'k2');
+
+    // Act
+    await markRefundFailed(world.deps, { refund_no: refused.refundNo, error: { Error: 'ProviderRejected' } });
+    await markRefundFailed(world.deps, { refund_no: declined.refundNo, outcome: 'failed', failure_reason: 'expired_or_canceled_card' });
+
+    // Assess
+    expect((await world.refunds.get(refused.refundNo))?.reconcileAt).toBe('2026-11-23T11:05:00.000Z');
+    expect((await world.refunds.get(declined.refundNo))?.reconcileAt).toBe('2026-11-23T11:05:00.000Z');
+  });
+
+  it('is revived at that look when a request still running at the provider refunded it after all', async () => {
+    // Prepare: this execution's request hung at the provider; a duplicate's was refused and failed the refund.
+    const refund = await world.refundOf(1000);
+    world.stripe.arm('timeout');
+    await expect(submitRefund(world.sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow(ProviderUnavailableError);
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    const retried = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await markRefundFailed(world.deps, retried);
+    world.time.advance(300 * 1000);
+
+    // Act
+    const outcomes = await reconcileRefunds(world.reconcileDeps, 10);
+
+    // Assess
+    const [made] = world.providerRefunds();
+    expect(retried.outcome).toBe('failed');
+    expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'revived' }]);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
+    expect(world.stored().amountRefunded).toBe(1000);
+  });
+
+  it('stays failed, and due no more, when the provider made no refund for it', async () => {
+    // Prepare
+    const refund = await world.refundOf(1000);
+    await markRefundFailed(world.deps, { refund_no: refund.refundNo, error: { Error: 'ProviderRejected' } });
+    world.time.advance(300 * 1000);
+
+    // Act
+    const outcomes = await reconcileRefunds(world.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'rechecked' }]);
+    const failed = await world.refunds.get(refund.refundNo);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'provider_rejected' });
+    expect(failed?.reconcileAt).toBeUndefined();
+    expect(world.stored().amountRefunded).toBe(0);
+  });
+});
+
+describe('a refund resumed too often', () => {
+  /** Every execution of the refund dies, and the reconciler resumes it until it has resumed it as often as it may. */
+  async function resumedTooOften(refund: Refund) {
+    const { maxResumes } = world.reconcileDeps;
+    for (let resumes = 0; resumes < maxResumes; resumes++) {
+      world.workflow.end(executionName(refund.refundNo, resumes), 'FAILED');
+      world.time.advance(301_000);
+      expect(await reconcileRefunds(world.reconcileDeps, 10)).toMatchObject([{ decision: 'resumed' }]);
+    }
+    world.workflow.end(executionName(refund.refundNo, maxResumes), 'FAILED');
+    world.time.advance(301_000);
+  }
+
+  it('fails, its amount given back and due for one more look, when the provider made no refund for it', async () => {
+    // Prepare: Stripe answers its request with a 500 it keeps for the key for a day.
+    const refund = await world.refundOf(1000);
+    world.stripe.arm('error500');
+    await expect(submitRefund(world.sagaDeps, { refund_no: refund.refundNo })).rejects.toThrow();
+    await resumedTooOften(refund);
+
+    // Act
+    const outcomes = await reconcileRefunds(world.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'settled' }]);
+    const failed = await world.refunds.get(refund.refundNo);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'processing_error' });
+    expect(failed?.reconcileAt).toBeDefined();
+    expect(world.stored().amountRefunded).toBe(0);
+  });
+
+  it('follows the refund the provider made, though no execution lived to record it', async () => {
+    // Prepare
+    const refund = await world.refundOf(400);
+    const submitted = await submitRefund(world.sagaDeps, { refund_no: refund.refundNo });
+    await resumedTooOften(refund);
+
+    // Act
+    const outcomes = await reconcileRefunds(world.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ decision: 'settled' }]);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: submitted.provider_refund_id });
+    expect(world.stored().amountRefunded).toBe(400);
+  });
+
+  it('stays pending, left to people and looked at again in an hour, while the provider cannot be reached', async () => {
+    // Prepare
+    const refund = await world.refundOf(400);
+    await resumedTooOften(refund);
+    world.stripe.arm('unavailable');
+
+    // Act
+    const outcomes = await reconcileRefunds(world.reconcileDeps, 10);
+
+    // Assess
+    expect(outcomes).toMatchObject([{ decision: 'gave_up' }]);
+    expect(await world.refunds.get(refund.refundNo)).toMatchObject({
+      status: 'pending',
+      reconcileAt: new Date(world.time.ms + 3600_000).toISOString(),
+    });
   });
 });

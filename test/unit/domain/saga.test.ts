@@ -16,29 +16,28 @@ import {
   recordAuthorization,
   voidAuthorization,
 } from '../../../functions/domain/saga.ts';
-import { FakeWorkflow } from '../../support/fake-workflow.ts';
-import { InMemoryPayments } from '../../support/in-memory-payments.ts';
-import { InMemoryProvider, USD } from '../../support/in-memory-provider.ts';
+import type { PaymentProvider } from '../../../functions/domain/provider.ts';
+import { USD } from '../../support/currencies.ts';
+import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
+import { StrictWorkflow } from '../../support/strict/workflow.ts';
 
-let payments: InMemoryPayments;
-let provider: InMemoryProvider;
+let payments: StrictPaymentRepository;
+let stripe: StrictStripe;
+let provider: PaymentProvider;
 let deps: SagaDeps;
 
 beforeEach(() => {
-  payments = new InMemoryPayments();
-  provider = new InMemoryProvider();
-  deps = {
-    payments,
-    provider,
-    clock: () => new Date('2026-11-23T10:00:00Z'),
-    reconcileAfterSeconds: 300,
-    deployment: 'test-deployment',
-  };
+  const clock = () => new Date('2026-11-23T10:00:00Z');
+  payments = new StrictPaymentRepository({ clock });
+  stripe = new StrictStripe({ clock });
+  provider = strictProvider(stripe);
+  deps = { payments, provider, clock, reconcileAfterSeconds: 300, deployment: 'test-deployment' };
 });
 
 async function newPayment(paymentMethod = 'pm_card_visa'): Promise<SagaState> {
   const { payment } = await createPayment(
-    { payments, workflow: new FakeWorkflow(), clock: deps.clock, reconcileAfterSeconds: 300 },
+    { payments, workflow: new StrictWorkflow(deps.clock), clock: deps.clock, reconcileAfterSeconds: 300 },
     'm_1',
     { orderNo: `order-${Math.random()}`, amount: 1250, currency: USD, paymentMethod },
   );
@@ -64,7 +63,7 @@ describe('the two-phase charge', () => {
     const payment = await payments.get(state.payment_no);
     expect(payment).toMatchObject({ status: 'succeeded', amountCaptured: 1250, chargeId: end.charge_id });
     expect(payment?.reconcileAt).toBeUndefined();
-    expect(provider.captureCount(end.charge_id!)).toBe(1);
+    expect(stripe.intent(end.charge_id!)?.captures.length).toBe(1);
   });
 
   it('sends idempotency keys derived from the payment_no', async () => {
@@ -72,7 +71,7 @@ describe('the two-phase charge', () => {
 
     await runForward(state);
 
-    expect(provider.calls.filter((c) => c.key).map((c) => c.key)).toEqual([
+    expect(stripe.ledger.calls.map((c) => c.idempotencyKey)).toEqual([
       `${state.payment_no}:authorize`,
       `${state.payment_no}:capture`,
     ]);
@@ -90,7 +89,7 @@ describe('the two-phase charge', () => {
     // Assess
     expect(await payments.get(state.payment_no)).toEqual(before);
     expect(again.charge_id).toBe(end.charge_id);
-    expect(provider.captureCount(end.charge_id!)).toBe(1);
+    expect(stripe.intent(end.charge_id!)?.captures.length).toBe(1);
   });
 
   it('repeats a capture whose result was lost without capturing twice', async () => {
@@ -104,13 +103,13 @@ describe('the two-phase charge', () => {
     await markSucceeded(deps, captured);
 
     // Assess
-    expect(provider.captureCount(captured.charge_id!)).toBe(1);
+    expect(stripe.intent(captured.charge_id!)?.captures.length).toBe(1);
     expect((await payments.get(state.payment_no))?.status).toBe('succeeded');
   });
 
   it('lets a transient provider fault through for the state machine to retry', async () => {
     const state = await newPayment();
-    provider.failNext = 1;
+    stripe.arm('unavailable');
 
     await expect(authorizePayment(deps, state)).rejects.toBeInstanceOf(ProviderUnavailableError);
 
@@ -145,7 +144,7 @@ describe('a declined card', () => {
     // Assess
     const payment = await payments.get(state.payment_no);
     expect(payment).toMatchObject({ status: 'failed', declineCode: 'generic_decline' });
-    expect(provider.charges.get(payment!.chargeId!)?.status).toBe('canceled');
+    expect(stripe.intent(payment!.chargeId!)?.status).toBe('canceled');
   });
 });
 
@@ -162,7 +161,7 @@ describe('a payment closed by another actor', () => {
     await markFailed(deps, await voidAuthorization(deps, { ...authorized, error: { Error: 'PaymentClosed' } }));
 
     // Assess
-    expect(provider.charges.get(authorized.charge_id!)?.status).toBe('canceled');
+    expect(stripe.intent(authorized.charge_id!)?.status).toBe('canceled');
     expect((await payments.get(state.payment_no))?.status).toBe('canceled');
   });
 
@@ -195,14 +194,14 @@ describe('an authorization whose idempotency key the provider may have forgotten
     const state = await newPayment();
     const first = await authorizePayment(deps, state);
     const later: SagaDeps = { ...deps, clock: () => new Date('2026-11-24T11:00:00Z') };
-    provider.forgetIdempotencyKeys();
+    stripe.forgetKeys();
 
     // Act
     const resumed = await authorizePayment(later, state);
 
     // Assess
     expect(resumed.charge_id).toBe(first.charge_id);
-    expect(provider.calls.filter((c) => c.op === 'authorize')).toHaveLength(1);
+    expect(stripe.callsTo('authorize')).toHaveLength(1);
   });
 
   it('authorizes when the search finds nothing, as for any pending payment', async () => {
@@ -211,22 +210,20 @@ describe('an authorization whose idempotency key the provider may have forgotten
 
     const resumed = await authorizePayment(later, state);
 
-    expect(provider.charges.get(resumed.charge_id!)?.status).toBe('requires_capture');
+    expect(stripe.intent(resumed.charge_id!)?.status).toBe('requires_capture');
   });
 });
 
 describe('what a charge carries for the reconciler', () => {
   it('tags the charge with the deployment and stores when its authorization lapses', async () => {
     // Prepare
-    provider.nowSeconds = () => Date.parse('2026-11-23T10:00:00Z') / 1000;
-    provider.authorizationWindowSeconds = 7 * 24 * 3600;
     const state = await newPayment();
 
     // Act
     const recorded = await recordAuthorization(deps, await authorizePayment(deps, state));
 
     // Assess
-    expect(provider.charges.get(recorded.charge_id!)?.deployment).toBe('test-deployment');
+    expect(stripe.intent(recorded.charge_id!)?.metadata['chargeonce_deployment']).toBe('test-deployment');
     expect((await payments.get(state.payment_no))?.captureBefore).toBe('2026-11-30T10:00:00.000Z');
   });
 });
@@ -238,7 +235,7 @@ describe('a payment the reconciler holds the lease of', () => {
     const authorized = await recordAuthorization(deps, await authorizePayment(deps, state));
     payments.tamper(state.payment_no, { lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:02:00Z' } });
     const before = await payments.get(state.payment_no);
-    const callsBefore = provider.calls.length;
+    const requestsBefore = stripe.requests.length;
 
     // Act
     const capture = capturePayment(deps, authorized);
@@ -247,7 +244,7 @@ describe('a payment the reconciler holds the lease of', () => {
     // Assess
     await expect(capture).rejects.toBeInstanceOf(PaymentBusyError);
     await expect(voiding).rejects.toMatchObject({ name: 'PaymentBusy', code: 'payment_busy' });
-    expect(provider.calls).toHaveLength(callsBefore);
+    expect(stripe.requests).toHaveLength(requestsBefore);
     expect(await payments.get(state.payment_no)).toEqual(before);
   });
 

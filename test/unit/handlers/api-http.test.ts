@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CardDeclinedError, DatabaseUnavailableError, NotFoundError } from '../../../functions/domain/errors.ts';
 import { apiHandler, parseBody } from '../../../functions/handlers/api/http.ts';
 import { createPaymentBody } from '../../../functions/handlers/api/payment-schema.ts';
+import { createRefundBody } from '../../../functions/handlers/api/refund-schema.ts';
 
 function event(body: unknown, merchantId: string | null = 'm_1'): APIGatewayProxyEvent {
   return {
@@ -72,6 +73,19 @@ describe('the create-payment body', () => {
 
   it('refuses a body that is not JSON with invalid_json', () => {
     expect(() => parseBody(event('{nope'), createPaymentBody)).toThrow(expect.objectContaining({ code: 'invalid_json' }));
+  });
+});
+
+describe('the create-refund body', () => {
+  const refund = { payment_no: 'pay_000000000000000000000001', amount: 100, operator_id: 'op-1' };
+
+  it('refuses the operator_id the carts use for their own refunds, whose failure comes back as points', () => {
+    // Act
+    const refused = () => parseBody(event({ ...refund, operator_id: 'chargeonce-cart' }), createRefundBody);
+
+    // Assess
+    expect(parseBody(event(refund), createRefundBody)).toMatchObject({ operator_id: 'op-1' });
+    expect(refused).toThrow(expect.objectContaining({ code: 'validation_failed', field: 'operator_id' }));
   });
 });
 

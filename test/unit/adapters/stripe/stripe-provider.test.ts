@@ -379,6 +379,29 @@ describe('StripePaymentProvider against the fake provider', () => {
     });
   });
 
+  describe('findRefundsOfCharge', () => {
+    it("finds every refund of the charge with its refund_no, newest first, and no other charge's", async () => {
+      // Prepare
+      const charge = await authorized();
+      const other = await authorized();
+      for (const c of [charge, other]) await provider.captureCharge({ chargeId: c.id, idempotencyKey: `capture-${c.id}` });
+      const refund = (refundNo: string, chargeId = charge.id) =>
+        provider.refundCharge({ chargeId, amount: 100, idempotencyKey: `refund-${refundNo}`, metadata: { refund_no: refundNo } });
+      const first = await refund('R-1');
+      const second = await refund('R-2');
+      await refund('R-3', other.id);
+
+      // Act
+      const found = await provider.findRefundsOfCharge(charge.id);
+
+      // Assess
+      expect(found).toEqual([
+        { id: second.id, chargeId: charge.id, amount: 100, status: 'succeeded', refundNo: 'R-2' },
+        { id: first.id, chargeId: charge.id, amount: 100, status: 'succeeded', refundNo: 'R-1' },
+      ]);
+    });
+  });
+
   describe('retrieveRefund', () => {
     /** A refund of 1000 the provider holds pending. */
     async function pendingRefund() {

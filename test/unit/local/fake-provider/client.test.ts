@@ -84,6 +84,9 @@ describe('expectRefundedExactlyAsRecorded', () => {
 
     const outcome = await expectRefundedExactlyAsRecorded(fake.url, {
       payment_no: paymentNo,
+      status: 'succeeded',
+      amount: 1500,
+      amount_captured: 1500,
       amount_refunded: 500,
       refunds: [{ refund_no: refundNo, amount: 500, status: 'succeeded' }],
     });

@@ -122,6 +122,7 @@ describe('fake provider faults', () => {
       authorizationWindowSeconds: 3600,
       fail: [{ remaining: 2, status: 429, match: 'POST /v1/refunds' }],
       hang: [{ remaining: 1, match: 'GET /v1/refunds/*' }],
+      failInside: [],
       dropResponseAfterCommit: [{ remaining: 3 }],
       pendingRefunds: [{ remaining: 1, paymentIntent: 'pi_held' }],
     });
@@ -130,6 +131,7 @@ describe('fake provider faults', () => {
       authorizationWindowSeconds: null,
       fail: [],
       hang: [],
+      failInside: [],
       dropResponseAfterCommit: [],
       pendingRefunds: [],
     });

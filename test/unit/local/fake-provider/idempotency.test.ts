@@ -97,7 +97,60 @@ describe('fake provider idempotency', () => {
     expect((await slow).status).toBe(200);
   });
 
-  it('runs the request again after a 5xx instead of replaying the fault', async () => {
+  it('keeps nothing for a request whose parameters failed validation: the corrected request runs under the same key', async () => {
+    // Prepare: Stripe keeps an answer only once the endpoint began to run.
+    const refused = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', {
+      params: { ...authorizeParams('pm_card_visa', 'P-too-small'), amount: '10' },
+      idempotencyKey: 'corrected-1',
+    });
+
+    // Act
+    const corrected = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', {
+      params: authorizeParams('pm_card_visa', 'P-too-small'),
+      idempotencyKey: 'corrected-1',
+    });
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('amount_too_small');
+    expect(corrected.status).toBe(200);
+    expect(corrected.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('keeps a 400 the endpoint gave once it ran, and replays it after the state that caused it changed', async () => {
+    // Prepare: a refund of an authorization not yet captured is refused by the endpoint itself.
+    const pi = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params: authorizeParams('pm_card_visa'), idempotencyKey: 'kept-400-pi' });
+    const early = await stripeRequest(fake.url, 'POST', '/v1/refunds', { params: { payment_intent: pi.json.id }, idempotencyKey: 'kept-400' });
+    await stripeRequest(fake.url, 'POST', `/v1/payment_intents/${pi.json.id}/capture`, { idempotencyKey: 'kept-400-capture' });
+
+    // Act
+    const again = await stripeRequest(fake.url, 'POST', '/v1/refunds', { params: { payment_intent: pi.json.id }, idempotencyKey: 'kept-400' });
+
+    // Assess
+    expect(early.status).toBe(400);
+    expect(again.status).toBe(400);
+    expect(again.text).toBe(early.text);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(fake.ledger().refunds.filter((refund) => refund.paymentIntent === pi.json.id)).toEqual([]);
+  });
+
+  it('keeps a 500 from inside the endpoint for the key and replays it, as Stripe does', async () => {
+    // Prepare
+    fake.faults.failInsideNext(1, 'POST /v1/payment_intents');
+    const params = authorizeParams('pm_card_visa', 'P-inside-500');
+    const failed = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params, idempotencyKey: 'inside-500' });
+
+    // Act
+    const retried = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params, idempotencyKey: 'inside-500' });
+
+    // Assess
+    expect(failed.status).toBe(500);
+    expect(retried.status).toBe(500);
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    expect(fake.ledger().paymentIntents.filter((pi) => pi.metadata['payment_no'] === 'P-inside-500')).toEqual([]);
+  });
+
+  it('runs the request again after a 5xx answered in front of the API instead of replaying the fault', async () => {
     // Prepare
     fake.faults.failNext(1, 500);
     const params = authorizeParams('pm_card_visa');

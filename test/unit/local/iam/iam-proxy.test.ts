@@ -251,7 +251,7 @@ describe('the IAM proxy', () => {
     const read = () => new GetItemCommand({ TableName: tableName, Key: key('hang') });
 
     // Act
-    dynamo.pause();
+    await dynamo.pause();
     try {
       const hung = getPayment.dynamo.send(read(), { abortSignal: AbortSignal.timeout(500) });
       await expect(hung).rejects.toMatchObject({ name: 'AbortError' });

@@ -91,7 +91,7 @@ describe('DynamoDB Local', () => {
     await listTables();
 
     // Act
-    dynamo.pause();
+    await dynamo.pause();
     const whilePaused = listTables();
     await expect(whilePaused).rejects.toMatchObject({ name: 'AbortError' });
     dynamo.resume();

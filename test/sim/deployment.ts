@@ -1,0 +1,55 @@
+import { refundSteps, sagaSteps } from '../../functions/catalog.ts';
+import type { CfnTemplate } from '../../local/assembly/intrinsics.ts';
+import { stateMachineDefinitions } from '../../local/assembly/state-machine-definition.ts';
+import { synthesizeTemplate } from '../../local/assembly/synthesize.ts';
+import { type AslDefinition, requireModelled } from './interpreter.ts';
+
+export interface Machines {
+  readonly payment: AslDefinition;
+  readonly refund: AslDefinition;
+}
+
+/** What the simulation takes from the deployed stack rather than restating it. */
+export interface Deployment {
+  /** The payment and refund sagas, told apart by their Task states (the catalog's steps). */
+  readonly machines: Machines;
+  /** How long a Lambda runs before Lambda stops it: the longest of the stack's functions. */
+  readonly lambdaTimeoutMs: number;
+}
+
+let deployment: Deployment | undefined;
+
+/**
+ * The stack as the CDK app synthesizes it (the same template `cdk deploy` deploys and the local
+ * stack runs). Synthesized once per process: a few seconds.
+ */
+export function loadDeployment(): Deployment {
+  if (deployment === undefined) {
+    const template = synthesizeTemplate();
+    deployment = { machines: machinesOf(template), lambdaTimeoutMs: 1000 * longestTimeout(template) };
+  }
+  return deployment;
+}
+
+function machinesOf(template: CfnTemplate): Machines {
+  const definitions = stateMachineDefinitions(template).map(({ definition }) => definition as unknown as AslDefinition);
+  const runs = (steps: object) => (definition: AslDefinition) =>
+    Object.entries(definition.States).some(([name, state]) => state.Type === 'Task' && name in steps);
+  const payment = definitions.find(runs(sagaSteps));
+  const refund = definitions.find(runs(refundSteps));
+  if (payment === undefined || refund === undefined || definitions.length !== 2) {
+    throw new Error('the stack should have two state machines: the payment saga and the refund saga');
+  }
+  requireModelled(payment);
+  requireModelled(refund);
+  return { payment, refund };
+}
+
+function longestTimeout(template: CfnTemplate): number {
+  const timeouts = Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+    // Lambda's default when a function sets none.
+    .map((resource) => Number(resource.Properties?.['Timeout'] ?? 3));
+  if (timeouts.length === 0) throw new Error('the stack has no Lambda function');
+  return Math.max(...timeouts);
+}

@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cartCommands } from './cart-commands.ts';
+import { type Focus, USUAL_BREAKAGES, everyHistoryHolds, failureReport, histories, runHistory } from './history.ts';
+import { brokenVariants } from './variants.ts';
+
+/**
+ * The simulator itself: it must tell a broken product from the product, within a budget a
+ * test run can afford, and replay what it found exactly.
+ */
+
+/**
+ * The corner of the swarm where refunds race: many refunds and duplicate executions, provider
+ * faults, refusals; no carts.
+ */
+const refundRaces: Focus = {
+  commands: {
+    ...Object.fromEntries(cartCommands(USUAL_BREAKAGES).map((kind) => [kind.name, 0])),
+    refund: 4,
+    duplicate: 4,
+    'arm a provider fault': 4,
+  },
+  breakages: { refused: 4 },
+};
+
+describe('the simulator', () => {
+  it('catches a refund cap removed from the refund repository within the CI budget of 1,000 histories', async () => {
+    // Act
+    const result = await fc.check(everyHistoryHolds(brokenVariants['refund cap removed']), { numRuns: 1000 });
+
+    // Assess
+    expect(result.failed).toBe(true);
+    expect(String(result.errorInstance)).toMatch(/refunds stay within what was captured: pay_\w+ has \d+ refunded of \d+ captured/);
+    console.log(`refund cap removed: found after ${result.numRuns} histories`);
+  });
+
+  it('finds the refund revival race (the provider refunded, our refund failed) when the revival is reverted', async () => {
+    // Act
+    const result = await fc.check(everyHistoryHolds(brokenVariants['refund not revived'], undefined, refundRaces), { numRuns: 2000 });
+
+    // Assess
+    expect(result.failed).toBe(true);
+    expect(String(result.errorInstance)).toMatch(/re_\w+ failed, yet the provider refunded it/);
+    console.log(`refund not revived: found after ${result.numRuns} histories\n${failureReport(result, 'refund not revived')}`);
+  });
+
+  it('catches points not given back on a declined or undone checkout within the CI budget of 1,000 histories', async () => {
+    // Act
+    const result = await fc.check(everyHistoryHolds(brokenVariants['points not returned']), { numRuns: 1000 });
+
+    // Assess
+    expect(result.failed).toBe(true);
+    expect(String(result.errorInstance)).toMatch(/points spent on a checkout come back unless it paid.*: -\d+ points credited back/);
+    console.log(`points not returned: found after ${result.numRuns} histories`);
+  });
+
+  it("keeps every promise in the refund races' corner with the product as it is", async () => {
+    // Act
+    const result = await fc.check(everyHistoryHolds({}, undefined, refundRaces), { numRuns: 500 });
+
+    // Assess
+    expect(result.failed, result.failed ? failureReport(result) : '').toBe(false);
+  });
+
+  it('replays a failure it reported from the seed and path alone', async () => {
+    // Prepare
+    const variant = brokenVariants['refund cap removed'];
+    const found = await fc.check(everyHistoryHolds(variant), { numRuns: 1000 });
+
+    // Act
+    const replayed = await fc.check(everyHistoryHolds(variant), {
+      seed: found.seed,
+      path: found.counterexamplePath ?? '',
+      endOnFailure: true,
+    });
+
+    // Assess
+    expect(replayed.failed).toBe(true);
+    expect(fc.stringify(replayed.counterexample)).toBe(fc.stringify(found.counterexample));
+    expect(String(replayed.errorInstance)).toBe(String(found.errorInstance));
+  });
+
+  it('runs the same history the same way twice, gate for gate', async () => {
+    // Prepare
+    const sampled = fc.sample(histories(), { numRuns: 20, seed: 2026 });
+
+    // Act
+    const traces = async () => Promise.all(sampled.map(async (history) => (await runHistory(history, {}, true)).world.trace));
+    const [first, second] = [await traces(), await traces()];
+
+    // Assess
+    expect(first.flat().length).toBeGreaterThan(1000);
+    expect(second).toEqual(first);
+  });
+});

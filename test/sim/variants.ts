@@ -1,0 +1,47 @@
+import type { SchoolWrite } from '../../functions/domain/carts/store.ts';
+import type { Refund } from '../../functions/domain/refund.ts';
+import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
+import type { StoredPayment } from '../support/strict/payments.ts';
+import { StrictRefundRepository } from '../support/strict/refunds.ts';
+import type { Variant } from './history.ts';
+
+/**
+ * The product with one rule broken on purpose, for the tests of the simulator itself: a
+ * simulator that cannot tell these from the product checks nothing.
+ */
+export const brokenVariants = {
+  /**
+   * The refund saga as it was before a failed refund could be revived: a refund another
+   * execution failed stays failed, whatever this execution's provider refund did (every path
+   * that brings it back, to pending or succeeded, goes through the repository's `revive`).
+   */
+  'refund not revived': {
+    refundRepository: (payments, options) =>
+      new (class extends StrictRefundRepository {
+        override async revive(current: Refund): Promise<Refund> {
+          return current;
+        }
+      })(payments, options),
+  },
+  /** A refund repository whose transaction no longer checks what is left to refund. */
+  'refund cap removed': {
+    refundRepository: (payments, options) =>
+      new (class extends StrictRefundRepository {
+        protected override acceptsRefund(item: StoredPayment, refund: Refund): boolean {
+          return super.acceptsRefund({ ...item, refundable: Number.MAX_SAFE_INTEGER }, refund);
+        }
+      })(payments, options),
+  },
+  /** A school store that takes points given back (a declined or undone checkout's, a credit) and adds them to nothing. */
+  'points not returned': {
+    schoolStore: () =>
+      new (class extends InMemorySchoolStore {
+        protected override plan(write: SchoolWrite) {
+          const planned = super.plan(write);
+          return write.kind === 'points' && write.change === 'return' && planned.next !== undefined ? { ...planned, next: 'keep' as const } : planned;
+        }
+      })(),
+  },
+} as const satisfies Record<string, Variant>;
+
+export type BrokenVariant = keyof typeof brokenVariants;

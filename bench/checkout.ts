@@ -5,10 +5,8 @@
  *   BENCH_N=200 BENCH_CONCURRENCY=50 npm run bench
  */
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measureBundles, type BundleSize } from './bundle-sizes.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
 import {
   apiClient,
@@ -69,7 +67,6 @@ const { stack, dynamo, dataDir } = bench;
 const call = apiClient(stack);
 
 const phases: PhaseResult[] = [];
-let bundles: BundleSize[] = [];
 let functions: ReturnType<typeof stack.lambdaStats> = [];
 try {
   await runPhase('warm-up', WARM_UP, 1); // first calls start instances and open connections
@@ -80,11 +77,9 @@ try {
 } finally {
   await bench.stop();
 }
-const bundleDir = path.join(dataDir, 'bundles');
-bundles = await measureBundles(bundleDir);
 rmSync(dataDir, { recursive: true, force: true });
 
-report(phases, bundles);
+report(phases);
 reportInstances(functions);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
@@ -166,7 +161,7 @@ async function settleTraces(outcomes: Outcome[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-function report(results: PhaseResult[], sizes: BundleSize[]): void {
+function report(results: PhaseResult[]): void {
   const pollPhases = results.filter((phase) => phase.name !== 'no polling');
   const quiet = results.find((phase) => phase.name === 'no polling')!;
   const perPayment = (phase: PhaseResult, value: number) => fixed(value / Math.max(1, phase.outcomes.length), 2);
@@ -230,23 +225,6 @@ function report(results: PhaseResult[], sizes: BundleSize[]): void {
   for (const [pathTaken, times] of tally(succeededTraces.map((t) => t.entered.join(' -> ')))) {
     console.log(`  ${times} x ${pathTaken}`);
   }
-
-  console.log('\nLambda bundles (esbuild, the options of lib/lambda-functions.ts):');
-  printTable(
-    ['function', 'entry', 'index.mjs KB', 'gzip KB', '.map KB', 'largest parts (KB)'],
-    sizes.map((size) => [
-      size.name,
-      size.entry,
-      kb(size.bytes),
-      kb(size.gzipBytes),
-      kb(size.sourceMapBytes),
-      size.contributors
-        .slice(0, 4)
-        .map((c) => `${c.source} ${kb(c.bytes)}`)
-        .join(', '),
-    ]),
-    [1, 5],
-  );
 }
 
 /** What the Lambda host measured of each function the run invoked. */
@@ -275,7 +253,4 @@ function sum(values: number[]): number {
 }
 function avg(values: number[]): number {
   return values.length === 0 ? 0 : sum(values) / values.length;
-}
-function kb(bytes: number): string {
-  return (bytes / 1024).toFixed(1);
 }

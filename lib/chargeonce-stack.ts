@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { LambdaFunctions } from './lambda-functions.ts';
+import { acknowledge } from './nag.ts';
 import { PaymentAlarms } from './payment-alarms.ts';
 import { PaymentSaga } from './payment-saga.ts';
 import { PaymentsApi } from './payments-api.ts';
@@ -41,6 +42,12 @@ export class ChargeonceStack extends Stack {
         'Chargeonce: put the Stripe TEST secret key (sk_test_...) here as the plain secret string.',
     });
 
+    acknowledge(
+      stripeSecret,
+      'SMG4',
+      "Stripe's secret keys are rolled in Stripe's Dashboard, not through an API a rotation function could call: " +
+        'roll the key there, then put the new one here (README, Deploying).',
+    );
     this.stripeSecret = stripeSecret;
 
     const functions = new LambdaFunctions(this, 'Functions', {

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -28,6 +28,7 @@ import {
   awsCallBudgetEnvironment,
 } from '../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from './payments-table.ts';
+import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
 
 /** The repository root: `functions/`, `package.json` and `package-lock.json` live here. */
@@ -40,6 +41,44 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
   'const require = __chargeonceCreateRequire(import.meta.url);';
+
+/**
+ * The links of the AWS SDK's default credential chain after the first (`fromEnv`): SSO,
+ * shared config files, a credential process, web identity, container and instance metadata.
+ * The chain imports each (`import()`) only once the environment held no credentials, and
+ * Lambda always puts the role's there: left out of the bundles, they never load. That is
+ * about 135 KB of each bundle (their STS and SSO clients among them); bench/bundles.ts
+ * imports every bundle alone, so a static import of one fails it.
+ */
+export const UNLOADED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/**
+ * How every function is bundled (`NodejsFunction`'s options; bench/bundles.ts builds and
+ * measures the bundles with the same). ESM, minified, with an external source map.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  // Step Functions matches Retry and Catch on `error.name`: keep class names intact.
+  keepNames: true,
+  sourceMap: true,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
+  // the versions pinned in package-lock.json are the ones that run.
+  externalModules: [...UNLOADED_CREDENTIAL_PROVIDERS],
+  // esbuild's real warnings still show; its per-file size summary (which marks any
+  // bundle over 1 MB with a warning sign) does not.
+  logLevel: LogLevel.WARNING,
+} satisfies BundlingOptions;
 
 /**
  * Every function's timeout. The provider client gives up after 8 s (`DEFAULT_TIMEOUT_MS`), and a
@@ -160,15 +199,27 @@ export class LambdaFunctions extends Construct {
    * Gives the routes that start this saga and the reconciler its ARN: both may start
    * executions; the reconciler also reads their status.
    */
-  allowSaga(stateMachine: sfn.IStateMachine, saga: 'payment' | 'refund'): void {
+  allowSaga(stateMachine: sfn.StateMachine, saga: 'payment' | 'refund'): void {
     const starters = [...this.routes.filter(({ route }) => route.starts?.includes(saga)).map((r) => r.fn), this.reconciler];
     const arnVariable = saga === 'payment' ? EnvVar.StateMachineArn : EnvVar.RefundStateMachineArn;
     for (const fn of starters) {
       stateMachine.grantStartExecution(fn);
       fn.addEnvironment(arnVariable, stateMachine.stateMachineArn);
     }
-    // arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:*
-    stateMachine.grantExecution(this.reconciler, 'states:DescribeExecution');
+    // Executions are named at run time (after the payment or refund), so only a wildcard
+    // under this state machine's name can name them.
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.reconciler.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+    acknowledgeWildcardResource(
+      roleOf(this.reconciler),
+      executions,
+      "The reconciler reads the status of this state machine's executions, whose names (payment_no, refund_no) are made at run time.",
+    );
   }
 
   /** No client waits on it: its AWS calls get the step's budget instead of a route's (see STEP_AWS_CALL_BUDGET). */
@@ -187,16 +238,22 @@ export class LambdaFunctions extends Construct {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
     });
-    return new NodejsFunction(this, id, {
+    // Lambda's default role carries AWSLambdaBasicExecutionRole, which may create and write
+    // any log group of the account: this one writes to the function's own only.
+    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, id, {
       entry: path.join(PROJECT_ROOT, 'functions', entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      // The Node the local stack and the tests run (the `node` devDependency): see L1 below.
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: FUNCTION_TIMEOUT,
       tracing: lambda.Tracing.ACTIVE,
+      role,
       logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -209,24 +266,20 @@ export class LambdaFunctions extends Construct {
         // Tags this stack's charges: stacks sharing a Stripe account never void each other's.
         [EnvVar.DeploymentId]: `${Stack.of(this).stackName}.${Stack.of(this).region}`,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        // Step Functions matches Retry and Catch on `error.name`: keep class names intact.
-        keepNames: true,
-        sourceMap: true,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
-        // the versions pinned in package-lock.json are the ones that run.
-        externalModules: [],
-        forceDockerBundling: false,
-        // esbuild's real warnings still show; its per-file size summary (which marks any
-        // bundle over 1 MB with a warning sign) does not.
-        logLevel: LogLevel.WARNING,
-      },
+      bundling: { ...BUNDLING, forceDockerBundling: false },
     });
+    acknowledge(
+      fn,
+      'L1',
+      'nodejs22.x (deprecated by Lambda on 30 April 2027) is the Node the local stack, the tests and the bench run; ' +
+        'moving to nodejs24.x is one change with the `node` devDependency, so that what is tested is what runs.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      "Active tracing: X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but * (test/infra/nag.test.ts holds * to those actions).",
+    );
+    return fn;
   }
 
   private allowTable(fn: NodejsFunction, actions: readonly TableAction[]): void {
@@ -237,4 +290,10 @@ export class LambdaFunctions extends Construct {
       }),
     );
   }
+}
+
+/** A function's execution role, which holds its policies (and so cdk-nag's findings on them). */
+function roleOf(fn: NodejsFunction): iam.IRole {
+  if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
+  return fn.role;
 }

@@ -23,7 +23,11 @@ export class PaymentAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: PaymentAlarmsProps = {}) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'Topic', { displayName: 'Chargeonce payment alarms' });
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Chargeonce payment alarms',
+      // A topic policy that refuses a publish without TLS; CloudWatch's alarm actions use it.
+      enforceSSL: true,
+    });
     const metric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,

@@ -26,6 +26,7 @@ import { Construct } from 'constructs';
 import type { SagaStepName } from '../functions/catalog.ts';
 import { DEFAULT_RECONCILE_LEASE_SECONDS } from '../functions/config/env.ts';
 import { LeaseWaitErrorNames, TerminalErrorNames, TransientErrorNames } from '../functions/domain/errors.ts';
+import { acknowledgeWildcardResource } from './nag.ts';
 
 /** Where a caught terminal error is kept in the state, next to the payment fields. */
 export const SAGA_ERROR_PATH = '$.error';
@@ -96,20 +97,29 @@ export class PaymentSaga extends Construct {
   }
 }
 
-/** A saga's Standard state machine: an hour at most, traced, errors logged without execution data. */
+/** A saga's Standard state machine: an hour at most, traced, every event logged without execution data. */
 export function sagaStateMachine(scope: Construct, chain: sfn.IChainable): sfn.StateMachine {
-  return new sfn.StateMachine(scope, 'StateMachine', {
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineType: sfn.StateMachineType.STANDARD,
     definitionBody: sfn.DefinitionBody.fromChainable(chain),
     timeout: Duration.hours(1),
     tracingEnabled: true,
     logs: {
       destination: new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
-      level: sfn.LogLevel.ERROR,
+      // Every state entered, retried and failed: the path each payment took, to follow a
+      // stuck one without its execution history.
+      level: sfn.LogLevel.ALL,
       // Execution data would carry card and payment details into the logs.
       includeExecutionData: false,
     },
   });
+  acknowledgeWildcardResource(
+    stateMachine,
+    '*',
+    "Logging and tracing: CloudWatch Logs' log-delivery actions and X-Ray's trace writes take no resource but * " +
+      '(test/infra/nag.test.ts holds * to those actions).',
+  );
+  return stateMachine;
 }
 
 /**
@@ -167,6 +177,11 @@ export function retryingTask(scope: Construct, name: string, fn: lambda.Function
     // Past the function's own timeout, so a slow function fails by its own name first.
     taskTimeout: sfn.Timeout.duration(functionTimeout.plus(TASK_TIMEOUT_ALLOWANCE)),
   });
+  acknowledgeWildcardResource(
+    scope,
+    `${fn.functionArn}:*`,
+    "LambdaInvoke's grant also covers the function's versions and aliases; the function is this saga's own step.",
+  );
   step.addRetry({
     errors: [...TransientErrorNames],
     interval: Duration.seconds(1),

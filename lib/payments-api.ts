@@ -1,9 +1,11 @@
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ErrorCode } from '../functions/domain/errors.ts';
 import type { RouteFunction } from './lambda-functions.ts';
+import { acknowledge } from './nag.ts';
 
 /** The stage name. The routes carry their own version prefix (`/v1/...`). */
 export const API_STAGE_NAME = 'api';
@@ -78,17 +80,60 @@ export class PaymentsApi extends Construct {
 
     this.api = new apigateway.RestApi(this, 'Api', {
       description: 'Chargeonce payments API',
+      // API Gateway writes the logs below through the account's CloudWatch role (one per
+      // account and region): set here so a fresh account deploys, and kept when the stack is
+      // deleted, since the account's other APIs log through it too.
+      cloudWatchRole: true,
       deployOptions: {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: 100,
         throttlingBurstLimit: 200,
         tracingEnabled: true,
+        // Who called what and the answer's status, never a header or a body.
+        accessLogDestination: new apigateway.LogGroupLogDestination(
+          new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+        ),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        // What API Gateway itself failed at (an authorizer that threw, an integration that timed out).
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Data tracing would log whole requests and answers: API keys and card details.
+        dataTraceEnabled: false,
       },
       defaultMethodOptions: {
         authorizer,
         authorizationType: apigateway.AuthorizationType.CUSTOM,
       },
     });
+    // API Gateway would create the execution log group itself, kept forever: this one expires
+    // its events, and exists before the stage can log.
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: Fn.join('', ['API-Gateway-Execution-Logs_', this.api.restApiId, '/', API_STAGE_NAME]),
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
+    acknowledge(
+      this.api,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "The account's API Gateway logging role takes the managed policy AWS made for it: it writes every API's logs of the account.",
+    );
+    acknowledge(
+      this.api,
+      'COG4',
+      "Merchants call from their servers with a secret API key, as they call Stripe; the TOKEN authorizer maps the key to its merchant. There are no end users to sign in to a Cognito user pool.",
+    );
+    acknowledge(
+      this.api,
+      'APIG2',
+      'Each handler parses its body with its zod schema and answers 400 validation_failed naming the field, writing nothing ' +
+        "(an id in the path that names nothing is a 404); API Gateway's validator would refuse the same requests without the field, " +
+        'from a second copy of each schema.',
+    );
+    acknowledge(
+      this.api,
+      'APIG3',
+      'No WAF web ACL: every route needs a merchant API key and the stage is throttled (100 requests/s, bursts of 200); ' +
+        'an account that wants one associates its own ACL with the stage.',
+    );
 
     for (const { route, fn } of props.routes) {
       this.api.root

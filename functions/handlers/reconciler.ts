@@ -42,7 +42,7 @@ const cartMetricOf: Readonly<Record<CartSweepDecision, string>> = {
   errored: 'CartSweepErrored',
 };
 
-const reconcileDeps = once(
+const reconcileDeps = /* @__PURE__ */ once(
   async (): Promise<ReconcileDeps> => ({
     payments: paymentRepository(),
     workflow: chargeWorkflow(),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { apiRoutes } from '../../functions/catalog.ts';
 import { addItemBody, checkoutBody } from '../../functions/handlers/api/carts/schemas.ts';
 import { parseBody } from '../../functions/handlers/api/http.ts';
@@ -22,7 +22,7 @@ import { Fresh, Ref, type RefKind, type Template } from './template.ts';
  */
 export interface RouteSpec {
   /** The handler's body schema; `empty` for routes that take no body (or `{}`); absent for reads. */
-  readonly body?: { readonly schema: z.ZodType; readonly hints: Hints } | 'empty';
+  readonly body?: { readonly schema: z.ZodMiniType; readonly hints: Hints } | 'empty';
   /** Path parameter -> the kind of thing it names, and what an id of that kind looks like. */
   readonly params: Readonly<Record<string, { readonly kind: RefKind; readonly looksLike: RegExp }>>;
   readonly key: 'required' | 'optional' | 'none';
@@ -136,7 +136,7 @@ export function checkEveryRouteSpecified(): void {
 }
 
 /** Whether the route's own handler parser accepts this body. */
-export function accepts(schema: z.ZodType): (body: Json) => boolean {
+export function accepts(schema: z.ZodMiniType): (body: Json) => boolean {
   return (body) => {
     try {
       parseBody({ body: jsonText(body), isBase64Encoded: false } as Parameters<typeof parseBody>[0], schema);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Json, isObject, withEntry, withoutEntry } from './json-text.ts';
 import { Fresh, Ref, type Template } from './template.ts';
 import { anyString, builtinNames, edgeValue } from './values.ts';
@@ -109,13 +109,13 @@ export function probe(template: Template): Json {
 }
 
 /** Valid bodies for a zod schema: drawn from its JSON Schema and hints, kept only when the handler's parser accepts them. */
-export function validBodies(schema: z.ZodType, hints: Hints, accepts: Accepts): fc.Arbitrary<Template> {
+export function validBodies(schema: z.ZodMiniType, hints: Hints, accepts: Accepts): fc.Arbitrary<Template> {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   return arbitraryOf(json, hints).filter((body) => accepts(probe(body)));
 }
 
 /** The names a schema knows at its top level (all branches of a union). */
-export function fieldNames(schema: z.ZodType): string[] {
+export function fieldNames(schema: z.ZodMiniType): string[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const branches = json.oneOf ?? [json];
   return [...new Set(branches.flatMap((branch) => Object.keys(branch.properties ?? {})))];

@@ -1,3 +1,4 @@
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -40,9 +41,13 @@ function namedFunctions(): [string, NodejsFunction][] {
   ];
 }
 
-function statementsOf(fn: NodejsFunction): Statement[] {
+function roleOf(fn: NodejsFunction): IRole {
   if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
-  return statementsOfRole(synth.template, logicalIdOf(fn.role));
+  return fn.role;
+}
+
+function statementsOf(fn: NodejsFunction): Statement[] {
+  return statementsOfRole(synth.template, logicalIdOf(roleOf(fn)));
 }
 
 function environmentOf(fn: NodejsFunction): Record<string, unknown> {
@@ -110,6 +115,24 @@ describe('Lambda functions', () => {
     }
     const logGroupIds = Object.values(functions).map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref);
     expect(new Set(logGroupIds).size).toBe(Object.keys(functions).length);
+  });
+
+  it('lets each function write to its own log group only, without a managed policy', () => {
+    for (const [name, fn] of namedFunctions()) {
+      // Prepare
+      const logGroupId = synth.template.toJSON().Resources[logicalIdOf(fn)].Properties.LoggingConfig.LogGroup.Ref as string;
+      const role = synth.template.toJSON().Resources[logicalIdOf(roleOf(fn))];
+
+      // Act
+      const statements = statementsOf(fn);
+
+      // Assess
+      expect(role.Properties.ManagedPolicyArns, name).toBeUndefined();
+      expect(actionsOf(statements, 'logs'), name).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(statements.filter((s) => s.Action.some((a) => a.startsWith('logs:'))).flatMap((s) => s.Resource), name).toEqual([
+        { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      ]);
+    }
   });
 
   it('gives every function the table name, the reconcile delay and the Powertools settings', () => {
@@ -268,18 +291,16 @@ describe('Lambda functions', () => {
       .flatMap((s) => s.Resource);
 
     // Assess
-    expect(described).toContainEqual(
-      {
-        'Fn::Join': [
-          '',
-          [
-            `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:`,
-            { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalIdOf(synth.stack.saga.stateMachine) }] }] },
-            ':*',
-          ],
+    expect(described).toContainEqual({
+      'Fn::Join': [
+        '',
+        [
+          `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:`,
+          { 'Fn::GetAtt': [logicalIdOf(synth.stack.saga.stateMachine), 'Name'] },
+          ':*',
         ],
-      },
-    );
+      ],
+    });
     expect(described).toHaveLength(2);
   });
 });

@@ -151,6 +151,39 @@ describe('payments API', () => {
     ]);
   });
 
+  it("logs each request's caller, route and status, and API Gateway's own errors, without headers or bodies, for a month", () => {
+    // Prepare
+    const logGroups = resourcesOf('AWS::Logs::LogGroup');
+    const stageId = logicalIdOf(synth.stack.api.api.deploymentStage);
+
+    // Act
+    const stage = synth.template.toJSON().Resources[stageId];
+    const accessLogs = logGroups[String(resolveIntrinsics(stage.Properties.AccessLogSetting.DestinationArn)).replace(/^.*:log-group:ref:/, '')];
+    const executionLogs = Object.entries(logGroups).find(([, group]) =>
+      String(resolveIntrinsics(group.Properties.LogGroupName)).startsWith('API-Gateway-Execution-Logs_'),
+    );
+
+    // Assess
+    expect(JSON.parse(stage.Properties.AccessLogSetting.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      resourcePath: '$context.resourcePath',
+      status: '$context.status',
+    });
+    expect(stage.Properties.AccessLogSetting.Format).not.toMatch(/requestOverride|responseOverride|\$input|Authorization/);
+    expect(stage.Properties.MethodSettings).toEqual([
+      expect.objectContaining({ LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+    ]);
+    expect(accessLogs?.Properties.RetentionInDays).toBe(30);
+    expect(resolveIntrinsics(executionLogs?.[1].Properties.LogGroupName)).toBe(
+      `API-Gateway-Execution-Logs_ref:${logicalIdOf(synth.stack.api.api)}/${API_STAGE_NAME}`,
+    );
+    expect(executionLogs?.[1].Properties.RetentionInDays).toBe(30);
+    // The stage cannot log before its log group exists (API Gateway would make one kept forever).
+    expect(stage.DependsOn).toContain(executionLogs?.[0]);
+    // API Gateway logs through the account's role, which the stack sets and keeps.
+    expect(Object.values(resourcesOf('AWS::ApiGateway::Account'))).toHaveLength(1);
+  });
+
   it('outputs the stage URL without a trailing slash', () => {
     // Prepare
     const stageId = logicalIdOf(synth.stack.api.api.deploymentStage);

@@ -109,6 +109,25 @@ export function stateMachineDefinition(template: Template, startAt = 'Authorize'
   return JSON.parse(stateMachineDefinitionString(template, startAt)) as AslDefinition;
 }
 
+/**
+ * The actions AWS lets a policy grant on `*` only, which CDK adds for a state machine's logs
+ * (log delivery) and X-Ray (trace writes): no resource-level scoping exists for them.
+ */
+export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+]);
+
 export interface Statement {
   readonly Effect: string;
   readonly Action: string[];

@@ -241,10 +241,10 @@ async function fulfilment(
     case CartItemAction.Change: {
       const fromClassId = item.fromClassId;
       if (fromClassId === undefined) throw new Error(`change item ${item.itemId} has no fromClassId`);
-      const [current, left] = await Promise.all([
-        deps.store.getSwimmer(merchantId, accountId, swimmerId),
-        deps.store.getStudent(merchantId, fromClassId, accountId, swimmerId),
-      ]);
+      // One read after the other: a failed read must leave no other in flight behind it (the
+      // simulation, test/sim, lets an invocation make one call at a time).
+      const current = await deps.store.getSwimmer(merchantId, accountId, swimmerId);
+      const left = await deps.store.getStudent(merchantId, fromClassId, accountId, swimmerId);
       if (!left) {
         const stored = await deps.store.getCart(merchantId, cartId);
         if (stored?.items.find((line) => line.itemId === item.itemId)?.fulfilled) return 'fulfilled';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ZodType } from 'zod';
+import * as z from '../shared/zod.ts';
 import type { ApiRouteId } from '../../catalog.ts';
 import { crashFunctionOf } from '../../crash/crash-points.ts';
 import { asInvocationOf } from '../../crash/invocation.ts';
@@ -61,7 +61,7 @@ export function bodyText(event: APIGatewayProxyEvent): string | null | undefined
 }
 
 /** Parses and validates a JSON body against a zod schema; the first issue names the field. */
-export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T {
+export function parseBody<T>(event: APIGatewayProxyEvent, schema: z.ZodMiniType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(bodyText(event) ?? '');
@@ -69,7 +69,7 @@ export function parseBody<T>(event: APIGatewayProxyEvent, schema: ZodType<T>): T
     throw new InvalidJsonError();
   }
   refuseUnstorableText(raw);
-  const parsed = schema.safeParse(raw);
+  const parsed = z.safeParse(schema, raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {

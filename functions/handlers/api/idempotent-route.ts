@@ -34,7 +34,7 @@ export interface CreateRoute<I> {
 /** Finished keys this instance remembers; a few MB at most. */
 const FINISHED_KEYS_KEPT = 2000;
 
-const idempotencyDeps = once(
+const idempotencyDeps = /* @__PURE__ */ once(
   (): IdempotencyDeps => ({
     store: withFinishedKeyCache(idempotencyStore(), FINISHED_KEYS_KEPT),
     clock: systemClock,

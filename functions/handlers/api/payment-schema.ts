@@ -1,48 +1,53 @@
-import * as z from 'zod';
+import * as z from '../shared/zod.ts';
 import { type Currency, MAX_AMOUNT, minimumCharge, parseCurrency } from '../../domain/money.ts';
 import { type PaymentRequest, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
 const token = (max: number) =>
-  z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+  z.string().check(z.minLength(1), z.maxLength(max), z.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'));
 
 /** An ISO 4217 code in either case, as its upper-case Currency. */
-export const currencyCode = z.string().transform((code, ctx) => {
-  const currency = parseCurrency(code);
-  if (currency === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must be an ISO 4217 currency code' });
-    return z.NEVER;
-  }
-  return currency;
-});
+export const currencyCode = z.pipe(
+  z.string(),
+  z.transform((code: string, ctx) => {
+    const currency = parseCurrency(code);
+    if (currency === undefined) {
+      ctx.issues.push({ code: 'custom', message: 'must be an ISO 4217 currency code', input: code });
+      return z.NEVER;
+    }
+    return currency;
+  }),
+);
 
 /** A payment method at the provider, e.g. `pm_card_visa`. */
-export const paymentMethodId = z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id (pm_...)');
+export const paymentMethodId = z.string().check(z.regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id (pm_...)'));
 
 /** `POST /v1/payments`. Bounds follow the provider's, so nothing valid here fails there. */
 export const createPaymentBody = z
-  .object({
+  .strictObject({
     order_no: token(64),
     amount: z
       .number({ error: 'must be an integer number of minor units' })
-      .int('must be an integer number of minor units')
-      .positive('must be greater than 0')
-      .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
+      .check(
+        z.int('must be an integer number of minor units'),
+        z.positive('must be greater than 0'),
+        z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
+      ),
     currency: currencyCode,
     payment_method: paymentMethodId,
-    customer_email: z.email().max(254).optional(),
-    description: z.string().max(1000).optional(),
-    metadata: z
-      .record(z.string().min(1).max(40), z.string().max(500))
-      .superRefine((metadata, ctx) => {
-        const reserved = RESERVED_METADATA_KEYS.find((key) => Object.hasOwn(metadata, key));
-        if (reserved !== undefined) ctx.addIssue({ code: 'custom', path: [reserved], message: 'is a key Chargeonce reserves for itself' });
-      })
-      .refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys')
-      .optional(),
+    customer_email: z.optional(z.email().check(z.maxLength(254))),
+    description: z.optional(z.string().check(z.maxLength(1000))),
+    metadata: z.optional(
+      z.record(z.string().check(z.minLength(1), z.maxLength(40)), z.string().check(z.maxLength(500))).check(
+        z.superRefine((metadata, ctx) => {
+          const reserved = RESERVED_METADATA_KEYS.find((key) => Object.hasOwn(metadata, key));
+          if (reserved !== undefined) ctx.addIssue({ code: 'custom', path: [reserved], message: 'is a key Chargeonce reserves for itself' });
+        }),
+        z.refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys'),
+      ),
+    ),
   })
-  .strict()
-  .superRefine(withinProviderLimits);
+  .check(z.superRefine(withinProviderLimits));
 
 /**
  * What the provider would refuse: an amount under its minimum for the currency, a metadata key
@@ -51,7 +56,7 @@ export const createPaymentBody = z
  */
 function withinProviderLimits(
   body: { amount: number; currency: Currency; metadata?: Record<string, string> | undefined },
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   const minimum = minimumCharge(body.currency);
   if (body.amount < minimum) {

@@ -1,33 +1,32 @@
-import * as z from 'zod';
+import * as z from '../shared/zod.ts';
 import { PAY_BACK_OPERATOR_ID } from '../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../domain/money.ts';
 import type { Refund, RefundRequest } from '../../domain/refund.ts';
 
 /** An integer number of minor units up to the provider's limit: more than 0, or 0 and more. */
-export const minorUnits = (positive: boolean) => {
-  const integer = z.number({ error: 'must be an integer number of minor units' }).int('must be an integer number of minor units');
-  return (positive ? integer.positive('must be greater than 0') : integer.nonnegative('must be 0 or more')).max(
-    MAX_AMOUNT,
-    `must be at most ${MAX_AMOUNT}`,
-  );
-};
+export const minorUnits = (positive: boolean) =>
+  z
+    .number({ error: 'must be an integer number of minor units' })
+    .check(
+      z.int('must be an integer number of minor units'),
+      positive ? z.positive('must be greater than 0') : z.nonnegative('must be 0 or more'),
+      z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
+    );
 
 /** `POST /v1/refunds`. */
-export const createRefundBody = z
-  .object({
-    payment_no: z.string().regex(/^pay_[0-9a-f]{24}$/, 'must be a payment_no (pay_...)'),
-    amount: minorUnits(true),
-    reason: z.string().min(1).max(500).optional(),
-    operator_id: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-      // A failed refund under it would come back to a cart's account as points.
-      .refine((id) => id !== PAY_BACK_OPERATOR_ID, 'is an operator_id Chargeonce reserves for itself'),
-    expected_amount_refunded: minorUnits(false).optional(),
-  })
-  .strict();
+export const createRefundBody = z.strictObject({
+  payment_no: z.string().check(z.regex(/^pay_[0-9a-f]{24}$/, 'must be a payment_no (pay_...)')),
+  amount: minorUnits(true),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+  operator_id: z.string().check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+    // A failed refund under it would come back to a cart's account as points.
+    z.refine((id) => id !== PAY_BACK_OPERATOR_ID, 'is an operator_id Chargeonce reserves for itself'),
+  ),
+  expected_amount_refunded: z.optional(minorUnits(false)),
+});
 
 export function toRefundRequest(body: z.infer<typeof createRefundBody>): RefundRequest {
   return {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../shared/zod.ts';
 import { LeaseWaitErrorNames, RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
 import type { RefundStepName, SagaStepName } from '../../catalog.ts';
 import { crashFunctionOf } from '../../crash/crash-points.ts';
@@ -8,25 +8,24 @@ import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
 import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
 
-const sagaState = z
-  .object({
-    payment_no: z.string().min(1),
-    charge_id: z.string().optional(),
-    amount_captured: z.number().int().nonnegative().optional(),
-    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-  })
-  .loose();
+const stepError = z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) }));
+const count = z.optional(z.number().check(z.int(), z.nonnegative()));
 
-const refundSagaState = z
-  .object({
-    refund_no: z.string().min(1),
-    provider_refund_id: z.string().optional(),
-    outcome: z.enum(Object.values(RefundStatus)).optional(),
-    failure_reason: z.string().optional(),
-    checks_left: z.number().int().nonnegative().optional(),
-    error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-  })
-  .loose();
+const sagaState = z.looseObject({
+  payment_no: z.string().check(z.minLength(1)),
+  charge_id: z.optional(z.string()),
+  amount_captured: count,
+  error: stepError,
+});
+
+const refundSagaState = z.looseObject({
+  refund_no: z.string().check(z.minLength(1)),
+  provider_refund_id: z.optional(z.string()),
+  outcome: z.optional(z.enum(Object.values(RefundStatus))),
+  failure_reason: z.optional(z.string()),
+  checks_left: count,
+  error: stepError,
+});
 
 const transient: ReadonlySet<string> = new Set([...TransientErrorNames, ...LeaseWaitErrorNames]);
 

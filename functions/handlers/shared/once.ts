@@ -1,7 +1,9 @@
 /**
  * Builds a value on first use and keeps it for the life of the function instance: clients
  * are created once per cold start, and a handler that never needs an adapter never reads
- * its configuration.
+ * its configuration. Making the closure does nothing else, so module-level calls are marked
+ * `@__PURE__`: esbuild leaves out of a function's bundle each one the function never uses,
+ * with the adapter it would build (a read route's bundle holds no school store).
  */
 export function once<T>(build: () => T): () => T {
   let value: { v: T } | undefined;

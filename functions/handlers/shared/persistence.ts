@@ -25,29 +25,29 @@ import { once } from './once.ts';
  * their bundles. Each store has its crash points around its writes (functions/crash/), for
  * whichever function uses it.
  */
-const documentClient = once(() => createDocumentClient(createDynamoClient(awsCallBudget())));
+const documentClient = /* @__PURE__ */ once(() => createDocumentClient(createDynamoClient(awsCallBudget())));
 const tableName = () => requireEnv(EnvVar.TableName);
 
-export const paymentRepository = once(
+export const paymentRepository = /* @__PURE__ */ once(
   (): PaymentRepository =>
     withCrashPoints<PaymentRepository>(new DynamoPaymentRepository(documentClient(), tableName()), paymentRepositoryCalls),
 );
 
-export const merchantKeyStore = once(
+export const merchantKeyStore = /* @__PURE__ */ once(
   (): MerchantKeyStore =>
     withCrashPoints<MerchantKeyStore>(new DynamoMerchantKeyStore(documentClient(), tableName()), merchantKeyStoreCalls),
 );
 
-export const idempotencyStore = once(
+export const idempotencyStore = /* @__PURE__ */ once(
   (): IdempotencyStore =>
     withCrashPoints<IdempotencyStore>(new DynamoIdempotencyStore(documentClient(), tableName()), idempotencyStoreCalls),
 );
 
-export const refundRepository = once(
+export const refundRepository = /* @__PURE__ */ once(
   (): RefundRepository =>
     withCrashPoints<RefundRepository>(new DynamoRefundRepository(documentClient(), tableName()), refundRepositoryCalls),
 );
 
-export const schoolStore = once(
+export const schoolStore = /* @__PURE__ */ once(
   (): SchoolStore => withCrashPoints<SchoolStore>(new DynamoSchoolStore(documentClient(), tableName()), schoolStoreCalls),
 );

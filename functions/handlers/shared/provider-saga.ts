@@ -17,7 +17,7 @@ export async function paymentProvider(): Promise<PaymentProvider> {
  * the CDK app gives the Stripe secret). Kept apart so the other steps neither bundle the
  * Stripe SDK nor try to read a secret they may not read.
  */
-export const providerStepDeps = once(
+export const providerStepDeps = /* @__PURE__ */ once(
   async (): Promise<SagaDeps> => ({
     ...stepDeps(),
     provider: await paymentProvider(),
@@ -25,7 +25,7 @@ export const providerStepDeps = once(
   }),
 );
 
-export const providerRefundStepDeps = once(
+export const providerRefundStepDeps = /* @__PURE__ */ once(
   async (): Promise<RefundSagaDeps> => ({
     ...refundStepDeps(),
     provider: await paymentProvider(),

@@ -5,7 +5,7 @@ import { once, systemClock } from './once.ts';
 import { paymentRepository, refundRepository } from './persistence.ts';
 
 /** The saga steps that only read and write the payment: no provider, no secret. */
-export const stepDeps = once(
+export const stepDeps = /* @__PURE__ */ once(
   (): StepDeps => ({
     payments: paymentRepository(),
     clock: systemClock,
@@ -14,7 +14,7 @@ export const stepDeps = once(
 );
 
 /** The refund saga steps that only write the refund (and its payment's total). */
-export const refundStepDeps = once(
+export const refundStepDeps = /* @__PURE__ */ once(
   (): RefundStepDeps => ({
     refunds: refundRepository(),
     clock: systemClock,

@@ -13,15 +13,15 @@ import { createPaymentDeps, createRefundDeps } from './workflow.ts';
  */
 const SETTINGS_KEPT_MS = 60_000;
 
-const merchantSettings = once(() =>
+const merchantSettings = /* @__PURE__ */ once(() =>
   keptFor(SETTINGS_KEPT_MS, (merchantId): Promise<MerchantSettings> => merchantKeyStore().settingsOf(merchantId)),
 );
 
 /** Classes, accounts, swimmers and points: the table alone. */
-export const catalogDeps = once((): CatalogDeps => ({ store: schoolStore(), clock: systemClock }));
+export const catalogDeps = /* @__PURE__ */ once((): CatalogDeps => ({ store: schoolStore(), clock: systemClock }));
 
 /** Cart edits, cancels and reads: the table alone. */
-export const cartDeps = once(
+export const cartDeps = /* @__PURE__ */ once(
   (): CartDeps => ({
     ...catalogDeps(),
     holdSeconds: cartHoldSeconds(),
@@ -45,5 +45,5 @@ function checkoutDepsWith(startsPayments: boolean): () => CheckoutDeps {
   );
 }
 
-export const checkoutDeps = checkoutDepsWith(true);
-export const settlementDeps = checkoutDepsWith(false);
+export const checkoutDeps = /* @__PURE__ */ checkoutDepsWith(true);
+export const settlementDeps = /* @__PURE__ */ checkoutDepsWith(false);

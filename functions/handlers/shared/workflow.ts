@@ -8,20 +8,20 @@ import { once, systemClock } from './once.ts';
 import { paymentRepository, refundRepository } from './persistence.ts';
 
 /** The functions that start or inspect saga executions: the create routes and the reconciler. */
-const sfnClient = once(() => createSfnClient(awsCallBudget()));
+const sfnClient = /* @__PURE__ */ once(() => createSfnClient(awsCallBudget()));
 
 /** Each saga's starts are crash boundaries of the function that starts it. */
-export const chargeWorkflow = once(
+export const chargeWorkflow = /* @__PURE__ */ once(
   (): ChargeWorkflow =>
     withCrashPoints<ChargeWorkflow>(new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.StateMachineArn), 'payment_no'), workflowCalls),
 );
 
-export const refundWorkflow = once(
+export const refundWorkflow = /* @__PURE__ */ once(
   (): ChargeWorkflow =>
     withCrashPoints<ChargeWorkflow>(new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.RefundStateMachineArn), 'refund_no'), workflowCalls),
 );
 
-export const createPaymentDeps = once(
+export const createPaymentDeps = /* @__PURE__ */ once(
   (): CreatePaymentDeps => ({
     payments: paymentRepository(),
     workflow: chargeWorkflow(),
@@ -30,7 +30,7 @@ export const createPaymentDeps = once(
   }),
 );
 
-export const createRefundDeps = once(
+export const createRefundDeps = /* @__PURE__ */ once(
   (): CreateRefundDeps => ({
     refunds: refundRepository(),
     payments: paymentRepository(),

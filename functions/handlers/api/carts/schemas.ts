@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../../shared/zod.ts';
 import type { ItemRequest } from '../../../domain/carts/lines.ts';
 import type { CheckoutRequest } from '../../../domain/carts/checkout.ts';
 import { type Cart, type CartItem, type Purchase, cartTotal } from '../../../domain/carts/model.ts';
@@ -16,39 +16,44 @@ export const cartIdOf = (event: APIGatewayProxyEvent) =>
 export const itemIdOf = (event: APIGatewayProxyEvent) =>
   pathParameter(event, 'item_id', (value) => ITEM_ID.test(value), 'must be an item_id (itm_...)');
 
+const itemActions = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({ action: z.literal('register'), swimmer_id: clientId, class_id: clientId }),
+    z.strictObject({ action: z.literal('cancel'), swimmer_id: clientId, class_id: clientId }),
+    z.strictObject({ action: z.literal('change'), swimmer_id: clientId, from_class_id: clientId, to_class_id: clientId }),
+  ],
+  { error: 'must be register, cancel or change' },
+);
+
 /** `POST /v1/carts/{cart_id}/items`: one of three actions, each with its own fields. */
-export const addItemBody = z
-  .discriminatedUnion(
-    'action',
-    [
-      z.object({ action: z.literal('register'), swimmer_id: clientId, class_id: clientId }).strict(),
-      z.object({ action: z.literal('cancel'), swimmer_id: clientId, class_id: clientId }).strict(),
-      z.object({ action: z.literal('change'), swimmer_id: clientId, from_class_id: clientId, to_class_id: clientId }).strict(),
-    ],
-    { error: 'must be register, cancel or change' },
-  )
-  .transform(
-    (body): ItemRequest =>
+export const addItemBody = z.pipe(
+  itemActions,
+  z.transform(
+    (body: z.output<typeof itemActions>): ItemRequest =>
       body.action === 'change'
         ? { action: body.action, swimmerId: body.swimmer_id, fromClassId: body.from_class_id, toClassId: body.to_class_id }
         : { action: body.action, swimmerId: body.swimmer_id, classId: body.class_id },
-  );
+  ),
+);
+
+const checkoutFields = z.strictObject({
+  payment_mode: z.enum(['pay_now', 'pay_in_store'], { error: 'must be pay_now or pay_in_store' }),
+  payment_method: z.optional(paymentMethodId),
+  points: z._default(wholePoints(false, MAX_AMOUNT), 0),
+});
 
 /** `POST /v1/carts/{cart_id}/checkout`. */
-export const checkoutBody = z
-  .object({
-    payment_mode: z.enum(['pay_now', 'pay_in_store'], { error: 'must be pay_now or pay_in_store' }),
-    payment_method: paymentMethodId.optional(),
-    points: wholePoints(false, MAX_AMOUNT).default(0),
-  })
-  .strict()
-  .transform(
-    (body): CheckoutRequest => ({
+export const checkoutBody = z.pipe(
+  checkoutFields,
+  z.transform(
+    (body: z.output<typeof checkoutFields>): CheckoutRequest => ({
       mode: body.payment_mode,
       ...(body.payment_method !== undefined && { paymentMethod: body.payment_method }),
       points: body.points,
     }),
-  );
+  ),
+);
 
 /** What a repeat of a checkout must match, by API field name. */
 export function checkoutParameters(cartId: string, request: CheckoutRequest): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../../shared/zod.ts';
 import type { ClassRequest } from '../../../domain/carts/catalog.ts';
 import { type Account, type SwimClass, type Swimmer, isClientId } from '../../../domain/carts/model.ts';
 import type { Created, PointsGrant } from '../../../domain/carts/store.ts';
@@ -11,23 +11,24 @@ import { minorUnits } from '../refund-schema.ts';
 const CLIENT_ID = 'must be 1 to 64 letters, digits, _ or -';
 
 /** A client-given id (class_id, account_id, swimmer_id). */
-export const clientId = z.string({ error: CLIENT_ID }).refine(isClientId, CLIENT_ID);
+export const clientId = z.string({ error: CLIENT_ID }).check(z.refine(isClientId, CLIENT_ID));
 
 /** A name people read: not blank, at most `max` characters. */
 const label = (max: number) =>
-  z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    .refine((value) => value.trim() !== '', 'must not be blank');
+  z.string().check(
+    z.maxLength(max, `must be at most ${max} characters`),
+    z.refine((value) => value.trim() !== '', 'must not be blank'),
+  );
 
 /** A whole number of loyalty points: more than 0 (a grant), or 0 or more (what a checkout spends). */
-export const wholePoints = (positive: boolean, max: number) => {
-  const points = z.number({ error: 'must be a whole number of points' }).int('must be a whole number of points');
-  return (positive ? points.positive('must be greater than 0') : points.nonnegative('must be 0 or more')).max(
-    max,
-    `must be at most ${max}`,
-  );
-};
+export const wholePoints = (positive: boolean, max: number) =>
+  z
+    .number({ error: 'must be a whole number of points' })
+    .check(
+      z.int('must be a whole number of points'),
+      positive ? z.positive('must be greater than 0') : z.nonnegative('must be 0 or more'),
+      z.lte(max, `must be at most ${max}`),
+    );
 
 /** A path parameter, checked like a body field: a malformed one is 400 naming it, never a lookup. */
 export function pathParameter(event: APIGatewayProxyEvent, name: string, valid: (value: string) => boolean, rule: string): string {
@@ -39,7 +40,7 @@ export function pathParameter(event: APIGatewayProxyEvent, name: string, valid: 
 export const accountIdOf = (event: APIGatewayProxyEvent) => pathParameter(event, 'account_id', isClientId, CLIENT_ID);
 export const classIdOf = (event: APIGatewayProxyEvent) => pathParameter(event, 'class_id', isClientId, CLIENT_ID);
 
-const noFields = z.object({}).strict();
+const noFields = z.strictObject({});
 
 /** A route whose path says it all: no body, or `{}`; anything else is 400. */
 export function parseEmptyBody(event: APIGatewayProxyEvent): void {
@@ -54,19 +55,15 @@ export function createdAnswer<T>(result: Created<T>, view: (value: T) => unknown
 }
 
 /** `POST /v1/classes`. */
-export const createClassBody = z
-  .object({
-    class_id: clientId.optional(),
-    name: label(200),
-    seats_total: z
-      .number({ error: 'must be an integer number of seats' })
-      .int('must be an integer number of seats')
-      .positive('must be greater than 0')
-      .max(10_000, 'must be at most 10000'),
-    price: minorUnits(false),
-    currency: currencyCode,
-  })
-  .strict();
+export const createClassBody = z.strictObject({
+  class_id: z.optional(clientId),
+  name: label(200),
+  seats_total: z
+    .number({ error: 'must be an integer number of seats' })
+    .check(z.int('must be an integer number of seats'), z.positive('must be greater than 0'), z.lte(10_000, 'must be at most 10000')),
+  price: minorUnits(false),
+  currency: currencyCode,
+});
 
 export function toClassRequest(body: z.infer<typeof createClassBody>): ClassRequest {
   return {
@@ -79,27 +76,28 @@ export function toClassRequest(body: z.infer<typeof createClassBody>): ClassRequ
 }
 
 /** `POST /v1/accounts`. */
-export const createAccountBody = z
-  .object({ account_id: clientId.optional(), email: z.email().max(254).optional() })
-  .strict()
-  .transform((body) => ({
+export const createAccountBody = z.pipe(
+  z.strictObject({ account_id: z.optional(clientId), email: z.optional(z.email().check(z.maxLength(254))) }),
+  z.transform((body: { account_id?: string | undefined; email?: string | undefined }) => ({
     ...(body.account_id !== undefined && { accountId: body.account_id }),
     ...(body.email !== undefined && { email: body.email }),
-  }));
+  })),
+);
 
 /** `POST /v1/accounts/{account_id}/swimmers`. */
-export const addSwimmerBody = z
-  .object({ swimmer_id: clientId.optional(), name: label(200) })
-  .strict()
-  .transform((body) => ({ ...(body.swimmer_id !== undefined && { swimmerId: body.swimmer_id }), name: body.name }));
+export const addSwimmerBody = z.pipe(
+  z.strictObject({ swimmer_id: z.optional(clientId), name: label(200) }),
+  z.transform((body: { swimmer_id?: string | undefined; name: string }) => ({
+    ...(body.swimmer_id !== undefined && { swimmerId: body.swimmer_id }),
+    name: body.name,
+  })),
+);
 
 /** `POST /v1/accounts/{account_id}/points`. */
-export const grantPointsBody = z
-  .object({
-    amount: wholePoints(true, 1_000_000_000),
-    reason: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  })
-  .strict();
+export const grantPointsBody = z.strictObject({
+  amount: wholePoints(true, 1_000_000_000),
+  reason: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters')),
+});
 
 export function classView(swimClass: SwimClass) {
   return {

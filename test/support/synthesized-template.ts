@@ -16,8 +16,23 @@ export function idOf(template: CfnTemplate, type: string, prefix: string): strin
   return ids[0]!;
 }
 
-/** The logical id of a catalog function's role (`CreatePayment` → `FunctionsCreatePaymentServiceRole...`). */
-export const roleOf = (template: CfnTemplate, functionName: string) => idOf(template, 'AWS::IAM::Role', `Functions${functionName}ServiceRole`);
+/** The logical id of a catalog function's role, as its `Role` names it. */
+export function roleOf(template: CfnTemplate, functionName: string): string {
+  const role = template.Resources[functionOf(template, functionName)]?.Properties?.['Role'] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const id = role?.['Fn::GetAtt']?.[0];
+  if (id === undefined || template.Resources[id]?.Type !== 'AWS::IAM::Role') throw new Error(`function ${functionName} names no role of the template`);
+  return id;
+}
+
+/** The logical id of the one `AWS::IAM::Policy` attached to `roleLogicalId`. */
+export function policyOf(template: CfnTemplate, roleLogicalId: string): string {
+  const ids = Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::IAM::Policy')
+    .filter(([, resource]) => (resource.Properties?.['Roles'] as { Ref?: string }[] | undefined)?.some((role) => role.Ref === roleLogicalId))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one policy attached to ${roleLogicalId}, found ${ids.join(', ') || 'none'}`);
+  return ids[0]!;
+}
 
 /** The logical id of a catalog function (`CreatePayment` → `FunctionsCreatePayment...`). */
 export const functionOf = (template: CfnTemplate, functionName: string) => idOf(template, 'AWS::Lambda::Function', `Functions${functionName}`);

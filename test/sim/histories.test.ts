@@ -12,8 +12,9 @@ const HISTORIES = 1000;
  * them); rarer paths, about 5 to 10 in a thousand (the reconciler resuming or settling a refund,
  * a refund failed at the provider after it took it, a payment closed as processing_error,
  * capturing or voiding at the deadline, giving a payment up, a request waiting out another)
- * would fail this test now and then, and are counted by `npm run soak`. Giving up became rare once a step that ran out of time was retried in its
- * execution instead of failing it: it takes every restart of one payment dying.
+ * would fail this test now and then, and are counted by `npm run soak`. Giving up became rare
+ * once a step that ran out of time was retried in its execution instead of failing it: it takes
+ * every restart of one payment dying.
  */
 const mustHappen: readonly RegExp[] = [
   /^fault transient at provider\./,

@@ -42,6 +42,8 @@ export const IGNORED_TYPES: Readonly<Record<string, string>> = {
   'AWS::Logs::LogGroup': 'the Lambda host keeps each function’s log itself; retention means nothing locally',
   'AWS::CloudWatch::Alarm': 'no metrics are collected locally, so no alarm could fire',
   'AWS::SNS::Topic': 'only the alarms notify it',
+  'AWS::SNS::TopicPolicy': 'who may publish to the alarms topic, which nothing notifies locally',
+  'AWS::ApiGateway::Account': "the account's role API Gateway writes its logs with: the local API keeps no logs in CloudWatch",
   'AWS::CDK::Metadata': 'CDK’s record of the app, for AWS’s statistics',
 };
 

@@ -50,6 +50,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'stack',
+          include: ['test/stack/**/*.test.ts'],
+          // Each file runs stacks of its own, from templates it changed.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
           name: 'fuzz',
           include: ['test/fuzz/**/*.test.ts'],
           // Handlers' loggers are made when the fuzzer imports their schemas: quiet them from the start.

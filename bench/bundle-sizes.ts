@@ -40,22 +40,29 @@ export function catalogFunctions(): CatalogFunction[] {
   ];
 }
 
+/**
+ * Bundles `entry` (a path from the repository root) into `outDir/index.mjs` with the bundling
+ * options every function gets (lib/lambda-functions.ts's `BUNDLING`).
+ */
+export function bundleFunction(entry: string, outDir: string) {
+  return build({
+    ...esbuildOptionsOf(BUNDLING),
+    entryPoints: [path.join(projectRoot, entry)],
+    outfile: path.join(outDir, 'index.mjs'),
+    absWorkingDir: projectRoot,
+    metafile: true,
+  });
+}
+
 /** The bundle's file in `outDir`, as `NodejsFunction` names it in the asset. */
 export const bundleFileOf = (outDir: string, { name }: CatalogFunction): string => path.join(outDir, name, 'index.mjs');
 
 /** Bundles each function (every catalog function by default) into `outDir/<name>/index.mjs` and measures it. */
 export async function measureBundles(outDir: string, functions = catalogFunctions()): Promise<BundleSize[]> {
-  const options = esbuildOptionsOf(BUNDLING);
   return Promise.all(
     functions.map(async (fn) => {
       const outfile = bundleFileOf(outDir, fn);
-      const result = await build({
-        ...options,
-        entryPoints: [path.join(projectRoot, 'functions', fn.entry)],
-        outfile,
-        absWorkingDir: projectRoot,
-        metafile: true,
-      });
+      const result = await bundleFunction(path.join('functions', fn.entry), path.dirname(outfile));
       const code = readFileSync(outfile);
       return {
         ...fn,

@@ -13,17 +13,13 @@ import {
   envInt,
   fixed,
   ms,
-  muteOverlappingDimensionWarnings,
   paymentBody,
   percentile,
-  printMutedWarnings,
   printTable,
   startBenchStack,
   tally,
 } from './support.ts';
-import type { ExecutionEvent } from '../local/runtime/stepfunctions-local.ts';
-
-const overlappingDimensionWarnings = muteOverlappingDimensionWarnings();
+import type { ExecutionEvent } from '../local/services/stepfunctions-local.ts';
 
 const N = envInt('BENCH_N', 50);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 25);
@@ -71,18 +67,20 @@ const { stack, dynamo, dataDir } = bench;
 const call = apiClient(stack);
 
 const phases: PhaseResult[] = [];
+let functions: ReturnType<typeof stack.lambdaStats> = [];
 try {
-  await runPhase('warm-up', WARM_UP, 1); // first calls build clients and open connections
+  await runPhase('warm-up', WARM_UP, 1); // first calls start instances and open connections
   phases.push(await runPhase('sequential', N, 1));
   phases.push(await runPhase(`concurrent (${CONCURRENCY})`, N, CONCURRENCY));
   phases.push(await quietPhase(QUIET_N));
+  functions = stack.lambdaStats();
 } finally {
   await bench.stop();
 }
 rmSync(dataDir, { recursive: true, force: true });
 
 report(phases);
-printMutedWarnings(overlappingDimensionWarnings);
+reportInstances(functions);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +225,21 @@ function report(results: PhaseResult[]): void {
   for (const [pathTaken, times] of tally(succeededTraces.map((t) => t.entered.join(' -> ')))) {
     console.log(`  ${times} x ${pathTaken}`);
   }
+}
+
+/** What the Lambda host measured of each function the run invoked. */
+function reportInstances(functions: ReturnType<typeof stack.lambdaStats>): void {
+  const p50 = (values: readonly number[]) => {
+    const value = percentile([...values].sort((a, b) => a - b), 0.5);
+    return value === undefined ? '-' : ms(value);
+  };
+  console.log('\nLambda host (each instance a worker thread running the bundle of cdk.out), every phase together:');
+  printTable(
+    ['function', 'invocations', 'cold starts', 'cold start p50', 'warm overhead p50'],
+    functions
+      .filter((fn) => fn.invocations > 0)
+      .map((fn) => [fn.constructId, String(fn.invocations), String(fn.coldStartsMs.length), p50(fn.coldStartsMs), p50(fn.warmOverheadsMs)]),
+  );
 }
 
 function latency(phase: PhaseResult, which: 'p50' | 'p99' | 'max'): string {

@@ -6,27 +6,22 @@
  *
  *   BENCH_STORM_N=2000 BENCH_STORM_CONCURRENCY=50 npx tsx bench/storm.ts
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
-import { EnvVar } from '../functions/config/env.ts';
+import { CreateTableCommand, DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { ledger } from '../local/fake-provider/client.ts';
-import type { ProxyHandler } from '../local/runtime/api-gateway-local.ts';
-import { localClientConfig } from '../local/runtime/dynamodb-local.ts';
+import { localArn } from '../local/assembly/local-account.ts';
+import { readCloudAssembly } from '../local/assembly/cloud-assembly.ts';
+import { ensureAssembly } from '../local/assembly/synthesize.ts';
+import type { LocalStackOptions } from '../local/local-stack.ts';
+import { localClientConfig } from '../local/services/dynamodb-local.ts';
+import { bundleFunction } from './bundle-sizes.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
-import {
-  apiClient,
-  envInt,
-  fixed,
-  ms,
-  muteOverlappingDimensionWarnings,
-  paymentBody,
-  percentile,
-  printMutedWarnings,
-  printTable,
-  startBenchStack,
-  tally,
-} from './support.ts';
+import { BaselineEnv } from './powertools-baseline-env.ts';
+import { assemblyWith, roleOf, withGrant } from '../test/support/synthesized-template.ts';
+import { type BenchStack, apiClient, envInt, fixed, ms, paymentBody, percentile, printTable, startBenchStack, tally } from './support.ts';
 
 const N = envInt('BENCH_STORM_N', 10_000, 0);
 const CONCURRENCY = envInt('BENCH_STORM_CONCURRENCY', 100);
@@ -64,80 +59,91 @@ interface StormResult {
   elapsedMs: number;
 }
 
-const overlappingDimensionWarnings = muteOverlappingDimensionWarnings();
 const started = performance.now();
 
-// One stack serves both handlers (a process runs one stack, see startBenchStack): the route
-// runs whichever handler the phase under way has set.
-let createPayment: ProxyHandler | undefined;
-const bench = await startBenchStack({
-  routeHandlers: { CreatePayment: (event, context) => createPayment!(event, context) },
-});
-const { stack, dynamo } = bench;
-const call = apiClient(stack);
+// Each handler answers on a stack of its own: Chargeonce's bundle from cdk.out, or the baseline's
+// bundle serving the route in its place.
+const baselineDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-baseline-'));
+await bundleFunction('bench/powertools-baseline.ts', baselineDir);
+// The baseline keeps its records in a table of its own: a copy of the template grants its function that table too.
+const synthesized = await ensureAssembly();
+const { template } = readCloudAssembly(synthesized);
+const baselineGrant = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map((action) => `dynamodb:${action}`);
+const baselineAssembly = assemblyWith(
+  synthesized,
+  withGrant(template, roleOf(template, 'CreatePayment'), baselineGrant, [localArn('dynamodb', `table/${IDEMPOTENCY_TABLE}`)]),
+  baselineDir,
+);
+const contenders: { name: string; tag: string; options?: Pick<LocalStackOptions, 'cdkOut' | 'replaceCode'> }[] = [
+  { name: 'chargeonce', tag: 'chargeonce' },
+  {
+    name: BASELINE_LOCAL_CACHE ? 'powertools (local cache)' : 'powertools baseline',
+    tag: 'powertools',
+    options: {
+      cdkOut: baselineAssembly,
+      replaceCode: {
+        CreatePayment: {
+          codeDir: baselineDir,
+          environment: { [BaselineEnv.Table]: IDEMPOTENCY_TABLE, [BaselineEnv.LocalCache]: BASELINE_LOCAL_CACHE ? '1' : '0' },
+        },
+      },
+    },
+  },
+];
 const results: StormResult[] = [];
 let warmUpMs = 0;
 try {
-  // Imported once the stack has set the handlers' environment: their loggers read it when built.
-  const { handler: chargeonce } = await import('../functions/handlers/api/create-payment.ts');
-  const { createIdempotencyTable, powertoolsCreatePayment } = await import('./powertools-baseline.ts');
-  await createIdempotencyTable(bench.dynamoDbLocal, IDEMPOTENCY_TABLE);
-  const contenders: { name: string; tag: string; handler: ProxyHandler }[] = [
-    { name: 'chargeonce', tag: 'chargeonce', handler: chargeonce },
-    {
-      name: BASELINE_LOCAL_CACHE ? 'powertools (local cache)' : 'powertools baseline',
-      tag: 'powertools',
-      handler: powertoolsCreatePayment(IDEMPOTENCY_TABLE, dynamo.endpoint, BASELINE_LOCAL_CACHE),
-    },
-  ];
-  // Both warm before either is measured, so neither runs on a colder JIT than the other.
-  const warmUpBegun = performance.now();
-  for (const { tag, handler } of contenders) {
-    createPayment = handler;
-    await storm(WARM_UP, `storm-warm-up-${tag}`);
-    await stack.idle();
-  }
-  warmUpMs = performance.now() - warmUpBegun;
-  for (const { name, tag, handler } of contenders) {
-    createPayment = handler;
-    results.push(await measure(name, `storm-${tag}`));
+  for (const { name, tag, options } of contenders) {
+    const bench = await startBenchStack(options);
+    try {
+      if (options !== undefined) await createIdempotencyTable(bench.dynamoDbLocal, IDEMPOTENCY_TABLE);
+      // Its instances start and warm before it is measured.
+      const warmUpBegun = performance.now();
+      await storm(bench, WARM_UP, `storm-warm-up-${tag}`);
+      await bench.stack.idle();
+      warmUpMs += performance.now() - warmUpBegun;
+      results.push(await measure(bench, name, `storm-${tag}`));
+    } finally {
+      await bench.stop();
+      rmSync(bench.dataDir, { recursive: true, force: true });
+    }
   }
 } finally {
-  await bench.stop();
+  rmSync(baselineDir, { recursive: true, force: true });
 }
-rmSync(bench.dataDir, { recursive: true, force: true });
 
 report(results);
-printMutedWarnings(overlappingDimensionWarnings);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
 // ---------------------------------------------------------------------------------------------
 
-async function measure(name: string, orderPrefix: string): Promise<StormResult> {
+async function measure(bench: BenchStack, name: string, orderPrefix: string): Promise<StormResult> {
+  const { stack, dynamo } = bench;
   const begun = performance.now();
   await stack.idle();
   dynamo.reset();
-  await storm(1, `${orderPrefix}-first`);
+  await storm(bench, 1, `${orderPrefix}-first`);
   await stack.idle();
   const first = dynamo.counts();
 
   dynamo.reset();
   const stormBegun = performance.now();
-  const { answers, orderNo } = await storm(N, orderPrefix);
+  const { answers, orderNo } = await storm(bench, N, orderPrefix);
   const wallMs = performance.now() - stormBegun;
   // The saga of the storm's payment runs during the storm: its requests count in both `first`
   // and `storm`, and so cancel out per duplicate.
   await stack.idle();
   const counts = dynamo.counts();
 
-  const stored = await storedPayments(orderNo);
+  const stored = await storedPayments(bench, orderNo);
   const intents = (await ledger(stack.providerUrl)).paymentIntents.filter((pi) => stored.includes(pi.metadata.payment_no ?? ''));
   const captures = intents.reduce((total, pi) => total + pi.captures.length, 0);
   return { name, answers, wallMs, first, storm: counts, stored, captures, elapsedMs: performance.now() - begun };
 }
 
 /** `total` identical requests, CONCURRENCY at a time: one new order, one new Idempotency-Key. */
-async function storm(total: number, orderPrefix: string): Promise<{ answers: Answer[]; orderNo: string }> {
+async function storm(bench: BenchStack, total: number, orderPrefix: string): Promise<{ answers: Answer[]; orderNo: string }> {
+  const call = apiClient(bench.stack);
   const body = paymentBody(orderPrefix);
   const headers = { 'Idempotency-Key': `key-${body.order_no}` };
   const answers: Answer[] = [];
@@ -161,14 +167,14 @@ async function storm(total: number, orderPrefix: string): Promise<{ answers: Ans
 }
 
 /** The payment_no of every payment item stored for `orderNo`, read from DynamoDB Local itself (not counted). */
-async function storedPayments(orderNo: string): Promise<string[]> {
+async function storedPayments(bench: BenchStack, orderNo: string): Promise<string[]> {
   const client = new DynamoDBClient({ ...localClientConfig, endpoint: bench.dynamoDbLocal });
   const paymentNos: string[] = [];
   try {
     for await (const page of paginateScan(
       { client },
       {
-        TableName: process.env[EnvVar.TableName]!,
+        TableName: bench.stack.tableName,
         FilterExpression: 'sk = :payment AND order_no = :order',
         ExpressionAttributeValues: { ':payment': { S: 'PAYMENT' }, ':order': { S: orderNo } },
         ProjectionExpression: 'payment_no',
@@ -264,4 +270,21 @@ function report(phases: StormResult[]): void {
     `\nTime taken: warm-up ${ms(warmUpMs)}, ${phases.map((p) => `${p.name} ${ms(p.elapsedMs)}`).join(', ')}` +
       ' (first request and storm, each until its saga ended).',
   );
+}
+
+/** The table Powertools documents for its records: partition key `id` (S), on demand. */
+async function createIdempotencyTable(dynamoDbEndpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ ...localClientConfig, endpoint: dynamoDbEndpoint });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
 }

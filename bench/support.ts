@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { LocalStack, LocalStackOptions } from '../local/local-stack.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../local/local-stack.ts';
 import { startDynamoCounter, type DynamoCounter } from './dynamo-counter.ts';
 
 export interface BenchStack {
@@ -22,16 +22,12 @@ export interface BenchStack {
 }
 
 /**
- * Starts the local stack in memory on a free port, its handlers' DynamoDB requests counted, the
- * reconciler's schedule pushed out of the way. One per process: the handler modules keep the
- * clients they built for the first stack, and those point at its endpoints.
+ * Starts the local stack in memory on a free port, its functions' DynamoDB requests counted, the
+ * reconciler's schedule pushed out of the way.
  */
-export async function startBenchStack(
-  options: Pick<LocalStackOptions, 'onExecutionEvent' | 'routeHandlers'> = {},
-): Promise<BenchStack> {
-  // Before the handlers' loggers are built (startLocalStack imports them).
+export async function startBenchStack(options: Pick<LocalStackOptions, 'onExecutionEvent' | 'replaceCode' | 'cdkOut'> = {}): Promise<BenchStack> {
+  // The functions' log level: errors only.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  const { startLocalStack } = await import('../local/local-stack.ts');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-bench-'));
   let counter: DynamoCounter | undefined;
   let dynamoDbLocal = '';
@@ -44,6 +40,8 @@ export async function startBenchStack(
     inMemory: true,
     // Far beyond the run: the reconciler must not add reads, writes or executions of its own.
     reconcileEveryMs: 24 * 3600_000,
+    // The Lambda host's instances per function, to weigh parallelism against cold starts.
+    ...(process.env.BENCH_MAX_INSTANCES !== undefined && { maxInstancesPerFunction: envInt('BENCH_MAX_INSTANCES', 0) }),
     dynamoEndpointFor: async (endpoint) => {
       dynamoDbLocal = endpoint;
       counter = await startDynamoCounter(endpoint);
@@ -100,33 +98,6 @@ export function paymentBody(orderPrefix: string) {
     currency: 'USD',
     payment_method: 'pm_card_visa',
   };
-}
-
-/**
- * The local stack runs all handlers in this process, where overlapping invocations add their
- * `route`/`step` dimension to the one shared Metrics instance and Powertools warns on stderr
- * for each. On Lambda an instance serves one invocation at a time. Counted, not printed.
- */
-export function muteOverlappingDimensionWarnings(): { count: number } {
-  const muted = { count: 0 };
-  const warning = /^Dimension "[^"]+" has already been added\. The previous value will be overwritten\.\n?$/;
-  const write = process.stderr.write.bind(process.stderr) as (...args: unknown[]) => boolean;
-  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && warning.test(chunk)) {
-      muted.count += 1;
-      return true;
-    }
-    return write(chunk, ...rest);
-  }) as typeof process.stderr.write;
-  return muted;
-}
-
-export function printMutedWarnings(muted: { count: number }): void {
-  if (muted.count === 0) return;
-  console.log(
-    `\n(${muted.count} Powertools warnings 'Dimension "..." has already been added' were muted: the local` +
-      ' stack runs every function in one process, so concurrent invocations share one Metrics instance.)',
-  );
 }
 
 /** Column 0 and the columns named in `left` are left-aligned; the others (figures) right-aligned. */

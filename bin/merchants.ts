@@ -11,7 +11,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
-import { localClientConfig } from '../local/runtime/dynamodb-local.ts';
+import { localClientConfig } from '../local/services/dynamodb-local.ts';
 import type { LocalOutputs } from '../local/local-stack.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');

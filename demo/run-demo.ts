@@ -6,10 +6,11 @@ import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { createStripeClient } from '../functions/adapters/stripe/client.ts';
 import { StripePaymentProvider } from '../functions/adapters/stripe/stripe-provider.ts';
 import { EnvVar } from '../functions/config/env.ts';
-import { type CrashPoint, crashFired } from '../functions/crash/crash-points.ts';
+import type { CrashPoint } from '../functions/crash/crash-points.ts';
 import type { Currency } from '../functions/domain/money.ts';
 import { intentsOf } from '../local/fake-provider/client.ts';
 import { startLocalStack } from '../local/local-stack.ts';
+import { localClientConfig } from '../local/services/dynamodb-local.ts';
 import {
   type NaiveDeps,
   type NaiveOrder,
@@ -55,9 +56,6 @@ export const verdict = (captures: number) =>
 
 export async function runDemo(): Promise<Row[]> {
   process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
-  process.env[EnvVar.StripeTimeoutMs] = '1000';
-  // A request that died holds its Idempotency-Key this long; the client's retry then takes it over.
-  process.env[EnvVar.IdempotencyLeaseSeconds] = '1';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-demo-'));
   const stack = await startLocalStack({
     dataDir,
@@ -65,15 +63,20 @@ export async function runDemo(): Promise<Row[]> {
     inMemory: true,
     reconcileEveryMs: 200,
     reconcileAfterSeconds: 0.5,
+    functionSettings: {
+      [EnvVar.StripeTimeoutMs]: '1000',
+      // A request that died holds its Idempotency-Key this long; the client's retry then takes it over.
+      [EnvVar.IdempotencyLeaseSeconds]: '1',
+    },
     retryIntervalScale: 0.05,
   });
   const rows: Row[] = [];
   try {
     const naive: NaiveDeps = {
-      db: createDocumentClient(new DynamoDBClient({})),
-      tableName: process.env[EnvVar.TableName]!,
+      db: createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: stack.dynamoDbEndpoint })),
+      tableName: stack.tableName,
       provider: new StripePaymentProvider(
-        createStripeClient({ apiKey: process.env[EnvVar.StripeApiKey]!, apiBase: stack.providerUrl }),
+        createStripeClient({ apiKey: stack.providerApiKey, apiBase: stack.providerUrl }),
       ),
     };
     let seq = 0;
@@ -97,7 +100,7 @@ export async function runDemo(): Promise<Row[]> {
 
     for (const point of productPoints) {
       const armed = point.startsWith('reconciler:') ? `authorize:after-provider,${point}` : point;
-      process.env[EnvVar.CrashAt] = `${armed}#demo-${++seq}`;
+      stack.setCrashAt(`${armed}#demo-${++seq}`);
       const order = { order_no: `demo-${seq}-${Date.now()}`, amount: 2500, currency: 'USD', payment_method: 'pm_card_visa' };
       const post = () =>
         fetch(`${stack.apiUrl}/v1/payments`, {
@@ -116,11 +119,11 @@ export async function runDemo(): Promise<Row[]> {
         status = ((await got.json()) as { status: string }).status;
       }
       const [name, crossing = '1'] = point.split('@') as [CrashPoint, string?];
-      if (!crashFired(name, Number(crossing))) throw new Error(`the crash at ${point} did not fire`);
+      if (!stack.crashFired(name, Number(crossing))) throw new Error(`the crash at ${point} did not fire`);
       const captures = (await intentsOf(stack.providerUrl, paymentNo)).flatMap((pi) => pi.captures).length;
       rows.push({ strategy: '3. authorize, store id, capture, mark', crash: point, captures, status });
     }
-    delete process.env[EnvVar.CrashAt];
+    stack.setCrashAt(undefined);
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -105,6 +105,12 @@ const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
   DELETE: TRANSACTION_WRITES,
 };
 
+/**
+ * The write routes that also query one partition: a checkout that gives a registered seat back
+ * reads the account's purchases, to pay the seat back to the card that paid it.
+ */
+const QUERYING_WRITE_ROUTES: readonly string[] = ['Checkout'];
+
 export interface LambdaFunctionsProps {
   readonly table: dynamodb.ITable;
   /** Holds the Stripe secret key; read by the saga steps that call the provider. */
@@ -167,7 +173,8 @@ export class LambdaFunctions extends Construct {
 
     this.routes = apiRoutes.map((route) => {
       const fn = this.createFunction(route.id, route.entry);
-      this.allowTable(fn, routeAccess[route.method]);
+      const access = routeAccess[route.method];
+      this.allowTable(fn, QUERYING_WRITE_ROUTES.includes(route.id) ? [...access, 'Query'] : access);
       return { route, fn };
     });
 

@@ -1,20 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
-import { apiRoutes, authorizerEntry, reconcilerEntry, refundSteps, sagaSteps } from '../functions/catalog.ts';
 import { EnvVar } from '../functions/config/env.ts';
-import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
-import { type ProxyHandler, startApiGatewayLocal } from './runtime/api-gateway-local.ts';
-import { gatewayResponsesOf } from './runtime/gateway-responses.ts';
-import { ensureTables, freePort, localClientConfig, startDynamoDbLocal } from './runtime/dynamodb-local.ts';
-import { startSchedule } from './runtime/scheduler.ts';
-import { stateMachineDefinitions } from './runtime/state-machine-definition.ts';
-import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './runtime/stepfunctions-local.ts';
-import { synthesizeTemplate } from './synth.ts';
+import type { CrashPoint } from '../functions/crash/crash-points.ts';
+import { type Merchant, type MerchantKeyStore, generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
+import { readCloudAssembly } from './assembly/cloud-assembly.ts';
+import { localArnOf } from './assembly/intrinsics.ts';
+import { localAccountId, localRegion } from './assembly/local-account.ts';
+import { type LocalFunction, type LocalResources, type LocalSchedule, readResources } from './assembly/resources.ts';
+import { DEFAULT_CDK_OUT, ensureAssembly } from './assembly/synthesize.ts';
+import { CrashSwitch } from './lambda/crash-switch.ts';
+import { startIamProxy } from './iam/iam-proxy.ts';
+import type { Authorization } from './iam/template-iam.ts';
+import { lambdaEnvironment } from './lambda/environment.ts';
+import { InvocationError } from './lambda/invocation-error.ts';
+import { type FunctionStats, type HostedFunction, LambdaHost } from './lambda/host.ts';
+import { isRunning, readJson } from './process-records.ts';
+import { type TokenAuthorizer, startApiGatewayLocal } from './services/api-gateway-local.ts';
+import { ensureTables, localClientConfig, startDynamoDbLocal } from './services/dynamodb-local.ts';
+import { startFakeProviderProcess } from './services/fake-provider-process.ts';
+import { findSecret, startSecretsManagerLocal, templateSecrets } from './services/secrets-manager-local.ts';
+import { startSchedule } from './services/scheduler.ts';
+import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './services/stepfunctions-local.ts';
 
 export interface LocalStackOptions {
   /** Where data and outputs.json live. */
@@ -24,8 +34,14 @@ export interface LocalStackOptions {
   /** Keep DynamoDB in memory (tests) instead of under `dataDir`. */
   readonly inMemory?: boolean;
   /**
-   * How often the schedule runs the reconciler. `0`: never; the caller runs it with
-   * `reconcile()` when it chooses (the crash matrix, to know what each run crosses).
+   * A cloud assembly to run as it is (`npm start -- --cdk-out DIR`: another context, a template
+   * a test changed). Absent: the app, synthesized into cdk.out/ unless its sources are unchanged.
+   */
+  readonly cdkOut?: string;
+  /**
+   * How often the schedule invokes its targets (the reconciler), instead of its rule's rate.
+   * `0`: never; the caller runs them with `reconcile()` when it chooses (the crash matrix, to
+   * know what each run crosses).
    */
   readonly reconcileEveryMs?: number;
   /** How long a payment may sit unfinished before the reconciler looks at it. */
@@ -34,21 +50,28 @@ export interface LocalStackOptions {
   readonly reconcileLeaseSeconds?: number;
   /** How often the reconciler resumes a payment before it settles it with the provider (tests shorten it). */
   readonly maxResumes?: number;
+  /** Variables set on every function over the template's: settings a test shortens (a timeout, a lease). */
+  readonly functionSettings?: Readonly<Record<string, string>>;
+  /** Every invocation runs with `CRASH_AUDIT` (functions/crash/audit.ts): see {@link LocalStack.auditViolations}. */
+  readonly crashAudit?: boolean;
   /** Shortens the state machine's retry intervals (tests). */
   readonly retryIntervalScale?: number;
   /**
-   * The DynamoDB endpoint the handlers should use, given DynamoDB Local's own (e.g. a counting
+   * The DynamoDB endpoint the functions should use, given DynamoDB Local's own (e.g. a counting
    * proxy in front of it, for a benchmark). The caller owns whatever it starts. Absent: DynamoDB Local.
    */
   readonly dynamoEndpointFor?: (endpoint: string) => Promise<string>;
   /** Told every event of every saga execution (see {@link ExecutionEvent}). */
   readonly onExecutionEvent?: (executionArn: string, event: ExecutionEvent) => void;
   /**
-   * Handlers that replace the catalog's for some routes, by route id (`apiRoutes` in
-   * functions/catalog.ts), e.g. the benchmark's baseline around the same route logic. They
-   * run behind the same authorizer; an id that names no route is refused.
+   * Another bundle for some functions, by the construct id of the function in the CDK app
+   * (`CreatePayment`), with variables added to its environment: e.g. a benchmark's baseline
+   * serving a route. An id that names no function is refused.
    */
-  readonly routeHandlers?: Readonly<Record<string, ProxyHandler>>;
+  readonly replaceCode?: Readonly<Record<string, { readonly codeDir: string; readonly environment?: Readonly<Record<string, string>> }>>;
+  /** Instances of one function at most (the Lambda host's default when absent). */
+  readonly maxInstancesPerFunction?: number;
+  /** Where the stack's own lines, and every line its functions log, go. */
   readonly log?: (line: string) => void;
 }
 
@@ -56,15 +79,41 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly apiKey: string;
   readonly providerUrl: string;
+  /** The provider's test key, which the functions read from the template's secret. */
+  readonly providerApiKey: string;
   readonly outputsFile: string;
+  readonly tableName: string;
+  readonly dynamoDbEndpoint: string;
+  readonly stepFunctionsEndpoint: string;
+  /** The template's outputs, resolved against the local resources (`StateMachineArn`, ...). */
+  readonly templateOutputs: Readonly<Record<string, string>>;
   /** Resolves when no saga execution is running. */
   idle(): Promise<void>;
-  /** Runs the reconciler once, as the schedule does. */
+  /** Runs the schedule's targets (the reconciler) once, as its rule does; rejects as the invocation failed. */
   reconcile(): Promise<unknown>;
   /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
   pauseDatabase(): Promise<void>;
   /** Lets a paused DynamoDB Local answer again. */
   resumeDatabase(): void;
+  /**
+   * Arms crash points (`CRASH_AT`, functions/crash/) for every invocation from now on, or none.
+   * Invocations already running keep the setting they started with.
+   */
+  setCrashAt(value: string | undefined): void;
+  /** Whether the crash at that crossing of `point` fired under the current `CRASH_AT`. */
+  crashFired(point: CrashPoint, crossing?: number): boolean;
+  /** How often each point was crossed, in every function, under the current `CRASH_AT` tag. */
+  crossings(): Partial<Record<CrashPoint, number>>;
+  /** Every state-changing call the crash audit refused, in every function (with `crashAudit`). */
+  auditViolations(): readonly string[];
+  /** The last lines a function logged, by its construct id (`CreatePayment`) or name. */
+  functionLogs(id: string): readonly string[];
+  /** Exactly the environment a function's instances run with. */
+  environmentOf(id: string): Readonly<Record<string, string>>;
+  /** Cold starts and invocation overhead, per function. */
+  lambdaStats(): readonly (FunctionStats & { readonly constructId: string })[];
+  /** Adds a merchant with a new API key, as `npm run merchant:create` does, and returns the key. */
+  addMerchant(merchant: Merchant): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -78,22 +127,17 @@ export interface LocalOutputs {
   dynamoDbEndpoint: string;
 }
 
-const projectRoot = path.resolve(import.meta.dirname, '..');
-const functionsDir = path.join(projectRoot, 'functions');
 const DEMO_MERCHANT = { merchantId: 'merchant_demo', name: 'Demo merchant' } as const;
 const LOCAL_STRIPE_KEY = 'sk_test_chargeonce_local';
-/** The local stack's tag on its charges at the fake provider. */
-const LOCAL_DEPLOYMENT_ID = 'local';
 
 /**
- * The whole system on this machine: DynamoDB Local, the Stripe-compatible fake provider in
- * its own process, the state machine synthesized from the CDK app on a local Step Functions
- * API, the same handlers behind a local API Gateway, and the reconciler's schedule.
+ * The whole system on this machine, from the synthesized cloud assembly: DynamoDB Local with
+ * the template's table, the Stripe-compatible fake provider in its own process, the template's
+ * state machines on a local Step Functions API, its REST API on a local API Gateway, its
+ * schedule, and every function run from its bundle by the Lambda host.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
-  const unknownRoutes = Object.keys(options.routeHandlers ?? {}).filter((id) => !apiRoutes.some((route) => route.id === id));
-  if (unknownRoutes.length > 0) throw new Error(`routeHandlers names no route: ${unknownRoutes.join(', ')}`);
   mkdirSync(options.dataDir, { recursive: true });
   claimDataDir(options.dataDir);
   const outputsFile = path.join(options.dataDir, 'outputs.json');
@@ -103,119 +147,147 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
+    const assemblyDir = options.cdkOut ?? (await ensureAssembly(DEFAULT_CDK_OUT, log));
+    const resources = readResources(readCloudAssembly(assemblyDir));
+    log(`assembly        ${assemblyDir} (${resources.functions.length} functions)`);
+    const byId = functionFinder(resources.functions);
+    for (const id of Object.keys(options.replaceCode ?? {})) byId(id);
+
     const provider = await startFakeProviderProcess(path.join(options.dataDir, 'provider'));
     stops.push(provider.stop);
     log(`fake provider   ${provider.url}`);
 
-    const dynamo = await startDynamoDbLocal(
-      options.inMemory ? {} : { dbPath: path.join(options.dataDir, 'dynamodb') },
-    );
+    const dynamo = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: path.join(options.dataDir, 'dynamodb') });
     stops.push(dynamo.stop);
     log(`DynamoDB Local  ${dynamo.endpoint}`);
+    const tables = Object.values(await ensureTables(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint }), resources.template));
+    if (tables.length !== 1) throw new Error(`the stack should have one table; the template has ${tables.length}`);
+    const tableName = tables[0]!;
 
-    const template = synthesizeTemplate();
-    const tables = Object.values(
-      await ensureTables(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint }), template),
-    );
-    const definitions = stateMachineDefinitions(template);
-    // Each saga is told apart by its states, which are the catalog's step names.
-    const definitionOf = (steps: Record<string, string>) =>
-      definitions.find((d) => Object.keys(steps).every((state) => state in (d.definition.States as object)));
-    const paymentSaga = definitionOf(sagaSteps);
-    const refundSaga = definitionOf(refundSteps);
-    if (tables.length !== 1 || !paymentSaga || !refundSaga || definitions.length !== 2) {
-      throw new Error('the stack should have one table and two state machines (payments, refunds)');
-    }
-
-    const handlersDynamoEndpoint = options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint;
-
-    // The handlers read these on first use, exactly as they read the CDK app's settings on Lambda.
-    Object.assign(process.env, {
-      AWS_REGION: localClientConfig.region,
-      AWS_ACCESS_KEY_ID: localClientConfig.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: localClientConfig.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: handlersDynamoEndpoint,
-      [EnvVar.TableName]: tables[0],
-      [EnvVar.StripeApiKey]: LOCAL_STRIPE_KEY,
-      [EnvVar.StripeApiBase]: provider.url,
-      [EnvVar.ReconcileAfterSeconds]: String(options.reconcileAfterSeconds ?? 60),
-      [EnvVar.DeploymentId]: LOCAL_DEPLOYMENT_ID,
-      ...(options.reconcileLeaseSeconds !== undefined && {
-        [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds),
-      }),
-      ...(options.maxResumes !== undefined && { [EnvVar.ReconcileMaxResumes]: String(options.maxResumes) }),
-      POWERTOOLS_SERVICE_NAME: 'chargeonce',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-    });
-
-    const handlersOf = async (steps: Record<string, string>) => {
-      const taskHandlers: Record<string, TaskHandler> = {};
-      for (const [state, entry] of Object.entries(steps)) taskHandlers[state] = await handlerOf(entry);
-      return taskHandlers;
-    };
+    // Step Functions and the functions each need the other: a Task invokes a function, a function starts an execution.
+    let host: LambdaHost | undefined;
+    let authorizeTask: ((stateMachineLogicalId: string, sessionName: string, functionArn: string) => void) | undefined;
+    stops.push(() => host?.stop() ?? Promise.resolve());
     const stepFunctions = await startStepFunctionsLocal({
-      stateMachines: [
-        { name: paymentSaga.stateMachineName, definition: paymentSaga.definition, taskHandlers: await handlersOf(sagaSteps) },
-        { name: refundSaga.stateMachineName, definition: refundSaga.definition, taskHandlers: await handlersOf(refundSteps) },
-      ],
+      stateMachines: resources.stateMachines.map((machine) => ({
+        name: machine.name,
+        definition: machine.definition,
+        // Each Task invokes its function as the state machine's role, which must be allowed lambda:InvokeFunction on it.
+        functions: Object.fromEntries(
+          resources.functions.map((fn): [string, TaskHandler] => [
+            fn.name,
+            (event) => {
+              authorizeTask!(machine.logicalId, machine.name, fn.arn);
+              return host!.invoke(fn.name, event);
+            },
+          ]),
+        ),
+        ...(machine.roleArn !== undefined && { roleArn: machine.roleArn }),
+      })),
       ...(options.inMemory ? {} : { dataDir: path.join(options.dataDir, 'stepfunctions') }),
       ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
       ...(options.onExecutionEvent !== undefined && { onExecutionEvent: options.onExecutionEvent }),
       log: (message, detail) => log(`step functions: ${message}${detail ? ` ${String(detail)}` : ''}`),
     });
     stops.push(stepFunctions.close);
-    process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
-    process.env[EnvVar.StateMachineArn] = stepFunctions.stateMachineArn(paymentSaga.stateMachineName);
-    process.env[EnvVar.RefundStateMachineArn] = stepFunctions.stateMachineArn(refundSaga.stateMachineName);
     log(`Step Functions  ${stepFunctions.endpoint}`);
 
-    const routes = await Promise.all(
-      apiRoutes.map(async (route) => ({
-        method: route.method,
-        path: route.path,
-        handler: options.routeHandlers?.[route.id] ?? ((await handlerOf(route.entry)) as ProxyHandler),
-      })),
-    );
-    const authorizer = (await handlerOf(authorizerEntry)) as (
-      e: APIGatewayTokenAuthorizerEvent,
-    ) => Promise<APIGatewayAuthorizerResult>;
+    const secrets = await startSecretsManagerLocal({ template: resources.template, values: stripeKeyOfSecrets(resources) });
+    stops.push(secrets.close);
+    log(`Secrets Manager ${secrets.endpoint}`);
+
+    // Every AWS call a function makes goes through the IAM proxy, signed with its role's credentials.
+    const proxy = await startIamProxy({
+      template: resources.template,
+      upstreams: {
+        dynamodb: options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint,
+        sfn: stepFunctions.endpoint,
+        secretsManager: secrets.endpoint,
+      },
+      onDenied: (denial) => log(`iam: denied ${denial.message}`),
+    });
+    stops.push(proxy.close);
+    log(`IAM proxy       ${proxy.endpoint}`);
+    authorizeTask = (stateMachineLogicalId, sessionName, functionArn) => {
+      const session = { roleLogicalId: proxy.iam.roleOfStateMachine(stateMachineLogicalId), sessionName };
+      refuseUnless(proxy.iam.authorize(session, 'lambda:InvokeFunction', functionArn));
+    };
+
+    const crash = new CrashSwitch(options.crashAudit ?? false);
+    const settings = functionSettingsOf(options);
+    host = new LambdaHost({
+      functions: resources.functions.map((fn): HostedFunction => {
+        const replacement = options.replaceCode?.[fn.constructId];
+        return {
+          ...fn,
+          ...(replacement !== undefined && { codeDir: replacement.codeDir }),
+          environment: { ...lambdaEnvironment(fn, provider.url, proxy.environmentFor(fn.logicalId), settings), ...replacement?.environment },
+        };
+      }),
+      crash,
+      ...(options.maxInstancesPerFunction !== undefined && { maxInstancesPerFunction: options.maxInstancesPerFunction }),
+      onLog: (name, line) => log(`${name}: ${line}`),
+    });
+    const lambda = host;
+
     const api = await startApiGatewayLocal({
       port: options.port,
-      routes,
-      authorizer,
-      gatewayResponses: gatewayResponsesOf(template),
+      ...routesOf(resources, (logicalId) => (event) => lambda.invoke(byId(logicalId).name, event)),
       log: (message, detail) => log(`api: ${message}${detail ? ` ${String(detail)}` : ''}`),
     });
     stops.push(api.close);
 
-    const reconcile = await handlerOf(reconcilerEntry);
-    if (options.reconcileEveryMs !== 0) {
-      const schedule = startSchedule({
-        everyMs: options.reconcileEveryMs ?? 60_000,
-        tick: () => reconcile({}),
-        onError: (error) => log(`reconciler failed: ${error instanceof Error ? error.message : String(error)}`),
+    const runSchedule = async (schedule: LocalSchedule) => {
+      const ruleArn = localArnOf(resources.template, schedule.logicalId);
+      const results: unknown[] = [];
+      for (const target of schedule.targets) {
+        const fn = byId(target.functionLogicalId);
+        // EventBridge may invoke a function only where the function's resource policy lets it.
+        refuseUnless(proxy.iam.authorizeServiceInvoke('events.amazonaws.com', ruleArn, fn.arn));
+        results.push(await lambda.invoke(fn.name, target.input ?? scheduledEvent(schedule, ruleArn)));
+      }
+      return results;
+    };
+    for (const schedule of resources.schedules) {
+      const everyMs = options.reconcileEveryMs ?? schedule.everyMs;
+      if (everyMs === 0) continue;
+      const running = startSchedule({
+        everyMs,
+        tick: () => runSchedule(schedule),
+        onError: (error) => log(`${schedule.logicalId} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
       });
-      stops.push(() => schedule.stop());
+      stops.push(() => running.stop());
     }
 
-    const apiKey = await demoApiKey(outputsFile, tables[0]!);
-    const outputs: LocalOutputs = {
-      apiUrl: api.url,
-      apiKey,
-      providerUrl: provider.url,
-      tableName: tables[0]!,
-      dynamoDbEndpoint: dynamo.endpoint,
+    const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint })), tableName);
+    const addMerchant = async (merchant: Merchant) => {
+      const key = generateApiKey();
+      await merchants.addMerchantKey(merchant, hashApiKey(key));
+      return key;
     };
+    const apiKey = await demoApiKey(outputsFile, merchants, addMerchant);
+    const outputs: LocalOutputs = { apiUrl: api.url, apiKey, providerUrl: provider.url, tableName, dynamoDbEndpoint: dynamo.endpoint };
     writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
 
     return {
       ...outputs,
+      providerApiKey: LOCAL_STRIPE_KEY,
       outputsFile,
+      stepFunctionsEndpoint: stepFunctions.endpoint,
+      templateOutputs: resources.outputs,
       idle: () => stepFunctions.idle(),
-      reconcile: () => reconcile({}),
+      reconcile: async () => (await Promise.all(resources.schedules.map(runSchedule))).flat(),
       pauseDatabase: dynamo.pause,
       resumeDatabase: dynamo.resume,
+      setCrashAt: (value) => crash.setCrashAt(value),
+      crashFired: (point, crossing) => crash.fired(point, crossing),
+      crossings: () => crash.crossings(),
+      auditViolations: () => crash.auditViolations(),
+      functionLogs: (id) => lambda.logs(byId(id).name),
+      environmentOf: (id) => lambda.function(byId(id).name).environment,
+      lambdaStats: () =>
+        lambda.stats().map((stats) => ({ ...stats, constructId: resources.functions.find((fn) => fn.name === stats.name)!.constructId })),
+      addMerchant,
       stop,
     };
   } catch (error) {
@@ -224,19 +296,90 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function handlerOf(entry: string): Promise<TaskHandler> {
-  const module = (await import(path.join(functionsDir, entry))) as { handler: TaskHandler };
-  return module.handler;
+/** A denied invocation fails as Lambda refuses it (Step Functions names it `Lambda.AccessDeniedException`). */
+function refuseUnless(decision: Authorization): void {
+  if (!decision.allowed) throw new InvocationError({ errorType: 'AccessDeniedException', errorMessage: decision.message, trace: [] }, 'lambda');
+}
+
+/**
+ * The local test key, as the value of each secret a function is told to read its provider's
+ * key from (`STRIPE_SECRET_ARN`), by the secret's logical id.
+ */
+function stripeKeyOfSecrets(resources: LocalResources): Record<string, string> {
+  const secrets = templateSecrets(resources.template);
+  return Object.fromEntries(
+    resources.functions.flatMap((fn) => {
+      const arn = fn.environment[EnvVar.StripeSecretArn];
+      const secret = arn === undefined ? undefined : findSecret(secrets, arn);
+      return secret === undefined ? [] : [[secret.logicalId, LOCAL_STRIPE_KEY]];
+    }),
+  );
+}
+
+/** Finds a function by its construct id (`CreatePayment`), its name or its logical id. */
+function functionFinder(functions: readonly LocalFunction[]): (id: string) => LocalFunction {
+  return (id) => {
+    const found = functions.find((fn) => fn.constructId === id || fn.name === id || fn.logicalId === id);
+    if (found === undefined) throw new Error(`the assembly has no function ${id}; it has ${functions.map((fn) => fn.constructId).join(', ')}`);
+    return found;
+  };
+}
+
+/** The variables the stack sets on every function: the caller's, over its own defaults. */
+function functionSettingsOf(options: LocalStackOptions): Record<string, string> {
+  return {
+    // What the caller's own process asks for (a test quiets the functions before it starts the stack).
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    [EnvVar.ReconcileAfterSeconds]: String(options.reconcileAfterSeconds ?? 60),
+    ...(options.reconcileLeaseSeconds !== undefined && { [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds) }),
+    ...(options.maxResumes !== undefined && { [EnvVar.ReconcileMaxResumes]: String(options.maxResumes) }),
+    ...options.functionSettings,
+  };
+}
+
+/** The API's routes and their authorizers, each invoking the function the template wires to it. */
+function routesOf(resources: LocalResources, invoke: (functionLogicalId: string) => TaskHandler) {
+  const api = resources.api;
+  if (api === undefined) throw new Error('the template has no REST API to serve');
+  const authorizers = new Map(
+    api.authorizers.map((authorizer): [string, TokenAuthorizer] => [
+      authorizer.logicalId,
+      { invoke: invoke(authorizer.functionLogicalId), identityHeader: authorizer.identityHeader, resultTtlSeconds: authorizer.resultTtlSeconds },
+    ]),
+  );
+  return {
+    stage: api.stageName,
+    gatewayResponses: api.gatewayResponses,
+    routes: api.routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      handler: invoke(route.functionLogicalId),
+      ...(route.authorizerLogicalId !== undefined && { authorizer: authorizers.get(route.authorizerLogicalId)! }),
+    })),
+  };
+}
+
+/** The event EventBridge sends a scheduled rule's target. */
+function scheduledEvent(schedule: LocalSchedule, ruleArn: string) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: localAccountId,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: localRegion,
+    resources: [ruleArn],
+    detail: {},
+  };
 }
 
 /** The demo merchant's key: the one from the last run when its data is still here, else a new one. */
-async function demoApiKey(outputsFile: string, tableName: string): Promise<string> {
-  const store = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), tableName);
+async function demoApiKey(outputsFile: string, merchants: MerchantKeyStore, addMerchant: (merchant: Merchant) => Promise<string>): Promise<string> {
   const previous = readJson<Partial<LocalOutputs>>(outputsFile)?.apiKey;
-  if (previous && (await store.findMerchantByKeyHash(hashApiKey(previous)))) return previous;
-  const apiKey = generateApiKey();
-  await store.addMerchantKey(DEMO_MERCHANT, hashApiKey(apiKey));
-  return apiKey;
+  if (previous && (await merchants.findMerchantByKeyHash(hashApiKey(previous)))) return previous;
+  return addMerchant(DEMO_MERCHANT);
 }
 
 /**
@@ -251,81 +394,4 @@ function claimDataDir(dataDir: string): void {
     throw new Error(`another local stack (pid ${holder}) is running on ${dataDir}; stop it first`);
   }
   writeFileSync(lockFile, String(process.pid));
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The fake provider runs as its own process, detached, with its ledger on disk: it is the
- * bank, and a crash of the product (even `kill -9` of the whole stack) must not take the
- * bank with it. A provider left running by a stack that died is reused, so its ledger and
- * idempotency records carry on exactly as Stripe's would.
- */
-async function startFakeProviderProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  mkdirSync(dataDir, { recursive: true });
-  const recordFile = path.join(dataDir, 'process.json');
-  const previous = readJson<{ pid: number; url: string }>(recordFile);
-  if (previous && (await answers(previous.url))) return { url: previous.url, stop: () => stopPid(previous.pid) };
-
-  const port = await freePort();
-  const logFd = openSync(path.join(dataDir, 'provider.log'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'local/fake-provider/main.ts')], {
-    cwd: projectRoot,
-    // Stricter than Stripe: a call the product sends without its own idempotency key is refused.
-    env: { ...process.env, PORT: String(port), FAKE_PROVIDER_DATA_DIR: dataDir, FAKE_PROVIDER_REQUIRE_IDEMPOTENCY_KEY: 'true' },
-    stdio: ['ignore', logFd, logFd],
-    detached: true,
-  });
-  child.unref();
-  closeSync(logFd);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  while (!(await answers(url))) {
-    if (child.exitCode !== null) throw new Error(`the fake provider exited with code ${child.exitCode}; see ${dataDir}/provider.log`);
-    if (Date.now() > deadline) throw new Error(`the fake provider did not answer on ${url}; see ${dataDir}/provider.log`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  writeFileSync(recordFile, JSON.stringify({ pid: child.pid, url }));
-  return { url, stop: () => stopChild(child) };
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/_fake/faults`, { signal: AbortSignal.timeout(1000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  // A detached child is unref'd; hold the event loop until it has really gone.
-  child.ref();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }

@@ -1,12 +1,18 @@
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EnvVar } from '../functions/config/env.ts';
 import { startLocalStack } from './local-stack.ts';
 
 /**
- * `npm start`: the whole system on this machine. `PORT` moves the API (default 3000);
- * `--in-memory` keeps DynamoDB in memory instead of under `.local/` (`LOCAL_DATA_DIR` moves it);
- * `RECONCILE_AFTER_SECONDS` (default 60) and `RECONCILE_EVERY_SECONDS` (default 60) set how
- * soon an unfinished payment is picked up and how often the reconciler runs.
+ * `npm start`: the whole system on this machine, from the app synthesized into cdk.out/ (again
+ * only when its sources changed). `--cdk-out DIR` runs the cloud assembly in DIR as it is.
+ * `PORT` moves the API (default 3000); `--in-memory` keeps DynamoDB in memory instead of under
+ * `.local/` (`LOCAL_DATA_DIR` moves it); `RECONCILE_AFTER_SECONDS` (default 60) and
+ * `RECONCILE_EVERY_SECONDS` (default: the schedule rule's rate) set how soon an unfinished
+ * payment is picked up and how often the reconciler runs. `CRASH_AT` and `CRASH_AUDIT=1` arm the
+ * functions' crash points (functions/crash/).
  */
+const { values: flags } = parseArgs({ options: { 'cdk-out': { type: 'string' }, 'in-memory': { type: 'boolean' } } });
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a port number, got ${process.env.PORT}`);
@@ -18,11 +24,15 @@ try {
   const stack = await startLocalStack({
     dataDir,
     port,
-    inMemory: process.argv.includes('--in-memory'),
+    inMemory: flags['in-memory'] === true,
+    ...(flags['cdk-out'] !== undefined && { cdkOut: path.resolve(flags['cdk-out']) }),
     reconcileAfterSeconds: positiveNumber('RECONCILE_AFTER_SECONDS', 60),
-    reconcileEveryMs: positiveNumber('RECONCILE_EVERY_SECONDS', 60) * 1000,
+    ...(process.env.RECONCILE_EVERY_SECONDS && { reconcileEveryMs: positiveNumber('RECONCILE_EVERY_SECONDS', 60) * 1000 }),
+    // The crash switches reach the functions only through the stack, never from the template.
+    crashAudit: process.env[EnvVar.CrashAudit] === '1',
     log: (line) => console.log(`  ${line}`),
   });
+  if (process.env[EnvVar.CrashAt]) stack.setCrashAt(process.env[EnvVar.CrashAt]);
   console.log(`
 Chargeonce is running locally.
 

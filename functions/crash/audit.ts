@@ -1,5 +1,6 @@
 import { EnvVar, optionalEnv } from '../config/env.ts';
 import type { Boundary } from './crash-points.ts';
+import { crashHost } from './host.ts';
 import { currentInvocation } from './invocation.ts';
 
 /**
@@ -27,6 +28,7 @@ export function auditStateChange(boundary: Boundary, call: string): void {
   const where = invocation.boundary === undefined ? 'outside any crash point' : `inside a ${invocation.boundary} crash point`;
   const violation = `${call} in ${invocation.fn}, ${where}: wrap the port it goes through (functions/crash/crashing-ports.ts)`;
   violations.push(violation);
+  crashHost()?.refused(violation);
   // Loud even where the error is caught (a sweep's one cart, a start left to the reconciler).
   console.error(`${EnvVar.CrashAudit}: ${violation}`);
   throw new UnguardedCallError(violation);

@@ -9,6 +9,7 @@
 import type { ApiRouteId, RefundStepName, SagaStepName } from '../catalog.ts';
 import { EnvVar, optionalEnv } from '../config/env.ts';
 import { PROCESS_EXIT_ERROR_NAME } from '../domain/errors.ts';
+import { crashHost } from './host.ts';
 
 /** `CreatePayment` -> `create-payment`: a catalog name as the crash points spell its function. */
 type Kebab<S extends string> = S extends `${infer Head}${infer Tail}` ? `${Lowercase<Head>}${KebabTail<Tail>}` : S;
@@ -124,15 +125,19 @@ const state: { crossings: Map<string, number>; fired: Set<string> } = ((
   globalThis as { __chargeonceCrashes?: { crossings: Map<string, number>; fired: Set<string> } }
 ).__chargeonceCrashes ??= { crossings: new Map(), fired: new Set() });
 
-interface Armed {
+/** A crash `CRASH_AT` arms: at the `crossing`th crossing of `point`. */
+export interface Armed {
   readonly point: CrashPoint;
   readonly crossing: number;
 }
 
 const parsed = new Map<string, { armed: readonly Armed[]; tag: string }>();
 
-/** `capture:before-provider@2,reconciler:after-write#case-7`: points, each at its Nth crossing (1st unless given), and a tag. */
-function parseCrashAt(value: string): { armed: readonly Armed[]; tag: string } {
+/**
+ * `capture:before-provider@2,reconciler:after-write#case-7`: points, each at its Nth crossing
+ * (1st unless given), and a tag. Throws for a name that is no crash point.
+ */
+export function parseCrashAt(value: string): { armed: readonly Armed[]; tag: string } {
   let known = parsed.get(value);
   if (known === undefined) {
     const [list = '', tag = ''] = value.split('#');
@@ -159,15 +164,17 @@ export function crashTesting(): boolean {
 /**
  * Counts a crossing of `point` and dies here if `CRASH_AT` names this crossing of it
  * (`point@N`, the first when no N is given). Crossings are counted per point and per `#tag`
- * of the `CRASH_AT` value, across the process, so each configured crossing fires once, as a
- * real crash does: the process that restarts runs through.
+ * of the `CRASH_AT` value, across the process (across every instance, where a host counts
+ * them: host.ts), so each configured crossing fires once, as a real crash does: the process
+ * that restarts runs through.
  */
 export function crashAt(point: CrashPoint): void {
   const configured = optionalEnv(EnvVar.CrashAt);
   if (configured === undefined) return;
   const { armed, tag } = parseCrashAt(configured);
   const key = `${point}#${tag}`;
-  const crossing = (state.crossings.get(key) ?? 0) + 1;
+  const host = crashHost();
+  const crossing = host === undefined ? (state.crossings.get(key) ?? 0) + 1 : host.cross(point, tag);
   state.crossings.set(key, crossing);
   if (!armed.some((a) => a.point === point && a.crossing === crossing)) return;
   state.fired.add(`${point}@${crossing}#${tag}`);

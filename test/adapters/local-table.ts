@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { ensureTables, localClientConfig, startDynamoDbLocal, type DynamoDbLocal } from '../../local/runtime/dynamodb-local.ts';
-import { synthesizeTemplate } from '../../local/synth.ts';
+import { ensureTables, localClientConfig, startDynamoDbLocal, type DynamoDbLocal } from '../../local/services/dynamodb-local.ts';
+import { synthesizeTemplate } from '../../local/assembly/synthesize.ts';
 
 export interface LocalTable {
   readonly db: DynamoDBDocumentClient;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import { type StoredHold, holdFromItem, keys } from '../../functions/adapters/dynamodb/school-items.ts';
 import { DynamoSchoolStore } from '../../functions/adapters/dynamodb/school-store.ts';
-import { localClientConfig } from '../../local/runtime/dynamodb-local.ts';
+import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { describeSchoolStoreContract } from '../contracts/school-store.ts';
 import { localTableForThisFile } from './local-table.ts';
 

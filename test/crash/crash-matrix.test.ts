@@ -2,26 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
 import { refundSteps, sagaSteps } from '../../functions/catalog.ts';
 import { EnvVar } from '../../functions/config/env.ts';
-import { auditViolations } from '../../functions/crash/audit.ts';
-import {
-  type CrashFunction,
-  type CrashPoint,
-  crashFired,
-  crashFunctions,
-  crashPoints,
-  crossingsSoFar,
-  kebab,
-  pointsOf,
-} from '../../functions/crash/crash-points.ts';
+import { type CrashFunction, type CrashPoint, crashFunctions, crashPoints, kebab, pointsOf } from '../../functions/crash/crash-points.ts';
 import { isProcessExit } from '../../functions/domain/errors.ts';
-import { generateApiKey, hashApiKey } from '../../functions/domain/merchant.ts';
 import {
   armFaults,
   armedFaults,
@@ -32,6 +18,7 @@ import {
   settleRefund,
 } from '../../local/fake-provider/client.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
+import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { expectPointsAddUp, expectSeatsAddUp } from '../support/school-invariants.ts';
 import { api, useTarget } from '../support/target.ts';
 import { type Driver, type Fault, type Outcome, type Scenario, faults, scenarios } from './scenarios.ts';
@@ -42,9 +29,10 @@ import { type Driver, type Fault, type Outcome, type Scenario, faults, scenarios
  * crashes there, is retried as a client retries and recovered by the reconciler, and then the
  * provider's ledger, the database and the school's counters must agree.
  *
- * The stack runs in this process, so `CRASH_AT` set here is the handlers' environment, and the
- * crossings the crash points count are read here. The reconciler has no schedule: the matrix
- * runs it once the executions have ended, so what each run crosses is known in advance.
+ * The stack arms each case's crash points in its functions (`setCrashAt`: every invocation
+ * from then on runs with that `CRASH_AT`), and counts their crossings across every function
+ * instance, which the matrix reads from it. The reconciler has no schedule: the matrix runs it
+ * once the executions have ended, so what each run crosses is known in advance.
  */
 const RECONCILE_AFTER_SECONDS = 0.2;
 const SETTLE_TIMEOUT_MS = 30_000;
@@ -60,12 +48,6 @@ const ran = { cases: 0, withFault: 0, duplicates: 0 };
 
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'CRITICAL';
-  // A hung provider call must fail fast enough for the matrix to finish.
-  process.env[EnvVar.StripeTimeoutMs] = '500';
-  // A request that crashed holds its Idempotency-Key this long: the client's retry then takes it over.
-  process.env[EnvVar.IdempotencyLeaseSeconds] = '0.3';
-  // Every write, start and provider call must pass a crash point: one that does not is a hole in the matrix.
-  process.env[EnvVar.CrashAudit] = '1';
   dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-crash-'));
   stack = await startLocalStack({
     dataDir,
@@ -75,21 +57,25 @@ beforeAll(async () => {
     reconcileAfterSeconds: RECONCILE_AFTER_SECONDS,
     // A reconciler that crashed holding a lease blocks the payment no longer than this.
     reconcileLeaseSeconds: 1,
+    functionSettings: {
+      // A hung provider call must fail fast enough for the matrix to finish.
+      [EnvVar.StripeTimeoutMs]: '500',
+      // A request that crashed holds its Idempotency-Key this long: the client's retry then takes it over.
+      [EnvVar.IdempotencyLeaseSeconds]: '0.3',
+    },
+    // Every write, start and provider call must pass a crash point: one that does not is a hole in the matrix.
+    crashAudit: true,
     retryIntervalScale: 0.05,
   });
-  const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!);
-  const merchant = async (merchantId: string, cartHoldSeconds?: number) => {
-    const key = generateApiKey();
-    await merchants.addMerchantKey({ merchantId, name: merchantId, ...(cartHoldSeconds && { cartHoldSeconds }) }, hashApiKey(key));
-    return key;
-  };
+  const merchant = (merchantId: string, cartHoldSeconds?: number) =>
+    stack.addMerchant({ merchantId, name: merchantId, ...(cartHoldSeconds && { cartHoldSeconds }) });
   const keys = { demo: stack.apiKey, shortHolds: await merchant('merchant_crash_short_holds', 1), known: await merchant(KNOWN_MERCHANT_ID) };
   useTarget({ apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey: keys.known, providerUrl: stack.providerUrl });
   driver = driverOf(stack, keys);
 });
 
 afterEach(async () => {
-  delete process.env[EnvVar.CrashAt];
+  stack.setCrashAt(undefined);
   await clearFaults(stack.providerUrl);
 });
 
@@ -128,7 +114,7 @@ async function settle(outcome: Outcome, { racing = false } = {}) {
       if ((await atRest(outcome)) && !(await reconcilerFindsWork(outcome))) return;
     }
     // A call the audit refused may be what keeps it from settling (a start refused is a start never made).
-    const unguarded = auditViolations().slice(unguardedBefore);
+    const unguarded = stack.auditViolations().slice(unguardedBefore);
     if (unguarded.length > 0) throw new Error(`calls that passed no crash point:\n${unguarded.join('\n')}`);
     if (Date.now() > deadline) throw new Error(`not settled after ${SETTLE_TIMEOUT_MS} ms: ${JSON.stringify(outcome)}`);
     await reconcileOnce();
@@ -143,9 +129,9 @@ async function settle(outcome: Outcome, { racing = false } = {}) {
  */
 async function reconcilerFindsWork({ refunds = {} }: Outcome): Promise<boolean> {
   if (Object.keys(refunds).length > 0) await sleep(RECONCILE_AFTER_SECONDS * 1000);
-  const before = crossingsSoFar();
+  const before = stack.crossings();
   await reconcileOnce();
-  const after = crossingsSoFar();
+  const after = stack.crossings();
   return pointsOf('reconciler').some((point) => (after[point] ?? 0) !== (before[point] ?? 0));
 }
 
@@ -173,7 +159,7 @@ function driverOf(local: LocalStack, keys: Driver['keys']): Driver {
         await sleep(25);
       }
     },
-    crossed: (point) => crossingsSoFar()[point] ?? 0,
+    crossed: (point) => local.crossings()[point] ?? 0,
     async settleProviderRefund(refundNo) {
       const made = await providerRefundOf(local.providerUrl, refundNo);
       if (made === undefined) throw new Error(`the provider has no refund for ${refundNo}`);
@@ -238,9 +224,11 @@ async function startDuplicate({ execution }: Outcome) {
   if (execution === undefined) throw new Error('the scenario names no execution to duplicate');
   const [arn, input] =
     execution.saga === 'payment'
-      ? [process.env[EnvVar.StateMachineArn], { payment_no: execution.id }]
-      : [process.env[EnvVar.RefundStateMachineArn], { refund_no: execution.id }];
-  await new SFNClient({}).send(new StartExecutionCommand({ stateMachineArn: arn, name: `${execution.id}-duplicate`, input: JSON.stringify(input) }));
+      ? [stack.templateOutputs['StateMachineArn'], { payment_no: execution.id }]
+      : [stack.templateOutputs['RefundStateMachineArn'], { refund_no: execution.id }];
+  const client = new SFNClient({ ...localClientConfig, endpoint: stack.stepFunctionsEndpoint });
+  await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: `${execution.id}-duplicate`, input: JSON.stringify(input) }));
+  client.destroy();
 }
 
 interface Crash {
@@ -256,11 +244,13 @@ interface Crash {
  */
 async function run(scenario: Scenario, crash: Crash | undefined, fault: Fault | undefined, { duplicate = false } = {}) {
   // Prepare
-  process.env[EnvVar.CrashAt] = `#setup-${++tagNo}`;
-  unguardedBefore = auditViolations().length;
+  stack.setCrashAt(`#setup-${++tagNo}`);
+  unguardedBefore = stack.auditViolations().length;
   const state = await scenario.setup?.(driver);
   const crashes = [scenario.alsoCrash, crash].filter((c): c is Crash => c !== undefined);
-  process.env[EnvVar.CrashAt] = `${crashes.map(({ point, crossing = 1 }) => `${point}@${crossing}`).join(',')}#act-${tagNo}`;
+  // An invocation keeps the setting it started with: none of the setup's may still run.
+  await stack.idle();
+  stack.setCrashAt(`${crashes.map(({ point, crossing = 1 }) => `${point}@${crossing}`).join(',')}#act-${tagNo}`);
   if (fault !== undefined) await armFaults(stack.providerUrl, faults[fault]);
 
   // Act
@@ -268,17 +258,17 @@ async function run(scenario: Scenario, crash: Crash | undefined, fault: Fault | 
   const outcome = await scenario.act(driver, state as never);
   if (duplicate && crash !== undefined) {
     // Once the crash killed its execution, a second one and the reconciler race to finish the work.
-    await driver.until(`the crash at ${crash.point}`, () => crashFired(crash.point, crash.crossing));
+    await driver.until(`the crash at ${crash.point}`, () => stack.crashFired(crash.point, crash.crossing));
     await startDuplicate(outcome);
   }
   await settle(outcome, { racing: duplicate });
-  const crossed = crossingsSoFar();
+  const crossed = stack.crossings();
 
   // Assess
-  for (const { point, crossing = 1 } of crashes) expect(crashFired(point, crossing), `crash at ${point}@${crossing} fired`).toBe(true);
+  for (const { point, crossing = 1 } of crashes) expect(stack.crashFired(point, crossing), `crash at ${point}@${crossing} fired`).toBe(true);
   await expectEveryFaultStruck();
   await expectOutcome(outcome);
-  expect(auditViolations().slice(unguardedBefore), 'calls that passed no crash point').toEqual([]);
+  expect(stack.auditViolations().slice(unguardedBefore), 'calls that passed no crash point').toEqual([]);
   return crossed;
 }
 

@@ -4,12 +4,9 @@ import path from 'node:path';
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
-import { EnvVar } from '../../functions/config/env.ts';
-import { generateApiKey, hashApiKey } from '../../functions/domain/merchant.ts';
 import { expectRefundedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
+import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { expectSettledAsRecorded } from '../support/ledger-check.ts';
 import { expectPointsAddUp, expectSeatsAddUp, settleCart } from '../support/school-invariants.ts';
 import { useTarget, waitForRefunds } from '../support/target.ts';
@@ -30,6 +27,7 @@ let stack: LocalStack;
 let dataDir: string;
 let target: FuzzTarget;
 let world: World;
+let tableClient: DynamoDBClient | undefined;
 const touched: Touched = emptyTouched();
 
 beforeAll(async () => {
@@ -44,9 +42,7 @@ beforeAll(async () => {
     reconcileLeaseSeconds: 2,
     retryIntervalScale: 0.05,
   });
-  const otherKey = generateApiKey();
-  const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!);
-  await merchants.addMerchantKey({ merchantId: 'merchant_fuzz_other', name: 'Another merchant' }, hashApiKey(otherKey));
+  const otherKey = await stack.addMerchant({ merchantId: 'merchant_fuzz_other', name: 'Another merchant' });
   useTarget({ apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey: otherKey, providerUrl: stack.providerUrl });
   const keys = { merchant: stack.apiKey, other: otherKey };
   target = { apiUrl: stack.apiUrl, apiKeys: keys, idle: () => stack.idle(), reconcile: () => stack.reconcile(), scan: scanTable };
@@ -54,6 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  tableClient?.destroy();
   await stack?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -61,7 +58,8 @@ afterAll(async () => {
 /** Every item of the table, as text by key: two scans that differ show what a request wrote. */
 async function scanTable(): Promise<Map<string, string>> {
   const items = new Map<string, string>();
-  for await (const page of paginateScan({ client: new DynamoDBClient({}) }, { TableName: process.env[EnvVar.TableName]!, ConsistentRead: true })) {
+  tableClient ??= new DynamoDBClient({ ...localClientConfig, endpoint: stack.dynamoDbEndpoint });
+  for await (const page of paginateScan({ client: tableClient }, { TableName: stack.tableName, ConsistentRead: true })) {
     for (const item of page.Items ?? []) items.set(`${item['pk']?.S}|${item['sk']?.S}`, JSON.stringify(item));
   }
   return items;

@@ -3,7 +3,7 @@ import { sagaSteps } from '../../functions/catalog.ts';
 import { DEFAULT_RECONCILE_LEASE_SECONDS } from '../../functions/config/env.ts';
 import { LeaseWaitErrorNames, TaskTimeoutErrorName, TerminalErrorNames, TransientErrorNames } from '../../functions/domain/errors.ts';
 import { COMPENSATION_STEPS, FORWARD_STEPS } from '../../lib/payment-saga.ts';
-import { scaleIntervals } from '../../local/runtime/stepfunctions-local.ts';
+import { scaleIntervals } from '../../local/services/stepfunctions-local.ts';
 import {
   directInvocationsOf,
   functionTimeoutOf,

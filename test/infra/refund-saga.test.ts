@@ -11,7 +11,7 @@ import {
   recordRefund,
   submitRefund,
 } from '../../functions/domain/refund-saga.ts';
-import type { TaskHandler } from '../../local/runtime/stepfunctions-local.ts';
+import type { TaskHandler } from '../../local/services/stepfunctions-local.ts';
 import { type RefundWorld, refundWorld } from '../support/refund-world.ts';
 import {
   directInvocationsOf,

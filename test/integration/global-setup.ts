@@ -2,12 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
 import { EnvVar } from '../../functions/config/env.ts';
-import { auditViolations } from '../../functions/crash/audit.ts';
-import { generateApiKey, hashApiKey } from '../../functions/domain/merchant.ts';
 import { startLocalStack } from '../../local/local-stack.ts';
 import type { Target } from '../support/target.ts';
 
@@ -39,8 +34,6 @@ export default async function setup(project: TestProject) {
 
   // Declines and injected faults are the suite's daily bread: keep their logs out of the report.
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.DEBUG_LOCAL_STACK ? 'INFO' : 'ERROR';
-  // Every write, start and provider call a function makes must pass a crash point (functions/crash/).
-  process.env[EnvVar.CrashAudit] = '1';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-it-'));
   const stack = await startLocalStack({
     dataDir,
@@ -48,32 +41,32 @@ export default async function setup(project: TestProject) {
     inMemory: true,
     reconcileEveryMs: 1000,
     reconcileAfterSeconds: 10,
+    // Every write, start and provider call a function makes must pass a crash point (functions/crash/).
+    crashAudit: true,
     // Retries keep their backoff and jitter, on intervals short enough for a test.
     retryIntervalScale: 0.05,
     log: (line) => process.env.DEBUG_LOCAL_STACK && console.log(line),
   });
-  const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({})), process.env[EnvVar.TableName]!);
-  const otherApiKey = generateApiKey();
-  await merchants.addMerchantKey({ merchantId: 'merchant_other', name: 'Another merchant' }, hashApiKey(otherApiKey));
-  const shortHoldApiKey = generateApiKey();
-  await merchants.addMerchantKey(
-    { merchantId: 'merchant_short_holds', name: 'Carts that expire in seconds', cartHoldSeconds: SHORT_HOLD_SECONDS },
-    hashApiKey(shortHoldApiKey),
-  );
+  const otherApiKey = await stack.addMerchant({ merchantId: 'merchant_other', name: 'Another merchant' });
+  const shortHoldApiKey = await stack.addMerchant({
+    merchantId: 'merchant_short_holds',
+    name: 'Carts that expire in seconds',
+    cartHoldSeconds: SHORT_HOLD_SECONDS,
+  });
   const target: Target = {
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
     otherApiKey,
     shortHoldApiKey,
     providerUrl: stack.providerUrl,
-    deploymentId: process.env[EnvVar.DeploymentId]!,
+    deploymentId: stack.environmentOf('Reconciler')[EnvVar.DeploymentId]!,
   };
   project.provide('target', target);
 
   return async () => {
+    const unguarded = stack.auditViolations();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    const unguarded = auditViolations();
     if (unguarded.length > 0) {
       throw new Error(`${unguarded.length} state-changing calls passed no crash point:\n${unguarded.join('\n')}`);
     }

@@ -1,6 +1,7 @@
 import { refundSteps, sagaSteps } from '../../functions/catalog.ts';
-import { stateMachineDefinitions } from '../../local/runtime/state-machine-definition.ts';
-import { type CfnTemplate, synthesizeTemplate } from '../../local/synth.ts';
+import type { CfnTemplate } from '../../local/assembly/intrinsics.ts';
+import { stateMachineDefinitions } from '../../local/assembly/state-machine-definition.ts';
+import { synthesizeTemplate } from '../../local/assembly/synthesize.ts';
 import { type AslDefinition, requireModelled } from './interpreter.ts';
 
 export interface Machines {

@@ -8,10 +8,13 @@ const HISTORIES = 1000;
 /**
  * What the histories must have exercised between them: a kind of fault or crash that never
  * struck, or a path no history took, would pass silently as "no fault". Only what a thousand
- * histories reach a dozen times or more is listed; rarer paths (the reconciler capturing or
- * voiding at the deadline, giving a payment up, a request waiting out another) are counted by
- * `npm run soak`. Giving up became rare once a step that ran out of time was retried in its
- * execution instead of failing it: it takes every restart of one payment dying.
+ * histories reach a dozen times or more is listed (100,000 histories of `npm run soak` counted
+ * them); rarer paths, about 5 to 10 in a thousand (the reconciler resuming or settling a refund,
+ * a refund failed at the provider after it took it, a payment closed as processing_error,
+ * capturing or voiding at the deadline, giving a payment up, a request waiting out another)
+ * would fail this test now and then, and are counted by `npm run soak`. Giving up became rare
+ * once a step that ran out of time was retried in its execution instead of failing it: it takes
+ * every restart of one payment dying.
  */
 const mustHappen: readonly RegExp[] = [
   /^fault transient at provider\./,
@@ -37,16 +40,11 @@ const mustHappen: readonly RegExp[] = [
   /^step error ProviderIdempotencyKeyInUse: /,
   /^reconciled payment: started$/,
   /^reconciled payment: resumed$/,
-  /^reconciled refund: resumed$/,
   /^answer payments 200$/,
   /^answer payments 400 validation_failed$/,
   /^payment ended failed invalid_currency$/,
-  /^payment ended failed processing_error$/,
   /^reconciled payment: settled$/,
   /^reconciled refund: still_pending$/,
-  /^reconciled refund: settled$/,
-  // Failed at the provider after it took the refund (pending, then failed), for any reason of Stripe's.
-  /^refund ended failed (?!provider_rejected$)/,
   /^refund ended failed provider_rejected$/,
   /^reconciled refund: rechecked$/,
   /^answer add item 409 sold_out$/,

@@ -32,8 +32,8 @@ export const cartDeps = /* @__PURE__ */ once(
 
 /**
  * Checkouts and their settlement. `startsPayments`: the checkout route and the schedule start
- * the card part's saga and the refunds of a difference; the saga's own last step only reads
- * its payment.
+ * the card part's saga and the refunds of a difference; the saga's own last step, a cancel and
+ * an in-store confirmation only read payments (and so have no state machine's ARN to start one).
  */
 function checkoutDepsWith(startsPayments: boolean): () => CheckoutDeps {
   return once(

@@ -1,5 +1,5 @@
 import { giveUpCart } from '../../../domain/carts/checkout.ts';
-import { checkoutDeps } from '../../shared/school.ts';
+import { settlementDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
 import { parseEmptyBody } from '../school/schemas.ts';
 import { cartAnswer, cartIdOf } from './schemas.ts';
@@ -12,5 +12,5 @@ import { cartAnswer, cartIdOf } from './schemas.ts';
 export const handler = apiHandler('CancelCart', async ({ event, merchantId }) => {
   const cartId = cartIdOf(event);
   parseEmptyBody(event);
-  return cartAnswer(await giveUpCart(checkoutDeps(), merchantId, cartId));
+  return cartAnswer(await giveUpCart(settlementDeps(), merchantId, cartId));
 });

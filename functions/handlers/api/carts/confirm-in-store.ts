@@ -1,5 +1,5 @@
 import { confirmInStore } from '../../../domain/carts/checkout.ts';
-import { checkoutDeps } from '../../shared/school.ts';
+import { settlementDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
 import { parseEmptyBody } from '../school/schemas.ts';
 import { cartAnswer, cartIdOf } from './schemas.ts';
@@ -8,5 +8,5 @@ import { cartAnswer, cartIdOf } from './schemas.ts';
 export const handler = apiHandler('ConfirmInStore', async ({ event, merchantId }) => {
   const cartId = cartIdOf(event);
   parseEmptyBody(event);
-  return cartAnswer(await confirmInStore(checkoutDeps(), merchantId, cartId));
+  return cartAnswer(await confirmInStore(settlementDeps(), merchantId, cartId));
 });

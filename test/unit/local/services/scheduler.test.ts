@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startSchedule } from '../../../../local/runtime/scheduler.ts';
+import { startSchedule } from '../../../../local/services/scheduler.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

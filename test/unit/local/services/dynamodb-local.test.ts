@@ -1,4 +1,7 @@
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -13,7 +16,7 @@ import {
   localClientConfig,
   startDynamoDbLocal,
   type DynamoDbLocal,
-} from '../../../../local/runtime/dynamodb-local.ts';
+} from '../../../../local/services/dynamodb-local.ts';
 
 /** A table as `cdk synth` writes it: no TableName, a GSI, a TTL attribute. */
 const template = {
@@ -109,5 +112,38 @@ describe('DynamoDB Local', () => {
     // Assess
     await expect(starting).rejects.toThrow(`port ${port} is already in use`);
     blocker.close();
+  });
+});
+
+describe('DynamoDB Local on disk', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chargeonce-ddb-shared-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const tableNames = async (endpoint: string, accessKeyId: string, region: string) => {
+    const client = new DynamoDBClient({ region, credentials: { accessKeyId, secretAccessKey: 'x' }, endpoint });
+    try {
+      return (await client.send(new ListTablesCommand({}))).TableNames;
+    } finally {
+      client.destroy();
+    }
+  };
+
+  it('keeps one database for every access key, and adopts the file an unshared one left', async () => {
+    // Prepare: a database written as the local stack's clients, then moved to the name an
+    // unshared DynamoDB Local gave it.
+    const first = await startDynamoDbLocal({ dbPath: dataDir });
+    await ensureTables(new DynamoDBClient({ ...localClientConfig, endpoint: first.endpoint }), template);
+    const seenByAnotherRole = await tableNames(first.endpoint, 'ASIAOTHERROLE', 'eu-west-1');
+    await first.stop();
+    renameSync(join(dataDir, 'shared-local-instance.db'), join(dataDir, 'local_us-east-1.db'));
+
+    // Act
+    const second = await startDynamoDbLocal({ dbPath: dataDir });
+    const afterUpgrade = await tableNames(second.endpoint, 'ASIAYETANOTHER', 'us-east-1');
+    await second.stop();
+
+    // Assess
+    expect(seenByAnotherRole).toEqual(['PaymentsTable4E3A']);
+    expect(afterUpgrade).toEqual(['PaymentsTable4E3A']);
   });
 });

@@ -1,8 +1,8 @@
 /**
- * A local API Gateway REST API (v1) with Lambda proxy integrations and a TOKEN authorizer:
- * each HTTP request becomes the proxy event API Gateway would send, and the handler's result
- * becomes the HTTP response, with API Gateway's own answers (401, 403, 502, 413) where it
- * would give them.
+ * A local API Gateway REST API (v1) with Lambda proxy integrations and TOKEN authorizers:
+ * each HTTP request becomes the proxy event API Gateway would send to the route's function,
+ * and its result becomes the HTTP response, with API Gateway's own answers (401, 403, 413,
+ * 500, 502) where it would give them.
  *
  * Deliberate difference: an unknown path answers 404 `route_not_found` and a known path with
  * another method 405 `method_not_allowed` (API Gateway answers 403 "Missing Authentication
@@ -15,24 +15,33 @@ import type {
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
   APIGatewayTokenAuthorizerEvent,
-  Context,
   PolicyDocument,
   Statement,
 } from 'aws-lambda';
+import { localAccountId, localRegion } from '../assembly/local-account.ts';
+import { InvocationError } from '../lambda/invocation-error.ts';
 import { type GatewayResponses, renderGatewayResponse } from './gateway-responses.ts';
-import { localLambdaContext } from './lambda-context.ts';
-import { localAccountId, localRegion } from './state-machine-definition.ts';
 
-export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+/** Invokes the route's function with a proxy event (throws as Lambda reports a failed invocation). */
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** A Lambda TOKEN authorizer, as the template declares it. */
+export interface TokenAuthorizer {
+  /** Invokes its function. */
+  invoke(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult>;
+  /** The request header the token comes from. */
+  identityHeader: string;
+  /** Seconds a policy is cached per token; 0 turns the cache off. */
+  resultTtlSeconds: number;
+}
 
 export interface LocalRoute {
   method: string;
   /** API Gateway resource path: `/v1/payments/{payment_no}`, `/files/{proxy+}`. */
   path: string;
   handler: ProxyHandler;
-  /** Reported as the Lambda context's function name. Default: `<METHOD> <path>`. */
-  functionName?: string;
+  /** The method's authorizer; none: the route is open. */
+  authorizer?: TokenAuthorizer;
 }
 
 export interface StartApiGatewayLocalOptions {
@@ -41,10 +50,6 @@ export interface StartApiGatewayLocalOptions {
   /** Default 127.0.0.1. */
   host?: string;
   routes: LocalRoute[];
-  /** A TOKEN authorizer whose identity source is the Authorization header. */
-  authorizer?: TokenAuthorizer;
-  /** Seconds an authorizer's policy is cached per token. Default 300, as API Gateway; 0 turns it off. */
-  authorizerCacheTtlSeconds?: number;
   /**
    * The API's gateway responses (from its template: {@link gatewayResponsesOf}); API Gateway's
    * own bodies where none is configured.
@@ -100,8 +105,7 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
   const host = options.host ?? '127.0.0.1';
   const stage = options.stage ?? 'local';
   const log = options.log ?? ((message: string, detail?: unknown) => console.error(message, detail ?? ''));
-  const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 300) * 1000;
-  const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
+  const authorizerCaches = new Map<TokenAuthorizer, Map<string, { result: APIGatewayAuthorizerResult; expires: number }>>();
   const routes: CompiledRoute[] = options.routes.map((route) => ({
     ...route,
     method: route.method.toUpperCase(),
@@ -109,19 +113,22 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
   }));
 
   async function authorize(
+    authorizer: TokenAuthorizer,
     request: IncomingMessage,
     methodArn: string,
   ): Promise<APIGatewayAuthorizerResult | GatewayResponse> {
     const unauthorized = gatewayError(401, 'UNAUTHORIZED', 'Unauthorized', 'UnauthorizedException');
-    const token = request.headers['authorization'];
-    if (token === undefined || token === '') return unauthorized;
-    const cached = authorizerCache.get(token);
+    const token = request.headers[authorizer.identityHeader.toLowerCase()];
+    if (typeof token !== 'string' || token === '') return unauthorized;
+    let cache = authorizerCaches.get(authorizer);
+    if (cache === undefined) authorizerCaches.set(authorizer, (cache = new Map()));
+    const cached = cache.get(token);
     let result: APIGatewayAuthorizerResult;
     if (cached !== undefined && cached.expires > Date.now()) {
       result = cached.result;
     } else {
       try {
-        result = await options.authorizer!({ type: 'TOKEN', authorizationToken: token, methodArn }, localLambdaContext('Authorizer'));
+        result = await authorizer.invoke({ type: 'TOKEN', authorizationToken: token, methodArn });
       } catch (error) {
         if (error instanceof Error && error.message === 'Unauthorized') return unauthorized;
         log('Authorizer failed', error);
@@ -132,7 +139,7 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
         return authorizerConfigurationError();
       }
       // API Gateway caches the policy, then evaluates it against each request's method ARN.
-      if (cacheTtlMs > 0) authorizerCache.set(token, { result, expires: Date.now() + cacheTtlMs });
+      if (authorizer.resultTtlSeconds > 0) cache.set(token, { result, expires: Date.now() + authorizer.resultTtlSeconds * 1000 });
     }
     const decision = evaluatePolicy(result.policyDocument, methodArn);
     if (decision === 'explicitDeny') {
@@ -172,9 +179,9 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       if (body instanceof GatewayResponse) return reply(response, requestId, body);
 
       let authorizerContext: Record<string, unknown> | undefined;
-      if (options.authorizer !== undefined) {
+      if (route.authorizer !== undefined) {
         const methodArn = `arn:aws:execute-api:${localRegion}:${localAccountId}:${apiId}/${stage}/${method}${rawPath}`;
-        const authorized = await authorize(request, methodArn);
+        const authorized = await authorize(route.authorizer, request, methodArn);
         if (authorized instanceof GatewayResponse) return reply(response, requestId, authorized);
         authorizerContext = {
           ...stringifyContext(authorized.context),
@@ -186,10 +193,12 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       const event = proxyEvent({ request, url, method, route, match, body, requestId, stage, authorizerContext });
       let result: APIGatewayProxyResult;
       try {
-        result = await route.handler(event, localLambdaContext(route.functionName ?? `${route.method} ${route.path}`));
+        result = await route.handler(event);
       } catch (error) {
-        log(`Handler of ${route.method} ${route.path} threw (API Gateway answers 502)`, error);
-        return reply(response, requestId, internalServerError());
+        // Lambda refusing to run the function (a throttle) is an integration failure; the function failing, a bad gateway.
+        const byLambda = error instanceof InvocationError && error.by === 'lambda';
+        log(`The function of ${route.method} ${route.path} failed (API Gateway answers ${byLambda ? 500 : 502})`, error);
+        return reply(response, requestId, byLambda ? integrationFailure() : internalServerError());
       }
       const malformed = malformedResult(result);
       if (malformed !== undefined) {
@@ -529,6 +538,10 @@ function requestTooLong(): GatewayResponse {
 
 function internalServerError(): GatewayResponse {
   return gatewayError(502, 'DEFAULT_5XX', 'Internal server error', 'InternalServerErrorException');
+}
+
+function integrationFailure(): GatewayResponse {
+  return gatewayError(500, 'INTEGRATION_FAILURE', 'Internal server error', 'InternalServerErrorException');
 }
 
 function authorizerConfigurationError(): GatewayResponse {

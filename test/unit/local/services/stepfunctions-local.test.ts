@@ -16,9 +16,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   scaleIntervals,
   startStepFunctionsLocal,
-  type LocalStateMachine,
   type StepFunctionsLocal,
-} from '../../../../local/runtime/stepfunctions-local.ts';
+  type TaskHandler,
+} from '../../../../local/services/stepfunctions-local.ts';
 
 const lambdaArn = (id: string) => `arn:aws:lambda:us-east-1:000000000000:function:${id}`;
 
@@ -47,12 +47,13 @@ class NamedError extends Error {
 const open: StepFunctionsLocal[] = [];
 const directories: string[] = [];
 
+/** The Charge and Compensate Tasks' functions. */
 async function start(
-  taskHandlers: LocalStateMachine['taskHandlers'],
+  { Charge, Compensate }: Partial<Record<'Charge' | 'Compensate', TaskHandler>>,
   { definition = chargeDefinition, ...extra }: { dataDir?: string; definition?: Record<string, unknown> } = {},
 ): Promise<{ sfn: StepFunctionsLocal; client: SFNClient; arn: string }> {
   const sfn = await startStepFunctionsLocal({
-    stateMachines: [{ name: 'Payments', definition, taskHandlers }],
+    stateMachines: [{ name: 'Payments', definition, functions: { ...(Charge && { ChargeFunction: Charge }), ...(Compensate && { CompensateFunction: Compensate }) } }],
     retryIntervalScale: 0.01,
     log: () => {},
     ...extra,
@@ -287,8 +288,8 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
               },
             },
           },
-          taskHandlers: {
-            Capture: async (input: unknown) => {
+          functions: {
+            CaptureFunction: async (input: unknown) => {
               received.push(input);
               return { captured: true };
             },
@@ -361,7 +362,7 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
     };
     const looked: unknown[] = [];
     const sfn = await startStepFunctionsLocal({
-      stateMachines: [{ name: 'Waits', definition, taskHandlers: { Look: async (input: unknown) => looked.push(input) } }],
+      stateMachines: [{ name: 'Waits', definition, functions: { Look: async (input: unknown) => looked.push(input) } }],
       retryIntervalScale: 0.0001,
       log: () => {},
     });

@@ -3,7 +3,7 @@
  * 502...), as the template configures them, so the local API answers exactly what the
  * deployed one does.
  */
-import type { CloudFormationTemplate } from './dynamodb-local.ts';
+import type { CfnTemplate } from '../assembly/intrinsics.ts';
 
 /** A gateway response per API Gateway response type (`UNAUTHORIZED`, `REQUEST_TOO_LARGE`, `DEFAULT_4XX`, ...). */
 export type GatewayResponses = Readonly<
@@ -11,7 +11,7 @@ export type GatewayResponses = Readonly<
 >;
 
 /** Every `AWS::ApiGateway::GatewayResponse` of the template, by its response type, with its JSON body template. */
-export function gatewayResponsesOf(template: CloudFormationTemplate): GatewayResponses {
+export function gatewayResponsesOf(template: CfnTemplate): GatewayResponses {
   const responses: Record<string, { template: string; statusCode?: number; headers?: Record<string, string> }> = {};
   for (const resource of Object.values(template.Resources ?? {})) {
     if (resource.Type !== 'AWS::ApiGateway::GatewayResponse') continue;

@@ -12,8 +12,9 @@ import {
   startApiGatewayLocal,
   type ApiGatewayLocal,
   type StartApiGatewayLocalOptions,
-} from '../../../../local/runtime/api-gateway-local.ts';
-import { gatewayResponsesOf } from '../../../../local/runtime/gateway-responses.ts';
+  type TokenAuthorizer,
+} from '../../../../local/services/api-gateway-local.ts';
+import { gatewayResponsesOf } from '../../../../local/services/gateway-responses.ts';
 
 const open: ApiGatewayLocal[] = [];
 afterEach(async () => {
@@ -43,16 +44,18 @@ function templateWith(bodies: Record<string, string>) {
 /** Echoes the proxy event back as JSON. */
 const echo = async (event: APIGatewayProxyEvent) => ({ statusCode: 200, body: JSON.stringify(event) });
 
-async function start(overrides: Partial<StartApiGatewayLocalOptions> = {}): Promise<ApiGatewayLocal> {
+/** The API with `overrides`; with `authorizer`, every route behind it (identity source: the Authorization header). */
+async function start({ authorizer, ...overrides }: Partial<StartApiGatewayLocalOptions> & { authorizer?: TokenAuthorizer['invoke'] } = {}): Promise<ApiGatewayLocal> {
+  const routes = overrides.routes ?? [
+    { method: 'POST', path: '/v1/payments', handler: echo },
+    { method: 'GET', path: '/v1/payments/{payment_no}', handler: echo },
+    { method: 'GET', path: '/v1/payments/latest', handler: echo },
+  ];
   const api = await startApiGatewayLocal({
     port: 0,
-    routes: [
-      { method: 'POST', path: '/v1/payments', handler: echo },
-      { method: 'GET', path: '/v1/payments/{payment_no}', handler: echo },
-      { method: 'GET', path: '/v1/payments/latest', handler: echo },
-    ],
     log: () => {},
     ...overrides,
+    routes: authorizer === undefined ? routes : routes.map((route) => ({ ...route, authorizer: { invoke: authorizer, identityHeader: 'Authorization', resultTtlSeconds: 300 } })),
   });
   open.push(api);
   return api;

@@ -6,7 +6,7 @@
  * `-disableTelemetry`: otherwise it tries DNS lookups for its telemetry host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,7 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import type { CfnTemplate } from '../assembly/intrinsics.ts';
 import { killOnExit } from './child-process-guard.ts';
 
 export interface StartDynamoDbLocalOptions {
@@ -131,8 +132,11 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (options.dbPath !== undefined) {
     mkdirSync(options.dbPath, { recursive: true });
     killOrphanOf(options.dbPath);
+    adoptUnsharedDatabase(options.dbPath);
   }
-  const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
+  // One database for every access key: each function signs with its own role's. (Measured:
+  // DynamoDB Local 3.3.0 keeps one per key even in memory without it.)
+  const storage = [...(options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath]), '-sharedDb'];
   const child = spawn(
     'java',
     [`-Djava.library.path=${libDir}`, '-jar', jar, ...storage, '-disableTelemetry', '-port', String(port)],
@@ -181,6 +185,18 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 }
 
 const pidFileOf = (dbPath: string) => join(dbPath, 'dynamodb-local.pid');
+
+/**
+ * Before `-sharedDb`, DynamoDB Local kept the data of the local stack's clients in a file named
+ * after their access key and region: it becomes the shared database, so a data folder from an
+ * earlier version keeps its merchants, payments and carts.
+ */
+function adoptUnsharedDatabase(dbPath: string): void {
+  const { accessKeyId } = localClientConfig.credentials;
+  const unshared = join(dbPath, `${accessKeyId}_${localClientConfig.region}.db`);
+  const shared = join(dbPath, 'shared-local-instance.db');
+  if (existsSync(unshared) && !existsSync(shared)) renameSync(unshared, shared);
+}
 
 /**
  * A stack killed with `kill -9` cannot stop its DynamoDB Local: the orphan keeps serving the
@@ -238,11 +254,6 @@ async function waitUntilAnswering(
   }
 }
 
-/** A CloudFormation template as `cdk synth` writes it; only what this module reads is typed. */
-export interface CloudFormationTemplate {
-  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
-}
-
 const tableTypes = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable']);
 
 /**
@@ -254,7 +265,7 @@ const tableTypes = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'
  */
 export async function ensureTables(
   client: DynamoDBClient,
-  template: CloudFormationTemplate,
+  template: CfnTemplate,
 ): Promise<Record<string, string>> {
   const names: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {

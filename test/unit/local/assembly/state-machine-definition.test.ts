@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stateMachineDefinitions } from '../../../../local/runtime/state-machine-definition.ts';
+import { stateMachineDefinitions } from '../../../../local/assembly/state-machine-definition.ts';
 
 describe('stateMachineDefinitions', () => {
   it('resolves an Fn::Join definition with GetAtt ARNs and pseudo parameters into ASL', () => {

@@ -2,9 +2,10 @@
  * A local Step Functions endpoint: an HTTP server that speaks the service's AWS JSON 1.0
  * protocol (`X-Amz-Target: AWSStepFunctions.<Op>`), so the real `@aws-sdk/client-sfn` works
  * against it unchanged (`AWS_ENDPOINT_URL_SFN`). Executions run in this process with
- * `aws-local-stepfunctions`; each Task state is bound by its state name to a local function that
- * is called the way Lambda would call it (JSON in, JSON out, a thrown error's `name` reported as
- * the state's error and `{errorType, errorMessage, trace}` as its cause).
+ * `aws-local-stepfunctions`; each Task invokes the function its `Resource` names (or the
+ * `FunctionName` of its `lambda:invoke` integration), the way Step Functions calls Lambda (JSON
+ * in, JSON out, a failed invocation's error type reported as the state's error, `Lambda.<type>`
+ * when Lambda itself refused it, and `{errorType, errorMessage, trace}` as its cause).
  *
  * Operations: StartExecution, DescribeExecution, StopExecution, ListExecutions,
  * DescribeStateMachine, ListStateMachines.
@@ -20,9 +21,11 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { localAccountId, localRegion } from './state-machine-definition.ts';
+import { functionNameOfArn, localArn, localExecutionArn, localStateMachineArn } from '../assembly/local-account.ts';
+import { invokedFunctionOf, taskStates } from '../assembly/state-machine-definition.ts';
+import { InvocationError } from '../lambda/invocation-error.ts';
 
-/** A local stand-in for a Lambda function: receives the state's input, returns its result. */
+/** Invokes a Lambda function: receives the state's input, returns its result. */
 export type TaskHandler = (input: any) => Promise<any>;
 
 /**
@@ -35,8 +38,10 @@ export interface LocalStateMachine {
   name: string;
   /** ASL, JSONPath query language (see {@link stateMachineDefinitions}). */
   definition: Record<string, unknown>;
-  /** State name → function, for every Task state (nested ones included). */
-  taskHandlers: Record<string, TaskHandler>;
+  /** Function name → how to invoke it, for every function a Task names (nested ones included). */
+  functions: Readonly<Record<string, TaskHandler>>;
+  /** The role it runs as (in its executions' context). */
+  roleArn?: string;
 }
 
 export interface StartStepFunctionsLocalOptions {
@@ -93,15 +98,7 @@ export interface ExecutionRecord {
 export const stoppedWhileRunningError = 'States.Runtime';
 export const stoppedWhileRunningCause = 'the local stack stopped while it ran';
 
-const arnPrefix = `arn:aws:states:${localRegion}:${localAccountId}`;
-
-export function localStateMachineArn(name: string): string {
-  return `${arnPrefix}:stateMachine:${name}`;
-}
-
-export function localExecutionArn(stateMachineName: string, executionName: string): string {
-  return `${arnPrefix}:execution:${stateMachineName}:${executionName}`;
-}
+const arnPrefix = localArn('states', '').slice(0, -1);
 
 /** AWS's rule for execution and state machine names. */
 const validName = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
@@ -117,7 +114,7 @@ class ServiceError extends Error {
   }
 }
 
-/** The error a Task function's failure becomes, shaped like Lambda's report of it. */
+/** The error a Task's failed invocation becomes, shaped like Lambda's report of it. */
 class TaskFunctionError extends Error {
   constructor(name: string, cause: string) {
     super(cause);
@@ -131,6 +128,7 @@ interface CompiledMachine {
   definition: Record<string, unknown>;
   machine: StateMachine;
   handlers: Record<string, (input: any) => Promise<any>>;
+  roleArn: string;
   creationDate: number;
 }
 
@@ -191,7 +189,7 @@ export async function startStepFunctionsLocal(options: StartStepFunctionsLocalOp
           Name: name,
           Input: parsedInput as never,
           StartTime: new Date(record.startDate).toISOString(),
-          RoleArn: `arn:aws:iam::${localAccountId}:role/local`,
+          RoleArn: machine.roleArn,
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
@@ -280,7 +278,7 @@ export async function startStepFunctionsLocal(options: StartStepFunctionsLocalOp
         name: machine.name,
         status: 'ACTIVE',
         definition: JSON.stringify(machine.definition),
-        roleArn: `arn:aws:iam::${localAccountId}:role/local`,
+        roleArn: machine.roleArn,
         type: 'STANDARD',
         creationDate: seconds(machine.creationDate),
       };
@@ -336,11 +334,14 @@ function compile(
   inFlight: Set<Promise<unknown>>,
 ): CompiledMachine {
   if (!validName.test(config.name)) throw new Error(`Invalid state machine name: '${config.name}'`);
-  const tasks = taskStates(config.definition);
-  const missing = [...tasks.keys()].filter((state) => config.taskHandlers[state] === undefined);
-  if (missing.length > 0) {
+  const handlerOf = new Map<string, { handler: TaskHandler; lambdaInvoke: boolean }>();
+  for (const [state, task] of taskStates(config.definition)) {
+    const invoked = invokedFunctionOf(task);
+    const name = invoked === undefined ? undefined : functionNameOfArn(invoked);
+    const handler = name === undefined ? undefined : config.functions[name];
     // Without a local function the interpreter would call the real AWS service.
-    throw new Error(`State machine ${config.name}: no local handler for Task state(s) ${missing.join(', ')}`);
+    if (handler === undefined) throw new Error(`State machine ${config.name}: Task ${state} invokes no local function (${String(task['Resource'])})`);
+    handlerOf.set(state, { handler, lambdaInvoke: invoked !== task['Resource'] });
   }
   // Validates the definition as written; the scaled copy only differs by interval numbers.
   let machine = new StateMachine(config.definition as unknown as StateMachineDefinition);
@@ -348,9 +349,7 @@ function compile(
     machine = new StateMachine(scaleIntervals(config.definition, retryIntervalScale) as unknown as StateMachineDefinition);
   }
   const handlers: Record<string, (input: any) => Promise<any>> = {};
-  for (const [state, resource] of tasks) {
-    const handler = config.taskHandlers[state]!;
-    const lambdaInvoke = /^arn:[^:]+:states:::lambda:invoke$/.test(resource);
+  for (const [state, { handler, lambdaInvoke }] of handlerOf) {
     handlers[state] = async (input: any) => {
       // The `lambda:invoke` integration passes `Payload` to the function and wraps its answer.
       const payload = lambdaInvoke ? (input?.Payload ?? null) : input;
@@ -370,6 +369,7 @@ function compile(
     definition: config.definition,
     machine,
     handlers,
+    roleArn: config.roleArn ?? localArn('iam', 'role/local'),
     creationDate: Date.now(),
   };
 }
@@ -387,19 +387,25 @@ async function forwardEvents(
   }
 }
 
-/** JSON in and out, as across Lambda's boundary; a throw becomes Lambda's error report. */
+/**
+ * JSON in and out, as across Lambda's boundary; a throw becomes Lambda's error report, named
+ * `Lambda.<type>` when Lambda itself refused the invocation (as Step Functions names it).
+ */
 async function invokeLikeLambda(handler: TaskHandler, input: unknown): Promise<unknown> {
   let result: unknown;
   try {
     result = await handler(JSON.parse(JSON.stringify(input ?? null)));
   } catch (error) {
-    const errorType =
-      error instanceof Error || (typeof error === 'object' && error !== null && typeof (error as Error).name === 'string')
-        ? (error as Error).name
-        : 'Error';
-    const errorMessage = error instanceof Error ? error.message : String(error);
-    const trace = error instanceof Error && typeof error.stack === 'string' ? error.stack.split('\n') : [];
-    throw new TaskFunctionError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
+    const { errorType, errorMessage, trace } =
+      error instanceof InvocationError
+        ? error.report
+        : {
+            errorType: error instanceof Error || (typeof error === 'object' && error !== null && typeof (error as Error).name === 'string') ? (error as Error).name : 'Error',
+            errorMessage: error instanceof Error ? error.message : String(error),
+            trace: error instanceof Error && typeof error.stack === 'string' ? error.stack.split('\n') : [],
+          };
+    const name = error instanceof InvocationError && error.by === 'lambda' ? `Lambda.${errorType}` : errorType;
+    throw new TaskFunctionError(name, JSON.stringify({ errorType, errorMessage, trace }));
   }
   return result === undefined ? null : JSON.parse(JSON.stringify(result));
 }
@@ -412,18 +418,6 @@ function lambdaInvokeResponse(payload: unknown): Record<string, unknown> {
     SdkResponseMetadata: { RequestId: randomUUID() },
     StatusCode: 200,
   };
-}
-
-/** Task state name → Resource, through Parallel branches and Map processors. */
-function taskStates(definition: Record<string, unknown>, found = new Map<string, string>()): Map<string, string> {
-  const states = (definition['States'] ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [name, state] of Object.entries(states)) {
-    if (state['Type'] === 'Task') found.set(name, String(state['Resource']));
-    for (const branch of (state['Branches'] as Record<string, unknown>[] | undefined) ?? []) taskStates(branch, found);
-    const processor = (state['ItemProcessor'] ?? state['Iterator']) as Record<string, unknown> | undefined;
-    if (processor !== undefined) taskStates(processor, found);
-  }
-  return found;
 }
 
 /**

@@ -5,10 +5,13 @@
  *   BENCH_N=200 BENCH_CONCURRENCY=50 npm run bench
  */
 import { rmSync } from 'node:fs';
+import { cpuMsOfProcessTree } from './cpu-meter.ts';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoCounts } from './dynamo-counter.ts';
+import type { LocalStack } from '../local/local-stack.ts';
 import {
+  type BenchStack,
   apiClient,
   envInt,
   fixed,
@@ -26,6 +29,10 @@ const CONCURRENCY = envInt('BENCH_CONCURRENCY', 25);
 /** Payments run without polling, to count what one checkout costs in DynamoDB by itself. */
 const QUIET_N = Math.min(N, 20);
 const WARM_UP = 3;
+/** `BENCH_BASELINE=0` skips the stack without isolation. */
+const BASELINE = process.env.BENCH_BASELINE !== '0';
+/** Rounds each phase is split into, alternating which stack runs first. */
+const ROUNDS = envInt('BENCH_ROUNDS', 4);
 const POLL_EVERY_MS = 10;
 const CHECKOUT_TIMEOUT_MS = 30_000;
 
@@ -41,6 +48,8 @@ interface PhaseResult {
   name: string;
   outcomes: Outcome[];
   wallMs: number;
+  /** CPU of the benchmark's process tree (the stacks, their JVMs and providers, the client) during the phase. */
+  cpuMs: number;
   dynamo: DynamoCounts;
 }
 
@@ -61,48 +70,98 @@ const onExecutionEvent = (executionArn: string, event: ExecutionEvent): void => 
   else if (event.type.startsWith('Execution') && event.type !== 'ExecutionStarted') trace.ended = event.type;
 };
 
-const started = performance.now();
-const bench = await startBenchStack({ onExecutionEvent });
-const { stack, dynamo, dataDir } = bench;
-const call = apiClient(stack);
-
-const phases: PhaseResult[] = [];
-let functions: ReturnType<typeof stack.lambdaStats> = [];
-try {
-  await runPhase('warm-up', WARM_UP, 1); // first calls start instances and open connections
-  phases.push(await runPhase('sequential', N, 1));
-  phases.push(await runPhase(`concurrent (${CONCURRENCY})`, N, CONCURRENCY));
-  phases.push(await quietPhase(QUIET_N));
-  functions = stack.lambdaStats();
-} finally {
-  await bench.stop();
+/** A stack the phases run on: as deployed, or the baseline without isolation. */
+interface Run {
+  readonly label: string;
+  readonly bench: BenchStack;
+  readonly call: ReturnType<typeof apiClient>;
 }
-rmSync(dataDir, { recursive: true, force: true });
+
+const started = performance.now();
+const runs: Run[] = [];
+const phases: PhaseResult[] = [];
+let functions: ReturnType<LocalStack['lambdaStats']> = [];
+try {
+  const configurations: [string, 'worker-threads' | 'none'][] = [['', 'worker-threads'], ...(BASELINE ? [[', no isolation', 'none'] as [string, 'none']] : [])];
+  for (const [label, isolation] of configurations) {
+    const bench = await startBenchStack({ onExecutionEvent, isolation });
+    runs.push({ label, bench, call: apiClient(bench.stack) });
+  }
+  // Each phase runs on both stacks, one after the other, so that both meet the same machine.
+  for (const run of runs) await runPhase(run, 'warm-up', WARM_UP, 1); // first calls start instances and open connections
+  phases.push(...(await interleaved('sequential', 1)));
+  phases.push(...(await interleaved(`concurrent (${CONCURRENCY})`, CONCURRENCY)));
+  phases.push(await quietPhase(runs[0]!, QUIET_N));
+  functions = runs[0]!.bench.stack.lambdaStats();
+} finally {
+  for (const run of runs) {
+    await run.bench.stop();
+    rmSync(run.bench.dataDir, { recursive: true, force: true });
+  }
+}
 
 report(phases);
+if (BASELINE) reportIsolationCost(phases);
 reportInstances(functions);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The phase on every stack, `N` checkouts each, in {@link ROUNDS} rounds that alternate which
+ * stack goes first (ABBA...): the load other work puts on the machine changes over seconds,
+ * and this spreads it over both alike.
+ */
+async function interleaved(phase: string, concurrency: number): Promise<PhaseResult[]> {
+  const results = new Map<Run, PhaseResult[]>(runs.map((run) => [run, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const total = Math.floor(N / ROUNDS) + (round < N % ROUNDS ? 1 : 0);
+    for (const run of round % 2 === 0 ? runs : [...runs].reverse()) {
+      results.get(run)!.push(await runPhase(run, phase, total, concurrency, `r${round}`));
+    }
+  }
+  return runs.map((run) => merged(results.get(run)!));
+}
+
+function merged(parts: PhaseResult[]): PhaseResult {
+  const add = (a: Record<string, number>, b: Record<string, number>) =>
+    Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((key) => [key, (a[key] ?? 0) + (b[key] ?? 0)]));
+  return parts.reduce((sum, part) => ({
+    name: sum.name,
+    outcomes: [...sum.outcomes, ...part.outcomes],
+    wallMs: sum.wallMs + part.wallMs,
+    cpuMs: sum.cpuMs + part.cpuMs,
+    dynamo: {
+      writeRequests: sum.dynamo.writeRequests + part.dynamo.writeRequests,
+      writeItems: sum.dynamo.writeItems + part.dynamo.writeItems,
+      readRequests: sum.dynamo.readRequests + part.dynamo.readRequests,
+      readItems: sum.dynamo.readItems + part.dynamo.readItems,
+      byOperation: add(sum.dynamo.byOperation, part.dynamo.byOperation),
+      refused: add(sum.dynamo.refused, part.dynamo.refused),
+    },
+  }));
+}
+
 /** `total` checkouts, `concurrency` at a time, each POSTed then polled until it ends. */
-async function runPhase(name: string, total: number, concurrency: number): Promise<PhaseResult> {
+async function runPhase({ label, bench: { stack, dynamo }, call }: Run, phase: string, total: number, concurrency: number, round = ''): Promise<PhaseResult> {
+  const name = `${phase}${label}`;
   await stack.idle();
   dynamo.reset();
   const outcomes: Outcome[] = [];
   let next = 0;
+  const cpuBefore = cpuMsOfProcessTree();
   const begun = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, total) }, async () => {
       while (next < total) {
         next += 1;
-        outcomes.push(await checkout(`bench-${name.split(' ')[0]}-${next}`));
+        outcomes.push(await checkout(call, `bench-${phase.split(' ')[0]}${round}-${next}`));
       }
     }),
   );
   const wallMs = performance.now() - begun;
   await stack.idle();
-  const result = { name, outcomes, wallMs, dynamo: dynamo.counts() };
+  const result = { name, outcomes, wallMs, cpuMs: cpuMsOfProcessTree() - cpuBefore, dynamo: dynamo.counts() };
   await settleTraces(outcomes);
   return result;
 }
@@ -111,10 +170,11 @@ async function runPhase(name: string, total: number, concurrency: number): Promi
  * `total` checkouts, one at a time, waited for with `idle()` instead of GET polls, so that the
  * DynamoDB counts are exactly what one checkout (POST, authorizer, saga) costs.
  */
-async function quietPhase(total: number): Promise<PhaseResult> {
+async function quietPhase({ bench: { stack, dynamo }, call }: Run, total: number): Promise<PhaseResult> {
   await stack.idle();
   dynamo.reset();
   const outcomes: Outcome[] = [];
+  const cpuBefore = cpuMsOfProcessTree();
   const begun = performance.now();
   for (let i = 1; i <= total; i++) {
     const { status, body } = await call('POST', '/v1/payments', paymentBody(`bench-quiet-${i}`));
@@ -122,6 +182,7 @@ async function quietPhase(total: number): Promise<PhaseResult> {
     await stack.idle();
   }
   const wallMs = performance.now() - begun;
+  const cpuMs = cpuMsOfProcessTree() - cpuBefore;
   const counts = dynamo.counts();
   // Checked after counting: these GETs are not part of the checkout's cost.
   for (const outcome of outcomes) {
@@ -130,10 +191,10 @@ async function quietPhase(total: number): Promise<PhaseResult> {
     if (body?.status !== 'succeeded') outcome.failure = `ended ${body?.status}`;
   }
   await settleTraces(outcomes);
-  return { name: 'no polling', outcomes, wallMs, dynamo: counts };
+  return { name: 'no polling', outcomes, wallMs, cpuMs, dynamo: counts };
 }
 
-async function checkout(orderPrefix: string): Promise<Outcome> {
+async function checkout(call: Run['call'], orderPrefix: string): Promise<Outcome> {
   const begun = performance.now();
   const created = await call('POST', '/v1/payments', paymentBody(orderPrefix));
   if (created.status !== 201) return { failure: `POST ${created.status} ${created.body?.error?.code ?? ''}`.trim(), polls: 0 };
@@ -181,6 +242,7 @@ function report(results: PhaseResult[]): void {
         '-',
       ]),
       ['throughput', ...results.map((p) => `${fixed((p.outcomes.length / p.wallMs) * 1000, 1)}/s`)],
+      ['CPU / checkout', ...results.map((p) => ms(p.cpuMs / Math.max(1, p.outcomes.length)))],
       ['GET polls / payment', ...results.map((p) => perPayment(p, sum(p.outcomes.map((o) => o.polls))))],
       ['DynamoDB write requests / payment', ...results.map((p) => perPayment(p, p.dynamo.writeRequests))],
       ['DynamoDB item writes / payment', ...results.map((p) => perPayment(p, p.dynamo.writeItems))],
@@ -227,8 +289,31 @@ function report(results: PhaseResult[]): void {
   }
 }
 
+/** Each polling phase as deployed against the same phase without isolation, run just after it. */
+function reportIsolationCost(results: PhaseResult[]): void {
+  const throughput = (phase: PhaseResult) => (phase.outcomes.length / phase.wallMs) * 1000;
+  const p50 = (phase: PhaseResult) =>
+    percentile(phase.outcomes.flatMap((o) => (o.latencyMs === undefined ? [] : [o.latencyMs])).sort((a, b) => a - b), 0.5) ?? Number.NaN;
+  const cpuPerCheckout = (phase: PhaseResult) => phase.cpuMs / phase.outcomes.length;
+  console.log('\nWhat the isolation costs (as deployed ÷ no isolation, measured one after the other in this run):');
+  printTable(
+    ['phase', 'throughput ratio', 'latency p50 ratio', 'CPU / checkout ratio'],
+    results.flatMap((deployed) => {
+      const baseline = results.find((phase) => phase.name === `${deployed.name}, no isolation`);
+      return baseline === undefined ? [] : [
+            [
+              deployed.name,
+              fixed(throughput(deployed) / throughput(baseline), 2),
+              fixed(p50(deployed) / p50(baseline), 2),
+              fixed(cpuPerCheckout(deployed) / cpuPerCheckout(baseline), 2),
+            ],
+          ];
+    }),
+  );
+}
+
 /** What the Lambda host measured of each function the run invoked. */
-function reportInstances(functions: ReturnType<typeof stack.lambdaStats>): void {
+function reportInstances(functions: ReturnType<LocalStack['lambdaStats']>): void {
   const p50 = (values: readonly number[]) => {
     const value = percentile([...values].sort((a, b) => a - b), 0.5);
     return value === undefined ? '-' : ms(value);

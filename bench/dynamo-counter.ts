@@ -5,7 +5,7 @@
  * DynamoDB would bill it.
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen } from '../local/services/stepfunctions-local.ts';
+import { listen } from '../local/services/listen.ts';
 
 /** Operations that write, and how many item writes one request carries. */
 const writeItems: Record<string, (body: any) => number> = {

@@ -8,13 +8,15 @@ import { EnvVar } from '../functions/config/env.ts';
 import type { CrashPoint } from '../functions/crash/crash-points.ts';
 import { type Merchant, type MerchantKeyStore, generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
 import { readCloudAssembly } from './assembly/cloud-assembly.ts';
-import { localArnOf } from './assembly/intrinsics.ts';
+import { type CfnTemplate, localArnOf, resolveIntrinsics } from './assembly/intrinsics.ts';
 import { localAccountId, localRegion } from './assembly/local-account.ts';
 import { type LocalFunction, type LocalResources, type LocalSchedule, readResources } from './assembly/resources.ts';
 import { DEFAULT_CDK_OUT, ensureAssembly } from './assembly/synthesize.ts';
 import { CrashSwitch } from './lambda/crash-switch.ts';
-import { startIamProxy } from './iam/iam-proxy.ts';
-import type { Authorization } from './iam/template-iam.ts';
+import type { AwsService } from './iam/aws-requests.ts';
+import { endpointVariables, type IamProxy } from './iam/iam-proxy.ts';
+import { startIamProxyThread } from './iam/iam-proxy-thread.ts';
+import { type Authorization, TemplateIam } from './iam/template-iam.ts';
 import { lambdaEnvironment } from './lambda/environment.ts';
 import { InvocationError } from './lambda/invocation-error.ts';
 import { type FunctionStats, type HostedFunction, LambdaHost } from './lambda/host.ts';
@@ -71,6 +73,13 @@ export interface LocalStackOptions {
   readonly replaceCode?: Readonly<Record<string, { readonly codeDir: string; readonly environment?: Readonly<Record<string, string>> }>>;
   /** Instances of one function at most (the Lambda host's default when absent). */
   readonly maxInstancesPerFunction?: number;
+  /**
+   * `none` is a benchmark's baseline only: the functions run in the stack's own thread, share
+   * its environment, and call the services directly, without the IAM proxy (see
+   * local/lambda/in-process-instance.ts). Default: each instance a worker thread, every AWS call
+   * checked against its role.
+   */
+  readonly isolation?: 'worker-threads' | 'none';
   /** Where the stack's own lines, and every line its functions log, go. */
   readonly log?: (line: string) => void;
 }
@@ -196,16 +205,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(secrets.close);
     log(`Secrets Manager ${secrets.endpoint}`);
 
+    const upstreams = {
+      dynamodb: options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint,
+      sfn: stepFunctions.endpoint,
+      secretsManager: secrets.endpoint,
+    };
     // Every AWS call a function makes goes through the IAM proxy, signed with its role's credentials.
-    const proxy = await startIamProxy({
-      template: resources.template,
-      upstreams: {
-        dynamodb: options.dynamoEndpointFor ? await options.dynamoEndpointFor(dynamo.endpoint) : dynamo.endpoint,
-        sfn: stepFunctions.endpoint,
-        secretsManager: secrets.endpoint,
-      },
-      onDenied: (denial) => log(`iam: denied ${denial.message}`),
-    });
+    const proxy =
+      options.isolation === 'none'
+        ? unguardedAccess(resources.template, upstreams)
+        : await startIamProxyThread({ template: resources.template, upstreams, onDenied: (denial) => log(`iam: denied ${denial.message}`) });
     stops.push(proxy.close);
     log(`IAM proxy       ${proxy.endpoint}`);
     authorizeTask = (stateMachineLogicalId, sessionName, functionArn) => {
@@ -225,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         };
       }),
       crash,
+      ...(options.isolation !== undefined && { isolation: options.isolation }),
       ...(options.maxInstancesPerFunction !== undefined && { maxInstancesPerFunction: options.maxInstancesPerFunction }),
       onLog: (name, line) => log(`${name}: ${line}`),
     });
@@ -232,7 +242,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const api = await startApiGatewayLocal({
       port: options.port,
-      ...routesOf(resources, (logicalId) => (event) => lambda.invoke(byId(logicalId).name, event)),
+      ...routesOf(resources, proxy.iam, (logicalId) => byId(logicalId).arn, (logicalId) => (event) => lambda.invoke(byId(logicalId).name, event)),
       log: (message, detail) => log(`api: ${message}${detail ? ` ${String(detail)}` : ''}`),
     });
     stops.push(api.close);
@@ -296,6 +306,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+/** The baseline's access to the services (`isolation: 'none'`): straight to each, with credentials nobody checks. */
+function unguardedAccess(template: CfnTemplate, upstreams: Readonly<Record<AwsService, string>>): Pick<IamProxy, 'endpoint' | 'iam' | 'environmentFor' | 'close'> {
+  return {
+    endpoint: 'none: the functions call each service directly',
+    iam: TemplateIam.fromTemplate(template),
+    environmentFor: () => ({
+      AWS_ACCESS_KEY_ID: 'unchecked',
+      AWS_SECRET_ACCESS_KEY: 'unchecked',
+      ...Object.fromEntries(Object.entries(upstreams).map(([service, endpoint]) => [endpointVariables[service as AwsService], endpoint])),
+    }),
+    close: async () => undefined,
+  };
+}
+
 /** A denied invocation fails as Lambda refuses it (Step Functions names it `Lambda.AccessDeniedException`). */
 function refuseUnless(decision: Authorization): void {
   if (!decision.allowed) throw new InvocationError({ errorType: 'AccessDeniedException', errorMessage: decision.message, trace: [] }, 'lambda');
@@ -338,23 +362,40 @@ function functionSettingsOf(options: LocalStackOptions): Record<string, string> 
   };
 }
 
-/** The API's routes and their authorizers, each invoking the function the template wires to it. */
-function routesOf(resources: LocalResources, invoke: (functionLogicalId: string) => TaskHandler) {
+/**
+ * The API's routes and their authorizers, each invoking the function the template wires to it,
+ * as API Gateway does: only where the function's resource policy lets API Gateway invoke it
+ * for that method (or authorizer), else the request fails 500 as on AWS.
+ */
+function routesOf(resources: LocalResources, iam: TemplateIam, functionArn: (functionLogicalId: string) => string, invoke: (functionLogicalId: string) => TaskHandler) {
   const api = resources.api;
   if (api === undefined) throw new Error('the template has no REST API to serve');
+  const asApiGateway =
+    (functionLogicalId: string) =>
+    (event: unknown, sourceArn: string): Promise<any> => {
+      refuseUnless(iam.authorizeServiceInvoke('apigateway.amazonaws.com', sourceArn, functionArn(functionLogicalId)));
+      return invoke(functionLogicalId)(event);
+    };
+  const refOf = (logicalId: string) => String(resolveIntrinsics(resources.template, { Ref: logicalId }, logicalId));
   const authorizers = new Map(
     api.authorizers.map((authorizer): [string, TokenAuthorizer] => [
       authorizer.logicalId,
-      { invoke: invoke(authorizer.functionLogicalId), identityHeader: authorizer.identityHeader, resultTtlSeconds: authorizer.resultTtlSeconds },
+      {
+        id: refOf(authorizer.logicalId),
+        invoke: asApiGateway(authorizer.functionLogicalId),
+        identityHeader: authorizer.identityHeader,
+        resultTtlSeconds: authorizer.resultTtlSeconds,
+      },
     ]),
   );
   return {
+    apiId: refOf(api.logicalId),
     stage: api.stageName,
     gatewayResponses: api.gatewayResponses,
     routes: api.routes.map((route) => ({
       method: route.method,
       path: route.path,
-      handler: invoke(route.functionLogicalId),
+      handler: asApiGateway(route.functionLogicalId),
       ...(route.authorizerLogicalId !== undefined && { authorizer: authorizers.get(route.authorizerLogicalId)! }),
     })),
   };

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type CfnTemplate, localNameOf } from '../assembly/intrinsics.ts';
-import { listen } from '../services/stepfunctions-local.ts';
+import { listen } from '../services/listen.ts';
 import { jsonObjectOf, readBody, sendAwsJson } from '../services/aws-json.ts';
 import { findSecret, templateSecrets } from '../services/secrets-manager-local.ts';
 import { accessesOf, operationOf, type AwsService } from './aws-requests.ts';
@@ -30,6 +30,13 @@ export interface StartIamProxyOptions {
   readonly host?: string;
   /** Told every call it refused (the caller also gets the error, as from AWS). */
   readonly onDenied?: (denial: Denial) => void;
+  /** Sessions whose credentials were made elsewhere (the thread that starts this proxy in a worker). */
+  readonly sessions?: readonly SessionCredentials[];
+}
+
+export interface SessionCredentials {
+  readonly session: RoleSession;
+  readonly credentials: LocalCredentials;
 }
 
 /** A role session's temporary credentials, as Lambda puts them in a function's environment. */
@@ -67,7 +74,7 @@ export interface IamProxy {
 }
 
 /** The SDK reads each service's endpoint from `AWS_ENDPOINT_URL_<its service id>`. */
-const endpointVariables: Readonly<Record<AwsService, string>> = {
+export const endpointVariables: Readonly<Record<AwsService, string>> = {
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   sfn: 'AWS_ENDPOINT_URL_SFN',
   secretsManager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
@@ -89,27 +96,8 @@ export async function startIamProxy(options: StartIamProxyOptions): Promise<IamP
   const iam = TemplateIam.fromTemplate(options.template);
   const secrets = templateSecrets(options.template);
   const secretArnOf = (secretId: string) => findSecret(secrets, secretId)?.arn;
-  const sessions = new Map<string, LocalCredentials>();
-  const byAccessKey = new Map<string, { session: RoleSession; credentials: LocalCredentials }>();
+  const sessions = new RoleSessions(iam, options.sessions);
   const agent = new Agent({ keepAlive: true });
-
-  function credentialsFor(session: RoleSession): LocalCredentials {
-    // Fails for a role the template lacks before any credentials exist for it.
-    iam.principalArn(session);
-    const key = `${session.roleLogicalId}/${session.sessionName}`;
-    let credentials = sessions.get(key);
-    if (credentials === undefined) {
-      credentials = {
-        // Temporary credentials' key ids start with ASIA.
-        accessKeyId: `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
-        secretAccessKey: randomBytes(30).toString('base64'),
-        sessionToken: randomBytes(48).toString('base64'),
-      };
-      sessions.set(key, credentials);
-      byAccessKey.set(credentials.accessKeyId, { session, credentials });
-    }
-    return credentials;
-  }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
@@ -126,7 +114,7 @@ export async function startIamProxy(options: StartIamProxyOptions): Promise<IamP
 
     const authorization = parseAuthorization(request.headers.authorization);
     if (authorization === undefined) return refuse('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
-    const caller = byAccessKey.get(authorization.accessKeyId);
+    const caller = sessions.byAccessKey(authorization.accessKeyId);
     if (caller === undefined || request.headers['x-amz-security-token'] !== caller.credentials.sessionToken) {
       return refuse('UnrecognizedClientException', invalidToken);
     }
@@ -156,25 +144,78 @@ export async function startIamProxy(options: StartIamProxyOptions): Promise<IamP
   return {
     endpoint,
     iam,
-    credentialsFor,
-    environmentFor(functionLogicalId) {
-      const credentials = credentialsFor({
-        roleLogicalId: iam.roleOfFunction(functionLogicalId),
-        sessionName: localNameOf(options.template, functionLogicalId),
-      });
-      const services = Object.keys(options.upstreams) as AwsService[];
-      return {
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: credentials.sessionToken,
-        ...Object.fromEntries(services.map((service) => [endpointVariables[service], endpoint])),
-      };
-    },
+    credentialsFor: (session) => sessions.credentialsFor(session),
+    environmentFor: (functionLogicalId) => functionEnvironment(options, sessions, functionLogicalId, endpoint),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();
     },
+  };
+}
+
+/** The credentials of each role session, made once (random, as STS makes them) and found again by their key id. */
+export class RoleSessions {
+  private readonly bySession = new Map<string, SessionCredentials>();
+  private readonly byKeyId = new Map<string, SessionCredentials>();
+
+  constructor(
+    private readonly iam: TemplateIam,
+    made: readonly SessionCredentials[] = [],
+  ) {
+    for (const entry of made) this.remember(entry);
+  }
+
+  credentialsFor(session: RoleSession): LocalCredentials {
+    // Fails for a role the template lacks before any credentials exist for it.
+    this.iam.principalArn(session);
+    const known = this.bySession.get(sessionKey(session));
+    if (known !== undefined) return known.credentials;
+    const credentials = {
+      // Temporary credentials' key ids start with ASIA.
+      accessKeyId: `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(48).toString('base64'),
+    };
+    this.remember({ session, credentials });
+    return credentials;
+  }
+
+  /** The session of each function, as Lambda names it: its role, and the function's name. */
+  functionSession(template: CfnTemplate, functionLogicalId: string): RoleSession {
+    return { roleLogicalId: this.iam.roleOfFunction(functionLogicalId), sessionName: localNameOf(template, functionLogicalId) };
+  }
+
+  byAccessKey(accessKeyId: string): SessionCredentials | undefined {
+    return this.byKeyId.get(accessKeyId);
+  }
+
+  all(): SessionCredentials[] {
+    return [...this.bySession.values()];
+  }
+
+  private remember(entry: SessionCredentials): void {
+    this.bySession.set(sessionKey(entry.session), entry);
+    this.byKeyId.set(entry.credentials.accessKeyId, entry);
+  }
+}
+
+const sessionKey = (session: RoleSession) => `${session.roleLogicalId}/${session.sessionName}`;
+
+/** What a function's instance adds to its environment to call AWS as its role through the proxy at `endpoint`. */
+export function functionEnvironment(
+  options: Pick<StartIamProxyOptions, 'template' | 'upstreams'>,
+  sessions: RoleSessions,
+  functionLogicalId: string,
+  endpoint: string,
+): Record<string, string> {
+  const credentials = sessions.credentialsFor(sessions.functionSession(options.template, functionLogicalId));
+  const services = Object.keys(options.upstreams) as AwsService[];
+  return {
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+    ...Object.fromEntries(services.map((service) => [endpointVariables[service], endpoint])),
   };
 }
 

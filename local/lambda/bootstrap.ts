@@ -5,8 +5,6 @@
  * Lambda context, and reports the result or the error as Lambda reports it. The host compiles
  * this file and runs it as the worker's script; it imports nothing of the project at run time.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -20,6 +18,7 @@ import {
   type InvokeMessage,
   USER_CODE_SYNTAX_ERROR,
 } from './protocol.ts';
+import { handlerModule, lambdaContext } from './runtime.ts';
 
 type Handler = (event: unknown, context: unknown) => unknown;
 
@@ -61,10 +60,7 @@ function reportOf(error: unknown): ErrorReport {
 
 /** `index.handler` → the export `handler` of `index.mjs` (or `.js`, `.cjs`) in the code directory. */
 async function loadHandler(): Promise<Handler> {
-  const dot = setup.handler.lastIndexOf('.');
-  const moduleName = setup.handler.slice(0, dot);
-  const exportName = setup.handler.slice(dot + 1);
-  const file = ['.mjs', '.js', '.cjs'].map((extension) => path.join(setup.codeDir, `${moduleName}${extension}`)).find(existsSync);
+  const { moduleName, exportName, file } = handlerModule(setup);
   if (file === undefined) throw new RuntimeError(IMPORT_MODULE_ERROR, `Error: Cannot find module '${moduleName}'`);
   let module: Record<string, unknown>;
   try {
@@ -76,24 +72,6 @@ async function loadHandler(): Promise<Handler> {
   const handler = module[exportName];
   if (typeof handler !== 'function') throw new RuntimeError(HANDLER_NOT_FOUND, `${moduleName}.${exportName} is undefined or not exported`);
   return handler as Handler;
-}
-
-function contextOf(requestId: string) {
-  const deadline = Date.now() + setup.timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: setup.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: setup.functionArn,
-    memoryLimitInMB: String(setup.memoryMb),
-    awsRequestId: requestId,
-    logGroupName: setup.logGroupName,
-    logStreamName: `local/[$LATEST]${process.pid}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** Lambda's log line for an error it reports. */
@@ -124,7 +102,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
   }
   const begun = performance.now();
   try {
-    const result = await handler(JSON.parse(message.event), contextOf(message.requestId));
+    const result = await handler(JSON.parse(message.event), lambdaContext(setup, message.requestId));
     const handlerMs = performance.now() - begun;
     let payload: string;
     try {

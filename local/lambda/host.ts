@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { PROCESS_EXIT_ERROR_NAME } from '../../functions/domain/errors.ts';
 import type { CrashSwitch } from './crash-switch.ts';
+import { InProcessInstance } from './in-process-instance.ts';
 import { FunctionInstance } from './instance.ts';
 import { InvocationError } from './invocation-error.ts';
 
@@ -40,7 +41,14 @@ export interface LambdaHostOptions {
   readonly crash?: CrashSwitch;
   /** Each line a function logs, as it logs it. */
   readonly onLog?: (functionName: string, line: string) => void;
+  /**
+   * `worker-threads` (the default): each instance a thread of its own. `none`: a benchmark's
+   * baseline, each instance imported into the host's thread (see in-process-instance.ts).
+   */
+  readonly isolation?: 'worker-threads' | 'none';
 }
+
+type Instance = FunctionInstance | InProcessInstance;
 
 /** What the host measured of one function. */
 export interface FunctionStats {
@@ -59,7 +67,7 @@ const LOG_LINES_KEPT = 2000;
 
 interface Pool {
   readonly fn: HostedFunction;
-  readonly idle: FunctionInstance[];
+  readonly idle: Instance[];
   /** Instances starting or serving. */
   active: number;
   readonly waiting: (() => void)[];
@@ -135,7 +143,7 @@ export class LambdaHost {
     return pool;
   }
 
-  private async acquire(pool: Pool): Promise<{ instance: FunctionInstance; cold: boolean }> {
+  private async acquire(pool: Pool): Promise<{ instance: Instance; cold: boolean }> {
     for (;;) {
       if (this.stopped) throw new InvocationError({ errorType: 'ServiceException', errorMessage: 'the local stack is stopping', trace: [] }, 'lambda');
       const warm = pool.idle.pop();
@@ -153,13 +161,14 @@ export class LambdaHost {
     }
   }
 
-  private async startInstance(pool: Pool): Promise<FunctionInstance> {
+  private async startInstance(pool: Pool): Promise<Instance> {
     const { fn } = pool;
     pool.active += 1;
     const begun = performance.now();
     try {
       const crash = this.options.crash;
-      const instance = await FunctionInstance.start({
+      const start = this.options.isolation === 'none' ? InProcessInstance.start : FunctionInstance.start;
+      const instance = await start({
         setup: {
           codeDir: fn.codeDir,
           handler: fn.handler,
@@ -186,7 +195,7 @@ export class LambdaHost {
     }
   }
 
-  private async release(pool: Pool, instance: FunctionInstance, reusable: boolean): Promise<void> {
+  private async release(pool: Pool, instance: Instance, reusable: boolean): Promise<void> {
     if (reusable && !this.stopped) {
       pool.idle.push(instance);
     } else {

@@ -8,24 +8,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { buildSync } from 'esbuild';
+import { workerScript } from '../worker-script.ts';
 import { InvocationError } from './invocation-error.ts';
 import { type ErrorReport, type InstanceMessage, type InstanceSetup, type InvokeMessage, TIMED_OUT_ERROR } from './protocol.ts';
-
-/** The instance's script: bootstrap.ts, compiled once per process (a worker thread runs JavaScript). */
-let bootstrapCode: string | undefined;
-function bootstrap(): string {
-  bootstrapCode ??= buildSync({
-    entryPoints: [path.join(import.meta.dirname, 'bootstrap.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    write: false,
-    logLevel: 'error',
-  }).outputFiles[0]!.text;
-  return bootstrapCode;
-}
 
 export interface InstanceOptions {
   readonly setup: InstanceSetup;
@@ -61,7 +46,7 @@ export class FunctionInstance {
 
   /** Starts an instance and resolves once its bundle is imported; rejects with the error Lambda reports for a failed init. */
   static start(options: InstanceOptions): Promise<FunctionInstance> {
-    const worker = new Worker(bootstrap(), {
+    const worker = new Worker(workerScript(path.join(import.meta.dirname, 'bootstrap.ts')), {
       eval: true,
       workerData: options.setup,
       env: { ...options.environment },

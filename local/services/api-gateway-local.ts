@@ -22,13 +22,18 @@ import { localAccountId, localRegion } from '../assembly/local-account.ts';
 import { InvocationError } from '../lambda/invocation-error.ts';
 import { type GatewayResponses, renderGatewayResponse } from './gateway-responses.ts';
 
-/** Invokes the route's function with a proxy event (throws as Lambda reports a failed invocation). */
-export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+/**
+ * Invokes the route's function with a proxy event (throws as Lambda reports a failed
+ * invocation). `sourceArn` is the method's ARN, which API Gateway invokes the function as.
+ */
+export type ProxyHandler = (event: APIGatewayProxyEvent, sourceArn: string) => Promise<APIGatewayProxyResult>;
 
 /** A Lambda TOKEN authorizer, as the template declares it. */
 export interface TokenAuthorizer {
-  /** Invokes its function. */
-  invoke(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult>;
+  /** What `Ref` of the authorizer gives: its part of the ARN API Gateway invokes its function as. */
+  id: string;
+  /** Invokes its function; `sourceArn` is `arn:aws:execute-api:...:<api>/authorizers/<id>`. */
+  invoke(event: APIGatewayTokenAuthorizerEvent, sourceArn: string): Promise<APIGatewayAuthorizerResult>;
   /** The request header the token comes from. */
   identityHeader: string;
   /** Seconds a policy is cached per token; 0 turns the cache off. */
@@ -57,6 +62,8 @@ export interface StartApiGatewayLocalOptions {
   gatewayResponses?: GatewayResponses;
   /** Stage name in the event and the method ARN. Default `local`. */
   stage?: string;
+  /** The API's id in the event and the ARNs (what `Ref` of the RestApi gives). Default `local`. */
+  apiId?: string;
   log?: (message: string, detail?: unknown) => void;
 }
 
@@ -69,7 +76,6 @@ export interface ApiGatewayLocal {
 
 /** API Gateway's payload limit. */
 export const maxBodyBytes = 10 * 1024 * 1024;
-const apiId = 'local';
 
 interface CompiledRoute extends LocalRoute {
   segments: string[];
@@ -104,6 +110,8 @@ class GatewayResponse {
 export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions): Promise<ApiGatewayLocal> {
   const host = options.host ?? '127.0.0.1';
   const stage = options.stage ?? 'local';
+  const apiId = options.apiId ?? 'local';
+  const apiArn = `arn:aws:execute-api:${localRegion}:${localAccountId}:${apiId}`;
   const log = options.log ?? ((message: string, detail?: unknown) => console.error(message, detail ?? ''));
   const authorizerCaches = new Map<TokenAuthorizer, Map<string, { result: APIGatewayAuthorizerResult; expires: number }>>();
   const routes: CompiledRoute[] = options.routes.map((route) => ({
@@ -128,7 +136,7 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       result = cached.result;
     } else {
       try {
-        result = await authorizer.invoke({ type: 'TOKEN', authorizationToken: token, methodArn });
+        result = await authorizer.invoke({ type: 'TOKEN', authorizationToken: token, methodArn }, `${apiArn}/authorizers/${authorizer.id}`);
       } catch (error) {
         if (error instanceof Error && error.message === 'Unauthorized') return unauthorized;
         log('Authorizer failed', error);
@@ -178,9 +186,9 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       const body = await readBody(request);
       if (body instanceof GatewayResponse) return reply(response, requestId, body);
 
+      const methodArn = `${apiArn}/${stage}/${method}${rawPath}`;
       let authorizerContext: Record<string, unknown> | undefined;
       if (route.authorizer !== undefined) {
-        const methodArn = `arn:aws:execute-api:${localRegion}:${localAccountId}:${apiId}/${stage}/${method}${rawPath}`;
         const authorized = await authorize(route.authorizer, request, methodArn);
         if (authorized instanceof GatewayResponse) return reply(response, requestId, authorized);
         authorizerContext = {
@@ -190,10 +198,10 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
         };
       }
 
-      const event = proxyEvent({ request, url, method, route, match, body, requestId, stage, authorizerContext });
+      const event = proxyEvent({ request, url, method, route, match, body, requestId, stage, apiId, authorizerContext });
       let result: APIGatewayProxyResult;
       try {
-        result = await route.handler(event);
+        result = await route.handler(event, methodArn);
       } catch (error) {
         // Lambda refusing to run the function (a throttle) is an integration failure; the function failing, a bad gateway.
         const byLambda = error instanceof InvocationError && error.by === 'lambda';
@@ -333,9 +341,10 @@ function proxyEvent(input: {
   body: string | null;
   requestId: string;
   stage: string;
+  apiId: string;
   authorizerContext: Record<string, unknown> | undefined;
 }): APIGatewayProxyEvent {
-  const { request, url, method, route, match, body, requestId, stage } = input;
+  const { request, url, method, route, match, body, requestId, stage, apiId } = input;
   const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};

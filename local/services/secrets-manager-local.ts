@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { type CfnTemplate, localArnOf, localNameOf } from '../assembly/intrinsics.ts';
-import { listen } from './stepfunctions-local.ts';
+import { listen } from './listen.ts';
 import { jsonObjectOf, readBody, sendAwsJson } from './aws-json.ts';
 
 /** A secret of the template, named as the local stack names it. */

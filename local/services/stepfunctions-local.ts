@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { listen } from './listen.ts';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -593,24 +594,4 @@ function decodeToken(token: string | undefined): number {
 /** AWS JSON 1.0 sends timestamps as epoch seconds. */
 function seconds(epochMs: number): number {
   return epochMs / 1000;
-}
-
-/** Listens, or rejects with a message that names the busy port. */
-export async function listen(server: import('node:http').Server, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} on ${host} is already in use: stop the process that holds it or choose another port.`)
-          : error,
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.removeListener('error', onError);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : port;
 }

@@ -15,8 +15,8 @@ import { assemblyWith, functionOf, roleOf, withoutGrant, withoutInvokeGrant, wit
  * fails here: the synthesized assembly runs unchanged, and a copy of it (run as
  * `npm start -- --cdk-out DIR` runs one) with one thing taken from each of three functions:
  * CreatePayment's grant of dynamodb:PutItem, GetPayment's TABLE_NAME, the permission that
- * lets the schedule's rule invoke the reconciler, and the payment saga role's grant to invoke
- * Authorize. Each removal must break its function, and only it; the unchanged template must
+ * lets the schedule's rule invoke the reconciler, the payment saga role's grant to invoke
+ * Authorize, and the permission that lets API Gateway invoke GetRefund. Each removal must break its function, and only it; the unchanged template must
  * pass the same requests.
  */
 const root = mkdtempSync(path.join(tmpdir(), 'chargeonce-template-changes-'));
@@ -31,6 +31,7 @@ beforeAll(async () => {
   changed = withoutVariable(changed, functionOf(template, 'GetPayment'), EnvVar.TableName);
   changed = withoutInvokePermission(changed, functionOf(template, 'Reconciler'), 'events.amazonaws.com');
   changed = withoutInvokeGrant(changed, functionOf(template, 'Authorize'));
+  changed = withoutInvokePermission(changed, functionOf(template, 'GetRefund'), 'apigateway.amazonaws.com');
   const start = (name: string, cdkOut: string, options: Pick<LocalStackOptions, 'onExecutionEvent'> = {}) =>
     startLocalStack({ dataDir: path.join(root, name), cdkOut, port: 0, inMemory: true, reconcileEveryMs: 0, retryIntervalScale: 0.05, ...options });
   // One after the other: two stacks starting at once on two cores take longer than in turn.
@@ -122,5 +123,19 @@ describe("a template whose state machine's role may no longer invoke one of its 
     expect(invocationsOf(stacks.unchanged, 'Authorize')).toBeGreaterThan(0);
     expect(invocationsOf(stacks.changed, 'Authorize')).toBe(0);
     expect(failedStates).toContainEqual({ state: 'Authorize', error: 'Lambda.AccessDeniedException' });
+  });
+});
+
+describe("a template without API Gateway's permission to invoke a route's function", () => {
+  it('answers that route 500, as API Gateway does when Lambda refuses it, never invoking the function, and serves it on the unchanged one', async () => {
+    // Act
+    const unchanged = await call(stacks.unchanged, 'GET', '/v1/refunds/ref_000000000000000000000000');
+    const changed = await call(stacks.changed, 'GET', '/v1/refunds/ref_000000000000000000000000');
+
+    // Assess
+    expect(unchanged.status).toBe(404);
+    expect(changed).toMatchObject({ status: 500, body: { error: { code: 'gateway_error', message: 'Internal server error' } } });
+    expect(stacks.unchanged.lambdaStats().find((stats) => stats.constructId === 'GetRefund')?.invocations).toBe(1);
+    expect(stacks.changed.lambdaStats().find((stats) => stats.constructId === 'GetRefund')?.invocations).toBe(0);
   });
 });

@@ -33,7 +33,7 @@ function bundle(name: string, code: string, overrides: Partial<HostedFunction> =
   };
 }
 
-function hostOf(functions: HostedFunction[], options: { maxInstancesPerFunction?: number; crash?: CrashSwitch } = {}): LambdaHost {
+function hostOf(functions: HostedFunction[], options: { maxInstancesPerFunction?: number; crash?: CrashSwitch; isolation?: 'none' } = {}): LambdaHost {
   const host = new LambdaHost({ functions, ...options });
   hosts.push(host);
   return host;
@@ -94,6 +94,7 @@ describe('the Lambda host', () => {
     // Assess
     expect(new Set(threads).size).toBe(2);
     expect(host.stats()[0]!.coldStartsMs).toHaveLength(2);
+    delete process.env['ONLY'];
   });
 
   it('throttles an invocation past the reserved concurrency as Lambda does (TooManyRequestsException, from Lambda)', async () => {
@@ -123,6 +124,7 @@ describe('the Lambda host', () => {
     expect(host.logs('spinning').some((line) => line.endsWith('Task timed out after 1.00 seconds'))).toBe(true);
     expect(next).toBe(1);
     expect(host.stats()[0]!.coldStartsMs).toHaveLength(2);
+    delete process.env['ONLY'];
   });
 
   it('fails every invocation of a bundle that throws at import with Runtime.ImportModuleError, logged, trying the import again each time', async () => {
@@ -231,6 +233,29 @@ describe('the Lambda host', () => {
     expect(counted).toEqual({ 'capture:before-provider': 2 });
     expect(after).toMatchObject({ crossing: 1, crashAt: null });
     expect(host.stats()[0]!.coldStartsMs).toHaveLength(2);
+    delete process.env['ONLY'];
+  });
+});
+
+describe('the Lambda host without isolation (a benchmark baseline)', () => {
+  it("runs each instance's bundle in the host's own thread, with module state of its own and the function's variables in the shared environment", async () => {
+    // Prepare
+    const host = hostOf([bundle('inline', counting)], {
+      isolation: 'none',
+      maxInstancesPerFunction: 2,
+    });
+
+    // Act
+    const [first, second] = (await Promise.all([host.invoke('inline', { n: 1 }), host.invoke('inline', { n: 2 })])) as { invocations: number; env: Record<string, string> }[];
+    const third = (await host.invoke('inline', { n: 3 })) as { invocations: number };
+
+    // Assess: two instances, each counting its own invocations; the host's own process.env carries the function's variable
+    expect([first!.invocations, second!.invocations]).toEqual([1, 1]);
+    expect(third.invocations).toBe(2);
+    expect(first!.env['ONLY']).toBe('inline');
+    expect(process.env['ONLY']).toBe('inline');
+    expect(host.stats()[0]!.coldStartsMs).toHaveLength(2);
+    delete process.env['ONLY'];
   });
 });
 

@@ -55,7 +55,7 @@ async function start({ authorizer, ...overrides }: Partial<StartApiGatewayLocalO
     port: 0,
     log: () => {},
     ...overrides,
-    routes: authorizer === undefined ? routes : routes.map((route) => ({ ...route, authorizer: { invoke: authorizer, identityHeader: 'Authorization', resultTtlSeconds: 300 } })),
+    routes: authorizer === undefined ? routes : routes.map((route) => ({ ...route, authorizer: { id: 'authorizer', invoke: authorizer, identityHeader: 'Authorization', resultTtlSeconds: 300 } })),
   });
   open.push(api);
   return api;

@@ -77,6 +77,7 @@ export const idempotencyStoreCalls = {
 export const merchantKeyStoreCalls = {
   findMerchantByKeyHash: 'read',
   settingsOf: 'read',
+  ledgerSettingsOf: 'read',
   addMerchantKey: 'write',
 } as const satisfies Calls<MerchantKeyStore>;
 

@@ -63,6 +63,8 @@ const routes = [
   { id: 'Checkout', method: 'POST', path: '/v1/carts/{cart_id}/checkout', entry: 'handlers/api/carts/checkout.ts', starts: ['payment', 'refund'] },
   { id: 'ConfirmInStore', method: 'POST', path: '/v1/carts/{cart_id}/confirm-in-store', entry: 'handlers/api/carts/confirm-in-store.ts' },
   { id: 'CancelCart', method: 'POST', path: '/v1/carts/{cart_id}/cancel', entry: 'handlers/api/carts/cancel-cart.ts' },
+  { id: 'GetBalance', method: 'GET', path: '/v1/balance', entry: 'handlers/api/ledger/get-balance.ts' },
+  { id: 'ListBalanceTransactions', method: 'GET', path: '/v1/balance_transactions', entry: 'handlers/api/ledger/list-balance-transactions.ts' },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;
@@ -74,3 +76,9 @@ export const authorizerEntry = 'handlers/api/authorizer.ts';
 
 /** Invoked by the EventBridge schedule every minute. */
 export const reconcilerEntry = 'handlers/reconciler.ts';
+
+/**
+ * Invoked by the table's stream (an event source mapping) with the changes of payments and
+ * refunds: writes the ledger's journal transactions for the money they moved.
+ */
+export const ledgerPosterEntry = 'handlers/ledger-poster.ts';

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { LambdaFunctions } from './lambda-functions.ts';
+import { LedgerStream } from './ledger-stream.ts';
 import { acknowledge } from './nag.ts';
 import { PaymentAlarms } from './payment-alarms.ts';
 import { PaymentSaga } from './payment-saga.ts';
@@ -30,6 +31,7 @@ export class ChargeonceStack extends Stack {
   readonly stripeSecret: secretsmanager.Secret;
   readonly alarms: PaymentAlarms;
   readonly refundSaga: RefundSaga;
+  readonly ledgerStream: LedgerStream;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -72,6 +74,11 @@ export class ChargeonceStack extends Stack {
     });
 
     this.alarms = new PaymentAlarms(this, 'Alarms');
+    this.ledgerStream = new LedgerStream(this, 'LedgerStream', {
+      table,
+      poster: functions.ledgerPoster,
+      alarmTopic: this.alarms.topic,
+    });
 
     new CfnOutput(this, 'ApiUrl', {
       value: api.url,

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import {
   apiRoutes,
   authorizerEntry,
+  ledgerPosterEntry,
   providerRefundSteps,
   providerSteps,
   reconcilerEntry,
@@ -142,6 +143,8 @@ export class LambdaFunctions extends Construct {
   readonly routes: readonly RouteFunction[];
   readonly authorizer: NodejsFunction;
   readonly reconciler: NodejsFunction;
+  /** Posts the ledger from the table's stream (lib/ledger-stream.ts wires the stream to it). */
+  readonly ledgerPoster: NodejsFunction;
 
   private readonly table: dynamodb.ITable;
 
@@ -193,6 +196,12 @@ export class LambdaFunctions extends Construct {
         resources: [this.table.tableArn, `${this.table.tableArn}/index/${BY_DUE_INDEX_NAME}`],
       }),
     );
+
+    this.ledgerPoster = this.createFunction('LedgerPoster', ledgerPosterEntry);
+    this.withStepBudget(this.ledgerPoster);
+    // It reads the merchant's fees and a refund's charge, and writes a posting as one transaction
+    // of puts (journal, balance transactions) and an update (the balance).
+    this.allowTable(this.ledgerPoster, ['GetItem', 'PutItem', 'UpdateItem']);
   }
 
   /**

@@ -34,6 +34,9 @@ export class PaymentsTable extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // The ledger is posted from the changes of payments and refunds (lib/ledger-stream.ts):
+      // the checkout's own writes stay as they are.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       // Payments are money records: deleting the stack must never take them along.
       removalPolicy: RemovalPolicy.RETAIN,
     });

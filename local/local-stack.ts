@@ -26,6 +26,7 @@ import { ensureTables, localClientConfig, startDynamoDbLocal } from './services/
 import { startFakeProviderProcess } from './services/fake-provider-process.ts';
 import { findSecret, startSecretsManagerLocal, templateSecrets } from './services/secrets-manager-local.ts';
 import { startSchedule } from './services/scheduler.ts';
+import { type StreamFailure, startStreamsPoller } from './services/streams-poller.ts';
 import { type ExecutionEvent, type TaskHandler, startStepFunctionsLocal } from './services/stepfunctions-local.ts';
 
 export interface LocalStackOptions {
@@ -96,8 +97,10 @@ export interface LocalStack {
   readonly stepFunctionsEndpoint: string;
   /** The template's outputs, resolved against the local resources (`StateMachineArn`, ...). */
   readonly templateOutputs: Readonly<Record<string, string>>;
-  /** Resolves when no saga execution is running. */
+  /** Resolves when no saga execution is running and the table's stream is delivered to its last record. */
   idle(): Promise<void>;
+  /** The stream batches a mapping gave up on, sent to its on-failure destination. */
+  streamFailures(): readonly StreamFailure[];
   /** Runs the schedule's targets (the reconciler) once, as its rule does; rejects as the invocation failed. */
   reconcile(): Promise<unknown>;
   /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
@@ -269,6 +272,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stops.push(() => running.stop());
     }
 
+    // Lambda refuses a mapping whose function's role cannot read the stream (or send to its destination).
+    for (const mapping of resources.streamMappings) {
+      const fn = byId(mapping.functionLogicalId);
+      const session = { roleLogicalId: proxy.iam.roleOfFunction(fn.logicalId), sessionName: fn.name };
+      const needs: [string, string][] = [
+        ['dynamodb:DescribeStream', mapping.streamArn],
+        ['dynamodb:GetShardIterator', mapping.streamArn],
+        ['dynamodb:GetRecords', mapping.streamArn],
+        ['dynamodb:ListStreams', '*'],
+        ...(mapping.onFailureQueueLogicalId === undefined ? [] : [['sqs:SendMessage', localArnOf(resources.template, mapping.onFailureQueueLogicalId)] as [string, string]]),
+      ];
+      for (const [action, resource] of needs) {
+        const decision = proxy.iam.authorize(session, action, resource);
+        if (!decision.allowed) throw new Error(`event source mapping ${mapping.logicalId}: ${decision.message}`);
+      }
+    }
+    const streams = startStreamsPoller({
+      endpoint: dynamo.endpoint,
+      mappings: resources.streamMappings,
+      tableNameOf: () => tableName,
+      invoke: (mapping, event) => lambda.invoke(byId(mapping.functionLogicalId).name, event),
+      log: (line) => log(`streams: ${line}`),
+    });
+    stops.push(streams.stop);
+    log(`streams poller  ${resources.streamMappings.map((m) => m.logicalId).join(', ') || 'no mappings'}`);
+
     const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint })), tableName);
     const addMerchant = async (merchant: Merchant) => {
       const key = generateApiKey();
@@ -285,7 +314,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outputsFile,
       stepFunctionsEndpoint: stepFunctions.endpoint,
       templateOutputs: resources.outputs,
-      idle: () => stepFunctions.idle(),
+      idle: async () => {
+        await stepFunctions.idle();
+        await streams.idle();
+      },
+      streamFailures: () => streams.failures(),
       reconcile: async () => (await Promise.all(resources.schedules.map(runSchedule))).flat(),
       pauseDatabase: dynamo.pause,
       resumeDatabase: dynamo.resume,

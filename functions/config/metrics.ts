@@ -13,3 +13,13 @@ export const ReconcilerMetric = {
   /** Age of the oldest unfinished payment the run looked at (0 when none was due). */
   OldestUnfinishedAgeSeconds: 'OldestUnfinishedPaymentAgeSeconds',
 } as const;
+
+export const LedgerMetric = {
+  Posted: 'LedgerPosted',
+  AlreadyPosted: 'LedgerAlreadyPosted',
+  NothingToPost: 'LedgerNothingToPost',
+  /** A change the poster could not post: its batch is delivered again. */
+  Failed: 'LedgerPostFailed',
+  Released: 'LedgerFundsReleased',
+  ReleaseFailed: 'LedgerReleaseFailed',
+} as const;

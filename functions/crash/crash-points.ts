@@ -22,7 +22,7 @@ type KebabTail<S extends string> = S extends `${infer Head}${infer Tail}`
  * either saga, the authorizer and the reconciler. A function added there is missing from
  * {@link crashBoundaries} until it is listed, which the compiler reports.
  */
-export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName> | 'authorizer' | 'reconciler';
+export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName> | 'authorizer' | 'reconciler' | 'ledger-poster';
 
 /**
  * A state-changing call a function makes through a port: a write to the table (the
@@ -57,6 +57,8 @@ export const crashBoundaries = {
   checkout: ['write', 'start'],
   'confirm-in-store': ['write'],
   'cancel-cart': ['write'],
+  'get-balance': [],
+  'list-balance-transactions': [],
   authorizer: [],
   // The provider's call, and the decline recorded when it refuses.
   authorize: ['provider', 'write'],
@@ -70,7 +72,10 @@ export const crashBoundaries = {
   'check-refund': ['write'],
   'record-refund': ['write'],
   'mark-refund-failed': ['write'],
+  // It also moves funds whose delay passed from pending to available (a ledger posting).
   reconciler: ['write', 'start', 'provider'],
+  // One posting (a TransactWriteItems) per payment or refund change that moved money.
+  'ledger-poster': ['write'],
 } as const satisfies Record<CrashFunction, readonly Boundary[]>;
 
 export type CrashPoint = {

@@ -1,5 +1,6 @@
 import type { SchoolStore } from '../domain/carts/store.ts';
 import type { IdempotencyStore } from '../domain/idempotency.ts';
+import type { LedgerStore } from '../domain/ledger/ledger.ts';
 import type { MerchantKeyStore } from '../domain/merchant.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
 import type { PaymentProvider } from '../domain/provider.ts';
@@ -77,8 +78,20 @@ export const idempotencyStoreCalls = {
 export const merchantKeyStoreCalls = {
   findMerchantByKeyHash: 'read',
   settingsOf: 'read',
+  ledgerSettingsOf: 'read',
   addMerchantKey: 'write',
 } as const satisfies Calls<MerchantKeyStore>;
+
+/** A posting is the ledger's one write; everything else reads. */
+export const ledgerStoreCalls = {
+  post: 'write',
+  chargeOf: 'read',
+  listDueCharges: 'read',
+  balances: 'read',
+  listBalanceTransactions: 'read',
+  getBalanceTransaction: 'read',
+  journal: 'read',
+} as const satisfies Calls<LedgerStore>;
 
 /**
  * The port with a crash point before and after each of its state-changing calls, named after

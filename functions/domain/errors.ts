@@ -42,6 +42,8 @@ export const ErrorCode = {
   CartEmpty: 'cart_empty',
   CurrencyMismatch: 'currency_mismatch',
   InsufficientPoints: 'insufficient_points',
+  UnbalancedJournal: 'unbalanced_journal',
+  LedgerSourceNotPosted: 'ledger_source_not_posted',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -300,6 +302,32 @@ export class ConcurrentModificationError extends ChargeonceError {
   override readonly name = 'ConcurrentModification';
   readonly code = ErrorCode.ConcurrentModification;
   readonly httpStatus = 409;
+}
+
+/**
+ * A journal transaction whose debits do not equal its credits (or whose amounts are not whole
+ * minor units): a bug in the rule that made it. Refused before anything is written.
+ */
+export class UnbalancedJournalError extends ChargeonceError {
+  override readonly name = 'UnbalancedJournal';
+  readonly code = ErrorCode.UnbalancedJournal;
+  readonly httpStatus = 500;
+  constructor(
+    readonly journalKey: string,
+    reason: string,
+  ) {
+    super(`journal transaction ${journalKey} is unbalanced: ${reason}`);
+  }
+}
+
+/**
+ * A posting needs another that is not in the ledger yet: a refund whose charge's capture the
+ * stream has not delivered (the two records travel apart). Transient: delivered again, it finds it.
+ */
+export class LedgerSourceNotPostedError extends ChargeonceError {
+  override readonly name = 'LedgerSourceNotPosted';
+  readonly code = ErrorCode.LedgerSourceNotPosted;
+  readonly httpStatus = 503;
 }
 
 /**

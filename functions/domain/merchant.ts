@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { LedgerSettings } from './ledger/fees.ts';
 
 /**
  * Merchants authenticate with an API key sent as `Authorization: Bearer <key>`. Only the
@@ -12,6 +13,8 @@ export interface Merchant {
   readonly pointValue?: number;
   /** How long this merchant's carts hold seats; the deployment's default unless set. */
   readonly cartHoldSeconds?: number;
+  /** Its fees, payout delay, time zone and fee refunds; each the default unless set. */
+  readonly ledger?: Partial<LedgerSettings>;
 }
 
 /** A merchant's settings, defaults filled in. */
@@ -26,6 +29,8 @@ export const DEFAULT_POINT_VALUE = 1;
 export interface MerchantKeyStore {
   findMerchantByKeyHash(keyHash: string): Promise<Merchant | undefined>;
   settingsOf(merchantId: string): Promise<MerchantSettings>;
+  /** Its ledger settings, defaults filled in (`DEFAULT_LEDGER_SETTINGS`), for a merchant not stored too. */
+  ledgerSettingsOf(merchantId: string): Promise<LedgerSettings>;
   /** Stores the merchant (or updates its name) and one more key for it. */
   addMerchantKey(merchant: Merchant, keyHash: string): Promise<void>;
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { asInvocationOf } from '../crash/invocation.ts';
-import { ReconcilerMetric } from '../config/metrics.ts';
+import { LedgerMetric, ReconcilerMetric } from '../config/metrics.ts';
 import { EnvVar, reconcileAfterSeconds, reconcileLeaseSeconds, reconcileMaxResumes, requireEnv } from '../config/env.ts';
 import { creditFailedPayBack } from '../domain/carts/fulfilment.ts';
 import { type CartSweepDecision, sweepCarts } from '../domain/carts/sweep.ts';
+import { releaseDueFunds } from '../domain/ledger/ledger.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
+import { ledgerDeps } from './shared/ledger.ts';
 import { once, systemClock } from './shared/once.ts';
 import { paymentRepository, refundRepository } from './shared/persistence.ts';
 import { paymentProvider } from './shared/provider-saga.ts';
@@ -60,11 +62,11 @@ const reconcileDeps = /* @__PURE__ */ once(
 );
 
 /** Invoked by the EventBridge schedule every minute. */
-export function handler(): Promise<{ reconciled: number; carts: number }> {
+export function handler(): Promise<{ reconciled: number; carts: number; released: number }> {
   return asInvocationOf('reconciler', run);
 }
 
-async function run(): Promise<{ reconciled: number; carts: number }> {
+async function run(): Promise<{ reconciled: number; carts: number; released: number }> {
   try {
     const outcomes = await reconcile(await reconcileDeps(), BATCH_SIZE);
     // A heartbeat: an alarm on its absence tells that the schedule stopped.
@@ -84,7 +86,15 @@ async function run(): Promise<{ reconciled: number; carts: number }> {
       else logger.error('could not sweep cart', { ...fields, ...errorFields(error) });
       metrics.addMetric(cartMetricOf[decision], MetricUnit.Count, 1);
     }
-    return { reconciled: outcomes.length, carts: carts.length };
+    // Funds whose merchant's delay has passed move from pending to available.
+    const released = await releaseDueFunds(ledgerDeps(), BATCH_SIZE);
+    for (const { chargeId, merchantId, outcome, error } of released) {
+      const fields = { charge_id: chargeId, merchant_id: merchantId, outcome };
+      if (error === undefined) logger.info('released funds', fields);
+      else logger.error('could not release funds', { ...fields, ...errorFields(error) });
+      metrics.addMetric(error === undefined ? LedgerMetric.Released : LedgerMetric.ReleaseFailed, MetricUnit.Count, 1);
+    }
+    return { reconciled: outcomes.length, carts: carts.length, released: released.length };
   } finally {
     publishMetrics(metrics);
   }

@@ -51,7 +51,15 @@ const resourceTypes: Readonly<Record<string, { nameProperty: string; arn?: (name
   'AWS::SNS::Topic': { nameProperty: 'TopicName', arn: (name) => localArn('sns', name), refIsArn: true },
   'AWS::CloudWatch::Alarm': { nameProperty: 'AlarmName', arn: (name) => localArn('cloudwatch', `alarm:${name}`) },
   'AWS::ApiGateway::Stage': { nameProperty: 'StageName' },
+  // `Ref` of a queue is its URL; only its ARN (an on-failure destination, a grant) is used.
+  'AWS::SQS::Queue': { nameProperty: 'QueueName', arn: (name) => localArn('sqs', name) },
 };
+
+/**
+ * The label of a table's stream on the local stack (AWS makes one from the time the stream was
+ * enabled): policies and event source mappings name the stream by this ARN.
+ */
+export const LOCAL_STREAM_LABEL = 'local';
 
 /**
  * The name a resource has locally: its literal name in the template, else its logical id
@@ -88,6 +96,8 @@ function attributeOf(template: CfnTemplate, logicalId: string, attribute: string
   const { Type } = resourceOf(template, logicalId, where);
   if (attribute === 'Arn') return localArnOf(template, logicalId, `${where}: Fn::GetAtt`);
   if (Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return localNameOf(template, logicalId);
+  if (Type === 'AWS::DynamoDB::Table' && attribute === 'StreamArn') return `${localArnOf(template, logicalId, where)}/stream/${LOCAL_STREAM_LABEL}`;
+  if (Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return localNameOf(template, logicalId);
   // A resource path's parent: the API's root resource has an id of its own.
   if (Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId') return rootResourceIdOf(logicalId);
   throw new UnsupportedTemplateError(`${where}: Fn::GetAtt ${logicalId}.${attribute} (${Type}) is not resolved locally`);

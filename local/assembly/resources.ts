@@ -34,6 +34,8 @@ export const HOSTED_TYPES: Readonly<Record<string, string>> = {
   'AWS::ApiGateway::GatewayResponse': "the local API's own answers (401, 403, 413, 5xx)",
   'AWS::ApiGateway::Stage': 'its name, in the events the functions receive',
   'AWS::Events::Rule': 'its rate schedule invokes its targets',
+  'AWS::Lambda::EventSourceMapping': "a table's stream, polled and delivered to its function as Lambda does (local/services/streams-poller.ts)",
+  'AWS::SQS::Queue': 'the on-failure destination of a stream mapping: the streams poller keeps what it sends there (`stack.streamFailures()`)',
 };
 
 /** The resource types the local stack skips on purpose: each has no meaning on one machine. */
@@ -45,6 +47,7 @@ export const IGNORED_TYPES: Readonly<Record<string, string>> = {
   'AWS::SNS::TopicPolicy': 'who may publish to the alarms topic, which nothing notifies locally',
   'AWS::ApiGateway::Account': "the account's role API Gateway writes its logs with: the local API keeps no logs in CloudWatch",
   'AWS::CDK::Metadata': 'CDK’s record of the app, for AWS’s statistics',
+  'AWS::SQS::QueuePolicy': 'who may use the on-failure queue over which transport: the poller alone writes to it locally',
 };
 
 export interface LocalFunction {
@@ -110,12 +113,34 @@ export interface LocalSchedule {
   readonly targets: readonly { readonly functionLogicalId: string; readonly input?: unknown }[];
 }
 
+/** A stream event source mapping, as the streams poller runs it. */
+export interface LocalStreamMapping {
+  readonly logicalId: string;
+  readonly functionLogicalId: string;
+  /** The table whose stream it reads, and that stream's ARN as the template names it (for IAM). */
+  readonly tableLogicalId: string;
+  readonly streamArn: string;
+  readonly batchSize: number;
+  readonly bisectBatchOnFunctionError: boolean;
+  /** Retries of a failed batch before its records are sent to the on-failure destination; -1: until they expire. */
+  readonly maximumRetryAttempts: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** `FilterCriteria.Filters[].Pattern`, parsed: a record passes if it matches any (all pass when there is none). */
+  readonly filters: readonly FilterPattern[];
+  /** The logical id of the queue failed batches go to. */
+  readonly onFailureQueueLogicalId?: string;
+}
+
+/** Lambda's event filter pattern: nested keys down to a list of the values accepted. */
+export type FilterPattern = { readonly [key: string]: FilterPattern | readonly (string | number)[] };
+
 export interface LocalResources {
   readonly template: CfnTemplate;
   readonly functions: readonly LocalFunction[];
   readonly api?: LocalApi;
   readonly stateMachines: readonly LocalStateMachineSpec[];
   readonly schedules: readonly LocalSchedule[];
+  readonly streamMappings: readonly LocalStreamMapping[];
   /** The template's outputs, resolved against the local resources. */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -169,6 +194,7 @@ export function readResources(assembly: CloudAssembly): LocalResources {
       };
     }),
     schedules: ofType('AWS::Events::Rule').flatMap(([logicalId, resource]) => readSchedule(template, logicalId, resource, functionByArn)),
+    streamMappings: ofType('AWS::Lambda::EventSourceMapping').flatMap(([logicalId, resource]) => readStreamMapping(template, logicalId, resource)),
     outputs: Object.fromEntries(
       Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, resolveString(template, output.Value, `Outputs.${name}`)]),
     ),
@@ -334,4 +360,79 @@ function readSchedule(
     };
   });
   return [{ logicalId, everyMs, targets }];
+}
+
+/** What of an event source mapping the streams poller honours; any other property is refused by name. */
+const STREAM_MAPPING_PROPERTIES = new Set([
+  'FunctionName',
+  'EventSourceArn',
+  'BatchSize',
+  'BisectBatchOnFunctionError',
+  'MaximumRetryAttempts',
+  'StartingPosition',
+  'FilterCriteria',
+  'DestinationConfig',
+  'Enabled',
+]);
+
+function readStreamMapping(template: CfnTemplate, logicalId: string, resource: CfnResource): LocalStreamMapping[] {
+  const properties = resource.Properties ?? {};
+  const where = (property: string) => `${logicalId}.${property}`;
+  const unknown = Object.keys(properties).filter((property) => !STREAM_MAPPING_PROPERTIES.has(property));
+  if (unknown.length > 0) throw new UnsupportedTemplateError(`${logicalId}: the streams poller does not honour ${unknown.join(', ')}`);
+  if (properties['Enabled'] === false) return [];
+  const source = (properties['EventSourceArn'] as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
+  const [tableLogicalId, attribute] = Array.isArray(source) ? (source as string[]) : [];
+  if (tableLogicalId === undefined || attribute !== 'StreamArn' || template.Resources?.[tableLogicalId]?.Type !== 'AWS::DynamoDB::Table') {
+    throw new UnsupportedTemplateError(`${where('EventSourceArn')}: only a table's stream of the template (Fn::GetAtt [table, StreamArn]) is polled locally`);
+  }
+  const position = properties['StartingPosition'];
+  if (position !== 'TRIM_HORIZON' && position !== 'LATEST') throw new UnsupportedTemplateError(`${where('StartingPosition')}: ${String(position)}`);
+  const destination = (properties['DestinationConfig'] as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+  const queue = destination === undefined ? undefined : getAttTarget(destination, where('DestinationConfig.OnFailure.Destination'));
+  if (queue !== undefined && template.Resources?.[queue]?.Type !== 'AWS::SQS::Queue') {
+    throw new UnsupportedTemplateError(`${where('DestinationConfig')}: only a queue of the template is an on-failure destination locally`);
+  }
+  const filters = ((properties['FilterCriteria'] as { Filters?: { Pattern?: unknown }[] } | undefined)?.Filters ?? []).map((filter, index) =>
+    filterPatternOf(JSON.parse(resolveString(template, filter.Pattern, where(`FilterCriteria.Filters[${index}]`))) as unknown, where(`FilterCriteria.Filters[${index}]`)),
+  );
+  return [
+    {
+      logicalId,
+      functionLogicalId: functionOfMapping(template, properties['FunctionName'], where('FunctionName')),
+      tableLogicalId,
+      streamArn: resolveString(template, properties['EventSourceArn'], where('EventSourceArn')),
+      batchSize: Number(properties['BatchSize'] ?? 100),
+      bisectBatchOnFunctionError: properties['BisectBatchOnFunctionError'] === true,
+      maximumRetryAttempts: Number(properties['MaximumRetryAttempts'] ?? -1),
+      startingPosition: position,
+      filters,
+      ...(queue !== undefined && { onFailureQueueLogicalId: queue }),
+    },
+  ];
+}
+
+/** The function a mapping's `FunctionName` names: `Ref` of a function of the template. */
+function functionOfMapping(template: CfnTemplate, value: unknown, where: string): string {
+  const ref = (value as { Ref?: unknown } | undefined)?.Ref;
+  if (typeof ref !== 'string' || template.Resources?.[ref]?.Type !== 'AWS::Lambda::Function') {
+    throw new UnsupportedTemplateError(`${where}: only a function of the template (Ref) is invoked locally`);
+  }
+  return ref;
+}
+
+/** A filter pattern the poller can match: nested keys down to lists of exact values; Lambda's other operators are refused. */
+function filterPatternOf(pattern: unknown, where: string): FilterPattern {
+  if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) throw new UnsupportedTemplateError(`${where}: a filter pattern is an object`);
+  return Object.fromEntries(
+    Object.entries(pattern).map(([key, value]) => {
+      if (Array.isArray(value)) {
+        if (!value.every((v) => typeof v === 'string' || typeof v === 'number')) {
+          throw new UnsupportedTemplateError(`${where}.${key}: only exact values are matched locally (no prefix, numeric, exists or anything-but)`);
+        }
+        return [key, value as (string | number)[]];
+      }
+      return [key, filterPatternOf(value, `${where}.${key}`)];
+    }),
+  );
 }

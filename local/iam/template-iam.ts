@@ -63,7 +63,6 @@ const unsupportedTypes = new Set([
   'AWS::SecretsManager::ResourcePolicy',
   'AWS::KMS::Key',
   'AWS::Lambda::Url',
-  'AWS::Lambda::EventSourceMapping',
 ]);
 
 /** Properties that would change what a resource's callers may do, by type. */

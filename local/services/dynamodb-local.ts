@@ -18,6 +18,8 @@ import {
   ListTablesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  type StreamViewType,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -300,6 +302,7 @@ function createTableInput(tableName: string, properties: Record<string, unknown>
         }))
       : undefined;
   const provisioned = billingMode === 'PROVISIONED';
+  const stream = properties['StreamSpecification'] as { StreamViewType: StreamViewType } | undefined;
   return {
     TableName: tableName,
     KeySchema: properties['KeySchema'] as CreateTableCommandInput['KeySchema'],
@@ -308,12 +311,17 @@ function createTableInput(tableName: string, properties: Record<string, unknown>
     ...(provisioned ? { ProvisionedThroughput: throughput(properties['ProvisionedThroughput']) } : {}),
     GlobalSecondaryIndexes: indexes(properties['GlobalSecondaryIndexes'], provisioned),
     LocalSecondaryIndexes: indexes(properties['LocalSecondaryIndexes'], false),
+    ...(stream !== undefined && { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } }),
   };
 }
 
 async function createTableUnlessExists(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    // A table kept under .local/ from before the template asked for a stream gets one.
+    if (input.StreamSpecification !== undefined && Table?.StreamSpecification?.StreamEnabled !== true) {
+      await client.send(new UpdateTableCommand({ TableName: input.TableName, StreamSpecification: input.StreamSpecification }));
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { DEFAULT_POINT_VALUE, type MerchantKeyStore } from '../../functions/domain/merchant.ts';
+import { DEFAULT_LEDGER_SETTINGS } from '../../functions/domain/ledger/fees.ts';
 import { type Contract, describeContract, uniqueId } from './contract.ts';
 
 /** A key's hash as the store keeps it: any string will do, the store never sees the key. */
@@ -46,6 +47,22 @@ export const merchantKeyStoreContract: Contract<MerchantKeyStore> = {
     await store.addMerchantKey({ merchantId, name: 'Renamed' }, newKeyHash());
 
     expect(await store.settingsOf(merchantId)).toEqual({ pointValue: 5, cartHoldSeconds: 60 });
+  },
+
+  'gives a merchant its ledger settings, the defaults for those it did not set, and keeps them when a key is added without them': async (store) => {
+    const merchantId = uniqueId('merchant');
+    await store.addMerchantKey({ merchantId, name: 'Fees', ledger: { feeBps: 150, payoutDelayDays: 7, timeZone: 'Europe/Paris' } }, newKeyHash());
+
+    await store.addMerchantKey({ merchantId, name: 'Fees renamed', ledger: { refundsReturnFees: true } }, newKeyHash());
+
+    expect(await store.ledgerSettingsOf(merchantId)).toEqual({
+      ...DEFAULT_LEDGER_SETTINGS,
+      feeBps: 150,
+      payoutDelayDays: 7,
+      timeZone: 'Europe/Paris',
+      refundsReturnFees: true,
+    });
+    expect(await store.ledgerSettingsOf(uniqueId('merchant'))).toEqual(DEFAULT_LEDGER_SETTINGS);
   },
 
   'refuses to give a key that names one merchant to another, writing nothing of the other': async (store) => {

@@ -405,6 +405,17 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       faults: [],
     }),
   ],
+  'get-balance': [],
+  'list-balance-transactions': [],
+  'ledger-poster': [
+    scenario({
+      name: 'a card payment posted to the ledger',
+      act: aCardPayment,
+      // Its capture and fee, in one transaction; the payment's other changes post nothing.
+      crossings: around('ledger-poster', { write: 1 }),
+      faults: [],
+    }),
+  ],
   'cancel-cart': [
     scenario({
       name: 'a cart given up',

@@ -38,6 +38,7 @@ function namedFunctions(): [string, NodejsFunction][] {
     ...functions.routes.map(({ route, fn }): [string, NodejsFunction] => [route.id, fn]),
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
+    ['LedgerPoster', functions.ledgerPoster],
   ];
 }
 
@@ -77,12 +78,26 @@ const expectedTableActions: Record<string, string[]> = {
   Checkout: [...TRANSACTION, 'dynamodb:Query'].sort(),
   Authorizer: ['dynamodb:GetItem'],
   Reconciler: [...TRANSACTION, 'dynamodb:Query'].sort(),
+  // Its posting's puts and update, the reads it decides from, and the stream its event source
+  // mapping reads as its role (lib/ledger-stream.ts).
+  LedgerPoster: [
+    'dynamodb:DescribeStream',
+    'dynamodb:GetItem',
+    'dynamodb:GetRecords',
+    'dynamodb:GetShardIterator',
+    'dynamodb:ListStreams',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ],
 };
 
+/** The stream actions, which the poster's event source mapping takes on the table's stream (ListStreams: on `*` only). */
+const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
 describe('Lambda functions', () => {
-  it('deploys one function per saga step, API route, the authorizer and the reconciler', () => {
+  it('deploys one function per saga step, API route, the authorizer, the reconciler and the ledger poster', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 2;
+    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 3;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -211,7 +226,13 @@ describe('Lambda functions', () => {
       for (const statement of dynamo) {
         expect(statement.Action.filter((a) => a.includes('*') || a === 'dynamodb:Scan'), name).toEqual([]);
         const others = statement.Resource.filter((r) => JSON.stringify(r) !== JSON.stringify(tableArn));
-        if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
+        const onStream = statement.Action.filter((action) => action.startsWith('dynamodb:')).every((action) => STREAM_ACTIONS.includes(action));
+        if (onStream) {
+          // Only the poster reads the stream: its records, on the stream's ARN; the list of streams (CDK merges it with X-Ray's writes), on * only.
+          expect(name).toBe('LedgerPoster');
+          const streamArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack.table.table), 'StreamArn'] };
+          expect(statement.Resource).toEqual(statement.Action.includes('dynamodb:ListStreams') ? ['*'] : [streamArn]);
+        } else if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
           // Only the reconciler queries an index, and only the schedule's.
           expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_DUE_INDEX_NAME}`]] }]);
         } else {

@@ -114,6 +114,8 @@ export function stateMachineDefinition(template: Template, startAt = 'Authorize'
  * (log delivery) and X-Ray (trace writes): no resource-level scoping exists for them.
  */
 export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
+  // The ledger poster's event source mapping lists the table's streams (lib/ledger-stream.ts).
+  'dynamodb:ListStreams',
   'logs:CreateLogDelivery',
   'logs:DeleteLogDelivery',
   'logs:DescribeLogGroups',

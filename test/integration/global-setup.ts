@@ -53,6 +53,11 @@ export default async function setup(project: TestProject) {
     name: 'Carts that expire in seconds',
     cartHoldSeconds: SHORT_HOLD_SECONDS,
   });
+  const ledger = { merchantId: 'merchant_ledger', instantMerchantId: 'merchant_ledger_instant' };
+  const ledgerKeys = {
+    apiKey: await stack.addMerchant({ merchantId: ledger.merchantId, name: 'Ledger, default terms' }),
+    instantApiKey: await stack.addMerchant({ merchantId: ledger.instantMerchantId, name: 'Ledger, funds at once', ledger: { payoutDelayDays: 0 } }),
+  };
   const target: Target = {
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
@@ -60,15 +65,19 @@ export default async function setup(project: TestProject) {
     shortHoldApiKey,
     providerUrl: stack.providerUrl,
     deploymentId: stack.environmentOf('Reconciler')[EnvVar.DeploymentId]!,
+    ledger: { ...ledger, ...ledgerKeys },
+    table: { endpoint: stack.dynamoDbEndpoint, name: stack.tableName },
   };
   project.provide('target', target);
 
   return async () => {
     const unguarded = stack.auditViolations();
+    const givenUp = stack.streamFailures();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
     if (unguarded.length > 0) {
       throw new Error(`${unguarded.length} state-changing calls passed no crash point:\n${unguarded.join('\n')}`);
     }
+    if (givenUp.length > 0) throw new Error(`the ledger's stream gave up on records:\n${givenUp.map((f) => JSON.stringify(f)).join('\n')}`);
   };
 }

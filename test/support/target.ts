@@ -12,6 +12,10 @@ export interface Target {
   providerUrl?: string;
   /** The stack's tag on its charges (DEPLOYMENT_ID), for tests that make charges behind its back. */
   deploymentId?: string;
+  /** Merchants of the ledger's tests, no other test's: one on the default terms, one whose funds are available at once. */
+  ledger?: { readonly apiKey: string; readonly merchantId: string; readonly instantApiKey: string; readonly instantMerchantId: string };
+  /** The stack's table, where the suite may read it (the local stack): the ledger's journal is checked from it. */
+  table?: { readonly endpoint: string; readonly name: string };
 }
 
 declare module 'vitest' {

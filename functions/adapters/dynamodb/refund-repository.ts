@@ -20,7 +20,7 @@ import { type PaymentItem, fromItem as paymentFromItem, keyOf as paymentKeyOf } 
 import { dueShardOf, queryDue } from './table.ts';
 
 /** A refund as stored: its own item, listed on its payment by `refund_nos`. */
-interface RefundItem {
+export interface RefundItem {
   pk: string;
   sk: 'REFUND';
   type: 'refund';
@@ -246,7 +246,7 @@ function toItem(refund: Refund): RefundItem {
   };
 }
 
-function fromItem(item: RefundItem): Refund {
+export function fromItem(item: RefundItem): Refund {
   return {
     refundNo: item.refund_no,
     paymentNo: item.payment_no,

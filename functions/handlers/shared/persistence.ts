@@ -1,5 +1,6 @@
 import { createDocumentClient, createDynamoClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoIdempotencyStore } from '../../adapters/dynamodb/idempotency-store.ts';
+import { DynamoLedgerStore } from '../../adapters/dynamodb/ledger-store.ts';
 import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
 import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
@@ -7,6 +8,7 @@ import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
 import { EnvVar, awsCallBudget, requireEnv } from '../../config/env.ts';
 import {
   idempotencyStoreCalls,
+  ledgerStoreCalls,
   merchantKeyStoreCalls,
   paymentRepositoryCalls,
   refundRepositoryCalls,
@@ -15,6 +17,7 @@ import {
 } from '../../crash/crashing-ports.ts';
 import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
+import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
 import type { PaymentRepository } from '../../domain/ports.ts';
 import type { RefundRepository } from '../../domain/refund.ts';
@@ -46,6 +49,10 @@ export const idempotencyStore = /* @__PURE__ */ once(
 export const refundRepository = /* @__PURE__ */ once(
   (): RefundRepository =>
     withCrashPoints<RefundRepository>(new DynamoRefundRepository(documentClient(), tableName()), refundRepositoryCalls),
+);
+
+export const ledgerStore = /* @__PURE__ */ once(
+  (): LedgerStore => withCrashPoints<LedgerStore>(new DynamoLedgerStore(documentClient(), tableName()), ledgerStoreCalls),
 );
 
 export const schoolStore = /* @__PURE__ */ once(

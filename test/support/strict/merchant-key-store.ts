@@ -1,3 +1,4 @@
+import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from '../../../functions/domain/ledger/fees.ts';
 import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings } from '../../../functions/domain/merchant.ts';
 
 /**
@@ -23,14 +24,20 @@ export class StrictMerchantKeyStore implements MerchantKeyStore {
     };
   }
 
+  async ledgerSettingsOf(merchantId: string): Promise<LedgerSettings> {
+    return { ...DEFAULT_LEDGER_SETTINGS, ...this.merchants.get(merchantId)?.ledger };
+  }
+
   async addMerchantKey(merchant: Merchant, keyHash: string): Promise<void> {
     if (this.keys.has(keyHash)) {
       throw Object.assign(new Error(`Transaction cancelled: API key ${keyHash} exists`), { name: 'TransactionCanceledException' });
     }
-    const { merchantId, name, pointValue, cartHoldSeconds } = merchant;
+    const { merchantId, name, pointValue, cartHoldSeconds, ledger } = merchant;
+    const before = this.merchants.get(merchantId);
     this.merchants.set(merchantId, {
-      ...this.merchants.get(merchantId),
+      ...before,
       name,
+      ...(ledger !== undefined && { ledger: { ...before?.ledger, ...ledger } }),
       ...(pointValue !== undefined && { pointValue }),
       ...(cartHoldSeconds !== undefined && { cartHoldSeconds }),
     });

@@ -94,7 +94,7 @@ describe('the local resources of a template', () => {
     // Assess
     expect(() => resolve({ 'Fn::ImportValue': 'Shared' })).toThrow('test: Fn::ImportValue is not resolved locally');
     expect(() => resolve({ Ref: 'Missing' })).toThrow('test: no resource Missing in the template');
-    expect(() => resolve({ 'Fn::GetAtt': ['Table1', 'StreamArn'] })).toThrow('Fn::GetAtt Table1.StreamArn (AWS::DynamoDB::Table) is not resolved locally');
+    expect(() => resolve({ 'Fn::GetAtt': ['Table1', 'StreamSpecification'] })).toThrow('Fn::GetAtt Table1.StreamSpecification (AWS::DynamoDB::Table) is not resolved locally');
     expect(() => resolve({ 'Fn::GetAtt': ['Api1', 'Arn'] })).toThrow('the local stack gives no ARN to Api1 (AWS::ApiGateway::RestApi)');
     expect(() => resolve({ Ref: 'Stage' })).toThrow('test: Ref to the parameter Stage: the local stack takes no parameter values');
     expect(() => resolve({ 'Fn::Select': [3, ['a', 'b']] })).toThrow('test: Fn::Select index 3 out of 2 items');

@@ -58,10 +58,10 @@ describe('the assembly reader', () => {
 
   it('refuses at startup a resource type it neither hosts nor ignores on purpose, naming the type and the resource', () => {
     // Prepare
-    const template = { Resources: { Role1: role, Queue1: { Type: 'AWS::SQS::Queue', Properties: {} } } };
+    const template = { Resources: { Role1: role, Bucket1: { Type: 'AWS::S3::Bucket', Properties: {} } } };
 
     // Act & Assess
-    expect(() => readResources(assemblyOf(template))).toThrow(/the local stack cannot host AWS::SQS::Queue \(Queue1\)/);
+    expect(() => readResources(assemblyOf(template))).toThrow(/the local stack cannot host AWS::S3::Bucket \(Bucket1\)/);
   });
 
   it('refuses a Task that invokes anything but a function of the template', () => {

@@ -408,7 +408,7 @@ describe("a function's own code, as its role", () => {
     const { result, log } = await runAs('Reconciler', () => import('../../../../functions/handlers/reconciler.ts'), (module) => module.handler());
 
     // Assess
-    expect(result).toEqual({ reconciled: 0, carts: 0 });
+    expect(result).toEqual({ reconciled: 0, carts: 0, released: 0 });
     expect(log).toBe('');
     expect(stripeAuthorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
     expect(denials).toEqual([]);

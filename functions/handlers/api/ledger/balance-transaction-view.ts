@@ -1,0 +1,20 @@
+import type { BalanceTransaction } from '../../../domain/ledger/balance-transaction.ts';
+
+const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** A balance transaction as the API shows it: Stripe's shape, times in Unix seconds as Stripe's. */
+export function balanceTransactionView(transaction: BalanceTransaction) {
+  return {
+    id: transaction.id,
+    object: 'balance_transaction' as const,
+    source: transaction.source,
+    type: transaction.type,
+    amount: transaction.amount,
+    fee: transaction.fee,
+    net: transaction.net,
+    currency: transaction.currency,
+    created: unixSeconds(transaction.createdAt),
+    available_on: unixSeconds(transaction.availableOn),
+    status: transaction.status,
+  };
+}

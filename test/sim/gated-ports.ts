@@ -6,6 +6,7 @@ import {
 } from '../../functions/domain/errors.ts';
 import type { SchoolStore } from '../../functions/domain/carts/store.ts';
 import type { IdempotencyStore } from '../../functions/domain/idempotency.ts';
+import type { LedgerStore } from '../../functions/domain/ledger/ledger.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../../functions/domain/ports.ts';
 import type { PaymentProvider } from '../../functions/domain/provider.ts';
 import type { RefundRepository } from '../../functions/domain/refund.ts';
@@ -22,6 +23,7 @@ export interface Ports {
   readonly paymentWorkflow: ChargeWorkflow;
   readonly refundWorkflow: ChargeWorkflow;
   readonly school: SchoolStore;
+  readonly ledger: LedgerStore;
 }
 
 /** The services behind the ports whose own fault simulation a gate uses. */
@@ -77,6 +79,15 @@ const callKinds = {
     getCart: 'read',
     listDueCarts: 'read',
     listDueHolds: 'read',
+  },
+  ledger: {
+    post: 'transaction',
+    chargeOf: 'read',
+    listDueCharges: 'read',
+    balances: 'read',
+    listBalanceTransactions: 'read',
+    getBalanceTransaction: 'read',
+    journal: 'read',
   },
 } as const satisfies { readonly [P in keyof Ports]: { readonly [M in keyof Ports[P]]: CallKind } };
 
@@ -140,6 +151,7 @@ export function gatedPorts(ports: Ports, services: Services, actor: Actor, pass:
     paymentWorkflow: wrap('paymentWorkflow'),
     refundWorkflow: wrap('refundWorkflow'),
     school: wrap('school'),
+    ledger: wrap('ledger'),
   };
 }
 

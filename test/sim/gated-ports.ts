@@ -4,6 +4,7 @@ import {
   DatabaseUnavailableError,
   WorkflowUnavailableError,
 } from '../../functions/domain/errors.ts';
+import { ledgerStoreCalls } from '../../functions/crash/crashing-ports.ts';
 import type { SchoolStore } from '../../functions/domain/carts/store.ts';
 import type { IdempotencyStore } from '../../functions/domain/idempotency.ts';
 import type { LedgerStore } from '../../functions/domain/ledger/ledger.ts';
@@ -80,15 +81,8 @@ const callKinds = {
     listDueCarts: 'read',
     listDueHolds: 'read',
   },
-  ledger: {
-    post: 'transaction',
-    chargeOf: 'read',
-    listDueCharges: 'read',
-    balances: 'read',
-    listBalanceTransactions: 'read',
-    getBalanceTransaction: 'read',
-    journal: 'read',
-  },
+  // The crash points' list of the ledger's calls; its one write is a TransactWriteItems.
+  ledger: { ...ledgerStoreCalls, post: 'transaction' },
 } as const satisfies { readonly [P in keyof Ports]: { readonly [M in keyof Ports[P]]: CallKind } };
 
 /** Every call a gate can stop: `payments.replace`, `provider.captureCharge`, ... */

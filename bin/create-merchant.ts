@@ -1,5 +1,5 @@
 /**
- * `npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>] [--table <table>] [--localstack | --local]`
+ * `npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>] [--fee-bps <n>] [--fee-fixed <n>] [--payout-delay-days <n>] [--time-zone <zone>] [--table <table>] [--localstack | --local]`
  *
  * Creates a merchant and a new API key for it in the stack's table and prints the key, once:
  * the table keeps only its SHA-256. `--merchant-id` of an existing merchant adds one more key
@@ -14,6 +14,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings, ledgerSettingsProblems } from '../functions/domain/ledger/fees.ts';
 import {
   CDK_OUTPUTS_FILE,
   createMerchant,
@@ -25,12 +26,17 @@ import {
   UsageError,
 } from './merchants.ts';
 
-const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>] [--table <table>] [--localstack | --local]
+const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>]
+         [--fee-bps <n>] [--fee-fixed <n>] [--payout-delay-days <n>] [--time-zone <zone>] [--table <table>] [--localstack | --local]
 
   --name <name>         the merchant's display name (required)
   --merchant-id <id>    default: a new merchant_<random> id; an existing id gets one more key
   --point-value <n>     minor units one loyalty point is worth at checkout (default 1)
   --cart-hold-seconds <n>  how long this merchant's carts hold seats (default: CART_HOLD_SECONDS, 30 min)
+  --fee-bps <n>         the fee's percentage part, in basis points of each captured amount (default ${DEFAULT_LEDGER_SETTINGS.feeBps})
+  --fee-fixed <n>       the fee's fixed part, in minor units per captured payment (default ${DEFAULT_LEDGER_SETTINGS.feeFixed})
+  --payout-delay-days <n>  days from capture until funds are available (default ${DEFAULT_LEDGER_SETTINGS.payoutDelayDays})
+  --time-zone <zone>    the IANA time zone its settlement days are cut in (default ${DEFAULT_LEDGER_SETTINGS.timeZone})
   --table <table>       default: TABLE_NAME, else ${STACK_NAME}.TableName in cdk-outputs.json
   --localstack          target LocalStack (AWS_ENDPOINT_URL, default http://localhost:4566)
   --local               target the local stack of \`npm start\` (its table, in DynamoDB Local)
@@ -44,6 +50,32 @@ function wholeNumberOption(raw: string | undefined, option: string): number | un
   return value;
 }
 
+/** The ledger's flags, by the setting each sets. */
+const LEDGER_FLAGS = {
+  feeBps: 'fee-bps',
+  feeFixed: 'fee-fixed',
+  payoutDelayDays: 'payout-delay-days',
+  timeZone: 'time-zone',
+} as const satisfies Partial<Record<keyof LedgerSettings, string>>;
+type LedgerSetting = keyof typeof LEDGER_FLAGS;
+
+/** The ledger settings given, checked by the ledger's own rule; a {@link UsageError} names the first flag at fault. */
+function ledgerOptions(values: Partial<Record<string, unknown>>): Partial<LedgerSettings> | undefined {
+  const given: Partial<Record<LedgerSetting, string | number>> = {};
+  for (const [setting, flag] of Object.entries(LEDGER_FLAGS) as [LedgerSetting, string][]) {
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    // Number('') is 0: an empty value is no number.
+    given[setting] = setting === 'timeZone' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
+  }
+  const [problem] = Object.entries(ledgerSettingsProblems(given as Partial<LedgerSettings>)) as [LedgerSetting, string][];
+  if (problem !== undefined) {
+    const [setting, why] = problem;
+    throw new UsageError(`--${LEDGER_FLAGS[setting]} ${JSON.stringify(values[LEDGER_FLAGS[setting]])} ${why}`);
+  }
+  return Object.keys(given).length === 0 ? undefined : (given as Partial<LedgerSettings>);
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -52,6 +84,10 @@ async function main(argv: string[]): Promise<void> {
       'merchant-id': { type: 'string' },
       'point-value': { type: 'string' },
       'cart-hold-seconds': { type: 'string' },
+      'fee-bps': { type: 'string' },
+      'fee-fixed': { type: 'string' },
+      'payout-delay-days': { type: 'string' },
+      'time-zone': { type: 'string' },
       table: { type: 'string' },
       localstack: { type: 'boolean', default: false },
       local: { type: 'boolean', default: false },
@@ -67,6 +103,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.name === undefined) throw new UsageError('--name is required');
   const pointValue = wholeNumberOption(values['point-value'], '--point-value');
   const cartHoldSeconds = wholeNumberOption(values['cart-hold-seconds'], '--cart-hold-seconds');
+  const ledger = ledgerOptions(values);
   if (values.localstack && values.local) throw new UsageError('--localstack and --local exclude each other');
 
   let tableName: string | undefined = values.table;
@@ -109,6 +146,7 @@ async function main(argv: string[]): Promise<void> {
       ...(values['merchant-id'] !== undefined && { merchantId: values['merchant-id'] }),
       ...(pointValue !== undefined && { pointValue }),
       ...(cartHoldSeconds !== undefined && { cartHoldSeconds }),
+      ...(ledger !== undefined && { ledger }),
       ...(client !== undefined && { client }),
     });
     console.error(`Created an API key for merchant ${merchant.merchantId} (${merchant.name}) in table ${tableName} on ${where}.`);

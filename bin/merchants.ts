@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
+import type { LedgerSettings } from '../functions/domain/ledger/fees.ts';
 import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
 import { localClientConfig } from '../local/services/dynamodb-local.ts';
 import type { LocalOutputs } from '../local/local-stack.ts';
@@ -36,6 +37,8 @@ export interface CreateMerchantOptions {
   readonly pointValue?: number;
   /** How long the merchant's carts hold seats; default the deployment's. */
   readonly cartHoldSeconds?: number;
+  /** Its fee, payout delay and time zone, as the ledger reads them; each the default unless given. */
+  readonly ledger?: Partial<LedgerSettings>;
   /** Default: `new DynamoDBClient({})`, i.e. the AWS SDK's own environment and profile. */
   readonly client?: DynamoDBClient;
 }
@@ -77,6 +80,7 @@ export async function createMerchant(options: CreateMerchantOptions): Promise<Cr
         name,
         ...(options.pointValue !== undefined && { pointValue: options.pointValue }),
         ...(options.cartHoldSeconds !== undefined && { cartHoldSeconds: options.cartHoldSeconds }),
+        ...(options.ledger !== undefined && { ledger: options.ledger }),
       },
       hashApiKey(apiKey),
     );

@@ -194,7 +194,7 @@ export function readResources(assembly: CloudAssembly): LocalResources {
       };
     }),
     schedules: ofType('AWS::Events::Rule').flatMap(([logicalId, resource]) => readSchedule(template, logicalId, resource, functionByArn)),
-    streamMappings: ofType('AWS::Lambda::EventSourceMapping').flatMap(([logicalId, resource]) => readStreamMapping(template, logicalId, resource)),
+    streamMappings: streamMappingsOf(template),
     outputs: Object.fromEntries(
       Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, resolveString(template, output.Value, `Outputs.${name}`)]),
     ),
@@ -374,6 +374,13 @@ const STREAM_MAPPING_PROPERTIES = new Set([
   'DestinationConfig',
   'Enabled',
 ]);
+
+/** The template's event source mappings on a table's stream, as the streams poller (and the simulation) run them. */
+export function streamMappingsOf(template: CfnTemplate): LocalStreamMapping[] {
+  return Object.entries(template.Resources ?? {})
+    .filter(([, resource]) => resource.Type === 'AWS::Lambda::EventSourceMapping')
+    .flatMap(([logicalId, resource]) => readStreamMapping(template, logicalId, resource));
+}
 
 function readStreamMapping(template: CfnTemplate, logicalId: string, resource: CfnResource): LocalStreamMapping[] {
   const properties = resource.Properties ?? {};

@@ -119,42 +119,29 @@ export function startStreamsPoller(options: StreamsPollerOptions): StreamsPoller
     return Records.length;
   };
 
-  const deliver = async (mapping: LocalStreamMapping, shardId: string, records: StreamRecord[]): Promise<void> => {
-    let retries = 0;
-    const attempt = async (batch: StreamRecord[]): Promise<void> => {
-      for (;;) {
-        try {
-          await options.invoke(mapping, { Records: batch });
-          return;
-        } catch (error) {
-          const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          const exhausted = mapping.maximumRetryAttempts >= 0 && retries >= mapping.maximumRetryAttempts;
-          if (exhausted || stopped) {
-            failures.push({
-              mappingLogicalId: mapping.logicalId,
-              ...(mapping.onFailureQueueLogicalId !== undefined && { queueLogicalId: mapping.onFailureQueueLogicalId }),
-              shardId,
-              startSequenceNumber: batch[0]!.dynamodb.SequenceNumber,
-              endSequenceNumber: batch.at(-1)!.dynamodb.SequenceNumber,
-              batchSize: batch.length,
-              error: message,
-            });
-            log(`${mapping.logicalId}: gave up on ${batch.length} records after ${retries} retries (${message})`);
-            return;
-          }
-          retries += 1;
-          await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (retries - 1)));
-          if (mapping.bisectBatchOnFunctionError && batch.length > 1) {
-            const half = Math.ceil(batch.length / 2);
-            await attempt(batch.slice(0, half));
-            await attempt(batch.slice(half));
-            return;
-          }
-        }
-      }
-    };
-    await attempt(records);
-  };
+  const deliver = (mapping: LocalStreamMapping, shardId: string, records: StreamRecord[]): Promise<void> =>
+    deliverWithRetries(records, {
+      invoke: (batch) => options.invoke(mapping, { Records: batch }),
+      maximumRetryAttempts: mapping.maximumRetryAttempts,
+      bisect: mapping.bisectBatchOnFunctionError,
+      backoff: async (retry) => {
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (retry - 1)));
+      },
+      stopped: () => stopped,
+      giveUp(batch, retries, error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        failures.push({
+          mappingLogicalId: mapping.logicalId,
+          ...(mapping.onFailureQueueLogicalId !== undefined && { queueLogicalId: mapping.onFailureQueueLogicalId }),
+          shardId,
+          startSequenceNumber: batch[0]!.dynamodb.SequenceNumber,
+          endSequenceNumber: batch.at(-1)!.dynamodb.SequenceNumber,
+          batchSize: batch.length,
+          error: message,
+        });
+        log(`${mapping.logicalId}: gave up on ${batch.length} records after ${retries} retries (${message})`);
+      },
+    });
 
   let running: Promise<void> | undefined;
   const loop = async () => {
@@ -188,6 +175,56 @@ export function startStreamsPoller(options: StreamsPollerOptions): StreamsPoller
       for (const waiter of waiters) waiter.resolve();
     },
   };
+}
+
+/** How a mapping delivers one batch read from a shard: {@link deliverWithRetries}. */
+export interface Delivery<R> {
+  /** One invocation of the function with the batch; rejects as the invocation failed. */
+  readonly invoke: (batch: R[]) => Promise<unknown>;
+  /** Retries of the batch read before its records are given up on; -1: never given up. */
+  readonly maximumRetryAttempts: number;
+  /** Whether a failed batch is split in two, each half retried on its own. */
+  readonly bisect: boolean;
+  /** Waits before the `retry`th retry. */
+  readonly backoff: (retry: number) => Promise<void>;
+  /** Records its on-failure destination receives. */
+  readonly giveUp: (batch: R[], retries: number, error: unknown) => void;
+  /** The mapping is going away: a failed batch is given up on at once. */
+  readonly stopped?: () => boolean;
+}
+
+/**
+ * Delivers a batch as Lambda's event source mapping does: a failed invocation retried after a
+ * backoff, split in two first when the mapping bisects (each half then retried on its own, so a
+ * record that keeps failing ends up alone), until the retries of the batch read are spent; what
+ * then still fails is given up on, never dropped unseen. Resolves once every record was taken
+ * or given up on: only then may the shard's checkpoint move past them.
+ */
+export async function deliverWithRetries<R>(records: R[], how: Delivery<R>): Promise<void> {
+  let retries = 0;
+  const attempt = async (batch: R[]): Promise<void> => {
+    for (;;) {
+      try {
+        await how.invoke(batch);
+        return;
+      } catch (error) {
+        const exhausted = how.maximumRetryAttempts >= 0 && retries >= how.maximumRetryAttempts;
+        if (exhausted || how.stopped?.()) {
+          how.giveUp(batch, retries, error);
+          return;
+        }
+        retries += 1;
+        await how.backoff(retries);
+        if (how.bisect && batch.length > 1) {
+          const half = Math.ceil(batch.length / 2);
+          await attempt(batch.slice(0, half));
+          await attempt(batch.slice(half));
+          return;
+        }
+      }
+    }
+  };
+  await attempt(records);
 }
 
 async function allShards(call: (operation: string, body: unknown) => Promise<unknown>, streamArn: string): Promise<Shard[]> {

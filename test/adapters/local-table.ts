@@ -8,6 +8,8 @@ import { synthesizeTemplate } from '../../local/assembly/synthesize.ts';
 export interface LocalTable {
   readonly db: DynamoDBDocumentClient;
   readonly name: string;
+  /** DynamoDB Local's endpoint, for a client of one's own. */
+  readonly endpoint: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export function localTableForThisFile(): () => LocalTable {
     dynamo = await startDynamoDbLocal({});
     client = new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint });
     const [name] = Object.values(await ensureTables(client, synthesizeTemplate()));
-    table = { db: createDocumentClient(client), name: name! };
+    table = { db: createDocumentClient(client), name: name!, endpoint: dynamo.endpoint };
   }, 60_000);
 
   afterAll(async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../local/fake-provider/client.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { localClientConfig } from '../../local/services/dynamodb-local.ts';
+import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
 import { expectPointsAddUp, expectSeatsAddUp } from '../support/school-invariants.ts';
 import { api, useTarget } from '../support/target.ts';
 import { type Driver, type Fault, type Outcome, type Scenario, faults, scenarios } from './scenarios.ts';
@@ -208,6 +209,18 @@ async function expectOutcome({ key, payments = {}, refunds = {}, carts = {}, cla
   for (const accountId of accounts) await expectPointsAddUp(accountId, key ?? driver.keys.demo);
 }
 
+/**
+ * The ledger, once the stream is delivered to its last record: nothing given up on, and every
+ * merchant's journal, balances and fees agreeing with what the provider captured and refunded.
+ * A crash that lost or doubled a posting (the poster's own included) shows here.
+ */
+async function expectLedgerHolds() {
+  await stack.idle();
+  expect(stack.streamFailures(), 'stream batches given up on').toEqual([]);
+  const where = { providerUrl: stack.providerUrl, table: { endpoint: stack.dynamoDbEndpoint, name: stack.tableName } };
+  expect(await stackLedgerViolations(where), 'the ledger').toEqual([]);
+}
+
 /** Every counted rule the case armed struck: the fake holds none with uses left. */
 async function expectEveryFaultStruck() {
   const { fail, hang, dropResponseAfterCommit, pendingRefunds } = await armedFaults(stack.providerUrl);
@@ -268,6 +281,7 @@ async function run(scenario: Scenario, crash: Crash | undefined, fault: Fault | 
   for (const { point, crossing = 1 } of crashes) expect(stack.crashFired(point, crossing), `crash at ${point}@${crossing} fired`).toBe(true);
   await expectEveryFaultStruck();
   await expectOutcome(outcome);
+  await expectLedgerHolds();
   expect(stack.auditViolations().slice(unguardedBefore), 'calls that passed no crash point').toEqual([]);
   return crossed;
 }

@@ -1,11 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { DynamoLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
-import { ledger as providerLedger } from '../../local/fake-provider/client.ts';
-import { localClientConfig } from '../../local/services/dynamodb-local.ts';
-import { DEFAULT_LEDGER_SETTINGS } from '../../functions/domain/ledger/fees.ts';
-import { merchantLedgerViolations, providerTotalsOf } from '../support/invariants/merchant-ledger.ts';
+import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
 import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
 
 const DAY_SECONDS = 86_400;
@@ -41,18 +35,8 @@ async function captured(key: string, amount: number) {
 afterEach(async () => {
   const { providerUrl, table } = target();
   if (providerUrl === undefined || table === undefined) return;
-  const store = new DynamoLedgerStore(createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint })), table.name);
   const { merchantId, instantMerchantId } = ledgerOf();
-  const provider = await providerLedger(providerUrl);
-  for (const id of [merchantId, instantMerchantId]) {
-    // Both merchants pay the default fee (the instant one changes only its delay).
-    const violations = merchantLedgerViolations(
-      { merchantId: id, balances: await store.balances(id), journal: await store.journal(id) },
-      providerTotalsOf(provider, id),
-      DEFAULT_LEDGER_SETTINGS,
-    );
-    expect(violations).toEqual([]);
-  }
+  expect(await stackLedgerViolations({ providerUrl, table }, [merchantId, instantMerchantId])).toEqual([]);
 });
 
 describe('the ledger', () => {

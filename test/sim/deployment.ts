@@ -1,5 +1,6 @@
 import { refundSteps, sagaSteps } from '../../functions/catalog.ts';
 import type { CfnTemplate } from '../../local/assembly/intrinsics.ts';
+import { type LocalStreamMapping, streamMappingsOf } from '../../local/assembly/resources.ts';
 import { stateMachineDefinitions } from '../../local/assembly/state-machine-definition.ts';
 import { synthesizeTemplate } from '../../local/assembly/synthesize.ts';
 import { type AslDefinition, requireModelled } from './interpreter.ts';
@@ -15,6 +16,8 @@ export interface Deployment {
   readonly machines: Machines;
   /** How long a Lambda runs before Lambda stops it: the longest of the stack's functions. */
   readonly lambdaTimeoutMs: number;
+  /** The ledger poster's event source mapping on the table's stream: its batch size, retries, bisection and filter. */
+  readonly ledgerMapping: LocalStreamMapping;
 }
 
 let deployment: Deployment | undefined;
@@ -26,7 +29,7 @@ let deployment: Deployment | undefined;
 export function loadDeployment(): Deployment {
   if (deployment === undefined) {
     const template = synthesizeTemplate();
-    deployment = { machines: machinesOf(template), lambdaTimeoutMs: 1000 * longestTimeout(template) };
+    deployment = { machines: machinesOf(template), lambdaTimeoutMs: 1000 * longestTimeout(template), ledgerMapping: onlyMapping(template) };
   }
   return deployment;
 }
@@ -52,4 +55,10 @@ function longestTimeout(template: CfnTemplate): number {
     .map((resource) => Number(resource.Properties?.['Timeout'] ?? 3));
   if (timeouts.length === 0) throw new Error('the stack has no Lambda function');
   return Math.max(...timeouts);
+}
+
+function onlyMapping(template: CfnTemplate): LocalStreamMapping {
+  const mappings = streamMappingsOf(template);
+  if (mappings.length !== 1 || mappings[0] === undefined) throw new Error(`the stack should have one stream mapping, the ledger poster's; it has ${mappings.length}`);
+  return mappings[0];
 }

@@ -4,8 +4,10 @@ import {
   DatabaseUnavailableError,
   WorkflowUnavailableError,
 } from '../../functions/domain/errors.ts';
+import { ledgerStoreCalls } from '../../functions/crash/crashing-ports.ts';
 import type { SchoolStore } from '../../functions/domain/carts/store.ts';
 import type { IdempotencyStore } from '../../functions/domain/idempotency.ts';
+import type { LedgerStore } from '../../functions/domain/ledger/ledger.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../../functions/domain/ports.ts';
 import type { PaymentProvider } from '../../functions/domain/provider.ts';
 import type { RefundRepository } from '../../functions/domain/refund.ts';
@@ -22,6 +24,7 @@ export interface Ports {
   readonly paymentWorkflow: ChargeWorkflow;
   readonly refundWorkflow: ChargeWorkflow;
   readonly school: SchoolStore;
+  readonly ledger: LedgerStore;
 }
 
 /** The services behind the ports whose own fault simulation a gate uses. */
@@ -78,6 +81,8 @@ const callKinds = {
     listDueCarts: 'read',
     listDueHolds: 'read',
   },
+  // The crash points' list of the ledger's calls; its one write is a TransactWriteItems.
+  ledger: { ...ledgerStoreCalls, post: 'transaction' },
 } as const satisfies { readonly [P in keyof Ports]: { readonly [M in keyof Ports[P]]: CallKind } };
 
 /** Every call a gate can stop: `payments.replace`, `provider.captureCharge`, ... */
@@ -140,6 +145,7 @@ export function gatedPorts(ports: Ports, services: Services, actor: Actor, pass:
     paymentWorkflow: wrap('paymentWorkflow'),
     refundWorkflow: wrap('refundWorkflow'),
     school: wrap('school'),
+    ledger: wrap('ledger'),
   };
 }
 

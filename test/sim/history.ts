@@ -81,7 +81,7 @@ export function histories(registry: CommandRegistry = everyCommand, focus: Focus
 const swarmFactor = fc.constantFrom(0, 1, 1, 4);
 
 /** What a test may change about the simulated product: the broken variants the simulator must catch. */
-export type Variant = Pick<SimulationOptions, 'steps' | 'refundRepository' | 'schoolStore'>;
+export type Variant = Pick<SimulationOptions, 'steps' | 'refundRepository' | 'schoolStore' | 'ledgerStore'>;
 
 /**
  * Runs `history` to its end and settles the world; throws an {@link InvariantViolation} when a

@@ -6,10 +6,11 @@ import type { Payment } from '../../functions/domain/payment.ts';
 import { type Refund, RefundStatus, refundNoFor } from '../../functions/domain/refund.ts';
 import type { Ledger } from '../../local/fake-provider/ledger.ts';
 import { type Invariant, ledgerInvariants } from '../support/invariants/ledger.ts';
+import { merchantLedgerViolations, providerTotalsOf } from '../support/invariants/merchant-ledger.ts';
 import { type SchoolState, schoolInvariants } from '../support/invariants/school.ts';
 import type { SchoolContents } from '../support/in-memory-school-store.ts';
 import { type ApiAnswer, isCreateAnswer } from './api.ts';
-import { MERCHANT_SETTINGS } from './school.ts';
+import { MERCHANTS, MERCHANT_SETTINGS } from './school.ts';
 import type { World } from './world.ts';
 
 /** What a history is checked against: the money, the school, what the clients heard, and the world itself. */
@@ -87,6 +88,23 @@ export const simInvariants: readonly Invariant<SimState>[] = [
             : [];
         }),
       ),
+  },
+  {
+    name: "every merchant's ledger adds up, to the provider's cent, once the stream is delivered",
+    when: 'settled',
+    check: ({ world, ledger }) => {
+      const merchants = new Set([...MERCHANTS, ...world.ledger.merchants(), ...ledger.provider.paymentIntents.flatMap((pi) => pi.metadata['merchant_id'] ?? [])]);
+      return [
+        ...world.ledgerGivenUp.map((given) => `the ledger's mapping gave up on records ${given.sequences.join(', ')} of shard ${given.shard} (${given.error})`),
+        ...[...merchants].flatMap((merchantId) =>
+          merchantLedgerViolations(
+            { merchantId, ...world.ledger.ledgerOf(merchantId) },
+            providerTotalsOf(ledger.provider, merchantId),
+            world.merchants.ledgerSettings(merchantId),
+          ),
+        ),
+      ];
+    },
   },
   {
     name: 'no code path fails unexpectedly',

@@ -1,12 +1,13 @@
 import { reconcileLeaseSeconds } from '../../functions/config/env.ts';
 import { creditFailedPayBack } from '../../functions/domain/carts/fulfilment.ts';
 import { sweepCarts } from '../../functions/domain/carts/sweep.ts';
+import { releaseDueFunds } from '../../functions/domain/ledger/ledger.ts';
 import { reconcile } from '../../functions/domain/reconcile.ts';
 import { type Actor, Killed } from './scheduler.ts';
 import { schoolDeps } from './school.ts';
 import { DEPLOYMENT, type World } from './world.ts';
 
-/** One run of the schedule's reconciler, and then its sweep of carts and holds, as its handler runs them: a Lambda invocation like any other. */
+/** One run of the schedule's reconciler, then its sweep of carts and holds and its release of funds, as its handler runs them: a Lambda invocation like any other. */
 export function runReconciler(world: World, batchSize: number, maxResumes: number): Actor {
   return world.spawn(`reconciler #${world.nextNumber()}`, 'reconciler', async (actor) => {
     const ports = world.portsOf(actor);
@@ -38,6 +39,12 @@ export function runReconciler(world: World, batchSize: number, maxResumes: numbe
         // The sweep records what it could not do and goes on; a Lambda that died stops here.
         if (swept.error instanceof Killed) throw swept.error;
         if (swept.error !== undefined) world.noteUnexpected('cart sweep', swept.error);
+      }
+      for (const released of await releaseDueFunds(world.ledgerDeps(ports), batchSize)) {
+        world.count(`released funds: ${released.outcome}`);
+        // As the sweep: a charge not released is left for the next run; a Lambda that died stops here.
+        if (released.error instanceof Killed) throw released.error;
+        if (released.error !== undefined) world.noteUnexpected('release of funds', released.error);
       }
     } catch (error) {
       if (error instanceof Killed) world.count('reconciler died');

@@ -10,6 +10,7 @@ import type { SchoolContents } from '../support/in-memory-school-store.ts';
 import { Api } from './api.ts';
 import { CartApi } from './cart-api.ts';
 import { seedSchool } from './school.ts';
+import { runLedgerMapping } from './ledger-mapping.ts';
 import { runReconciler } from './reconciler.ts';
 import { type StepBindings, productSteps, runSagas } from './sagas.ts';
 import { type SimState, simInvariants } from './invariants.ts';
@@ -59,6 +60,7 @@ export class Simulation {
     this.api = new Api(this.world);
     this.carts = new CartApi(this.api);
     runSagas(this.world, options.steps ?? productSteps);
+    runLedgerMapping(this.world);
   }
 
   /** The world before its history: the school's classes, accounts and swimmers. */
@@ -164,7 +166,7 @@ export class Simulation {
    */
   private isAtRest(): boolean {
     const { world } = this;
-    if (world.scheduler.actors().length > 0 || world.stripe.inFlightCount > 0) return false;
+    if (world.scheduler.actors().length > 0 || world.stripe.inFlightCount > 0 || world.stream.undelivered() > 0) return false;
     const school = world.school.contents();
     return (
       school.carts.every((cart) => FINISHED.has(cart.status)) &&

@@ -2,6 +2,7 @@ import type { SchoolWrite } from '../../functions/domain/carts/store.ts';
 import type { Refund } from '../../functions/domain/refund.ts';
 import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
 import type { StoredPayment } from '../support/strict/payments.ts';
+import { StrictLedgerStore } from '../support/strict/ledger.ts';
 import { StrictRefundRepository } from '../support/strict/refunds.ts';
 import type { Variant } from './history.ts';
 
@@ -39,6 +40,18 @@ export const brokenVariants = {
         protected override plan(write: SchoolWrite) {
           const planned = super.plan(write);
           return write.kind === 'points' && write.change === 'return' && planned.next !== undefined ? { ...planned, next: 'keep' as const } : planned;
+        }
+      })(),
+  },
+  /**
+   * A ledger store whose postings lost their `attribute_not_exists` condition: a stream record
+   * delivered again (a poster that died after it wrote, an answer lost) is posted again.
+   */
+  'redelivery posted again': {
+    ledgerStore: () =>
+      new (class extends StrictLedgerStore {
+        protected override isPosted(): boolean {
+          return false;
         }
       })(),
   },

@@ -1,15 +1,19 @@
 import { reconcileAfterSeconds } from '../../functions/config/env.ts';
 import { ChargeonceError } from '../../functions/domain/errors.ts';
+import type { LedgerDeps } from '../../functions/domain/ledger/ledger.ts';
 import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
 import { StrictMerchantKeyStore } from '../support/strict/merchant-key-store.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { StrictIdempotencyStore } from '../support/strict/idempotency-store.ts';
 import { StrictPaymentRepository, type StrictStoreOptions } from '../support/strict/payments.ts';
+import { StrictLedgerStore } from '../support/strict/ledger.ts';
 import { StrictRefundRepository } from '../support/strict/refunds.ts';
+import { StrictStream } from '../support/strict/stream.ts';
 import { STRIPE_SEARCH_LAG_MS, StrictStripe, strictProvider } from '../support/strict/stripe.ts';
 import { type Execution, StrictWorkflow } from '../support/strict/workflow.ts';
 import { type Pass, type Ports, type Services, gatedPorts } from './gated-ports.ts';
 import { type Machines, loadDeployment } from './deployment.ts';
+import type { GivenUp } from './ledger-mapping.ts';
 import { type Actor, type BreakageMix, type Decision, GO, type Gate, Invocation, Killed, Scheduler, breakages, decisionOf } from './scheduler.ts';
 
 /** This deployment's tag on its charges. */
@@ -20,6 +24,9 @@ const SIM_EPOCH_MS = Date.parse('2026-01-05T00:00:00.000Z');
 
 /** How far DynamoDB's `by_due` index may trail the table in the simulation. */
 const INDEX_LAG_MS = 1000;
+
+/** Shards of the table's stream: records of items in different shards reach the ledger in any order. */
+const STREAM_SHARDS = 3;
 
 /** One-shot: the next call of this label gets this decision instead of going through. */
 export interface ArmedFault {
@@ -43,6 +50,8 @@ export interface WorldOptions {
   readonly seed: number;
   /** Replaces the school's store, to run the simulation against a deliberately broken one. */
   readonly schoolStore?: () => InMemorySchoolStore;
+  /** Replaces the ledger's store, to run the simulation against a deliberately broken one. */
+  readonly ledgerStore?: () => StrictLedgerStore;
   /** Replaces the refund repository, to run the simulation against a deliberately broken one. */
   readonly refundRepository?: (payments: StrictPaymentRepository, options: StrictStoreOptions) => StrictRefundRepository;
   /** Keep a line per event, for a replay. */
@@ -60,6 +69,13 @@ export class World {
   readonly scheduler = new Scheduler();
   readonly machines: Machines = loadDeployment().machines;
   private readonly lambdaTimeoutMs = loadDeployment().lambdaTimeoutMs;
+  /** The ledger poster's event source mapping, as the template declares it. */
+  readonly ledgerMapping = loadDeployment().ledgerMapping;
+  /** The table's stream: every write of a payment or refund. */
+  readonly stream = new StrictStream(STREAM_SHARDS);
+  readonly ledger: StrictLedgerStore;
+  /** Stream records the ledger's mapping gave up on: each a posting that may be missing. */
+  readonly ledgerGivenUp: GivenUp[] = [];
   readonly payments: StrictPaymentRepository;
   readonly refunds: StrictRefundRepository;
   readonly keys: StrictIdempotencyStore;
@@ -90,7 +106,8 @@ export class World {
   constructor(readonly options: WorldOptions) {
     this.nextRandom = options.seed >>> 0;
     this.trace = options.trace ? [] : undefined;
-    const storeOptions: StrictStoreOptions = { clock: this.clock.clock, indexLagMs: INDEX_LAG_MS };
+    const storeOptions: StrictStoreOptions = { clock: this.clock.clock, indexLagMs: INDEX_LAG_MS, stream: this.stream };
+    this.ledger = options.ledgerStore?.() ?? new StrictLedgerStore();
     this.payments = new StrictPaymentRepository(storeOptions);
     this.refunds = options.refundRepository?.(this.payments, storeOptions) ?? new StrictRefundRepository(this.payments, storeOptions);
     this.keys = new StrictIdempotencyStore(this.clock.clock);
@@ -112,6 +129,7 @@ export class World {
       paymentWorkflow: this.paymentWorkflow,
       refundWorkflow: this.refundWorkflow,
       school: this.school,
+      ledger: this.ledger,
     };
     this.services = { stripe: this.stripe, school: this.school };
   }
@@ -134,6 +152,11 @@ export class World {
   }
 
   private readonly pass: Pass = (actor, label) => actor.wait({ kind: 'call', label });
+
+  /** What posting and releasing funds need, through `ports`, as the handlers' `ledgerDeps` builds it. */
+  ledgerDeps(ports: Ports): LedgerDeps {
+    return { ledger: ports.ledger, settingsOf: (merchantId) => this.merchants.ledgerSettingsOf(merchantId), clock: this.clock.clock };
+  }
 
   /** Waits `ms` of the world's clock (the clock moves when the history lets the actor wake). */
   async sleep(actor: Actor, ms: number): Promise<Decision> {

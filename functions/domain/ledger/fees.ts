@@ -60,6 +60,23 @@ export function availableOn(capturedAt: string, settings: Pick<LedgerSettings, '
   return new Date(Date.parse(capturedAt) + settings.payoutDelayDays * DAY_MS).toISOString();
 }
 
+const MAX_PAYOUT_DELAY_DAYS = 365;
+
+/**
+ * What is wrong with each setting a merchant is given, by setting (none when all can be its):
+ * `feeBps` a whole number from 0 to 10,000 (100%), `feeFixed` a whole number of minor units, 0
+ * or more, `payoutDelayDays` whole days from 0 to a year, `timeZone` an IANA zone `Intl` knows.
+ */
+export function ledgerSettingsProblems(settings: Partial<LedgerSettings>): Partial<Record<keyof LedgerSettings, string>> {
+  const wholeIn = (value: number | undefined, max: number) => value === undefined || (Number.isSafeInteger(value) && value >= 0 && value <= max);
+  return {
+    ...(!wholeIn(settings.feeBps, BPS_SCALE) && { feeBps: `must be a whole number of basis points from 0 to ${BPS_SCALE}` }),
+    ...(!wholeIn(settings.feeFixed, Number.MAX_SAFE_INTEGER) && { feeFixed: 'must be a whole number of minor units, 0 or more' }),
+    ...(!wholeIn(settings.payoutDelayDays, MAX_PAYOUT_DELAY_DAYS) && { payoutDelayDays: `must be a whole number of days from 0 to ${MAX_PAYOUT_DELAY_DAYS}` }),
+    ...(settings.timeZone !== undefined && !isTimeZone(settings.timeZone) && { timeZone: 'must be an IANA time zone, such as Europe/Paris or UTC' }),
+  };
+}
+
 /** Whether a time zone is one `Intl` knows (an IANA name such as `Europe/Paris`, or `UTC`). */
 export function isTimeZone(zone: string): boolean {
   try {

@@ -1,7 +1,7 @@
 import { ConcurrentModificationError } from '../../../functions/domain/errors.ts';
 import { type Account, type CurrencyBalances, zeroBalances } from '../../../functions/domain/ledger/accounts.ts';
 import { type BalanceTransaction, type ChargeBalanceTransaction, isCharge } from '../../../functions/domain/ledger/balance-transaction.ts';
-import { type JournalTransaction, balanceChanges } from '../../../functions/domain/ledger/journal.ts';
+import { type JournalKey, type JournalTransaction, balanceChanges } from '../../../functions/domain/ledger/journal.ts';
 import type { LedgerStore } from '../../../functions/domain/ledger/ledger.ts';
 import type { Posting } from '../../../functions/domain/ledger/postings.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
@@ -21,7 +21,7 @@ export class StrictLedgerStore implements LedgerStore {
   posted = 0;
 
   async post(posting: Posting): Promise<'posted' | 'already_posted'> {
-    const existing = posting.transactions.filter((transaction) => this.journals.has(journalId(posting.merchantId, transaction.key)));
+    const existing = posting.transactions.filter((transaction) => this.isPosted(posting.merchantId, transaction.key));
     if (existing.length > 0) {
       // The adapter's transaction fails whole on the first; a posting half in the journal would be a bug of the store.
       if (existing.length !== posting.transactions.length) throw new Error(`posting ${posting.transactions.map((t) => t.key).join(', ')} is half in the journal`);
@@ -44,6 +44,11 @@ export class StrictLedgerStore implements LedgerStore {
     return 'posted';
   }
 
+  /** Whether the journal holds the key: the adapter's `attribute_not_exists` on the journal's items. */
+  protected isPosted(merchantId: string, key: JournalKey): boolean {
+    return this.journals.has(journalId(merchantId, key));
+  }
+
   async chargeOf(merchantId: string, chargeId: string): Promise<ChargeBalanceTransaction | undefined> {
     const found = [...this.transactions.values()].find((t) => t.merchantId === merchantId && t.type === 'charge' && t.source === chargeId);
     return found !== undefined && isCharge(found) ? structuredClone(found) : undefined;
@@ -58,10 +63,16 @@ export class StrictLedgerStore implements LedgerStore {
   }
 
   async balances(merchantId: string): Promise<CurrencyBalances[]> {
-    return [...this.balanceRecords.values()]
+    return this.ledgerOf(merchantId).balances;
+  }
+
+  /** The merchant's balances and journal as they are now, for the invariants (which read synchronously). */
+  ledgerOf(merchantId: string): { balances: CurrencyBalances[]; journal: JournalTransaction[] } {
+    const balances = [...this.balanceRecords.values()]
       .filter((record) => record.merchantId === merchantId)
       .sort((a, b) => a.currency.localeCompare(b.currency))
-      .map(({ currency, balances }) => ({ currency, balances: { ...balances } }));
+      .map(({ currency, balances: held }) => ({ currency, balances: { ...held } }));
+    return { balances, journal: [...this.journals.values()].filter((t) => t.merchantId === merchantId) };
   }
 
   async listBalanceTransactions(merchantId: string, page: { limit: number; startingAfter?: string }) {
@@ -79,7 +90,7 @@ export class StrictLedgerStore implements LedgerStore {
   }
 
   async journal(merchantId: string): Promise<JournalTransaction[]> {
-    return [...this.journals.values()].filter((t) => t.merchantId === merchantId);
+    return this.ledgerOf(merchantId).journal;
   }
 
   /** Every merchant with a balance, for the invariants. */

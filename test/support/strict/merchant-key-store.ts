@@ -25,6 +25,11 @@ export class StrictMerchantKeyStore implements MerchantKeyStore {
   }
 
   async ledgerSettingsOf(merchantId: string): Promise<LedgerSettings> {
+    return this.ledgerSettings(merchantId);
+  }
+
+  /** The merchant's ledger settings as stored, read synchronously (the invariants). */
+  ledgerSettings(merchantId: string): LedgerSettings {
     return { ...DEFAULT_LEDGER_SETTINGS, ...this.merchants.get(merchantId)?.ledger };
   }
 

@@ -1,5 +1,6 @@
 import { type Payment, isTerminal } from '../../../functions/domain/payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from '../../../functions/domain/ports.ts';
+import type { StrictStream } from './stream.ts';
 import { DueIndex, frozen } from './trailing-view.ts';
 
 /** What the table holds for a payment: the payment, and what is left to refund (its own attribute). */
@@ -16,6 +17,8 @@ export interface StrictStoreOptions {
    * the table; unset, it never does.
    */
   readonly indexLagMs?: number;
+  /** The table's stream, which every write of a payment or refund adds a record to. */
+  readonly stream?: StrictStream;
 }
 
 /**
@@ -29,7 +32,7 @@ export class StrictPaymentRepository implements PaymentRepository {
   private readonly items = new Map<string, StoredPayment>();
   private readonly dueIndex: DueIndex<Payment>;
 
-  constructor(options: StrictStoreOptions) {
+  constructor(private readonly options: StrictStoreOptions) {
     this.dueIndex = new DueIndex(
       () => [...this.items.values()].map((item) => item.payment).filter(isDue),
       () => options.clock().getTime(),
@@ -99,27 +102,28 @@ export class StrictPaymentRepository implements PaymentRepository {
     const stored = this.items.get(paymentNo);
     if (stored === undefined) throw new Error(`no payment ${paymentNo} to move a refund on`);
     const { payment } = stored;
-    this.items.set(
-      paymentNo,
-      frozen({
-        payment: structuredClone({
-          ...payment,
-          amountRefunded: payment.amountRefunded + amount,
-          version: payment.version + 1,
-          updatedAt,
-          ...(refundNo !== undefined && { refundNos: [...(payment.refundNos ?? []), refundNo] }),
-        }),
-        refundable: stored.refundable - amount,
+    const next = frozen({
+      payment: structuredClone({
+        ...payment,
+        amountRefunded: payment.amountRefunded + amount,
+        version: payment.version + 1,
+        updatedAt,
+        ...(refundNo !== undefined && { refundNos: [...(payment.refundNos ?? []), refundNo] }),
       }),
-    );
+      refundable: stored.refundable - amount,
+    });
+    this.items.set(paymentNo, next);
+    this.options.stream?.append(`PAYMENT#${paymentNo}`, { kind: 'payment', before: payment, after: next.payment });
   }
 
   private store(payment: Payment): void {
+    const before = this.items.get(payment.paymentNo)?.payment;
     // A whole-item put writes `amount_refundable` from the payment, as the adapter's `toItem` does.
     this.items.set(
       payment.paymentNo,
       frozen({ payment: structuredClone(payment), refundable: payment.amountCaptured - payment.amountRefunded }),
     );
+    this.options.stream?.append(`PAYMENT#${payment.paymentNo}`, { kind: 'payment', ...(before !== undefined && { before }), after: payment });
   }
 }
 

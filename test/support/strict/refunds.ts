@@ -21,7 +21,7 @@ export class StrictRefundRepository implements RefundRepository {
 
   constructor(
     private readonly payments: StrictPaymentRepository,
-    options: StrictStoreOptions,
+    private readonly options: StrictStoreOptions,
   ) {
     this.dueIndex = new DueIndex(
       () => [...this.items.values()].filter((refund) => refund.reconcileAt !== undefined),
@@ -114,7 +114,9 @@ export class StrictRefundRepository implements RefundRepository {
   }
 
   private store(refund: Refund): void {
+    const before = this.items.get(refund.refundNo);
     this.items.set(refund.refundNo, frozen(structuredClone(refund)));
+    this.options.stream?.append(`REFUND#${refund.refundNo}`, { kind: 'refund', ...(before !== undefined && { before }), after: refund });
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrentModificationError, LedgerSourceNotPostedError, UnbalancedJournalError } from '../../../functions/domain/errors.ts';
 import { balanceTransactionId, parseBalanceTransactionId } from '../../../functions/domain/ledger/balance-transaction.ts';
-import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings, availableOn, feeFor, feeReturnedBy } from '../../../functions/domain/ledger/fees.ts';
+import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings, availableOn, feeFor, feeReturnedBy, ledgerSettingsProblems } from '../../../functions/domain/ledger/fees.ts';
 import { imbalanceOf, journalTransaction } from '../../../functions/domain/ledger/journal.ts';
 import { type LedgerDeps, balanceView, ledgerEventOf, postChange, releaseDueFunds } from '../../../functions/domain/ledger/ledger.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
@@ -99,6 +99,23 @@ describe('the fee rule', () => {
 
   it('makes funds available the merchant’s delay in whole days after capture', () => {
     expect(availableOn(CAPTURED_AT, { payoutDelayDays: 2 })).toBe('2026-12-03T10:00:00.000Z');
+  });
+});
+
+describe('a merchant’s ledger settings', () => {
+  it('accepts the defaults and the edges of each range', () => {
+    expect(ledgerSettingsProblems(DEFAULT_LEDGER_SETTINGS)).toEqual({});
+    expect(ledgerSettingsProblems({ feeBps: 0, feeFixed: 0, payoutDelayDays: 0, timeZone: 'UTC' })).toEqual({});
+    expect(ledgerSettingsProblems({ feeBps: 10_000, payoutDelayDays: 365, timeZone: 'America/New_York' })).toEqual({});
+  });
+
+  it('names each setting out of its range, and only those', () => {
+    // Act
+    const problems = ledgerSettingsProblems({ feeBps: 10_001, feeFixed: 1.5, payoutDelayDays: -1, timeZone: 'Europe/Atlantis' });
+
+    // Assess
+    expect(Object.keys(problems).sort()).toEqual(['feeBps', 'feeFixed', 'payoutDelayDays', 'timeZone']);
+    expect(ledgerSettingsProblems({ feeBps: Number.NaN, feeFixed: 30 })).toEqual({ feeBps: expect.stringMatching(/whole number/) });
   });
 });
 

@@ -160,17 +160,36 @@ export function startStreamsPoller(options: StreamsPollerOptions): StreamsPoller
         waiters = waiters.filter((waiter) => waiter.after >= started);
         for (const waiter of ready) waiter.resolve();
       }
-      await sleep(pollMs);
+      // Someone waits for the stream to be drained: the next pass at once, not after the poll interval.
+      if (waiters.length === 0) await pause(pollMs);
     }
   };
+  /** Ends the loop's wait between passes early. */
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
   running = options.mappings.length === 0 ? Promise.resolve() : loop();
 
   return {
     idle: () =>
-      options.mappings.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ after: passes, resolve })),
+      options.mappings.length === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            waiters.push({ after: passes, resolve });
+            wake?.();
+          }),
     failures: () => [...failures],
     async stop() {
       stopped = true;
+      wake?.();
       await running;
       for (const waiter of waiters) waiter.resolve();
     },

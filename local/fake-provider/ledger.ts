@@ -1,4 +1,5 @@
 import type { StripeErrorBody } from './api-error.ts';
+import { Lookup } from './tracked-state.ts';
 import type { CardDetails } from './test-cards.ts';
 
 /**
@@ -116,10 +117,13 @@ export function takesFromCharge(refund: RefundRecord): boolean {
   return refund.status === 'pending' || refund.status === 'succeeded';
 }
 
+const refundsByCharge = new Lookup<RefundRecord>((refund) => refund.charge);
+
 /** What the charge's refunds take from it. */
 export function amountRefunded(refunds: readonly RefundRecord[], chargeId: string): number {
-  return refunds
-    .filter((refund) => refund.charge === chargeId && takesFromCharge(refund))
+  return refundsByCharge
+    .all(refunds, chargeId)
+    .filter(takesFromCharge)
     .reduce((sum, refund) => sum + refund.amount, 0);
 }
 

@@ -89,17 +89,23 @@ export class Replay {
 }
 
 /**
- * Finds a record by a key of its own (an id): through an index kept up to date from the
- * tracked changes on a tracked collection, by a scan on a plain array. Make one per key, at
- * module scope: each is an index of its own. `key` must only read.
+ * Finds records by a key (an id, the charge a refund belongs to): through an index kept up to
+ * date from the tracked changes on a tracked collection, by a scan on a plain array. Make one
+ * per key, at module scope: each is an index of its own. `key` must only read.
  */
 export class Lookup<T> {
   constructor(private readonly key: (record: T) => string | undefined) {}
 
+  /** The first record whose key is `value`, as `find()` would give it. */
   find(records: readonly T[], value: string): T | undefined {
+    return this.all(records, value)[0];
+  }
+
+  /** Every record whose key is `value`, in the collection's order. */
+  all(records: readonly T[], value: string): T[] {
     const collection = collectionOf.get(records);
-    if (collection === undefined) return records.find((record) => this.key(record) === value);
-    return collection.view(this, () => new KeyIndex(collection, this.key as (record: unknown) => string | undefined)).find(value) as T | undefined;
+    if (collection === undefined) return records.filter((record) => this.key(record) === value);
+    return collection.view(this, () => new KeyIndex(collection, this.key as (record: unknown) => string | undefined)).all(value) as T[];
   }
 }
 
@@ -234,13 +240,10 @@ class KeyIndex extends View {
     super(collection);
   }
 
-  find(value: string): unknown {
+  all(value: string): unknown[] {
     this.refresh();
     const found = this.byKey.get(value);
-    if (found === undefined) return undefined;
-    // Keys are ids, so one record each; should two share one, the first wins, as with find().
-    const [first] = this.collection.inOrder(found);
-    return this.collection.viewOf(first);
+    return found === undefined ? [] : this.collection.inOrder(found);
   }
 
   protected clear(): void {
@@ -276,7 +279,7 @@ class Subset extends View {
 
   records(): unknown[] {
     this.refresh();
-    return this.collection.inOrder(this.members).map((raw) => this.collection.viewOf(raw));
+    return this.collection.inOrder(this.members);
   }
 
   protected clear(): void {
@@ -356,8 +359,9 @@ class Collection {
     return view;
   }
 
+  /** The views of records of the collection, in its order. */
   inOrder(raws: Iterable<unknown>): unknown[] {
-    return [...raws].sort((a, b) => (this.members.get(a) ?? 0) - (this.members.get(b) ?? 0));
+    return [...raws].sort((a, b) => (this.members.get(a) ?? 0) - (this.members.get(b) ?? 0)).map((raw) => this.viewOf(raw));
   }
 
   /**

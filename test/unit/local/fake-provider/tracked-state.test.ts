@@ -125,7 +125,7 @@ describe('tracked state', () => {
     );
   });
 
-  it('finds by key and selects as a scan of the collection would, after any change', () => {
+  it('finds by key and selects as a scan of the collection would, after any change, records held twice included', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(...ops), { maxLength: 40 }), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), (steps, probes) => {
         // Prepare
@@ -145,6 +145,9 @@ describe('tracked state', () => {
             for (const probe of probes) {
               const id = ids[probe % ids.length]!;
               expect(byId.find(records, id)).toBe(records.find((rec) => rec.id === id));
+              const all = records.filter((rec) => rec.id === id);
+              expect(byId.all(records, id)).toHaveLength(all.length);
+              byId.all(records, id).forEach((rec, i) => expect(rec).toBe(all[i]));
             }
             expect(positive.of(records)).toEqual(records.filter((rec) => rec.n > 0));
           }

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -238,6 +238,38 @@ describe('fake provider persistence', () => {
     // Assess
     expect(reopened.ledger().paymentIntents).toEqual([{ id: 'pi_1', amount: 100, captures: [{ amount: 60, at: 3 }], metadata: { order: 'o-1' } }]);
     expect(reopened.state.idempotency.map((record) => record.key)).toEqual(['new']);
+  });
+
+  it('takes back a write that failed halfway and writes its changes with the next save', async () => {
+    // Prepare: the disk fills up in the middle of the next append.
+    const store = await StateStore.open(dataDir);
+    const probe = await open(journalFile(), 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as { appendFile: (data: Buffer) => Promise<void> };
+    await probe.close();
+    const appendFile = fileHandle.appendFile;
+    fileHandle.appendFile = async function (this: unknown, data: Buffer) {
+      fileHandle.appendFile = appendFile;
+      await appendFile.call(this, data.subarray(0, data.length >> 1));
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    };
+    store.state.idempotency.push(kept('first', 1));
+
+    // Act
+    let failed: string;
+    try {
+      failed = await store.save().then(() => 'saved', (error: Error) => error.message);
+    } finally {
+      fileHandle.appendFile = appendFile;
+    }
+    store.state.idempotency.push(kept('second', 2));
+    await store.save();
+    await store.close();
+    const reopened = await StateStore.open(dataDir);
+    await reopened.close();
+
+    // Assess
+    expect(failed).toBe('no space left on device');
+    expect(reopened.state.idempotency.map((record) => record.key)).toEqual(['first', 'second']);
   });
 
   it('leaves only the snapshot and the journal behind, no temporary files', async () => {

@@ -272,6 +272,45 @@ describe('fake provider persistence', () => {
     expect(reopened.state.idempotency.map((record) => record.key)).toEqual(['first', 'second']);
   });
 
+  it('replays a kept answer only once the write that keeps it is done', async () => {
+    // Prepare: the first request's write is held until released.
+    const fake = await startFakeProvider({ dataDir });
+    const probe = await open(journalFile(), 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as { appendFile: (data: Buffer) => Promise<void> };
+    await probe.close();
+    const appendFile = fileHandle.appendFile;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = () => {};
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    fileHandle.appendFile = async function (this: unknown, data: Buffer) {
+      fileHandle.appendFile = appendFile;
+      holding();
+      await released;
+      await appendFile.call(this, data);
+    };
+    const params = authorizeParams('pm_card_visa', 'P-held');
+    let answered = false;
+
+    // Act
+    const first = stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params, idempotencyKey: 'held' });
+    await held;
+    const retry = stripeRequest(fake.url, 'POST', '/v1/payment_intents', { params, idempotencyKey: 'held' });
+    void retry.then(() => (answered = true));
+    // Ample time for a replay straight from memory to come back.
+    await sleep(300);
+    const answeredWhileHeld = answered;
+    release();
+    fileHandle.appendFile = appendFile;
+    const [firstAnswer, retryAnswer] = await Promise.all([first, retry]);
+    await fake.close();
+
+    // Assess
+    expect(answeredWhileHeld).toBe(false);
+    expect(retryAnswer.text).toBe(firstAnswer.text);
+    expect(retryAnswer.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('leaves only the snapshot and the journal behind, no temporary files', async () => {
     // Prepare
     const fake = await startFakeProvider({ dataDir });

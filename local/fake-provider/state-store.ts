@@ -115,7 +115,7 @@ export class StateStore {
   }
 }
 
-export function emptyState(): FakeState {
+function emptyState(): FakeState {
   return { ledger: { paymentIntents: [], refunds: [], calls: [] }, idempotency: [] };
 }
 

@@ -98,7 +98,7 @@ export class Lookup<T> {
 
   /** The first record whose key is `value`, as `find()` would give it. */
   find(records: readonly T[], value: string): T | undefined {
-    return this.all(records, value)[0];
+    return collectionOf.has(records) ? this.all(records, value)[0] : records.find((record) => this.key(record) === value);
   }
 
   /** Every record whose key is `value`, in the collection's order. */

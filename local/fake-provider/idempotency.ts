@@ -1,5 +1,10 @@
 import { idempotencyKeyInUse, idempotencyMismatch, invalidRequest, type StripeApiError } from './api-error.ts';
 import type { IdempotencyRecord } from './ledger.ts';
+import { Lookup } from './tracked-state.ts';
+
+/** A key is the API key's own: two accounts may use the same Idempotency-Key. */
+const slotOf = (request: Pick<IdempotentRequest, 'apiKey' | 'key'>): string => `${request.apiKey}\u0000${request.key}`;
+const bySlot = new Lookup<IdempotencyRecord>(slotOf);
 
 /** Stripe forgets a key 24 hours after its first use. */
 const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -57,10 +62,10 @@ export class IdempotencyKeys {
       };
     }
     this.forgetExpired();
-    const slot = `${request.apiKey}\u0000${request.key}`;
+    const slot = slotOf(request);
     if (this.inFlight.has(slot)) return { kind: 'reject', error: idempotencyKeyInUse(request.key) };
 
-    const kept = this.records.find((r) => r.apiKey === request.apiKey && r.key === request.key);
+    const kept = bySlot.find(this.records, slot);
     if (kept !== undefined) {
       const same =
         kept.method === request.method && kept.path === request.path && kept.params === request.params;

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { StripeErrorBody } from './api-error.ts';
+import { Lookup } from './tracked-state.ts';
 import type { CardDetails } from './test-cards.ts';
 
 /**
@@ -119,10 +117,13 @@ export function takesFromCharge(refund: RefundRecord): boolean {
   return refund.status === 'pending' || refund.status === 'succeeded';
 }
 
+const refundsByCharge = new Lookup<RefundRecord>((refund) => refund.charge);
+
 /** What the charge's refunds take from it. */
 export function amountRefunded(refunds: readonly RefundRecord[], chargeId: string): number {
-  return refunds
-    .filter((refund) => refund.charge === chargeId && takesFromCharge(refund))
+  return refundsByCharge
+    .all(refunds, chargeId)
+    .filter(takesFromCharge)
     .reduce((sum, refund) => sum + refund.amount, 0);
 }
 
@@ -143,63 +144,4 @@ export interface IdempotencyRecord {
 export interface FakeState {
   ledger: Ledger;
   idempotency: IdempotencyRecord[];
-}
-
-const STATE_FILE = 'fake-provider-state.json';
-
-/**
- * Holds the state in memory and, given a directory, writes all of it after every mutation,
- * before the response leaves: a crash after the write and before the answer is exactly the
- * "the charge happened, the caller never heard" case the fake exists to produce.
- */
-export class StateStore {
-  private writes: Promise<void> = Promise.resolve();
-
-  private constructor(
-    readonly state: FakeState,
-    private readonly file: string | undefined,
-  ) {}
-
-  static async open(dataDir: string | undefined): Promise<StateStore> {
-    if (dataDir === undefined) return new StateStore(emptyState(), undefined);
-    await mkdir(dataDir, { recursive: true });
-    const file = join(dataDir, STATE_FILE);
-    return new StateStore(await readState(file), file);
-  }
-
-  /** Writes the whole state atomically; writes are serialized so an older snapshot never wins. */
-  save(): Promise<void> {
-    const file = this.file;
-    if (file === undefined) return Promise.resolve();
-    const write = this.writes.then(async () => {
-      const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(temp, JSON.stringify(this.state, null, 2));
-      // rename is atomic on POSIX: a reader sees the old state or the new, never half of one.
-      await rename(temp, file);
-    });
-    this.writes = write.catch(() => undefined);
-    return write;
-  }
-
-  ledger(): Ledger {
-    return structuredClone(this.state.ledger);
-  }
-}
-
-function emptyState(): FakeState {
-  return { ledger: { paymentIntents: [], refunds: [], calls: [] }, idempotency: [] };
-}
-
-async function readState(file: string): Promise<FakeState> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw error;
-  }
-  const state = JSON.parse(text) as FakeState;
-  // A ledger written before calls were recorded.
-  state.ledger.calls ??= [];
-  return state;
 }

@@ -17,6 +17,7 @@ import {
 import { parseSearchQuery } from './search-query.ts';
 import { newId, paginate, renderPaymentIntent, renderPaymentMethod } from './stripe-objects.ts';
 import { findTestPaymentMethod, type TestPaymentMethod } from './test-cards.ts';
+import { Lookup, Selection } from './tracked-state.ts';
 
 export interface ApiContext {
   readonly ledger: Ledger;
@@ -232,22 +233,23 @@ export function searchPaymentIntents(ctx: ApiContext, params: Params): unknown {
   };
 }
 
+/** Authorizations that lapse at a deadline: all a request has to look at for lapsed ones. */
+const openAuthorizations = new Selection<PaymentIntentRecord>(
+  (pi) => pi.status === 'requires_capture' && pi.charge?.captureBefore != null,
+);
+
 /**
  * Cancels every authorization whose capture window has closed, as Stripe does on its own
  * schedule. Run before each request, so no request sees a lapsed authorization as capturable.
- * Returns whether anything changed.
  */
-export function expireLapsedAuthorizations(ctx: ApiContext): boolean {
+export function expireLapsedAuthorizations(ctx: ApiContext): void {
   const now = ctx.now();
-  let changed = false;
-  for (const pi of ctx.ledger.paymentIntents) {
+  for (const pi of openAuthorizations.of(ctx.ledger.paymentIntents)) {
     const deadline = pi.charge?.captureBefore;
-    if (pi.status !== 'requires_capture' || deadline == null || deadline > now) continue;
+    if (deadline == null || deadline > now) continue;
     pi.status = 'canceled';
     pi.cancellation = { at: deadline, reason: 'automatic' };
-    changed = true;
   }
-  return changed;
 }
 
 /** Test control: lets the authorization of `id` lapse now instead of in 7 days. */
@@ -261,8 +263,16 @@ export function expireAuthorization(ctx: ApiContext, id: string): unknown {
   return renderPaymentIntent(ctx.ledger, pi, { expandCharge: true });
 }
 
+const byId = new Lookup<PaymentIntentRecord>((pi) => pi.id);
+const byCharge = new Lookup<PaymentIntentRecord>((pi) => pi.charge?.id);
+
 export function findPaymentIntent(ctx: ApiContext, id: string): PaymentIntentRecord | undefined {
-  return ctx.ledger.paymentIntents.find((pi) => pi.id === id);
+  return byId.find(ctx.ledger.paymentIntents, id);
+}
+
+/** The PaymentIntent whose latest charge is `chargeId`. */
+export function findPaymentIntentByCharge(ctx: ApiContext, chargeId: string): PaymentIntentRecord | undefined {
+  return byCharge.find(ctx.ledger.paymentIntents, chargeId);
 }
 
 function find(ctx: ApiContext, id: string): PaymentIntentRecord {

@@ -1,9 +1,10 @@
 import { invalidParameter, invalidRequest, resourceMissing } from './api-error.ts';
 import type { Params } from './form.ts';
 import { amountRefunded, type RefundEnd, type RefundRecord } from './ledger.ts';
-import { findPaymentIntent, type ApiContext } from './payment-intents.ts';
+import { findPaymentIntent, findPaymentIntentByCharge, type ApiContext } from './payment-intents.ts';
 import { metadata, optionalEnum, optionalInteger, optionalString, rejectUnknown } from './params.ts';
 import { newId, paginate, renderRefund } from './stripe-objects.ts';
+import { Lookup, Selection } from './tracked-state.ts';
 
 /**
  * POST /v1/refunds, by `payment_intent` or `charge`. Refunds succeed at once, as card refunds
@@ -20,7 +21,7 @@ export function createRefund(ctx: ApiContext, params: Params): unknown {
   const pi =
     paymentIntentId !== undefined
       ? findPaymentIntent(ctx, paymentIntentId)
-      : ctx.ledger.paymentIntents.find((candidate) => candidate.charge?.id === chargeId);
+      : findPaymentIntentByCharge(ctx, chargeId ?? '');
   if (pi === undefined) {
     throw paymentIntentId !== undefined
       ? resourceMissing('payment_intent', paymentIntentId, 'payment_intent')
@@ -80,17 +81,17 @@ export function settleRefund(ctx: ApiContext, id: string, status: RefundEnd, fai
   return renderRefund(refund);
 }
 
-/** Settles the pending refunds whose time came; true when any did. */
-export function settleDueRefunds(ctx: ApiContext): boolean {
+/** Pending refunds that settle by themselves: all a request has to look at for due ones. */
+const settling = new Selection<RefundRecord>((refund) => refund.status === 'pending' && refund.settlement != null);
+
+/** Settles the pending refunds whose time came. */
+export function settleDueRefunds(ctx: ApiContext): void {
   const now = ctx.now();
-  let changed = false;
-  for (const refund of ctx.ledger.refunds) {
+  for (const refund of settling.of(ctx.ledger.refunds)) {
     const settlement = refund.settlement;
-    if (refund.status !== 'pending' || settlement == null || settlement.at > now) continue;
+    if (settlement == null || settlement.at > now) continue;
     end(refund, settlement.status, settlement.failureReason);
-    changed = true;
   }
-  return changed;
 }
 
 function end(refund: RefundRecord, status: RefundEnd, failureReason: string | null): void {
@@ -105,8 +106,10 @@ export function retrieveRefund(ctx: ApiContext, id: string, params: Params): unk
   return renderRefund(find(ctx, id));
 }
 
+const byId = new Lookup<RefundRecord>((refund) => refund.id);
+
 function find(ctx: ApiContext, id: string): RefundRecord {
-  const refund = ctx.ledger.refunds.find((candidate) => candidate.id === id);
+  const refund = byId.find(ctx.ledger.refunds, id);
   if (refund === undefined) throw resourceMissing('refund', id);
   return refund;
 }

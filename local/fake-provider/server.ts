@@ -16,7 +16,7 @@ import {
 import { FaultController, REFUND_FAILURE_REASONS, type FailureStatus, type FaultRequest } from './faults.ts';
 import { canonicalParams, parseParams, type Params } from './form.ts';
 import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
-import { type CallRecord, StateStore, type Ledger, type RefundEnd } from './ledger.ts';
+import type { CallRecord, Ledger, RefundEnd } from './ledger.ts';
 import {
   cancelPaymentIntent,
   capturePaymentIntent,
@@ -30,6 +30,7 @@ import {
   type ApiContext,
 } from './payment-intents.ts';
 import { createRefund, listRefunds, retrieveRefund, settleDueRefunds, settleRefund } from './refunds.ts';
+import { StateStore } from './state-store.ts';
 import { newId } from './stripe-objects.ts';
 
 export interface FakeProviderOptions {
@@ -129,12 +130,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       settleRefund(deps.ctx, id, status, failureReason);
       await store.save();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Hung requests and idle keep-alive sockets would otherwise hold close() open.
         server.closeAllConnections();
-      }),
+      });
+      await store.close();
+    },
   };
 }
 
@@ -203,6 +206,8 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
       return;
     }
     if (decision.kind === 'replay') {
+      // The first request may still be writing the answer kept for it: never replay what a restart could lose.
+      await deps.store.save();
       send(res, decision.response.status, decision.response.body, {
         ...headers,
         'Idempotent-Replayed': 'true',
@@ -218,8 +223,8 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     // Latency runs while the key is held, so a concurrent retry sees idempotency_key_in_use.
     if (deps.faults.latencyMs > 0) await sleep(deps.faults.latencyMs);
     // What time ended between requests (an authorization, a pending refund) is ended before this one sees it.
-    const expired = expireLapsedAuthorizations(deps.ctx);
-    const settled = settleDueRefunds(deps.ctx);
+    expireLapsedAuthorizations(deps.ctx);
+    settleDueRefunds(deps.ctx);
     if (deps.faults.takeFailureInside(method, url.pathname)) throw new Error('an armed fault inside the endpoint');
     let answer: Answer;
     let ran = true;
@@ -242,8 +247,10 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
       const request = { request: `${method} ${url.pathname}`, idempotencyKey: typeof key === 'string' ? key : null, status };
       deps.ctx.ledger.calls.push(callRecord(request, id, answer, deps.ctx.now()));
     }
-    // Persist before answering: once the caller hears of a charge, a restart cannot lose it.
-    if (method === 'POST' || expired || settled) await deps.store.save();
+    // Persist before answering: once the caller hears of a charge, a restart cannot lose it. A
+    // save that has nothing of its own to write still waits for the writes under way, so a GET
+    // never shows what a restart could lose either.
+    await deps.store.save();
   } catch {
     status = 500;
     text = envelope(serverError(500));

@@ -8,6 +8,7 @@ import type { Currency } from '../../../functions/domain/money.ts';
 import type { Payment } from '../../../functions/domain/payment.ts';
 import type { Refund } from '../../../functions/domain/refund.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
+import { succeededPayment as paymentFixture } from '../../support/payments.ts';
 import { StrictLedgerStore } from '../../support/strict/ledger.ts';
 
 const USD = 'USD' as Currency;
@@ -15,23 +16,7 @@ const CAPTURED_AT = '2026-12-01T10:00:00.000Z';
 const DAY_MS = 86_400_000;
 
 function succeededPayment(overrides: Partial<Payment> = {}): Payment {
-  return {
-    paymentNo: 'pay_1',
-    merchantId: 'merchant_a',
-    orderNo: 'o-1',
-    amount: 1000,
-    currency: USD,
-    paymentMethod: 'pm_card_visa',
-    status: 'succeeded',
-    version: 4,
-    chargeId: 'pi_1',
-    amountCaptured: 1000,
-    amountRefunded: 0,
-    createdAt: CAPTURED_AT,
-    updatedAt: CAPTURED_AT,
-    resumeCount: 0,
-    ...overrides,
-  };
+  return paymentFixture({ merchantId: 'merchant_a', createdAt: CAPTURED_AT, updatedAt: CAPTURED_AT, ...overrides });
 }
 
 function succeededRefund(refundNo: string, amount: number, at: string, overrides: Partial<Refund> = {}): Refund {

@@ -5,6 +5,7 @@ import { StaleWriteError } from '../../../functions/domain/ports.ts';
 import type { Refund } from '../../../functions/domain/refund.ts';
 import { USD } from '../../support/currencies.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
+import { succeededPayment } from '../../support/payments.ts';
 import { StrictIdempotencyStore } from '../../support/strict/idempotency-store.ts';
 import { StrictPaymentRepository } from '../../support/strict/payments.ts';
 import { StrictRefundRepository } from '../../support/strict/refunds.ts';
@@ -15,22 +16,7 @@ let clock: ManualClock;
 let payments: StrictPaymentRepository;
 let refunds: StrictRefundRepository;
 
-const captured: Payment = {
-  paymentNo: 'pay_1',
-  merchantId: 'm_1',
-  orderNo: 'o-1',
-  amount: 1000,
-  currency: USD,
-  paymentMethod: 'pm_card_visa',
-  status: 'succeeded',
-  version: 4,
-  chargeId: 'pi_1',
-  amountCaptured: 1000,
-  amountRefunded: 0,
-  createdAt: '2026-01-05T00:00:00.000Z',
-  updatedAt: '2026-01-05T00:00:00.000Z',
-  resumeCount: 0,
-};
+const captured = succeededPayment();
 
 const refundOf = (refundNo: string, amount: number, extra: Partial<Refund> = {}): Refund => ({
   refundNo,

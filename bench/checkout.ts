@@ -100,7 +100,7 @@ try {
   }
 }
 
-report(phases);
+report(phases, functions);
 if (BASELINE) reportIsolationCost(phases);
 reportInstances(functions);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
@@ -138,6 +138,12 @@ function merged(parts: PhaseResult[]): PhaseResult {
       readItems: sum.dynamo.readItems + part.dynamo.readItems,
       byOperation: add(sum.dynamo.byOperation, part.dynamo.byOperation),
       refused: add(sum.dynamo.refused, part.dynamo.refused),
+      byCaller: Object.fromEntries(
+        [...new Set([...Object.keys(sum.dynamo.byCaller), ...Object.keys(part.dynamo.byCaller)])].map((caller) => {
+          const [a, b] = [sum.dynamo.byCaller[caller], part.dynamo.byCaller[caller]];
+          return [caller, { writeRequests: (a?.writeRequests ?? 0) + (b?.writeRequests ?? 0), writeItems: (a?.writeItems ?? 0) + (b?.writeItems ?? 0), readRequests: (a?.readRequests ?? 0) + (b?.readRequests ?? 0) }];
+        }),
+      ),
     },
   }));
 }
@@ -222,7 +228,7 @@ async function settleTraces(outcomes: Outcome[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-function report(results: PhaseResult[]): void {
+function report(results: PhaseResult[], functions: ReturnType<LocalStack['lambdaStats']>): void {
   const pollPhases = results.filter((phase) => phase.name !== 'no polling');
   const quiet = results.find((phase) => phase.name === 'no polling')!;
   const perPayment = (phase: PhaseResult, value: number) => fixed(value / Math.max(1, phase.outcomes.length), 2);
@@ -263,6 +269,25 @@ function report(results: PhaseResult[]): void {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([operation, requests]) => [operation, perPayment(quiet, requests)]),
   );
+  // Each function signs with its own role session's key: the counts by key are the counts by function.
+  const functionOfKey = new Map(functions.map((fn) => [runs[0]!.bench.stack.environmentOf(fn.constructId)['AWS_ACCESS_KEY_ID'], fn.constructId]));
+  const byFunction = Object.entries(quiet.dynamo.byCaller)
+    .map(([key, counts]) => [functionOfKey.get(key) ?? key, counts] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
+  console.log(`\nThe same, by the function that sent them:`);
+  printTable(
+    ['function', 'write requests / payment', 'item writes / payment', 'read requests / payment'],
+    byFunction.map(([fn, counts]) => [fn, perPayment(quiet, counts.writeRequests), perPayment(quiet, counts.writeItems), perPayment(quiet, counts.readRequests)]),
+  );
+  const poster = quiet.dynamo.byCaller[[...functionOfKey].find(([, fn]) => fn === 'LedgerPoster')?.[0] ?? ''];
+  if (poster !== undefined) {
+    console.log(
+      `  the ledger (LedgerPoster, from the table's stream, off the checkout's path): ${perPayment(quiet, poster.writeRequests)} write requests, ` +
+        `${perPayment(quiet, poster.writeItems)} item writes, ${perPayment(quiet, poster.readRequests)} reads / payment; ` +
+        `the checkout itself: ${perPayment(quiet, quiet.dynamo.writeRequests - poster.writeRequests)} write requests, ` +
+        `${perPayment(quiet, quiet.dynamo.writeItems - poster.writeItems)} item writes / payment`,
+    );
+  }
   const refused = Object.entries(quiet.dynamo.refused);
   if (refused.length > 0) {
     console.log('  refused by DynamoDB (still billed):');

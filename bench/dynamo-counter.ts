@@ -42,6 +42,14 @@ export interface DynamoCounts {
   byOperation: Record<string, number>;
   /** Requests DynamoDB refused, by operation and error, e.g. `PutItem ConditionalCheckFailedException`. */
   refused: Record<string, number>;
+  /** The same counts by the access key id that signed the request: on the local stack, one per function's role session. */
+  byCaller: Record<string, CallerCounts>;
+}
+
+export interface CallerCounts {
+  writeRequests: number;
+  writeItems: number;
+  readRequests: number;
 }
 
 export interface DynamoCounter {
@@ -59,6 +67,7 @@ const emptyCounts = (): DynamoCounts => ({
   readItems: 0,
   byOperation: {},
   refused: {},
+  byCaller: {},
 });
 
 /** Starts the proxy on a free port of 127.0.0.1, forwarding to `upstream` (DynamoDB Local). */
@@ -67,8 +76,9 @@ export async function startDynamoCounter(upstream: string): Promise<DynamoCounte
   const agent = new Agent({ keepAlive: true });
   let counts = emptyCounts();
 
-  const count = (operation: string, body: Buffer): void => {
+  const count = (operation: string, body: Buffer, caller: string): void => {
     counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
+    const callerCounts = (counts.byCaller[caller] ??= { writeRequests: 0, writeItems: 0, readRequests: 0 });
     const writes = writeItems[operation];
     const reads = readItems[operation];
     if (writes === undefined && reads === undefined) return;
@@ -81,9 +91,12 @@ export async function startDynamoCounter(upstream: string): Promise<DynamoCounte
     if (writes !== undefined) {
       counts.writeRequests += 1;
       counts.writeItems += writes(parsed);
+      callerCounts.writeRequests += 1;
+      callerCounts.writeItems += writes(parsed);
     } else if (reads !== undefined) {
       counts.readRequests += 1;
       counts.readItems += reads(parsed);
+      callerCounts.readRequests += 1;
     }
   };
 
@@ -92,7 +105,8 @@ export async function startDynamoCounter(upstream: string): Promise<DynamoCounte
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const operation = String(incoming.headers['x-amz-target'] ?? '').split('.').pop() || '(none)';
-    count(operation, body);
+    const caller = /Credential=([^/]+)\//.exec(String(incoming.headers.authorization ?? ''))?.[1] ?? '(unsigned)';
+    count(operation, body, caller);
 
     const upstreamRequest = httpRequest({
       protocol: target.protocol,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudAssembly } from '../../../../local/assembly/cloud-assembly.ts';
 import type { CfnTemplate } from '../../../../local/assembly/intrinsics.ts';
-import { readResources } from '../../../../local/assembly/resources.ts';
+import { readResources, streamMappingsOf } from '../../../../local/assembly/resources.ts';
 
 /** An assembly of `template` whose every asset is in `/assets/<key>`. */
 const assemblyOf = (template: CfnTemplate): CloudAssembly => ({ dir: '/assembly', stackName: 'Test', template, assetDir: (key) => `/assets/${key}` });
@@ -71,5 +71,54 @@ describe('the assembly reader', () => {
 
     // Act & Assess
     expect(() => readResources(assemblyOf(template))).toThrow('Saga1 Task Put: arn:aws:states:::dynamodb:putItem is no Lambda function; only those run locally');
+  });
+});
+
+describe("the assembly reader's event source mappings", () => {
+  const mapping = (properties: Record<string, unknown>): CfnTemplate => ({
+    Resources: {
+      Role1: role,
+      Table1: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'payments' } },
+      Fn1: fn({}),
+      Mapping1: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: { FunctionName: { Ref: 'Fn1' }, EventSourceArn: { 'Fn::GetAtt': ['Table1', 'StreamArn'] }, StartingPosition: 'TRIM_HORIZON', ...properties },
+      },
+    },
+  });
+
+  it("reads a table stream's mapping with its batch size, retries, bisection and filter", () => {
+    // Act
+    const [read] = streamMappingsOf(
+      mapping({
+        BatchSize: 25,
+        MaximumRetryAttempts: 3,
+        BisectBatchOnFunctionError: true,
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { status: { S: ['succeeded'] } } } }) }] },
+      }),
+    );
+
+    // Assess
+    expect(read).toMatchObject({
+      logicalId: 'Mapping1',
+      functionLogicalId: 'Fn1',
+      tableLogicalId: 'Table1',
+      batchSize: 25,
+      maximumRetryAttempts: 3,
+      bisectBatchOnFunctionError: true,
+      filters: [{ dynamodb: { NewImage: { status: { S: ['succeeded'] } } } }],
+    });
+  });
+
+  it('refuses at startup what the streams poller would not honour, naming it, instead of running the mapping without it', () => {
+    expect(() => streamMappingsOf(mapping({ TumblingWindowInSeconds: 60 }))).toThrow('Mapping1: the streams poller does not honour TumblingWindowInSeconds');
+    expect(() => streamMappingsOf(mapping({ StartingPosition: 'AT_TIMESTAMP' }))).toThrow('Mapping1.StartingPosition: AT_TIMESTAMP');
+    expect(() =>
+      streamMappingsOf(mapping({ FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { status: { S: [{ prefix: 'succ' }] } } } }) }] } })),
+    ).toThrow(/only exact values are matched locally/);
+  });
+
+  it('runs no mapping the template disables', () => {
+    expect(streamMappingsOf(mapping({ Enabled: false }))).toEqual([]);
   });
 });

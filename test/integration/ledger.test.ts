@@ -101,8 +101,10 @@ describe('the ledger', () => {
   });
 
   it('lists balance transactions newest first, a page at a time, only the merchant’s own', async () => {
-    // Prepare
-    const { apiKey: key } = ledgerOf();
+    // Prepare: the merchant no test refunds. With the other one, a refund's transaction once showed
+    // up between the full list and its pages, dated after this capture though the refund test had
+    // seen it posted (issue 12's closing note): to be explained, not waited away here.
+    const { instantApiKey: key } = ledgerOf();
     await captured(key, 700);
     await eventually(
       async () => (await api('GET', '/v1/balance_transactions?limit=100', undefined, { key })).body.data.length,

@@ -32,8 +32,8 @@ export async function startIamProxyThread(options: StartIamProxyOptions): Promis
     .map(([logicalId]) => logicalId);
   for (const logicalId of functionIds) sessions.credentialsFor(sessions.functionSession(options.template, logicalId));
 
-  const { onDenied, sessions: _made, ...threadOptions } = options;
-  const setup: ProxyThreadSetup = { options: threadOptions, sessions: sessions.all() };
+  const { onDenied, template, upstreams, port, host } = options;
+  const setup: ProxyThreadSetup = { options: { template, upstreams, port, host }, sessions: sessions.all() };
   const worker = new Worker(workerScript(path.join(import.meta.dirname, 'iam-proxy-worker.ts')), {
     eval: true,
     workerData: setup,
@@ -53,9 +53,9 @@ export async function startIamProxyThread(options: StartIamProxyOptions): Promis
     endpoint,
     iam,
     credentialsFor(session) {
-      const known = sessions.all().find((entry) => entry.session.roleLogicalId === session.roleLogicalId && entry.session.sessionName === session.sessionName);
+      const known = sessions.known(session);
       if (known === undefined) throw new Error(`the IAM proxy's thread knows the sessions of the template's functions only, not ${session.sessionName}`);
-      return known.credentials;
+      return known;
     },
     environmentFor: (functionLogicalId) => functionEnvironment(options, sessions, functionLogicalId, endpoint),
     async close() {

@@ -169,8 +169,8 @@ export class RoleSessions {
   credentialsFor(session: RoleSession): LocalCredentials {
     // Fails for a role the template lacks before any credentials exist for it.
     this.iam.principalArn(session);
-    const known = this.bySession.get(sessionKey(session));
-    if (known !== undefined) return known.credentials;
+    const known = this.known(session);
+    if (known !== undefined) return known;
     const credentials = {
       // Temporary credentials' key ids start with ASIA.
       accessKeyId: `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
@@ -184,6 +184,11 @@ export class RoleSessions {
   /** The session of each function, as Lambda names it: its role, and the function's name. */
   functionSession(template: CfnTemplate, functionLogicalId: string): RoleSession {
     return { roleLogicalId: this.iam.roleOfFunction(functionLogicalId), sessionName: localNameOf(template, functionLogicalId) };
+  }
+
+  /** The credentials already made for `session`, if any. */
+  known(session: RoleSession): LocalCredentials | undefined {
+    return this.bySession.get(sessionKey(session))?.credentials;
   }
 
   byAccessKey(accessKeyId: string): SessionCredentials | undefined {

@@ -11,20 +11,9 @@
  * The table: `--table`, else TABLE_NAME, else `Chargeonce.TableName` in cdk-outputs.json
  * (with `--local`: the local stack's table).
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings, ledgerSettingsProblems } from '../functions/domain/ledger/fees.ts';
-import {
-  CDK_OUTPUTS_FILE,
-  createMerchant,
-  localRuntimeTarget,
-  localStackClientConfig,
-  readCdkOutputs,
-  STACK_NAME,
-  type StackOutputs,
-  UsageError,
-} from './merchants.ts';
+import { createMerchant, STACK_NAME, tableTarget, UsageError } from './merchants.ts';
 
 const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>]
          [--fee-bps <n>] [--fee-fixed <n>] [--payout-delay-days <n>] [--time-zone <zone>] [--table <table>] [--localstack | --local]
@@ -104,40 +93,8 @@ async function main(argv: string[]): Promise<void> {
   const pointValue = wholeNumberOption(values['point-value'], '--point-value');
   const cartHoldSeconds = wholeNumberOption(values['cart-hold-seconds'], '--cart-hold-seconds');
   const ledger = ledgerOptions(values);
-  if (values.localstack && values.local) throw new UsageError('--localstack and --local exclude each other');
 
-  let tableName: string | undefined = values.table;
-  let client: DynamoDBClient | undefined;
-  let where: string;
-  if (values.local) {
-    const target = localRuntimeTarget();
-    tableName ??= target.tableName;
-    client = new DynamoDBClient(target.config);
-    where = `the local stack (${target.config.endpoint})`;
-  } else {
-    // cdk-outputs.json names the table, and LocalStack's region; it only has to be readable when needed.
-    let outputs: StackOutputs | undefined;
-    let unreadable: unknown;
-    try {
-      outputs = readCdkOutputs();
-    } catch (error) {
-      unreadable = error;
-    }
-    tableName ??= process.env.TABLE_NAME || outputs?.TableName;
-    if (!tableName && unreadable !== undefined) throw unreadable;
-    if (values.localstack) {
-      const config = localStackClientConfig(outputs);
-      client = new DynamoDBClient(config);
-      where = `LocalStack (${config.endpoint}, ${String(config.region)})`;
-    } else {
-      where = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? 'AWS';
-    }
-  }
-  if (tableName === undefined || tableName === '') {
-    throw new UsageError(
-      `no table: pass --table <name>, set TABLE_NAME, or deploy with --outputs-file ${path.relative(process.cwd(), CDK_OUTPUTS_FILE)}`,
-    );
-  }
+  const { tableName, client, where } = tableTarget(values);
 
   try {
     const merchant = await createMerchant({

@@ -7,9 +7,8 @@
  * so a key revoked or expired while in use may go on working for up to that long.
  * Where: as `npm run merchant:create` (see bin/create-merchant.ts).
  */
-import { parseArgs } from 'node:util';
 import { MAX_ROLL_GRACE_SECONDS, keyStatus, revokeApiKey, rollApiKeys } from '../functions/domain/api-keys.ts';
-import { tableTarget, UsageError, withKeyStore } from './merchants.ts';
+import { type CommandFlags, runCommand, tableTarget, UsageError, withKeyStore } from './merchants.ts';
 
 const USAGE = `usage: npm run merchant:key -- --merchant-id <id> (--list | --roll [--grace <seconds>] | --revoke <key_id | key>)
          [--table <table>] [--localstack | --local]
@@ -22,27 +21,15 @@ const USAGE = `usage: npm run merchant:key -- --merchant-id <id> (--list | --rol
   --table, --local, --localstack   where, as for merchant:create
   -h, --help            this text`;
 
-async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'merchant-id': { type: 'string' },
-      list: { type: 'boolean', default: false },
-      roll: { type: 'boolean', default: false },
-      grace: { type: 'string' },
-      revoke: { type: 'string' },
-      table: { type: 'string' },
-      localstack: { type: 'boolean', default: false },
-      local: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+const FLAGS = {
+  'merchant-id': { type: 'string' },
+  list: { type: 'boolean', default: false },
+  roll: { type: 'boolean', default: false },
+  grace: { type: 'string' },
+  revoke: { type: 'string' },
+} as const;
+
+async function main(values: CommandFlags<typeof FLAGS>): Promise<void> {
   const merchantId = values['merchant-id'];
   if (merchantId === undefined) throw new UsageError('--merchant-id is required');
   const actions = [values.list, values.roll, values.revoke !== undefined].filter(Boolean).length;
@@ -81,11 +68,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-try {
-  await main(process.argv.slice(2));
-} catch (error) {
-  console.error(`merchant:key: ${error instanceof Error ? error.message : String(error)}`);
-  const badArguments = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  if (badArguments) console.error(`\n${USAGE}`);
-  process.exitCode = 1;
-}
+await runCommand('merchant:key', USAGE, FLAGS, main);

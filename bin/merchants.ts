@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
@@ -97,6 +98,39 @@ export async function withKeyStore<T>(target: TableTarget, work: (store: DynamoM
     throw await explainAwsError(error, target.tableName, client);
   } finally {
     if (target.client === undefined) client.destroy();
+  }
+}
+
+/** The flags every operator command takes for where it works, and its help. */
+export const TARGET_FLAGS = {
+  table: { type: 'string' },
+  localstack: { type: 'boolean', default: false },
+  local: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export type CommandFlags<F extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: F & typeof TARGET_FLAGS; strict: true; allowPositionals: false }>>['values'];
+
+/**
+ * Runs an operator command: its flags parsed (with {@link TARGET_FLAGS}), `--help` answered
+ * with `usage`, then `main`; a failure is one line on stderr (and the usage, when the
+ * arguments were at fault) and exit code 1.
+ */
+export async function runCommand<F extends ParseArgsOptionsConfig>(
+  name: string,
+  usage: string,
+  flags: F,
+  main: (values: CommandFlags<F>) => Promise<void>,
+): Promise<void> {
+  try {
+    const parsed = parseArgs({ args: process.argv.slice(2), options: { ...flags, ...TARGET_FLAGS }, strict: true, allowPositionals: false });
+    if ((parsed.values as { help?: boolean }).help) console.log(usage);
+    else await main(parsed.values as CommandFlags<F>);
+  } catch (error) {
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    const badArguments = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (badArguments) console.error(`\n${usage}`);
+    process.exitCode = 1;
   }
 }
 

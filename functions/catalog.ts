@@ -42,10 +42,13 @@ export interface ApiRoute {
   readonly entry: string;
   /** The sagas whose executions the route starts, if any. */
   readonly starts?: readonly ('payment' | 'refund')[];
+  /** A list: it queries the table's index of each merchant's records (`by_merchant`). */
+  readonly lists?: true;
 }
 
 const routes = [
   { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts', starts: ['payment'] },
+  { id: 'ListPayments', method: 'GET', path: '/v1/payments', entry: 'handlers/api/list-payments.ts', lists: true },
   { id: 'GetPayment', method: 'GET', path: '/v1/payments/{payment_no}', entry: 'handlers/api/get-payment.ts' },
   { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: ['refund'] },
   { id: 'GetRefund', method: 'GET', path: '/v1/refunds/{refund_no}', entry: 'handlers/api/get-refund.ts' },

@@ -29,6 +29,7 @@ import {
   awsCallBudgetEnvironment,
 } from '../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from './payments-table.ts';
+import { BY_MERCHANT_INDEX } from '../functions/adapters/dynamodb/table.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
 
@@ -178,6 +179,7 @@ export class LambdaFunctions extends Construct {
       const fn = this.createFunction(route.id, route.entry);
       const access = routeAccess[route.method];
       this.allowTable(fn, QUERYING_WRITE_ROUTES.includes(route.id) ? [...access, 'Query'] : access);
+      if (route.lists) this.allowIndexQuery(fn, BY_MERCHANT_INDEX);
       return { route, fn };
     });
 
@@ -190,12 +192,7 @@ export class LambdaFunctions extends Construct {
     this.allowTable(this.reconciler, TRANSACTION_WRITES);
     // It voids authorizations no payment owns and settles those about to lapse.
     this.allowProvider(this.reconciler, props);
-    this.reconciler.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [this.table.tableArn, `${this.table.tableArn}/index/${BY_DUE_INDEX_NAME}`],
-      }),
-    );
+    this.allowIndexQuery(this.reconciler, BY_DUE_INDEX_NAME);
 
     this.ledgerPoster = this.createFunction('LedgerPoster', ledgerPosterEntry);
     this.withStepBudget(this.ledgerPoster);
@@ -289,6 +286,12 @@ export class LambdaFunctions extends Construct {
       "Active tracing: X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but * (test/infra/nag.test.ts holds * to those actions).",
     );
     return fn;
+  }
+
+  private allowIndexQuery(fn: NodejsFunction, indexName: string): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.table.tableArn, `${this.table.tableArn}/index/${indexName}`] }),
+    );
   }
 
   private allowTable(fn: NodejsFunction, actions: readonly TableAction[]): void {

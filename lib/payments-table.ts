@@ -3,8 +3,11 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
   BY_DUE_INDEX,
+  BY_MERCHANT_INDEX,
   DUE_AT_ATTRIBUTE,
   DUE_SHARD_ATTRIBUTE,
+  LIST_PK_ATTRIBUTE,
+  LIST_SK_ATTRIBUTE,
   PARTITION_KEY,
   SORT_KEY,
   TTL_ATTRIBUTE,
@@ -45,6 +48,14 @@ export class PaymentsTable extends Construct {
       indexName: BY_DUE_INDEX,
       partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // The API's lists: a page is one query, with no read of each record after it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_MERCHANT_INDEX,
+      partitionKey: { name: LIST_PK_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LIST_SK_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }

@@ -38,6 +38,7 @@ export type Boundary = 'write' | 'provider' | 'start';
  */
 export const crashBoundaries = {
   'create-payment': ['write', 'start'],
+  'list-payments': [],
   'get-payment': [],
   'create-refund': ['write', 'start'],
   'get-refund': [],

@@ -1,3 +1,4 @@
+import type { ListPage, ListQuery } from './lists.ts';
 import type { Payment, PaymentStatus } from './payment.ts';
 
 /**
@@ -16,6 +17,11 @@ export interface PaymentRepository {
   replace(current: Payment, next: Payment): Promise<Payment>;
   /** Non-terminal payments whose `reconcileAt` has passed, oldest first, at most `limit`. */
   listDue(now: Date, limit: number): Promise<Payment[]>;
+}
+
+/** The merchant's payments as the API lists them: `status` is the one filter of its own. */
+export interface PaymentLister {
+  listForMerchant(merchantId: string, query: ListQuery<{ readonly status?: PaymentStatus }>): Promise<ListPage<Payment>>;
 }
 
 /** A conditional write lost: `current` is the record as stored now, if it still exists. */

@@ -275,6 +275,7 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       faults: [],
     }),
   ],
+  'list-payments': [],
   'get-payment': [],
   'create-refund': [
     scenario({

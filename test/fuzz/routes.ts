@@ -65,6 +65,8 @@ export const routeSpecs: Readonly<Record<string, RouteSpec>> = {
     key: 'optional',
     corrected: 'created',
   },
+  // Its query parameters are not generated (the integration suite holds their 400s).
+  ListPayments: { params: {}, key: 'none' },
   GetPayment: { params: { payment_no: ID.payment }, key: 'none' },
   CreateRefund: {
     body: {

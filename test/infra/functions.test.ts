@@ -13,6 +13,7 @@ import {
 import { DEFAULT_TIMEOUT_MS as PROVIDER_TIMEOUT_MS } from '../../functions/adapters/stripe/client.ts';
 import { EnvVar, STEP_AWS_CALL_BUDGET, awsCallBudgetEnvironment, worstCaseCallMs } from '../../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from '../../lib/payments-table.ts';
+import { BY_MERCHANT_INDEX } from '../../functions/adapters/dynamodb/table.ts';
 import {
   actionsOf,
   logicalIdOf,
@@ -214,8 +215,11 @@ describe('Lambda functions', () => {
     }
   });
 
+  const listRoutes = apiRoutes.filter((route) => route.lists).map((route) => route.id);
+
   it('grants each function exactly the DynamoDB actions it uses, on the table only', () => {
     const tableArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack.table.table), 'Arn'] };
+    const merchantsIndexArn = { 'Fn::Join': ['', [tableArn, `/index/${BY_MERCHANT_INDEX}`]] };
     for (const [name, fn] of namedFunctions()) {
       // Act
       const statements = statementsOf(fn);
@@ -233,12 +237,17 @@ describe('Lambda functions', () => {
           const streamArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack.table.table), 'StreamArn'] };
           expect(statement.Resource).toEqual(statement.Action.includes('dynamodb:ListStreams') ? ['*'] : [streamArn]);
         } else if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
-          // Only the reconciler queries an index, and only the schedule's.
+          // The reconciler queries the schedule's index only.
           expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_DUE_INDEX_NAME}`]] }]);
+        } else if (listRoutes.includes(name) && statement.Action.includes('dynamodb:Query')) {
+          // A list queries the merchants' index, and no other.
+          expect(others.filter((r) => JSON.stringify(r) !== JSON.stringify(merchantsIndexArn)), name).toEqual([]);
         } else {
           expect(others, name).toEqual([]);
         }
       }
+      const queriesMerchantsIndex = dynamo.some((s) => s.Resource.some((r) => JSON.stringify(r) === JSON.stringify(merchantsIndexArn)));
+      expect(queriesMerchantsIndex, name).toBe(listRoutes.includes(name));
     }
   });
 

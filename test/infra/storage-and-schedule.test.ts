@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BY_DUE_INDEX_NAME } from '../../lib/payments-table.ts';
+import { BY_MERCHANT_INDEX } from '../../functions/adapters/dynamodb/table.ts';
 import { logicalIdOf, synthesize, type Synthesized } from './synth.ts';
 
 let synth: Synthesized;
@@ -36,7 +37,7 @@ describe('payments table', () => {
     expect(table?.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expires_at', Enabled: true });
   });
 
-  it('indexes unfinished payments by due shard and due time, projecting everything', () => {
+  it('indexes unfinished payments by due shard and due time, and each merchant’s listed records by creation, projecting everything', () => {
     // Act
     const [table] = Object.values(synth.template.findResources('AWS::DynamoDB::Table'));
 
@@ -47,6 +48,14 @@ describe('payments table', () => {
         KeySchema: [
           { AttributeName: 'due_shard', KeyType: 'HASH' },
           { AttributeName: 'due_at', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: BY_MERCHANT_INDEX,
+        KeySchema: [
+          { AttributeName: 'list_pk', KeyType: 'HASH' },
+          { AttributeName: 'list_sk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

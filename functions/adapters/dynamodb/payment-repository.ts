@@ -7,9 +7,10 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Currency } from '../../domain/money.ts';
 import { type Attention, type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
-import { type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
+import type { ListPage, ListQuery } from '../../domain/lists.ts';
+import { type PaymentLister, type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
 import { translateDynamoError } from './client.ts';
-import { dueShardOf, queryDue } from './table.ts';
+import { dueShardOf, listKeysOf, queryDue, queryList } from './table.ts';
 
 /** A payment as stored: one item, keyed by its payment_no. */
 export interface PaymentItem {
@@ -44,6 +45,9 @@ export interface PaymentItem {
   lease_owner?: string;
   lease_expires_at?: string;
   needs_attention?: Attention;
+  /** The `by_merchant` index: the merchant's payments, newest first. */
+  list_pk: string;
+  list_sk: string;
   /** Present only while the payment is unfinished: the sparse `by_due` index. */
   due_shard?: string;
   due_at?: string;
@@ -51,7 +55,7 @@ export interface PaymentItem {
 
 export const keyOf = (paymentNo: string) => ({ pk: `PAYMENT#${paymentNo}`, sk: 'PAYMENT' as const });
 
-export class DynamoPaymentRepository implements PaymentRepository {
+export class DynamoPaymentRepository implements PaymentRepository, PaymentLister {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -111,6 +115,18 @@ export class DynamoPaymentRepository implements PaymentRepository {
     return (await queryDue<PaymentItem>(this.db, this.tableName, 'payment', now, limit)).map(fromItem);
   }
 
+  async listForMerchant(merchantId: string, query: ListQuery<{ readonly status?: PaymentStatus }>): Promise<ListPage<Payment>> {
+    const { status } = query.filters;
+    const page = await queryList<PaymentItem>(
+      this.db,
+      this.tableName,
+      { kind: 'payment', merchantId, tableKeyOf: keyOf },
+      query,
+      status === undefined ? undefined : { expression: '#status = :status', names: { '#status': 'status' }, values: { ':status': status } },
+    );
+    return { data: page.data.map(fromItem), hasMore: page.hasMore };
+  }
+
 }
 
 /** The failed condition's item arrives in DynamoDB's wire format; the document client does not convert it. */
@@ -148,6 +164,7 @@ function toItem(payment: Payment): PaymentItem {
     lease_expires_at: payment.lease?.expiresAt,
     needs_attention: payment.needsAttention === undefined ? undefined : { ...payment.needsAttention },
     ...(unfinished && { due_shard: dueShardOf(payment.paymentNo), due_at: payment.reconcileAt }),
+    ...listKeysOf('payment', payment.merchantId, payment.createdAt, payment.paymentNo),
   };
 }
 

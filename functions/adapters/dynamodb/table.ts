@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { ListPage, ListQuery } from '../../domain/lists.ts';
 import { translateDynamoError } from './client.ts';
 
 /**
@@ -23,6 +24,8 @@ import { translateDynamoError } from './client.ts';
  * | journal transaction | `LEDGER#<merchant_id>` | `JOURNAL#<source key>` |
  * | balance transaction | `LEDGER#<merchant_id>` | `BTXN#<created_at>|<source key>` |
  * | balance       | `LEDGER#<merchant_id>` | `BALANCE#<currency>` |
+ *
+ * Listed records (payments) also carry the `by_merchant` index's keys (below).
  *
  * Client-chosen ids (classes, accounts, swimmers) carry their merchant in the key, so two
  * merchants may use the same id.
@@ -81,4 +84,74 @@ export async function queryDue<T extends { due_at?: string }>(
     .flatMap((page) => (page.Items ?? []) as T[])
     .sort((a, b) => (a.due_at ?? '').localeCompare(b.due_at ?? ''))
     .slice(0, limit);
+}
+
+/**
+ * Index of each merchant's records of a kind by creation time, for the API's lists: every
+ * record listed carries `list_pk` (`<kind>#<merchant_id>`) and `list_sk` (`<created_at>#<id>`),
+ * written with the record itself, so a list never scans and never sees another merchant's.
+ */
+export const BY_MERCHANT_INDEX = 'by_merchant';
+export const LIST_PK_ATTRIBUTE = 'list_pk';
+export const LIST_SK_ATTRIBUTE = 'list_sk';
+
+export type ListKind = 'payment';
+
+export function listKeysOf(kind: ListKind, merchantId: string, createdAt: string, id: string) {
+  return { [LIST_PK_ATTRIBUTE]: `${kind}#${merchantId}`, [LIST_SK_ATTRIBUTE]: `${createdAt}#${id}` };
+}
+
+/** Sort before and after every `list_sk` (an ISO 8601 time from the year 1000 on, `#`, an id of printable ASCII below `~`); a key may not be empty. */
+const BEFORE_EVERY_RECORD = '0';
+const AFTER_EVERY_RECORD = '~';
+
+/**
+ * One page of a merchant's list, newest first: a query of the index between the creation
+ * bounds, from a cursor, with `filter` on what it reads (pages are read until the page is full
+ * or the list ends, as a filter drops items after the query's limit).
+ */
+export async function queryList<T>(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  list: { readonly kind: ListKind; readonly merchantId: string; readonly tableKeyOf: (id: string) => Record<string, string> },
+  query: ListQuery<unknown>,
+  filter?: { readonly expression: string; readonly names: Record<string, string>; readonly values: Record<string, unknown> },
+): Promise<ListPage<T>> {
+  const low = query.createdFrom ?? BEFORE_EVERY_RECORD;
+  const high = query.createdUntil ?? AFTER_EVERY_RECORD;
+  const backwards = query.endingBefore !== undefined;
+  const cursor = query.endingBefore ?? query.startingAfter;
+  const cursorSk = cursor === undefined ? undefined : `${cursor.createdAt}#${cursor.id}`;
+  // Nothing is left between the bounds and the cursor (and DynamoDB refuses a start key outside them).
+  const empty = low >= high || (cursorSk !== undefined && (backwards ? cursorSk >= high : cursorSk <= low));
+  if (empty) return { data: [], hasMore: false };
+  const startsInside = cursorSk !== undefined && cursorSk > low && cursorSk < high;
+  let startKey: Record<string, unknown> | undefined = startsInside
+    ? { ...list.tableKeyOf(cursor!.id), ...listKeysOf(list.kind, list.merchantId, cursor!.createdAt, cursor!.id) }
+    : undefined;
+
+  const wanted = query.limit + 1;
+  const items: T[] = [];
+  do {
+    const page: QueryCommandOutput = await db
+      .send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: BY_MERCHANT_INDEX,
+          KeyConditionExpression: '#listPk = :listPk AND #listSk BETWEEN :low AND :high',
+          ExpressionAttributeNames: { '#listPk': LIST_PK_ATTRIBUTE, '#listSk': LIST_SK_ATTRIBUTE, ...filter?.names },
+          ExpressionAttributeValues: { ':listPk': `${list.kind}#${list.merchantId}`, ':low': low, ':high': high, ...filter?.values },
+          ...(filter !== undefined && { FilterExpression: filter.expression }),
+          ScanIndexForward: backwards,
+          Limit: wanted - items.length,
+          ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+        }),
+      )
+      .catch(translateDynamoError);
+    items.push(...((page.Items ?? []) as T[]));
+    startKey = page.LastEvaluatedKey;
+  } while (items.length < wanted && startKey !== undefined);
+
+  const data = items.slice(0, query.limit);
+  return { data: backwards ? data.reverse() : data, hasMore: items.length > query.limit };
 }

@@ -19,7 +19,7 @@ import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
-import type { PaymentRepository } from '../../domain/ports.ts';
+import type { PaymentLister, PaymentRepository } from '../../domain/ports.ts';
 import type { RefundRepository } from '../../domain/refund.ts';
 import { once } from './once.ts';
 
@@ -30,6 +30,9 @@ import { once } from './once.ts';
  */
 const documentClient = /* @__PURE__ */ once(() => createDocumentClient(createDynamoClient(awsCallBudget())));
 const tableName = () => requireEnv(EnvVar.TableName);
+
+/** Lists only read: no crash point to cross. */
+export const paymentLister = /* @__PURE__ */ once((): PaymentLister => new DynamoPaymentRepository(documentClient(), tableName()));
 
 export const paymentRepository = /* @__PURE__ */ once(
   (): PaymentRepository =>

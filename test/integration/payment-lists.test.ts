@@ -1,0 +1,118 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createMerchant, newMerchantId } from '../../bin/merchants.ts';
+import { localClientConfig } from '../../local/services/dynamodb-local.ts';
+import { api, paymentBody, target, waitForTerminal } from '../support/target.ts';
+
+/** A merchant of this file alone: no other test's payments come and go in its lists. */
+async function newMerchantKey(): Promise<string> {
+  const table = target().table;
+  if (table === undefined) throw new Error('the list tests need the stack’s table (the local stack gives it)');
+  const client = new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint });
+  try {
+    return (await createMerchant({ tableName: table.name, name: 'Lister', merchantId: newMerchantId(), client })).apiKey;
+  } finally {
+    client.destroy();
+  }
+}
+
+const list = async (key: string, query = '') => api('GET', `/v1/payments${query}`, undefined, { key });
+const numbers = (body: { data: { payment_no: string }[] }) => body.data.map((payment) => payment.payment_no);
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+let key: string;
+/** The merchant's payments, oldest first. */
+let made: { payment_no: string; status: string; created_at: string }[];
+
+beforeAll(async () => {
+  key = await newMerchantKey();
+  made = [];
+  for (const card of ['pm_card_visa', 'pm_card_visa', 'pm_card_chargeDeclined', 'pm_card_visa', 'pm_card_visa']) {
+    const created = await api('POST', '/v1/payments', paymentBody({ payment_method: card }), { key });
+    expect(created.status).toBe(201);
+    made.push(await waitForTerminal(created.body.payment_no, { key }));
+  }
+});
+
+describe('GET /v1/payments', () => {
+  it('lists the merchant’s payments newest first, each as GET shows it, without its refunds', async () => {
+    // Act
+    const { status, body } = await list(key);
+
+    // Assess
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ object: 'list', url: '/v1/payments', has_more: false });
+    expect(numbers(body)).toEqual(made.map((payment) => payment.payment_no).reverse());
+    const { refunds: _refunds, ...shown } = (await api('GET', `/v1/payments/${made[4]!.payment_no}`, undefined, { key })).body;
+    expect(body.data[0]).toEqual(shown);
+  });
+
+  it('pages forward with starting_after and back with ending_before, the pages making up the whole list', async () => {
+    // Act
+    const first = await list(key, '?limit=2');
+    const second = await list(key, `?limit=2&starting_after=${first.body.data[1].payment_no}`);
+    const third = await list(key, `?limit=2&starting_after=${second.body.data[1].payment_no}`);
+    const back = await list(key, `?limit=2&ending_before=${third.body.data[0].payment_no}`);
+
+    // Assess
+    expect([first, second, third].map((page) => page.body.has_more)).toEqual([true, true, false]);
+    expect([...numbers(first.body), ...numbers(second.body), ...numbers(third.body)]).toEqual(made.map((p) => p.payment_no).reverse());
+    expect(numbers(back.body)).toEqual(numbers(second.body));
+    expect(back.body.has_more).toBe(true);
+  });
+
+  it('filters by status and by creation time in Unix seconds', async () => {
+    // Prepare
+    const oldest = seconds(made[0]!.created_at);
+    const newest = seconds(made[4]!.created_at);
+
+    // Act
+    const failed = await list(key, '?status=failed');
+    const all = await list(key, `?created[gte]=${oldest}&created[lte]=${newest}`);
+    const later = await list(key, `?created[gt]=${newest}`);
+    const earlier = await list(key, `?created[lt]=${oldest}`);
+    const crossed = await list(key, `?created[gte]=${newest + 10}&created[lt]=${oldest}`);
+
+    // Assess
+    expect(numbers(failed.body)).toEqual([made[2]!.payment_no]);
+    expect(failed.body.data[0].status).toBe('failed');
+    expect(all.body.data).toHaveLength(5);
+    expect([later, earlier, crossed].map((page) => [page.status, page.body.data.length])).toEqual([
+      [200, 0],
+      [200, 0],
+      [200, 0],
+    ]);
+  });
+
+  it('shows another merchant none of them, and takes none of them as its cursor', async () => {
+    // Act
+    const other = await list(target().otherApiKey, `?limit=100&created[gte]=${seconds(made[0]!.created_at)}`);
+    const cursor = await list(target().otherApiKey, `?starting_after=${made[0]!.payment_no}`);
+
+    // Assess
+    expect(numbers(other.body)).not.toEqual(expect.arrayContaining([made[0]!.payment_no]));
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error).toMatchObject({ code: 'validation_failed', field: 'starting_after' });
+  });
+
+  it.each([
+    ['?limit=0', 'limit'],
+    ['?limit=101', 'limit'],
+    ['?limit=ten', 'limit'],
+    ['?status=pending_forever', 'status'],
+    ['?created[gte]=yesterday', 'created[gte]'],
+    ['?created[lt]=99999999999999', 'created[lt]'],
+    ['?created[after]=1', 'created[after]'],
+    ['?order=asc', 'order'],
+    ['?starting_after=', 'starting_after'],
+    ['?starting_after=pay_x&ending_before=pay_y', 'ending_before'],
+    ['?ending_before=pay_000000000000000000000000', 'ending_before'],
+  ])('refuses %s naming %s', async (query, field) => {
+    // Act
+    const { status, body } = await list(key, query);
+
+    // Assess
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'validation_failed', field });
+  });
+});

@@ -51,6 +51,7 @@ const routes = [
   { id: 'ListPayments', method: 'GET', path: '/v1/payments', entry: 'handlers/api/list-payments.ts', lists: true },
   { id: 'GetPayment', method: 'GET', path: '/v1/payments/{payment_no}', entry: 'handlers/api/get-payment.ts' },
   { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: ['refund'] },
+  { id: 'ListRefunds', method: 'GET', path: '/v1/refunds', entry: 'handlers/api/list-refunds.ts', lists: true },
   { id: 'GetRefund', method: 'GET', path: '/v1/refunds/{refund_no}', entry: 'handlers/api/get-refund.ts' },
   { id: 'CreateClass', method: 'POST', path: '/v1/classes', entry: 'handlers/api/school/create-class.ts' },
   { id: 'GetClass', method: 'GET', path: '/v1/classes/{class_id}', entry: 'handlers/api/school/get-class.ts' },

@@ -41,6 +41,7 @@ export const crashBoundaries = {
   'list-payments': [],
   'get-payment': [],
   'create-refund': ['write', 'start'],
+  'list-refunds': [],
   'get-refund': [],
   'create-class': ['write'],
   'get-class': [],

@@ -1,3 +1,4 @@
+import type { ListPage, ListQuery } from './lists.ts';
 import { createHash } from 'node:crypto';
 import {
   AmountRefundedChangedError,
@@ -75,6 +76,11 @@ export function derivedRefundKey(request: RefundRequest): string {
 }
 
 /** Where refunds live; `create` writes the refund and the payment's refunded total at once. */
+/** The merchant's refunds as the API lists them, of one payment if asked. */
+export interface RefundLister {
+  listForMerchant(merchantId: string, query: ListQuery<{ readonly paymentNo?: string }>): Promise<ListPage<Refund>>;
+}
+
 export interface RefundRepository {
   get(refundNo: string): Promise<Refund | undefined>;
   /**

@@ -287,6 +287,7 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       faults: [],
     }),
   ],
+  'list-refunds': [],
   'get-refund': [],
   'create-class': [
     scenario({

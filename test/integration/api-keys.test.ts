@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -14,10 +15,15 @@ const tableOf = () => {
   return found;
 };
 
-/** `npm run merchant:key` against the stack's table: what it printed and how it exited. */
-function merchantKey(...args: string[]) {
+/**
+ * `npm run merchant:key` against the stack's table: what it printed and how it exited. Run
+ * asynchronously: a test's event loop blocked by a synchronous child cannot drop its idle
+ * keep-alive connections before the API's side closes them, and the next request then meets a
+ * closed socket.
+ */
+async function merchantKey(...args: string[]) {
   const { endpoint, name } = tableOf();
-  const run = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['bin/merchant-key.ts', '--table', name, ...args], {
+  const run = promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['bin/merchant-key.ts', '--table', name, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: {
@@ -28,7 +34,10 @@ function merchantKey(...args: string[]) {
       AWS_SECRET_ACCESS_KEY: localClientConfig.credentials.secretAccessKey,
     },
   });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  return run.then(
+    ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+    (failed: { code?: number; stdout: string; stderr: string }) => ({ status: failed.code ?? null, stdout: failed.stdout, stderr: failed.stderr }),
+  );
 }
 
 /** A merchant of this test alone, with one key no request has used yet (so the authorizer has cached nothing for it). */
@@ -50,8 +59,8 @@ describe('npm run merchant:key', () => {
     const merchant = await newMerchant();
 
     // Act
-    const rolled = merchantKey('--merchant-id', merchant.merchantId, '--roll');
-    const listed = merchantKey('--merchant-id', merchant.merchantId, '--list');
+    const rolled = await merchantKey('--merchant-id', merchant.merchantId, '--roll');
+    const listed = await merchantKey('--merchant-id', merchant.merchantId, '--list');
 
     // Assess
     expect(rolled.status, rolled.stderr).toBe(0);
@@ -68,15 +77,15 @@ describe('npm run merchant:key', () => {
   it('revokes one key by its id, leaving the merchant’s other keys working', async () => {
     // Prepare
     const merchant = await newMerchant();
-    const kept = merchantKey('--merchant-id', merchant.merchantId, '--roll', '--grace', '3600').stdout.trim();
+    const kept = (await merchantKey('--merchant-id', merchant.merchantId, '--roll', '--grace', '3600')).stdout.trim();
     const [, oldKeyId] = /^(key_[0-9a-f]{16})\t\.\.\.(.{4})/m.exec(
-      merchantKey('--merchant-id', merchant.merchantId, '--list')
+      (await merchantKey('--merchant-id', merchant.merchantId, '--list'))
         .stdout.split('\n')
         .find((line) => line.includes(`...${merchant.apiKey.slice(-4)}`)) ?? '',
     ) ?? [];
 
     // Act
-    const revoked = merchantKey('--merchant-id', merchant.merchantId, '--revoke', oldKeyId ?? 'no id listed');
+    const revoked = await merchantKey('--merchant-id', merchant.merchantId, '--revoke', oldKeyId ?? 'no id listed');
 
     // Assess
     expect(revoked.status, revoked.stderr).toBe(0);
@@ -89,9 +98,9 @@ describe('npm run merchant:key', () => {
     const merchant = await newMerchant();
 
     // Act
-    const foreign = merchantKey('--merchant-id', 'merchant_other', '--revoke', merchant.apiKey);
-    const twoActions = merchantKey('--merchant-id', merchant.merchantId, '--list', '--roll');
-    const badGrace = merchantKey('--merchant-id', merchant.merchantId, '--roll', '--grace', '700000');
+    const foreign = await merchantKey('--merchant-id', 'merchant_other', '--revoke', merchant.apiKey);
+    const twoActions = await merchantKey('--merchant-id', merchant.merchantId, '--list', '--roll');
+    const badGrace = await merchantKey('--merchant-id', merchant.merchantId, '--roll', '--grace', '700000');
 
     // Assess
     expect(foreign.status).toBe(1);

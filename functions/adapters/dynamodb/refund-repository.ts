@@ -14,10 +14,11 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError } from '../../domain/errors.ts';
 import type { Currency } from '../../domain/money.ts';
 import type { Payment } from '../../domain/payment.ts';
-import type { Refund, RefundCreation, RefundRepository, RefundStatus } from '../../domain/refund.ts';
+import type { ListPage, ListQuery } from '../../domain/lists.ts';
+import type { Refund, RefundCreation, RefundLister, RefundRepository, RefundStatus } from '../../domain/refund.ts';
 import { translateDynamoError } from './client.ts';
 import { type PaymentItem, fromItem as paymentFromItem, keyOf as paymentKeyOf } from './payment-repository.ts';
-import { dueShardOf, queryDue } from './table.ts';
+import { dueShardOf, listKeysOf, queryDue, queryList } from './table.ts';
 
 /** A refund as stored: its own item, listed on its payment by `refund_nos`. */
 export interface RefundItem {
@@ -40,6 +41,9 @@ export interface RefundItem {
   created_at: string;
   updated_at: string;
   resume_count: number;
+  /** The `by_merchant` index: the merchant's refunds, newest first. */
+  list_pk: string;
+  list_sk: string;
   due_shard?: string;
   due_at?: string;
 }
@@ -48,11 +52,23 @@ const keyOf = (refundNo: string) => ({ pk: `REFUND#${refundNo}`, sk: 'REFUND' as
 const DUE_PREFIX = 'refund';
 const TRANSACT_GET_LIMIT = 100;
 
-export class DynamoRefundRepository implements RefundRepository {
+export class DynamoRefundRepository implements RefundRepository, RefundLister {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  async listForMerchant(merchantId: string, query: ListQuery<{ readonly paymentNo?: string }>): Promise<ListPage<Refund>> {
+    const { paymentNo } = query.filters;
+    const page = await queryList<RefundItem>(
+      this.db,
+      this.tableName,
+      { kind: 'refund', merchantId, tableKeyOf: keyOf },
+      query,
+      paymentNo === undefined ? undefined : { expression: 'payment_no = :paymentNo', names: {}, values: { ':paymentNo': paymentNo } },
+    );
+    return { data: page.data.map(fromItem), hasMore: page.hasMore };
+  }
 
   async get(refundNo: string): Promise<Refund | undefined> {
     const { Item } = await this.db
@@ -243,6 +259,7 @@ function toItem(refund: Refund): RefundItem {
     updated_at: refund.updatedAt,
     resume_count: refund.resumeCount,
     ...(unfinished && { due_shard: dueShardOf(refund.refundNo, DUE_PREFIX), due_at: refund.reconcileAt }),
+    ...listKeysOf('refund', refund.merchantId, refund.createdAt, refund.refundNo),
   };
 }
 

@@ -25,7 +25,7 @@ import { translateDynamoError } from './client.ts';
  * | balance transaction | `LEDGER#<merchant_id>` | `BTXN#<created_at>|<source key>` |
  * | balance       | `LEDGER#<merchant_id>` | `BALANCE#<currency>` |
  *
- * Listed records (payments) also carry the `by_merchant` index's keys (below).
+ * Listed records (payments, refunds) also carry the `by_merchant` index's keys (below).
  *
  * Client-chosen ids (classes, accounts, swimmers) carry their merchant in the key, so two
  * merchants may use the same id.
@@ -95,7 +95,7 @@ export const BY_MERCHANT_INDEX = 'by_merchant';
 export const LIST_PK_ATTRIBUTE = 'list_pk';
 export const LIST_SK_ATTRIBUTE = 'list_sk';
 
-export type ListKind = 'payment';
+export type ListKind = 'payment' | 'refund';
 
 export function listKeysOf(kind: ListKind, merchantId: string, createdAt: string, id: string) {
   return { [LIST_PK_ATTRIBUTE]: `${kind}#${merchantId}`, [LIST_SK_ATTRIBUTE]: `${createdAt}#${id}` };

@@ -20,7 +20,7 @@ import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
 import type { PaymentLister, PaymentRepository } from '../../domain/ports.ts';
-import type { RefundRepository } from '../../domain/refund.ts';
+import type { RefundLister, RefundRepository } from '../../domain/refund.ts';
 import { once } from './once.ts';
 
 /**
@@ -33,6 +33,7 @@ const tableName = () => requireEnv(EnvVar.TableName);
 
 /** Lists only read: no crash point to cross. */
 export const paymentLister = /* @__PURE__ */ once((): PaymentLister => new DynamoPaymentRepository(documentClient(), tableName()));
+export const refundLister = /* @__PURE__ */ once((): RefundLister => new DynamoRefundRepository(documentClient(), tableName()));
 
 export const paymentRepository = /* @__PURE__ */ once(
   (): PaymentRepository =>

@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant, newMerchantId } from '../../bin/merchants.ts';
 import { localClientConfig } from '../../local/services/dynamodb-local.ts';
-import { api, paymentBody, target, waitForTerminal } from '../support/target.ts';
+import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
 
-/** A merchant of this file alone: no other test's payments come and go in its lists. */
+/** A merchant of this file alone: no other test's payments and refunds come and go in its lists. */
 async function newMerchantKey(): Promise<string> {
   const table = target().table;
   if (table === undefined) throw new Error('the list tests need the stack’s table (the local stack gives it)');
@@ -17,7 +17,9 @@ async function newMerchantKey(): Promise<string> {
 }
 
 const list = async (key: string, query = '') => api('GET', `/v1/payments${query}`, undefined, { key });
+const listRefunds = async (key: string, query = '') => api('GET', `/v1/refunds${query}`, undefined, { key });
 const numbers = (body: { data: { payment_no: string }[] }) => body.data.map((payment) => payment.payment_no);
+const refundNumbers = (body: { data: { refund_no: string }[] }) => body.data.map((refund) => refund.refund_no);
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 let key: string;
@@ -110,6 +112,63 @@ describe('GET /v1/payments', () => {
   ])('refuses %s naming %s', async (query, field) => {
     // Act
     const { status, body } = await list(key, query);
+
+    // Assess
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'validation_failed', field });
+  });
+});
+
+describe('GET /v1/refunds', () => {
+  /** The merchant's refunds, oldest first: two of the newest payment, one of the one before. */
+  let refunds: string[];
+
+  beforeAll(async () => {
+    refunds = [];
+    for (const [payment, amount] of [[made[4]!, 100], [made[3]!, 200], [made[4]!, 300]] as const) {
+      const created = await api('POST', '/v1/refunds', { payment_no: payment.payment_no, amount, operator_id: 'lists' }, { key });
+      expect(created.status).toBe(201);
+      refunds.push(created.body.refund_no);
+    }
+    // Settled, so that a refund reads the same in the list and on its own.
+    for (const payment of [made[3]!, made[4]!]) await waitForRefunds(payment.payment_no, { key });
+  });
+
+  it('lists the merchant’s refunds newest first, each as GET shows it, and pages them', async () => {
+    // Act
+    const all = await listRefunds(key);
+    const first = await listRefunds(key, '?limit=2');
+    const rest = await listRefunds(key, `?limit=2&starting_after=${first.body.data[1].refund_no}`);
+
+    // Assess
+    expect(all.body).toMatchObject({ object: 'list', url: '/v1/refunds', has_more: false });
+    expect(refundNumbers(all.body)).toEqual([...refunds].reverse());
+    const shown = (await api('GET', `/v1/refunds/${refunds[2]}`, undefined, { key })).body;
+    expect(all.body.data[0]).toEqual(shown);
+    expect([...refundNumbers(first.body), ...refundNumbers(rest.body)]).toEqual([...refunds].reverse());
+    expect([first.body.has_more, rest.body.has_more]).toEqual([true, false]);
+  });
+
+  it('lists one payment’s refunds with payment_no, and another merchant none of them', async () => {
+    // Act
+    const ofNewest = await listRefunds(key, `?payment_no=${made[4]!.payment_no}`);
+    const ofOther = await listRefunds(target().otherApiKey, `?payment_no=${made[4]!.payment_no}`);
+    const cursor = await listRefunds(target().otherApiKey, `?ending_before=${refunds[0]}`);
+
+    // Assess
+    expect(refundNumbers(ofNewest.body)).toEqual([refunds[2], refunds[0]]);
+    expect(ofOther.body.data).toEqual([]);
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error).toMatchObject({ code: 'validation_failed', field: 'ending_before' });
+  });
+
+  it.each([
+    ['?payment_no=not-a-payment', 'payment_no'],
+    ['?status=succeeded', 'status'],
+    ['?limit=1000', 'limit'],
+  ])('refuses %s naming %s', async (query, field) => {
+    // Act
+    const { status, body } = await listRefunds(key, query);
 
     // Assess
     expect(status).toBe(400);

@@ -3,7 +3,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
   BY_DUE_INDEX,
+  BY_LEDGER_TIME_INDEX,
   DUE_AT_ATTRIBUTE,
+  LEDGER_TIME_ATTRIBUTE,
   DUE_SHARD_ATTRIBUTE,
   PARTITION_KEY,
   SORT_KEY,
@@ -45,6 +47,14 @@ export class PaymentsTable extends Construct {
       indexName: BY_DUE_INDEX,
       partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // A merchant's journal by time, for its settlement statements (journal items only).
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_LEDGER_TIME_INDEX,
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_TIME_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }

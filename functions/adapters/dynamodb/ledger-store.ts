@@ -19,10 +19,10 @@ import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { Posting } from '../../domain/ledger/postings.ts';
 import type { Currency } from '../../domain/money.ts';
 import { translateDynamoError } from './client.ts';
-import { dueShardOf, queryDue } from './table.ts';
+import { LEDGER_TIME_ATTRIBUTE, dueShardOf, queryDue } from './table.ts';
 
 /** A journal transaction as stored, under its merchant, keyed by its source. */
-interface JournalItem {
+export interface JournalItem {
   pk: string;
   sk: string;
   type: 'journal';
@@ -33,10 +33,12 @@ interface JournalItem {
   created_at: string;
   /** The balance transaction it added, so a refund finds its charge from the capture's key. */
   balance_transaction_id?: string;
+  /** `<created_at>|<source key>`: the `by_ledger_time` index's sort key, how a day's journal is found. */
+  ledger_at: string;
 }
 
 /** A balance transaction as stored, under its merchant, sorted by creation. */
-interface BalanceTransactionItem {
+export interface BalanceTransactionItem {
   pk: string;
   sk: string;
   type: 'balance_transaction';
@@ -62,10 +64,11 @@ interface BalanceTransactionItem {
   due_at?: string;
 }
 
-const partitionOf = (merchantId: string) => `LEDGER#${merchantId}`;
+export const ledgerPartitionOf = (merchantId: string) => `LEDGER#${merchantId}`;
+const partitionOf = ledgerPartitionOf;
 const journalSk = (key: JournalKey) => `JOURNAL#${key}`;
 const balanceSk = (currency: string) => `BALANCE#${currency}`;
-const BALANCE_TRANSACTION_PREFIX = 'BTXN#';
+export const BALANCE_TRANSACTION_PREFIX = 'BTXN#';
 const transactionSk = (createdAt: string, journalKey: JournalKey) => `${BALANCE_TRANSACTION_PREFIX}${createdAt}|${journalKey}`;
 
 /**
@@ -192,13 +195,7 @@ export class DynamoLedgerStore implements LedgerStore {
 
   async journal(merchantId: string): Promise<JournalTransaction[]> {
     const items = await this.queryAll<JournalItem>({ pk: partitionOf(merchantId), prefix: 'JOURNAL#' });
-    return items.map((item) => ({
-      key: item.journal_key,
-      merchantId: item.merchant_id,
-      currency: item.currency as Currency,
-      entries: item.entries,
-      createdAt: item.created_at,
-    }));
+    return items.map(fromJournalItem);
   }
 
   private async get<T>(pk: string, sk: string): Promise<T | undefined> {
@@ -241,6 +238,17 @@ function journalItem(transaction: JournalTransaction, balanceTransactionId: stri
     entries: transaction.entries.map(({ account, amount }) => ({ account, amount })),
     created_at: transaction.createdAt,
     ...(balanceTransactionId !== undefined && { balance_transaction_id: balanceTransactionId }),
+    [LEDGER_TIME_ATTRIBUTE]: `${transaction.createdAt}|${transaction.key}`,
+  };
+}
+
+export function fromJournalItem(item: JournalItem): JournalTransaction {
+  return {
+    key: item.journal_key,
+    merchantId: item.merchant_id,
+    currency: item.currency as Currency,
+    entries: item.entries,
+    createdAt: item.created_at,
   };
 }
 
@@ -274,7 +282,7 @@ function transactionItem(transaction: BalanceTransaction): BalanceTransactionIte
   };
 }
 
-function fromTransactionItem(item: BalanceTransactionItem): BalanceTransaction {
+export function fromTransactionItem(item: BalanceTransactionItem): BalanceTransaction {
   return {
     id: item.id,
     merchantId: item.merchant_id,

@@ -22,6 +22,8 @@ import { translateDynamoError } from './client.ts';
  * | journal transaction | `LEDGER#<merchant_id>` | `JOURNAL#<source key>` |
  * | balance transaction | `LEDGER#<merchant_id>` | `BTXN#<created_at>|<source key>` |
  * | balance       | `LEDGER#<merchant_id>` | `BALANCE#<currency>` |
+ * | settlement statement | `SETTLEMENT#<merchant_id>` | `STATEMENT#<date>#<currency>` |
+ * | merchant registry entry | `MERCHANTS` | `MERCHANT#<id>` |
  *
  * Client-chosen ids (classes, accounts, swimmers) carry their merchant in the key, so two
  * merchants may use the same id.
@@ -81,3 +83,18 @@ export async function queryDue<T extends { due_at?: string }>(
     .sort((a, b) => (a.due_at ?? '').localeCompare(b.due_at ?? ''))
     .slice(0, limit);
 }
+
+/**
+ * Sparse index of the ledger's journal by time: only journal transactions carry `ledger_at`
+ * (`<created_at>|<source key>`), under their merchant's partition, so a settlement finds a
+ * day's journal by a key range.
+ */
+export const BY_LEDGER_TIME_INDEX = 'by_ledger_time';
+export const LEDGER_TIME_ATTRIBUTE = 'ledger_at';
+
+/**
+ * Every merchant has an entry in one registry partition, written with the merchant: what the
+ * settlement schedule enumerates (one query, never a scan), and where it keeps its place.
+ */
+export const MERCHANT_REGISTRY_PARTITION = 'MERCHANTS';
+export const merchantRegistrySk = (merchantId: string) => `MERCHANT#${merchantId}`;

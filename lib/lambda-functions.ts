@@ -18,6 +18,7 @@ import {
   reconcilerEntry,
   refundSteps,
   sagaSteps,
+  settleDayEntry,
   type ApiRoute,
   type RefundStepName,
   type SagaStepName,
@@ -28,7 +29,7 @@ import {
   STEP_AWS_CALL_BUDGET,
   awsCallBudgetEnvironment,
 } from '../functions/config/env.ts';
-import { BY_DUE_INDEX_NAME } from './payments-table.ts';
+import { BY_DUE_INDEX_NAME, BY_LEDGER_TIME_INDEX_NAME } from './payments-table.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
 
@@ -145,6 +146,8 @@ export class LambdaFunctions extends Construct {
   readonly reconciler: NodejsFunction;
   /** Posts the ledger from the table's stream (lib/ledger-stream.ts wires the stream to it). */
   readonly ledgerPoster: NodejsFunction;
+  /** Writes the settlement statements of the days that ended (lib/settlement-schedule.ts runs it). */
+  readonly settleDay: NodejsFunction;
 
   private readonly table: dynamodb.ITable;
 
@@ -202,6 +205,21 @@ export class LambdaFunctions extends Construct {
     // It reads the merchant's fees and a refund's charge, and writes a posting as one transaction
     // of puts (journal, balance transactions) and an update (the balance).
     this.allowTable(this.ledgerPoster, ['GetItem', 'PutItem', 'UpdateItem']);
+
+    this.settleDay = this.createFunction('SettleDay', settleDayEntry);
+    this.withStepBudget(this.settleDay);
+    // It reads merchants' settings, puts each statement once and moves the merchant's place in
+    // the registry; it queries the registry, the day's balance transactions and, through its
+    // index, the day's journal.
+    this.allowTable(this.settleDay, ['GetItem', 'PutItem', 'UpdateItem']);
+    this.settleDay.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [this.table.tableArn, `${this.table.tableArn}/index/${BY_LEDGER_TIME_INDEX_NAME}`],
+      }),
+    );
+    // It lists the provider's balance transactions of each day (a read; it moves no money).
+    this.allowProvider(this.settleDay, props);
   }
 
   /**

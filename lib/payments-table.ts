@@ -19,6 +19,9 @@ import {
  */
 export const BY_DUE_INDEX_NAME = BY_DUE_INDEX;
 
+/** The settlement's index of the journal by time, spelled once as well. */
+export const BY_LEDGER_TIME_INDEX_NAME = BY_LEDGER_TIME_INDEX;
+
 /**
  * The single payments table: payments, API keys and merchants, keyed by `pk`/`sk`.
  * `dynamodb.Table` (not `TableV2`) on purpose: the local stack re-creates tables from the

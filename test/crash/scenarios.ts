@@ -407,6 +407,9 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   ],
   'get-balance': [],
   'list-balance-transactions': [],
+  'list-settlements': [],
+  'get-settlement': [],
+  'get-settlement-csv': [],
   'ledger-poster': [
     scenario({
       name: 'a card payment posted to the ledger',
@@ -500,6 +503,7 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       faults: REFUND_FAULTS.filter((fault) => fault !== 'response lost after refund committed'),
     }),
   ],
+  'settle-day': [],
   reconciler: [
     scenario({
       name: 'a payment whose execution died, resumed',

@@ -12,7 +12,7 @@ import {
 } from '../../functions/catalog.ts';
 import { DEFAULT_TIMEOUT_MS as PROVIDER_TIMEOUT_MS } from '../../functions/adapters/stripe/client.ts';
 import { EnvVar, STEP_AWS_CALL_BUDGET, awsCallBudgetEnvironment, worstCaseCallMs } from '../../functions/config/env.ts';
-import { BY_DUE_INDEX_NAME } from '../../lib/payments-table.ts';
+import { BY_DUE_INDEX_NAME, BY_LEDGER_TIME_INDEX_NAME } from '../../lib/payments-table.ts';
 import {
   actionsOf,
   logicalIdOf,
@@ -39,6 +39,7 @@ function namedFunctions(): [string, NodejsFunction][] {
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
     ['LedgerPoster', functions.ledgerPoster],
+    ['SettleDay', functions.settleDay],
   ];
 }
 
@@ -89,15 +90,18 @@ const expectedTableActions: Record<string, string[]> = {
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
   ],
+  // Each statement put once, the merchant's place in the registry updated, its settings read;
+  // the registry, a day's balance transactions and (through its index) a day's journal queried.
+  SettleDay: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /** The stream actions, which the poster's event source mapping takes on the table's stream (ListStreams: on `*` only). */
 const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 describe('Lambda functions', () => {
-  it('deploys one function per saga step, API route, the authorizer, the reconciler and the ledger poster', () => {
+  it('deploys one function per saga step, API route, the authorizer, the reconciler, the ledger poster and the settlement', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 3;
+    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 4;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -233,8 +237,10 @@ describe('Lambda functions', () => {
           const streamArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack.table.table), 'StreamArn'] };
           expect(statement.Resource).toEqual(statement.Action.includes('dynamodb:ListStreams') ? ['*'] : [streamArn]);
         } else if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
-          // Only the reconciler queries an index, and only the schedule's.
+          // Only the reconciler and the settlement query an index, each only its own.
           expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_DUE_INDEX_NAME}`]] }]);
+        } else if (name === 'SettleDay' && statement.Action.includes('dynamodb:Query')) {
+          expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_LEDGER_TIME_INDEX_NAME}`]] }]);
         } else {
           expect(others, name).toEqual([]);
         }
@@ -242,7 +248,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('lets only the provider steps and the reconciler read the Stripe secret', () => {
+  it('lets only the provider steps, the reconciler and the settlement read the Stripe secret', () => {
     // Prepare
     const secretRef = { Ref: logicalIdOf(synth.stack.stripeSecret) };
 
@@ -253,7 +259,9 @@ describe('Lambda functions', () => {
       const callsProvider =
         providerSteps.includes(name as SagaStepName) ||
         providerRefundSteps.includes(name as RefundStepName) ||
-        name === 'Reconciler';
+        name === 'Reconciler' ||
+        // It lists the provider's balance transactions of each day it settles.
+        name === 'SettleDay';
 
       // Assess
       if (callsProvider) {

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { DynamoLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
+import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
+import { DynamoSettlementStore } from '../../functions/adapters/dynamodb/settlement-store.ts';
+import { DEFAULT_LEDGER_SETTINGS } from '../../functions/domain/ledger/fees.ts';
+import { capturePosting } from '../../functions/domain/ledger/postings.ts';
+import { settleDueDays } from '../../functions/domain/ledger/settle.ts';
+import type { Currency } from '../../functions/domain/money.ts';
+import { succeededPayment } from '../support/payments.ts';
+import { localTableForThisFile } from './local-table.ts';
+import { weakenedConditions } from './weakened-client.ts';
+
+/** The settlement's DynamoDB store on DynamoDB Local: the registry, the day's key ranges through the synthesized index, statements put once. */
+const table = localTableForThisFile();
+const USD = 'USD' as Currency;
+let merchantSeq = 0;
+
+async function merchantWithCaptures(captures: readonly { amount: number; at: string }[]) {
+  const merchantId = `merchant_settle_${++merchantSeq}_${Date.now()}`;
+  await new DynamoMerchantKeyStore(table().db, table().name).addMerchantKey({ merchantId, name: 'Settled' }, `hash_${merchantId}`);
+  const ledger = new DynamoLedgerStore(table().db, table().name);
+  for (const [i, { amount, at }] of captures.entries()) {
+    const payment = succeededPayment({ merchantId, paymentNo: `pay_${i}`, chargeId: `pi_${merchantId}_${i}`, amount, amountCaptured: amount, updatedAt: at });
+    await ledger.post(capturePosting({ ...payment, chargeId: payment.chargeId! }, DEFAULT_LEDGER_SETTINGS));
+  }
+  return merchantId;
+}
+
+const settle = (store: DynamoSettlementStore, merchantId: string, now: string) =>
+  settleDueDays(
+    {
+      store,
+      provider: { listBalanceTransactions: async () => [] },
+      timeZoneOf: async () => 'UTC',
+      deployment: 'test',
+      clock: () => new Date(now),
+      graceMs: 0,
+      matchMarginMs: 0,
+      maxDaysPerRun: 7,
+    },
+    { merchantId },
+  );
+
+describe('DynamoSettlementStore on DynamoDB Local', () => {
+  it('registers every merchant created, for the schedule to find without a scan', async () => {
+    // Prepare
+    const merchantId = await merchantWithCaptures([]);
+    const store = new DynamoSettlementStore(table().db, table().name);
+
+    // Act
+    const merchants = await store.merchants();
+
+    // Assess
+    expect(merchants.find((m) => m.merchantId === merchantId)).toMatchObject({ merchantId, closings: {} });
+  });
+
+  it('finds a day’s journal and balance transactions by their time, the first instant in, the next day’s first out', async () => {
+    // Prepare
+    const merchantId = await merchantWithCaptures([
+      { amount: 1000, at: '2026-11-30T23:59:59.999Z' },
+      { amount: 2000, at: '2026-12-01T00:00:00.000Z' },
+      { amount: 3000, at: '2026-12-01T23:59:59.999Z' },
+      { amount: 4000, at: '2026-12-02T00:00:00.000Z' },
+    ]);
+    const store = new DynamoSettlementStore(table().db, table().name);
+
+    // Act
+    const journal = await store.journalBetween(merchantId, '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z');
+    const transactions = await store.transactionsBetween(merchantId, '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z');
+
+    // Assess: each capture is two journal transactions (capture and fee) and one balance transaction.
+    expect(journal.map((t) => t.key).sort()).toEqual([`capture:pi_${merchantId}_1`, `capture:pi_${merchantId}_2`, `fee:pi_${merchantId}_1`, `fee:pi_${merchantId}_2`]);
+    expect(transactions.map((t) => t.amount)).toEqual([2000, 3000]);
+  });
+
+  it('writes a statement once: a second put answers the first unchanged, and the registry never moves back', async () => {
+    // Prepare
+    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);
+    const store = new DynamoSettlementStore(table().db, table().name);
+    const tomorrow = new Date(Date.now() + 86_400_000 + 3_600_000).toISOString();
+    const [first] = await settle(store, merchantId, tomorrow);
+    const written = await store.getStatement(merchantId, first!.date, USD);
+    const statement = { ...written!, totals: { ...written!.totals, net: -1 } };
+
+    // Act
+    const put = await store.putStatement(statement);
+    await store.advance(merchantId, '2000-01-01', {});
+
+    // Assess
+    expect(first?.outcome).toBe('written');
+    expect(put).toEqual({ outcome: 'already_written', statement: written });
+    expect(await store.getStatement(merchantId, first!.date, USD)).toEqual(written);
+    expect((await store.merchant(merchantId))?.settledThrough).toBe(first?.date);
+    expect((await store.listStatements(merchantId, { limit: 10 })).data.map((s) => s.id)).toEqual([written?.id]);
+  });
+
+  it('fails its own check when the put’s guard is weakened: a second put overwrites', async () => {
+    // Prepare
+    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);
+    const store = new DynamoSettlementStore(table().db, table().name);
+    const [first] = await settle(store, merchantId, new Date(Date.now() + 90_000_000).toISOString());
+    const written = (await store.getStatement(merchantId, first!.date, USD))!;
+    const weakened = weakenedConditions(table().db, 'attribute_not_exists(pk)', '');
+
+    // Act
+    const put = await new DynamoSettlementStore(weakened.db, table().name).putStatement({ ...written, totals: { ...written.totals, net: -1 } });
+
+    // Assess: the guard is what keeps a statement as first written.
+    expect(weakened.strikes()).toBeGreaterThan(0);
+    expect(put.outcome).toBe('written');
+    expect((await store.getStatement(merchantId, first!.date, USD))?.totals.net).toBe(-1);
+  });
+});

@@ -60,6 +60,13 @@ export default async function setup(project: TestProject) {
     apiKey: await stack.addMerchant({ merchantId: ledger.merchantId, name: 'Ledger, default terms' }),
     instantApiKey: await stack.addMerchant({ merchantId: ledger.instantMerchantId, name: 'Ledger, funds at once', ledger: { payoutDelayDays: 0 } }),
   };
+  const settlements = {
+    merchantId: 'merchant_settlements',
+    timeZone: 'Asia/Tokyo',
+    apiKey: await stack.addMerchant({ merchantId: 'merchant_settlements', name: 'Settled in Tokyo', ledger: { timeZone: 'Asia/Tokyo' } }),
+    strayMerchantId: 'merchant_settlements_stray',
+    strayApiKey: await stack.addMerchant({ merchantId: 'merchant_settlements_stray', name: 'Charged behind the ledger' }),
+  };
   const invoker = await startInvoker(stack);
   const target: Target = {
     apiUrl: stack.apiUrl,
@@ -71,6 +78,7 @@ export default async function setup(project: TestProject) {
     ledger: { ...ledger, ...ledgerKeys },
     table: { endpoint: stack.dynamoDbEndpoint, name: stack.tableName },
     invokeUrl: invoker.url,
+    settlements,
   };
   project.provide('target', target);
 

@@ -18,6 +18,14 @@ export interface Target {
   table?: { readonly endpoint: string; readonly name: string };
   /** Where a test invokes a function of the stack directly (the local stack's; see global-setup.ts). */
   invokeUrl?: string;
+  /** Merchants of the settlement tests, no other test's: one in Tokyo, one the provider charges behind the ledger's back. */
+  settlements?: {
+    readonly merchantId: string;
+    readonly timeZone: string;
+    readonly apiKey: string;
+    readonly strayMerchantId: string;
+    readonly strayApiKey: string;
+  };
 }
 
 declare module 'vitest' {

@@ -142,8 +142,10 @@ async function settleMerchant(
       deps.store.transactionsBetween(merchantId, margin(day.start, -deps.matchMarginMs), margin(day.end, deps.matchMarginMs)),
       providerBetween(margin(day.start, -deps.matchMarginMs), margin(day.end, deps.matchMarginMs)),
     ]);
+    const theirs = provider.filter((t) => t.merchantId === merchantId && t.deployment === deps.deployment);
     const next: Record<string, StatementBalances> = {};
-    for (const currency of currenciesOf(journal, closings)) {
+    // A currency only the provider moved for the merchant gets a statement too, listing what the ledger lacks.
+    for (const currency of currenciesOf([...journal, ...theirs.filter((t) => t.createdAt >= day.start && t.createdAt < day.end)], closings)) {
       const ofCurrency = <T extends { currency: string }>(items: readonly T[]) => items.filter((item) => item.currency === currency);
       const around = ofCurrency(ledgerAround);
       try {
@@ -157,7 +159,7 @@ async function settleMerchant(
           reconciliation: reconcile({
             day,
             ledgerAround: around,
-            provider: ofCurrency(provider).filter((t) => t.merchantId === merchantId && t.deployment === deps.deployment),
+            provider: ofCurrency(theirs),
           }),
           createdAt: deps.clock().toISOString(),
         });
@@ -177,7 +179,7 @@ async function settleMerchant(
   return outcomes;
 }
 
-/** The currencies a day has a statement in: every one the merchant held before, and every one the day moved. */
-function currenciesOf(journal: readonly JournalTransaction[], closings: Readonly<Record<string, StatementBalances>>): Currency[] {
+/** The currencies a day has a statement in: every one the merchant held before, and every one the day moved, on either side. */
+function currenciesOf(journal: readonly { readonly currency: string }[], closings: Readonly<Record<string, StatementBalances>>): Currency[] {
   return [...new Set([...Object.keys(closings), ...journal.map((t) => t.currency)])].sort() as Currency[];
 }

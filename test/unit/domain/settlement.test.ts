@@ -320,6 +320,19 @@ describe('reconciliation with the provider', () => {
     ]);
   });
 
+  it('writes a statement in a currency only the provider moved for the merchant, listing what the ledger lacks', async () => {
+    // Prepare: the ledger holds nothing; the provider charged the merchant's customer in euros.
+    const w = world();
+    w.provider.push({ id: 'txn_eur', type: 'charge', source: 'pi_eur', amount: 900, fee: 0, net: 900, currency: 'EUR' as Currency, createdAt: '2026-12-01T12:00:00.000Z', merchantId: MERCHANT, deployment: DEPLOYMENT });
+
+    // Act
+    const [outcome] = await w.settle({ merchantId: MERCHANT, through: '2026-12-01' });
+
+    // Assess
+    expect(outcome).toMatchObject({ currency: 'EUR', outcome: 'written' });
+    expect(outcome?.mismatches).toEqual([{ kind: 'missing_in_ledger', type: 'charge', source: 'pi_eur', providerAmount: 900, providerTransactionId: 'txn_eur' }]);
+  });
+
   it('matches a capture the two sides date on either side of midnight, and ignores other merchants’ and deployments’', () => {
     // Prepare
     const day = settlementDay('2026-12-01', 'UTC');

@@ -1,5 +1,6 @@
 import { type Boundary, type CrashFunction, type CrashPoint, crashBoundaries } from '../../functions/crash/crash-points.ts';
 import { paymentNoFor } from '../../functions/domain/create-payment.ts';
+import { localDateOf, nextDate } from '../../functions/domain/ledger/settlement-day.ts';
 import type { FaultRequest } from '../../local/fake-provider/faults.ts';
 import type { ApiResponse } from '../support/target.ts';
 import { uniqueId } from '../support/school.ts';
@@ -87,6 +88,8 @@ export interface Driver {
   crossed(point: CrashPoint): number;
   /** Settles the provider's refund of our refund, as the bank would. */
   settleProviderRefund(refundNo: string): Promise<void>;
+  /** Invokes a function directly, as a person does (`aws lambda invoke`); a run that died at a crash point is a dead run. */
+  invokeOnce(constructId: string, event: unknown): Promise<void>;
 }
 
 interface ScenarioOf<S> {
@@ -503,7 +506,32 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       faults: REFUND_FAULTS.filter((fault) => fault !== 'response lost after refund committed'),
     }),
   ],
-  'settle-day': [],
+  'settle-day': [
+    scenario({
+      name: 'a day of the known merchant settled, then settled again as the next hour’s run would',
+      act: async (d) => {
+        await aCardPayment(d);
+        await d.idle();
+        // The day after the merchant's last statement (its first day when it has none), with a clock past its end.
+        const key = d.keys.known;
+        const [latest] = (await d.send('GET', '/v1/settlements?limit=1', undefined, { key })).body.data;
+        const date = latest === undefined ? localDateOf(new Date(), 'UTC') : nextDate(latest.date);
+        const event = { time: new Date(Date.parse(`${date}T00:00:00Z`) + 3 * 86_400_000).toISOString(), detail: { merchant_id: d.knownMerchantId, date } };
+        await d.invokeOnce('SettleDay', event);
+        await d.invokeOnce('SettleDay', event);
+        // Written once whatever died where, and chained on the statement before it.
+        const { data } = (await d.send('GET', `/v1/settlements?date=${date}`, undefined, { key })).body;
+        if (data.length !== 1) throw new Error(`${date} has ${data.length} statements after the rerun`);
+        if (latest !== undefined && JSON.stringify(data[0].opening_balance) !== JSON.stringify(latest.closing_balance)) {
+          throw new Error(`${date} opens on ${JSON.stringify(data[0].opening_balance)}, not on ${latest.date}'s closing ${JSON.stringify(latest.closing_balance)}`);
+        }
+        return { key };
+      },
+      // The statement put, then the merchant's place in the registry; the rerun finds nothing due.
+      crossings: around('settle-day', { write: 2 }),
+      faults: [],
+    }),
+  ],
   reconciler: [
     scenario({
       name: 'a payment whose execution died, resumed',

@@ -510,10 +510,13 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
     scenario({
       name: 'a day of the known merchant settled, then settled again as the next hour’s run would',
       act: async (d) => {
-        await aCardPayment(d);
+        // A payment of the known merchant, posted, for its first day to state.
+        const key = d.keys.known;
+        const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: VISA };
+        const paymentNo = (await post(d, '/v1/payments', order, { key })).body.payment_no;
+        await d.settle({ key, payments: { [paymentNo]: 'succeeded' } });
         await d.idle();
         // The day after the merchant's last statement (its first day when it has none), with a clock past its end.
-        const key = d.keys.known;
         const [latest] = (await d.send('GET', '/v1/settlements?limit=1', undefined, { key })).body.data;
         const date = latest === undefined ? localDateOf(new Date(), 'UTC') : nextDate(latest.date);
         const event = { time: new Date(Date.parse(`${date}T00:00:00Z`) + 3 * 86_400_000).toISOString(), detail: { merchant_id: d.knownMerchantId, date } };

@@ -48,11 +48,15 @@ export function handler(event: SettleDayEvent = {}): Promise<{ written: number; 
 async function run(event: SettleDayEvent) {
   try {
     const { now, merchantId, through } = parseEvent(event);
-    const outcomes = await settleDueDays({ ...(await settleDeps()), clock: () => now }, { ...(merchantId && { merchantId }), ...(through && { through }) });
+    const { outcomes, unattributed } = await settleDueDays({ ...(await settleDeps()), clock: () => now }, { ...(merchantId && { merchantId }), ...(through && { through }) });
     metrics.addMetric(SettlementMetric.Runs, MetricUnit.Count, 1);
     for (const outcome of outcomes) report(outcome);
+    for (const { id, type, source, amount, currency, createdAt } of unattributed) {
+      logger.warn('the provider moved money for no merchant of ours', { provider_transaction: id, type, source, amount, currency, created_at: createdAt });
+    }
     const count = (kind: SettleOutcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
-    const mismatches = outcomes.reduce((total, o) => total + (o.outcome === 'written' ? o.mismatches.length : 0), 0);
+    // Alarmed with the statements' differences: money the ledger cannot put on any statement.
+    const mismatches = outcomes.reduce((total, o) => total + (o.outcome === 'written' ? o.mismatches.length : 0), unattributed.length);
     metrics.addMetric(SettlementMetric.Mismatches, MetricUnit.Count, mismatches);
     return { written: count('written'), alreadyWritten: count('already_written'), failed: count('errored'), mismatches };
   } finally {

@@ -26,8 +26,8 @@ async function merchantWithCaptures(captures: readonly { amount: number; at: str
   return merchantId;
 }
 
-const settle = (store: DynamoSettlementStore, merchantId: string, now: string) =>
-  settleDueDays(
+const settle = async (store: DynamoSettlementStore, merchantId: string, now: string) =>
+  (await settleDueDays(
     {
       store,
       provider: { listBalanceTransactions: async () => [] },
@@ -39,7 +39,7 @@ const settle = (store: DynamoSettlementStore, merchantId: string, now: string) =
       maxDaysPerRun: 7,
     },
     { merchantId },
-  );
+  )).outcomes;
 
 describe('DynamoSettlementStore on DynamoDB Local', () => {
   it('registers every merchant created, for the schedule to find without a scan', async () => {

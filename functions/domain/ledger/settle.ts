@@ -85,7 +85,17 @@ export interface SettleOutcome {
  * stops that merchant until a later run settles it, never skipped. `only` narrows a run to one
  * merchant and to days through one date (a manual rerun; a day already settled changes nothing).
  */
-export async function settleDueDays(deps: SettleDeps, only: { merchantId?: string; through?: SettlementDate } = {}): Promise<SettleOutcome[]> {
+export interface SettleRun {
+  readonly outcomes: readonly SettleOutcome[];
+  /**
+   * The provider's transactions of this deployment read by a run over every merchant that name
+   * no merchant of the registry (a source whose metadata lost its merchant): on no statement,
+   * so reported here rather than dropped.
+   */
+  readonly unattributed: readonly ProviderBalanceTransaction[];
+}
+
+export async function settleDueDays(deps: SettleDeps, only: { merchantId?: string; through?: SettlementDate } = {}): Promise<SettleRun> {
   const now = deps.clock();
   const merchants =
     only.merchantId === undefined ? await deps.store.merchants() : [await deps.store.merchant(only.merchantId)].filter((m) => m !== undefined);
@@ -118,7 +128,13 @@ export async function settleDueDays(deps: SettleDeps, only: { merchantId?: strin
       outcomes.push({ merchantId: merchant.merchantId, date: merchant.settledThrough ?? '', outcome: 'errored', mismatches: [], error });
     }
   }
-  return outcomes;
+  if (only.merchantId !== undefined) return { outcomes, unattributed: [] };
+  const known = new Set(merchants.map((m) => m.merchantId));
+  const read = (await Promise.allSettled(providerDays.values())).flatMap((listing) => (listing.status === 'fulfilled' ? listing.value : []));
+  const unattributed = new Map(
+    read.filter((t) => t.deployment === deps.deployment && (t.merchantId === undefined || !known.has(t.merchantId))).map((t) => [t.id, t]),
+  );
+  return { outcomes, unattributed: [...unattributed.values()] };
 }
 
 async function settleMerchant(

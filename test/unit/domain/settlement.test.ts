@@ -132,7 +132,7 @@ function world(timeZone = 'UTC', now = '2026-12-03T01:00:00Z') {
     matchMarginMs: HOUR_MS,
     maxDaysPerRun: 7,
   };
-  return { clock, ledger, store, provider, onProvider, capture, refund, settle: (only = {}) => settleDueDays(deps, only) };
+  return { clock, ledger, store, provider, onProvider, capture, refund, settle: async (only = {}) => (await settleDueDays(deps, only)).outcomes, settleAll: () => settleDueDays(deps) };
 }
 
 describe('settling a merchant’s days', () => {
@@ -331,6 +331,23 @@ describe('reconciliation with the provider', () => {
     // Assess
     expect(outcome).toMatchObject({ currency: 'EUR', outcome: 'written' });
     expect(outcome?.mismatches).toEqual([{ kind: 'missing_in_ledger', type: 'charge', source: 'pi_eur', providerAmount: 900, providerTransactionId: 'txn_eur' }]);
+  });
+
+  it('reports a provider transaction of this deployment that names no merchant of the registry, instead of dropping it', async () => {
+    // Prepare
+    const w = world();
+    await w.capture(1000, '2026-12-01T09:00:00.000Z');
+    w.provider.push(
+      { id: 'txn_nobody', type: 'charge', source: 'pi_nobody', amount: 300, fee: 0, net: 300, currency: USD, createdAt: '2026-12-01T12:00:00.000Z', deployment: DEPLOYMENT },
+      { id: 'txn_stranger', type: 'charge', source: 'pi_x', amount: 300, fee: 0, net: 300, currency: USD, createdAt: '2026-12-01T12:00:00.000Z', merchantId: 'merchant_unknown', deployment: DEPLOYMENT },
+      { id: 'txn_other_stack', type: 'charge', source: 'pi_y', amount: 300, fee: 0, net: 300, currency: USD, createdAt: '2026-12-01T12:00:00.000Z', deployment: 'another.stack' },
+    );
+
+    // Act
+    const { unattributed } = await w.settleAll();
+
+    // Assess
+    expect(unattributed.map((t) => t.id).sort()).toEqual(['txn_nobody', 'txn_stranger']);
   });
 
   it('matches a capture the two sides date on either side of midnight, and ignores other merchants’ and deployments’', () => {

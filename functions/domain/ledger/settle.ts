@@ -3,15 +3,19 @@ import type { Currency } from '../money.ts';
 import type { ProviderBalanceLedger, ProviderBalanceTransaction } from '../provider.ts';
 import type { BalanceTransaction } from './balance-transaction.ts';
 import type { JournalTransaction } from './journal.ts';
+import { MerchantAccounts } from './accounts.ts';
 import {
+  type Mismatch,
+  type Reconciliation,
   type SettlementStatement,
   type StatementBalances,
+  balanceOf,
   buildStatement,
   moved,
   reconcile,
   zeroStatementBalances,
 } from './settlement.ts';
-import { type SettlementDate, type SettlementDay, daysToSettle, localDateOf } from './settlement-day.ts';
+import { type SettlementDate, type SettlementDay, daysToSettle, localDateOf, settlementDay } from './settlement-day.ts';
 
 /** Before any journal transaction. */
 const BEGINNING = new Date(0).toISOString();
@@ -151,6 +155,10 @@ async function settleMerchant(
     const before = await deps.store.journalBetween(merchantId, BEGINNING, days[0].start);
     closings = Object.fromEntries(currenciesOf(before, {}).map((currency) => [currency, moved(zeroStatementBalances, before.filter((t) => t.currency === currency))]));
   }
+  let late: Readonly<Record<string, Mismatch>> = {};
+  if (merchant.settledThrough !== undefined && days[0] !== undefined) {
+    ({ closings, late } = await restated(deps, merchantId, settlementDay(merchant.settledThrough, days[0].timeZone), closings));
+  }
   for (const day of days) {
     const margin = (at: string, by: number) => new Date(Date.parse(at) + by).toISOString();
     const [journal, ledgerAround, provider] = await Promise.all([
@@ -172,11 +180,10 @@ async function settleMerchant(
           opening: closings[currency] ?? zeroStatementBalances,
           journal: ofCurrency(journal),
           transactions: around.filter((t) => t.createdAt >= day.start && t.createdAt < day.end),
-          reconciliation: reconcile({
-            day,
-            ledgerAround: around,
-            provider: ofCurrency(theirs),
-          }),
+          reconciliation: withLate(
+            reconcile({ day, ledgerAround: around, provider: ofCurrency(theirs) }),
+            day === days[0] ? late[currency] : undefined,
+          ),
           createdAt: deps.clock().toISOString(),
         });
         const put = await deps.store.putStatement(statement);
@@ -193,6 +200,36 @@ async function settleMerchant(
     closings = next;
   }
   return outcomes;
+}
+
+/**
+ * The last settled day's closings as its journal has them now. A journal transaction posted
+ * after its day's statement was written (its stream record retried past the grace) is on no
+ * statement: the next day opens on the closing restated with it, and lists the difference as
+ * `posted_after_statement`, so the chain holds and the gap is alarmed rather than carried.
+ */
+async function restated(
+  deps: SettleDeps,
+  merchantId: string,
+  previous: SettlementDay,
+  closings: Readonly<Record<string, StatementBalances>>,
+): Promise<{ closings: Readonly<Record<string, StatementBalances>>; late: Readonly<Record<string, Mismatch>> }> {
+  const journal = await deps.store.journalBetween(merchantId, previous.start, previous.end);
+  const now: Record<string, StatementBalances> = { ...closings };
+  const late: Record<string, Mismatch> = {};
+  for (const currency of currenciesOf(journal, closings)) {
+    const stated = await deps.store.getStatement(merchantId, previous.date, currency as Currency);
+    const was = stated?.closing ?? closings[currency] ?? zeroStatementBalances;
+    const is = moved(stated?.opening ?? zeroStatementBalances, journal.filter((t) => t.currency === currency));
+    if (MerchantAccounts.every((account) => is[account] === was[account])) continue;
+    now[currency] = is;
+    late[currency] = { kind: 'posted_after_statement', type: 'journal', source: previous.date, ledgerAmount: balanceOf(is) - balanceOf(was) };
+  }
+  return { closings: now, late };
+}
+
+function withLate(reconciliation: Reconciliation, late: Mismatch | undefined): Reconciliation {
+  return late === undefined ? reconciliation : { ...reconciliation, mismatches: [late, ...reconciliation.mismatches] };
 }
 
 /** The currencies a day has a statement in: every one the merchant held before, and every one the day moved, on either side. */

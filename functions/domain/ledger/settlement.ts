@@ -20,7 +20,12 @@ export interface TypeSummary {
   readonly net: number;
 }
 
-export type MismatchKind = 'missing_in_ledger' | 'missing_at_provider' | 'amount_differs';
+/**
+ * `missing_in_ledger`, `missing_at_provider`, `amount_differs`: the provider against the
+ * ledger. `posted_after_statement`: the ledger against itself, a journal transaction of the
+ * day before posted after that day's statement was written.
+ */
+export type MismatchKind = 'missing_in_ledger' | 'missing_at_provider' | 'amount_differs' | 'posted_after_statement';
 
 /** A difference between the provider's record of the day and the ledger's; each is listed, counted and alarmed. */
 export interface Mismatch {
@@ -89,7 +94,7 @@ export function moved(from: StatementBalances, journal: readonly JournalTransact
 }
 
 /** The merchant's balance in Stripe's sense: what is pending and what is available (payouts take from it). */
-const balanceOf = (balances: StatementBalances) => balances.pending + balances.available;
+export const balanceOf = (balances: StatementBalances) => balances.pending + balances.available;
 
 const within = (at: string, day: SettlementDay) => at >= day.start && at < day.end;
 

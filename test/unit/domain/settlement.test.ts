@@ -200,6 +200,26 @@ describe('settling a merchant’s days', () => {
     expect((await w.store.getStatement(MERCHANT, '2026-12-02', USD))?.opening).toEqual(kept?.closing);
   });
 
+  it('opens the next day on what its journal holds now when a posting came after the day’s statement, and lists it', async () => {
+    // Prepare: 1 December settled; then a capture dated that day is posted (its stream record retried late).
+    const w = world('UTC', '2026-12-02T01:00:00Z');
+    await w.capture(1000, '2026-12-01T09:00:00.000Z');
+    await w.settle();
+    await w.capture(2000, '2026-12-01T23:59:00.000Z');
+    await w.clock.sleep(86_400_000);
+
+    // Act
+    const outcomes = await w.settle();
+
+    // Assess: 2 December opens on 1 December's closing restated with the late capture, its net listed.
+    const first = (await w.store.getStatement(MERCHANT, '2026-12-01', USD))!;
+    const second = (await w.store.getStatement(MERCHANT, '2026-12-02', USD))!;
+    expect(outcomes.map((o) => [o.date, o.outcome])).toEqual([['2026-12-02', 'written']]);
+    expect(first.closing.pending).toBe(1000 - 59);
+    expect(second.opening.pending).toBe(1000 - 59 + 2000 - 88);
+    expect(second.reconciliation.mismatches).toEqual([{ kind: 'posted_after_statement', type: 'journal', source: '2026-12-01', ledgerAmount: 2000 - 88 }]);
+  });
+
   it('settles a day only once it has ended in the merchant’s zone and its grace has passed', async () => {
     // Prepare: a Tokyo merchant; 1 December ends there at 15:00 UTC.
     const w = world('Asia/Tokyo', '2026-12-01T15:10:00.000Z');

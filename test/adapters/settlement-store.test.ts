@@ -94,6 +94,26 @@ describe('DynamoSettlementStore on DynamoDB Local', () => {
     expect((await store.listStatements(merchantId, { limit: 10 })).data.map((s) => s.id)).toEqual([written?.id]);
   });
 
+  it('lists statements newest first, a page at a time, and one date’s alone', async () => {
+    // Prepare: three days settled (the merchant was created today; the clock is three days on).
+    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);
+    const store = new DynamoSettlementStore(table().db, table().name);
+    const settled = await settle(store, merchantId, new Date(Date.now() + 3 * 86_400_000 + 3_600_000).toISOString());
+    const dates = settled.map((o) => o.date);
+
+    // Act
+    const first = await store.listStatements(merchantId, { limit: 1 });
+    const rest = await store.listStatements(merchantId, { limit: 10, startingAfter: { date: first.data[0]!.date, currency: USD } });
+    const oneDate = await store.listStatements(merchantId, { limit: 10, date: dates[1]! });
+
+    // Assess
+    expect(dates).toHaveLength(3);
+    expect(first).toMatchObject({ hasMore: true, data: [{ date: dates[2] }] });
+    expect(rest.data.map((s) => s.date)).toEqual([dates[1], dates[0]]);
+    expect(rest.hasMore).toBe(false);
+    expect(oneDate.data.map((s) => s.date)).toEqual([dates[1]]);
+  });
+
   it('fails its own check when the put’s guard is weakened: a second put overwrites', async () => {
     // Prepare
     const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { SettlementMetric } from '../config/metrics.ts';
 import { EnvVar, requireEnv } from '../config/env.ts';
 import { providerBalanceLedgerCalls, withCrashPoints } from '../crash/crashing-ports.ts';
@@ -40,15 +41,24 @@ const settleDeps = /* @__PURE__ */ once(
   }),
 );
 
+/** Left for the merchant in hand when the run stops taking new ones: its provider listing and writes. */
+const STOP_BEFORE_END_MS = 5_000;
+
 /** Invoked by its EventBridge schedule every hour: writes the statements of every merchant day that has ended. */
-export function handler(event: SettleDayEvent = {}): Promise<{ written: number; alreadyWritten: number; failed: number; mismatches: number }> {
-  return asInvocationOf('settle-day', () => run(event));
+export function handler(
+  event: SettleDayEvent = {},
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<{ written: number; alreadyWritten: number; failed: number; mismatches: number }> {
+  return asInvocationOf('settle-day', () => run(event, () => (context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY) < STOP_BEFORE_END_MS));
 }
 
-async function run(event: SettleDayEvent) {
+async function run(event: SettleDayEvent, outOfTime: () => boolean) {
   try {
     const { now, merchantId, through } = parseEvent(event);
-    const { outcomes, unattributed } = await settleDueDays({ ...(await settleDeps()), clock: () => now }, { ...(merchantId && { merchantId }), ...(through && { through }) });
+    const { outcomes, unattributed } = await settleDueDays(
+      { ...(await settleDeps()), clock: () => now, outOfTime },
+      { ...(merchantId && { merchantId }), ...(through && { through }) },
+    );
     metrics.addMetric(SettlementMetric.Runs, MetricUnit.Count, 1);
     for (const outcome of outcomes) report(outcome);
     for (const { id, type, source, amount, currency, createdAt } of unattributed) {

@@ -70,6 +70,8 @@ export interface SettleDeps {
   readonly matchMarginMs: number;
   /** Days settled per merchant per run; a run that missed many catches up over several. */
   readonly maxDaysPerRun: number;
+  /** Whether the run must stop before its next merchant (its time is nearly up): the next run goes on from each merchant's place. */
+  readonly outOfTime?: () => boolean;
 }
 
 export interface SettleOutcome {
@@ -117,6 +119,7 @@ export async function settleDueDays(deps: SettleDeps, only: { merchantId?: strin
   };
   const outcomes: SettleOutcome[] = [];
   for (const merchant of merchants) {
+    if (deps.outOfTime?.() === true) break;
     try {
       const timeZone = await deps.timeZoneOf(merchant.merchantId);
       const days = daysToSettle({

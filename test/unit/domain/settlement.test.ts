@@ -235,6 +235,37 @@ describe('settling a merchant’s days', () => {
     expect(late.map((o) => [o.date, o.outcome])).toEqual([['2026-12-01', 'written']]);
   });
 
+  it('stops before its next merchant when its time is up, and the next run goes on from each merchant’s place', async () => {
+    // Prepare: two merchants with a day to settle; the first run has time for one.
+    const w = world();
+    w.store.addMerchant('merchant_b', '2026-12-01T08:00:00.000Z');
+    let merchantsBegun = 0;
+    const timeZoneOf = async () => {
+      merchantsBegun += 1;
+      return 'UTC';
+    };
+    const deps = (outOfTime: () => boolean): SettleDeps => ({
+      store: w.store,
+      provider: { listBalanceTransactions: async () => [] },
+      timeZoneOf,
+      deployment: DEPLOYMENT,
+      clock: w.clock.clock,
+      graceMs: 0,
+      matchMarginMs: 0,
+      maxDaysPerRun: 1,
+      outOfTime,
+    });
+
+    // Act
+    await settleDueDays(deps(() => merchantsBegun >= 1));
+    const afterFirst = [...w.store.registry.values()].map((m) => m.settledThrough);
+    await settleDueDays(deps(() => false));
+
+    // Assess
+    expect(afterFirst).toEqual(['2026-12-01', undefined]);
+    expect([...w.store.registry.values()].map((m) => m.settledThrough)).toEqual(['2026-12-02', '2026-12-01']);
+  });
+
   it('refuses to write a day whose transactions do not explain its journal, and stays on it', async () => {
     // Prepare: a balance transaction whose net is not what its journal moved.
     const w = world();

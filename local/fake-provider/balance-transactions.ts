@@ -58,7 +58,8 @@ function createdFilter(params: Params): (created: number) => boolean {
     return (created) => created === exact;
   }
   if (Array.isArray(value)) throw invalidParameter('Invalid created: must be an integer or a hash of ranges', { param: 'created' });
-  rejectUnknown(value, RANGE_OPERATORS);
+  const unknown = Object.keys(value).find((key) => !(RANGE_OPERATORS as readonly string[]).includes(key));
+  if (unknown !== undefined) throw invalidParameter(`Received unknown parameter: created[${unknown}]`, { code: 'parameter_unknown', param: `created[${unknown}]` });
   const bound = (name: (typeof RANGE_OPERATORS)[number]) => optionalInteger(value, name);
   const [gt, gte, lt, lte] = RANGE_OPERATORS.map(bound);
   return (created) =>

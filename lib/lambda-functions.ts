@@ -211,7 +211,8 @@ export class LambdaFunctions extends Construct {
     // It reads merchants' settings, puts each statement once and moves the merchant's place in
     // the registry; it queries the registry, the day's balance transactions and, through its
     // index, the day's journal.
-    this.allowTable(this.settleDay, ['GetItem', 'PutItem', 'UpdateItem']);
+    // A statement's pages of lines are each put on the condition that it is not written yet.
+    this.allowTable(this.settleDay, ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem']);
     this.settleDay.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],

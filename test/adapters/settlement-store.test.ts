@@ -1,3 +1,4 @@
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
@@ -114,20 +115,58 @@ describe('DynamoSettlementStore on DynamoDB Local', () => {
     expect(oneDate.data.map((s) => s.date)).toEqual([dates[1]]);
   });
 
-  it('fails its own check when the put’s guard is weakened: a second put overwrites', async () => {
-    // Prepare
+  it('keeps a statement as first written when another run wrote it after its read, and not once that guard is weakened', async () => {
+    // Prepare: a run whose read of the statement came just before the other run wrote it.
     const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);
     const store = new DynamoSettlementStore(table().db, table().name);
     const [first] = await settle(store, merchantId, new Date(Date.now() + 90_000_000).toISOString());
     const written = (await store.getStatement(merchantId, first!.date, USD))!;
+    const changed = { ...written, totals: { ...written.totals, net: -1 }, transactions: written.transactions.map((t) => ({ ...t, amount: -1 })) };
+    const withoutLines = { ...changed, transactions: [] };
     const weakened = weakenedConditions(table().db, 'attribute_not_exists(pk)', '');
 
-    // Act
-    const put = await new DynamoSettlementStore(weakened.db, table().name).putStatement({ ...written, totals: { ...written.totals, net: -1 } });
+    // Act: its lines refused by their pages' check, its statement by its own condition; then that condition weakened.
+    const byPages = await new DynamoSettlementStore(firstReadStale(table().db), table().name).putStatement(changed);
+    const byStatement = await new DynamoSettlementStore(firstReadStale(table().db), table().name).putStatement(withoutLines);
+    const kept = await store.getStatement(merchantId, first!.date, USD);
+    const unguarded = await new DynamoSettlementStore(firstReadStale(weakened.db), table().name).putStatement(withoutLines);
 
-    // Assess: the guard is what keeps a statement as first written.
+    // Assess
+    expect(byPages).toEqual({ outcome: 'already_written', statement: written });
+    expect(byStatement).toEqual({ outcome: 'already_written', statement: written });
+    expect(kept).toEqual(written);
     expect(weakened.strikes()).toBeGreaterThan(0);
-    expect(put.outcome).toBe('written');
+    expect(unguarded.outcome).toBe('written');
     expect((await store.getStatement(merchantId, first!.date, USD))?.totals.net).toBe(-1);
   });
+
+  it('keeps a busy day’s lines in pages beside its statement, read back whole and in order', async () => {
+    // Prepare: five captures, two lines a page.
+    const today = new Date().toISOString().slice(0, 10);
+    const merchantId = await merchantWithCaptures([1, 2, 3, 4, 5].map((i) => ({ amount: 1000 + i, at: `${today}T00:00:0${i}.000Z` })));
+    const store = new DynamoSettlementStore(table().db, table().name, 2);
+
+    // Act
+    const [first] = await settle(store, merchantId, new Date(Date.now() + 90_000_000).toISOString());
+    const statement = await store.getStatement(merchantId, first!.date, USD);
+
+    // Assess
+    expect(first?.outcome).toBe('written');
+    expect(statement?.transactions.map((t) => t.amount)).toEqual([1001, 1002, 1003, 1004, 1005]);
+    expect(statement?.totals.count).toBe(5);
+  });
 });
+
+/** The client whose first GetItem answers nothing: a read made just before another writer's put. */
+function firstReadStale(db: DynamoDBDocumentClient): DynamoDBDocumentClient {
+  let stale = true;
+  return {
+    send: (command: unknown) => {
+      if (stale && command instanceof GetCommand) {
+        stale = false;
+        return Promise.resolve({});
+      }
+      return db.send(command as never);
+    },
+  } as never;
+}

@@ -92,7 +92,8 @@ const expectedTableActions: Record<string, string[]> = {
   ],
   // Each statement put once, the merchant's place in the registry updated, its settings read;
   // the registry, a day's balance transactions and (through its index) a day's journal queried.
-  SettleDay: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // Its lines' pages each put in a transaction that checks the statement is not written yet.
+  SettleDay: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /** The stream actions, which the poster's event source mapping takes on the table's stream (ListStreams: on `*` only). */

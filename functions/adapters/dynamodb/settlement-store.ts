@@ -1,5 +1,13 @@
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { JournalTransaction } from '../../domain/ledger/journal.ts';
 import type { BalanceTransaction } from '../../domain/ledger/balance-transaction.ts';
@@ -28,21 +36,38 @@ interface RegistryItem {
   closings?: Record<string, StatementBalances>;
 }
 
-/** A statement, whole, under its merchant, sorted by date then currency. */
+/** A statement without its lines, under its merchant, sorted by date then currency: what says it is written. */
 interface StatementItem {
   pk: string;
   sk: string;
   type: 'settlement';
-  statement: SettlementStatement;
+  statement: Omit<SettlementStatement, 'transactions'>;
+  line_pages: number;
+}
+
+/** A page of a statement's lines (its balance transactions, oldest first), beside it. */
+interface LinesItem {
+  pk: string;
+  sk: string;
+  type: 'settlement_lines';
+  lines: SettlementStatement['transactions'];
 }
 
 const statementPartitionOf = (merchantId: string) => `SETTLEMENT#${merchantId}`;
 const STATEMENT_PREFIX = 'STATEMENT#';
 const statementSk = (date: string, currency: string) => `${STATEMENT_PREFIX}${date}#${currency}`;
+const linesPrefix = (date: string, currency: string) => `LINES#${date}#${currency}#`;
+const linesSk = (date: string, currency: string, page: number) => `${linesPrefix(date, currency)}${String(page).padStart(5, '0')}`;
+
+/**
+ * Lines per page: a line takes about 350 bytes, so a page stays far below DynamoDB's 400 KB item
+ * limit, and a busy merchant's day (thousands of transactions) still fits in several pages.
+ */
+const LINES_PER_PAGE = 500;
 
 /**
  * Statements in the payments table (`SETTLEMENT#<merchant_id>` / `STATEMENT#<date>#<currency>`),
- * each put once; the merchant registry (`MERCHANTS` / `MERCHANT#<id>`), one query for every
+ * each put once, their lines in pages beside them (`LINES#<date>#<currency>#<page>`); the merchant registry (`MERCHANTS` / `MERCHANT#<id>`), one query for every
  * merchant; the ledger's journal by time through the sparse `by_ledger_time` index and its
  * balance transactions by their time-sorted keys.
  */
@@ -50,6 +75,7 @@ export class DynamoSettlementStore implements SettlementStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly linesPerPage = LINES_PER_PAGE,
   ) {}
 
   async merchants(): Promise<MerchantSettlementState[]> {
@@ -93,14 +119,44 @@ export class DynamoSettlementStore implements SettlementStore {
     return items.map(fromTransactionItem);
   }
 
+  /**
+   * The lines go first, in pages, each on the condition that the statement is not written yet;
+   * the statement's own item, put on the condition that none exists, is what makes it written.
+   * Before that, a page may be put again (a run that died half-way, run again): nothing reads
+   * pages without their statement. Once it exists, nothing of it is put again: the stored
+   * statement is answered as it is.
+   */
   async putStatement(statement: SettlementStatement): Promise<PutStatementResult> {
-    const item: StatementItem = {
-      pk: statementPartitionOf(statement.merchantId),
-      sk: statementSk(statement.date, statement.currency),
-      type: 'settlement',
-      // A charge's running totals move after its day; the statement keeps the day's lines only.
-      statement: { ...statement, transactions: statement.transactions.map(({ charge: _totals, ...line }) => line) },
-    };
+    const pk = statementPartitionOf(statement.merchantId);
+    const existing = await this.get<StatementItem>(pk, statementSk(statement.date, statement.currency));
+    if (existing !== undefined) return { outcome: 'already_written', statement: await this.withLines(existing) };
+    const { transactions, ...summary } = statement;
+    // A charge's running totals move after its day; the statement keeps the day's lines only.
+    const lines = transactions.map(({ charge: _totals, ...line }) => line);
+    const pages = Array.from({ length: Math.ceil(lines.length / this.linesPerPage) }, (_, page) =>
+      lines.slice(page * this.linesPerPage, (page + 1) * this.linesPerPage),
+    );
+    const head = { pk, sk: statementSk(statement.date, statement.currency) };
+    for (const [page, pageLines] of pages.entries()) {
+      const item: LinesItem = { pk, sk: linesSk(statement.date, statement.currency, page), type: 'settlement_lines', lines: pageLines };
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { ConditionCheck: { TableName: this.tableName, Key: head, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: this.tableName, Item: item } },
+            ],
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) translateDynamoError(error);
+        // Another run wrote the statement meanwhile: its lines stand, and so does it.
+        const written = await this.get<StatementItem>(pk, head.sk);
+        if (written !== undefined) return { outcome: 'already_written', statement: await this.withLines(written) };
+        throw error;
+      }
+    }
+    const item: StatementItem = { ...head, type: 'settlement', statement: summary, line_pages: pages.length };
     try {
       await this.db.send(
         new PutCommand({
@@ -113,7 +169,8 @@ export class DynamoSettlementStore implements SettlementStore {
       return { outcome: 'written' };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException && error.Item) {
-        return { outcome: 'already_written', statement: (unmarshall(error.Item as Record<string, AttributeValue>) as StatementItem).statement };
+        // Another run wrote it meanwhile: its statement stands.
+        return { outcome: 'already_written', statement: await this.withLines(unmarshall(error.Item as Record<string, AttributeValue>) as StatementItem) };
       }
       return translateDynamoError(error);
     }
@@ -138,7 +195,8 @@ export class DynamoSettlementStore implements SettlementStore {
   }
 
   async getStatement(merchantId: string, date: SettlementDate, currency: Currency): Promise<SettlementStatement | undefined> {
-    return (await this.get<StatementItem>(statementPartitionOf(merchantId), statementSk(date, currency)))?.statement;
+    const item = await this.get<StatementItem>(statementPartitionOf(merchantId), statementSk(date, currency));
+    return item === undefined ? undefined : this.withLines(item);
   }
 
   async listStatements(
@@ -160,8 +218,24 @@ export class DynamoSettlementStore implements SettlementStore {
         }),
       )
       .catch(translateDynamoError);
-    const data = (Items as StatementItem[]).map((item) => item.statement);
-    return { data: data.slice(0, page.limit), hasMore: data.length > page.limit };
+    const items = Items as StatementItem[];
+    return { data: await Promise.all(items.slice(0, page.limit).map((item) => this.withLines(item))), hasMore: items.length > page.limit };
+  }
+
+  /** The statement whole: its item and its pages of lines, in order. */
+  private async withLines(item: StatementItem): Promise<SettlementStatement> {
+    const { merchantId, date, currency } = item.statement;
+    const pages =
+      item.line_pages === 0
+        ? []
+        : await this.queryAll<LinesItem>({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': statementPartitionOf(merchantId), ':prefix': linesPrefix(date, currency) },
+            ConsistentRead: true,
+          });
+    // Pages a run put beyond the count its statement was written with (it died, the rerun made fewer) are not the statement's.
+    return { ...item.statement, transactions: pages.slice(0, item.line_pages).flatMap((page) => page.lines) };
   }
 
   private async get<T>(pk: string, sk: string): Promise<T | undefined> {

@@ -11,20 +11,8 @@
  * The table: `--table`, else TABLE_NAME, else `Chargeonce.TableName` in cdk-outputs.json
  * (with `--local`: the local stack's table).
  */
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings, ledgerSettingsProblems } from '../functions/domain/ledger/fees.ts';
-import {
-  CDK_OUTPUTS_FILE,
-  createMerchant,
-  localRuntimeTarget,
-  localStackClientConfig,
-  readCdkOutputs,
-  STACK_NAME,
-  type StackOutputs,
-  UsageError,
-} from './merchants.ts';
+import { type CommandFlags, createMerchant, runCommand, STACK_NAME, tableTarget, UsageError } from './merchants.ts';
 
 const USAGE = `usage: npm run merchant:create -- --name <name> [--merchant-id <id>] [--point-value <n>] [--cart-hold-seconds <n>]
          [--fee-bps <n>] [--fee-fixed <n>] [--payout-delay-days <n>] [--time-zone <zone>] [--table <table>] [--localstack | --local]
@@ -76,68 +64,24 @@ function ledgerOptions(values: Partial<Record<string, unknown>>): Partial<Ledger
   return Object.keys(given).length === 0 ? undefined : (given as Partial<LedgerSettings>);
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      name: { type: 'string' },
-      'merchant-id': { type: 'string' },
-      'point-value': { type: 'string' },
-      'cart-hold-seconds': { type: 'string' },
-      'fee-bps': { type: 'string' },
-      'fee-fixed': { type: 'string' },
-      'payout-delay-days': { type: 'string' },
-      'time-zone': { type: 'string' },
-      table: { type: 'string' },
-      localstack: { type: 'boolean', default: false },
-      local: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+const FLAGS = {
+  name: { type: 'string' },
+  'merchant-id': { type: 'string' },
+  'point-value': { type: 'string' },
+  'cart-hold-seconds': { type: 'string' },
+  'fee-bps': { type: 'string' },
+  'fee-fixed': { type: 'string' },
+  'payout-delay-days': { type: 'string' },
+  'time-zone': { type: 'string' },
+} as const;
+
+async function main(values: CommandFlags<typeof FLAGS>): Promise<void> {
   if (values.name === undefined) throw new UsageError('--name is required');
   const pointValue = wholeNumberOption(values['point-value'], '--point-value');
   const cartHoldSeconds = wholeNumberOption(values['cart-hold-seconds'], '--cart-hold-seconds');
   const ledger = ledgerOptions(values);
-  if (values.localstack && values.local) throw new UsageError('--localstack and --local exclude each other');
 
-  let tableName: string | undefined = values.table;
-  let client: DynamoDBClient | undefined;
-  let where: string;
-  if (values.local) {
-    const target = localRuntimeTarget();
-    tableName ??= target.tableName;
-    client = new DynamoDBClient(target.config);
-    where = `the local stack (${target.config.endpoint})`;
-  } else {
-    // cdk-outputs.json names the table, and LocalStack's region; it only has to be readable when needed.
-    let outputs: StackOutputs | undefined;
-    let unreadable: unknown;
-    try {
-      outputs = readCdkOutputs();
-    } catch (error) {
-      unreadable = error;
-    }
-    tableName ??= process.env.TABLE_NAME || outputs?.TableName;
-    if (!tableName && unreadable !== undefined) throw unreadable;
-    if (values.localstack) {
-      const config = localStackClientConfig(outputs);
-      client = new DynamoDBClient(config);
-      where = `LocalStack (${config.endpoint}, ${String(config.region)})`;
-    } else {
-      where = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? 'AWS';
-    }
-  }
-  if (tableName === undefined || tableName === '') {
-    throw new UsageError(
-      `no table: pass --table <name>, set TABLE_NAME, or deploy with --outputs-file ${path.relative(process.cwd(), CDK_OUTPUTS_FILE)}`,
-    );
-  }
+  const { tableName, client, where } = tableTarget(values);
 
   try {
     const merchant = await createMerchant({
@@ -157,11 +101,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-try {
-  await main(process.argv.slice(2));
-} catch (error) {
-  console.error(`merchant:create: ${error instanceof Error ? error.message : String(error)}`);
-  const badArguments = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  if (badArguments) console.error(`\n${USAGE}`);
-  process.exitCode = 1;
-}
+await runCommand('merchant:create', USAGE, FLAGS, main);

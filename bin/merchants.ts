@@ -1,17 +1,19 @@
 /**
  * Merchants and their API keys, for operators: what `npm run merchant:create` and
  * `npm run localstack:test` use. Keys are made and stored by the product's own code
- * (`generateApiKey`, `hashApiKey`, `DynamoMerchantKeyStore`): only a key's SHA-256 reaches
+ * (`issueApiKey`, `DynamoMerchantKeyStore`): only a key's SHA-256 reaches
  * the table, and the key itself is returned once, to be shown once.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
 import type { LedgerSettings } from '../functions/domain/ledger/fees.ts';
-import { generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
+import { issueApiKey } from '../functions/domain/api-keys.ts';
+import { ChargeonceError } from '../functions/domain/errors.ts';
 import { localClientConfig } from '../local/services/dynamodb-local.ts';
 import type { LocalOutputs } from '../local/local-stack.ts';
 
@@ -28,8 +30,7 @@ export const DEFAULT_LOCALSTACK_ENDPOINT = 'http://localhost:4566';
 const MERCHANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_NAME_LENGTH = 200;
 
-export interface CreateMerchantOptions {
-  readonly tableName: string;
+export interface CreateMerchantOptions extends TableTarget {
   readonly name: string;
   /** An existing merchant's id adds one more key to it (and updates its name); default: a new id. */
   readonly merchantId?: string;
@@ -39,8 +40,6 @@ export interface CreateMerchantOptions {
   readonly cartHoldSeconds?: number;
   /** Its fee, payout delay and time zone, as the ledger reads them; each the default unless given. */
   readonly ledger?: Partial<LedgerSettings>;
-  /** Default: `new DynamoDBClient({})`, i.e. the AWS SDK's own environment and profile. */
-  readonly client?: DynamoDBClient;
 }
 
 export interface CreatedMerchant {
@@ -68,28 +67,115 @@ export async function createMerchant(options: CreateMerchantOptions): Promise<Cr
   if (!MERCHANT_ID_PATTERN.test(merchantId)) {
     throw new UsageError(`merchant id ${JSON.stringify(merchantId)} must be 1-64 letters, digits, "_" or "-"`);
   }
-  if (options.tableName.trim() === '') throw new UsageError('the table name is empty');
 
-  const apiKey = generateApiKey();
-  const client = options.client ?? new DynamoDBClient({});
-  const store = new DynamoMerchantKeyStore(createDocumentClient(client), options.tableName);
-  try {
-    await store.addMerchantKey(
-      {
-        merchantId,
-        name,
-        ...(options.pointValue !== undefined && { pointValue: options.pointValue }),
-        ...(options.cartHoldSeconds !== undefined && { cartHoldSeconds: options.cartHoldSeconds }),
-        ...(options.ledger !== undefined && { ledger: options.ledger }),
-      },
-      hashApiKey(apiKey),
-    );
-  } catch (error) {
-    throw await explainAwsError(error, options.tableName, client);
-  } finally {
-    if (options.client === undefined) client.destroy();
-  }
+  const { apiKey } = await withKeyStore(options, (store) =>
+    issueApiKey(store, {
+      merchantId,
+      name,
+      ...(options.pointValue !== undefined && { pointValue: options.pointValue }),
+      ...(options.cartHoldSeconds !== undefined && { cartHoldSeconds: options.cartHoldSeconds }),
+      ...(options.ledger !== undefined && { ledger: options.ledger }),
+    }),
+  );
   return { merchantId, name, apiKey };
+}
+
+/** Where an operator's command finds the merchants: the table, and the client to reach it (default: the AWS SDK's own environment). */
+export interface TableTarget {
+  readonly tableName: string;
+  readonly client?: DynamoDBClient;
+}
+
+/** Runs `work` on the table's merchant key store, its AWS failures reworded into what to do. */
+export async function withKeyStore<T>(target: TableTarget, work: (store: DynamoMerchantKeyStore) => Promise<T>): Promise<T> {
+  if (target.tableName.trim() === '') throw new UsageError('the table name is empty');
+  const client = target.client ?? new DynamoDBClient({});
+  try {
+    return await work(new DynamoMerchantKeyStore(createDocumentClient(client), target.tableName));
+  } catch (error) {
+    // The domain's own refusal (no such key or merchant) says what is wrong already.
+    if (error instanceof ChargeonceError && error.httpStatus < 500) throw error;
+    throw await explainAwsError(error, target.tableName, client);
+  } finally {
+    if (target.client === undefined) client.destroy();
+  }
+}
+
+/** The flags every operator command takes for where it works, and its help. */
+export const TARGET_FLAGS = {
+  table: { type: 'string' },
+  localstack: { type: 'boolean', default: false },
+  local: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export type CommandFlags<F extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: F & typeof TARGET_FLAGS; strict: true; allowPositionals: false }>>['values'];
+
+/**
+ * Runs an operator command: its flags parsed (with {@link TARGET_FLAGS}), `--help` answered
+ * with `usage`, then `main`; a failure is one line on stderr (and the usage, when the
+ * arguments were at fault) and exit code 1.
+ */
+export async function runCommand<F extends ParseArgsOptionsConfig>(
+  name: string,
+  usage: string,
+  flags: F,
+  main: (values: CommandFlags<F>) => Promise<void>,
+): Promise<void> {
+  try {
+    const parsed = parseArgs({ args: process.argv.slice(2), options: { ...flags, ...TARGET_FLAGS }, strict: true, allowPositionals: false });
+    if ((parsed.values as { help?: boolean }).help) console.log(usage);
+    else await main(parsed.values as CommandFlags<F>);
+  } catch (error) {
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    const badArguments = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (badArguments) console.error(`\n${usage}`);
+    process.exitCode = 1;
+  }
+}
+
+/** Where an operator's command works: `--table`, `--local` (`npm start`'s stack) or `--localstack`, else the AWS SDK's own environment. */
+export function tableTarget(values: { readonly table?: string | undefined; readonly local?: boolean | undefined; readonly localstack?: boolean | undefined }): {
+  readonly tableName: string;
+  readonly client: DynamoDBClient | undefined;
+  /** The endpoint, in words, for what the command prints. */
+  readonly where: string;
+} {
+  if (values.localstack && values.local) throw new UsageError('--localstack and --local exclude each other');
+  let tableName: string | undefined = values.table;
+  let client: DynamoDBClient | undefined;
+  let where: string;
+  if (values.local) {
+    const target = localRuntimeTarget();
+    tableName ??= target.tableName;
+    client = new DynamoDBClient(target.config);
+    where = `the local stack (${target.config.endpoint})`;
+  } else {
+    // cdk-outputs.json names the table, and LocalStack's region; it only has to be readable when needed.
+    let outputs: StackOutputs | undefined;
+    let unreadable: unknown;
+    try {
+      outputs = readCdkOutputs();
+    } catch (error) {
+      unreadable = error;
+    }
+    tableName ??= process.env.TABLE_NAME || outputs?.TableName;
+    if (!tableName && unreadable !== undefined) throw unreadable;
+    if (values.localstack) {
+      const config = localStackClientConfig(outputs);
+      client = new DynamoDBClient(config);
+      where = `LocalStack (${config.endpoint}, ${String(config.region)})`;
+    } else {
+      where = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? 'AWS';
+    }
+  }
+  if (tableName === undefined || tableName === '') {
+    throw new UsageError(
+      `no table: pass --table <name>, set TABLE_NAME, or deploy with --outputs-file ${path.relative(process.cwd(), CDK_OUTPUTS_FILE)}`,
+    );
+  }
+
+  return { tableName, client, where };
 }
 
 /** Rewords the failures an operator meets (no table, no credentials, nothing listening) into what to do. */

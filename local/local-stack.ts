@@ -6,7 +6,8 @@ import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoMerchantKeyStore } from '../functions/adapters/dynamodb/merchant-key-store.ts';
 import { EnvVar } from '../functions/config/env.ts';
 import type { CrashPoint } from '../functions/crash/crash-points.ts';
-import { type Merchant, type MerchantKeyStore, generateApiKey, hashApiKey } from '../functions/domain/merchant.ts';
+import { issueApiKey } from '../functions/domain/api-keys.ts';
+import { type Merchant, type MerchantKeyStore, authenticateMerchant } from '../functions/domain/merchant.ts';
 import { readCloudAssembly } from './assembly/cloud-assembly.ts';
 import { type CfnTemplate, localArnOf, resolveIntrinsics } from './assembly/intrinsics.ts';
 import { localAccountId, localRegion } from './assembly/local-account.ts';
@@ -306,11 +307,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`streams poller  ${resources.streamMappings.map((m) => m.logicalId).join(', ') || 'no mappings'}`);
 
     const merchants = new DynamoMerchantKeyStore(createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: dynamo.endpoint })), tableName);
-    const addMerchant = async (merchant: Merchant) => {
-      const key = generateApiKey();
-      await merchants.addMerchantKey(merchant, hashApiKey(key));
-      return key;
-    };
+    const addMerchant = async (merchant: Merchant) => (await issueApiKey(merchants, merchant)).apiKey;
     const apiKey = await demoApiKey(outputsFile, merchants, addMerchant);
     const outputs: LocalOutputs = { apiUrl: api.url, apiKey, providerUrl: provider.url, tableName, dynamoDbEndpoint: dynamo.endpoint };
     writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
@@ -460,7 +457,7 @@ function scheduledEvent(schedule: LocalSchedule, ruleArn: string) {
 /** The demo merchant's key: the one from the last run when its data is still here, else a new one. */
 async function demoApiKey(outputsFile: string, merchants: MerchantKeyStore, addMerchant: (merchant: Merchant) => Promise<string>): Promise<string> {
   const previous = readJson<Partial<LocalOutputs>>(outputsFile)?.apiKey;
-  if (previous && (await merchants.findMerchantByKeyHash(hashApiKey(previous)))) return previous;
+  if (previous && (await authenticateMerchant(merchants, `Bearer ${previous}`, new Date()))) return previous;
   return addMerchant(DEMO_MERCHANT);
 }
 

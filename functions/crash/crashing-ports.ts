@@ -82,10 +82,14 @@ export const idempotencyStoreCalls = {
 } as const satisfies Calls<IdempotencyStore>;
 
 export const merchantKeyStoreCalls = {
-  findMerchantByKeyHash: 'read',
+  merchantOf: 'read',
+  findKeyByHash: 'read',
+  keysOf: 'read',
   settingsOf: 'read',
   ledgerSettingsOf: 'read',
   addMerchantKey: 'write',
+  revokeKey: 'write',
+  expireKey: 'write',
 } as const satisfies Calls<MerchantKeyStore>;
 
 /** A posting is the ledger's one write; everything else reads. */

@@ -1,11 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { type ApiKeyStore, hashApiKey, isKeyUsable } from './api-keys.ts';
 import type { LedgerSettings } from './ledger/fees.ts';
 
-/**
- * Merchants authenticate with an API key sent as `Authorization: Bearer <key>`. Only the
- * key's SHA-256 is stored: a leaked table does not leak keys. (A slow hash buys nothing
- * here: the keys are 256 random bits, not passwords.)
- */
+/** Merchants authenticate with an API key (`api-keys.ts`) sent as `Authorization: Bearer <key>`. */
 export interface Merchant {
   readonly merchantId: string;
   readonly name: string;
@@ -26,23 +22,10 @@ export interface MerchantSettings {
 
 export const DEFAULT_POINT_VALUE = 1;
 
-export interface MerchantKeyStore {
-  findMerchantByKeyHash(keyHash: string): Promise<Merchant | undefined>;
+export interface MerchantKeyStore extends ApiKeyStore {
   settingsOf(merchantId: string): Promise<MerchantSettings>;
   /** Its ledger settings, defaults filled in (`DEFAULT_LEDGER_SETTINGS`), for a merchant not stored too. */
   ledgerSettingsOf(merchantId: string): Promise<LedgerSettings>;
-  /** Stores the merchant (or updates its name) and one more key for it. */
-  addMerchantKey(merchant: Merchant, keyHash: string): Promise<void>;
-}
-
-const API_KEY_PREFIX = 'co_test_';
-
-export function generateApiKey(): string {
-  return API_KEY_PREFIX + randomBytes(32).toString('base64url');
-}
-
-export function hashApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex');
 }
 
 /** The key in an `Authorization` header, or undefined when the header is not a bearer key. */
@@ -51,11 +34,13 @@ export function bearerKey(authorization: string | undefined): string | undefined
   return match?.[1];
 }
 
-/** The merchant a bearer header authenticates, or undefined for a missing or unknown key. */
+/** The merchant a bearer header authenticates, or undefined for a missing, unknown, expired or revoked key. */
 export async function authenticateMerchant(
-  store: MerchantKeyStore,
+  store: Pick<ApiKeyStore, 'findKeyByHash'>,
   authorization: string | undefined,
+  now: Date,
 ): Promise<Merchant | undefined> {
   const key = bearerKey(authorization);
-  return key === undefined ? undefined : store.findMerchantByKeyHash(hashApiKey(key));
+  const stored = key === undefined ? undefined : await store.findKeyByHash(hashApiKey(key));
+  return stored !== undefined && isKeyUsable(stored, now) ? stored.merchant : undefined;
 }

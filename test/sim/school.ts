@@ -80,7 +80,7 @@ const SEED_POINTS = 2000;
 export async function seedSchool(world: World): Promise<void> {
   const deps = { store: world.school, clock: world.clock.clock };
   for (const merchantId of MERCHANTS) {
-    await world.merchants.addMerchantKey({ merchantId, name: merchantId, ...MERCHANT_SETTINGS[merchantId] }, `key-of-${merchantId}`);
+    await world.merchants.addMerchantKey({ merchantId, name: merchantId, ...MERCHANT_SETTINGS[merchantId] }, { keyHash: `key-of-${merchantId}`, keyId: `key_of_${merchantId}`, hint: merchantId.slice(-4) });
     for (const swimClass of CLASSES) await createClass(deps, merchantId, { ...swimClass, name: swimClass.classId });
     for (const accountId of ACCOUNTS) {
       await createAccount(deps, merchantId, { accountId });

@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NewApiKey, StoredApiKey } from '../../domain/api-keys.ts';
 import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from '../../domain/ledger/fees.ts';
 import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings } from '../../domain/merchant.ts';
 
@@ -19,11 +20,71 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
     private readonly tableName: string,
   ) {}
 
-  async findMerchantByKeyHash(keyHash: string): Promise<Merchant | undefined> {
-    const { Item } = await this.db
-      .send(new GetCommand({ TableName: this.tableName, Key: { pk: `APIKEY#${keyHash}`, sk: 'APIKEY' } }))
-      .catch(translateDynamoError);
-    return Item ? { merchantId: Item.merchant_id as string, name: Item.merchant_name as string } : undefined;
+  async findKeyByHash(keyHash: string): Promise<StoredApiKey | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: apiKeyKey(keyHash) })).catch(translateDynamoError);
+    return Item ? storedApiKey(Item) : undefined;
+  }
+
+  /** The merchant's key references (`KEY#<id>` in its partition), then the keys themselves, where their state is. */
+  async keysOf(merchantId: string): Promise<StoredApiKey[]> {
+    const hashes: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db
+        .send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :key)',
+            ExpressionAttributeValues: { ':pk': `MERCHANT#${merchantId}`, ':key': 'KEY#' },
+            ProjectionExpression: 'key_hash',
+            ExclusiveStartKey: startKey,
+          }),
+        )
+        .catch(translateDynamoError);
+      hashes.push(...(page.Items ?? []).map((item) => item.key_hash as string));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    const keys: StoredApiKey[] = [];
+    // BatchGetItem takes 100 keys at a time and may hand some back unprocessed.
+    for (let i = 0; i < hashes.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = hashes.slice(i, i + 100).map(apiKeyKey);
+      while (pending !== undefined && pending.length > 0) {
+        const answer: BatchGetCommandOutput = await this.db
+          .send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }))
+          .catch(translateDynamoError);
+        keys.push(...(answer.Responses?.[this.tableName] ?? []).map(storedApiKey));
+        pending = answer.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return keys.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async revokeKey(keyHash: string, at: string): Promise<void> {
+    await this.updateKey(keyHash, 'SET revoked_at = if_not_exists(revoked_at, :at)', { ':at': at });
+  }
+
+  async expireKey(keyHash: string, at: string): Promise<void> {
+    await this.updateKey(keyHash, 'SET valid_until = :at', { ':at': at }, 'attribute_not_exists(valid_until) OR valid_until > :at').catch((error: unknown) => {
+      // It expires sooner already.
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    });
+  }
+
+  private async updateKey(keyHash: string, update: string, values: Record<string, unknown>, condition?: string): Promise<void> {
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: apiKeyKey(keyHash),
+      UpdateExpression: update,
+      // Never makes a key item out of nothing.
+      ConditionExpression: ['attribute_exists(pk)', ...(condition ? [`(${condition})`] : [])].join(' AND '),
+      ExpressionAttributeValues: values,
+    });
+    await this.db.send(command).catch(translateDynamoError);
+  }
+
+  async merchantOf(merchantId: string): Promise<Merchant | undefined> {
+    const Item = await this.merchantItem(merchantId);
+    return Item === undefined ? undefined : { merchantId, name: Item.merchant_name as string };
   }
 
   async settingsOf(merchantId: string): Promise<MerchantSettings> {
@@ -49,7 +110,7 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
     return Item;
   }
 
-  async addMerchantKey(merchant: Merchant, keyHash: string): Promise<void> {
+  async addMerchantKey(merchant: Merchant, key: NewApiKey): Promise<void> {
     const createdAt = new Date().toISOString();
     const ledger = Object.entries(merchant.ledger ?? {}).filter(([, value]) => value !== undefined) as [keyof LedgerSettings, unknown][];
     await this.db
@@ -93,13 +154,22 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
               Put: {
                 TableName: this.tableName,
                 Item: {
-                  pk: `APIKEY#${keyHash}`,
-                  sk: 'APIKEY',
+                  ...apiKeyKey(key.keyHash),
                   type: 'api_key',
+                  key_id: key.keyId,
+                  hint: key.hint,
                   merchant_id: merchant.merchantId,
                   merchant_name: merchant.name,
                   created_at: createdAt,
                 },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              // Lists the merchant's keys without a scan; the key's state stays on its own item.
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: `MERCHANT#${merchant.merchantId}`, sk: `KEY#${key.keyId}`, type: 'api_key_ref', key_hash: key.keyHash },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -108,4 +178,18 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
       )
       .catch(translateDynamoError);
   }
+}
+
+const apiKeyKey = (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' });
+
+function storedApiKey(item: Record<string, unknown>): StoredApiKey {
+  return {
+    keyHash: (item.pk as string).slice('APIKEY#'.length),
+    merchant: { merchantId: item.merchant_id as string, name: item.merchant_name as string },
+    createdAt: item.created_at as string,
+    ...(typeof item.key_id === 'string' && { keyId: item.key_id }),
+    ...(typeof item.hint === 'string' && { hint: item.hint }),
+    ...(typeof item.valid_until === 'string' && { expiresAt: item.valid_until }),
+    ...(typeof item.revoked_at === 'string' && { revokedAt: item.revoked_at }),
+  };
 }

@@ -9,6 +9,7 @@ import { translateDynamoError } from './client.ts';
  * | payment       | `PAYMENT#<payment_no>` | `PAYMENT` |
  * | API key       | `APIKEY#<sha256(key)>` | `APIKEY`  |
  * | merchant      | `MERCHANT#<id>`        | `MERCHANT`|
+ * | API key reference | `MERCHANT#<id>`    | `KEY#<key_id>` |
  * | refund        | `REFUND#<refund_no>`   | `REFUND`  |
  * | idempotency key | `IDEMPOTENCY#<sha256(merchant, scope, key)>` | `IDEMPOTENCY` |
  * | class         | `CLASS#<merchant_id>#<class_id>` | `CLASS` |

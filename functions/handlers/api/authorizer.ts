@@ -13,7 +13,7 @@ export function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatew
 }
 
 async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const merchant = await authenticateMerchant(merchantKeyStore(), event.authorizationToken);
+  const merchant = await authenticateMerchant(merchantKeyStore(), event.authorizationToken, new Date());
   if (!merchant) {
     logger.info('rejected an API key');
     throw new Error('Unauthorized');

@@ -9,6 +9,7 @@ import { describeMerchantKeyStoreContract, merchantKeyStoreContract } from '../.
 import { describePaymentRepositoryContract, paymentRepositoryContract } from '../../contracts/payment-repository.contract.ts';
 import { describeRefundRepositoryContract, refundRepositoryContract } from '../../contracts/refund-repository.contract.ts';
 import { StrictIdempotencyStore } from '../../support/strict/idempotency-store.ts';
+import type { NewApiKey } from '../../../functions/domain/api-keys.ts';
 import { StrictMerchantKeyStore } from '../../support/strict/merchant-key-store.ts';
 import { type StoredPayment, StrictPaymentRepository } from '../../support/strict/payments.ts';
 import { StrictRefundRepository } from '../../support/strict/refunds.ts';
@@ -80,13 +81,27 @@ const mutants: readonly Mutant[] = [
     failing: () =>
       failingChecks(merchantKeyStoreContract, () =>
         new (class extends StrictMerchantKeyStore {
-          override async addMerchantKey(merchant: Merchant, keyHash: string): Promise<void> {
-            this.keys.delete(keyHash);
-            return super.addMerchantKey(merchant, keyHash);
+          override async addMerchantKey(merchant: Merchant, key: NewApiKey): Promise<void> {
+            this.keys.delete(key.keyHash);
+            return super.addMerchantKey(merchant, key);
           }
         })(),
       ),
     caughtBy: ['refuses to give a key that names one merchant to another, writing nothing of the other'],
+  },
+  {
+    edit: 'a revoked key is revoked again, later',
+    failing: () =>
+      failingChecks(merchantKeyStoreContract, () =>
+        new (class extends StrictMerchantKeyStore {
+          override async revokeKey(keyHash: string, at: string): Promise<void> {
+            const key = this.keys.get(keyHash);
+            if (key === undefined) return super.revokeKey(keyHash, at);
+            this.keys.set(keyHash, { ...key, revokedAt: at });
+          }
+        })(),
+      ),
+    caughtBy: ['keeps a key’s first revocation, and only ever moves its expiry sooner'],
   },
 ];
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
 import { DynamoSettlementStore } from '../../functions/adapters/dynamodb/settlement-store.ts';
+import { newApiKey } from '../../functions/domain/api-keys.ts';
 import { DEFAULT_LEDGER_SETTINGS } from '../../functions/domain/ledger/fees.ts';
 import { capturePosting } from '../../functions/domain/ledger/postings.ts';
 import { settleDueDays } from '../../functions/domain/ledger/settle.ts';
@@ -18,7 +19,7 @@ let merchantSeq = 0;
 
 async function merchantWithCaptures(captures: readonly { amount: number; at: string }[]) {
   const merchantId = `merchant_settle_${++merchantSeq}_${Date.now()}`;
-  await new DynamoMerchantKeyStore(table().db, table().name).addMerchantKey({ merchantId, name: 'Settled' }, `hash_${merchantId}`);
+  await new DynamoMerchantKeyStore(table().db, table().name).addMerchantKey({ merchantId, name: 'Settled' }, newApiKey().stored);
   const ledger = new DynamoLedgerStore(table().db, table().name);
   for (const [i, { amount, at }] of captures.entries()) {
     const payment = succeededPayment({ merchantId, paymentNo: `pay_${i}`, chargeId: `pi_${merchantId}_${i}`, amount, amountCaptured: amount, updatedAt: at });

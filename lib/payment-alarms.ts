@@ -22,6 +22,7 @@ export class PaymentAlarms extends Construct {
   readonly reconcilerStopped: cloudwatch.Alarm;
   readonly settlementMismatch: cloudwatch.Alarm;
   readonly settlementFailed: cloudwatch.Alarm;
+  readonly settlementStopped: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PaymentAlarmsProps = {}) {
     super(scope, id);
@@ -81,7 +82,16 @@ export class PaymentAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.gaveUp, this.stuckTooLong, this.reconcilerStopped, this.settlementMismatch, this.settlementFailed]) {
+    this.settlementStopped = new cloudwatch.Alarm(this, 'SettlementStopped', {
+      alarmDescription: 'The hourly settlement has not run for 3 hours: no statement is being written.',
+      metric: metric(SettlementMetric.Runs, 'SampleCount').with({ period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const alarms = [this.gaveUp, this.stuckTooLong, this.reconcilerStopped, this.settlementMismatch, this.settlementFailed, this.settlementStopped];
+    for (const alarm of alarms) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
     }
   }

@@ -19,6 +19,7 @@ describe('payment alarms', () => {
     ['a reconciler that stopped running', ReconcilerMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
     ['a difference between the provider and the ledger on a statement', SettlementMetric.Mismatches, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
     ['a merchant day that could not be settled', SettlementMetric.Failed, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a settlement schedule that stopped running', SettlementMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
   ])('alarm on %s, on the metric its function emits', (_, metricName, statistic, comparison, missing) => {
     // Act
     const alarm = alarmOn(metricName);
@@ -32,6 +33,10 @@ describe('payment alarms', () => {
       TreatMissingData: missing,
     });
     expect(alarm?.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  it('alarms when the hourly settlement missed three hours running', () => {
+    expect(alarmOn(SettlementMetric.Runs)?.Properties).toMatchObject({ Period: 3600, EvaluationPeriods: 3, Threshold: 1 });
   });
 
   it('alarms when a payment is unfinished for more than an hour', () => {

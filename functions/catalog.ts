@@ -69,6 +69,9 @@ const routes = [
   { id: 'CancelCart', method: 'POST', path: '/v1/carts/{cart_id}/cancel', entry: 'handlers/api/carts/cancel-cart.ts' },
   { id: 'GetBalance', method: 'GET', path: '/v1/balance', entry: 'handlers/api/ledger/get-balance.ts' },
   { id: 'ListBalanceTransactions', method: 'GET', path: '/v1/balance_transactions', entry: 'handlers/api/ledger/list-balance-transactions.ts' },
+  { id: 'ListSettlements', method: 'GET', path: '/v1/settlements', entry: 'handlers/api/ledger/list-settlements.ts' },
+  { id: 'GetSettlement', method: 'GET', path: '/v1/settlements/{settlement_id}', entry: 'handlers/api/ledger/get-settlement.ts' },
+  { id: 'GetSettlementCsv', method: 'GET', path: '/v1/settlements/{settlement_id}/csv', entry: 'handlers/api/ledger/get-settlement-csv.ts' },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;
@@ -86,3 +89,9 @@ export const reconcilerEntry = 'handlers/reconciler.ts';
  * refunds: writes the ledger's journal transactions for the money they moved.
  */
 export const ledgerPosterEntry = 'handlers/ledger-poster.ts';
+
+/**
+ * Invoked by its own EventBridge schedule every hour: writes the settlement statements of every
+ * merchant whose local day has ended, and compares each day with the provider's.
+ */
+export const settleDayEntry = 'handlers/settle-day.ts';

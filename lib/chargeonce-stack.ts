@@ -10,6 +10,7 @@ import { PaymentsApi } from './payments-api.ts';
 import { PaymentsTable } from './payments-table.ts';
 import { ReconcileSchedule } from './reconcile-schedule.ts';
 import { RefundSaga } from './refund-saga.ts';
+import { SettlementSchedule } from './settlement-schedule.ts';
 
 /**
  * The CDK context key (`cdk deploy -c stripeApiBase=http://host.docker.internal:12111`) that
@@ -32,6 +33,7 @@ export class ChargeonceStack extends Stack {
   readonly alarms: PaymentAlarms;
   readonly refundSaga: RefundSaga;
   readonly ledgerStream: LedgerStream;
+  readonly settlementSchedule: SettlementSchedule;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -72,6 +74,8 @@ export class ChargeonceStack extends Stack {
     this.schedule = new ReconcileSchedule(this, 'ReconcileSchedule', {
       reconciler: functions.reconciler,
     });
+
+    this.settlementSchedule = new SettlementSchedule(this, 'SettlementSchedule', { settleDay: functions.settleDay });
 
     this.alarms = new PaymentAlarms(this, 'Alarms');
     this.ledgerStream = new LedgerStream(this, 'LedgerStream', {

@@ -18,6 +18,7 @@ import {
   reconcilerEntry,
   refundSteps,
   sagaSteps,
+  settleDayEntry,
   type ApiRoute,
   type RefundStepName,
   type SagaStepName,
@@ -146,6 +147,8 @@ export class LambdaFunctions extends Construct {
   readonly reconciler: NodejsFunction;
   /** Posts the ledger from the table's stream (lib/ledger-stream.ts wires the stream to it). */
   readonly ledgerPoster: NodejsFunction;
+  /** Writes the settlement statements of the days that ended (lib/settlement-schedule.ts runs it). */
+  readonly settleDay: NodejsFunction;
 
   private readonly table: dynamodb.ITable;
 
@@ -199,6 +202,17 @@ export class LambdaFunctions extends Construct {
     // It reads the merchant's fees and a refund's charge, and writes a posting as one transaction
     // of puts (journal, balance transactions) and an update (the balance).
     this.allowTable(this.ledgerPoster, ['GetItem', 'PutItem', 'UpdateItem']);
+
+    this.settleDay = this.createFunction('SettleDay', settleDayEntry);
+    this.withStepBudget(this.settleDay);
+    // It reads merchants' settings, puts each statement once and moves the merchant's place in
+    // the registry; it queries the registry, the day's balance transactions and, through its
+    // index, the day's journal.
+    // A statement's pages of lines are each put on the condition that it is not written yet.
+    this.allowTable(this.settleDay, ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem']);
+    this.allowIndexQuery(this.settleDay, BY_MERCHANT_INDEX);
+    // It lists the provider's balance transactions of each day (a read; it moves no money).
+    this.allowProvider(this.settleDay, props);
   }
 
   /**

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME } from '../functions/config/metrics.ts';
+import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME, SettlementMetric } from '../functions/config/metrics.ts';
 
 export interface PaymentAlarmsProps {
   /** How old an unfinished payment may get before a person is told. */
@@ -20,6 +20,9 @@ export class PaymentAlarms extends Construct {
   readonly gaveUp: cloudwatch.Alarm;
   readonly stuckTooLong: cloudwatch.Alarm;
   readonly reconcilerStopped: cloudwatch.Alarm;
+  readonly settlementMismatch: cloudwatch.Alarm;
+  readonly settlementFailed: cloudwatch.Alarm;
+  readonly settlementStopped: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PaymentAlarmsProps = {}) {
     super(scope, id);
@@ -61,7 +64,34 @@ export class PaymentAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    for (const alarm of [this.gaveUp, this.stuckTooLong, this.reconcilerStopped]) {
+    this.settlementMismatch = new cloudwatch.Alarm(this, 'SettlementMismatch', {
+      alarmDescription:
+        'A settlement statement lists a difference between the provider and the ledger (missing on one side, or another amount): see its reconciliation, and the logs for "the provider and the ledger differ".',
+      metric: metric(SettlementMetric.Mismatches, 'Sum'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.settlementFailed = new cloudwatch.Alarm(this, 'SettlementFailed', {
+      alarmDescription:
+        'A merchant day could not be settled (a statement that does not add up, or the provider unreachable): each hourly run tries it again; search the logs for "could not settle the day".',
+      metric: metric(SettlementMetric.Failed, 'Sum'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.settlementStopped = new cloudwatch.Alarm(this, 'SettlementStopped', {
+      alarmDescription: 'The hourly settlement has not run for 3 hours: no statement is being written.',
+      metric: metric(SettlementMetric.Runs, 'SampleCount').with({ period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const alarms = [this.gaveUp, this.stuckTooLong, this.reconcilerStopped, this.settlementMismatch, this.settlementFailed, this.settlementStopped];
+    for (const alarm of alarms) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
     }
   }

@@ -20,6 +20,7 @@ import {
  */
 export const BY_DUE_INDEX_NAME = BY_DUE_INDEX;
 
+
 /**
  * The single payments table: payments, API keys and merchants, keyed by `pk`/`sk`.
  * `dynamodb.Table` (not `TableV2`) on purpose: the local stack re-creates tables from the
@@ -51,7 +52,8 @@ export class PaymentsTable extends Construct {
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
-    // The API's lists: a page is one query, with no read of each record after it.
+    // The API's lists and a merchant's journal by time (its settlement statements): a page is
+    // one query, with no read of each record after it.
     this.table.addGlobalSecondaryIndex({
       indexName: BY_MERCHANT_INDEX,
       partitionKey: { name: LIST_PK_ATTRIBUTE, type: dynamodb.AttributeType.STRING },

@@ -43,9 +43,10 @@ export interface LocalStackOptions {
    */
   readonly cdkOut?: string;
   /**
-   * How often the schedule invokes its targets (the reconciler), instead of its rule's rate.
-   * `0`: never; the caller runs them with `reconcile()` when it chooses (the crash matrix, to
-   * know what each run crosses).
+   * How often the most frequent schedule (the reconciler's) invokes its targets, instead of its
+   * rule's rate; every other schedule is sped up by the same factor (the hourly settlement runs
+   * every minute when the reconciler runs every second). `0`: never; the caller runs them with
+   * `reconcile()` when it chooses (the crash matrix, to know what each run crosses).
    */
   readonly reconcileEveryMs?: number;
   /** How long a payment may sit unfinished before the reconciler looks at it. */
@@ -104,6 +105,11 @@ export interface LocalStack {
   streamFailures(): readonly StreamFailure[];
   /** Runs the schedule's targets (the reconciler) once, as its rule does; rejects as the invocation failed. */
   reconcile(): Promise<unknown>;
+  /**
+   * Invokes a function directly with `event`, as `aws lambda invoke` does for a person (a
+   * settlement rerun for a chosen date): by its construct id (`SettleDay`). Resolves to its answer.
+   */
+  invoke(constructId: string, event: unknown): Promise<unknown>;
   /** Freezes DynamoDB Local: it accepts connections and answers nothing, as a hung database does (tests). */
   pauseDatabase(): Promise<void>;
   /** Lets a paused DynamoDB Local answer again. */
@@ -262,8 +268,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       return results;
     };
+    const fastestMs = Math.min(...resources.schedules.map((schedule) => schedule.everyMs));
     for (const schedule of resources.schedules) {
-      const everyMs = options.reconcileEveryMs ?? schedule.everyMs;
+      const everyMs = options.reconcileEveryMs === undefined ? schedule.everyMs : (options.reconcileEveryMs * schedule.everyMs) / fastestMs;
       if (everyMs === 0) continue;
       const running = startSchedule({
         everyMs,
@@ -317,6 +324,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       streamFailures: () => streams.failures(),
       reconcile: async () => (await Promise.all(resources.schedules.map(runSchedule))).flat(),
+      invoke: (constructId, event) => lambda.invoke(byId(constructId).name, event),
       pauseDatabase: dynamo.pause,
       resumeDatabase: dynamo.resume,
       setCrashAt: (value) => crash.setCrashAt(value),

@@ -23,3 +23,14 @@ export const LedgerMetric = {
   Released: 'LedgerFundsReleased',
   ReleaseFailed: 'LedgerReleaseFailed',
 } as const;
+
+export const SettlementMetric = {
+  /** One per run of the settlement schedule. */
+  Runs: 'SettlementRuns',
+  Written: 'SettlementStatementsWritten',
+  AlreadyWritten: 'SettlementStatementsAlreadyWritten',
+  /** A day that could not be settled (a statement that does not add up, the provider down): retried by the next run. */
+  Failed: 'SettlementFailed',
+  /** Differences between the provider's day and the ledger's, each listed on its statement. */
+  Mismatches: 'SettlementMismatches',
+} as const;

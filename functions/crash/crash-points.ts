@@ -22,7 +22,7 @@ type KebabTail<S extends string> = S extends `${infer Head}${infer Tail}`
  * either saga, the authorizer and the reconciler. A function added there is missing from
  * {@link crashBoundaries} until it is listed, which the compiler reports.
  */
-export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName> | 'authorizer' | 'reconciler' | 'ledger-poster';
+export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName> | 'authorizer' | 'reconciler' | 'ledger-poster' | 'settle-day';
 
 /**
  * A state-changing call a function makes through a port: a write to the table (the
@@ -61,6 +61,9 @@ export const crashBoundaries = {
   'cancel-cart': ['write'],
   'get-balance': [],
   'list-balance-transactions': [],
+  'list-settlements': [],
+  'get-settlement': [],
+  'get-settlement-csv': [],
   authorizer: [],
   // The provider's call, and the decline recorded when it refuses.
   authorize: ['provider', 'write'],
@@ -78,6 +81,8 @@ export const crashBoundaries = {
   reconciler: ['write', 'start', 'provider'],
   // One posting (a TransactWriteItems) per payment or refund change that moved money.
   'ledger-poster': ['write'],
+  // Each statement put once, then the merchant's place in the registry.
+  'settle-day': ['write'],
 } as const satisfies Record<CrashFunction, readonly Boundary[]>;
 
 export type CrashPoint = {

@@ -1,9 +1,10 @@
 import type { SchoolStore } from '../domain/carts/store.ts';
 import type { IdempotencyStore } from '../domain/idempotency.ts';
 import type { LedgerStore } from '../domain/ledger/ledger.ts';
+import type { SettlementStore } from '../domain/ledger/settle.ts';
 import type { MerchantKeyStore } from '../domain/merchant.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
-import type { PaymentProvider } from '../domain/provider.ts';
+import type { PaymentProvider, ProviderBalanceLedger } from '../domain/provider.ts';
 import type { RefundRepository } from '../domain/refund.ts';
 import { type Boundary, crashAt, isCrashPoint } from './crash-points.ts';
 import { currentInvocation, insideBoundary } from './invocation.ts';
@@ -45,6 +46,11 @@ export const paymentProviderCalls = {
   voidCharge: 'provider',
   refundCharge: 'provider',
 } as const satisfies Calls<PaymentProvider>;
+
+/** Listing what the provider moved changes nothing there. */
+export const providerBalanceLedgerCalls = {
+  listBalanceTransactions: 'read',
+} as const satisfies Calls<ProviderBalanceLedger>;
 
 /** Both sagas' executions, payments' and refunds'. */
 export const workflowCalls = {
@@ -96,6 +102,18 @@ export const ledgerStoreCalls = {
   getBalanceTransaction: 'read',
   journal: 'read',
 } as const satisfies Calls<LedgerStore>;
+
+/** A statement's put and the registry's advance write; the rest reads. */
+export const settlementStoreCalls = {
+  merchants: 'read',
+  merchant: 'read',
+  journalBetween: 'read',
+  transactionsBetween: 'read',
+  putStatement: 'write',
+  advance: 'write',
+  getStatement: 'read',
+  listStatements: 'read',
+} as const satisfies Calls<SettlementStore>;
 
 /**
  * The port with a crash point before and after each of its state-changing calls, named after

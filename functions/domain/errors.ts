@@ -43,6 +43,7 @@ export const ErrorCode = {
   CurrencyMismatch: 'currency_mismatch',
   InsufficientPoints: 'insufficient_points',
   UnbalancedJournal: 'unbalanced_journal',
+  UnbalancedStatement: 'unbalanced_statement',
   LedgerSourceNotPosted: 'ledger_source_not_posted',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -317,6 +318,23 @@ export class UnbalancedJournalError extends ChargeonceError {
     reason: string,
   ) {
     super(`journal transaction ${journalKey} is unbalanced: ${reason}`);
+  }
+}
+
+/**
+ * A settlement statement that does not add up (its balance transactions do not explain its
+ * journal's movements, or an entry is not of its day): never written; the day is left for a
+ * person, alarmed, and retried by every run until it adds up.
+ */
+export class UnbalancedStatementError extends ChargeonceError {
+  override readonly name = 'UnbalancedStatement';
+  readonly code = ErrorCode.UnbalancedStatement;
+  readonly httpStatus = 500;
+  constructor(
+    readonly settlementId: string,
+    reason: string,
+  ) {
+    super(`settlement ${settlementId} does not add up: ${reason}`);
   }
 }
 

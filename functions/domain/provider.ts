@@ -130,3 +130,36 @@ export interface ProviderRefund {
   /** The refund_no from the refund's metadata, when it has one. */
   readonly refundNo?: string;
 }
+
+/**
+ * The provider's own record of money moved on the account: Stripe's balance transactions
+ * (charges, refunds, payouts, ...), which the settlement compares with the ledger's.
+ */
+export interface ProviderBalanceLedger {
+  /**
+   * The balance transactions created in `[createdFrom, createdBefore)` (whole seconds, as the
+   * provider dates them), of this deployment and of none, every page. The account is shared by
+   * merchants and deployments: each transaction says whose it is when its source says.
+   */
+  listBalanceTransactions(input: { createdFrom: Date; createdBefore: Date }): Promise<ProviderBalanceTransaction[]>;
+}
+
+export interface ProviderBalanceTransaction {
+  readonly id: string;
+  /** Stripe's `type`: `charge`, `refund`, `payout`, ... */
+  readonly type: string;
+  /**
+   * What the ledger names the same money by: a charge's PaymentIntent (the ledger's charge
+   * source), a refund's refund_no from its metadata, any other's source id as the provider gives it.
+   */
+  readonly source: string;
+  readonly amount: number;
+  readonly fee: number;
+  readonly net: number;
+  readonly currency: Currency;
+  readonly createdAt: string;
+  /** The merchant its source's metadata names (`merchant_id`), when it names one. */
+  readonly merchantId?: string;
+  /** The deployment its source's metadata names ({@link DEPLOYMENT_METADATA_KEY}), when it names one. */
+  readonly deployment?: string;
+}

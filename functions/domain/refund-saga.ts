@@ -78,7 +78,7 @@ export async function submitRefund(deps: RefundSagaDeps, state: RefundSagaState)
     chargeId: refund.chargeId,
     amount: refund.amount,
     idempotencyKey: refund.refundNo,
-    metadata: { refund_no: refund.refundNo, payment_no: refund.paymentNo, [DEPLOYMENT_METADATA_KEY]: deps.deployment },
+    metadata: { refund_no: refund.refundNo, payment_no: refund.paymentNo, merchant_id: refund.merchantId, [DEPLOYMENT_METADATA_KEY]: deps.deployment },
   });
   return { ...state, ...seen(refunded), checks_left: REFUND_CHECKS };
 }

@@ -14,6 +14,7 @@ import {
   unauthorized,
 } from './api-error.ts';
 import { FaultController, REFUND_FAILURE_REASONS, type FailureStatus, type FaultRequest } from './faults.ts';
+import { listBalanceTransactions } from './balance-transactions.ts';
 import { canonicalParams, parseParams, type Params } from './form.ts';
 import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
 import type { CallRecord, Ledger, RefundEnd } from './ledger.ts';
@@ -79,6 +80,7 @@ const routes: readonly Route[] = [
   { method: 'POST', path: /^\/v1\/refunds$/, handler: (ctx, params) => createRefund(ctx, params) },
   { method: 'GET', path: /^\/v1\/refunds$/, handler: (ctx, params) => listRefunds(ctx, params) },
   { method: 'GET', path: /^\/v1\/refunds\/([^/]+)$/, handler: (ctx, params, id) => retrieveRefund(ctx, id, params) },
+  { method: 'GET', path: /^\/v1\/balance_transactions$/, handler: (ctx, params) => listBalanceTransactions(ctx, params) },
 ];
 
 const MAX_BODY_BYTES = 1024 * 1024;

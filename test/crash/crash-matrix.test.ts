@@ -161,6 +161,14 @@ function driverOf(local: LocalStack, keys: Driver['keys']): Driver {
       }
     },
     crossed: (point) => local.crossings()[point] ?? 0,
+    async invokeOnce(constructId, event) {
+      try {
+        await local.invoke(constructId, event);
+      } catch (error) {
+        // An invocation that died at a crash point: whoever invoked it invokes it again.
+        if (!isProcessExit(error)) throw error;
+      }
+    },
     async settleProviderRefund(refundNo) {
       const made = await providerRefundOf(local.providerUrl, refundNo);
       if (made === undefined) throw new Error(`the provider has no refund for ${refundNo}`);

@@ -1,5 +1,6 @@
 import { type Boundary, type CrashFunction, type CrashPoint, crashBoundaries } from '../../functions/crash/crash-points.ts';
 import { paymentNoFor } from '../../functions/domain/create-payment.ts';
+import { localDateOf, nextDate } from '../../functions/domain/ledger/settlement-day.ts';
 import type { FaultRequest } from '../../local/fake-provider/faults.ts';
 import type { ApiResponse } from '../support/target.ts';
 import { uniqueId } from '../support/school.ts';
@@ -87,6 +88,8 @@ export interface Driver {
   crossed(point: CrashPoint): number;
   /** Settles the provider's refund of our refund, as the bank would. */
   settleProviderRefund(refundNo: string): Promise<void>;
+  /** Invokes a function directly, as a person does (`aws lambda invoke`); a run that died at a crash point is a dead run. */
+  invokeOnce(constructId: string, event: unknown): Promise<void>;
 }
 
 interface ScenarioOf<S> {
@@ -409,6 +412,9 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   ],
   'get-balance': [],
   'list-balance-transactions': [],
+  'list-settlements': [],
+  'get-settlement': [],
+  'get-settlement-csv': [],
   'ledger-poster': [
     scenario({
       name: 'a card payment posted to the ledger',
@@ -500,6 +506,38 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       crossings: around('mark-refund-failed', { write: 1 }),
       // A lost answer would be the refusal's: the refusal strikes first, and nothing is asked again.
       faults: REFUND_FAULTS.filter((fault) => fault !== 'response lost after refund committed'),
+    }),
+  ],
+  'settle-day': [
+    scenario({
+      name: 'a day of the known merchant settled, then settled again as the next hour’s run would',
+      act: async (d) => {
+        // A payment of the known merchant, posted, for its first day to state.
+        const key = d.keys.known;
+        const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: VISA };
+        const paymentNo = (await post(d, '/v1/payments', order, { key })).body.payment_no;
+        await d.settle({ key, payments: { [paymentNo]: 'succeeded' } });
+        await d.idle();
+        // The day after the merchant's last statement (its first day when it has none), with a clock past its end.
+        const [latest] = (await d.send('GET', '/v1/settlements?limit=1', undefined, { key })).body.data;
+        const date = latest === undefined ? localDateOf(new Date(), 'UTC') : nextDate(latest.date);
+        const event = { time: new Date(Date.parse(`${date}T00:00:00Z`) + 3 * 86_400_000).toISOString(), detail: { merchant_id: d.knownMerchantId, date } };
+        await d.invokeOnce('SettleDay', event);
+        await d.invokeOnce('SettleDay', event);
+        // Written once whatever died where, and chained on the statement before it.
+        const { data } = (await d.send('GET', `/v1/settlements?date=${date}`, undefined, { key })).body;
+        if (data.length !== 1) throw new Error(`${date} has ${data.length} statements after the rerun`);
+        // This case's payment, dated a day an earlier case settled, restates that day's closing, and says by how much.
+        const balance = (b: { pending: number; available: number }) => b.pending + b.available;
+        const late = data[0].reconciliation.mismatches.find((m: { kind: string }) => m.kind === 'posted_after_statement')?.ledger_amount ?? 0;
+        if (latest !== undefined && balance(data[0].opening_balance) !== balance(latest.closing_balance) + late) {
+          throw new Error(`${date} opens on ${JSON.stringify(data[0].opening_balance)}, not on ${latest.date}'s closing ${JSON.stringify(latest.closing_balance)} and ${late} posted late`);
+        }
+        return { key };
+      },
+      // The statement put, then the merchant's place in the registry; the rerun finds nothing due.
+      crossings: around('settle-day', { write: 2 }),
+      faults: [],
     }),
   ],
   reconciler: [

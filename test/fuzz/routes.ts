@@ -41,6 +41,7 @@ const ID = {
   account: { kind: 'account', looksLike: CLIENT_ID },
   cart: { kind: 'cart', looksLike: /^cart_[0-9a-f]{24}$/ },
   item: { kind: 'item', looksLike: /^itm_[0-9a-f]{16}$/ },
+  settlement: { kind: 'settlement', looksLike: /^stl_[A-Za-z0-9_-]{8,64}$/ },
 } as const;
 
 const ref = (kind: RefKind) => fc.nat(50).map((index) => new Ref(kind, index));
@@ -84,6 +85,9 @@ export const routeSpecs: Readonly<Record<string, RouteSpec>> = {
   // The ledger's reads: their query parameters are not generated (the integration suite holds their 400s).
   GetBalance: { params: {}, key: 'none' },
   ListBalanceTransactions: { params: {}, key: 'none' },
+  ListSettlements: { params: {}, key: 'none' },
+  GetSettlement: { params: { settlement_id: ID.settlement }, key: 'none' },
+  GetSettlementCsv: { params: { settlement_id: ID.settlement }, key: 'none' },
   CreateClass: {
     body: { schema: createClassBody, hints: { class_id: fresh('id'), currency, seats_total: fc.integer({ min: 1, max: 40 }) } },
     params: {},

@@ -6,7 +6,7 @@ import { type Json, RawNumber, isObject } from './json-text.ts';
  * new by kind: they are resolved against the world when the request is sent. So a shrunk
  * counterexample stays readable, and a valid request stays valid on every run.
  */
-export type RefKind = 'payment' | 'refund' | 'class' | 'account' | 'cart' | 'item' | 'swimmer';
+export type RefKind = 'payment' | 'refund' | 'class' | 'account' | 'cart' | 'item' | 'swimmer' | 'settlement';
 
 /** Something that exists: the fuzzing merchant's, or the other merchant's. */
 export class Ref {
@@ -83,6 +83,7 @@ const NOTHING: Readonly<Record<RefKind, string>> = {
   cart: `cart_${'f'.repeat(24)}`,
   item: `itm_${'f'.repeat(16)}`,
   swimmer: 'no-such-swimmer',
+  settlement: `stl_${Buffer.from('merchant_nobody|2026-12-01|USD').toString('base64url')}`,
 };
 
 export function resolveRef(world: World, ref: Ref, scope: Scope = {}): string {
@@ -99,6 +100,8 @@ export function resolveRef(world: World, ref: Ref, scope: Scope = {}): string {
     cart: () => newest(ref.index % 2 === 0 ? mine(things.carts.filter(isOpen), () => things.carts) : things.carts, ref.index)?.cartId,
     item: () => newest(mine(cart === undefined ? undefined : things.items.get(cart), () => [...things.items.values()].flat()), ref.index),
     swimmer: () => newest(mine(accountId === undefined ? undefined : things.swimmers.get(accountId), () => [...things.swimmers.values()].flat()), ref.index),
+    // No request makes one: the schedule does, for days that ended, which a fuzz run never sees.
+    settlement: () => undefined,
   }[ref.kind]();
   return found ?? NOTHING[ref.kind];
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME } from '../../functions/config/metrics.ts';
+import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME, SettlementMetric } from '../../functions/config/metrics.ts';
 import { synthesize, type Synthesized } from './synth.ts';
 
 let synth: Synthesized;
@@ -17,7 +17,10 @@ describe('payment alarms', () => {
     ['a payment the reconciler gave up on', ReconcilerMetric.GaveUp, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
     ['a payment stuck too long', ReconcilerMetric.OldestUnfinishedAgeSeconds, 'Maximum', 'GreaterThanThreshold', 'notBreaching'],
     ['a reconciler that stopped running', ReconcilerMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
-  ])('alarm on %s, on the metric the reconciler emits', (_, metricName, statistic, comparison, missing) => {
+    ['a difference between the provider and the ledger on a statement', SettlementMetric.Mismatches, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a merchant day that could not be settled', SettlementMetric.Failed, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a settlement schedule that stopped running', SettlementMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
+  ])('alarm on %s, on the metric its function emits', (_, metricName, statistic, comparison, missing) => {
     // Act
     const alarm = alarmOn(metricName);
 
@@ -30,6 +33,10 @@ describe('payment alarms', () => {
       TreatMissingData: missing,
     });
     expect(alarm?.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  it('alarms when the hourly settlement missed three hours running', () => {
+    expect(alarmOn(SettlementMetric.Runs)?.Properties).toMatchObject({ Period: 3600, EvaluationPeriods: 3, Threshold: 1 });
   });
 
   it('alarms when a payment is unfinished for more than an hour', () => {

@@ -40,6 +40,7 @@ function namedFunctions(): [string, NodejsFunction][] {
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
     ['LedgerPoster', functions.ledgerPoster],
+    ['SettleDay', functions.settleDay],
   ];
 }
 
@@ -90,15 +91,19 @@ const expectedTableActions: Record<string, string[]> = {
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
   ],
+  // Each statement put once, the merchant's place in the registry updated, its settings read;
+  // the registry, a day's balance transactions and (through its index) a day's journal queried.
+  // Its lines' pages each put in a transaction that checks the statement is not written yet.
+  SettleDay: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /** The stream actions, which the poster's event source mapping takes on the table's stream (ListStreams: on `*` only). */
 const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 describe('Lambda functions', () => {
-  it('deploys one function per saga step, API route, the authorizer, the reconciler and the ledger poster', () => {
+  it('deploys one function per saga step, API route, the authorizer, the reconciler, the ledger poster and the settlement', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 3;
+    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 4;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -239,19 +244,19 @@ describe('Lambda functions', () => {
         } else if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
           // The reconciler queries the schedule's index only.
           expect(others).toEqual([{ 'Fn::Join': ['', [tableArn, `/index/${BY_DUE_INDEX_NAME}`]] }]);
-        } else if (listRoutes.includes(name) && statement.Action.includes('dynamodb:Query')) {
-          // A list queries the merchants' index, and no other.
+        } else if ([...listRoutes, 'SettleDay'].includes(name) && statement.Action.includes('dynamodb:Query')) {
+          // A list, and the settlement (a merchant's journal by time), query the merchants' index, and no other.
           expect(others.filter((r) => JSON.stringify(r) !== JSON.stringify(merchantsIndexArn)), name).toEqual([]);
         } else {
           expect(others, name).toEqual([]);
         }
       }
       const queriesMerchantsIndex = dynamo.some((s) => s.Resource.some((r) => JSON.stringify(r) === JSON.stringify(merchantsIndexArn)));
-      expect(queriesMerchantsIndex, name).toBe(listRoutes.includes(name));
+      expect(queriesMerchantsIndex, name).toBe([...listRoutes, 'SettleDay'].includes(name));
     }
   });
 
-  it('lets only the provider steps and the reconciler read the Stripe secret', () => {
+  it('lets only the provider steps, the reconciler and the settlement read the Stripe secret', () => {
     // Prepare
     const secretRef = { Ref: logicalIdOf(synth.stack.stripeSecret) };
 
@@ -262,7 +267,9 @@ describe('Lambda functions', () => {
       const callsProvider =
         providerSteps.includes(name as SagaStepName) ||
         providerRefundSteps.includes(name as RefundStepName) ||
-        name === 'Reconciler';
+        name === 'Reconciler' ||
+        // It lists the provider's balance transactions of each day it settles.
+        name === 'SettleDay';
 
       // Assess
       if (callsProvider) {

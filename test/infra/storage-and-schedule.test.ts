@@ -64,44 +64,50 @@ describe('payments table', () => {
       expect.arrayContaining([
         { AttributeName: 'due_shard', AttributeType: 'S' },
         { AttributeName: 'due_at', AttributeType: 'S' },
+        { AttributeName: 'list_pk', AttributeType: 'S' },
+        { AttributeName: 'list_sk', AttributeType: 'S' },
       ]),
     );
   });
 });
 
 describe('reconcile schedule', () => {
-  it('invokes the reconciler every minute without EventBridge retries', () => {
+  it.each([
+    ['reconciler', 'rate(1 minute)'],
+    ['settleDay', 'rate(1 hour)'],
+  ] as const)('invokes the %s on its own rule, %s, without EventBridge retries', (fn, rate) => {
     // Prepare
-    const reconcilerId = logicalIdOf(synth.stack.functions.reconciler);
+    const targetId = logicalIdOf(synth.stack.functions[fn]);
 
     // Act
     const rules = Object.values(synth.template.findResources('AWS::Events::Rule'));
+    const rule = rules.find((r) => JSON.stringify(r.Properties.Targets).includes(targetId));
 
     // Assess
-    expect(rules).toHaveLength(1);
-    expect(rules[0]?.Properties).toMatchObject({
-      ScheduleExpression: 'rate(1 minute)',
+    expect(rules).toHaveLength(2);
+    expect(rule?.Properties).toMatchObject({
+      ScheduleExpression: rate,
       State: 'ENABLED',
       Targets: [
         {
-          Arn: { 'Fn::GetAtt': [reconcilerId, 'Arn'] },
+          Arn: { 'Fn::GetAtt': [targetId, 'Arn'] },
           RetryPolicy: { MaximumRetryAttempts: 0 },
         },
       ],
     });
-    expect(rules[0]?.Properties.Targets).toHaveLength(1);
+    expect(rule?.Properties.Targets).toHaveLength(1);
   });
 
-  it('lets EventBridge invoke the reconciler', () => {
+  it('lets EventBridge invoke the reconciler and the settlement, no other', () => {
     // Act
     const permissions = Object.values(synth.template.findResources('AWS::Lambda::Permission')).filter(
       (p) => p.Properties.Principal === 'events.amazonaws.com',
     );
 
     // Assess
-    expect(permissions).toHaveLength(1);
-    expect(permissions[0]?.Properties.FunctionName).toEqual({
-      'Fn::GetAtt': [logicalIdOf(synth.stack.functions.reconciler), 'Arn'],
-    });
+    expect(permissions.map((p) => p.Properties.FunctionName)).toEqual([
+      { 'Fn::GetAtt': [logicalIdOf(synth.stack.functions.reconciler), 'Arn'] },
+      { 'Fn::GetAtt': [logicalIdOf(synth.stack.functions.settleDay), 'Arn'] },
+    ]);
   });
 });

@@ -18,6 +18,7 @@ function synthesizeWith(context: Record<string, unknown> = {}) {
     ...providerSteps.map((name) => logicalIdOf(stack.functions.sagaSteps[name])),
     ...providerRefundSteps.map((name) => logicalIdOf(stack.functions.refundSteps[name])),
     logicalIdOf(stack.functions.reconciler),
+    logicalIdOf(stack.functions.settleDay),
   ];
   return { byFunction, providerCallerIds };
 }
@@ -40,7 +41,7 @@ describe(`the ${STRIPE_API_BASE_CONTEXT} context`, () => {
     expect(Object.values(byFunction).filter((value) => value !== undefined)).toEqual([]);
   });
 
-  it('sets STRIPE_API_BASE on exactly the provider steps and the reconciler when set', () => {
+  it('sets STRIPE_API_BASE on exactly the provider steps, the reconciler and the settlement when set', () => {
     // Prepare
     const apiBase = 'http://host.docker.internal:12111';
 
@@ -50,7 +51,7 @@ describe(`the ${STRIPE_API_BASE_CONTEXT} context`, () => {
     // Assess
     const withBase = Object.keys(byFunction).filter((id) => byFunction[id] !== undefined);
     expect(withBase.sort()).toEqual([...providerCallerIds].sort());
-    expect(withBase).toHaveLength(providerSteps.length + providerRefundSteps.length + 1);
+    expect(withBase).toHaveLength(providerSteps.length + providerRefundSteps.length + 2);
     for (const id of withBase) expect(byFunction[id], id).toBe(apiBase);
   });
 

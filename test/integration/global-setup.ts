@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { EnvVar } from '../../functions/config/env.ts';
-import { startLocalStack } from '../../local/local-stack.ts';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import type { Target } from '../support/target.ts';
 
 /**
@@ -58,6 +60,14 @@ export default async function setup(project: TestProject) {
     apiKey: await stack.addMerchant({ merchantId: ledger.merchantId, name: 'Ledger, default terms' }),
     instantApiKey: await stack.addMerchant({ merchantId: ledger.instantMerchantId, name: 'Ledger, funds at once', ledger: { payoutDelayDays: 0 } }),
   };
+  const settlements = {
+    merchantId: 'merchant_settlements',
+    timeZone: 'Asia/Tokyo',
+    apiKey: await stack.addMerchant({ merchantId: 'merchant_settlements', name: 'Settled in Tokyo', ledger: { timeZone: 'Asia/Tokyo' } }),
+    strayMerchantId: 'merchant_settlements_stray',
+    strayApiKey: await stack.addMerchant({ merchantId: 'merchant_settlements_stray', name: 'Charged behind the ledger' }),
+  };
+  const invoker = await startInvoker(stack);
   const target: Target = {
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
@@ -67,17 +77,48 @@ export default async function setup(project: TestProject) {
     deploymentId: stack.environmentOf('Reconciler')[EnvVar.DeploymentId]!,
     ledger: { ...ledger, ...ledgerKeys },
     table: { endpoint: stack.dynamoDbEndpoint, name: stack.tableName },
+    invokeUrl: invoker.url,
+    settlements,
   };
   project.provide('target', target);
 
   return async () => {
     const unguarded = stack.auditViolations();
     const givenUp = stack.streamFailures();
+    await invoker.close();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
     if (unguarded.length > 0) {
       throw new Error(`${unguarded.length} state-changing calls passed no crash point:\n${unguarded.join('\n')}`);
     }
     if (givenUp.length > 0) throw new Error(`the ledger's stream gave up on records:\n${givenUp.map((f) => JSON.stringify(f)).join('\n')}`);
+  };
+}
+
+/**
+ * `POST <url>/<construct id>` with an event invokes that function of the stack directly, as a
+ * person does with `aws lambda invoke` (a settlement for a chosen date): the tests run in other
+ * processes than the stack, and talk to it over HTTP only. Answers the function's result, or
+ * 500 with its error.
+ */
+async function startInvoker(stack: LocalStack): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const constructId = decodeURIComponent((req.url ?? '/').slice(1));
+      const answer = (status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body ?? null));
+      Promise.resolve()
+        .then(() => stack.invoke(constructId, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')))
+        .then(
+          (result) => answer(200, result),
+          (error: unknown) => answer(500, { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+        );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -97,7 +97,8 @@ describe("a template without the schedule's permission to invoke its target", ()
     const changed = stacks.changed.reconcile();
 
     // Assess
-    expect(unchanged).toHaveLength(1);
+    // Each schedule's target once: the reconciler's and the settlement's.
+    expect(unchanged).toHaveLength(2);
     await expect(changed).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringMatching(/^events\.amazonaws\.com \(source arn:aws:events:us-east-1:000000000000:rule\/.+\) is not authorized to perform: lambda:InvokeFunction/),

@@ -16,6 +16,16 @@ export interface Target {
   ledger?: { readonly apiKey: string; readonly merchantId: string; readonly instantApiKey: string; readonly instantMerchantId: string };
   /** The stack's table, where the suite may read it (the local stack): the ledger's journal is checked from it. */
   table?: { readonly endpoint: string; readonly name: string };
+  /** Where a test invokes a function of the stack directly (the local stack's; see global-setup.ts). */
+  invokeUrl?: string;
+  /** Merchants of the settlement tests, no other test's: one in Tokyo, one the provider charges behind the ledger's back. */
+  settlements?: {
+    readonly merchantId: string;
+    readonly timeZone: string;
+    readonly apiKey: string;
+    readonly strayMerchantId: string;
+    readonly strayApiKey: string;
+  };
 }
 
 declare module 'vitest' {
@@ -96,4 +106,14 @@ export async function waitForRefunds(paymentNo: string, { timeoutMs = 30_000, ke
     if (Date.now() > deadline) throw new Error(`refunds of ${paymentNo} still pending after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Invokes a function of the stack directly with `event`, by its construct id, as `aws lambda invoke` does; its answer. */
+export async function invoke<T = any>(constructId: string, event: unknown): Promise<T> {
+  const { invokeUrl } = target();
+  if (invokeUrl === undefined) throw new Error('this stack offers no direct invocation (the local stack does)');
+  const response = await fetch(`${invokeUrl}/${encodeURIComponent(constructId)}`, { method: 'POST', body: JSON.stringify(event) });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${constructId} failed: ${JSON.stringify(body)}`);
+  return body as T;
 }

@@ -19,10 +19,10 @@ import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { Posting } from '../../domain/ledger/postings.ts';
 import type { Currency } from '../../domain/money.ts';
 import { translateDynamoError } from './client.ts';
-import { dueShardOf, queryDue } from './table.ts';
+import { dueShardOf, listKeysOf, queryDue } from './table.ts';
 
 /** A journal transaction as stored, under its merchant, keyed by its source. */
-interface JournalItem {
+export interface JournalItem {
   pk: string;
   sk: string;
   type: 'journal';
@@ -33,10 +33,13 @@ interface JournalItem {
   created_at: string;
   /** The balance transaction it added, so a refund finds its charge from the capture's key. */
   balance_transaction_id?: string;
+  /** The `by_merchant` index (`journal#<merchant_id>`, `<created_at>#<source key>`): how a day's journal is found. */
+  list_pk: string;
+  list_sk: string;
 }
 
 /** A balance transaction as stored, under its merchant, sorted by creation. */
-interface BalanceTransactionItem {
+export interface BalanceTransactionItem {
   pk: string;
   sk: string;
   type: 'balance_transaction';
@@ -62,10 +65,11 @@ interface BalanceTransactionItem {
   due_at?: string;
 }
 
-const partitionOf = (merchantId: string) => `LEDGER#${merchantId}`;
+export const ledgerPartitionOf = (merchantId: string) => `LEDGER#${merchantId}`;
+const partitionOf = ledgerPartitionOf;
 const journalSk = (key: JournalKey) => `JOURNAL#${key}`;
 const balanceSk = (currency: string) => `BALANCE#${currency}`;
-const BALANCE_TRANSACTION_PREFIX = 'BTXN#';
+export const BALANCE_TRANSACTION_PREFIX = 'BTXN#';
 const transactionSk = (createdAt: string, journalKey: JournalKey) => `${BALANCE_TRANSACTION_PREFIX}${createdAt}|${journalKey}`;
 
 /**
@@ -192,13 +196,7 @@ export class DynamoLedgerStore implements LedgerStore {
 
   async journal(merchantId: string): Promise<JournalTransaction[]> {
     const items = await this.queryAll<JournalItem>({ pk: partitionOf(merchantId), prefix: 'JOURNAL#' });
-    return items.map((item) => ({
-      key: item.journal_key,
-      merchantId: item.merchant_id,
-      currency: item.currency as Currency,
-      entries: item.entries,
-      createdAt: item.created_at,
-    }));
+    return items.map(fromJournalItem);
   }
 
   private async get<T>(pk: string, sk: string): Promise<T | undefined> {
@@ -241,6 +239,18 @@ function journalItem(transaction: JournalTransaction, balanceTransactionId: stri
     entries: transaction.entries.map(({ account, amount }) => ({ account, amount })),
     created_at: transaction.createdAt,
     ...(balanceTransactionId !== undefined && { balance_transaction_id: balanceTransactionId }),
+    // A merchant's journal by time, for its settlement statements.
+    ...listKeysOf('journal', transaction.merchantId, transaction.createdAt, transaction.key),
+  };
+}
+
+export function fromJournalItem(item: JournalItem): JournalTransaction {
+  return {
+    key: item.journal_key,
+    merchantId: item.merchant_id,
+    currency: item.currency as Currency,
+    entries: item.entries,
+    createdAt: item.created_at,
   };
 }
 
@@ -274,7 +284,7 @@ function transactionItem(transaction: BalanceTransaction): BalanceTransactionIte
   };
 }
 
-function fromTransactionItem(item: BalanceTransactionItem): BalanceTransaction {
+export function fromTransactionItem(item: BalanceTransactionItem): BalanceTransaction {
   return {
     id: item.id,
     merchantId: item.merchant_id,

@@ -12,6 +12,7 @@ const LEDGER_ATTRIBUTES = {
   refundsReturnFees: 'refunds_return_fees',
 } as const satisfies Record<keyof LedgerSettings, string>;
 import { translateDynamoError } from './client.ts';
+import { MERCHANT_REGISTRY_PARTITION, merchantRegistrySk } from './table.ts';
 
 export class DynamoMerchantKeyStore implements MerchantKeyStore {
   constructor(
@@ -137,6 +138,16 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
                   ...(merchant.cartHoldSeconds !== undefined && { ':holdSeconds': merchant.cartHoldSeconds }),
                   ...Object.fromEntries(ledger.map(([setting, value]) => [`:${setting}`, value])),
                 },
+              },
+            },
+            {
+              // Its registry entry, which the settlement schedule enumerates; its place there survives a key added later.
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: MERCHANT_REGISTRY_PARTITION, sk: merchantRegistrySk(merchant.merchantId) },
+                UpdateExpression: 'SET #type = :type, merchant_id = :id, created_at = if_not_exists(created_at, :now)',
+                ExpressionAttributeNames: { '#type': 'type' },
+                ExpressionAttributeValues: { ':type': 'merchant_registry', ':id': merchant.merchantId, ':now': createdAt },
               },
             },
             {

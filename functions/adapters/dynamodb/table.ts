@@ -24,8 +24,10 @@ import { translateDynamoError } from './client.ts';
  * | journal transaction | `LEDGER#<merchant_id>` | `JOURNAL#<source key>` |
  * | balance transaction | `LEDGER#<merchant_id>` | `BTXN#<created_at>|<source key>` |
  * | balance       | `LEDGER#<merchant_id>` | `BALANCE#<currency>` |
+ * | settlement statement | `SETTLEMENT#<merchant_id>` | `STATEMENT#<date>#<currency>` |
+ * | merchant registry entry | `MERCHANTS` | `MERCHANT#<id>` |
  *
- * Listed records (payments, refunds) also carry the `by_merchant` index's keys (below).
+ * Listed records (payments, refunds, journal transactions) also carry the `by_merchant` index's keys (below).
  *
  * Client-chosen ids (classes, accounts, swimmers) carry their merchant in the key, so two
  * merchants may use the same id.
@@ -95,7 +97,7 @@ export const BY_MERCHANT_INDEX = 'by_merchant';
 export const LIST_PK_ATTRIBUTE = 'list_pk';
 export const LIST_SK_ATTRIBUTE = 'list_sk';
 
-export type ListKind = 'payment' | 'refund';
+export type ListKind = 'payment' | 'refund' | 'journal';
 
 export function listKeysOf(kind: ListKind, merchantId: string, createdAt: string, id: string) {
   return { [LIST_PK_ATTRIBUTE]: `${kind}#${merchantId}`, [LIST_SK_ATTRIBUTE]: `${createdAt}#${id}` };
@@ -155,3 +157,10 @@ export async function queryList<T>(
   const data = items.slice(0, query.limit);
   return { data: backwards ? data.reverse() : data, hasMore: items.length > query.limit };
 }
+
+/**
+ * Every merchant has an entry in one registry partition, written with the merchant: what the
+ * settlement schedule enumerates (one query, never a scan), and where it keeps its place.
+ */
+export const MERCHANT_REGISTRY_PARTITION = 'MERCHANTS';
+export const merchantRegistrySk = (merchantId: string) => `MERCHANT#${merchantId}`;

@@ -2,7 +2,6 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import Stripe from 'stripe';
 import { EnvVar, optionalEnv } from '../../config/env.ts';
 import { auditStateChange } from '../../crash/audit.ts';
-import type { PaymentProvider } from '../../domain/provider.ts';
 import { StripePaymentProvider } from './stripe-provider.ts';
 
 export interface StripeClientOptions {
@@ -60,7 +59,7 @@ function hostOptions(apiBase: string): Pick<Stripe.StripeConfig, 'host' | 'port'
   };
 }
 
-let provider: Promise<PaymentProvider> | undefined;
+let provider: Promise<StripePaymentProvider> | undefined;
 
 /**
  * The provider for this process, built on first use from STRIPE_API_KEY, or else from the
@@ -68,7 +67,7 @@ let provider: Promise<PaymentProvider> | undefined;
  * with an `apiKey` field). A failed build is forgotten, so the next invocation tries again
  * instead of inheriting a poisoned container.
  */
-export function stripeProviderFromEnv(): Promise<PaymentProvider> {
+export function stripeProviderFromEnv(): Promise<StripePaymentProvider> {
   provider ??= buildProvider().catch((error: unknown) => {
     provider = undefined;
     throw error;
@@ -76,7 +75,7 @@ export function stripeProviderFromEnv(): Promise<PaymentProvider> {
   return provider;
 }
 
-async function buildProvider(): Promise<PaymentProvider> {
+async function buildProvider(): Promise<StripePaymentProvider> {
   const apiKey = optionalEnv(EnvVar.StripeApiKey) ?? (await apiKeyFromSecret());
   const apiBase = optionalEnv(EnvVar.StripeApiBase);
   const timeoutMs = Number(optionalEnv(EnvVar.StripeTimeoutMs) ?? DEFAULT_TIMEOUT_MS);

@@ -11,6 +11,8 @@ import {
   type ChargeStatus,
   DEPLOYMENT_METADATA_KEY,
   type PaymentProvider,
+  type ProviderBalanceLedger,
+  type ProviderBalanceTransaction,
   type ProviderRefund,
   type ProviderRefundStatus,
   type RefundChargeInput,
@@ -27,7 +29,7 @@ const LIST_PAGE_SIZE = 100;
  * `capture_method=manual`, confirmed server-side at creation. Every call that moves money
  * passes the caller's idempotency key, so Stripe replays its first answer to a retry.
  */
-export class StripePaymentProvider implements PaymentProvider {
+export class StripePaymentProvider implements PaymentProvider, ProviderBalanceLedger {
   constructor(private readonly stripe: Stripe) {}
 
   async authorizeCharge(input: AuthorizeChargeInput): Promise<Charge> {
@@ -165,6 +167,27 @@ export class StripePaymentProvider implements PaymentProvider {
     return toProviderRefund(await call(() => this.stripe.refunds.retrieve(refundId)));
   }
 
+  /** Every page, each transaction's source expanded: its metadata names the merchant and the deployment. */
+  async listBalanceTransactions({ createdFrom, createdBefore }: { createdFrom: Date; createdBefore: Date }): Promise<ProviderBalanceTransaction[]> {
+    const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
+    const found: ProviderBalanceTransaction[] = [];
+    let after: string | undefined;
+    for (let more = true; more; ) {
+      const page = await call(() =>
+        this.stripe.balanceTransactions.list({
+          created: { gte: seconds(createdFrom), lt: seconds(createdBefore) },
+          limit: LIST_PAGE_SIZE,
+          expand: ['data.source'],
+          ...(after === undefined ? {} : { starting_after: after }),
+        }),
+      );
+      found.push(...page.data.map(toProviderBalanceTransaction));
+      after = page.data.at(-1)?.id;
+      more = page.has_more && after !== undefined;
+    }
+    return found;
+  }
+
   async findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]> {
     const refunds: ProviderRefund[] = [];
     let after: string | undefined;
@@ -201,6 +224,43 @@ function toProviderRefund(refund: Stripe.Refund): ProviderRefund {
     status: refund.status !== null && REFUND_STATUSES.includes(refund.status) ? (refund.status as ProviderRefundStatus) : 'pending',
     ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
     ...(refundNo === undefined ? {} : { refundNo }),
+  };
+}
+
+/**
+ * A balance transaction named as the ledger names its money: a charge by its PaymentIntent, a
+ * refund by the refund_no in its metadata (the provider's refund id when it has none, which no
+ * ledger entry carries: it shows up as missing from the ledger), anything else by its source's id.
+ */
+function toProviderBalanceTransaction(bt: Stripe.BalanceTransaction): ProviderBalanceTransaction {
+  const currency = parseCurrency(bt.currency);
+  if (currency === undefined) {
+    throw new ProviderRejectedError(`Stripe returned balance transaction ${bt.id} in unknown currency ${bt.currency}.`);
+  }
+  const source = typeof bt.source === 'object' && bt.source !== null ? bt.source : undefined;
+  const sourceId = typeof bt.source === 'string' ? bt.source : (source?.id ?? bt.id);
+  const metadata = source !== undefined && 'metadata' in source ? (source.metadata ?? {}) : {};
+  const paymentIntent = source !== undefined && 'payment_intent' in source ? source.payment_intent : undefined;
+  const paymentIntentId = typeof paymentIntent === 'string' ? paymentIntent : paymentIntent?.id;
+  const named =
+    source?.object === 'charge' && paymentIntentId !== undefined
+      ? paymentIntentId
+      : source?.object === 'refund'
+        ? (metadata['refund_no'] ?? sourceId)
+        : sourceId;
+  const merchantId = metadata['merchant_id'];
+  const deployment = metadata[DEPLOYMENT_METADATA_KEY];
+  return {
+    id: bt.id,
+    type: bt.type,
+    source: named,
+    amount: bt.amount,
+    fee: bt.fee,
+    net: bt.net,
+    currency,
+    createdAt: new Date(bt.created * 1000).toISOString(),
+    ...(merchantId === undefined ? {} : { merchantId }),
+    ...(deployment === undefined ? {} : { deployment }),
   };
 }
 

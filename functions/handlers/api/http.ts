@@ -26,11 +26,14 @@ export interface ApiRequest {
 
 export type ApiResult = { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> };
 
+/** A document that is not JSON (a CSV download): sent as it is, UTF-8 text, under its own type. */
+export type TextResult = { readonly status: number; readonly text: string; readonly contentType: string; readonly headers?: Record<string, string> };
+
 /**
  * Wraps a route: merchant from the authorizer context, typed errors to their 4xx/5xx with
  * a machine-readable code and the field at fault, anything unexpected to a logged 500.
  */
-export function apiHandler(route: ApiRouteId, handle: (request: ApiRequest) => Promise<ApiResult>) {
+export function apiHandler(route: ApiRouteId, handle: (request: ApiRequest) => Promise<ApiResult | TextResult>) {
   const metrics = metricsFor('route', route);
   const crashFunction = crashFunctionOf(route);
   return (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => asInvocationOf(crashFunction, async () => {
@@ -135,10 +138,13 @@ export function errorBody(code: string, message: string, field?: string) {
   return { error: { code, message, ...(field !== undefined && { field }) } };
 }
 
-function respond({ status, body, headers }: ApiResult): APIGatewayProxyResult {
+function respond(result: ApiResult | TextResult): APIGatewayProxyResult {
+  if ('text' in result) {
+    return { statusCode: result.status, headers: { 'Content-Type': result.contentType, ...result.headers }, body: result.text };
+  }
   return {
-    statusCode: status,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    statusCode: result.status,
+    headers: { 'Content-Type': 'application/json', ...result.headers },
+    body: JSON.stringify(result.body),
   };
 }

@@ -27,14 +27,8 @@ export function parseListRequest<F extends Record<string, unknown>>(
   event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
   filters: { readonly [K in keyof F]: FilterParser<F[K]> },
 ): ListRequest<Partial<F>> {
-  const query = event.queryStringParameters ?? {};
-  const known = new Set(['limit', 'starting_after', 'ending_before', ...CREATED_BOUNDS.map((bound) => `created[${bound}]`), ...Object.keys(filters)]);
-  const unknown = Object.keys(query).find((name) => !known.has(name));
-  if (unknown !== undefined) throw new ValidationError(unknown, 'is not a known parameter');
-
-  const rawLimit = query['limit'];
-  const limit = rawLimit === undefined ? DEFAULT_LIMIT : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new ValidationError('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
+  const query = refuseUnknownParameters(event, ['limit', 'starting_after', 'ending_before', ...CREATED_BOUNDS.map((bound) => `created[${bound}]`), ...Object.keys(filters)]);
+  const limit = limitOf(query);
 
   const [startingAfter, endingBefore] = (['starting_after', 'ending_before'] as const).map((name) => {
     const id = query[name];
@@ -84,6 +78,31 @@ export async function withCursors<F>(
   const startingAfter = await cursor('starting_after', request.startingAfter);
   const endingBefore = await cursor('ending_before', request.endingBefore);
   return { ...request.query, ...(startingAfter && { startingAfter }), ...(endingBefore && { endingBefore }) };
+}
+
+/** Refuses any query parameter a route does not take, by its name. */
+export function refuseUnknownParameters(
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
+  known: readonly string[],
+): Record<string, string | undefined> {
+  const query = event.queryStringParameters ?? {};
+  const unknown = Object.keys(query).find((name) => !known.includes(name));
+  if (unknown !== undefined) throw new ValidationError(unknown, 'is not a known parameter');
+  return query;
+}
+
+/** `limit` (1 to 100, 10 when absent) and `starting_after` (not empty) of a list that pages one way only, Stripe's way. */
+export function pageOf(query: Record<string, string | undefined>, what: string): { limit: number; startingAfter?: string } {
+  const startingAfter = query['starting_after'];
+  if (startingAfter === '') throw new ValidationError('starting_after', `must name ${what}`);
+  return { limit: limitOf(query), ...(startingAfter !== undefined && { startingAfter }) };
+}
+
+function limitOf(query: Record<string, string | undefined>): number {
+  const rawLimit = query['limit'];
+  const limit = rawLimit === undefined ? DEFAULT_LIMIT : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new ValidationError('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
+  return limit;
 }
 
 /** A list as the API answers it, Stripe's shape. */

@@ -5,6 +5,7 @@ import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-sto
 import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
 import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
+import { DynamoSettlementStore } from '../../adapters/dynamodb/settlement-store.ts';
 import { EnvVar, awsCallBudget, requireEnv } from '../../config/env.ts';
 import {
   idempotencyStoreCalls,
@@ -13,11 +14,13 @@ import {
   paymentRepositoryCalls,
   refundRepositoryCalls,
   schoolStoreCalls,
+  settlementStoreCalls,
   withCrashPoints,
 } from '../../crash/crashing-ports.ts';
 import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
+import type { SettlementStore } from '../../domain/ledger/settle.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
 import type { PaymentLister, PaymentRepository } from '../../domain/ports.ts';
 import type { RefundLister, RefundRepository } from '../../domain/refund.ts';
@@ -61,4 +64,9 @@ export const ledgerStore = /* @__PURE__ */ once(
 
 export const schoolStore = /* @__PURE__ */ once(
   (): SchoolStore => withCrashPoints<SchoolStore>(new DynamoSchoolStore(documentClient(), tableName()), schoolStoreCalls),
+);
+
+export const settlementStore = /* @__PURE__ */ once(
+  (): SettlementStore =>
+    withCrashPoints<SettlementStore>(new DynamoSettlementStore(documentClient(), tableName()), settlementStoreCalls),
 );

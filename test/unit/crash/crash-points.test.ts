@@ -90,7 +90,7 @@ describe('the registry', () => {
       ...Object.keys(refundSteps),
     ].map(kebab);
 
-    expect([...crashFunctions].sort()).toEqual([...deployed, 'authorizer', 'reconciler', 'ledger-poster'].sort());
+    expect([...crashFunctions].sort()).toEqual([...deployed, 'authorizer', 'reconciler', 'ledger-poster', 'settle-day'].sort());
   });
 
   it('gives a GET route no crash point: it changes nothing', () => {

@@ -545,3 +545,47 @@ describe('StripePaymentProvider against the fake provider', () => {
     });
   });
 });
+
+describe('listBalanceTransactions', () => {
+  async function captured(merchantId: string, amount = 2500) {
+    const charge = await provider.authorizeCharge(authorizeInput({ amount, metadata: { merchant_id: merchantId, chargeonce_deployment: 'stack-a' } }));
+    await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `capture-${charge.id}` });
+    return charge.id;
+  }
+
+  it('names each charge by its PaymentIntent and each refund by its refund_no, with the merchant and deployment of their metadata', async () => {
+    // Prepare
+    const from = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const chargeId = await captured('merchant_bt');
+    await provider.refundCharge({ chargeId, amount: 400, idempotencyKey: `refund-${chargeId}`, metadata: { refund_no: 're_ours_1', merchant_id: 'merchant_bt', chargeonce_deployment: 'stack-a' } });
+
+    // Act
+    const listed = await provider.listBalanceTransactions({ createdFrom: from, createdBefore: new Date(Date.now() + 2000) });
+
+    // Assess
+    const ours = listed.filter((t) => t.merchantId === 'merchant_bt');
+    expect(ours.map(({ type, source, amount, currency, deployment }) => ({ type, source, amount, currency, deployment })).sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: 'charge', source: chargeId, amount: 2500, currency: 'EUR', deployment: 'stack-a' },
+      { type: 'refund', source: 're_ours_1', amount: -400, currency: 'EUR', deployment: 'stack-a' },
+    ]);
+    expect(ours.every((t) => t.id.startsWith('txn_') && t.net === t.amount - t.fee)).toBe(true);
+  });
+
+  it('reads every page, and nothing created at or after its end', async () => {
+    // Prepare: more than a page of captures, in a window of their own.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const from = new Date(Math.ceil(Date.now() / 1000) * 1000);
+    await new Promise((resolve) => setTimeout(resolve, from.getTime() - Date.now()));
+    const made = [];
+    for (let i = 0; i < 101; i += 1) made.push(await captured('merchant_pages', 100 + i));
+    const before = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+    await new Promise((resolve) => setTimeout(resolve, before.getTime() - Date.now()));
+    await captured('merchant_pages', 5000);
+
+    // Act
+    const listed = await provider.listBalanceTransactions({ createdFrom: from, createdBefore: before });
+
+    // Assess
+    expect(listed.map((t) => t.source).sort()).toEqual([...made].sort());
+  });
+});

@@ -277,3 +277,43 @@ describe('fake provider API', () => {
     });
   });
 });
+
+describe('fake provider balance transactions', () => {
+  async function capturedAndRefunded() {
+    const { json } = await authorize('pm_card_visa', `P-bt-${Date.now()}`);
+    await stripeRequest(fake.url, 'POST', `/v1/payment_intents/${json.id}/capture`);
+    const refund = await stripeRequest(fake.url, 'POST', '/v1/refunds', { params: { payment_intent: json.id, amount: '300' } });
+    return { paymentIntent: json.id as string, chargeId: json.latest_charge as string, refundId: refund.json.id as string };
+  }
+
+  it('lists a capture and a refund, newest first, by type and created range, a page after another', async () => {
+    // Prepare
+    const { chargeId, refundId } = await capturedAndRefunded();
+    const now = Math.floor(Date.now() / 1000);
+    const range = { 'created[gte]': String(now - 5), 'created[lt]': String(now + 5) };
+
+    // Act
+    const charges = await stripeRequest(fake.url, 'GET', '/v1/balance_transactions', { params: { ...range, type: 'charge', limit: '100' } });
+    const refunds = await stripeRequest(fake.url, 'GET', '/v1/balance_transactions', { params: { ...range, type: 'refund', limit: '100' } });
+    const first = await stripeRequest(fake.url, 'GET', '/v1/balance_transactions', { params: { ...range, limit: '1' } });
+    const next = await stripeRequest(fake.url, 'GET', '/v1/balance_transactions', { params: { ...range, limit: '1', starting_after: first.json.data[0].id } });
+    const later = await stripeRequest(fake.url, 'GET', '/v1/balance_transactions', { params: { 'created[gte]': String(now + 5) } });
+
+    // Assess
+    expect(charges.json.data.map((t: { source: string }) => t.source)).toContain(chargeId);
+    expect(charges.json.data.find((t: { source: string }) => t.source === chargeId)).toMatchObject({ object: 'balance_transaction', type: 'charge', amount: 1500, net: 1500 });
+    expect(refunds.json.data.find((t: { source: string }) => t.source === refundId)).toMatchObject({ type: 'refund', amount: -300 });
+    expect(first.json.has_more).toBe(true);
+    expect(next.json.data[0].id).not.toBe(first.json.data[0].id);
+    expect(later.json.data).toEqual([]);
+  });
+
+  it('refuses a created range it does not know, naming the parameter', async () => {
+    // Act
+    const { status, json } = await stripeRequest(fake.url, 'GET', '/v1/balance_transactions', { params: { 'created[after]': '1' } });
+
+    // Assess
+    expect(status).toBe(400);
+    expect(json.error.param).toBe('created[after]');
+  });
+});

@@ -72,6 +72,7 @@ const nullableBeyondTheExamples: Record<string, readonly string[]> = {
   ] satisfies NullableFields<Stripe.PaymentIntent>[],
   charge: ['description', 'payment_method'] satisfies NullableFields<Stripe.Charge>[],
   search_result: ['next_page'] satisfies NullableFields<Stripe.ApiSearchResult<Stripe.PaymentIntent>>[],
+  balance_transaction: ['description'] satisfies NullableFields<Stripe.BalanceTransaction>[],
 };
 
 /** Fields whose keys are the caller's (`metadata`) or left open by Stripe (`use_stripe_sdk`). */
@@ -196,6 +197,15 @@ const answers: Record<string, () => Promise<RawResponse>> = {
     await post('/v1/payment_intents', authorizeParams('pm_card_visa', paymentNo));
     return get('/v1/payment_intents/search', { query: `metadata['payment_no']:'${paymentNo}'`, limit: '1', 'expand[0]': 'data.latest_charge' });
   },
+  'a list of balance transactions, sources expanded': async () => {
+    const paymentIntent = await capturedIntent();
+    await post('/v1/refunds', { payment_intent: paymentIntent, amount: '100' });
+    return get('/v1/balance_transactions', { limit: '2', 'expand[0]': 'data.source' });
+  },
+  'a list of balance transactions': async () => {
+    await capturedIntent();
+    return get('/v1/balance_transactions', { limit: '1' });
+  },
   'a card decline': () => post('/v1/payment_intents', authorizeParams('pm_card_chargeDeclinedInsufficientFunds')),
   'a capture refused in the PaymentIntent’s state': async () => {
     const { json } = await post('/v1/payment_intents', authorizeParams('pm_card_visa'));
@@ -246,7 +256,7 @@ describe('the fake provider keeps Stripe’s shapes', () => {
     for (const answer of Object.values(answers)) collect((await answer()).json);
 
     // Assess
-    expect([...kinds].sort()).toEqual(['charge', 'list', 'payment_intent', 'payment_method', 'refund', 'search_result']);
+    expect([...kinds].sort()).toEqual(['balance_transaction', 'charge', 'list', 'payment_intent', 'payment_method', 'refund', 'search_result']);
   });
 });
 

@@ -65,6 +65,9 @@ const routes = [
   { id: 'CancelCart', method: 'POST', path: '/v1/carts/{cart_id}/cancel', entry: 'handlers/api/carts/cancel-cart.ts' },
   { id: 'GetBalance', method: 'GET', path: '/v1/balance', entry: 'handlers/api/ledger/get-balance.ts' },
   { id: 'ListBalanceTransactions', method: 'GET', path: '/v1/balance_transactions', entry: 'handlers/api/ledger/list-balance-transactions.ts' },
+  { id: 'CreatePayout', method: 'POST', path: '/v1/payouts', entry: 'handlers/api/payouts/create-payout.ts' },
+  { id: 'GetPayout', method: 'GET', path: '/v1/payouts/{payout_no}', entry: 'handlers/api/payouts/get-payout.ts' },
+  { id: 'ListPayouts', method: 'GET', path: '/v1/payouts', entry: 'handlers/api/payouts/list-payouts.ts' },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;

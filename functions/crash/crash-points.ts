@@ -59,6 +59,10 @@ export const crashBoundaries = {
   'cancel-cart': ['write'],
   'get-balance': [],
   'list-balance-transactions': [],
+  // The payout, its place and its posting: one transaction.
+  'create-payout': ['write'],
+  'get-payout': [],
+  'list-payouts': [],
   authorizer: [],
   // The provider's call, and the decline recorded when it refuses.
   authorize: ['provider', 'write'],

@@ -3,6 +3,7 @@ import type { IdempotencyStore } from '../domain/idempotency.ts';
 import type { LedgerStore } from '../domain/ledger/ledger.ts';
 import type { MerchantKeyStore } from '../domain/merchant.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
+import type { PayoutStore } from '../domain/payout.ts';
 import type { PaymentProvider } from '../domain/provider.ts';
 import type { RefundRepository } from '../domain/refund.ts';
 import { type Boundary, crashAt, isCrashPoint } from './crash-points.ts';
@@ -92,6 +93,15 @@ export const ledgerStoreCalls = {
   getBalanceTransaction: 'read',
   journal: 'read',
 } as const satisfies Calls<LedgerStore>;
+
+/** A payout's making and each change of its status, with the posting it carries. */
+export const payoutStoreCalls = {
+  get: 'read',
+  list: 'read',
+  listDue: 'read',
+  create: 'write',
+  replace: 'write',
+} as const satisfies Calls<PayoutStore>;
 
 /**
  * The port with a crash point before and after each of its state-changing calls, named after

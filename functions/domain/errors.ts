@@ -31,6 +31,7 @@ export const ErrorCode = {
   RefundExceedsCaptured: 'refund_exceeds_captured',
   PaymentNotCaptured: 'payment_not_captured',
   AmountRefundedChanged: 'amount_refunded_changed',
+  InsufficientFunds: 'insufficient_funds',
   /** A refund's failure reason when the provider failed it without one. */
   RefundDeclined: 'refund_declined',
   AlreadyExists: 'already_exists',
@@ -140,6 +141,16 @@ export class AmountRefundedChangedError extends ChargeonceError {
   readonly httpStatus = 409;
   constructor(message: string) {
     super(message, { field: 'expected_amount_refunded' });
+  }
+}
+
+/** A payout asks for more than the merchant's available balance holds. Nothing was written. */
+export class InsufficientFundsError extends ChargeonceError {
+  override readonly name = 'InsufficientFundsError';
+  readonly code = ErrorCode.InsufficientFunds;
+  readonly httpStatus = 409;
+  constructor(message: string) {
+    super(message, { field: 'amount' });
   }
 }
 

@@ -287,6 +287,9 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
     }),
   ],
   'get-refund': [],
+  'create-payout': [],
+  'get-payout': [],
+  'list-payouts': [],
   'create-class': [
     scenario({
       name: 'a class',

@@ -3,6 +3,7 @@ import { DynamoIdempotencyStore } from '../../adapters/dynamodb/idempotency-stor
 import { DynamoLedgerStore } from '../../adapters/dynamodb/ledger-store.ts';
 import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
 import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
+import { DynamoPayoutStore } from '../../adapters/dynamodb/payout-store.ts';
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
 import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
 import { EnvVar, awsCallBudget, requireEnv } from '../../config/env.ts';
@@ -11,6 +12,7 @@ import {
   ledgerStoreCalls,
   merchantKeyStoreCalls,
   paymentRepositoryCalls,
+  payoutStoreCalls,
   refundRepositoryCalls,
   schoolStoreCalls,
   withCrashPoints,
@@ -19,6 +21,7 @@ import type { SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
+import type { PayoutStore } from '../../domain/payout.ts';
 import type { PaymentRepository } from '../../domain/ports.ts';
 import type { RefundRepository } from '../../domain/refund.ts';
 import { once } from './once.ts';
@@ -57,4 +60,8 @@ export const ledgerStore = /* @__PURE__ */ once(
 
 export const schoolStore = /* @__PURE__ */ once(
   (): SchoolStore => withCrashPoints<SchoolStore>(new DynamoSchoolStore(documentClient(), tableName()), schoolStoreCalls),
+);
+
+export const payoutStore = /* @__PURE__ */ once(
+  (): PayoutStore => withCrashPoints<PayoutStore>(new DynamoPayoutStore(documentClient(), tableName()), payoutStoreCalls),
 );

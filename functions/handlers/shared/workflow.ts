@@ -1,11 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StepFunctionsWorkflow, createSfnClient } from '../../adapters/sfn/step-functions-workflow.ts';
 import { EnvVar, awsCallBudget, reconcileAfterSeconds, requireEnv } from '../../config/env.ts';
 import { withCrashPoints, workflowCalls } from '../../crash/crashing-ports.ts';
 import type { CreatePaymentDeps } from '../../domain/create-payment.ts';
 import type { ChargeWorkflow } from '../../domain/ports.ts';
+import type { CreatePayoutDeps } from '../../domain/payout.ts';
 import type { CreateRefundDeps } from '../../domain/refund.ts';
 import { once, systemClock } from './once.ts';
-import { paymentRepository, refundRepository } from './persistence.ts';
+import { paymentRepository, payoutStore, refundRepository } from './persistence.ts';
 
 /** The functions that start or inspect saga executions: the create routes and the reconciler. */
 const sfnClient = /* @__PURE__ */ once(() => createSfnClient(awsCallBudget()));
@@ -37,5 +39,14 @@ export const createRefundDeps = /* @__PURE__ */ once(
     workflow: refundWorkflow(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
+  }),
+);
+
+export const createPayoutDeps = /* @__PURE__ */ once(
+  (): CreatePayoutDeps => ({
+    payouts: payoutStore(),
+    clock: systemClock,
+    reconcileAfterSeconds: reconcileAfterSeconds(),
+    sleep: (ms) => sleep(ms),
   }),
 );

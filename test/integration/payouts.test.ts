@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
+import { FEE, balance, captured, eventually, ledgerOf, usd } from '../support/ledger-api.ts';
+import { api, target } from '../support/target.ts';
+
+const payout = (key: string, body: Record<string, unknown>, idempotencyKey: string = randomUUID()) =>
+  api('POST', '/v1/payouts', body, { key, headers: { 'Idempotency-Key': idempotencyKey } });
+
+/** Funds made available to the payout merchant: a capture of `amount`, once its net is in `available`. */
+async function funded(key: string, amount: number): Promise<number> {
+  const before = usd((await balance(key)).available);
+  await captured(key, amount);
+  const net = amount - FEE(amount);
+  await eventually(() => balance(key), (b) => usd(b.available) === before + net, 'the capture available');
+  return before + net;
+}
+
+/** After each test: the ledger's invariants for the payout merchant, against the provider's ledger and the journal in the table. */
+afterEach(async () => {
+  const { providerUrl, table } = target();
+  if (providerUrl === undefined || table === undefined) return;
+  expect(await stackLedgerViolations({ providerUrl, table }, [ledgerOf().payoutMerchantId])).toEqual([]);
+});
+
+describe('payouts', () => {
+  it('pays out exactly what is available to 20 concurrent requests: 5 made, 15 refused, nothing below zero', async () => {
+    // Prepare: an available balance that covers five payouts and not a sixth.
+    const { payoutApiKey: key } = ledgerOf();
+    const available = await funded(key, 1000);
+    const amount = Math.floor(available / 5);
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 20 }, () => payout(key, { amount, currency: 'usd' })));
+    const after = await balance(key);
+
+    // Assess
+    const made = answers.filter((a) => a.status === 201 || a.status === 202);
+    const refused = answers.filter((a) => a.status === 409);
+    expect(made).toHaveLength(5);
+    expect(refused).toHaveLength(15);
+    for (const answer of refused) expect(answer.body.error).toMatchObject({ code: 'insufficient_funds', field: 'amount' });
+    expect(usd(after.available)).toBe(available - 5 * amount);
+    expect(usd(after.available)).toBeGreaterThanOrEqual(0);
+    expect(usd(after.in_payout) + usd(after.available)).toBeGreaterThanOrEqual(available - 5 * amount);
+    for (const { body } of made) expect(body).toMatchObject({ object: 'payout', amount, currency: 'USD', payout_no: body.id });
+  });
+
+  it('moves the amount to in_payout with a negative balance transaction, and answers a repeat with the same payout', async () => {
+    // Prepare
+    const { payoutApiKey: key } = ledgerOf();
+    await funded(key, 600);
+    const before = await balance(key);
+    const idempotencyKey = randomUUID();
+
+    // Act
+    const first = await payout(key, { amount: 300, currency: 'USD', description: 'weekly' }, idempotencyKey);
+    const repeat = await payout(key, { amount: 300, currency: 'USD', description: 'weekly' }, idempotencyKey);
+    const otherAmount = await payout(key, { amount: 301, currency: 'USD', description: 'weekly' }, idempotencyKey);
+    const after = await balance(key);
+    const [transaction] = (await api('GET', '/v1/balance_transactions?limit=1', undefined, { key })).body.data;
+    const got = await api('GET', `/v1/payouts/${first.body.payout_no}`, undefined, { key });
+    const asOther = await api('GET', `/v1/payouts/${first.body.payout_no}`, undefined, { key: target().otherApiKey });
+
+    // Assess
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ object: 'payout', amount: 300, currency: 'USD', status: 'pending', description: 'weekly', balance_transaction: transaction.id });
+    expect(repeat.status).toBe(200);
+    expect(repeat.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(repeat.body).toEqual(first.body);
+    expect(otherAmount.status).toBe(409);
+    expect(otherAmount.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
+    expect(usd(after.available)).toBe(usd(before.available) - 300);
+    expect(usd(after.in_payout) + usd(after.available)).toBe(usd(before.in_payout) + usd(before.available));
+    expect(transaction).toMatchObject({ type: 'payout', source: first.body.payout_no, amount: -300, fee: 0, net: -300 });
+    expect(got.status).toBe(200);
+    expect(got.body.payout_no).toBe(first.body.payout_no);
+    expect(asOther.status).toBe(404);
+  });
+
+  it('lists payouts newest first, a page at a time, only the merchant’s own', async () => {
+    // Prepare
+    const { payoutApiKey: key } = ledgerOf();
+    await funded(key, 400);
+    for (const amount of [10, 11]) expect((await payout(key, { amount, currency: 'USD' })).status).toBe(201);
+
+    // Act
+    const all = (await api('GET', '/v1/payouts?limit=100', undefined, { key })).body;
+    const first = (await api('GET', '/v1/payouts?limit=1', undefined, { key })).body;
+    const second = (await api('GET', `/v1/payouts?limit=1&starting_after=${first.data[0].id}`, undefined, { key })).body;
+    const asOther = await api('GET', `/v1/payouts?starting_after=${first.data[0].id}`, undefined, { key: target().otherApiKey });
+
+    // Assess
+    expect(first.data[0].amount).toBe(11);
+    expect(all.data.map((p: { created: number }) => p.created)).toEqual([...all.data.map((p: { created: number }) => p.created)].sort((a, b) => b - a));
+    expect(first.has_more).toBe(true);
+    expect(second.data[0].id).toBe(all.data[1].id);
+    expect(asOther.status).toBe(400);
+    expect(asOther.body.error).toMatchObject({ code: 'validation_failed', field: 'starting_after' });
+  });
+
+  it.each([
+    [{ amount: 0, currency: 'USD' }, 'amount'],
+    [{ amount: 1.5, currency: 'USD' }, 'amount'],
+    [{ amount: '10', currency: 'USD' }, 'amount'],
+    [{ amount: 10, currency: 'XYZ' }, 'currency'],
+    [{ amount: 10 }, 'currency'],
+    [{ amount: 10, currency: 'USD', description: 'x'.repeat(256) }, 'description'],
+    [{ amount: 10, currency: 'USD', destination: 'ba_1' }, 'destination'],
+  ])('refuses %j with a 400 naming %s, nothing written', async (body, field) => {
+    // Prepare
+    const { payoutApiKey: key } = ledgerOf();
+    const before = await balance(key);
+
+    // Act
+    const answer = await payout(key, body);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: 'validation_failed', field });
+    expect(await balance(key)).toEqual(before);
+  });
+
+  it('refuses a payout without an Idempotency-Key, or in a currency the merchant never held', async () => {
+    // Act
+    const { payoutApiKey: key } = ledgerOf();
+    const keyless = await api('POST', '/v1/payouts', { amount: 10, currency: 'USD' }, { key });
+    const euros = await payout(key, { amount: 10, currency: 'EUR' });
+
+    // Assess
+    expect(keyless.status).toBe(400);
+    expect(keyless.body.error).toMatchObject({ field: 'Idempotency-Key' });
+    expect(euros.status).toBe(409);
+    expect(euros.body.error).toMatchObject({ code: 'insufficient_funds', field: 'amount' });
+  });
+});

@@ -34,6 +34,23 @@ export type RefundStepName = keyof typeof refundSteps;
 
 export const providerRefundSteps: readonly RefundStepName[] = ['SubmitRefund', 'CheckRefund'];
 
+/**
+ * The payout saga's Task states: the provider pays out, a payout still travelling is looked at
+ * again until it is final, then it is recorded paid (or given back to the balance).
+ */
+export const payoutSteps = {
+  SubmitPayout: 'handlers/payout-saga/submit-payout.ts',
+  CheckPayout: 'handlers/payout-saga/check-payout.ts',
+  RecordPayoutPaid: 'handlers/payout-saga/record-payout-paid.ts',
+  MarkPayoutFailed: 'handlers/payout-saga/mark-payout-failed.ts',
+} as const;
+export type PayoutStepName = keyof typeof payoutSteps;
+
+export const providerPayoutSteps: readonly PayoutStepName[] = ['SubmitPayout', 'CheckPayout'];
+
+/** The sagas a route may start. */
+export type SagaKind = 'payment' | 'refund' | 'payout';
+
 export interface ApiRoute {
   readonly id: string;
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -41,7 +58,7 @@ export interface ApiRoute {
   readonly path: string;
   readonly entry: string;
   /** The sagas whose executions the route starts, if any. */
-  readonly starts?: readonly ('payment' | 'refund')[];
+  readonly starts?: readonly SagaKind[];
 }
 
 const routes = [
@@ -65,7 +82,7 @@ const routes = [
   { id: 'CancelCart', method: 'POST', path: '/v1/carts/{cart_id}/cancel', entry: 'handlers/api/carts/cancel-cart.ts' },
   { id: 'GetBalance', method: 'GET', path: '/v1/balance', entry: 'handlers/api/ledger/get-balance.ts' },
   { id: 'ListBalanceTransactions', method: 'GET', path: '/v1/balance_transactions', entry: 'handlers/api/ledger/list-balance-transactions.ts' },
-  { id: 'CreatePayout', method: 'POST', path: '/v1/payouts', entry: 'handlers/api/payouts/create-payout.ts' },
+  { id: 'CreatePayout', method: 'POST', path: '/v1/payouts', entry: 'handlers/api/payouts/create-payout.ts', starts: ['payout'] },
   { id: 'GetPayout', method: 'GET', path: '/v1/payouts/{payout_no}', entry: 'handlers/api/payouts/get-payout.ts' },
   { id: 'ListPayouts', method: 'GET', path: '/v1/payouts', entry: 'handlers/api/payouts/list-payouts.ts' },
 ] as const satisfies readonly ApiRoute[];

@@ -13,13 +13,17 @@ import {
   apiRoutes,
   authorizerEntry,
   ledgerPosterEntry,
+  payoutSteps,
+  providerPayoutSteps,
   providerRefundSteps,
   providerSteps,
   reconcilerEntry,
   refundSteps,
   sagaSteps,
   type ApiRoute,
+  type PayoutStepName,
   type RefundStepName,
+  type SagaKind,
   type SagaStepName,
 } from '../functions/catalog.ts';
 import {
@@ -112,6 +116,13 @@ const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
  */
 const QUERYING_WRITE_ROUTES: readonly string[] = ['Checkout'];
 
+/** Where a function that starts a saga finds its state machine. */
+const SAGA_ARN_VARIABLES: Record<SagaKind, EnvVar> = {
+  payment: EnvVar.StateMachineArn,
+  refund: EnvVar.RefundStateMachineArn,
+  payout: EnvVar.PayoutStateMachineArn,
+};
+
 export interface LambdaFunctionsProps {
   readonly table: dynamodb.ITable;
   /** Holds the Stripe secret key; read by the saga steps that call the provider. */
@@ -139,6 +150,8 @@ export class LambdaFunctions extends Construct {
   readonly sagaSteps: Readonly<Record<SagaStepName, NodejsFunction>>;
   /** The refund saga's Task functions, keyed by state name. */
   readonly refundSteps: Readonly<Record<RefundStepName, NodejsFunction>>;
+  /** The payout saga's Task functions, keyed by state name. */
+  readonly payoutSteps: Readonly<Record<PayoutStepName, NodejsFunction>>;
   /** The API's functions, in catalog order. */
   readonly routes: readonly RouteFunction[];
   readonly authorizer: NodejsFunction;
@@ -174,6 +187,17 @@ export class LambdaFunctions extends Construct {
     }
     this.refundSteps = refund;
 
+    const payout = {} as Record<PayoutStepName, NodejsFunction>;
+    for (const [name, entry] of Object.entries(payoutSteps) as [PayoutStepName, string][]) {
+      const fn = this.createFunction(name, entry);
+      this.withStepBudget(fn);
+      // A payout's status change carries its posting: the payout and journal put, the balance updated.
+      this.allowTable(fn, ['GetItem', 'PutItem', 'UpdateItem']);
+      if (providerPayoutSteps.includes(name)) this.allowProvider(fn, props);
+      payout[name] = fn;
+    }
+    this.payoutSteps = payout;
+
     this.routes = apiRoutes.map((route) => {
       const fn = this.createFunction(route.id, route.entry);
       const access = routeAccess[route.method];
@@ -208,9 +232,9 @@ export class LambdaFunctions extends Construct {
    * Gives the routes that start this saga and the reconciler its ARN: both may start
    * executions; the reconciler also reads their status.
    */
-  allowSaga(stateMachine: sfn.StateMachine, saga: 'payment' | 'refund'): void {
+  allowSaga(stateMachine: sfn.StateMachine, saga: SagaKind): void {
     const starters = [...this.routes.filter(({ route }) => route.starts?.includes(saga)).map((r) => r.fn), this.reconciler];
-    const arnVariable = saga === 'payment' ? EnvVar.StateMachineArn : EnvVar.RefundStateMachineArn;
+    const arnVariable = SAGA_ARN_VARIABLES[saga];
     for (const fn of starters) {
       stateMachine.grantStartExecution(fn);
       fn.addEnvironment(arnVariable, stateMachine.stateMachineArn);

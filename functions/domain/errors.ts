@@ -432,6 +432,13 @@ export type TerminalErrorName = (typeof TerminalErrorNames)[number];
  */
 export const RefundTerminalErrorNames = ['ProviderRejected'] as const satisfies readonly string[];
 
+/**
+ * Errors that end a payout as `failed`, its amount given back: the provider refused the request
+ * (its balance short, the bank account unusable). A payout the provider accepted and then
+ * failed is no error: the saga routes on its status.
+ */
+export const PayoutTerminalErrorNames = ['ProviderRejected'] as const satisfies readonly string[];
+
 /** The decline code recorded on a failed payment when the provider gave none. */
 export const declineCodeForTerminalError: Readonly<Record<TerminalErrorName, string>> = {
   CardDeclined: ErrorCode.CardDeclined,

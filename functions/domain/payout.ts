@@ -3,7 +3,8 @@ import { ConcurrentModificationError, IdempotencyKeyMismatchError, InsufficientF
 import { balanceTransactionId } from './ledger/balance-transaction.ts';
 import { type Posting, payoutPosting } from './ledger/postings.ts';
 import { type Currency, formatMoney } from './money.ts';
-import type { Clock } from './ports.ts';
+import type { ChargeWorkflow, Clock } from './ports.ts';
+import { tryStartSaga } from './saga-start.ts';
 
 /**
  * A payout's life, as Stripe's: `pending` (written with its amount moved from `available` to
@@ -95,6 +96,7 @@ export type PayoutCreation =
 
 export interface CreatePayoutDeps {
   readonly payouts: PayoutStore;
+  readonly workflow: ChargeWorkflow;
   readonly clock: Clock;
   readonly reconcileAfterSeconds: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -116,7 +118,8 @@ const CONFLICT_PAUSE_MS = 20;
 /**
  * Makes a payout of the merchant's available funds: the payout, its amount moved from
  * `available` to `in_payout` and its balance transaction, in one conditional transaction, so
- * concurrent payouts can never together take more than `available` holds.
+ * concurrent payouts can never together take more than `available` holds; then starts the
+ * payout saga (if Step Functions cannot be reached, the reconciler starts it: the payout is due).
  */
 export async function createPayout(deps: CreatePayoutDeps, merchantId: string, key: string, request: PayoutRequest): Promise<CreatePayoutResult> {
   const now = deps.clock().toISOString();
@@ -141,6 +144,7 @@ export async function createPayout(deps: CreatePayoutDeps, merchantId: string, k
       if (creation.outcome === 'insufficient_funds') {
         throw new InsufficientFundsError(`the available balance does not cover a payout of ${formatMoney(request)}`);
       }
+      await tryStartSaga(deps.workflow, payoutNo);
       return { payout, created: true };
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError) || attempt >= CONFLICT_ATTEMPTS) throw error;

@@ -290,6 +290,10 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   'create-payout': [],
   'get-payout': [],
   'list-payouts': [],
+  'submit-payout': [],
+  'check-payout': [],
+  'record-payout-paid': [],
+  'mark-payout-failed': [],
   'create-class': [
     scenario({
       name: 'a class',

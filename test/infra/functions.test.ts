@@ -3,10 +3,13 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   apiRoutes,
+  payoutSteps,
+  providerPayoutSteps,
   providerRefundSteps,
   providerSteps,
   refundSteps,
   sagaSteps,
+  type PayoutStepName,
   type RefundStepName,
   type SagaStepName,
 } from '../../functions/catalog.ts';
@@ -35,6 +38,7 @@ function namedFunctions(): [string, NodejsFunction][] {
   return [
     ...(Object.entries(functions.sagaSteps) as [string, NodejsFunction][]),
     ...(Object.entries(functions.refundSteps) as [string, NodejsFunction][]),
+    ...(Object.entries(functions.payoutSteps) as [string, NodejsFunction][]),
     ...functions.routes.map(({ route, fn }): [string, NodejsFunction] => [route.id, fn]),
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
@@ -68,6 +72,10 @@ const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(
     Object.keys(refundSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
   ),
+  // A payout's status change carries its posting: puts and the balance's update, in one transaction.
+  ...Object.fromEntries(
+    Object.keys(payoutSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
+  ),
   // Writes also claim, complete and free their idempotency key, and move carts and seats in
   // transactions; reads read one item (a payment with its refunds in one TransactGetItems) or
   // query one partition (a class's seats, an account's swimmers or purchases).
@@ -97,7 +105,7 @@ const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynam
 describe('Lambda functions', () => {
   it('deploys one function per saga step, API route, the authorizer, the reconciler and the ledger poster', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 3;
+    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + Object.keys(payoutSteps).length + apiRoutes.length + 3;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -253,6 +261,7 @@ describe('Lambda functions', () => {
       const callsProvider =
         providerSteps.includes(name as SagaStepName) ||
         providerRefundSteps.includes(name as RefundStepName) ||
+        providerPayoutSteps.includes(name as PayoutStepName) ||
         name === 'Reconciler';
 
       // Assess
@@ -275,9 +284,10 @@ describe('Lambda functions', () => {
   it.each([
     ['payment', ['CreatePayment', 'Checkout'], EnvVar.StateMachineArn],
     ['refund', ['CreateRefund', 'Checkout'], EnvVar.RefundStateMachineArn],
+    ['payout', ['CreatePayout'], EnvVar.PayoutStateMachineArn],
   ] as const)('lets the routes that start the %s saga and the reconciler start it; only the reconciler reads executions', (saga, routes, arnVariable) => {
     // Prepare
-    const machine = saga === 'payment' ? synth.stack.saga.stateMachine : synth.stack.refundSaga.stateMachine;
+    const machine = { payment: synth.stack.saga, refund: synth.stack.refundSaga, payout: synth.stack.payoutSaga }[saga].stateMachine;
     const stateMachineRef = { Ref: logicalIdOf(machine) };
     const starters: string[] = [...routes, 'Reconciler'];
 
@@ -290,7 +300,7 @@ describe('Lambda functions', () => {
       const expected =
         name === 'Reconciler'
           ? ['states:DescribeExecution', 'states:StartExecution']
-          : ['CreatePayment', 'CreateRefund', 'Checkout'].includes(name)
+          : ['CreatePayment', 'CreateRefund', 'Checkout', 'CreatePayout'].includes(name)
             ? ['states:StartExecution']
             : [];
       expect(actionsOf(statements, 'states'), name).toEqual(expected);
@@ -322,6 +332,6 @@ describe('Lambda functions', () => {
         ],
       ],
     });
-    expect(described).toHaveLength(2);
+    expect(described).toHaveLength(3);
   });
 });

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
+import { DynamoLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
+import { ledger as providerLedger } from '../../local/fake-provider/client.ts';
+import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
 import { FEE, balance, captured, eventually, ledgerOf, usd } from '../support/ledger-api.ts';
+import { PAYOUT_SCRIPTS } from '../../local/fake-provider/payouts.ts';
 import { api, target } from '../support/target.ts';
 
 const payout = (key: string, body: Record<string, unknown>, idempotencyKey: string = randomUUID()) =>
@@ -14,6 +20,20 @@ async function funded(key: string, amount: number): Promise<number> {
   const net = amount - FEE(amount);
   await eventually(() => balance(key), (b) => usd(b.available) === before + net, 'the capture available');
   return before + net;
+}
+
+const getPayout = async (key: string, payoutNo: string) => (await api('GET', `/v1/payouts/${payoutNo}`, undefined, { key })).body;
+
+/** The keys of the merchant's journal transactions, from the stack's table. */
+async function journalKeysOf(merchantId: string): Promise<string[]> {
+  const { table } = target();
+  if (table === undefined) throw new Error('the payout tests read the journal from the local stack’s table');
+  const db = createDocumentClient(new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint }));
+  try {
+    return (await new DynamoLedgerStore(db, table.name).journal(merchantId)).map((t) => t.key);
+  } finally {
+    db.destroy();
+  }
 }
 
 /** After each test: the ledger's invariants for the payout merchant, against the provider's ledger and the journal in the table. */
@@ -42,7 +62,6 @@ describe('payouts', () => {
     for (const answer of refused) expect(answer.body.error).toMatchObject({ code: 'insufficient_funds', field: 'amount' });
     expect(usd(after.available)).toBe(available - 5 * amount);
     expect(usd(after.available)).toBeGreaterThanOrEqual(0);
-    expect(usd(after.in_payout) + usd(after.available)).toBeGreaterThanOrEqual(available - 5 * amount);
     for (const { body } of made) expect(body).toMatchObject({ object: 'payout', amount, currency: 'USD', payout_no: body.id });
   });
 
@@ -71,7 +90,6 @@ describe('payouts', () => {
     expect(otherAmount.status).toBe(409);
     expect(otherAmount.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
     expect(usd(after.available)).toBe(usd(before.available) - 300);
-    expect(usd(after.in_payout) + usd(after.available)).toBe(usd(before.in_payout) + usd(before.available));
     expect(transaction).toMatchObject({ type: 'payout', source: first.body.payout_no, amount: -300, fee: 0, net: -300 });
     expect(got.status).toBe(200);
     expect(got.body.payout_no).toBe(first.body.payout_no);
@@ -97,6 +115,48 @@ describe('payouts', () => {
     expect(second.data[0].id).toBe(all.data[1].id);
     expect(asOther.status).toBe(400);
     expect(asOther.body.error).toMatchObject({ code: 'validation_failed', field: 'starting_after' });
+  });
+
+  it('pays a payout out through the provider: in_payout to paid_out, the provider’s payout recorded', async () => {
+    // Prepare
+    const { payoutApiKey: key } = ledgerOf();
+    await funded(key, 500);
+
+    // Act
+    const made = await payout(key, { amount: 200, currency: 'USD' });
+    const paid = await eventually(() => getPayout(key, made.body.payout_no), (p) => p.status === 'paid', 'the payout paid');
+    const journal = await journalKeysOf(ledgerOf().payoutMerchantId);
+
+    // Assess
+    expect(made.status).toBe(201);
+    expect(made.body.status).toBe('pending');
+    expect(paid.arrival_date).toEqual(expect.any(Number));
+    expect(journal).toContain(`payout_paid:${made.body.payout_no}`);
+    expect(journal).not.toContain(`payout_reversal:${made.body.payout_no}`);
+    const atProvider = (await providerLedger(target().providerUrl!)).payouts.filter((p) => p.metadata['payout_no'] === made.body.payout_no);
+    expect(atProvider).toMatchObject([{ amount: 200, currency: 'usd', status: 'paid' }]);
+  });
+
+  it.each([
+    [PAYOUT_SCRIPTS.fails, 'failed', 'account_closed'],
+    [PAYOUT_SCRIPTS.canceled, 'canceled', null],
+  ])('gives a payout the provider ends as %s back to available', async (description, status, failureCode) => {
+    // Prepare
+    const { payoutApiKey: key } = ledgerOf();
+    await funded(key, 400);
+    const before = usd((await balance(key)).available);
+
+    // Act
+    const made = await payout(key, { amount: 150, currency: 'USD', description });
+    const ended = await eventually(() => getPayout(key, made.body.payout_no), (p) => p.status === status, `the payout ${status}`);
+    const after = await balance(key);
+    const [reversal] = (await api('GET', '/v1/balance_transactions?limit=1', undefined, { key })).body.data;
+
+    // Assess
+    expect(made.status).toBe(201);
+    expect(ended.failure_code).toBe(failureCode);
+    expect(usd(after.available)).toBe(before);
+    expect(reversal).toMatchObject({ type: 'payout_failure', source: made.body.payout_no, amount: 150, net: 150 });
   });
 
   it.each([

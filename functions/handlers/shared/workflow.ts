@@ -23,6 +23,11 @@ export const refundWorkflow = /* @__PURE__ */ once(
     withCrashPoints<ChargeWorkflow>(new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.RefundStateMachineArn), 'refund_no'), workflowCalls),
 );
 
+export const payoutWorkflow = /* @__PURE__ */ once(
+  (): ChargeWorkflow =>
+    withCrashPoints<ChargeWorkflow>(new StepFunctionsWorkflow(sfnClient(), requireEnv(EnvVar.PayoutStateMachineArn), 'payout_no'), workflowCalls),
+);
+
 export const createPaymentDeps = /* @__PURE__ */ once(
   (): CreatePaymentDeps => ({
     payments: paymentRepository(),
@@ -45,6 +50,7 @@ export const createRefundDeps = /* @__PURE__ */ once(
 export const createPayoutDeps = /* @__PURE__ */ once(
   (): CreatePayoutDeps => ({
     payouts: payoutStore(),
+    workflow: payoutWorkflow(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
     sleep: (ms) => sleep(ms),

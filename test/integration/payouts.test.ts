@@ -36,10 +36,20 @@ async function journalKeysOf(merchantId: string): Promise<string[]> {
   }
 }
 
-/** After each test: the ledger's invariants for the payout merchant, against the provider's ledger and the journal in the table. */
+/**
+ * After each test, once every payout of the payout merchant is final (the invariants hold the
+ * ledger's payouts to the provider's, which a saga mid-way has not caught up with): the ledger's
+ * invariants for that merchant, against the provider's ledger and the journal in the table.
+ */
 afterEach(async () => {
   const { providerUrl, table } = target();
   if (providerUrl === undefined || table === undefined) return;
+  const key = ledgerOf().payoutApiKey;
+  await eventually(
+    async () => (await api('GET', '/v1/payouts?limit=100', undefined, { key })).body.data.filter((p: { status: string }) => p.status === 'pending' || p.status === 'in_transit').length,
+    (travelling) => travelling === 0,
+    'the payouts final',
+  );
   expect(await stackLedgerViolations({ providerUrl, table }, [ledgerOf().payoutMerchantId])).toEqual([]);
 });
 

@@ -100,6 +100,9 @@ describe('payouts', () => {
     expect(otherAmount.status).toBe(409);
     expect(otherAmount.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
     expect(usd(after.available)).toBe(usd(before.available) - 300);
+    // Every earlier payout is final (see afterEach), and the provider pays this one two seconds on at the soonest.
+    expect(usd(before.in_payout)).toBe(0);
+    expect(usd(after.in_payout)).toBe(300);
     expect(transaction).toMatchObject({ type: 'payout', source: first.body.payout_no, amount: -300, fee: 0, net: -300 });
     expect(got.status).toBe(200);
     expect(got.body.payout_no).toBe(first.body.payout_no);

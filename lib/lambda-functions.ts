@@ -116,6 +116,18 @@ const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
  */
 const QUERYING_WRITE_ROUTES: readonly string[] = ['Checkout'];
 
+/**
+ * What each payout step does to the table: SubmitPayout only reads the payout; CheckPayout
+ * puts it (its provider id and status while it travels); the final steps put it with its
+ * posting (journal and balance transaction put, the balance updated) in one transaction.
+ */
+const PAYOUT_STEP_ACCESS: Readonly<Record<PayoutStepName, readonly TableAction[]>> = {
+  SubmitPayout: ['GetItem'],
+  CheckPayout: ['GetItem', 'PutItem'],
+  RecordPayoutPaid: ['GetItem', 'PutItem', 'UpdateItem'],
+  MarkPayoutFailed: ['GetItem', 'PutItem', 'UpdateItem'],
+};
+
 /** Where a function that starts a saga finds its state machine. */
 const SAGA_ARN_VARIABLES: Record<SagaKind, EnvVar> = {
   payment: EnvVar.StateMachineArn,
@@ -191,8 +203,7 @@ export class LambdaFunctions extends Construct {
     for (const [name, entry] of Object.entries(payoutSteps) as [PayoutStepName, string][]) {
       const fn = this.createFunction(name, entry);
       this.withStepBudget(fn);
-      // A payout's status change carries its posting: the payout and journal put, the balance updated.
-      this.allowTable(fn, ['GetItem', 'PutItem', 'UpdateItem']);
+      this.allowTable(fn, PAYOUT_STEP_ACCESS[name]);
       if (providerPayoutSteps.includes(name)) this.allowProvider(fn, props);
       payout[name] = fn;
     }

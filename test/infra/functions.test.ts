@@ -72,10 +72,11 @@ const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(
     Object.keys(refundSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
   ),
-  // A payout's status change carries its posting: puts and the balance's update, in one transaction.
-  ...Object.fromEntries(
-    Object.keys(payoutSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
-  ),
+  // SubmitPayout reads; CheckPayout puts the travelling payout; the final steps put it with its posting (the balance updated).
+  SubmitPayout: ['dynamodb:GetItem'],
+  CheckPayout: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  RecordPayoutPaid: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  MarkPayoutFailed: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // Writes also claim, complete and free their idempotency key, and move carts and seats in
   // transactions; reads read one item (a payment with its refunds in one TransactGetItems) or
   // query one partition (a class's seats, an account's swimmers or purchases).

@@ -34,6 +34,23 @@ export type RefundStepName = keyof typeof refundSteps;
 
 export const providerRefundSteps: readonly RefundStepName[] = ['SubmitRefund', 'CheckRefund'];
 
+/**
+ * The payout saga's Task states: the provider pays out, a payout still travelling is looked at
+ * again until it is final, then it is recorded paid (or given back to the balance).
+ */
+export const payoutSteps = {
+  SubmitPayout: 'handlers/payout-saga/submit-payout.ts',
+  CheckPayout: 'handlers/payout-saga/check-payout.ts',
+  RecordPayoutPaid: 'handlers/payout-saga/record-payout-paid.ts',
+  MarkPayoutFailed: 'handlers/payout-saga/mark-payout-failed.ts',
+} as const;
+export type PayoutStepName = keyof typeof payoutSteps;
+
+export const providerPayoutSteps: readonly PayoutStepName[] = ['SubmitPayout', 'CheckPayout'];
+
+/** The sagas a route may start. */
+export type SagaKind = 'payment' | 'refund' | 'payout';
+
 export interface ApiRoute {
   readonly id: string;
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -41,7 +58,7 @@ export interface ApiRoute {
   readonly path: string;
   readonly entry: string;
   /** The sagas whose executions the route starts, if any. */
-  readonly starts?: readonly ('payment' | 'refund')[];
+  readonly starts?: readonly SagaKind[];
   /** A list: it queries the table's index of each merchant's records (`by_merchant`). */
   readonly lists?: true;
 }
@@ -72,6 +89,9 @@ const routes = [
   { id: 'ListSettlements', method: 'GET', path: '/v1/settlements', entry: 'handlers/api/ledger/list-settlements.ts' },
   { id: 'GetSettlement', method: 'GET', path: '/v1/settlements/{settlement_id}', entry: 'handlers/api/ledger/get-settlement.ts' },
   { id: 'GetSettlementCsv', method: 'GET', path: '/v1/settlements/{settlement_id}/csv', entry: 'handlers/api/ledger/get-settlement-csv.ts' },
+  { id: 'CreatePayout', method: 'POST', path: '/v1/payouts', entry: 'handlers/api/payouts/create-payout.ts', starts: ['payout'] },
+  { id: 'GetPayout', method: 'GET', path: '/v1/payouts/{payout_no}', entry: 'handlers/api/payouts/get-payout.ts' },
+  { id: 'ListPayouts', method: 'GET', path: '/v1/payouts', entry: 'handlers/api/payouts/list-payouts.ts' },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;

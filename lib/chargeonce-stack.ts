@@ -8,6 +8,7 @@ import { PaymentAlarms } from './payment-alarms.ts';
 import { PaymentSaga } from './payment-saga.ts';
 import { PaymentsApi } from './payments-api.ts';
 import { PaymentsTable } from './payments-table.ts';
+import { PayoutSaga } from './payout-saga.ts';
 import { ReconcileSchedule } from './reconcile-schedule.ts';
 import { RefundSaga } from './refund-saga.ts';
 import { SettlementSchedule } from './settlement-schedule.ts';
@@ -32,6 +33,7 @@ export class ChargeonceStack extends Stack {
   readonly stripeSecret: secretsmanager.Secret;
   readonly alarms: PaymentAlarms;
   readonly refundSaga: RefundSaga;
+  readonly payoutSaga: PayoutSaga;
   readonly ledgerStream: LedgerStream;
   readonly settlementSchedule: SettlementSchedule;
 
@@ -65,6 +67,8 @@ export class ChargeonceStack extends Stack {
     functions.allowSaga(stateMachine, 'payment');
     this.refundSaga = new RefundSaga(this, 'RefundSaga', { steps: functions.refundSteps });
     functions.allowSaga(this.refundSaga.stateMachine, 'refund');
+    this.payoutSaga = new PayoutSaga(this, 'PayoutSaga', { steps: functions.payoutSteps });
+    functions.allowSaga(this.payoutSaga.stateMachine, 'payout');
 
     const api = new PaymentsApi(this, 'PaymentsApi', {
       routes: functions.routes,
@@ -91,6 +95,7 @@ export class ChargeonceStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'RefundStateMachineArn', { value: this.refundSaga.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'PayoutStateMachineArn', { value: this.payoutSaga.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StripeSecretArn', { value: stripeSecret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,

@@ -13,6 +13,8 @@ import {
   apiRoutes,
   authorizerEntry,
   ledgerPosterEntry,
+  payoutSteps,
+  providerPayoutSteps,
   providerRefundSteps,
   providerSteps,
   reconcilerEntry,
@@ -20,7 +22,9 @@ import {
   sagaSteps,
   settleDayEntry,
   type ApiRoute,
+  type PayoutStepName,
   type RefundStepName,
+  type SagaKind,
   type SagaStepName,
 } from '../functions/catalog.ts';
 import {
@@ -114,6 +118,25 @@ const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
  */
 const QUERYING_WRITE_ROUTES: readonly string[] = ['Checkout'];
 
+/**
+ * What each payout step does to the table: SubmitPayout only reads the payout; CheckPayout
+ * puts it (its provider id and status while it travels); the final steps put it with its
+ * posting (journal and balance transaction put, the balance updated) in one transaction.
+ */
+const PAYOUT_STEP_ACCESS: Readonly<Record<PayoutStepName, readonly TableAction[]>> = {
+  SubmitPayout: ['GetItem'],
+  CheckPayout: ['GetItem', 'PutItem'],
+  RecordPayoutPaid: ['GetItem', 'PutItem', 'UpdateItem'],
+  MarkPayoutFailed: ['GetItem', 'PutItem', 'UpdateItem'],
+};
+
+/** Where a function that starts a saga finds its state machine. */
+const SAGA_ARN_VARIABLES: Record<SagaKind, EnvVar> = {
+  payment: EnvVar.StateMachineArn,
+  refund: EnvVar.RefundStateMachineArn,
+  payout: EnvVar.PayoutStateMachineArn,
+};
+
 export interface LambdaFunctionsProps {
   readonly table: dynamodb.ITable;
   /** Holds the Stripe secret key; read by the saga steps that call the provider. */
@@ -141,6 +164,8 @@ export class LambdaFunctions extends Construct {
   readonly sagaSteps: Readonly<Record<SagaStepName, NodejsFunction>>;
   /** The refund saga's Task functions, keyed by state name. */
   readonly refundSteps: Readonly<Record<RefundStepName, NodejsFunction>>;
+  /** The payout saga's Task functions, keyed by state name. */
+  readonly payoutSteps: Readonly<Record<PayoutStepName, NodejsFunction>>;
   /** The API's functions, in catalog order. */
   readonly routes: readonly RouteFunction[];
   readonly authorizer: NodejsFunction;
@@ -177,6 +202,16 @@ export class LambdaFunctions extends Construct {
       refund[name] = fn;
     }
     this.refundSteps = refund;
+
+    const payout = {} as Record<PayoutStepName, NodejsFunction>;
+    for (const [name, entry] of Object.entries(payoutSteps) as [PayoutStepName, string][]) {
+      const fn = this.createFunction(name, entry);
+      this.withStepBudget(fn);
+      this.allowTable(fn, PAYOUT_STEP_ACCESS[name]);
+      if (providerPayoutSteps.includes(name)) this.allowProvider(fn, props);
+      payout[name] = fn;
+    }
+    this.payoutSteps = payout;
 
     this.routes = apiRoutes.map((route) => {
       const fn = this.createFunction(route.id, route.entry);
@@ -219,9 +254,9 @@ export class LambdaFunctions extends Construct {
    * Gives the routes that start this saga and the reconciler its ARN: both may start
    * executions; the reconciler also reads their status.
    */
-  allowSaga(stateMachine: sfn.StateMachine, saga: 'payment' | 'refund'): void {
+  allowSaga(stateMachine: sfn.StateMachine, saga: SagaKind): void {
     const starters = [...this.routes.filter(({ route }) => route.starts?.includes(saga)).map((r) => r.fn), this.reconciler];
-    const arnVariable = saga === 'payment' ? EnvVar.StateMachineArn : EnvVar.RefundStateMachineArn;
+    const arnVariable = SAGA_ARN_VARIABLES[saga];
     for (const fn of starters) {
       stateMachine.grantStartExecution(fn);
       fn.addEnvironment(arnVariable, stateMachine.stateMachineArn);

@@ -10,6 +10,7 @@ export const EnvVar = {
   TableName: 'TABLE_NAME',
   StateMachineArn: 'STATE_MACHINE_ARN',
   RefundStateMachineArn: 'REFUND_STATE_MACHINE_ARN',
+  PayoutStateMachineArn: 'PAYOUT_STATE_MACHINE_ARN',
   /** Secrets Manager secret holding the Stripe secret key (deployed stacks). */
   StripeSecretArn: 'STRIPE_SECRET_ARN',
   /** The Stripe secret key itself (local stack, LocalStack); wins over the secret. */

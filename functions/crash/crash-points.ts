@@ -6,7 +6,7 @@
  * each at its Nth crossing (`point@N`), and a `#tag` under which crossings are counted afresh;
  * `CRASH_AUDIT` (audit.ts) refuses a state-changing call that goes around them.
  */
-import type { ApiRouteId, RefundStepName, SagaStepName } from '../catalog.ts';
+import type { ApiRouteId, PayoutStepName, RefundStepName, SagaStepName } from '../catalog.ts';
 import { EnvVar, optionalEnv } from '../config/env.ts';
 import { PROCESS_EXIT_ERROR_NAME } from '../domain/errors.ts';
 import { crashHost } from './host.ts';
@@ -22,7 +22,7 @@ type KebabTail<S extends string> = S extends `${infer Head}${infer Tail}`
  * either saga, the authorizer and the reconciler. A function added there is missing from
  * {@link crashBoundaries} until it is listed, which the compiler reports.
  */
-export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName> | 'authorizer' | 'reconciler' | 'ledger-poster' | 'settle-day';
+export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName | PayoutStepName> | 'authorizer' | 'reconciler' | 'ledger-poster' | 'settle-day';
 
 /**
  * A state-changing call a function makes through a port: a write to the table (the
@@ -64,6 +64,10 @@ export const crashBoundaries = {
   'list-settlements': [],
   'get-settlement': [],
   'get-settlement-csv': [],
+  // The payout, its place and its posting: one transaction; the payout saga's start.
+  'create-payout': ['write', 'start'],
+  'get-payout': [],
+  'list-payouts': [],
   authorizer: [],
   // The provider's call, and the decline recorded when it refuses.
   authorize: ['provider', 'write'],
@@ -77,6 +81,12 @@ export const crashBoundaries = {
   'check-refund': ['write'],
   'record-refund': ['write'],
   'mark-refund-failed': ['write'],
+  'submit-payout': ['provider'],
+  // The provider's payout id, status and arrival date, while it travels.
+  'check-payout': ['write'],
+  // Each status change with its posting: one transaction.
+  'record-payout-paid': ['write'],
+  'mark-payout-failed': ['write'],
   // It also moves funds whose delay passed from pending to available (a ledger posting).
   reconciler: ['write', 'start', 'provider'],
   // One posting (a TransactWriteItems) per payment or refund change that moved money.
@@ -96,7 +106,7 @@ export function kebab(name: string): string {
 }
 
 /** The function a catalog name deploys, as its crash points name it: `RecordAuthorization` -> `record-authorization`. */
-export function crashFunctionOf(name: ApiRouteId | SagaStepName | RefundStepName): CrashFunction {
+export function crashFunctionOf(name: ApiRouteId | SagaStepName | RefundStepName | PayoutStepName): CrashFunction {
   const fn = kebab(name);
   if (!(crashFunctions as string[]).includes(fn)) throw new Error(`${name} has no crash points registered`);
   return fn as CrashFunction;

@@ -4,6 +4,7 @@ import type { LedgerStore } from '../domain/ledger/ledger.ts';
 import type { SettlementStore } from '../domain/ledger/settle.ts';
 import type { MerchantKeyStore } from '../domain/merchant.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
+import type { PayoutStore } from '../domain/payout.ts';
 import type { PaymentProvider, ProviderBalanceLedger } from '../domain/provider.ts';
 import type { RefundRepository } from '../domain/refund.ts';
 import { type Boundary, crashAt, isCrashPoint } from './crash-points.ts';
@@ -41,6 +42,9 @@ export const paymentProviderCalls = {
   listOpenAuthorizations: 'read',
   retrieveRefund: 'read',
   findRefundsOfCharge: 'read',
+  retrievePayout: 'read',
+  findPayouts: 'read',
+  createPayout: 'provider',
   authorizeCharge: 'provider',
   captureCharge: 'provider',
   voidCharge: 'provider',
@@ -114,6 +118,15 @@ export const settlementStoreCalls = {
   getStatement: 'read',
   listStatements: 'read',
 } as const satisfies Calls<SettlementStore>;
+
+/** A payout's making and each change of its status, with the posting it carries. */
+export const payoutStoreCalls = {
+  get: 'read',
+  list: 'read',
+  listDue: 'read',
+  create: 'write',
+  replace: 'write',
+} as const satisfies Calls<PayoutStore>;
 
 /**
  * The port with a crash point before and after each of its state-changing calls, named after

@@ -31,6 +31,7 @@ export const ErrorCode = {
   RefundExceedsCaptured: 'refund_exceeds_captured',
   PaymentNotCaptured: 'payment_not_captured',
   AmountRefundedChanged: 'amount_refunded_changed',
+  InsufficientFunds: 'insufficient_funds',
   /** A refund's failure reason when the provider failed it without one. */
   RefundDeclined: 'refund_declined',
   AlreadyExists: 'already_exists',
@@ -141,6 +142,16 @@ export class AmountRefundedChangedError extends ChargeonceError {
   readonly httpStatus = 409;
   constructor(message: string) {
     super(message, { field: 'expected_amount_refunded' });
+  }
+}
+
+/** A payout asks for more than the merchant's available balance holds. Nothing was written. */
+export class InsufficientFundsError extends ChargeonceError {
+  override readonly name = 'InsufficientFundsError';
+  readonly code = ErrorCode.InsufficientFunds;
+  readonly httpStatus = 409;
+  constructor(message: string) {
+    super(message, { field: 'amount' });
   }
 }
 
@@ -438,6 +449,13 @@ export type TerminalErrorName = (typeof TerminalErrorNames)[number];
  * no error: the saga routes on its status.
  */
 export const RefundTerminalErrorNames = ['ProviderRejected'] as const satisfies readonly string[];
+
+/**
+ * Errors that end a payout as `failed`, its amount given back: the provider refused the request
+ * (its balance short, the bank account unusable). A payout the provider accepted and then
+ * failed is no error: the saga routes on its status.
+ */
+export const PayoutTerminalErrorNames = ['ProviderRejected'] as const satisfies readonly string[];
 
 /** The decline code recorded on a failed payment when the provider gave none. */
 export const declineCodeForTerminalError: Readonly<Record<TerminalErrorName, string>> = {

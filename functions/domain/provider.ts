@@ -40,6 +40,19 @@ export interface PaymentProvider {
    * search index lags by up to a minute): read a charge again before acting on it.
    */
   listOpenAuthorizations(input: { deployment: string; createdBefore: Date; limit: number }): Promise<Charge[]>;
+  /**
+   * Pays out of the balance to the bank account. The answer is `pending` (or `in_transit`): the
+   * payout is final only once {@link retrievePayout} says `paid`, `failed` or `canceled`. A repeat
+   * under the same key answers the first payout, as long as the provider keeps the key.
+   */
+  createPayout(input: CreatePayoutInput): Promise<ProviderPayout>;
+  /** A payout as the provider holds it now. */
+  retrievePayout(payoutId: string): Promise<ProviderPayout>;
+  /**
+   * The payouts made since `createdSince` whose metadata names `payoutNo`, newest first: how a
+   * payout whose id was never written is found once the provider has forgotten its key.
+   */
+  findPayouts(input: { payoutNo: string; createdSince: Date }): Promise<ProviderPayout[]>;
 }
 
 /**
@@ -162,4 +175,29 @@ export interface ProviderBalanceTransaction {
   readonly merchantId?: string;
   /** The deployment its source's metadata names ({@link DEPLOYMENT_METADATA_KEY}), when it names one. */
   readonly deployment?: string;
+}
+
+export interface CreatePayoutInput {
+  readonly amount: number;
+  readonly currency: Currency;
+  readonly description?: string;
+  readonly idempotencyKey: string;
+  /** Always carries `payout_no` and `merchant_id`, so a payout whose id we lost can be found again. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Stripe's payout statuses: `paid` is final, and so are `failed` and `canceled`, which give the amount back. */
+export type ProviderPayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
+
+export interface ProviderPayout {
+  readonly id: string;
+  readonly amount: number;
+  readonly currency: Currency;
+  readonly status: ProviderPayoutStatus;
+  /** When the provider expects (or saw) it arrive: seconds since the epoch, as Stripe gives them. */
+  readonly arrivalDate: number;
+  /** Stripe's `failure_code` of a failed (or canceled) payout. */
+  readonly failureCode?: string;
+  /** The payout_no from its metadata, when it has one. */
+  readonly payoutNo?: string;
 }

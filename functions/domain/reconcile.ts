@@ -20,6 +20,8 @@ import {
   recordRefund,
   refundAtProvider,
 } from './refund-saga.ts';
+import { type Payout, type PayoutStore, isFinalPayout } from './payout.ts';
+import { followPayoutMade, next as nextPayout, payoutAtProvider } from './payout-saga.ts';
 import { captureKey, touch, voidKey } from './saga.ts';
 import { executionName } from './saga-start.ts';
 
@@ -28,6 +30,8 @@ export interface ReconcileDeps {
   readonly workflow: ChargeWorkflow;
   readonly refunds: RefundRepository;
   readonly refundWorkflow: ChargeWorkflow;
+  readonly payouts: PayoutStore;
+  readonly payoutWorkflow: ChargeWorkflow;
   readonly provider: PaymentProvider;
   readonly clock: Clock;
   readonly reconcileAfterSeconds: number;
@@ -53,7 +57,8 @@ export interface ReconcileDeps {
  * - `captured`: its authorization was about to lapse; the reconciler captured it and closed the payment.
  * - `voided`: an authorization no open payment owns was released (or one about to lapse could
  *   not be captured, and its payment failed).
- * - `still_pending`: a refund the provider still holds pending; looked at again later.
+ * - `still_pending`: a refund the provider still holds pending, or a payout it has not finished;
+ *   looked at again later.
  * - `settled`: closed as the provider's side found it: a payment resumed too often, succeeded
  *   with what was captured or failed with every authorization voided; a refund whose provider
  *   refund ended, recorded succeeded or failed with its amount given back; a refund resumed too
@@ -87,6 +92,8 @@ export interface ReconcileOutcome {
   readonly paymentNo: string;
   /** Set when the outcome is a refund's. */
   readonly refundNo?: string;
+  /** Set when the outcome is a payout's (its paymentNo then empty). */
+  readonly payoutNo?: string;
   /** The payment's status when looked at; absent for a charge whose payment does not exist. */
   readonly status?: Payment['status'];
   readonly chargeId?: string;
@@ -116,13 +123,87 @@ export const GAVE_UP_DECLINE_CODE = 'processing_error';
  */
 export const PENDING_REFUND_RECHECK_MAX_SECONDS = 3600;
 
-/** A whole run: unfinished payments, open authorizations at the provider, pending refunds. */
+/** A whole run: unfinished payments, open authorizations at the provider, pending refunds, payouts not final. */
 export async function reconcile(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
   return [
     ...(await reconcilePayments(deps, batchSize)),
     ...(await releaseOpenAuthorizations(deps, batchSize)),
     ...(await reconcileRefunds(deps, batchSize)),
+    ...(await reconcilePayouts(deps, batchSize)),
   ];
+}
+
+/**
+ * Payouts not final past their deadline. One whose provider payout is known and whose execution
+ * ended (it stopped looking, or died) follows the provider; any other is kept moving as a
+ * refund is: its saga resumed, its first execution started, until it was resumed too often.
+ */
+export async function reconcilePayouts(deps: ReconcileDeps, batchSize: number): Promise<ReconcileOutcome[]> {
+  const due = await deps.payouts.listDue(deps.clock(), batchSize);
+  return isolated(
+    due,
+    async (payout) => {
+      if (isFinalPayout(payout.status)) return undefined;
+      const execution = await deps.payoutWorkflow.describe(executionName(payout.payoutNo, payout.resumeCount));
+      if (execution !== 'RUNNING' && payout.providerPayoutId !== undefined) return followProviderPayout(deps, payout);
+      const save = (changes: { resumeCount?: number; reconcileAt?: string }) => deps.payouts.replace(payout, rescheduled(deps, payout, changes));
+      return keepMoving(deps, execution, payout, {
+        save,
+        start: (saved: Payout) => deps.payoutWorkflow.start(saved.payoutNo, executionName(saved.payoutNo, saved.resumeCount)),
+        giveUp: () => settleGivenUpPayout(deps, payout, save),
+      });
+    },
+    (payout) => ({ paymentNo: '', payoutNo: payout.payoutNo, createdAt: payout.createdAt }),
+  );
+}
+
+/**
+ * The provider's payout, with the saga's own steps when it is final (so a duplicate execution
+ * or a second reconciler changes nothing again); still travelling, it is looked at again after
+ * as long as it has travelled (bank transfers take days), at most an hour later.
+ */
+async function followProviderPayout(deps: ReconcileDeps, payout: Payout): Promise<ReconcileDecision> {
+  const made = await payoutAtProvider(deps, payout);
+  if (made === undefined) throw new Error(`payout ${payout.payoutNo}: the provider has no payout ${payout.providerPayoutId}`);
+  const status = await followPayoutMade(deps, payout, made);
+  if (isFinalPayout(status)) return 'settled';
+  const current = await deps.payouts.get(payout.payoutNo);
+  if (current === undefined || isFinalPayout(current.status)) return 'settled';
+  const now = deps.clock().getTime();
+  const waited = (now - Date.parse(payout.createdAt)) / 1000;
+  const wait = Math.min(Math.max(waited, deps.reconcileAfterSeconds), PENDING_REFUND_RECHECK_MAX_SECONDS);
+  await deps.payouts.replace(current, rescheduled(deps, current, { reconcileAt: new Date(now + wait * 1000).toISOString() }));
+  return 'still_pending';
+}
+
+/**
+ * A payout whose executions keep failing: the provider is asked for the payout made under its
+ * payout_no, which is then followed. None found is left to people rather than given back: a
+ * request still under way at the provider could yet pay it, and money given back and paid out
+ * both would be lost.
+ */
+async function settleGivenUpPayout(
+  deps: ReconcileDeps,
+  payout: Payout,
+  save: (changes: { reconcileAt: string }) => Promise<unknown>,
+): Promise<ReconcileDecision> {
+  let made: Awaited<ReturnType<typeof payoutAtProvider>>;
+  try {
+    [made] = await deps.provider.findPayouts({ payoutNo: payout.payoutNo, createdSince: new Date(Date.parse(payout.createdAt) - 3600 * 1000) });
+  } catch (error) {
+    if (!(error instanceof ChargeonceError)) throw error;
+    return leftToPeople(deps, save);
+  }
+  if (made === undefined) return leftToPeople(deps, save);
+  await followPayoutMade(deps, payout, made);
+  return 'settled';
+}
+
+/** The payout's next version with the reconciler's changes: `reconcileAt` when given, else the default delay. */
+function rescheduled(deps: ReconcileDeps, payout: Payout, changes: { resumeCount?: number; reconcileAt?: string }): Payout {
+  const { reconcileAt, ...rest } = changes;
+  const updated = nextPayout(deps, payout, rest);
+  return reconcileAt === undefined ? updated : { ...updated, reconcileAt };
 }
 
 /**

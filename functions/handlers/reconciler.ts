@@ -8,10 +8,10 @@ import { releaseDueFunds } from '../domain/ledger/ledger.ts';
 import { type ReconcileDeps, reconcile } from '../domain/reconcile.ts';
 import { ledgerDeps } from './shared/ledger.ts';
 import { once, systemClock } from './shared/once.ts';
-import { paymentRepository, refundRepository } from './shared/persistence.ts';
+import { paymentRepository, payoutStore, refundRepository } from './shared/persistence.ts';
 import { paymentProvider } from './shared/provider-saga.ts';
 import { checkoutDeps } from './shared/school.ts';
-import { chargeWorkflow, refundWorkflow } from './shared/workflow.ts';
+import { chargeWorkflow, payoutWorkflow, refundWorkflow } from './shared/workflow.ts';
 import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
 
 /** Payments (and, separately, open authorizations, refunds, carts and holds) looked at per run; the next minute's run picks up the rest. */
@@ -50,6 +50,8 @@ const reconcileDeps = /* @__PURE__ */ once(
     workflow: chargeWorkflow(),
     refunds: refundRepository(),
     refundWorkflow: refundWorkflow(),
+    payouts: payoutStore(),
+    payoutWorkflow: payoutWorkflow(),
     provider: await paymentProvider(),
     clock: systemClock,
     reconcileAfterSeconds: reconcileAfterSeconds(),
@@ -73,8 +75,8 @@ async function run(): Promise<{ reconciled: number; carts: number; released: num
     metrics.addMetric(ReconcilerMetric.Runs, MetricUnit.Count, 1);
     const oldest = Math.min(Date.now(), ...outcomes.map((o) => Date.parse(o.createdAt)));
     metrics.addMetric(ReconcilerMetric.OldestUnfinishedAgeSeconds, MetricUnit.Seconds, Math.round((Date.now() - oldest) / 1000));
-    for (const { paymentNo, refundNo, status, chargeId, decision, error } of outcomes) {
-      const fields = { payment_no: paymentNo, refund_no: refundNo, status, charge_id: chargeId, decision };
+    for (const { paymentNo, refundNo, payoutNo, status, chargeId, decision, error } of outcomes) {
+      const fields = { payment_no: paymentNo, refund_no: refundNo, payout_no: payoutNo, status, charge_id: chargeId, decision };
       if (error === undefined) logger.info('reconciled', fields);
       else logger.error('could not reconcile', { ...fields, ...errorFields(error) });
       metrics.addMetric(metricOf[decision], MetricUnit.Count, 1);

@@ -3,7 +3,7 @@
  * faults, and the money promises checked against its ledger.
  */
 import { type PaymentView, chargeInvariants, refundInvariants, stateOfView, violations } from '../../test/support/invariants/ledger.ts';
-import type { Ledger, PaymentIntentRecord, RefundEnd, RefundRecord } from './ledger.ts';
+import type { Ledger, PaymentIntentRecord, PayoutEnd, PayoutRecord, RefundEnd, RefundRecord } from './ledger.ts';
 import type { FaultRequest, FaultState } from './faults.ts';
 
 /** Reads the fake provider's ledger: every PaymentIntent with each capture, cancellation and refund. */
@@ -50,6 +50,21 @@ export async function settleRefund(providerUrl: string, refundId: string, status
     body: JSON.stringify({ status, ...(failureReason !== undefined && { failure_reason: failureReason }) }),
   });
   if (!response.ok) throw new Error(`settling refund ${refundId} answered ${response.status}: ${await response.text()}`);
+}
+
+/** The provider's payout made for our `payout_no` (its metadata names it), if there is one. */
+export async function providerPayoutOf(providerUrl: string, payoutNo: string): Promise<PayoutRecord | undefined> {
+  return (await ledger(providerUrl)).payouts.find((payout) => payout.metadata['payout_no'] === payoutNo);
+}
+
+/** Ends a payout at the fake as the bank would: paid, or failed/canceled with Stripe's `failure_code`. */
+export async function settlePayout(providerUrl: string, payoutId: string, status: PayoutEnd, failureCode?: string): Promise<void> {
+  const response = await fetch(`${providerUrl}/_fake/payouts/${encodeURIComponent(payoutId)}/settle`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ status, ...(failureCode !== undefined && { failure_code: failureCode }) }),
+  });
+  if (!response.ok) throw new Error(`settling payout ${payoutId} answered ${response.status}: ${await response.text()}`);
 }
 
 /**

@@ -12,6 +12,8 @@ export interface Ledger {
   paymentIntents: PaymentIntentRecord[];
   /** In creation order. */
   refunds: RefundRecord[];
+  /** In creation order. Absent from ledgers written before payouts. */
+  payouts: PayoutRecord[];
   /**
    * Every POST the fake executed, in order, with the Idempotency-Key it carried: what shows
    * that a capture went out under its payment's key. A replay is answered from its first
@@ -125,6 +127,30 @@ export function amountRefunded(refunds: readonly RefundRecord[], chargeId: strin
     .all(refunds, chargeId)
     .filter(takesFromCharge)
     .reduce((sum, refund) => sum + refund.amount, 0);
+}
+
+/** Stripe's payout statuses. */
+export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
+
+/** How a payout ends. */
+export type PayoutEnd = Extract<PayoutStatus, 'paid' | 'failed' | 'canceled'>;
+
+export interface PayoutRecord {
+  id: string;
+  created: number;
+  amount: number;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  status: PayoutStatus;
+  /** Seconds since the epoch: when it is (or was) paid. */
+  arrivalDate: number;
+  balanceTransaction: string;
+  failureCode: string | null;
+  /** The balance transaction that gave a failed or canceled payout's amount back. */
+  failureBalanceTransaction: string | null;
+  /** Whether it moves on as time passes; false once final, or while held for the test to settle. */
+  travels: boolean;
 }
 
 /** A response kept for an idempotency key, replayed byte for byte. */

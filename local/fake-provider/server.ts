@@ -17,7 +17,7 @@ import { FaultController, REFUND_FAILURE_REASONS, type FailureStatus, type Fault
 import { listBalanceTransactions } from './balance-transactions.ts';
 import { canonicalParams, parseParams, type Params } from './form.ts';
 import { IdempotencyKeys, type IdempotencyDecision } from './idempotency.ts';
-import type { CallRecord, Ledger, RefundEnd } from './ledger.ts';
+import type { CallRecord, Ledger, PayoutEnd, RefundEnd } from './ledger.ts';
 import {
   cancelPaymentIntent,
   capturePaymentIntent,
@@ -30,6 +30,7 @@ import {
   AUTHORIZATION_WINDOW_SECONDS,
   type ApiContext,
 } from './payment-intents.ts';
+import { advanceDuePayouts, createPayout, listPayouts, retrievePayout, settlePayout } from './payouts.ts';
 import { createRefund, listRefunds, retrieveRefund, settleDueRefunds, settleRefund } from './refunds.ts';
 import { StateStore } from './state-store.ts';
 import { newId } from './stripe-objects.ts';
@@ -60,6 +61,8 @@ export interface FakeProvider {
   expireAuthorization(paymentIntentId: string): Promise<void>;
   /** Ends a pending refund as the bank would, in its own time. */
   settleRefund(refundId: string, status: RefundEnd, failureReason?: string): Promise<void>;
+  /** Ends a payout not final yet as the bank would: paid, failed or canceled. */
+  settlePayout(payoutId: string, status: PayoutEnd, failureCode?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +84,9 @@ const routes: readonly Route[] = [
   { method: 'GET', path: /^\/v1\/refunds$/, handler: (ctx, params) => listRefunds(ctx, params) },
   { method: 'GET', path: /^\/v1\/refunds\/([^/]+)$/, handler: (ctx, params, id) => retrieveRefund(ctx, id, params) },
   { method: 'GET', path: /^\/v1\/balance_transactions$/, handler: (ctx, params) => listBalanceTransactions(ctx, params) },
+  { method: 'POST', path: /^\/v1\/payouts$/, handler: (ctx, params) => createPayout(ctx, params) },
+  { method: 'GET', path: /^\/v1\/payouts$/, handler: (ctx, params) => listPayouts(ctx, params) },
+  { method: 'GET', path: /^\/v1\/payouts\/([^/]+)$/, handler: (ctx, params, id) => retrievePayout(ctx, id, params) },
 ];
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -130,6 +136,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     },
     settleRefund: async (id, status, failureReason) => {
       settleRefund(deps.ctx, id, status, failureReason);
+      await store.save();
+    },
+    settlePayout: async (id, status, failureCode) => {
+      settlePayout(deps.ctx, id, status, failureCode);
       await store.save();
     },
     close: async () => {
@@ -227,6 +237,7 @@ async function handle(deps: Deps, req: IncomingMessage, res: ServerResponse): Pr
     // What time ended between requests (an authorization, a pending refund) is ended before this one sees it.
     expireLapsedAuthorizations(deps.ctx);
     settleDueRefunds(deps.ctx);
+    advanceDuePayouts(deps.ctx);
     if (deps.faults.takeFailureInside(method, url.pathname)) throw new Error('an armed fault inside the endpoint');
     let answer: Answer;
     let ran = true;
@@ -332,6 +343,12 @@ function failureError(status: FailureStatus, key: string | string[] | undefined)
   }
 }
 
+/** The body of `POST /_fake/payouts/{id}/settle`. */
+const SettlePayoutSchema = z.strictObject({
+  status: z.enum(['paid', 'failed', 'canceled']),
+  failure_code: z.string().regex(/^[a-z_]{1,64}$/).optional(),
+});
+
 /** The body of `POST /_fake/refunds/{id}/settle`. */
 const SettleRefundSchema = z.strictObject({
   status: z.enum(['succeeded', 'failed', 'canceled']),
@@ -347,6 +364,7 @@ function handleControl(deps: Deps, method: string, path: string, body: string, r
     );
   const expire = /^\/_fake\/payment_intents\/([^/]+)\/expire_authorization$/.exec(path);
   const settle = /^\/_fake\/refunds\/([^/]+)\/settle$/.exec(path);
+  const settlePayoutAt = /^\/_fake\/payouts\/([^/]+)\/settle$/.exec(path);
   const parsedBody = (): unknown => JSON.parse(body === '' ? '{}' : body);
   try {
     if (path === '/_fake/ledger' && method === 'GET') return json(200, deps.store.ledger());
@@ -366,6 +384,11 @@ function handleControl(deps: Deps, method: string, path: string, body: string, r
     if (settle !== null && method === 'POST') {
       const { status, failure_reason } = SettleRefundSchema.parse(parsedBody());
       void saved(settleRefund(deps.ctx, decodeURIComponent(settle[1] ?? ''), status, failure_reason));
+      return;
+    }
+    if (settlePayoutAt !== null && method === 'POST') {
+      const { status, failure_code } = SettlePayoutSchema.parse(parsedBody());
+      void saved(settlePayout(deps.ctx, decodeURIComponent(settlePayoutAt[1] ?? ''), status, failure_code));
       return;
     }
     json(404, { error: { message: `no control at ${method} ${path}` } });

@@ -116,7 +116,7 @@ export class StateStore {
 }
 
 function emptyState(): FakeState {
-  return { ledger: { paymentIntents: [], refunds: [], calls: [] }, idempotency: [] };
+  return { ledger: { paymentIntents: [], refunds: [], payouts: [], calls: [] }, idempotency: [] };
 }
 
 /** The snapshot with the journal that follows it replayed over it. */
@@ -128,6 +128,8 @@ async function load(dataDir: string): Promise<{ state: FakeState; generation: nu
     ledger: {
       paymentIntents: parsed.ledger?.paymentIntents ?? [],
       refunds: parsed.ledger?.refunds ?? [],
+      // A ledger written before payouts has none.
+      payouts: parsed.ledger?.payouts ?? [],
       // A ledger written before calls were recorded has none.
       calls: parsed.ledger?.calls ?? [],
     },

@@ -10,7 +10,7 @@ import type { Params } from './form.ts';
  * nullable field the fake has no notion of is null; a field Stripe sends only in some states
  * (a refund's `failure_reason`) is absent otherwise, as Stripe leaves it.
  */
-export function newId(prefix: 'pi' | 'ch' | 're' | 'req'): string {
+export function newId(prefix: 'pi' | 'ch' | 're' | 'po' | 'txn' | 'req'): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
 }
 

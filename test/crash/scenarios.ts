@@ -2,6 +2,7 @@ import { type Boundary, type CrashFunction, type CrashPoint, crashBoundaries } f
 import { paymentNoFor } from '../../functions/domain/create-payment.ts';
 import { localDateOf, nextDate } from '../../functions/domain/ledger/settlement-day.ts';
 import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+import { PAYOUT_SCRIPTS } from '../../local/fake-provider/payouts.ts';
 import type { ApiResponse } from '../support/target.ts';
 import { uniqueId } from '../support/school.ts';
 
@@ -56,8 +57,10 @@ export interface Outcome {
   readonly classes?: Readonly<Record<string, { readonly held: number; readonly students: number }>>;
   /** Accounts whose points (and card purchases) must add up. */
   readonly accounts?: readonly string[];
+  /** By payout_no: the status it ends in. */
+  readonly payouts?: Readonly<Record<string, 'paid' | 'failed'>>;
   /** The execution the scenario's step runs in: a duplicate of it races the crash. */
-  readonly execution?: { readonly saga: 'payment' | 'refund'; readonly id: string };
+  readonly execution?: { readonly saga: 'payment' | 'refund' | 'payout'; readonly id: string };
 }
 
 export interface RequestOptions {
@@ -73,7 +76,7 @@ export interface RequestOptions {
 /** What a scenario drives the stack with (test/crash/crash-matrix.test.ts). */
 export interface Driver {
   /** The demo merchant's; one whose carts hold seats for a second; one whose id is known, for a payment_no derived from its order. */
-  readonly keys: { readonly demo: string; readonly shortHolds: string; readonly known: string };
+  readonly keys: { readonly demo: string; readonly shortHolds: string; readonly known: string; readonly payouts: string };
   readonly knownMerchantId: string;
   send(method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse>;
   /** Arms provider rules a scenario needs, after the case's fault (so the fault strikes first). */
@@ -90,6 +93,8 @@ export interface Driver {
   settleProviderRefund(refundNo: string): Promise<void>;
   /** Invokes a function directly, as a person does (`aws lambda invoke`); a run that died at a crash point is a dead run. */
   invokeOnce(constructId: string, event: unknown): Promise<void>;
+  /** Pays the provider's payout of our payout (one held for the test), as the bank would. */
+  settleProviderPayout(payoutNo: string): Promise<void>;
 }
 
 interface ScenarioOf<S> {
@@ -262,6 +267,51 @@ async function heldPendingThenSettled(d: Driver, ids: Paid): Promise<Outcome> {
   return outcome;
 }
 
+const PAYOUT = 300;
+/** What one capture makes available to the payout merchant: enough for every payout case of a run, so most cases skip funding. */
+const FUNDING = 99_000;
+
+/**
+ * Funds available to the payout merchant (funds at once) for one more payout: when short, a
+ * large captured payment, released by the reconciler.
+ */
+async function funded(d: Driver): Promise<void> {
+  const available = async () =>
+    ((await d.send('GET', '/v1/balance', undefined, { key: d.keys.payouts })).body.available as { amount: number; currency: string }[])
+      .find((a) => a.currency === 'USD')?.amount ?? 0;
+  if ((await available()) >= PAYOUT) return;
+  const order = { order_no: uniqueId('order'), amount: FUNDING, currency: 'USD', payment_method: VISA };
+  const paymentNo = (await post(d, '/v1/payments', order, { key: d.keys.payouts })).body.payment_no;
+  await d.settle({ key: d.keys.payouts, payments: { [paymentNo]: 'succeeded' } });
+  await d.until('the funds available', async () => {
+    await d.reconcileOnce();
+    return (await available()) >= PAYOUT;
+  });
+}
+
+/** A payout of the funded merchant, and what it must come to; its saga is the scenario's execution. */
+async function paidOut(d: Driver, description?: string, end: 'paid' | 'failed' = 'paid'): Promise<Outcome> {
+  const body = { amount: PAYOUT, currency: 'USD', ...(description !== undefined && { description }) };
+  const payoutNo = (await post(d, '/v1/payouts', body, { key: d.keys.payouts, idempotencyKey: uniqueId('payout') })).body.payout_no;
+  return { key: d.keys.payouts, payouts: { [payoutNo]: end }, execution: { saga: 'payout', id: payoutNo } };
+}
+
+/** A payout the provider holds pending until the test pays it, once CheckPayout has looked at it. */
+async function heldThenPaid(d: Driver): Promise<Outcome> {
+  const outcome = await paidOut(d, PAYOUT_SCRIPTS.held);
+  await d.until('CheckPayout looked at the held payout', () => d.crossed('check-payout:before-write') > 0);
+  await d.settleProviderPayout(outcome.execution?.id ?? '');
+  return outcome;
+}
+
+/** A payout of available funds, for the function whose points `crossings` names. */
+const aPayout = (crossings: Partial<Record<CrashPoint, number>>) =>
+  scenario({ name: 'a payout of available funds', setup: funded, act: (d) => paidOut(d), crossings, faults: [] });
+
+/** A payout the bank holds, then pays, for the function whose points `crossings` names. */
+const aHeldPayout = (crossings: Partial<Record<CrashPoint, number>>) =>
+  scenario({ name: 'a payout the bank holds, then pays', setup: funded, act: heldThenPaid, crossings, faults: [] });
+
 /**
  * Every function the catalog deploys, with its scenarios. Routes run without provider faults:
  * the provider is called by the sagas they start, after the route is done, so a fault there
@@ -292,6 +342,24 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   ],
   'list-refunds': [],
   'get-refund': [],
+  // The key's claim, the payout with its posting, the key's answer; the payout saga's start.
+  'create-payout': [aPayout(around('create-payout', { write: 3, start: 1 }))],
+  'get-payout': [],
+  'list-payouts': [],
+  'submit-payout': [aPayout(around('submit-payout', { provider: 1 }))],
+  // Its provider id written once while held (the looks after it find nothing changed).
+  'check-payout': [aHeldPayout(around('check-payout', { write: 1 }))],
+  'record-payout-paid': [aHeldPayout(around('record-payout-paid', { write: 1 }))],
+  'mark-payout-failed': [
+    scenario({
+      name: 'a payout the bank fails',
+      setup: funded,
+      act: (d) => paidOut(d, PAYOUT_SCRIPTS.fails, 'failed'),
+      // Given back with its reversal, once.
+      crossings: around('mark-payout-failed', { write: 1 }),
+      faults: [],
+    }),
+  ],
   'create-class': [
     scenario({
       name: 'a class',

@@ -4,6 +4,7 @@ import { apiRoutes } from '../../functions/catalog.ts';
 import { addItemBody, checkoutBody } from '../../functions/handlers/api/carts/schemas.ts';
 import { parseBody } from '../../functions/handlers/api/http.ts';
 import { createPaymentBody } from '../../functions/handlers/api/payment-schema.ts';
+import { createPayoutBody } from '../../functions/handlers/api/payouts/payout-schema.ts';
 import { createRefundBody } from '../../functions/handlers/api/refund-schema.ts';
 import {
   addSwimmerBody,
@@ -37,6 +38,7 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ID = {
   payment: { kind: 'payment', looksLike: /^pay_[0-9a-f]{24}$/ },
   refund: { kind: 'refund', looksLike: /^re_[0-9a-f]{24}$/ },
+  payout: { kind: 'payout', looksLike: /^po_[0-9a-f]{24}$/ },
   class: { kind: 'class', looksLike: CLIENT_ID },
   account: { kind: 'account', looksLike: CLIENT_ID },
   cart: { kind: 'cart', looksLike: /^cart_[0-9a-f]{24}$/ },
@@ -88,6 +90,15 @@ export const routeSpecs: Readonly<Record<string, RouteSpec>> = {
   ListSettlements: { params: {}, key: 'none' },
   GetSettlement: { params: { settlement_id: ID.settlement }, key: 'none' },
   GetSettlementCsv: { params: { settlement_id: ID.settlement }, key: 'none' },
+  // The fuzzing merchant's balance may not cover a payout: a corrected one may be refused for want of funds, never for its key.
+  CreatePayout: {
+    body: { schema: createPayoutBody, hints: { amount: fc.integer({ min: 1, max: 100 }), currency } },
+    params: {},
+    key: 'required',
+    corrected: 'unblocked',
+  },
+  GetPayout: { params: { payout_no: ID.payout }, key: 'none' },
+  ListPayouts: { params: {}, key: 'none' },
   CreateClass: {
     body: { schema: createClassBody, hints: { class_id: fresh('id'), currency, seats_total: fc.integer({ min: 1, max: 40 }) } },
     params: {},

@@ -285,6 +285,7 @@ function parseJson(text: string): any {
 /** Updates the world from a successful answer, so later requests name what now exists. */
 export function observe(things: Things, body: any, requests = 0): void {
   if (typeof body.refund_no === 'string') things.refunds.push(body.refund_no);
+  if (typeof body.payout_no === 'string') things.payouts.push(body.payout_no);
   if (typeof body.class_id === 'string' && typeof body.seats_total === 'number') things.classes.push(body.class_id);
   if (typeof body.account_id === 'string' && typeof body.points_balance === 'number') things.accounts.push(body.account_id);
   if (typeof body.swimmer_id === 'string' && typeof body.account_id === 'string') {

@@ -6,7 +6,7 @@ import { type Json, RawNumber, isObject } from './json-text.ts';
  * new by kind: they are resolved against the world when the request is sent. So a shrunk
  * counterexample stays readable, and a valid request stays valid on every run.
  */
-export type RefKind = 'payment' | 'refund' | 'class' | 'account' | 'cart' | 'item' | 'swimmer' | 'settlement';
+export type RefKind = 'payment' | 'refund' | 'payout' | 'class' | 'account' | 'cart' | 'item' | 'swimmer' | 'settlement';
 
 /** Something that exists: the fuzzing merchant's, or the other merchant's. */
 export class Ref {
@@ -35,6 +35,7 @@ export interface Things {
   /** Succeeded payments with plenty left to refund. */
   readonly payments: string[];
   readonly refunds: string[];
+  readonly payouts: string[];
   readonly classes: string[];
   readonly accounts: string[];
   /** With the status the last answer showed, and how many requests had been sent then. */
@@ -46,6 +47,7 @@ export interface Things {
 export const emptyThings = (): Things => ({
   payments: [],
   refunds: [],
+  payouts: [],
   classes: [],
   accounts: [],
   carts: [],
@@ -78,6 +80,7 @@ function newest<T>(list: readonly T[], index: number): T | undefined {
 const NOTHING: Readonly<Record<RefKind, string>> = {
   payment: `pay_${'f'.repeat(24)}`,
   refund: `re_${'f'.repeat(24)}`,
+  payout: `po_${'f'.repeat(24)}`,
   class: 'no-such-class',
   account: 'no-such-account',
   cart: `cart_${'f'.repeat(24)}`,
@@ -94,6 +97,7 @@ export function resolveRef(world: World, ref: Ref, scope: Scope = {}): string {
   const found = {
     payment: () => newest(things.payments, ref.index),
     refund: () => newest(things.refunds, ref.index),
+    payout: () => newest(things.payouts, ref.index),
     class: () => newest(things.classes, ref.index),
     account: () => newest(things.accounts, ref.index),
     // Every other ref names a cart that can still be edited, so requests get past `cart_closed`.

@@ -3,10 +3,13 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   apiRoutes,
+  payoutSteps,
+  providerPayoutSteps,
   providerRefundSteps,
   providerSteps,
   refundSteps,
   sagaSteps,
+  type PayoutStepName,
   type RefundStepName,
   type SagaStepName,
 } from '../../functions/catalog.ts';
@@ -36,6 +39,7 @@ function namedFunctions(): [string, NodejsFunction][] {
   return [
     ...(Object.entries(functions.sagaSteps) as [string, NodejsFunction][]),
     ...(Object.entries(functions.refundSteps) as [string, NodejsFunction][]),
+    ...(Object.entries(functions.payoutSteps) as [string, NodejsFunction][]),
     ...functions.routes.map(({ route, fn }): [string, NodejsFunction] => [route.id, fn]),
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
@@ -70,6 +74,11 @@ const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(
     Object.keys(refundSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),
   ),
+  // SubmitPayout reads; CheckPayout puts the travelling payout; the final steps put it with its posting (the balance updated).
+  SubmitPayout: ['dynamodb:GetItem'],
+  CheckPayout: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  RecordPayoutPaid: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  MarkPayoutFailed: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // Writes also claim, complete and free their idempotency key, and move carts and seats in
   // transactions; reads read one item (a payment with its refunds in one TransactGetItems) or
   // query one partition (a class's seats, an account's swimmers or purchases).
@@ -103,7 +112,7 @@ const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynam
 describe('Lambda functions', () => {
   it('deploys one function per saga step, API route, the authorizer, the reconciler, the ledger poster and the settlement', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + apiRoutes.length + 4;
+    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + Object.keys(payoutSteps).length + apiRoutes.length + 4;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -267,6 +276,7 @@ describe('Lambda functions', () => {
       const callsProvider =
         providerSteps.includes(name as SagaStepName) ||
         providerRefundSteps.includes(name as RefundStepName) ||
+        providerPayoutSteps.includes(name as PayoutStepName) ||
         name === 'Reconciler' ||
         // It lists the provider's balance transactions of each day it settles.
         name === 'SettleDay';
@@ -291,9 +301,10 @@ describe('Lambda functions', () => {
   it.each([
     ['payment', ['CreatePayment', 'Checkout'], EnvVar.StateMachineArn],
     ['refund', ['CreateRefund', 'Checkout'], EnvVar.RefundStateMachineArn],
+    ['payout', ['CreatePayout'], EnvVar.PayoutStateMachineArn],
   ] as const)('lets the routes that start the %s saga and the reconciler start it; only the reconciler reads executions', (saga, routes, arnVariable) => {
     // Prepare
-    const machine = saga === 'payment' ? synth.stack.saga.stateMachine : synth.stack.refundSaga.stateMachine;
+    const machine = { payment: synth.stack.saga, refund: synth.stack.refundSaga, payout: synth.stack.payoutSaga }[saga].stateMachine;
     const stateMachineRef = { Ref: logicalIdOf(machine) };
     const starters: string[] = [...routes, 'Reconciler'];
 
@@ -306,7 +317,7 @@ describe('Lambda functions', () => {
       const expected =
         name === 'Reconciler'
           ? ['states:DescribeExecution', 'states:StartExecution']
-          : ['CreatePayment', 'CreateRefund', 'Checkout'].includes(name)
+          : ['CreatePayment', 'CreateRefund', 'Checkout', 'CreatePayout'].includes(name)
             ? ['states:StartExecution']
             : [];
       expect(actionsOf(statements, 'states'), name).toEqual(expected);
@@ -338,6 +349,6 @@ describe('Lambda functions', () => {
         ],
       ],
     });
-    expect(described).toHaveLength(2);
+    expect(described).toHaveLength(3);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { providerRefundSteps, providerSteps } from '../../functions/catalog.ts';
+import { providerPayoutSteps, providerRefundSteps, providerSteps } from '../../functions/catalog.ts';
 import { EnvVar } from '../../functions/config/env.ts';
 import { STRIPE_API_BASE_CONTEXT } from '../../lib/chargeonce-stack.ts';
 import { logicalIdOf, synthesize } from './synth.ts';
@@ -17,6 +17,7 @@ function synthesizeWith(context: Record<string, unknown> = {}) {
   const providerCallerIds = [
     ...providerSteps.map((name) => logicalIdOf(stack.functions.sagaSteps[name])),
     ...providerRefundSteps.map((name) => logicalIdOf(stack.functions.refundSteps[name])),
+    ...providerPayoutSteps.map((name) => logicalIdOf(stack.functions.payoutSteps[name])),
     logicalIdOf(stack.functions.reconciler),
     logicalIdOf(stack.functions.settleDay),
   ];
@@ -51,7 +52,7 @@ describe(`the ${STRIPE_API_BASE_CONTEXT} context`, () => {
     // Assess
     const withBase = Object.keys(byFunction).filter((id) => byFunction[id] !== undefined);
     expect(withBase.sort()).toEqual([...providerCallerIds].sort());
-    expect(withBase).toHaveLength(providerSteps.length + providerRefundSteps.length + 2);
+    expect(withBase).toHaveLength(providerSteps.length + providerRefundSteps.length + providerPayoutSteps.length + 2);
     for (const id of withBase) expect(byFunction[id], id).toBe(apiBase);
   });
 

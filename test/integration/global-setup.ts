@@ -55,10 +55,11 @@ export default async function setup(project: TestProject) {
     name: 'Carts that expire in seconds',
     cartHoldSeconds: SHORT_HOLD_SECONDS,
   });
-  const ledger = { merchantId: 'merchant_ledger', instantMerchantId: 'merchant_ledger_instant' };
+  const ledger = { merchantId: 'merchant_ledger', instantMerchantId: 'merchant_ledger_instant', payoutMerchantId: 'merchant_payouts' };
   const ledgerKeys = {
     apiKey: await stack.addMerchant({ merchantId: ledger.merchantId, name: 'Ledger, default terms' }),
     instantApiKey: await stack.addMerchant({ merchantId: ledger.instantMerchantId, name: 'Ledger, funds at once', ledger: { payoutDelayDays: 0 } }),
+    payoutApiKey: await stack.addMerchant({ merchantId: ledger.payoutMerchantId, name: 'Payouts, funds at once', ledger: { payoutDelayDays: 0 } }),
   };
   const settlements = {
     merchantId: 'merchant_settlements',

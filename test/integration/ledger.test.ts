@@ -1,35 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
-import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
+import { FEE, balance, captured, eventually, ledgerOf, usd } from '../support/ledger-api.ts';
+import { api, target, waitForRefunds } from '../support/target.ts';
 
 const DAY_SECONDS = 86_400;
-const FEE = (amount: number) => Math.floor((amount * 290 + 5000) / 10_000) + 30;
-
-const ledgerOf = () => {
-  const found = target().ledger;
-  if (found === undefined) throw new Error('the ledger tests need the ledger merchants (the local stack makes them)');
-  return found;
-};
-
-/** Polls `read` until `done` holds of its answer: the ledger is posted from the stream, a moment after the API answered. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const balance = async (key: string) => (await api('GET', '/v1/balance', undefined, { key })).body;
-const usd = (amounts: { amount: number; currency: string }[]) => amounts.find((a) => a.currency === 'USD')?.amount ?? 0;
-
-async function captured(key: string, amount: number) {
-  const created = await api('POST', '/v1/payments', paymentBody({ amount }), { key });
-  expect(created.status).toBe(201);
-  return waitForTerminal(created.body.payment_no, { key });
-}
 
 /** After each test: the ledger's invariants for both merchants, against the provider's ledger and the journal in the table. */
 afterEach(async () => {

@@ -3,6 +3,8 @@ import { creditFailedPayBack } from '../../functions/domain/carts/fulfilment.ts'
 import { sweepCarts } from '../../functions/domain/carts/sweep.ts';
 import { releaseDueFunds } from '../../functions/domain/ledger/ledger.ts';
 import { reconcile } from '../../functions/domain/reconcile.ts';
+import { StrictPayoutStore } from '../support/strict/payouts.ts';
+import { StrictWorkflow } from '../support/strict/workflow.ts';
 import { type Actor, Killed } from './scheduler.ts';
 import { schoolDeps } from './school.ts';
 import { DEPLOYMENT, type World } from './world.ts';
@@ -18,6 +20,9 @@ export function runReconciler(world: World, batchSize: number, maxResumes: numbe
           workflow: ports.paymentWorkflow,
           refunds: ports.refunds,
           refundWorkflow: ports.refundWorkflow,
+          // The simulated histories make no payouts.
+          payouts: new StrictPayoutStore(),
+          payoutWorkflow: new StrictWorkflow(world.clock.clock),
           provider: ports.provider,
           clock: world.clock.clock,
           reconcileAfterSeconds: world.reconcileAfterSeconds,

@@ -7,6 +7,7 @@ import { ManualClock } from './manual-clock.ts';
 import { StrictPaymentRepository } from './strict/payments.ts';
 import { StrictRefundRepository } from './strict/refunds.ts';
 import { StrictStripe, strictProvider } from './strict/stripe.ts';
+import { StrictPayoutStore } from './strict/payouts.ts';
 import { StrictWorkflow } from './strict/workflow.ts';
 
 export const MERCHANT = 'm_1';
@@ -53,6 +54,8 @@ export async function refundWorld() {
     provider,
     deployment: sagaDeps.deployment,
     refundWorkflow: workflow,
+    payouts: new StrictPayoutStore(),
+    payoutWorkflow: workflow,
     maxResumes: 2,
     leaseSeconds: 60,
     newLeaseOwner: () => 'owner',

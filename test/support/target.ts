@@ -12,8 +12,18 @@ export interface Target {
   providerUrl?: string;
   /** The stack's tag on its charges (DEPLOYMENT_ID), for tests that make charges behind its back. */
   deploymentId?: string;
-  /** Merchants of the ledger's tests, no other test's: one on the default terms, one whose funds are available at once. */
-  ledger?: { readonly apiKey: string; readonly merchantId: string; readonly instantApiKey: string; readonly instantMerchantId: string };
+  /**
+   * Merchants of the ledger's tests, no other test's: one on the default terms, one whose funds
+   * are available at once, and one (funds at once too) whose balance only the payout tests move.
+   */
+  ledger?: {
+    readonly apiKey: string;
+    readonly merchantId: string;
+    readonly instantApiKey: string;
+    readonly instantMerchantId: string;
+    readonly payoutApiKey: string;
+    readonly payoutMerchantId: string;
+  };
   /** The stack's table, where the suite may read it (the local stack): the ledger's journal is checked from it. */
   table?: { readonly endpoint: string; readonly name: string };
   /** Where a test invokes a function of the stack directly (the local stack's; see global-setup.ts). */

@@ -5,6 +5,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError } from '../../domain/errors.ts';
 import { type Account, Accounts, type Balances, type CurrencyBalances } from '../../domain/ledger/accounts.ts';
@@ -85,62 +86,14 @@ export class DynamoLedgerStore implements LedgerStore {
   ) {}
 
   async post(posting: Posting): Promise<'posted' | 'already_posted'> {
-    const pk = partitionOf(posting.merchantId);
-    const changes = Object.entries(balanceChanges(posting.transactions)) as [Account, number][];
-    const journalPuts = posting.transactions.map((transaction) => ({
-      Put: {
-        TableName: this.tableName,
-        Item: journalItem(transaction, posting.added?.journalKey === transaction.key ? posting.added.id : undefined),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    }));
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...journalPuts,
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk, sk: balanceSk(posting.currency) },
-                UpdateExpression: [
-                  'SET #type = :type, merchant_id = :merchant, currency = :currency',
-                  ...(changes.length > 0 ? [`ADD ${changes.map(([account]) => `#${account} :${account}`).join(', ')}`] : []),
-                ].join(' '),
-                ExpressionAttributeNames: { '#type': 'type', ...Object.fromEntries(changes.map(([account]) => [`#${account}`, account])) },
-                ExpressionAttributeValues: {
-                  ':type': 'balance',
-                  ':merchant': posting.merchantId,
-                  ':currency': posting.currency,
-                  ...Object.fromEntries(changes.map(([account, change]) => [`:${account}`, change])),
-                },
-              },
-            },
-            ...(posting.added === undefined
-              ? []
-              : [{ Put: { TableName: this.tableName, Item: transactionItem(posting.added), ConditionExpression: 'attribute_not_exists(pk)' } }]),
-            ...(posting.updated === undefined
-              ? []
-              : [
-                  {
-                    Put: {
-                      TableName: this.tableName,
-                      Item: transactionItem(posting.updated.after),
-                      ConditionExpression: '#version = :version',
-                      ExpressionAttributeNames: { '#version': 'version' },
-                      ExpressionAttributeValues: { ':version': posting.updated.before.charge.version },
-                    },
-                  },
-                ]),
-          ],
-        }),
-      );
+      await this.db.send(new TransactWriteCommand({ TransactItems: postingWrites(this.tableName, posting) }));
       return 'posted';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) return translateDynamoError(error);
       const reasons = error.CancellationReasons ?? [];
       // The journal's keys first: a source delivered again also finds its charge moved on.
-      if (reasons.slice(0, journalPuts.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) return 'already_posted';
+      if (reasons.slice(0, posting.transactions.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) return 'already_posted';
       // The charge changed since it was read, or another transaction on these items was in flight.
       throw new ConcurrentModificationError(`posting ${posting.transactions.map((t) => t.key).join(', ')} met a concurrent change`, { cause: error });
     }
@@ -226,6 +179,70 @@ export class DynamoLedgerStore implements LedgerStore {
     } while (start);
     return items;
   }
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * A posting's writes, the journal's puts first (each on the condition that its key is new),
+ * for a TransactWriteItems of its own or within a larger one (a payout's, with its record):
+ * the balance changes its journal transactions imply, the balance transaction it adds and the
+ * charge it updates (on the condition that the charge is still as read). `availableCovers`
+ * makes the balance's update hold only while `available` holds at least that much: a payout
+ * never takes it below zero.
+ */
+export function postingWrites(tableName: string, posting: Posting, availableCovers?: number): TransactItem[] {
+  const pk = partitionOf(posting.merchantId);
+  const changes = Object.entries(balanceChanges(posting.transactions)) as [Account, number][];
+  const journalPuts = posting.transactions.map((transaction) => ({
+    Put: {
+      TableName: tableName,
+      Item: journalItem(transaction, posting.added?.journalKey === transaction.key ? posting.added.id : undefined),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  }));
+  return [
+    ...journalPuts,
+    {
+      Update: {
+        TableName: tableName,
+        Key: { pk, sk: balanceSk(posting.currency) },
+        UpdateExpression: [
+          'SET #type = :type, merchant_id = :merchant, currency = :currency',
+          ...(changes.length > 0 ? [`ADD ${changes.map(([account]) => `#${account} :${account}`).join(', ')}`] : []),
+        ].join(' '),
+        ...(availableCovers !== undefined && { ConditionExpression: '#available >= :covers' }),
+        ExpressionAttributeNames: {
+          '#type': 'type',
+          ...Object.fromEntries(changes.map(([account]) => [`#${account}`, account])),
+          ...(availableCovers !== undefined && { '#available': 'available' }),
+        },
+        ExpressionAttributeValues: {
+          ':type': 'balance',
+          ':merchant': posting.merchantId,
+          ':currency': posting.currency,
+          ...Object.fromEntries(changes.map(([account, change]) => [`:${account}`, change])),
+          ...(availableCovers !== undefined && { ':covers': availableCovers }),
+        },
+      },
+    },
+    ...(posting.added === undefined
+      ? []
+      : [{ Put: { TableName: tableName, Item: transactionItem(posting.added), ConditionExpression: 'attribute_not_exists(pk)' } }]),
+    ...(posting.updated === undefined
+      ? []
+      : [
+          {
+            Put: {
+              TableName: tableName,
+              Item: transactionItem(posting.updated.after),
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':version': posting.updated.before.charge.version },
+            },
+          },
+        ]),
+  ];
 }
 
 function journalItem(transaction: JournalTransaction, balanceTransactionId: string | undefined): JournalItem {

@@ -24,6 +24,8 @@ import { translateDynamoError } from './client.ts';
  * | journal transaction | `LEDGER#<merchant_id>` | `JOURNAL#<source key>` |
  * | balance transaction | `LEDGER#<merchant_id>` | `BTXN#<created_at>|<source key>` |
  * | balance       | `LEDGER#<merchant_id>` | `BALANCE#<currency>` |
+ * | payout        | `LEDGER#<merchant_id>` | `PAYOUT#<created_at>|<payout_no>` |
+ * | payout's place | `PAYOUT#<payout_no>`  | `PAYOUT`  |
  * | settlement statement | `SETTLEMENT#<merchant_id>` | `STATEMENT#<date>#<currency>` |
  * | merchant registry entry | `MERCHANTS` | `MERCHANT#<id>` |
  *
@@ -39,7 +41,7 @@ export const TTL_ATTRIBUTE = 'expires_at';
 
 /**
  * Sparse index of unfinished work by the time the schedule should look at it: payments,
- * refunds, carts, seat holds and charges whose funds are pending. Only unfinished items carry `due_shard`/`due_at`, so a
+ * refunds, carts, seat holds, charges whose funds are pending and payouts not final. Only unfinished items carry `due_shard`/`due_at`, so a
  * query's cost follows the number of stuck items, never the size of the table; the shards
  * spread the writes of a busy checkout over several partitions.
  */
@@ -49,7 +51,7 @@ export const DUE_AT_ATTRIBUTE = 'due_at';
 export const DUE_SHARDS = 8;
 
 /** The kinds of item that share the index, each under its own shard names. */
-export type DueKind = 'payment' | 'refund' | 'cart' | 'hold' | 'charge';
+export type DueKind = 'payment' | 'refund' | 'cart' | 'hold' | 'charge' | 'payout';
 
 export function dueShardOf(id: string, kind: DueKind = 'payment'): string {
   const last = id.charCodeAt(id.length - 1);

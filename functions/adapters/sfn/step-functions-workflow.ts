@@ -11,8 +11,8 @@ import type { ChargeWorkflow, ExecutionStatus } from '../../domain/ports.ts';
 import { audited, clientConfigFor } from '../aws-client-config.ts';
 
 /**
- * A saga on Step Functions: the payment saga (input `{payment_no}`) or the refund saga
- * (`{refund_no}`). The endpoint comes from the SDK's configuration (`AWS_ENDPOINT_URL_SFN`),
+ * A saga on Step Functions: the payment saga (input `{payment_no}`), the refund saga
+ * (`{refund_no}`) or the payout saga (`{payout_no}`). The endpoint comes from the SDK's configuration (`AWS_ENDPOINT_URL_SFN`),
  * which is how the local stack's Step Functions stands in.
  */
 export class StepFunctionsWorkflow implements ChargeWorkflow {
@@ -20,7 +20,7 @@ export class StepFunctionsWorkflow implements ChargeWorkflow {
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
     /** The field of the execution's input that names what it works on. */
-    private readonly inputKey: 'payment_no' | 'refund_no' = 'payment_no',
+    private readonly inputKey: 'payment_no' | 'refund_no' | 'payout_no' = 'payment_no',
   ) {}
 
   async start(id: string, executionName: string): Promise<void> {

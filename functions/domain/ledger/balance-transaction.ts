@@ -3,15 +3,16 @@ import type { JournalKey } from './journal.ts';
 
 /**
  * What a merchant sees of its ledger, one line per source, as Stripe's balance transactions:
- * a charge (its amount, the fee taken from it and the net, pending until `availableOn`) or a
- * refund (negative, available at once).
+ * a charge (its amount, the fee taken from it and the net, pending until `availableOn`), a
+ * refund (negative, available at once), a payout (negative: the amount left `available`) or,
+ * when a payout failed, its `payout_failure` (the amount back).
  */
 export interface BalanceTransaction {
   readonly id: string;
   readonly merchantId: string;
   readonly currency: Currency;
-  readonly type: 'charge' | 'refund';
-  /** The provider's charge for a charge, our refund_no for a refund. */
+  readonly type: 'charge' | 'refund' | 'payout' | 'payout_failure';
+  /** The provider's charge for a charge, our refund_no for a refund, our payout_no for a payout and its failure. */
   readonly source: string;
   /** The journal transaction that created it. */
   readonly journalKey: JournalKey;
@@ -52,7 +53,7 @@ export function balanceTransactionId(createdAt: string, journalKey: JournalKey):
   return ID_PREFIX + Buffer.from(`${createdAt}|${journalKey}`, 'utf8').toString('base64url');
 }
 
-const JOURNAL_KEY = /^(capture|fee|refund|available|payout|payout_reversal):[\w.-]{1,200}$/;
+const JOURNAL_KEY = /^(capture|fee|refund|available|payout|payout_paid|payout_reversal):[\w.-]{1,200}$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /** The parts of an id {@link balanceTransactionId} made; undefined for anything else. */

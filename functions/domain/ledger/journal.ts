@@ -11,7 +11,8 @@ export interface JournalEntry {
 /**
  * The journal's sources, each the key of exactly one journal transaction: written with the
  * condition that the key is new, so a source is recorded once however often it is delivered.
- * `payout:` and `payout_reversal:` come with payouts.
+ * A payout has up to two: `payout:` when it is made, then `payout_paid:` once the provider paid
+ * it or `payout_reversal:` once it failed or was canceled.
  */
 export type JournalKey =
   | `capture:${string}`
@@ -19,6 +20,7 @@ export type JournalKey =
   | `refund:${string}`
   | `available:${string}`
   | `payout:${string}`
+  | `payout_paid:${string}`
   | `payout_reversal:${string}`;
 
 /** One money movement: entries whose debits equal their credits, in one merchant's currency. */

@@ -1,9 +1,10 @@
 import type { Currency } from '../money.ts';
 import type { Payment } from '../payment.ts';
+import type { Payout } from '../payout.ts';
 import type { Refund } from '../refund.ts';
 import { type BalanceTransaction, type ChargeBalanceTransaction, balanceTransactionId } from './balance-transaction.ts';
 import { type LedgerSettings, availableOn, feeFor, feeReturnedBy } from './fees.ts';
-import { type JournalTransaction, journalTransaction } from './journal.ts';
+import { type JournalKey, type JournalTransaction, journalTransaction } from './journal.ts';
 
 /**
  * What one source changes in the ledger, written at once or not at all: its journal
@@ -133,5 +134,75 @@ export function releasePosting(charge: ChargeBalanceTransaction, now: Date): Pos
       before: charge,
       after: { ...charge, status: 'available', charge: { ...totals, pendingRemaining: 0, version: totals.version + 1 } },
     },
+  };
+}
+
+/**
+ * A payout made (`payout:<payout_no>`): its amount leaves `available` for `in_payout`, where it
+ * stays until the provider paid it or gave it back. The merchant sees a negative balance
+ * transaction, as Stripe shows a payout.
+ */
+export function payoutPosting(payout: Payout): Posting {
+  const { merchantId, currency, amount, createdAt } = payout;
+  const transaction = journalTransaction(`payout:${payout.payoutNo}`, { merchantId, currency, createdAt }, [
+    { account: 'available', amount },
+    { account: 'in_payout', amount: -amount },
+  ]);
+  return {
+    merchantId,
+    currency,
+    transactions: [transaction],
+    added: payoutBalanceTransaction(payout, transaction.key, 'payout', -amount, createdAt),
+  };
+}
+
+/** A payout the provider paid (`payout_paid:<payout_no>`): `in_payout` to `paid_out`; the merchant's balance does not change. */
+export function payoutPaidPosting(payout: Payout, at: string): Posting {
+  const { merchantId, currency, amount } = payout;
+  const transaction = journalTransaction(`payout_paid:${payout.payoutNo}`, { merchantId, currency, createdAt: at }, [
+    { account: 'in_payout', amount },
+    { account: 'paid_out', amount: -amount },
+  ]);
+  return { merchantId, currency, transactions: [transaction] };
+}
+
+/**
+ * A payout that failed or was canceled (`payout_reversal:<payout_no>`): its amount goes back
+ * from `in_payout` to `available`, shown as Stripe's `payout_failure`.
+ */
+export function payoutReversalPosting(payout: Payout, at: string): Posting {
+  const { merchantId, currency, amount } = payout;
+  const transaction = journalTransaction(`payout_reversal:${payout.payoutNo}`, { merchantId, currency, createdAt: at }, [
+    { account: 'in_payout', amount },
+    { account: 'available', amount: -amount },
+  ]);
+  return {
+    merchantId,
+    currency,
+    transactions: [transaction],
+    added: payoutBalanceTransaction(payout, transaction.key, 'payout_failure', amount, at),
+  };
+}
+
+function payoutBalanceTransaction(
+  payout: Payout,
+  journalKey: JournalKey,
+  type: 'payout' | 'payout_failure',
+  amount: number,
+  createdAt: string,
+): BalanceTransaction {
+  return {
+    id: balanceTransactionId(createdAt, journalKey),
+    merchantId: payout.merchantId,
+    currency: payout.currency,
+    type,
+    source: payout.payoutNo,
+    journalKey,
+    amount,
+    fee: 0,
+    net: amount,
+    createdAt,
+    availableOn: createdAt,
+    status: 'available',
   };
 }

@@ -91,6 +91,9 @@ export function refuseUnknownParameters(
   return query;
 }
 
+/** The parameters of a list that pages one way only. */
+export const PAGE_PARAMETERS: readonly string[] = ['limit', 'starting_after'];
+
 /** `limit` (1 to 100, 10 when absent) and `starting_after` (not empty) of a list that pages one way only, Stripe's way. */
 export function pageOf(query: Record<string, string | undefined>, what: string): { limit: number; startingAfter?: string } {
   const startingAfter = query['starting_after'];

@@ -1,8 +1,16 @@
 import * as z from '../shared/zod.ts';
-import { LeaseWaitErrorNames, RefundTerminalErrorNames, TerminalErrorNames, TransientErrorNames } from '../../domain/errors.ts';
-import type { RefundStepName, SagaStepName } from '../../catalog.ts';
+import {
+  LeaseWaitErrorNames,
+  PayoutTerminalErrorNames,
+  RefundTerminalErrorNames,
+  TerminalErrorNames,
+  TransientErrorNames,
+} from '../../domain/errors.ts';
+import type { PayoutStepName, RefundStepName, SagaStepName } from '../../catalog.ts';
 import { crashFunctionOf } from '../../crash/crash-points.ts';
 import { asInvocationOf } from '../../crash/invocation.ts';
+import { PayoutStatus } from '../../domain/payout.ts';
+import type { PayoutSagaState } from '../../domain/payout-saga.ts';
 import { RefundStatus } from '../../domain/refund.ts';
 import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
@@ -23,6 +31,16 @@ const refundSagaState = z.looseObject({
   provider_refund_id: z.optional(z.string()),
   outcome: z.optional(z.enum(Object.values(RefundStatus))),
   failure_reason: z.optional(z.string()),
+  checks_left: count,
+  error: stepError,
+});
+
+const payoutSagaState = z.looseObject({
+  payout_no: z.string().check(z.minLength(1)),
+  provider_payout_id: z.optional(z.string()),
+  outcome: z.optional(z.enum(Object.values(PayoutStatus))),
+  failure_code: z.optional(z.string()),
+  arrival_date: count,
   checks_left: count,
   error: stepError,
 });
@@ -63,6 +81,23 @@ export function refundStepHandler<D>(
   });
 }
 
+/** A payout saga step's handler; `outcome` as for {@link sagaStepHandler}. */
+export function payoutStepHandler<D>(
+  step: PayoutStepName,
+  deps: () => D | Promise<D>,
+  run: (deps: D, state: PayoutSagaState) => Promise<PayoutSagaState>,
+  outcome?: string,
+) {
+  return stepHandler(step, {
+    outcome,
+    parse: (input) => payoutSagaState.parse(input) as PayoutSagaState,
+    context: (state) => ({ payout_no: state.payout_no }),
+    terminal: new Set(PayoutTerminalErrorNames),
+    deps,
+    run,
+  });
+}
+
 interface Step<D, S> {
   parse(input: unknown): S;
   /** The ids every log line of the step carries. */
@@ -80,7 +115,7 @@ interface Step<D, S> {
  * step, and let its typed error reach Step Functions by name for Retry or Catch.
  */
 function stepHandler<D, S>(
-  step: SagaStepName | RefundStepName,
+  step: SagaStepName | RefundStepName | PayoutStepName,
   { parse, context: idsOf, terminal, deps, run, outcome }: Step<D, S>,
 ) {
   const metrics = metricsFor('step', step);

@@ -3,6 +3,7 @@ import { DynamoIdempotencyStore } from '../../adapters/dynamodb/idempotency-stor
 import { DynamoLedgerStore } from '../../adapters/dynamodb/ledger-store.ts';
 import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
 import { DynamoPaymentRepository } from '../../adapters/dynamodb/payment-repository.ts';
+import { DynamoPayoutStore } from '../../adapters/dynamodb/payout-store.ts';
 import { DynamoRefundRepository } from '../../adapters/dynamodb/refund-repository.ts';
 import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
 import { DynamoSettlementStore } from '../../adapters/dynamodb/settlement-store.ts';
@@ -12,6 +13,7 @@ import {
   ledgerStoreCalls,
   merchantKeyStoreCalls,
   paymentRepositoryCalls,
+  payoutStoreCalls,
   refundRepositoryCalls,
   schoolStoreCalls,
   settlementStoreCalls,
@@ -22,6 +24,7 @@ import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { SettlementStore } from '../../domain/ledger/settle.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
+import type { PayoutStore } from '../../domain/payout.ts';
 import type { PaymentLister, PaymentRepository } from '../../domain/ports.ts';
 import type { RefundLister, RefundRepository } from '../../domain/refund.ts';
 import { once } from './once.ts';
@@ -69,4 +72,8 @@ export const schoolStore = /* @__PURE__ */ once(
 export const settlementStore = /* @__PURE__ */ once(
   (): SettlementStore =>
     withCrashPoints<SettlementStore>(new DynamoSettlementStore(documentClient(), tableName()), settlementStoreCalls),
+);
+
+export const payoutStore = /* @__PURE__ */ once(
+  (): PayoutStore => withCrashPoints<PayoutStore>(new DynamoPayoutStore(documentClient(), tableName()), payoutStoreCalls),
 );

@@ -59,6 +59,8 @@ export function ledgerOf(provider: Ledger, paymentNos: readonly string[]): Ledge
   return {
     paymentIntents: intents,
     refunds: provider.refunds.filter((refund) => ids.has(refund.paymentIntent)),
+    // A payout belongs to no payment.
+    payouts: [],
     calls: provider.calls.filter((call) => call.paymentIntent !== null && ids.has(call.paymentIntent)),
   };
 }

@@ -92,7 +92,7 @@ export interface StrictStripeOptions {
  */
 export class StrictStripe {
   /** Every PaymentIntent and refund, with each capture and cancellation, as the fake's ledger keeps them. */
-  readonly ledger: Ledger = { paymentIntents: [], refunds: [], calls: [] };
+  readonly ledger: Ledger = { paymentIntents: [], refunds: [], payouts: [], calls: [] };
   /** The idempotency key each PaymentIntent or refund was created under. */
   readonly createdUnderKey = new Map<string, string>();
   private readonly keys = new Map<string, KeptAnswer>();

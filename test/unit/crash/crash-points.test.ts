@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRoutes, refundSteps, sagaSteps } from '../../../functions/catalog.ts';
+import { apiRoutes, payoutSteps, refundSteps, sagaSteps } from '../../../functions/catalog.ts';
 import {
   SimulatedCrash,
   crashAt,
@@ -88,6 +88,7 @@ describe('the registry', () => {
       ...apiRoutes.map((route) => route.id),
       ...Object.keys(sagaSteps),
       ...Object.keys(refundSteps),
+      ...Object.keys(payoutSteps),
     ].map(kebab);
 
     expect([...crashFunctions].sort()).toEqual([...deployed, 'authorizer', 'reconciler', 'ledger-poster', 'settle-day'].sort());

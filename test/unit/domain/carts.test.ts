@@ -12,6 +12,7 @@ import { type ItemRequest, addItem, removeItem } from '../../../functions/domain
 import { CartStatus } from '../../../functions/domain/carts/model.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
 import { USD } from '../../support/currencies.ts';
+import { StrictPayoutStore } from '../../support/strict/payouts.ts';
 import { HOLD_SECONDS, RECONCILE_AFTER_SECONDS, T0, afterNextRead, schoolWorld } from '../../support/school-world.ts';
 
 /**
@@ -565,6 +566,8 @@ describe('a difference paid back to the card, whose refund then fails', () => {
     workflow: world.workflow,
     refunds: world.refunds,
     refundWorkflow: world.workflow,
+    payouts: new StrictPayoutStore(),
+    payoutWorkflow: world.workflow,
     provider: strictProvider(new StrictStripe({ clock: world.time.clock })),
     maxResumes: 5,
     deployment: 'here',

@@ -19,6 +19,7 @@ import type { PaymentRepository } from '../../../functions/domain/ports.ts';
 import type { PaymentProvider } from '../../../functions/domain/provider.ts';
 import { USD } from '../../support/currencies.ts';
 import { StrictPaymentRepository } from '../../support/strict/payments.ts';
+import { StrictPayoutStore } from '../../support/strict/payouts.ts';
 import { StrictRefundRepository } from '../../support/strict/refunds.ts';
 import { StrictStripe, strictProvider } from '../../support/strict/stripe.ts';
 import { StrictWorkflow } from '../../support/strict/workflow.ts';
@@ -47,6 +48,8 @@ beforeEach(() => {
     workflow,
     refunds,
     refundWorkflow,
+    payouts: new StrictPayoutStore(),
+    payoutWorkflow: new StrictWorkflow(clock),
     provider,
     clock: () => now,
     reconcileAfterSeconds: 300,

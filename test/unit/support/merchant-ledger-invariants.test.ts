@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LEDGER_SETTINGS } from '../../../functions/domain/ledger/fees.ts';
 import type { JournalTransaction } from '../../../functions/domain/ledger/journal.ts';
-import { capturePosting, refundPosting } from '../../../functions/domain/ledger/postings.ts';
+import { capturePosting, payoutPaidPosting, payoutPosting, payoutReversalPosting, refundPosting, releasePosting } from '../../../functions/domain/ledger/postings.ts';
 import type { Currency } from '../../../functions/domain/money.ts';
 import type { Payment } from '../../../functions/domain/payment.ts';
+import type { Payout } from '../../../functions/domain/payout.ts';
 import type { Refund } from '../../../functions/domain/refund.ts';
-import { merchantLedgerViolations } from '../../support/invariants/merchant-ledger.ts';
+import { type ProviderTotals, merchantLedgerViolations } from '../../support/invariants/merchant-ledger.ts';
 import { StrictLedgerStore } from '../../support/strict/ledger.ts';
 
 const USD = 'USD' as Currency;
@@ -19,16 +20,36 @@ const refund = (refundNo: string, amount: number): Refund => ({
   version: 2, createdAt: AT, updatedAt: AT, resumeCount: 0,
 });
 
-/** The ledger of merchant `m` once `post` ran on a fresh store, checked against a provider that captured 1000 and refunded `refunded`. */
-async function violationsAfter(post: (store: StrictLedgerStore) => Promise<void>, refunded = 0, journal?: (real: JournalTransaction[]) => JournalTransaction[]) {
+const payout = (payoutNo: string, amount: number): Payout => ({
+  payoutNo, merchantId: 'm', amount, currency: USD, status: 'pending', version: 1, balanceTransactionId: 'txn_1',
+  createdAt: AT, updatedAt: AT, resumeCount: 0,
+});
+
+/**
+ * The ledger of merchant `m` once `post` ran on a fresh store, checked against a provider that
+ * captured 1000 and refunded `refunded` (and paid out as `payouts` say).
+ */
+async function violationsAfter(
+  post: (store: StrictLedgerStore) => Promise<void>,
+  refunded = 0,
+  journal?: (real: JournalTransaction[]) => JournalTransaction[],
+  payouts: { paidOut?: number; inPayout?: number } = {},
+) {
   const store = new StrictLedgerStore();
   await post(store);
   const real = await store.journal('m');
-  return merchantLedgerViolations(
-    { merchantId: 'm', balances: await store.balances('m'), journal: journal?.(real) ?? real },
-    { USD: { captured: 1000, refunded, captures: [1000] } },
-    DEFAULT_LEDGER_SETTINGS,
-  );
+  const provider: ProviderTotals = { USD: { captured: 1000, refunded, captures: [1000], ...payouts } };
+  return merchantLedgerViolations({ merchantId: 'm', balances: await store.balances('m'), journal: journal?.(real) ?? real }, provider, DEFAULT_LEDGER_SETTINGS);
+}
+
+/** A capture of 1000 made available (941 after its fee), then payouts of 300 (paid) and 200 (failed, given back). */
+async function paidAndGivenBack(store: StrictLedgerStore, { reverse = true } = {}) {
+  await store.post(capturePosting(payment, DEFAULT_LEDGER_SETTINGS));
+  await store.post(releasePosting((await store.chargeOf('m', 'pi_1'))!, new Date(AT)));
+  await store.post(payoutPosting(payout('po_1', 300)));
+  await store.post(payoutPaidPosting(payout('po_1', 300), AT));
+  await store.post(payoutPosting(payout('po_2', 200)));
+  if (reverse) await store.post(payoutReversalPosting(payout('po_2', 200), AT));
 }
 
 describe('the ledger invariants', () => {
@@ -74,5 +95,19 @@ describe('the ledger invariants', () => {
 
     expect(found.join('\n')).toMatch(/journal transaction fee:pi_1 sums to 59, not 0/);
     expect(found.join('\n')).toMatch(/platform_fees holds 59, its journal adds up to 0/);
+  });
+
+  it('hold for a payout paid and one given back, with the provider’s payouts', async () => {
+    const found = await violationsAfter(paidAndGivenBack, 0, undefined, { paidOut: 300, inPayout: 0 });
+
+    expect(found).toEqual([]);
+  });
+
+  it('catch a failed payout whose reversal was skipped, and a payout recorded paid that the provider never paid', async () => {
+    const unreversed = await violationsAfter((store) => paidAndGivenBack(store, { reverse: false }), 0, undefined, { paidOut: 300, inPayout: 0 });
+    const notPaid = await violationsAfter(paidAndGivenBack, 0, undefined, { paidOut: 0, inPayout: 300 });
+
+    expect(unreversed).toEqual(['m USD: in_payout holds 200, the provider has 0 on the way']);
+    expect(notPaid).toEqual(['m USD: paid_out holds 300, the provider paid out 0', 'm USD: in_payout holds 0, the provider has 300 on the way']);
   });
 });

@@ -32,6 +32,7 @@ const capturedOnce: Ledger = {
     },
   ],
   refunds: [],
+  payouts: [],
   calls: [],
 };
 

@@ -2,9 +2,7 @@ import { ValidationError } from '../../../domain/errors.ts';
 import { ledgerStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
 import { balanceTransactionView } from './balance-transaction-view.ts';
-import { pageOf, refuseUnknownParameters } from '../list-query.ts';
-
-const PARAMETERS = ['limit', 'starting_after'];
+import { PAGE_PARAMETERS, listBody, pageOf, refuseUnknownParameters } from '../list-query.ts';
 
 /**
  * `GET /v1/balance_transactions?limit=&starting_after=`: the merchant's balance transactions,
@@ -13,7 +11,7 @@ const PARAMETERS = ['limit', 'starting_after'];
  * unknown parameter, by its name.
  */
 export const handler = apiHandler('ListBalanceTransactions', async ({ event, merchantId }) => {
-  const { limit, startingAfter } = pageOf(refuseUnknownParameters(event, PARAMETERS), 'a balance transaction');
+  const { limit, startingAfter } = pageOf(refuseUnknownParameters(event, PAGE_PARAMETERS), 'a balance transaction');
   const ledger = ledgerStore();
   if (startingAfter !== undefined && (await ledger.getBalanceTransaction(merchantId, startingAfter)) === undefined) {
     throw new ValidationError('starting_after', `names no balance transaction of yours: ${startingAfter}`);
@@ -21,6 +19,6 @@ export const handler = apiHandler('ListBalanceTransactions', async ({ event, mer
   const page = await ledger.listBalanceTransactions(merchantId, { limit, ...(startingAfter !== undefined && { startingAfter }) });
   return {
     status: 200,
-    body: { object: 'list', url: '/v1/balance_transactions', has_more: page.hasMore, data: page.data.map(balanceTransactionView) },
+    body: listBody('/v1/balance_transactions', page, balanceTransactionView),
   };
 });

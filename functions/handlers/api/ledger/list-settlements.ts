@@ -4,7 +4,7 @@ import { isSettlementDate } from '../../../domain/ledger/settlement-day.ts';
 import { parseSettlementId } from '../../../domain/ledger/settlement.ts';
 import { settlementStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
-import { pageOf, refuseUnknownParameters } from '../list-query.ts';
+import { listBody, pageOf, refuseUnknownParameters } from '../list-query.ts';
 import { settlementView } from './settlement-view.ts';
 
 /**
@@ -24,7 +24,7 @@ export const handler = apiHandler('ListSettlements', async ({ event, merchantId 
     ...(date !== undefined && { date }),
     ...(cursor !== undefined && { startingAfter: { date: cursor.date, currency: cursor.currency } }),
   });
-  return { status: 200, body: { object: 'list', url: '/v1/settlements', has_more: page.hasMore, data: page.data.map(settlementView) } };
+  return { status: 200, body: listBody('/v1/settlements', page, settlementView) };
 });
 
 function parseQuery(event: APIGatewayProxyEvent) {

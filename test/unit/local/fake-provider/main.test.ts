@@ -48,7 +48,7 @@ describe('fake provider CLI', () => {
 
     // Assess
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(ledger).toEqual({ paymentIntents: [], refunds: [], calls: [] });
+    expect(ledger).toEqual({ paymentIntents: [], refunds: [], payouts: [], calls: [] });
     expect(await run.exited).toBe(0);
   });
 

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAYOUT_SCRIPTS } from '../../../../local/fake-provider/payouts.ts';
 import { startFakeProvider, type FakeProvider } from '../../../../local/fake-provider/server.ts';
 import { authorizeParams, type RawResponse, stripeRequest } from './http.ts';
 
@@ -71,8 +72,9 @@ const nullableBeyondTheExamples: Record<string, readonly string[]> = {
     'next_action',
   ] satisfies NullableFields<Stripe.PaymentIntent>[],
   charge: ['description', 'payment_method'] satisfies NullableFields<Stripe.Charge>[],
-  search_result: ['next_page'] satisfies NullableFields<Stripe.ApiSearchResult<Stripe.PaymentIntent>>[],
+  payout: ['description'] satisfies NullableFields<Stripe.Payout>[],
   balance_transaction: ['description'] satisfies NullableFields<Stripe.BalanceTransaction>[],
+  search_result: ['next_page'] satisfies NullableFields<Stripe.ApiSearchResult<Stripe.PaymentIntent>>[],
 };
 
 /** Fields whose keys are the caller's (`metadata`) or left open by Stripe (`use_stripe_sdk`). */
@@ -206,6 +208,16 @@ const answers: Record<string, () => Promise<RawResponse>> = {
     await capturedIntent();
     return get('/v1/balance_transactions', { limit: '1' });
   },
+  'a payout, its balance transaction expanded': () => post('/v1/payouts', { amount: '700', currency: 'usd', 'expand[0]': 'balance_transaction' }),
+  'a payout without a description, retrieved': async () => {
+    const { json } = await post('/v1/payouts', { amount: '700', currency: 'usd', 'metadata[payout_no]': 'po_1' });
+    return get(`/v1/payouts/${json.id}`);
+  },
+  'a failed payout, in a list': async () => {
+    const { json } = await post('/v1/payouts', { amount: '700', currency: 'usd', description: PAYOUT_SCRIPTS.held });
+    await fake.settlePayout(json.id, 'failed');
+    return get('/v1/payouts', { limit: '1' });
+  },
   'a card decline': () => post('/v1/payment_intents', authorizeParams('pm_card_chargeDeclinedInsufficientFunds')),
   'a capture refused in the PaymentIntent’s state': async () => {
     const { json } = await post('/v1/payment_intents', authorizeParams('pm_card_visa'));
@@ -256,7 +268,7 @@ describe('the fake provider keeps Stripe’s shapes', () => {
     for (const answer of Object.values(answers)) collect((await answer()).json);
 
     // Assess
-    expect([...kinds].sort()).toEqual(['balance_transaction', 'charge', 'list', 'payment_intent', 'payment_method', 'refund', 'search_result']);
+    expect([...kinds].sort()).toEqual(['balance_transaction', 'charge', 'list', 'payment_intent', 'payment_method', 'payout', 'refund', 'search_result']);
   });
 });
 

@@ -1,0 +1,5 @@
+import { checkPayout } from '../../domain/payout-saga.ts';
+import { providerPayoutStepDeps } from '../shared/provider-saga.ts';
+import { payoutStepHandler } from '../saga/step.ts';
+
+export const handler = payoutStepHandler('CheckPayout', providerPayoutStepDeps, checkPayout);

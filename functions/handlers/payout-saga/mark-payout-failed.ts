@@ -1,0 +1,5 @@
+import { markPayoutFailed } from '../../domain/payout-saga.ts';
+import { payoutStepDeps } from '../shared/saga.ts';
+import { payoutStepHandler } from '../saga/step.ts';
+
+export const handler = payoutStepHandler('MarkPayoutFailed', payoutStepDeps, markPayoutFailed, 'PayoutFailed');

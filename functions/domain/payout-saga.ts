@@ -117,7 +117,7 @@ export async function markPayoutFailed(deps: PayoutStepDeps, state: PayoutSagaSt
   const status = state.outcome === PayoutStatus.Canceled ? PayoutStatus.Canceled : PayoutStatus.Failed;
   const failureReason = state.failure_code ?? (refused ? ErrorCode.ProviderRejected : undefined);
   const failed = next(deps, payout, { status, ...(failureReason !== undefined && { failureReason }), ...providerFields(payout, state) });
-  await deps.payouts.replace(payout, failed, payoutReversalPosting(payout, failed.updatedAt));
+  await deps.payouts.replace(payout, failed, payoutReversalPosting(payout, failed.updatedAt, status));
   return state;
 }
 

@@ -1,30 +1,34 @@
 import { createHash } from 'node:crypto';
 import { invalidParameter } from './api-error.ts';
 import type { Params } from './form.ts';
-import { type Ledger, type PaymentIntentRecord, type RefundRecord, takesFromCharge } from './ledger.ts';
+import { type Ledger, type PaymentIntentRecord, type PayoutRecord, type RefundRecord, takesFromCharge } from './ledger.ts';
 import type { ApiContext } from './payment-intents.ts';
 import { expansions, optionalInteger, optionalString, rejectUnknown } from './params.ts';
+import { renderPayout, renderPayoutBalanceTransaction } from './payouts.ts';
 import { paginate, renderCharge, renderRefund } from './stripe-objects.ts';
 
 /** Test mode makes card funds available two days after the charge, as Stripe's default US schedule. */
 const AVAILABLE_AFTER_SECONDS = 2 * 86_400;
 
-interface BalanceTransactionRecord {
+type BalanceTransactionRecord = {
   readonly id: string;
-  readonly type: 'charge' | 'refund';
   readonly created: number;
   readonly amount: number;
   readonly currency: string;
-  readonly source: { readonly pi: PaymentIntentRecord; readonly refund?: RefundRecord };
-}
+} & (
+  | { readonly type: 'charge' | 'refund'; readonly source: { readonly pi: PaymentIntentRecord; readonly refund?: RefundRecord } }
+  | { readonly type: 'payout' | 'payout_failure' | 'payout_cancel'; readonly payout: PayoutRecord }
+);
 
 /** The same id for the same movement on every request: the fake keeps no balance transactions of its own, it derives them. */
 const idOf = (what: string) => `txn_${createHash('sha256').update(what).digest('hex').slice(0, 24)}`;
 
 /**
  * The account's balance transactions, derived from the ledger: one per capture (type `charge`,
- * its source the charge) and one per refund that takes from its charge (type `refund`, negative,
- * its source the refund), dated when they happened. The fake takes no fee of its own.
+ * its source the charge), one per refund that takes from its charge (type `refund`, negative,
+ * its source the refund), one per payout (type `payout`, negative) and one more per payout that
+ * failed or was canceled (`payout_failure` or `payout_cancel`, the amount back), dated when they
+ * happened. The fake takes no fee of its own.
  */
 function balanceTransactions(ledger: Ledger): BalanceTransactionRecord[] {
   const byId = new Map(ledger.paymentIntents.map((pi) => [pi.id, pi]));
@@ -44,7 +48,14 @@ function balanceTransactions(ledger: Ledger): BalanceTransactionRecord[] {
       ? []
       : [{ id: idOf(`${refund.id}|refund`), type: 'refund' as const, created: refund.created, amount: -refund.amount, currency: refund.currency, source: { pi, refund } }];
   });
-  return [...charges, ...refunds];
+  const payouts = ledger.payouts.flatMap((payout): BalanceTransactionRecord[] => {
+    const made = { id: payout.balanceTransaction, type: 'payout' as const, created: payout.created, amount: -payout.amount, currency: payout.currency, payout };
+    if (payout.failureBalanceTransaction === null) return [made];
+    const type = payout.status === 'canceled' ? ('payout_cancel' as const) : ('payout_failure' as const);
+    const ended = payout.endedAt ?? payout.arrivalDate;
+    return [made, { id: payout.failureBalanceTransaction, type, created: ended, amount: payout.amount, currency: payout.currency, payout }];
+  });
+  return [...charges, ...refunds, ...payouts];
 }
 
 const RANGE_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
@@ -79,6 +90,21 @@ export function listBalanceTransactions(ctx: ApiContext, params: Params): unknow
 }
 
 function render(ledger: Ledger, t: BalanceTransactionRecord, expandSource: boolean): Record<string, unknown> {
+  if ('payout' in t) {
+    const source = expandSource ? renderPayout(t.payout, new Set()) : t.payout.id;
+    return {
+      ...renderPayoutBalanceTransaction(t.payout),
+      id: t.id,
+      amount: t.amount,
+      net: t.amount,
+      created: t.created,
+      available_on: t.created,
+      // Stripe reports a payout given back under `payout_reversal`.
+      reporting_category: t.type === 'payout' ? 'payout' : 'payout_reversal',
+      source,
+      type: t.type,
+    };
+  }
   const { pi, refund } = t.source;
   const charge = pi.charge;
   const sourceId = refund?.id ?? charge?.id ?? pi.id;

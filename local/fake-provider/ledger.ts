@@ -149,6 +149,8 @@ export interface PayoutRecord {
   failureCode: string | null;
   /** The balance transaction that gave a failed or canceled payout's amount back. */
   failureBalanceTransaction: string | null;
+  /** Seconds since the epoch: when a failed or canceled payout ended (absent from ledgers written before). */
+  endedAt?: number;
   /** Whether it moves on as time passes; false once final, or while held for the test to settle. */
   travels: boolean;
 }

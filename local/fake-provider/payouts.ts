@@ -110,6 +110,7 @@ function end(ctx: ApiContext, payout: PayoutRecord, status: PayoutEnd, failureCo
   if (status === 'paid') return;
   // A failed or canceled payout's amount comes back to the balance: a balance transaction of its own.
   payout.failureBalanceTransaction = newId('txn');
+  payout.endedAt = ctx.now();
   payout.failureCode = status === 'failed' ? (failureCode ?? DEFAULT_FAILURE_CODE) : (failureCode ?? null);
   if (status === 'canceled') payout.arrivalDate = ctx.now();
 }
@@ -154,7 +155,7 @@ export function renderPayout(payout: PayoutRecord, expand: ReadonlySet<string>):
 }
 
 /** Stripe's balance transaction of a payout: the amount leaving the balance. */
-function renderPayoutBalanceTransaction(payout: PayoutRecord): Record<string, unknown> {
+export function renderPayoutBalanceTransaction(payout: PayoutRecord): Record<string, unknown> {
   return {
     id: payout.balanceTransaction,
     object: 'balance_transaction',

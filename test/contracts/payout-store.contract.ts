@@ -70,7 +70,7 @@ export const payoutStoreContract: Contract<PayoutStoreSubject> = {
     const travelling: Payout = { ...payout, status: 'in_transit', version: 2, updatedAt: at(2) };
     await subject.payouts.replace(payout, travelling);
 
-    const stale = subject.payouts.replace(payout, { ...payout, status: 'failed', version: 2, updatedAt: at(3) }, payoutReversalPosting(payout, at(3)));
+    const stale = subject.payouts.replace(payout, { ...payout, status: 'failed', version: 2, updatedAt: at(3) }, payoutReversalPosting(payout, at(3), 'failed'));
 
     await expect(stale).rejects.toBeInstanceOf(ConcurrentModificationError);
     expect(await subject.payouts.get(payout.payoutNo)).toEqual(travelling);

@@ -8,7 +8,7 @@ import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
 import { FEE, balance, captured, eventually, ledgerOf, usd } from '../support/ledger-api.ts';
 import { PAYOUT_SCRIPTS } from '../../local/fake-provider/payouts.ts';
-import { api, target } from '../support/target.ts';
+import { api, invoke, target } from '../support/target.ts';
 
 const payout = (key: string, body: Record<string, unknown>, idempotencyKey: string = randomUUID()) =>
   api('POST', '/v1/payouts', body, { key, headers: { 'Idempotency-Key': idempotencyKey } });
@@ -151,9 +151,9 @@ describe('payouts', () => {
   });
 
   it.each([
-    [PAYOUT_SCRIPTS.fails, 'failed', 'account_closed'],
-    [PAYOUT_SCRIPTS.canceled, 'canceled', null],
-  ])('gives a payout the provider ends as %s back to available', async (description, status, failureCode) => {
+    [PAYOUT_SCRIPTS.fails, 'failed', 'account_closed', 'payout_failure'],
+    [PAYOUT_SCRIPTS.canceled, 'canceled', null, 'payout_cancel'],
+  ])('gives a payout the provider ends as %s back to available', async (description, status, failureCode, type) => {
     // Prepare
     const { payoutApiKey: key } = ledgerOf();
     await funded(key, 400);
@@ -169,7 +169,7 @@ describe('payouts', () => {
     expect(made.status).toBe(201);
     expect(ended.failure_code).toBe(failureCode);
     expect(usd(after.available)).toBe(before);
-    expect(reversal).toMatchObject({ type: 'payout_failure', source: made.body.payout_no, amount: 150, net: 150 });
+    expect(reversal).toMatchObject({ type, source: made.body.payout_no, amount: 150, net: 150 });
   });
 
   it.each([
@@ -205,5 +205,21 @@ describe('payouts', () => {
     expect(keyless.body.error).toMatchObject({ field: 'Idempotency-Key' });
     expect(euros.status).toBe(409);
     expect(euros.body.error).toMatchObject({ code: 'insufficient_funds', field: 'amount' });
+  });
+
+  it('settles the merchant’s day with every payout matched to the provider’s: made, paid, failed and canceled alike', async () => {
+    // Prepare: the day's payouts of the tests before, all final (afterEach), and the captures that funded them.
+    const { payoutMerchantId: merchantId, payoutApiKey: key } = ledgerOf();
+    const date = new Date().toISOString().slice(0, 10);
+
+    // Act: SettleDay by hand, with a clock two days on (the merchant's day, UTC, has ended).
+    const run = await invoke('SettleDay', { time: new Date(Date.now() + 2 * 86_400_000).toISOString(), detail: { merchant_id: merchantId, date } });
+    const [statement] = (await api('GET', `/v1/settlements?date=${date}`, undefined, { key })).body.data;
+
+    // Assess
+    expect(run).toMatchObject({ written: 1, failed: 0, mismatches: 0 });
+    expect(statement.summary.map((row: { type: string }) => row.type)).toEqual(expect.arrayContaining(['charge', 'payout', 'payout_failure', 'payout_cancel']));
+    expect(statement.reconciliation.mismatches).toEqual([]);
+    expect(statement.reconciliation.matched).toBe(statement.transactions.length);
   });
 });

@@ -292,7 +292,7 @@ function toProviderRefund(refund: Stripe.Refund): ProviderRefund {
 
 /**
  * A balance transaction named as the ledger names its money: a charge by its PaymentIntent, a
- * refund by the refund_no in its metadata (the provider's refund id when it has none, which no
+ * refund by the refund_no in its metadata, a payout by its payout_no (the provider's own id when it has none, which no
  * ledger entry carries: it shows up as missing from the ledger), anything else by its source's id.
  */
 function toProviderBalanceTransaction(bt: Stripe.BalanceTransaction): ProviderBalanceTransaction {
@@ -310,7 +310,9 @@ function toProviderBalanceTransaction(bt: Stripe.BalanceTransaction): ProviderBa
       ? paymentIntentId
       : source?.object === 'refund'
         ? (metadata['refund_no'] ?? sourceId)
-        : sourceId;
+        : source?.object === 'payout'
+          ? (metadata['payout_no'] ?? sourceId)
+          : sourceId;
   const merchantId = metadata['merchant_id'];
   const deployment = metadata[DEPLOYMENT_METADATA_KEY];
   return {

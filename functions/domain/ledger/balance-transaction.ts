@@ -5,13 +5,13 @@ import type { JournalKey } from './journal.ts';
  * What a merchant sees of its ledger, one line per source, as Stripe's balance transactions:
  * a charge (its amount, the fee taken from it and the net, pending until `availableOn`), a
  * refund (negative, available at once), a payout (negative: the amount left `available`) or,
- * when a payout failed, its `payout_failure` (the amount back).
+ * when a payout failed or was canceled, its `payout_failure` or `payout_cancel` (the amount back).
  */
 export interface BalanceTransaction {
   readonly id: string;
   readonly merchantId: string;
   readonly currency: Currency;
-  readonly type: 'charge' | 'refund' | 'payout' | 'payout_failure';
+  readonly type: 'charge' | 'refund' | 'payout' | 'payout_failure' | 'payout_cancel';
   /** The provider's charge for a charge, our refund_no for a refund, our payout_no for a payout and its failure. */
   readonly source: string;
   /** The journal transaction that created it. */

@@ -168,9 +168,10 @@ export function payoutPaidPosting(payout: Payout, at: string): Posting {
 
 /**
  * A payout that failed or was canceled (`payout_reversal:<payout_no>`): its amount goes back
- * from `in_payout` to `available`, shown as Stripe's `payout_failure`.
+ * from `in_payout` to `available`, shown as Stripe shows it, `payout_failure` or `payout_cancel`
+ * (so that the settlement matches it with the provider's own).
  */
-export function payoutReversalPosting(payout: Payout, at: string): Posting {
+export function payoutReversalPosting(payout: Payout, at: string, outcome: 'failed' | 'canceled'): Posting {
   const { merchantId, currency, amount } = payout;
   const transaction = journalTransaction(`payout_reversal:${payout.payoutNo}`, { merchantId, currency, createdAt: at }, [
     { account: 'in_payout', amount },
@@ -180,14 +181,14 @@ export function payoutReversalPosting(payout: Payout, at: string): Posting {
     merchantId,
     currency,
     transactions: [transaction],
-    added: payoutBalanceTransaction(payout, transaction.key, 'payout_failure', amount, at),
+    added: payoutBalanceTransaction(payout, transaction.key, outcome === 'canceled' ? 'payout_cancel' : 'payout_failure', amount, at),
   };
 }
 
 function payoutBalanceTransaction(
   payout: Payout,
   journalKey: JournalKey,
-  type: 'payout' | 'payout_failure',
+  type: 'payout' | 'payout_failure' | 'payout_cancel',
   amount: number,
   createdAt: string,
 ): BalanceTransaction {

@@ -49,7 +49,7 @@ async function paidAndGivenBack(store: StrictLedgerStore, { reverse = true } = {
   await store.post(payoutPosting(payout('po_1', 300)));
   await store.post(payoutPaidPosting(payout('po_1', 300), AT));
   await store.post(payoutPosting(payout('po_2', 200)));
-  if (reverse) await store.post(payoutReversalPosting(payout('po_2', 200), AT));
+  if (reverse) await store.post(payoutReversalPosting(payout('po_2', 200), AT, 'failed'));
 }
 
 describe('the ledger invariants', () => {

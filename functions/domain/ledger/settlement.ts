@@ -177,8 +177,10 @@ function summarize(transactions: readonly BalanceTransaction[]): TypeSummary[] {
  * type and source, and lists every difference: one side's transaction of the day with no
  * counterpart on the other (each side is read over a margin around the day, `ledgerAround` and
  * `provider`, so that an entry the two sides date a moment apart, across midnight, still
- * matches), and a counterpart of another amount. Only the provider's transactions of this
- * merchant and currency are given.
+ * matches), and a counterpart of another amount. A payout the provider refused outright is
+ * no mismatch: the ledger holds it and its reversal, which move nothing together, and the
+ * provider holds nothing of it. Only the provider's transactions of this merchant and currency
+ * are given.
  */
 export function reconcile(input: {
   readonly day: SettlementDay;
@@ -188,6 +190,7 @@ export function reconcile(input: {
   const keyOf = (type: string, source: string) => `${type}|${source}`;
   const ledgerByKey = new Map(input.ledgerAround.map((t) => [keyOf(t.type, t.source), t]));
   const providerByKey = new Map(input.provider.map((t) => [keyOf(t.type, t.source), t]));
+  const neverReachedProvider = payoutsNeverAtProvider(input.ledgerAround, new Set(input.provider.map((t) => t.source)));
   const mismatches: Mismatch[] = [];
   let matched = 0;
   let providerTransactions = 0;
@@ -202,9 +205,21 @@ export function reconcile(input: {
     if (!within(ours.createdAt, input.day)) continue;
     const theirs = providerByKey.get(keyOf(ours.type, ours.source));
     const both = { type: ours.type, source: ours.source, ledgerAmount: ours.amount, balanceTransactionId: ours.id };
-    if (theirs === undefined) mismatches.push({ kind: 'missing_at_provider', ...both });
+    if (theirs === undefined && neverReachedProvider.has(ours.source)) matched += 1;
+    else if (theirs === undefined) mismatches.push({ kind: 'missing_at_provider', ...both });
     else if (theirs.amount !== ours.amount) mismatches.push({ kind: 'amount_differs', ...both, providerAmount: theirs.amount, providerTransactionId: theirs.id });
     else matched += 1;
   }
   return { providerTransactions, matched, mismatches };
+}
+
+/** The payouts of which the ledger holds both the payout and its reversal, summing to nothing, and the provider no transaction at all. */
+function payoutsNeverAtProvider(ledger: readonly BalanceTransaction[], providerSources: ReadonlySet<string>): Set<string> {
+  const net = new Map<string, { made: boolean; reversed: boolean; amount: number }>();
+  for (const t of ledger) {
+    if (t.type !== 'payout' && t.type !== 'payout_failure' && t.type !== 'payout_cancel') continue;
+    const seen = net.get(t.source) ?? { made: false, reversed: false, amount: 0 };
+    net.set(t.source, { made: seen.made || t.type === 'payout', reversed: seen.reversed || t.type !== 'payout', amount: seen.amount + t.amount });
+  }
+  return new Set([...net].filter(([source, s]) => s.made && s.reversed && s.amount === 0 && !providerSources.has(source)).map(([source]) => source));
 }

@@ -413,4 +413,19 @@ describe('reconciliation with the provider', () => {
     // Assess
     expect(result).toEqual({ providerTransactions: 0, matched: 1, mismatches: [] });
   });
+
+  it('takes a payout the provider refused outright (made and given back in the ledger, nothing at the provider) for no mismatch, but not one given back without its payout', () => {
+    // Prepare
+    const day = settlementDay('2026-12-01', 'UTC');
+    const ledger = (type: string, source: string, amount: number) => ({ id: `txn_${type}_${source}`, type, source, amount, createdAt: '2026-12-01T10:00:00.000Z' });
+    const refused = [ledger('payout', 'po_refused', -500), ledger('payout_failure', 'po_refused', 500)];
+    const unpaired = [ledger('payout_failure', 'po_lost', 300)];
+
+    // Act
+    const result = reconcile({ day, ledgerAround: [...refused, ...unpaired] as never[], provider: [] });
+
+    // Assess
+    expect(result.matched).toBe(2);
+    expect(result.mismatches.map((m) => [m.kind, m.source])).toEqual([['missing_at_provider', 'po_lost']]);
+  });
 });

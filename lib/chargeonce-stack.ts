@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { LambdaFunctions } from './lambda-functions.ts';
@@ -9,9 +9,8 @@ import { PaymentSaga } from './payment-saga.ts';
 import { PaymentsApi } from './payments-api.ts';
 import { PaymentsTable } from './payments-table.ts';
 import { PayoutSaga } from './payout-saga.ts';
-import { ReconcileSchedule } from './reconcile-schedule.ts';
+import { FunctionSchedule } from './function-schedule.ts';
 import { RefundSaga } from './refund-saga.ts';
-import { SettlementSchedule } from './settlement-schedule.ts';
 
 /**
  * The CDK context key (`cdk deploy -c stripeApiBase=http://host.docker.internal:12111`) that
@@ -29,13 +28,13 @@ export class ChargeonceStack extends Stack {
   readonly functions: LambdaFunctions;
   readonly saga: PaymentSaga;
   readonly api: PaymentsApi;
-  readonly schedule: ReconcileSchedule;
+  readonly schedule: FunctionSchedule;
   readonly stripeSecret: secretsmanager.Secret;
   readonly alarms: PaymentAlarms;
   readonly refundSaga: RefundSaga;
   readonly payoutSaga: PayoutSaga;
   readonly ledgerStream: LedgerStream;
-  readonly settlementSchedule: SettlementSchedule;
+  readonly settlementSchedule: FunctionSchedule;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -75,11 +74,16 @@ export class ChargeonceStack extends Stack {
       authorizer: functions.authorizer,
     });
     this.api = api;
-    this.schedule = new ReconcileSchedule(this, 'ReconcileSchedule', {
-      reconciler: functions.reconciler,
+    this.schedule = new FunctionSchedule(this, 'ReconcileSchedule', {
+      fn: functions.reconciler,
+      every: Duration.minutes(1),
+      description: 'Finds unfinished payments and drives them to a terminal status.',
     });
-
-    this.settlementSchedule = new SettlementSchedule(this, 'SettlementSchedule', { settleDay: functions.settleDay });
+    this.settlementSchedule = new FunctionSchedule(this, 'SettlementSchedule', {
+      fn: functions.settleDay,
+      every: Duration.hours(1),
+      description: 'Writes the settlement statements of every merchant whose day has ended.',
+    });
 
     this.alarms = new PaymentAlarms(this, 'Alarms');
     this.ledgerStream = new LedgerStream(this, 'LedgerStream', {

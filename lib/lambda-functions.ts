@@ -172,7 +172,7 @@ export class LambdaFunctions extends Construct {
   readonly reconciler: NodejsFunction;
   /** Posts the ledger from the table's stream (lib/ledger-stream.ts wires the stream to it). */
   readonly ledgerPoster: NodejsFunction;
-  /** Writes the settlement statements of the days that ended (lib/settlement-schedule.ts runs it). */
+  /** Writes the settlement statements of the days that ended (lib/function-schedule.ts runs it hourly). */
   readonly settleDay: NodejsFunction;
 
   private readonly table: dynamodb.ITable;

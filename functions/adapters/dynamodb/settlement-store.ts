@@ -24,7 +24,7 @@ import {
   fromTransactionItem,
   ledgerPartitionOf,
 } from './ledger-store.ts';
-import { BY_MERCHANT_INDEX, LIST_PK_ATTRIBUTE, LIST_SK_ATTRIBUTE, MERCHANT_REGISTRY_PARTITION, listKeysOf, merchantRegistrySk } from './table.ts';
+import { BY_MERCHANT_INDEX, LIST_PK_ATTRIBUTE, LIST_SK_ATTRIBUTE, MERCHANT_REGISTRY_PARTITION, listPartitionOf, merchantRegistrySk } from './table.ts';
 
 /** A merchant's registry entry, with where its settlement stands. */
 interface RegistryItem {
@@ -95,13 +95,12 @@ export class DynamoSettlementStore implements SettlementStore {
 
   async journalBetween(merchantId: string, from: string, to: string): Promise<JournalTransaction[]> {
     // `<created_at>#<key>` sorts by time; `to` alone sorts before every key made at `to`, so the range ends before it.
-    const { [LIST_PK_ATTRIBUTE]: journalOfMerchant } = listKeysOf('journal', merchantId, from, '');
     const items = await this.queryAll<JournalItem>({
       TableName: this.tableName,
       IndexName: BY_MERCHANT_INDEX,
       KeyConditionExpression: '#pk = :pk AND #at BETWEEN :from AND :to',
       ExpressionAttributeNames: { '#pk': LIST_PK_ATTRIBUTE, '#at': LIST_SK_ATTRIBUTE },
-      ExpressionAttributeValues: { ':pk': journalOfMerchant, ':from': from, ':to': to },
+      ExpressionAttributeValues: { ':pk': listPartitionOf('journal', merchantId), ':from': from, ':to': to },
     });
     return items.map(fromJournalItem);
   }

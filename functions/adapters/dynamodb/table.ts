@@ -101,8 +101,11 @@ export const LIST_SK_ATTRIBUTE = 'list_sk';
 
 export type ListKind = 'payment' | 'refund' | 'journal';
 
+/** The `list_pk` of a merchant's records of a kind. */
+export const listPartitionOf = (kind: ListKind, merchantId: string) => `${kind}#${merchantId}`;
+
 export function listKeysOf(kind: ListKind, merchantId: string, createdAt: string, id: string) {
-  return { [LIST_PK_ATTRIBUTE]: `${kind}#${merchantId}`, [LIST_SK_ATTRIBUTE]: `${createdAt}#${id}` };
+  return { [LIST_PK_ATTRIBUTE]: listPartitionOf(kind, merchantId), [LIST_SK_ATTRIBUTE]: `${createdAt}#${id}` };
 }
 
 /** Sort before and after every `list_sk` (an ISO 8601 time from the year 1000 on, `#`, an id of printable ASCII below `~`); a key may not be empty. */
@@ -144,7 +147,7 @@ export async function queryList<T>(
           IndexName: BY_MERCHANT_INDEX,
           KeyConditionExpression: '#listPk = :listPk AND #listSk BETWEEN :low AND :high',
           ExpressionAttributeNames: { '#listPk': LIST_PK_ATTRIBUTE, '#listSk': LIST_SK_ATTRIBUTE, ...filter?.names },
-          ExpressionAttributeValues: { ':listPk': `${list.kind}#${list.merchantId}`, ':low': low, ':high': high, ...filter?.values },
+          ExpressionAttributeValues: { ':listPk': listPartitionOf(list.kind, list.merchantId), ':low': low, ':high': high, ...filter?.values },
           ...(filter !== undefined && { FilterExpression: filter.expression }),
           ScanIndexForward: backwards,
           Limit: wanted - items.length,

@@ -166,7 +166,8 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
     const requestId = randomUUID();
     const startedAt = Date.now();
     try {
-      const url = new URL(request.url ?? '/', 'http://localhost');
+      // Appended, not resolved: a path starting `//` would otherwise be read as a host name.
+      const url = new URL(`http://localhost${request.url ?? '/'}`);
       const rawPath = url.pathname;
       const method = (request.method ?? 'GET').toUpperCase();
       const match = matchRoute(routes, rawPath);
@@ -186,7 +187,8 @@ export async function startApiGatewayLocal(options: StartApiGatewayLocalOptions)
       const body = await readBody(request);
       if (body instanceof GatewayResponse) return reply(response, requestId, body);
 
-      const methodArn = `${apiArn}/${stage}/${method}${rawPath}`;
+      // Empty segments do not select a resource (`/v1/payouts/` is `/v1/payouts`), so they are not part of the ARN the function's permission names either.
+      const methodArn = `${apiArn}/${stage}/${method}/${splitPath(rawPath).join('/')}`;
       let authorizerContext: Record<string, unknown> | undefined;
       if (route.authorizer !== undefined) {
         const authorized = await authorize(route.authorizer, request, methodArn);

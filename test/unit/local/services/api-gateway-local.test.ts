@@ -108,6 +108,21 @@ describe('API Gateway local', () => {
     expect(created.queryStringParameters).toBeNull();
   });
 
+  it("invokes a resource's function as its method ARN also when the path has empty segments, which select no resource", async () => {
+    // Prepare: a function that, like one behind a Lambda permission, runs only for its method's ARN
+    const sourceArns: string[] = [];
+    const api = await start({
+      routes: [{ method: 'GET', path: '/v1/payouts', handler: async (event, sourceArn) => (sourceArns.push(sourceArn), echo(event)) }],
+    });
+
+    // Act
+    const responses = await Promise.all(['/v1/payouts/', '//v1/payouts'].map((path) => fetch(`${api.url}${path}`)));
+
+    // Assess
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expect(sourceArns).toEqual(Array(2).fill('arn:aws:execute-api:us-east-1:000000000000:local/local/GET/v1/payouts'));
+  });
+
   it('answers 404 route_not_found for an unknown path and 405 method_not_allowed for a known one', async () => {
     // Prepare
     const api = await start();

@@ -48,6 +48,16 @@ export type PayoutStepName = keyof typeof payoutSteps;
 
 export const providerPayoutSteps: readonly PayoutStepName[] = ['SubmitPayout', 'CheckPayout'];
 
+/**
+ * The webhook delivery's Task states (lib/webhook-delivery.ts): one attempt of an event's POST to
+ * an endpoint, retried by the state machine, and the delivery given up.
+ */
+export const webhookSteps = {
+  DeliverWebhook: 'handlers/webhooks/deliver.ts',
+  GiveUpWebhook: 'handlers/webhooks/give-up.ts',
+} as const;
+export type WebhookStepName = keyof typeof webhookSteps;
+
 /** The sagas a route may start. */
 export type SagaKind = 'payment' | 'refund' | 'payout';
 
@@ -61,6 +71,8 @@ export interface ApiRoute {
   readonly starts?: readonly SagaKind[];
   /** A list: it queries the table's index of each merchant's records (`by_merchant`). */
   readonly lists?: true;
+  /** It starts webhook deliveries (executions of the delivery state machine). */
+  readonly delivers?: true;
 }
 
 const routes = [
@@ -92,6 +104,12 @@ const routes = [
   { id: 'CreatePayout', method: 'POST', path: '/v1/payouts', entry: 'handlers/api/payouts/create-payout.ts', starts: ['payout'] },
   { id: 'GetPayout', method: 'GET', path: '/v1/payouts/{payout_no}', entry: 'handlers/api/payouts/get-payout.ts' },
   { id: 'ListPayouts', method: 'GET', path: '/v1/payouts', entry: 'handlers/api/payouts/list-payouts.ts' },
+  { id: 'CreateWebhookEndpoint', method: 'POST', path: '/v1/webhook_endpoints', entry: 'handlers/api/webhooks/create-endpoint.ts' },
+  { id: 'ListWebhookEndpoints', method: 'GET', path: '/v1/webhook_endpoints', entry: 'handlers/api/webhooks/list-endpoints.ts' },
+  { id: 'DeleteWebhookEndpoint', method: 'DELETE', path: '/v1/webhook_endpoints/{endpoint_id}', entry: 'handlers/api/webhooks/delete-endpoint.ts' },
+  { id: 'ListEvents', method: 'GET', path: '/v1/events', entry: 'handlers/api/events/list-events.ts', lists: true },
+  { id: 'GetEvent', method: 'GET', path: '/v1/events/{event_id}', entry: 'handlers/api/events/get-event.ts' },
+  { id: 'RedeliverEvent', method: 'POST', path: '/v1/events/{event_id}/redeliver', entry: 'handlers/api/events/redeliver-event.ts', delivers: true },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;
@@ -115,3 +133,9 @@ export const ledgerPosterEntry = 'handlers/ledger-poster.ts';
  * merchant whose local day has ended, and compares each day with the provider's.
  */
 export const settleDayEntry = 'handlers/settle-day.ts';
+
+/**
+ * Invoked by the table's stream (its own event source mapping) with the status changes of
+ * payments, refunds and carts: writes each transition's event once and starts its deliveries.
+ */
+export const eventPublisherEntry = 'handlers/event-publisher.ts';

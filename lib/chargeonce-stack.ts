@@ -11,6 +11,7 @@ import { PaymentsTable } from './payments-table.ts';
 import { PayoutSaga } from './payout-saga.ts';
 import { FunctionSchedule } from './function-schedule.ts';
 import { RefundSaga } from './refund-saga.ts';
+import { WebhookDelivery } from './webhook-delivery.ts';
 
 /**
  * The CDK context key (`cdk deploy -c stripeApiBase=http://host.docker.internal:12111`) that
@@ -35,6 +36,7 @@ export class ChargeonceStack extends Stack {
   readonly payoutSaga: PayoutSaga;
   readonly ledgerStream: LedgerStream;
   readonly settlementSchedule: FunctionSchedule;
+  readonly webhooks: WebhookDelivery;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -92,6 +94,14 @@ export class ChargeonceStack extends Stack {
       alarmTopic: this.alarms.topic,
     });
 
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', {
+      table,
+      publisher: functions.eventPublisher,
+      steps: functions.webhookSteps,
+      alarmTopic: this.alarms.topic,
+    });
+    functions.allowDeliveries(this.webhooks.stateMachine);
+
     new CfnOutput(this, 'ApiUrl', {
       value: api.url,
       description: 'Stage base URL without a trailing slash; append /v1/payments and so on.',
@@ -100,6 +110,7 @@ export class ChargeonceStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'RefundStateMachineArn', { value: this.refundSaga.stateMachine.stateMachineArn });
     new CfnOutput(this, 'PayoutStateMachineArn', { value: this.payoutSaga.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'WebhookStateMachineArn', { value: this.webhooks.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StripeSecretArn', { value: stripeSecret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,

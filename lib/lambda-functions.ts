@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import {
   apiRoutes,
   authorizerEntry,
+  eventPublisherEntry,
   ledgerPosterEntry,
   payoutSteps,
   providerPayoutSteps,
@@ -21,11 +22,13 @@ import {
   refundSteps,
   sagaSteps,
   settleDayEntry,
+  webhookSteps,
   type ApiRoute,
   type PayoutStepName,
   type RefundStepName,
   type SagaKind,
   type SagaStepName,
+  type WebhookStepName,
 } from '../functions/catalog.ts';
 import {
   DEFAULT_RECONCILE_AFTER_SECONDS,
@@ -116,7 +119,7 @@ const routeAccess: Record<ApiRoute['method'], TableAction[]> = {
  * The write routes that also query one partition: a checkout that gives a registered seat back
  * reads the account's purchases, to pay the seat back to the card that paid it.
  */
-const QUERYING_WRITE_ROUTES: readonly string[] = ['Checkout'];
+const QUERYING_WRITE_ROUTES: readonly string[] = ['Checkout', 'RedeliverEvent'];
 
 /**
  * What each payout step does to the table: SubmitPayout only reads the payout; CheckPayout
@@ -128,6 +131,15 @@ const PAYOUT_STEP_ACCESS: Readonly<Record<PayoutStepName, readonly TableAction[]
   CheckPayout: ['GetItem', 'PutItem'],
   RecordPayoutPaid: ['GetItem', 'PutItem', 'UpdateItem'],
   MarkPayoutFailed: ['GetItem', 'PutItem', 'UpdateItem'],
+};
+
+/**
+ * What each webhook step does to the table: an attempt reads the event and its endpoint, and
+ * puts its record and the delivery's outcome; a give-up puts the outcome.
+ */
+const WEBHOOK_STEP_ACCESS: Readonly<Record<WebhookStepName, readonly TableAction[]>> = {
+  DeliverWebhook: ['GetItem', 'PutItem'],
+  GiveUpWebhook: ['PutItem'],
 };
 
 /** Where a function that starts a saga finds its state machine. */
@@ -174,6 +186,10 @@ export class LambdaFunctions extends Construct {
   readonly ledgerPoster: NodejsFunction;
   /** Writes the settlement statements of the days that ended (lib/function-schedule.ts runs it hourly). */
   readonly settleDay: NodejsFunction;
+  /** The webhook delivery's Task functions, keyed by state name. */
+  readonly webhookSteps: Readonly<Record<WebhookStepName, NodejsFunction>>;
+  /** Writes events from the table's stream and starts their deliveries (lib/webhook-delivery.ts wires both). */
+  readonly eventPublisher: NodejsFunction;
 
   private readonly table: dynamodb.ITable;
 
@@ -248,6 +264,29 @@ export class LambdaFunctions extends Construct {
     this.allowIndexQuery(this.settleDay, BY_MERCHANT_INDEX);
     // It lists the provider's balance transactions of each day (a read; it moves no money).
     this.allowProvider(this.settleDay, props);
+
+    const webhook = {} as Record<WebhookStepName, NodejsFunction>;
+    for (const [name, entry] of Object.entries(webhookSteps) as [WebhookStepName, string][]) {
+      const fn = this.createFunction(name, entry);
+      this.withStepBudget(fn);
+      this.allowTable(fn, WEBHOOK_STEP_ACCESS[name]);
+      webhook[name] = fn;
+    }
+    this.webhookSteps = webhook;
+
+    this.eventPublisher = this.createFunction('EventPublisher', eventPublisherEntry);
+    this.withStepBudget(this.eventPublisher);
+    // It puts each event once and queries its merchant's endpoints.
+    this.allowTable(this.eventPublisher, ['PutItem', 'Query']);
+  }
+
+  /** Gives the publisher and the routes that redeliver the delivery state machine, to start executions of. */
+  allowDeliveries(stateMachine: sfn.StateMachine): void {
+    const starters = [...this.routes.filter(({ route }) => route.delivers).map((r) => r.fn), this.eventPublisher];
+    for (const fn of starters) {
+      stateMachine.grantStartExecution(fn);
+      fn.addEnvironment(EnvVar.WebhookStateMachineArn, stateMachine.stateMachineArn);
+    }
   }
 
   /**

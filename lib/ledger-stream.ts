@@ -20,6 +20,61 @@ import { acknowledge } from './nag.ts';
 export const LEDGER_RETRY_ATTEMPTS = 50;
 export const LEDGER_BATCH_SIZE = 100;
 
+export interface TableStreamConsumerProps {
+  readonly table: dynamodb.ITable;
+  readonly consumer: lambda.IFunction;
+  /** Where the alarm on records the consumer gave up on notifies. */
+  readonly alarmTopic: sns.ITopic;
+  /** The stream records the consumer is given (Lambda's filter criteria on the record). */
+  readonly filter: Record<string, unknown>;
+  /** The alarm's construct id and what it tells the person it wakes. */
+  readonly alarm: { readonly id: string; readonly description: string };
+  /** Why nothing consumes the on-failure queue (cdk-nag's SQS3). */
+  readonly queueReason: string;
+}
+
+/**
+ * A consumer of the payments table's stream (NEW_AND_OLD_IMAGES), filtered, in order per item,
+ * at least once, in bisected batches retried {@link LEDGER_RETRY_ATTEMPTS} times. A record it
+ * cannot take after the retries is not dropped silently: the stream's position of it goes to a
+ * queue (kept 14 days), and one message there raises an alarm.
+ */
+export class TableStreamConsumer extends Construct {
+  readonly failures: sqs.Queue;
+  readonly failuresAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: TableStreamConsumerProps) {
+    super(scope, id);
+    this.failures = new sqs.Queue(this, 'Failures', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledge(this.failures, 'SQS3', props.queueReason);
+
+    props.consumer.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: LEDGER_BATCH_SIZE,
+        bisectBatchOnError: true,
+        retryAttempts: LEDGER_RETRY_ATTEMPTS,
+        onFailure: new SqsDlq(this.failures),
+        filters: [props.filter],
+      }),
+    );
+
+    this.failuresAlarm = new cloudwatch.Alarm(this, props.alarm.id, {
+      alarmDescription: props.alarm.description,
+      metric: this.failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failuresAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+  }
+}
+
 export interface LedgerStreamProps {
   readonly table: dynamodb.ITable;
   readonly poster: lambda.IFunction;
@@ -28,54 +83,27 @@ export interface LedgerStreamProps {
 }
 
 /**
- * The ledger's feed: the payments table's stream (NEW_AND_OLD_IMAGES), filtered to payments and
- * refunds that are succeeded, delivered to the LedgerPoster in order per item, at least once.
- * A record it cannot post after the retries is not dropped silently: the stream's position of
- * it goes to a queue (kept 14 days), and one message there raises an alarm. The record itself
- * stays re-postable from the payment or refund in the table, postings being idempotent.
+ * The ledger's feed: the table's stream filtered to payments and refunds that are succeeded,
+ * delivered to the LedgerPoster. A record it gave up on stays re-postable from the payment or
+ * refund in the table, postings being idempotent.
  */
-export class LedgerStream extends Construct {
-  readonly failures: sqs.Queue;
-  readonly failuresAlarm: cloudwatch.Alarm;
-
+export class LedgerStream extends TableStreamConsumer {
   constructor(scope: Construct, id: string, props: LedgerStreamProps) {
-    super(scope, id);
-    this.failures = new sqs.Queue(this, 'Failures', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledge(
-      this.failures,
-      'SQS3',
-      'This queue is itself the on-failure destination of the ledger stream (records the poster gave up on); it is alarmed, and nothing consumes it to fail again.',
-    );
-
-    props.poster.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: LEDGER_BATCH_SIZE,
-        bisectBatchOnError: true,
-        retryAttempts: LEDGER_RETRY_ATTEMPTS,
-        onFailure: new SqsDlq(this.failures),
-        filters: [
-          lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: { NewImage: { type: { S: lambda.FilterRule.or(...LEDGER_SOURCE_TYPES) }, status: { S: lambda.FilterRule.isEqual('succeeded') } } },
-          }),
-        ],
+    super(scope, id, {
+      table: props.table,
+      consumer: props.poster,
+      alarmTopic: props.alarmTopic,
+      filter: lambda.FilterCriteria.filter({
+        eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+        dynamodb: { NewImage: { type: { S: lambda.FilterRule.or(...LEDGER_SOURCE_TYPES) }, status: { S: lambda.FilterRule.isEqual('succeeded') } } },
       }),
-    );
-
-    this.failuresAlarm = new cloudwatch.Alarm(this, 'PostingsGivenUp', {
-      alarmDescription:
-        'The ledger poster gave up on stream records: a payment or refund is missing from the ledger. The queue holds their shard and sequence numbers.',
-      metric: this.failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarm: {
+        id: 'PostingsGivenUp',
+        description:
+          'The ledger poster gave up on stream records: a payment or refund is missing from the ledger. The queue holds their shard and sequence numbers.',
+      },
+      queueReason:
+        'This queue is itself the on-failure destination of the ledger stream (records the poster gave up on); it is alarmed, and nothing consumes it to fail again.',
     });
-    this.failuresAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
   }
 }

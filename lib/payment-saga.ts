@@ -97,12 +97,12 @@ export class PaymentSaga extends Construct {
   }
 }
 
-/** A saga's Standard state machine: an hour at most, traced, every event logged without execution data. */
-export function sagaStateMachine(scope: Construct, chain: sfn.IChainable): sfn.StateMachine {
+/** A saga's Standard state machine: an hour at most (unless `timeout` says), traced, every event logged without execution data. */
+export function sagaStateMachine(scope: Construct, chain: sfn.IChainable, timeout = Duration.hours(1)): sfn.StateMachine {
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineType: sfn.StateMachineType.STANDARD,
     definitionBody: sfn.DefinitionBody.fromChainable(chain),
-    timeout: Duration.hours(1),
+    timeout,
     tracingEnabled: true,
     logs: {
       destination: new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
@@ -165,11 +165,13 @@ function outlasting(seconds: number): sfn.RetryProps {
  * capped, fully jittered backoff, and gives up waiting for an answer a while after its
  * function's own timeout, for an invocation that hung (`States.Timeout`, retried too).
  */
-export function retryingTask(scope: Construct, name: string, fn: lambda.Function): tasks.LambdaInvoke {
+export function retryingTask(scope: Construct, name: string, fn: lambda.Function, payload?: sfn.TaskInput): tasks.LambdaInvoke {
   const functionTimeout = fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT;
   const step = new tasks.LambdaInvoke(scope, name, {
     stateName: name,
     lambdaFunction: fn,
+    // Absent: the whole state.
+    ...(payload !== undefined && { payload }),
     // The function's return value is the next state, without the invocation envelope.
     payloadResponseOnly: true,
     // Lambda's own errors are in TransientErrorNames: one Retry covers them.

@@ -11,6 +11,13 @@ export const EnvVar = {
   StateMachineArn: 'STATE_MACHINE_ARN',
   RefundStateMachineArn: 'REFUND_STATE_MACHINE_ARN',
   PayoutStateMachineArn: 'PAYOUT_STATE_MACHINE_ARN',
+  /** The webhook delivery state machine, for the functions that start deliveries. */
+  WebhookStateMachineArn: 'WEBHOOK_STATE_MACHINE_ARN',
+  /**
+   * `1` where the functions run beside the merchant's receiver (the local stack): webhook
+   * endpoints may then be `http://127.0.0.1` or `http://localhost`. Never set by the CDK app.
+   */
+  WebhookLoopbackUrls: 'WEBHOOK_LOOPBACK_URLS',
   /** Secrets Manager secret holding the Stripe secret key (deployed stacks). */
   StripeSecretArn: 'STRIPE_SECRET_ARN',
   /** The Stripe secret key itself (local stack, LocalStack); wins over the secret. */

@@ -34,3 +34,13 @@ export const SettlementMetric = {
   /** Differences between the provider's day and the ledger's, each listed on its statement. */
   Mismatches: 'SettlementMismatches',
 } as const;
+
+export const WebhookMetric = {
+  /** A transition's event written (a repeat of its stream record writes none). */
+  EventsPublished: 'EventsPublished',
+  DeliveriesSucceeded: 'WebhookDeliveriesSucceeded',
+  /** One failed attempt, to be retried. */
+  AttemptsFailed: 'WebhookAttemptsFailed',
+  /** Deliveries given up after three days (or their retries spent): alarmed. */
+  DeliveriesFailed: 'WebhookDeliveriesFailed',
+} as const;

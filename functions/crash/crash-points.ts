@@ -6,7 +6,7 @@
  * each at its Nth crossing (`point@N`), and a `#tag` under which crossings are counted afresh;
  * `CRASH_AUDIT` (audit.ts) refuses a state-changing call that goes around them.
  */
-import type { ApiRouteId, PayoutStepName, RefundStepName, SagaStepName } from '../catalog.ts';
+import type { ApiRouteId, PayoutStepName, RefundStepName, SagaStepName, WebhookStepName } from '../catalog.ts';
 import { EnvVar, optionalEnv } from '../config/env.ts';
 import { PROCESS_EXIT_ERROR_NAME } from '../domain/errors.ts';
 import { crashHost } from './host.ts';
@@ -22,7 +22,13 @@ type KebabTail<S extends string> = S extends `${infer Head}${infer Tail}`
  * either saga, the authorizer and the reconciler. A function added there is missing from
  * {@link crashBoundaries} until it is listed, which the compiler reports.
  */
-export type CrashFunction = Kebab<ApiRouteId | SagaStepName | RefundStepName | PayoutStepName> | 'authorizer' | 'reconciler' | 'ledger-poster' | 'settle-day';
+export type CrashFunction =
+  | Kebab<ApiRouteId | SagaStepName | RefundStepName | PayoutStepName | WebhookStepName>
+  | 'authorizer'
+  | 'reconciler'
+  | 'ledger-poster'
+  | 'settle-day'
+  | 'event-publisher';
 
 /**
  * A state-changing call a function makes through a port: a write to the table (the
@@ -68,6 +74,17 @@ export const crashBoundaries = {
   'create-payout': ['write', 'start'],
   'get-payout': [],
   'list-payouts': [],
+  'create-webhook-endpoint': ['write'],
+  'list-webhook-endpoints': [],
+  'delete-webhook-endpoint': ['write'],
+  'list-events': [],
+  'get-event': [],
+  'redeliver-event': ['start'],
+  // Each attempt recorded, and the delivery's outcome.
+  'deliver-webhook': ['write'],
+  'give-up-webhook': ['write'],
+  // The event (a conditional put), then one start per endpoint that takes it.
+  'event-publisher': ['write', 'start'],
   authorizer: [],
   // The provider's call, and the decline recorded when it refuses.
   authorize: ['provider', 'write'],
@@ -106,7 +123,7 @@ export function kebab(name: string): string {
 }
 
 /** The function a catalog name deploys, as its crash points name it: `RecordAuthorization` -> `record-authorization`. */
-export function crashFunctionOf(name: ApiRouteId | SagaStepName | RefundStepName | PayoutStepName): CrashFunction {
+export function crashFunctionOf(name: ApiRouteId | SagaStepName | RefundStepName | PayoutStepName | WebhookStepName): CrashFunction {
   const fn = kebab(name);
   if (!(crashFunctions as string[]).includes(fn)) throw new Error(`${name} has no crash points registered`);
   return fn as CrashFunction;

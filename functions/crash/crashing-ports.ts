@@ -6,7 +6,9 @@ import type { MerchantKeyStore } from '../domain/merchant.ts';
 import type { ChargeWorkflow, PaymentRepository } from '../domain/ports.ts';
 import type { PayoutStore } from '../domain/payout.ts';
 import type { PaymentProvider, ProviderBalanceLedger } from '../domain/provider.ts';
+import type { EventStore } from '../domain/events.ts';
 import type { RefundRepository } from '../domain/refund.ts';
+import type { DeliveryStarter, WebhookEndpointStore } from '../domain/webhooks.ts';
 import { type Boundary, crashAt, isCrashPoint } from './crash-points.ts';
 import { currentInvocation, insideBoundary } from './invocation.ts';
 
@@ -127,6 +129,27 @@ export const payoutStoreCalls = {
   create: 'write',
   replace: 'write',
 } as const satisfies Calls<PayoutStore>;
+
+/** An event's one put, and what its deliveries record. */
+export const eventStoreCalls = {
+  put: 'write',
+  get: 'read',
+  list: 'read',
+  recordAttempt: 'write',
+  recordOutcome: 'write',
+  history: 'read',
+} as const satisfies Calls<EventStore>;
+
+export const webhookEndpointStoreCalls = {
+  create: 'write',
+  get: 'read',
+  list: 'read',
+  delete: 'write',
+} as const satisfies Calls<WebhookEndpointStore>;
+
+export const deliveryStarterCalls = {
+  start: 'start',
+} as const satisfies Calls<DeliveryStarter>;
 
 /**
  * The port with a crash point before and after each of its state-changing calls, named after

@@ -370,6 +370,22 @@ export class PaymentBusyError extends ChargeonceError {
 }
 
 /**
+ * A webhook endpoint did not answer a delivery with a 2xx (or not within the timeout): never
+ * seen by the API, retried by the delivery's state machine with backoff and jitter.
+ */
+export class WebhookAttemptFailedError extends Error {
+  override readonly name = 'WebhookAttemptFailed';
+}
+
+/** A webhook delivery still failing once it is three days old: given up, recorded failed. */
+export class WebhookDeliveryExpiredError extends Error {
+  override readonly name = 'WebhookDeliveryExpired';
+}
+
+/** What ends a webhook delivery as failed: the retried error once its attempts are spent, and the expiry. */
+export const WebhookGiveUpErrorNames = ['WebhookAttemptFailed', 'WebhookDeliveryExpired'] as const satisfies readonly string[];
+
+/**
  * The error name Lambda reports for a function whose process exited mid-invocation (killed,
  * out of memory, crashed). Such a process ran no code after its death: nothing it held was
  * released. The crash injection throws an error of this name to die the same way.

@@ -346,6 +346,16 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   'create-payout': [aPayout(around('create-payout', { write: 3, start: 1 }))],
   'get-payout': [],
   'list-payouts': [],
+  'list-webhook-endpoints': [],
+  'list-events': [],
+  'get-event': [],
+  // TODO(webhooks): scenarios for the webhook functions' points (see the branch's report).
+  'create-webhook-endpoint': [],
+  'delete-webhook-endpoint': [],
+  'redeliver-event': [],
+  'deliver-webhook': [],
+  'give-up-webhook': [],
+  'event-publisher': [],
   'submit-payout': [aPayout(around('submit-payout', { provider: 1 }))],
   // Its provider id written once while held (the looks after it find nothing changed).
   'check-payout': [aHeldPayout(around('check-payout', { write: 1 }))],

@@ -28,8 +28,12 @@ import { translateDynamoError } from './client.ts';
  * | payout's place | `PAYOUT#<payout_no>`  | `PAYOUT`  |
  * | settlement statement | `SETTLEMENT#<merchant_id>` | `STATEMENT#<date>#<currency>` |
  * | merchant registry entry | `MERCHANTS` | `MERCHANT#<id>` |
+ * | webhook endpoint | `MERCHANT#<id>` | `WEBHOOK#<endpoint_id>` |
+ * | event         | `EVENT#<event_id>`     | `EVENT`   |
+ * | event's delivery attempt | `EVENT#<event_id>` | `ATTEMPT#<at>#<endpoint_id>` |
+ * | event's delivery outcome | `EVENT#<event_id>` | `DELIVERY#<endpoint_id>` |
  *
- * Listed records (payments, refunds, journal transactions) also carry the `by_merchant` index's keys (below).
+ * Listed records (payments, refunds, journal transactions, events) also carry the `by_merchant` index's keys (below).
  *
  * Client-chosen ids (classes, accounts, swimmers) carry their merchant in the key, so two
  * merchants may use the same id.
@@ -99,7 +103,7 @@ export const BY_MERCHANT_INDEX = 'by_merchant';
 export const LIST_PK_ATTRIBUTE = 'list_pk';
 export const LIST_SK_ATTRIBUTE = 'list_sk';
 
-export type ListKind = 'payment' | 'refund' | 'journal';
+export type ListKind = 'payment' | 'refund' | 'journal' | 'event';
 
 /** The `list_pk` of a merchant's records of a kind. */
 export const listPartitionOf = (kind: ListKind, merchantId: string) => `${kind}#${merchantId}`;

@@ -61,7 +61,7 @@ export class StepFunctionsWorkflow implements ChargeWorkflow {
 }
 
 /** Anything else Step Functions answers (throttling, 5xx, no connection, a timeout) is worth a later try. */
-function unavailable(error: unknown): WorkflowUnavailableError {
+export function unavailable(error: unknown): WorkflowUnavailableError {
   const message = error instanceof Error ? error.message : String(error);
   return new WorkflowUnavailableError(`Step Functions: ${message}`, { cause: error });
 }

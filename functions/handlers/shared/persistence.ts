@@ -1,4 +1,5 @@
 import { createDocumentClient, createDynamoClient } from '../../adapters/dynamodb/client.ts';
+import { DynamoEventStore, DynamoWebhookEndpointStore } from '../../adapters/dynamodb/event-store.ts';
 import { DynamoIdempotencyStore } from '../../adapters/dynamodb/idempotency-store.ts';
 import { DynamoLedgerStore } from '../../adapters/dynamodb/ledger-store.ts';
 import { DynamoMerchantKeyStore } from '../../adapters/dynamodb/merchant-key-store.ts';
@@ -9,6 +10,7 @@ import { DynamoSchoolStore } from '../../adapters/dynamodb/school-store.ts';
 import { DynamoSettlementStore } from '../../adapters/dynamodb/settlement-store.ts';
 import { EnvVar, awsCallBudget, requireEnv } from '../../config/env.ts';
 import {
+  eventStoreCalls,
   idempotencyStoreCalls,
   ledgerStoreCalls,
   merchantKeyStoreCalls,
@@ -17,6 +19,7 @@ import {
   refundRepositoryCalls,
   schoolStoreCalls,
   settlementStoreCalls,
+  webhookEndpointStoreCalls,
   withCrashPoints,
 } from '../../crash/crashing-ports.ts';
 import type { SchoolStore } from '../../domain/carts/store.ts';
@@ -24,9 +27,11 @@ import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { SettlementStore } from '../../domain/ledger/settle.ts';
 import type { MerchantKeyStore } from '../../domain/merchant.ts';
+import type { EventStore } from '../../domain/events.ts';
 import type { PayoutStore } from '../../domain/payout.ts';
 import type { PaymentLister, PaymentRepository } from '../../domain/ports.ts';
 import type { RefundLister, RefundRepository } from '../../domain/refund.ts';
+import type { WebhookEndpointStore } from '../../domain/webhooks.ts';
 import { once } from './once.ts';
 
 /**
@@ -76,4 +81,13 @@ export const settlementStore = /* @__PURE__ */ once(
 
 export const payoutStore = /* @__PURE__ */ once(
   (): PayoutStore => withCrashPoints<PayoutStore>(new DynamoPayoutStore(documentClient(), tableName()), payoutStoreCalls),
+);
+
+export const eventStore = /* @__PURE__ */ once(
+  (): EventStore => withCrashPoints<EventStore>(new DynamoEventStore(documentClient(), tableName()), eventStoreCalls),
+);
+
+export const webhookEndpointStore = /* @__PURE__ */ once(
+  (): WebhookEndpointStore =>
+    withCrashPoints<WebhookEndpointStore>(new DynamoWebhookEndpointStore(documentClient(), tableName()), webhookEndpointStoreCalls),
 );

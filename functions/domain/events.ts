@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { Cart } from './carts/model.ts';
+import type { ListPage, ListQuery } from './lists.ts';
+import type { Payment } from './payment.ts';
+import type { Refund } from './refund.ts';
+
+/**
+ * What a merchant hears about: one event per status transition of a payment, a refund or a
+ * cart. `payment.authorized` belongs to manual capture, which the API does not offer yet: a
+ * payment's `authorized` is a step of its automatic capture, so it makes no event.
+ */
+export const EventType = {
+  PaymentSucceeded: 'payment.succeeded',
+  PaymentFailed: 'payment.failed',
+  PaymentCanceled: 'payment.canceled',
+  RefundSucceeded: 'refund.succeeded',
+  RefundFailed: 'refund.failed',
+  CartApplied: 'cart.applied',
+  CartDone: 'cart.done',
+  CartExpired: 'cart.expired',
+  CartCanceled: 'cart.canceled',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+export const eventTypes: readonly EventType[] = Object.values(EventType);
+
+/** The statuses a record may enter that make an event: what the publisher's stream filter passes. */
+export const eventfulStatuses: readonly string[] = [...new Set(eventTypes.map((type) => type.slice(type.indexOf('.') + 1)))];
+
+export function isEventType(value: string): value is EventType {
+  return (eventTypes as readonly string[]).includes(value);
+}
+
+/** A change of a record the merchant cares about, as the table's stream carries it: before and after. */
+export type ResourceChange =
+  | { readonly kind: 'payment'; readonly before?: Payment; readonly after: Payment }
+  | { readonly kind: 'refund'; readonly before?: Refund; readonly after: Refund }
+  | { readonly kind: 'cart'; readonly before?: Cart; readonly after: Cart };
+
+/** A status a record entered that makes an event. */
+export interface Transition {
+  readonly type: EventType;
+  readonly merchantId: string;
+  /** The record's own id (payment_no, refund_no, cart_id). */
+  readonly resourceId: string;
+  /** When the record entered the status (its `updated_at`): the event's `created`. */
+  readonly at: string;
+}
+
+/**
+ * The transition a change makes, if it makes one: the record's status differs from its status
+ * before (a record written in its status makes its event too), and the new status is one that
+ * names an event. Any other write of the record (a version bump, a lease, a refunded total)
+ * makes none, so a redelivered or repeated write never makes a second transition.
+ */
+export function transitionOf(change: ResourceChange): Transition | undefined {
+  const { after, before } = change;
+  if (before !== undefined && before.status === after.status) return undefined;
+  const type = `${change.kind}.${after.status}`;
+  if (!isEventType(type)) return undefined;
+  const resourceId = change.kind === 'payment' ? change.after.paymentNo : change.kind === 'refund' ? change.after.refundNo : change.after.cartId;
+  return { type, merchantId: after.merchantId, resourceId, at: after.updatedAt };
+}
+
+/**
+ * An event's id follows from its transition alone, so every delivery of the same stream record,
+ * and every publisher that retries it, names the same event: the store writes it once.
+ */
+export function eventIdOf(transition: Pick<Transition, 'type' | 'resourceId' | 'merchantId'>): string {
+  const digest = createHash('sha256').update(`${transition.merchantId}\u0000${transition.resourceId}\u0000${transition.type}`).digest('hex');
+  return `evt_${digest.slice(0, 24)}`;
+}
+
+const EVENT_ID = /^evt_[0-9a-f]{24}$/;
+
+export function isEventId(value: string): boolean {
+  return EVENT_ID.test(value);
+}
+
+export interface ChargeonceEvent {
+  readonly eventId: string;
+  readonly merchantId: string;
+  readonly type: EventType;
+  readonly createdAt: string;
+  /** The record as the API returned it at the transition. */
+  readonly object: unknown;
+}
+
+/** The event as the API shows it and as a webhook carries it. */
+export function eventBody(event: ChargeonceEvent) {
+  return {
+    id: event.eventId,
+    object: 'event' as const,
+    type: event.type,
+    created: Math.floor(Date.parse(event.createdAt) / 1000),
+    data: { object: event.object },
+  };
+}
+
+/** One POST of an event to an endpoint, as recorded. */
+export interface DeliveryAttempt {
+  readonly endpointId: string;
+  readonly url: string;
+  readonly at: string;
+  /** The endpoint's HTTP status; absent when it never answered (timeout, refused connection). */
+  readonly statusCode?: number;
+  /** Why it failed, when it did without a status. */
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+/** How a delivery of an event to an endpoint ended. */
+export interface DeliveryOutcome {
+  readonly endpointId: string;
+  readonly status: 'delivered' | 'failed';
+  readonly at: string;
+}
+
+export interface EventStore {
+  /** Writes the event unless its id exists: `false` when it did (a repeat of its transition). */
+  put(event: ChargeonceEvent): Promise<boolean>;
+  get(eventId: string): Promise<ChargeonceEvent | undefined>;
+  /** The merchant's events, newest first, of one type when given. */
+  list(merchantId: string, query: ListQuery<{ readonly type?: EventType }>): Promise<ListPage<ChargeonceEvent>>;
+  recordAttempt(eventId: string, attempt: DeliveryAttempt): Promise<void>;
+  recordOutcome(eventId: string, outcome: DeliveryOutcome): Promise<void>;
+  /** Every attempt, oldest first, and every outcome of the event's deliveries. */
+  history(eventId: string): Promise<{ attempts: DeliveryAttempt[]; outcomes: DeliveryOutcome[] }>;
+}

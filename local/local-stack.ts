@@ -394,6 +394,8 @@ function functionSettingsOf(options: LocalStackOptions): Record<string, string> 
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     [EnvVar.ReconcileAfterSeconds]: String(options.reconcileAfterSeconds ?? 60),
+    // The merchant's receivers run on this machine, beside the functions.
+    [EnvVar.WebhookLoopbackUrls]: '1',
     ...(options.reconcileLeaseSeconds !== undefined && { [EnvVar.ReconcileLeaseSeconds]: String(options.reconcileLeaseSeconds) }),
     ...(options.maxResumes !== undefined && { [EnvVar.ReconcileMaxResumes]: String(options.maxResumes) }),
     ...options.functionSettings,

@@ -9,6 +9,7 @@ import {
   providerSteps,
   refundSteps,
   sagaSteps,
+  webhookSteps,
   type PayoutStepName,
   type RefundStepName,
   type SagaStepName,
@@ -45,6 +46,8 @@ function namedFunctions(): [string, NodejsFunction][] {
     ['Reconciler', functions.reconciler],
     ['LedgerPoster', functions.ledgerPoster],
     ['SettleDay', functions.settleDay],
+    ...(Object.entries(functions.webhookSteps) as [string, NodejsFunction][]),
+    ['EventPublisher', functions.eventPublisher],
   ];
 }
 
@@ -64,6 +67,10 @@ function environmentOf(fn: NodejsFunction): Record<string, unknown> {
 
 /** What a transaction over several items needs: each of its parts is authorized as its own action. */
 const TRANSACTION = ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** The stream actions, which a stream consumer's event source mapping takes on the table's stream (ListStreams: on `*` only). */
+const STREAM_ACTIONS_OF_CONSUMERS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+const STREAM_CONSUMERS = ['LedgerPoster', 'EventPublisher'];
 
 /** The DynamoDB rights each function needs: what it reads and writes, nothing more. */
 const expectedTableActions: Record<string, string[]> = {
@@ -87,6 +94,8 @@ const expectedTableActions: Record<string, string[]> = {
   ),
   // Giving a registered seat back, it reads the account's purchases to find the card that paid it.
   Checkout: [...TRANSACTION, 'dynamodb:Query'].sort(),
+  // It queries the merchant's endpoints to start a delivery to each.
+  RedeliverEvent: [...TRANSACTION, 'dynamodb:Query'].sort(),
   Authorizer: ['dynamodb:GetItem'],
   Reconciler: [...TRANSACTION, 'dynamodb:Query'].sort(),
   // Its posting's puts and update, the reads it decides from, and the stream its event source
@@ -104,15 +113,19 @@ const expectedTableActions: Record<string, string[]> = {
   // the registry, a day's balance transactions and (through its index) a day's journal queried.
   // Its lines' pages each put in a transaction that checks the statement is not written yet.
   SettleDay: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // An attempt reads the event and its endpoint and puts its record and the outcome; a give-up puts the outcome.
+  DeliverWebhook: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  GiveUpWebhook: ['dynamodb:PutItem'],
+  // Each event put once, the merchant's endpoints queried, and the stream read as the poster reads it.
+  EventPublisher: [...STREAM_ACTIONS_OF_CONSUMERS, 'dynamodb:PutItem', 'dynamodb:Query'].sort(),
 };
 
-/** The stream actions, which the poster's event source mapping takes on the table's stream (ListStreams: on `*` only). */
-const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 describe('Lambda functions', () => {
-  it('deploys one function per saga step, API route, the authorizer, the reconciler, the ledger poster and the settlement', () => {
+  it('deploys one function per saga step, webhook step, API route, the authorizer, the reconciler, the ledger poster, the settlement and the event publisher', () => {
     // Prepare
-    const expected = Object.keys(sagaSteps).length + Object.keys(refundSteps).length + Object.keys(payoutSteps).length + apiRoutes.length + 4;
+    const expected =
+      Object.keys(sagaSteps).length + Object.keys(refundSteps).length + Object.keys(payoutSteps).length + Object.keys(webhookSteps).length + apiRoutes.length + 5;
 
     // Act
     const functions = synth.template.findResources('AWS::Lambda::Function');
@@ -244,10 +257,10 @@ describe('Lambda functions', () => {
       for (const statement of dynamo) {
         expect(statement.Action.filter((a) => a.includes('*') || a === 'dynamodb:Scan'), name).toEqual([]);
         const others = statement.Resource.filter((r) => JSON.stringify(r) !== JSON.stringify(tableArn));
-        const onStream = statement.Action.filter((action) => action.startsWith('dynamodb:')).every((action) => STREAM_ACTIONS.includes(action));
+        const onStream = statement.Action.filter((action) => action.startsWith('dynamodb:')).every((action) => STREAM_ACTIONS_OF_CONSUMERS.includes(action));
         if (onStream) {
-          // Only the poster reads the stream: its records, on the stream's ARN; the list of streams (CDK merges it with X-Ray's writes), on * only.
-          expect(name).toBe('LedgerPoster');
+          // Only the stream's consumers read it: its records, on the stream's ARN; the list of streams (CDK merges it with X-Ray's writes), on * only.
+          expect(STREAM_CONSUMERS).toContain(name);
           const streamArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack.table.table), 'StreamArn'] };
           expect(statement.Resource).toEqual(statement.Action.includes('dynamodb:ListStreams') ? ['*'] : [streamArn]);
         } else if (name === 'Reconciler' && statement.Action.includes('dynamodb:Query')) {
@@ -317,7 +330,8 @@ describe('Lambda functions', () => {
       const expected =
         name === 'Reconciler'
           ? ['states:DescribeExecution', 'states:StartExecution']
-          : ['CreatePayment', 'CreateRefund', 'Checkout', 'CreatePayout'].includes(name)
+          : // The last two start webhook deliveries (test/infra/webhook-delivery.test.ts).
+            ['CreatePayment', 'CreateRefund', 'Checkout', 'CreatePayout', 'RedeliverEvent', 'EventPublisher'].includes(name)
             ? ['states:StartExecution']
             : [];
       expect(actionsOf(statements, 'states'), name).toEqual(expected);

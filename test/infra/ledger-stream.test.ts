@@ -7,8 +7,11 @@ beforeAll(() => {
   synth = synthesize();
 });
 
+/** The poster's mapping (the event publisher has its own: test/infra/webhook-delivery.test.ts). */
 function onlyMapping() {
-  const mappings = Object.values(synth.template.findResources('AWS::Lambda::EventSourceMapping'));
+  const mappings = Object.values(synth.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (mapping) => (mapping.Properties.FunctionName as { Ref?: string }).Ref === logicalIdOf(synth.stack.functions.ledgerPoster),
+  );
   expect(mappings).toHaveLength(1);
   return mappings[0]!.Properties as Record<string, unknown>;
 }

@@ -130,7 +130,10 @@ describe('grants', () => {
     const dynamo = (fn: { role?: unknown }) => actionsOf(statementsOfRole(synth.template, roleOf(fn)), 'dynamodb');
 
     // Assess
-    expect(dynamo(synth.stack.functions.eventPublisher)).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    // Besides the stream its mapping reads as its role.
+    expect(dynamo(synth.stack.functions.eventPublisher)).toEqual(
+      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:PutItem', 'dynamodb:Query'],
+    );
     expect(dynamo(synth.stack.functions.webhookSteps.DeliverWebhook)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(dynamo(synth.stack.functions.webhookSteps.GiveUpWebhook)).toEqual(['dynamodb:PutItem']);
     expect(JSON.stringify(statementsOfRole(synth.template, roleOf(listEvents)))).toContain('/index/by_merchant');

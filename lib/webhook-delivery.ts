@@ -4,7 +4,7 @@
  * writes each event once and starts one execution of this state machine per (event, endpoint):
  *
  *   DeliverWebhook --2xx / endpoint deleted--> Delivered (Succeed)
- *     | ^  Retry(WebhookAttemptFailed): 30 s doubling to 1 h, full jitter
+ *     | ^  Retry(WebhookAttemptFailed, Runtime.ExitError): 30 s doubling to 1 h, full jitter
  *     | '--'
  *     `--Catch(WebhookAttemptFailed once retries are spent, WebhookDeliveryExpired at 3 days)-->
  *          GiveUpWebhook (recorded failed, counted) -> DeliveryFailed (Fail)
@@ -28,7 +28,7 @@ import { Construct } from 'constructs';
 import { EVENT_SOURCE_TYPES } from '../functions/adapters/dynamodb/stream-changes.ts';
 import type { WebhookStepName } from '../functions/catalog.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME, WebhookMetric } from '../functions/config/metrics.ts';
-import { WebhookGiveUpErrorNames } from '../functions/domain/errors.ts';
+import { PROCESS_EXIT_ERROR_NAME, WebhookGiveUpErrorNames } from '../functions/domain/errors.ts';
 import { eventfulStatuses } from '../functions/domain/events.ts';
 import { DELIVERY_GIVE_UP_SECONDS } from '../functions/domain/webhooks.ts';
 import { TableStreamConsumer } from './ledger-stream.ts';
@@ -83,7 +83,8 @@ export class WebhookDelivery extends Construct {
       }),
     );
     deliver.addRetry({
-      errors: ['WebhookAttemptFailed'],
+      // A function that died mid-attempt too: no reconciler looks for a delivery, and a second POST is what at-least-once allows.
+      errors: ['WebhookAttemptFailed', PROCESS_EXIT_ERROR_NAME],
       interval: DELIVERY_RETRY_INTERVAL,
       backoffRate: 2,
       maxDelay: DELIVERY_MAX_DELAY,

@@ -213,7 +213,20 @@ async function atRest({ key, payments = {}, refunds = {}, carts = {}, payouts = 
 }
 
 /** What `outcome` says, checked against the API and the provider's ledger; seats and points conserved. */
-async function expectOutcome({ key, payments = {}, refunds = {}, carts = {}, classes = {}, accounts = [], payouts = {} }: Outcome) {
+async function expectOutcome({ key, payments = {}, refunds = {}, carts = {}, classes = {}, accounts = [], payouts = {}, events = {} }: Outcome) {
+  // The stream published and the deliveries ended.
+  if (Object.keys(events).length > 0) await stack.idle();
+  for (const [id, { types, delivered }] of Object.entries(events)) {
+    for (const type of types) {
+      const listed = (await get(`/v1/events?type=${type}&limit=100`, key)).data as { id: string; data: { object: Record<string, unknown> } }[];
+      const made = listed.filter((event) => event.data.object['payment_no'] === id || event.data.object['refund_no'] === id);
+      expect(made.length, `${type} events of ${id}`).toBe(1);
+      if (delivered) {
+        const { deliveries } = await get(`/v1/events/${made[0]!.id}`, key);
+        expect(deliveries.map((d: { status: string }) => d.status), `deliveries of ${made[0]!.id}`).toEqual(['delivered']);
+      }
+    }
+  }
   for (const [payoutNo, end] of Object.entries(payouts)) {
     expect((await get(`/v1/payouts/${payoutNo}`, key)).status, payoutNo).toBe(end);
     const atProvider = (await providerLedger(stack.providerUrl)).payouts.filter((p) => p.metadata['payout_no'] === payoutNo);

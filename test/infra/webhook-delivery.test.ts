@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { webhookSteps } from '../../functions/catalog.ts';
 import { EnvVar } from '../../functions/config/env.ts';
 import { WebhookMetric } from '../../functions/config/metrics.ts';
-import { TransientErrorNames, WebhookGiveUpErrorNames } from '../../functions/domain/errors.ts';
+import { PROCESS_EXIT_ERROR_NAME, TransientErrorNames, WebhookGiveUpErrorNames } from '../../functions/domain/errors.ts';
 import { DELIVERY_GIVE_UP_SECONDS } from '../../functions/domain/webhooks.ts';
 import { DELIVERY_MAX_ATTEMPTS } from '../../lib/webhook-delivery.ts';
 import {
@@ -59,12 +59,12 @@ describe('the webhook delivery state machine', () => {
     expect(Object.keys(taskResourcesOf(definition)).sort()).toEqual(Object.keys(webhookSteps).sort());
   });
 
-  it('retries a failed attempt with exponential, capped, fully jittered backoff, besides the transient errors', () => {
+  it('retries a failed attempt (and one whose function died) with exponential, capped, fully jittered backoff, besides the transient errors', () => {
     // Act
     const retriers = definition.States.DeliverWebhook!.Retry as Record<string, unknown>[];
 
     // Assess
-    expect(retriers.map((r) => r.ErrorEquals)).toEqual([[...TransientErrorNames], ['WebhookAttemptFailed']]);
+    expect(retriers.map((r) => r.ErrorEquals)).toEqual([[...TransientErrorNames], ['WebhookAttemptFailed', PROCESS_EXIT_ERROR_NAME]]);
     expect(retriers[1]).toMatchObject({ IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 3600, JitterStrategy: 'FULL', MaxAttempts: DELIVERY_MAX_ATTEMPTS });
   });
 

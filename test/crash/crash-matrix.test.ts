@@ -22,6 +22,7 @@ import {
 } from '../../local/fake-provider/client.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { localClientConfig } from '../../local/services/dynamodb-local.ts';
+import { stackEventViolations } from '../support/invariants/events.ts';
 import { stackLedgerViolations } from '../support/invariants/stack-ledger.ts';
 import { expectPointsAddUp, expectSeatsAddUp } from '../support/school-invariants.ts';
 import { api, useTarget } from '../support/target.ts';
@@ -261,6 +262,7 @@ async function expectLedgerHolds() {
   expect(stack.streamFailures(), 'stream batches given up on').toEqual([]);
   const where = { providerUrl: stack.providerUrl, table: { endpoint: stack.dynamoDbEndpoint, name: stack.tableName } };
   expect(await stackLedgerViolations(where), 'the ledger').toEqual([]);
+  expect(await stackEventViolations(where.table), 'one event per transition').toEqual([]);
 }
 
 /** Every counted rule the case armed struck: the fake holds none with uses left. */

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant, newMerchantId } from '../../bin/merchants.ts';
 import { localClientConfig } from '../../local/services/dynamodb-local.ts';
+import { stackEventViolations } from '../support/invariants/events.ts';
 import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
 
 /**
@@ -75,13 +76,19 @@ async function eventually<T>(what: string, probe: () => T | undefined | Promise<
   }
 }
 
-/** A merchant of this file alone: its events are only this file's. */
-async function newMerchantKey(): Promise<string> {
+function tableOf() {
   const table = target().table;
   if (table === undefined) throw new Error('the webhook tests need the stack’s table (the local stack gives it)');
+  return table;
+}
+
+/** A merchant of this file alone: its events are only this file's. */
+async function newMerchant(): Promise<{ merchantId: string; key: string }> {
+  const table = tableOf();
   const client = new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint });
   try {
-    return (await createMerchant({ tableName: table.name, name: 'Webhooks', merchantId: newMerchantId(), client })).apiKey;
+    const merchantId = newMerchantId();
+    return { merchantId, key: (await createMerchant({ tableName: table.name, name: 'Webhooks', merchantId, client })).apiKey };
   } finally {
     client.destroy();
   }
@@ -89,6 +96,7 @@ async function newMerchantKey(): Promise<string> {
 
 const receiver = new Receiver();
 let key: string;
+let merchantId: string;
 const register = (body: Record<string, unknown>, as = key) => api('POST', '/v1/webhook_endpoints', body, { key: as });
 
 async function paidAndRefunded(): Promise<{ paymentNo: string; refundNo: string }> {
@@ -103,11 +111,16 @@ async function paidAndRefunded(): Promise<{ paymentNo: string; refundNo: string 
 
 beforeAll(async () => {
   await receiver.start();
-  key = await newMerchantKey();
+  ({ key, merchantId } = await newMerchant());
 });
 
 afterAll(async () => {
   await receiver.stop();
+  // The shared invariant, on this file's merchant (other files' records may still be on the stream), once its stream is delivered.
+  const holds = async () => ((await stackEventViolations(tableOf(), merchantId)).length === 0 ? true : undefined);
+  await eventually('one event per transition', holds, 15_000).catch(async () =>
+    expect(await stackEventViolations(tableOf(), merchantId), 'one event per transition').toEqual([]),
+  );
 });
 
 describe('webhook endpoints', () => {

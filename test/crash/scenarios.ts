@@ -348,6 +348,18 @@ async function aWatchedPayment(d: Driver): Promise<Outcome> {
 const aWatched = (crossings: Partial<Record<CrashPoint, number>>) =>
   scenario({ name: 'a card payment whose event goes to the merchant’s endpoint', setup: subscribed, act: aWatchedPayment, crossings, faults: [] });
 
+/** A watched payment settled, its event delivered: the outcome, and the event's id. */
+async function aDeliveredEvent(d: Driver): Promise<{ outcome: Outcome; eventId: string }> {
+  await subscribed(d);
+  const outcome = await aWatchedPayment(d);
+  await d.settle(outcome);
+  await d.idle();
+  const paymentNo = Object.keys(outcome.payments ?? {})[0]!;
+  const listed = await d.send('GET', '/v1/events?type=payment.succeeded&limit=100', undefined, { key: d.keys.known, expect: [200] });
+  const event = listed.body.data.find((e: { data: { object: { payment_no: string } } }) => e.data.object.payment_no === paymentNo);
+  return { outcome, eventId: event.id as string };
+}
+
 /** An endpoint of the short-holds merchant, for carts only (no payment scenario starts a delivery to it). */
 const anEndpoint = async (d: Driver): Promise<string> =>
   (await post(d, '/v1/webhook_endpoints', { url: await receiver(), enabled_events: ['cart.done'] }, { key: d.keys.shortHolds })).body.id;
@@ -425,16 +437,7 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   'redeliver-event': [
     scenario({
       name: 'a payment’s event redelivered',
-      setup: async (d) => {
-        await subscribed(d);
-        const outcome = await aWatchedPayment(d);
-        await d.settle(outcome);
-        await d.idle();
-        const paymentNo = Object.keys(outcome.payments ?? {})[0]!;
-        const listed = await d.send('GET', '/v1/events?type=payment.succeeded&limit=100', undefined, { key: d.keys.known, expect: [200] });
-        const event = listed.body.data.find((e: { data: { object: { payment_no: string } } }) => e.data.object.payment_no === paymentNo);
-        return { outcome, eventId: event.id as string };
-      },
+      setup: aDeliveredEvent,
       act: async (d, { outcome, eventId }) => {
         await post(d, `/v1/events/${eventId}/redeliver`, undefined, { key: d.keys.known });
         return outcome;
@@ -445,8 +448,20 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   ],
   // The attempt recorded, then the delivery's outcome.
   'deliver-webhook': [aWatched(around('deliver-webhook', { write: 2 }))],
-  // TODO(webhooks): a give-up takes three days of failed attempts (1000 retries): no scenario reaches it yet.
-  'give-up-webhook': [],
+  // A give-up takes three days of failed attempts: its step is invoked as the state machine's Catch would.
+  'give-up-webhook': [
+    scenario({
+      name: 'a delivery given up',
+      setup: aDeliveredEvent,
+      act: async (d, { outcome, eventId }) => {
+        await d.invokeOnce('GiveUpWebhook', { event_id: eventId, endpoint_id: 'we_000000000000000000000000' });
+        // The event and its delivery stand; the given-up record is one more delivery's.
+        return { key: outcome.key, payments: outcome.payments };
+      },
+      crossings: around('give-up-webhook', { write: 1 }),
+      faults: [],
+    }),
+  ],
   // The payment.succeeded event put, its delivery started.
   'event-publisher': [aWatched(around('event-publisher', { write: 1, start: 1 }))],
   'submit-payout': [aPayout(around('submit-payout', { provider: 1 }))],

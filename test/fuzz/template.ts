@@ -6,7 +6,7 @@ import { type Json, RawNumber, isObject } from './json-text.ts';
  * new by kind: they are resolved against the world when the request is sent. So a shrunk
  * counterexample stays readable, and a valid request stays valid on every run.
  */
-export type RefKind = 'payment' | 'refund' | 'payout' | 'class' | 'account' | 'cart' | 'item' | 'swimmer' | 'settlement';
+export type RefKind = 'payment' | 'refund' | 'payout' | 'class' | 'account' | 'cart' | 'item' | 'swimmer' | 'settlement' | 'event' | 'endpoint';
 
 /** Something that exists: the fuzzing merchant's, or the other merchant's. */
 export class Ref {
@@ -87,6 +87,8 @@ const NOTHING: Readonly<Record<RefKind, string>> = {
   item: `itm_${'f'.repeat(16)}`,
   swimmer: 'no-such-swimmer',
   settlement: `stl_${Buffer.from('merchant_nobody|2026-12-01|USD').toString('base64url')}`,
+  event: `evt_${'f'.repeat(24)}`,
+  endpoint: `we_${'f'.repeat(24)}`,
 };
 
 export function resolveRef(world: World, ref: Ref, scope: Scope = {}): string {
@@ -106,6 +108,9 @@ export function resolveRef(world: World, ref: Ref, scope: Scope = {}): string {
     swimmer: () => newest(mine(accountId === undefined ? undefined : things.swimmers.get(accountId), () => [...things.swimmers.values()].flat()), ref.index),
     // No request makes one: the schedule does, for days that ended, which a fuzz run never sees.
     settlement: () => undefined,
+    // The world does not track them yet: their routes are fuzzed with ids that name nothing, and garbage.
+    event: () => undefined,
+    endpoint: () => undefined,
   }[ref.kind]();
   return found ?? NOTHING[ref.kind];
 }

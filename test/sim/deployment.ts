@@ -59,8 +59,9 @@ function longestTimeout(template: CfnTemplate): number {
   return Math.max(...timeouts);
 }
 
+/** The ledger poster's mapping (construct `Functions/LedgerPoster`); the event publisher's is not simulated. */
 function onlyMapping(template: CfnTemplate): LocalStreamMapping {
-  const mappings = streamMappingsOf(template);
-  if (mappings.length !== 1 || mappings[0] === undefined) throw new Error(`the stack should have one stream mapping, the ledger poster's; it has ${mappings.length}`);
+  const mappings = streamMappingsOf(template).filter((mapping) => mapping.functionLogicalId.startsWith('FunctionsLedgerPoster'));
+  if (mappings.length !== 1 || mappings[0] === undefined) throw new Error(`the stack should have one stream mapping to the ledger poster; it has ${mappings.length}`);
   return mappings[0];
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiRoutes, payoutSteps, refundSteps, sagaSteps } from '../../../functions/catalog.ts';
+import { apiRoutes, payoutSteps, refundSteps, sagaSteps, webhookSteps } from '../../../functions/catalog.ts';
 import {
   SimulatedCrash,
   crashAt,
@@ -89,9 +89,10 @@ describe('the registry', () => {
       ...Object.keys(sagaSteps),
       ...Object.keys(refundSteps),
       ...Object.keys(payoutSteps),
+      ...Object.keys(webhookSteps),
     ].map(kebab);
 
-    expect([...crashFunctions].sort()).toEqual([...deployed, 'authorizer', 'reconciler', 'ledger-poster', 'settle-day'].sort());
+    expect([...crashFunctions].sort()).toEqual([...deployed, 'authorizer', 'reconciler', 'ledger-poster', 'settle-day', 'event-publisher'].sort());
   });
 
   it('gives a GET route no crash point: it changes nothing', () => {

@@ -1,4 +1,4 @@
-import { payoutSteps, refundSteps, sagaSteps } from '../../functions/catalog.ts';
+import { payoutSteps, refundSteps, sagaSteps, webhookSteps } from '../../functions/catalog.ts';
 import type { CfnTemplate } from '../../local/assembly/intrinsics.ts';
 import { type LocalStreamMapping, streamMappingsOf } from '../../local/assembly/resources.ts';
 import { stateMachineDefinitions } from '../../local/assembly/state-machine-definition.ts';
@@ -40,10 +40,12 @@ function machinesOf(template: CfnTemplate): Machines {
     Object.entries(definition.States).some(([name, state]) => state.Type === 'Task' && name in steps);
   const payment = definitions.find(runs(sagaSteps));
   const refund = definitions.find(runs(refundSteps));
-  // The payout saga is deployed too; the simulated histories make no payouts, so it is not run here.
+  // The payout saga and the webhook delivery are deployed too; the simulated histories make no
+  // payouts and register no endpoints, so neither is run here.
   const payout = definitions.find(runs(payoutSteps));
-  if (payment === undefined || refund === undefined || payout === undefined || definitions.length !== 3) {
-    throw new Error('the stack should have three state machines: the payment, refund and payout sagas');
+  const delivery = definitions.find(runs(webhookSteps));
+  if (payment === undefined || refund === undefined || payout === undefined || delivery === undefined || definitions.length !== 4) {
+    throw new Error('the stack should have four state machines: the payment, refund and payout sagas, and the webhook delivery');
   }
   requireModelled(payment);
   requireModelled(refund);

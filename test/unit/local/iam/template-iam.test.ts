@@ -41,7 +41,8 @@ describe("the synthesized template's IAM", () => {
     // Each function a role of its own (the infra tests hold the functions to the catalog).
     expect(functions.length).toBeGreaterThan(0);
     expect(new Set(functionRoles).size).toBe(functions.length);
-    expect(machineRoles).toHaveLength(3);
+    // The three sagas and the webhook delivery.
+    expect(machineRoles).toHaveLength(4);
   });
 
   it("allows a route exactly its table actions, on its table, and starting its own saga", () => {

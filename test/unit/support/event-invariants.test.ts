@@ -18,6 +18,18 @@ describe('eventViolations', () => {
     expect(eventViolations(records, events)).toEqual([]);
   });
 
+  it('holds for a refund that failed and was revived: two transitions, two events', () => {
+    // Prepare
+    const revived = [{ kind: 'refund', id: 're_2', status: 'succeeded' }] as const;
+    const both = [
+      { eventId: 'evt_6', type: 'refund.failed', resourceId: 're_2' },
+      { eventId: 'evt_7', type: 'refund.succeeded', resourceId: 're_2' },
+    ];
+
+    // Assess
+    expect(eventViolations(revived, both)).toEqual([]);
+  });
+
   it('finds a lost event, a second event, and an event without its change', () => {
     // Act
     const lost = eventViolations(records, events.slice(1));

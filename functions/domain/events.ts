@@ -45,6 +45,8 @@ export interface Transition {
   readonly resourceId: string;
   /** When the record entered the status (its `updated_at`): the event's `created`. */
   readonly at: string;
+  /** The record's version once in the status: tells apart two entries into one status (a refund failed, revived, failed again). */
+  readonly version: number;
 }
 
 /**
@@ -59,15 +61,18 @@ export function transitionOf(change: ResourceChange): Transition | undefined {
   const type = `${change.kind}.${after.status}`;
   if (!isEventType(type)) return undefined;
   const resourceId = change.kind === 'payment' ? change.after.paymentNo : change.kind === 'refund' ? change.after.refundNo : change.after.cartId;
-  return { type, merchantId: after.merchantId, resourceId, at: after.updatedAt };
+  return { type, merchantId: after.merchantId, resourceId, at: after.updatedAt, version: after.version };
 }
 
 /**
- * An event's id follows from its transition alone, so every delivery of the same stream record,
- * and every publisher that retries it, names the same event: the store writes it once.
+ * An event's id follows from its transition alone (the record, the status entered, the version
+ * that entered it), so every delivery of the same stream record, and every publisher that
+ * retries it, names the same event: the store writes it once.
  */
-export function eventIdOf(transition: Pick<Transition, 'type' | 'resourceId' | 'merchantId'>): string {
-  const digest = createHash('sha256').update(`${transition.merchantId}\u0000${transition.resourceId}\u0000${transition.type}`).digest('hex');
+export function eventIdOf(transition: Pick<Transition, 'type' | 'resourceId' | 'merchantId' | 'version'>): string {
+  const digest = createHash('sha256')
+    .update(`${transition.merchantId}\u0000${transition.resourceId}\u0000${transition.type}\u0000${transition.version}`)
+    .digest('hex');
   return `evt_${digest.slice(0, 24)}`;
 }
 

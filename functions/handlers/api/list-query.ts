@@ -109,6 +109,6 @@ function limitOf(query: Record<string, string | undefined>): number {
 }
 
 /** A list as the API answers it, Stripe's shape. */
-export function listBody<T, V>(url: string, page: ListPage<T>, view: (item: T) => V) {
+export function listBody<T, V>(url: string, page: ListPage<T>, view: (item: T) => V): { object: 'list'; url: string; has_more: boolean; data: V[] } {
   return { object: 'list', url, has_more: page.hasMore, data: page.data.map(view) };
 }

@@ -2,11 +2,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ValidationError } from '../../domain/errors.ts';
 import { type ListCursor, type ListPage, type ListQuery, createdRange } from '../../domain/lists.ts';
 
-const DEFAULT_LIMIT = 10;
-const MAX_LIMIT = 100;
+export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 100;
 /** The last second of the year 9999: past it an instant has no ISO 8601 form. */
-const MAX_UNIX_SECONDS = 253_402_300_799;
-const CREATED_BOUNDS = ['gte', 'gt', 'lte', 'lt'] as const;
+export const MAX_UNIX_SECONDS = 253_402_300_799;
+export const CREATED_BOUNDS = ['gte', 'gt', 'lte', 'lt'] as const;
 
 /** A list's own filter: its query parameter's raw value to the filter's value, or a refusal. */
 export type FilterParser<T> = (raw: string) => T;

@@ -1,21 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMerchant, newMerchantId } from '../../bin/merchants.ts';
-import { localClientConfig } from '../../local/services/dynamodb-local.ts';
+import { newMerchantKey } from '../support/own-merchant.ts';
 import { newAccount, openCart } from '../support/school.ts';
 import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
-
-/** A merchant of this file alone: no other test's payments and refunds come and go in its lists. */
-async function newMerchantKey(): Promise<string> {
-  const table = target().table;
-  if (table === undefined) throw new Error('the list tests need the stack’s table (the local stack gives it)');
-  const client = new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint });
-  try {
-    return (await createMerchant({ tableName: table.name, name: 'Lister', merchantId: newMerchantId(), client })).apiKey;
-  } finally {
-    client.destroy();
-  }
-}
 
 const list = async (key: string, query = '') => api('GET', `/v1/payments${query}`, undefined, { key });
 const listRefunds = async (key: string, query = '') => api('GET', `/v1/refunds${query}`, undefined, { key });
@@ -28,7 +14,7 @@ let key: string;
 let made: { payment_no: string; status: string; created_at: string }[];
 
 beforeAll(async () => {
-  key = await newMerchantKey();
+  key = await newMerchantKey('Lister');
   made = [];
   for (const card of ['pm_card_visa', 'pm_card_visa', 'pm_card_chargeDeclined', 'pm_card_visa', 'pm_card_visa']) {
     const created = await api('POST', '/v1/payments', paymentBody({ payment_method: card }), { key });

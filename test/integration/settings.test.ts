@@ -1,20 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createMerchant, newMerchantId } from '../../bin/merchants.ts';
-import { localClientConfig } from '../../local/services/dynamodb-local.ts';
-import { api, target } from '../support/target.ts';
-
-/** A merchant of one test alone: its settings change under no other test. */
-async function newMerchantKey(): Promise<string> {
-  const table = target().table;
-  if (table === undefined) throw new Error('the settings tests need the stack’s table (the local stack gives it)');
-  const client = new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint });
-  try {
-    return (await createMerchant({ tableName: table.name, name: 'Settings', merchantId: newMerchantId(), client })).apiKey;
-  } finally {
-    client.destroy();
-  }
-}
+import { newMerchantId } from '../../bin/merchants.ts';
+import { newMerchantKey } from '../support/own-merchant.ts';
+import { api } from '../support/target.ts';
 
 const settingsOf = (key: string) => api('GET', '/v1/settings', undefined, { key });
 const change = (key: string, body: unknown) => api('POST', '/v1/settings', body, { key });
@@ -22,7 +9,7 @@ const change = (key: string, body: unknown) => api('POST', '/v1/settings', body,
 describe('GET/POST /v1/settings', () => {
   it('shows a new merchant one minor unit per point and the deployment’s hold window', async () => {
     // Prepare
-    const key = await newMerchantKey();
+    const key = await newMerchantKey('Settings');
 
     // Act
     const { status, body } = await settingsOf(key);
@@ -34,8 +21,8 @@ describe('GET/POST /v1/settings', () => {
 
   it('changes only the settings named, and only the caller’s', async () => {
     // Prepare
-    const key = await newMerchantKey();
-    const other = await newMerchantKey();
+    const key = await newMerchantKey('Settings');
+    const other = await newMerchantKey('Settings');
     const before = (await settingsOf(key)).body;
 
     // Act
@@ -53,7 +40,7 @@ describe('GET/POST /v1/settings', () => {
 
   it('prices a checkout’s points at the point value set', async () => {
     // Prepare
-    const key = await newMerchantKey();
+    const key = await newMerchantKey('Settings');
     await change(key, { point_value: 10 });
     const swimClass = (await api('POST', '/v1/classes', { name: 'Seals', seats_total: 2, price: 3000, currency: 'USD' }, { key })).body;
     const account = (await api('POST', '/v1/accounts', {}, { key })).body;
@@ -80,7 +67,7 @@ describe('GET/POST /v1/settings', () => {
     [{ fee_bps: 10 }, 'fee_bps'],
   ])('refuses %j naming %s, changing nothing', async (body, field) => {
     // Prepare
-    const key = await newMerchantKey();
+    const key = await newMerchantKey('Settings');
     const before = (await settingsOf(key)).body;
 
     // Act

@@ -11,6 +11,14 @@ export const CREATED_BOUNDS = ['gte', 'gt', 'lte', 'lt'] as const;
 /** A list's own filter: its query parameter's raw value to the filter's value, or a refusal. */
 export type FilterParser<T> = (raw: string) => T;
 
+/** A filter whose value is one of `values` (a status), refused naming `name` otherwise. */
+export function oneOf<T extends string>(name: string, values: readonly T[]): FilterParser<T> {
+  return (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new ValidationError(name, `must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}
+
 /** The page a list route was asked for, its cursors still ids. */
 export interface ListRequest<F> {
   readonly query: Omit<ListQuery<F>, 'startingAfter' | 'endingBefore'>;

@@ -1,8 +1,7 @@
 import { CartStatus } from '../../../domain/carts/model.ts';
-import { ValidationError } from '../../../domain/errors.ts';
 import { cartLister, schoolStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
-import { listBody, parseListRequest, withCursors } from '../list-query.ts';
+import { listBody, oneOf, parseListRequest, withCursors } from '../list-query.ts';
 import { CART_ID, cartView } from './schemas.ts';
 
 /**
@@ -10,7 +9,7 @@ import { CART_ID, cartView } from './schemas.ts';
  * Each as `GET /v1/carts/{cart_id}` shows it.
  */
 export const handler = apiHandler('ListCarts', async ({ event, merchantId }) => {
-  const request = parseListRequest<{ status: CartStatus }>(event, { status: cartStatus });
+  const request = parseListRequest<{ status: CartStatus }>(event, { status: oneOf('status', Object.values(CartStatus)) });
   const query = await withCursors(request, async (cartId) => {
     const cart = CART_ID.test(cartId) ? await schoolStore().getCart(merchantId, cartId) : undefined;
     return cart === undefined ? undefined : { createdAt: cart.createdAt, id: cart.cartId };
@@ -18,10 +17,3 @@ export const handler = apiHandler('ListCarts', async ({ event, merchantId }) => 
   const page = await cartLister().listForMerchant(merchantId, query);
   return { status: 200, body: listBody('/v1/carts', page, cartView) };
 });
-
-const CART_STATUSES: readonly string[] = Object.values(CartStatus);
-
-function cartStatus(raw: string): CartStatus {
-  if (!CART_STATUSES.includes(raw)) throw new ValidationError('status', `must be one of ${CART_STATUSES.join(', ')}`);
-  return raw as CartStatus;
-}

@@ -110,7 +110,8 @@ export const operations: { readonly [K in ApiRouteId]: Operation } = {
   GetCart: { summary: 'A cart.', answers: { 200: a.Cart } },
   AddCartItem: { summary: 'Registers, cancels or changes a class in the cart.', body: addItemBody, answers: { 200: a.Cart } },
   RemoveCartItem: { summary: 'Removes an item from the cart, its held seat given back.', answers: { 200: a.Cart } },
-  Checkout: { summary: 'Checks the cart out: points spent, the card part charged.', body: checkoutBody, idempotencyKey: 'required', answers: { 202: a.Cart } },
+  // 202 with the cart checking out; a repeat with its key, 200 with the first answer's body.
+  Checkout: { summary: 'Checks the cart out: points spent, the card part charged.', body: checkoutBody, idempotencyKey: 'required', answers: { 202: a.Cart, 200: a.Cart } },
   ConfirmInStore: { summary: 'The shop took the money of a pay-in-store cart.', body: 'empty', answers: { 200: a.Cart } },
   CancelCart: { summary: 'Gives the cart up, its seats and points back.', body: 'empty', answers: { 200: a.Cart } },
   GetBalance: { summary: "The merchant's funds per currency.", answers: { 200: a.Balance } },

@@ -61,6 +61,8 @@ export interface ApiRoute {
   readonly starts?: readonly SagaKind[];
   /** A list: it queries the table's index of each merchant's records (`by_merchant`). */
   readonly lists?: true;
+  /** Open to anyone, no API key: it reads nothing of any merchant's. */
+  readonly public?: true;
 }
 
 const routes = [
@@ -78,6 +80,7 @@ const routes = [
   { id: 'AddSwimmer', method: 'POST', path: '/v1/accounts/{account_id}/swimmers', entry: 'handlers/api/school/add-swimmer.ts' },
   { id: 'ListPurchases', method: 'GET', path: '/v1/accounts/{account_id}/purchases', entry: 'handlers/api/school/list-purchases.ts' },
   { id: 'OpenCart', method: 'POST', path: '/v1/accounts/{account_id}/cart', entry: 'handlers/api/carts/open-cart.ts' },
+  { id: 'ListCarts', method: 'GET', path: '/v1/carts', entry: 'handlers/api/carts/list-carts.ts', lists: true },
   { id: 'GetCart', method: 'GET', path: '/v1/carts/{cart_id}', entry: 'handlers/api/carts/get-cart.ts' },
   { id: 'AddCartItem', method: 'POST', path: '/v1/carts/{cart_id}/items', entry: 'handlers/api/carts/add-item.ts' },
   { id: 'RemoveCartItem', method: 'DELETE', path: '/v1/carts/{cart_id}/items/{item_id}', entry: 'handlers/api/carts/remove-item.ts' },
@@ -92,6 +95,9 @@ const routes = [
   { id: 'CreatePayout', method: 'POST', path: '/v1/payouts', entry: 'handlers/api/payouts/create-payout.ts', starts: ['payout'] },
   { id: 'GetPayout', method: 'GET', path: '/v1/payouts/{payout_no}', entry: 'handlers/api/payouts/get-payout.ts' },
   { id: 'ListPayouts', method: 'GET', path: '/v1/payouts', entry: 'handlers/api/payouts/list-payouts.ts' },
+  { id: 'GetSettings', method: 'GET', path: '/v1/settings', entry: 'handlers/api/settings/get-settings.ts' },
+  { id: 'UpdateSettings', method: 'POST', path: '/v1/settings', entry: 'handlers/api/settings/update-settings.ts' },
+  { id: 'GetOpenApi', method: 'GET', path: '/v1/openapi.json', entry: 'handlers/api/get-openapi.ts', public: true },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;

@@ -68,6 +68,11 @@ export const crashBoundaries = {
   'create-payout': ['write', 'start'],
   'get-payout': [],
   'list-payouts': [],
+  'list-carts': [],
+  'get-settings': [],
+  'update-settings': ['write'],
+  // The contract, a document in its bundle: it touches nothing.
+  'get-open-api': [],
   authorizer: [],
   // The provider's call, and the decline recorded when it refuses.
   authorize: ['provider', 'write'],

@@ -345,6 +345,21 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   // The key's claim, the payout with its posting, the key's answer; the payout saga's start.
   'create-payout': [aPayout(around('create-payout', { write: 3, start: 1 }))],
   'get-payout': [],
+  'list-carts': [],
+  'get-settings': [],
+  'update-settings': [
+    scenario({
+      // The demo merchant's point value as it is already: the other scenarios' checkouts price points the same.
+      name: 'a settings change',
+      act: async (d) => {
+        await d.send('POST', '/v1/settings', { point_value: 1 });
+        return {};
+      },
+      crossings: around('update-settings', { write: 1 }),
+      faults: [],
+    }),
+  ],
+  'get-open-api': [],
   'list-payouts': [],
   'submit-payout': [aPayout(around('submit-payout', { provider: 1 }))],
   // Its provider id written once while held (the looks after it find nothing changed).

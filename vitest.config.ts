@@ -1,11 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two files at a time where they can share the cores: vitest's default, one fewer than the
+ * cores, runs one at a time on a machine of two, which leaves a core idle while a file waits for a
+ * JVM, a child process or a synthesis.
+ */
+const TWO_FILES_AT_A_TIME = 2;
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
+          maxWorkers: TWO_FILES_AT_A_TIME,
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 30_000,
           env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
@@ -14,6 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'infra',
+          maxWorkers: TWO_FILES_AT_A_TIME,
           include: ['test/infra/**/*.test.ts'],
           // Synthesizing the stack takes seconds, once per file.
           testTimeout: 120_000,
@@ -23,6 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'adapters',
+          maxWorkers: TWO_FILES_AT_A_TIME,
           include: ['test/adapters/**/*.test.ts'],
           // Each file starts its own DynamoDB Local and creates the synthesized table in it.
           testTimeout: 30_000,
@@ -32,6 +42,7 @@ export default defineConfig({
       {
         test: {
           name: 'sim',
+          maxWorkers: TWO_FILES_AT_A_TIME,
           include: ['test/sim/**/*.test.ts'],
           // Each file synthesizes the stack once (seconds) and runs a thousand histories or so.
           testTimeout: 180_000,
@@ -42,8 +53,9 @@ export default defineConfig({
         test: {
           name: 'crash',
           include: ['test/crash/**/*.test.ts'],
-          // Each file runs whole stacks; side by side on two cores they would time each other out.
-          fileParallelism: false,
+          // Each file runs a stack of its own; two side by side keep both cores busy (the matrix's
+          // shards are files for this), more would time each other out.
+          maxWorkers: TWO_FILES_AT_A_TIME,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

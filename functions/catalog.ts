@@ -73,6 +73,8 @@ export interface ApiRoute {
   readonly lists?: true;
   /** It starts webhook deliveries (executions of the delivery state machine). */
   readonly delivers?: true;
+  /** Open to anyone, no API key: it reads nothing of any merchant's. */
+  readonly public?: true;
 }
 
 const routes = [
@@ -90,6 +92,7 @@ const routes = [
   { id: 'AddSwimmer', method: 'POST', path: '/v1/accounts/{account_id}/swimmers', entry: 'handlers/api/school/add-swimmer.ts' },
   { id: 'ListPurchases', method: 'GET', path: '/v1/accounts/{account_id}/purchases', entry: 'handlers/api/school/list-purchases.ts' },
   { id: 'OpenCart', method: 'POST', path: '/v1/accounts/{account_id}/cart', entry: 'handlers/api/carts/open-cart.ts' },
+  { id: 'ListCarts', method: 'GET', path: '/v1/carts', entry: 'handlers/api/carts/list-carts.ts', lists: true },
   { id: 'GetCart', method: 'GET', path: '/v1/carts/{cart_id}', entry: 'handlers/api/carts/get-cart.ts' },
   { id: 'AddCartItem', method: 'POST', path: '/v1/carts/{cart_id}/items', entry: 'handlers/api/carts/add-item.ts' },
   { id: 'RemoveCartItem', method: 'DELETE', path: '/v1/carts/{cart_id}/items/{item_id}', entry: 'handlers/api/carts/remove-item.ts' },
@@ -110,6 +113,9 @@ const routes = [
   { id: 'ListEvents', method: 'GET', path: '/v1/events', entry: 'handlers/api/events/list-events.ts', lists: true },
   { id: 'GetEvent', method: 'GET', path: '/v1/events/{event_id}', entry: 'handlers/api/events/get-event.ts' },
   { id: 'RedeliverEvent', method: 'POST', path: '/v1/events/{event_id}/redeliver', entry: 'handlers/api/events/redeliver-event.ts', delivers: true },
+  { id: 'GetSettings', method: 'GET', path: '/v1/settings', entry: 'handlers/api/settings/get-settings.ts' },
+  { id: 'UpdateSettings', method: 'POST', path: '/v1/settings', entry: 'handlers/api/settings/update-settings.ts' },
+  { id: 'GetOpenApi', method: 'GET', path: '/v1/openapi.json', entry: 'handlers/api/get-openapi.ts', public: true },
 ] as const satisfies readonly ApiRoute[];
 
 export const apiRoutes: readonly ApiRoute[] = routes;

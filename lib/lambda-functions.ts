@@ -231,6 +231,8 @@ export class LambdaFunctions extends Construct {
 
     this.routes = apiRoutes.map((route) => {
       const fn = this.createFunction(route.id, route.entry);
+      // A public route serves what its bundle holds: no table of merchants' records for it.
+      if (route.public) return { route, fn };
       const access = routeAccess[route.method];
       this.allowTable(fn, QUERYING_WRITE_ROUTES.includes(route.id) ? [...access, 'Query'] : access);
       if (route.lists) this.allowIndexQuery(fn, BY_MERCHANT_INDEX);

@@ -74,6 +74,11 @@ export const crashBoundaries = {
   'create-payout': ['write', 'start'],
   'get-payout': [],
   'list-payouts': [],
+  'list-carts': [],
+  'get-settings': [],
+  'update-settings': ['write'],
+  // The contract, a document in its bundle: it touches nothing.
+  'get-open-api': [],
   'create-webhook-endpoint': ['write'],
   'list-webhook-endpoints': [],
   'delete-webhook-endpoint': ['write'],

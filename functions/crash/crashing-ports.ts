@@ -93,6 +93,7 @@ export const merchantKeyStoreCalls = {
   keysOf: 'read',
   settingsOf: 'read',
   ledgerSettingsOf: 'read',
+  updateSettings: 'write',
   addMerchantKey: 'write',
   revokeKey: 'write',
   expireKey: 'write',

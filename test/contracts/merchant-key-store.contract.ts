@@ -52,6 +52,24 @@ export const merchantKeyStoreContract: Contract<MerchantKeyStore> = {
     expect(await store.settingsOf(merchantId)).toEqual({ pointValue: 5, cartHoldSeconds: 60 });
   },
 
+  'changes only the settings named, keeps the others, and answers them all': async (store) => {
+    const merchantId = uniqueId('merchant');
+    await store.addMerchantKey({ merchantId, name: 'Set', pointValue: 5, cartHoldSeconds: 600 }, newKey());
+
+    const changed = await store.updateSettings(merchantId, { cartHoldSeconds: 120 });
+
+    expect(changed).toEqual({ pointValue: 5, cartHoldSeconds: 120 });
+    expect(await store.settingsOf(merchantId)).toEqual(changed);
+    expect(await store.updateSettings(merchantId, { pointValue: 7 })).toEqual({ pointValue: 7, cartHoldSeconds: 120 });
+  },
+
+  'refuses to set the settings of a merchant it does not know, making none': async (store) => {
+    const merchantId = uniqueId('merchant');
+
+    await expect(store.updateSettings(merchantId, { pointValue: 3 })).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(await store.merchantOf(merchantId)).toBeUndefined();
+  },
+
   'gives a merchant its ledger settings, the defaults for those it did not set, and keeps them when a key is added without them': async (store) => {
     const merchantId = uniqueId('merchant');
     await store.addMerchantKey({ merchantId, name: 'Fees', ledger: { feeBps: 150, payoutDelayDays: 7, timeZone: 'Europe/Paris' } }, newKey());

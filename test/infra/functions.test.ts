@@ -92,6 +92,8 @@ const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(
     apiRoutes.map((route) => [route.id, route.method === 'GET' ? ['dynamodb:GetItem', 'dynamodb:Query'] : TRANSACTION]),
   ),
+  // The contract is a document in its bundle: no table at all.
+  GetOpenApi: [],
   // Giving a registered seat back, it reads the account's purchases to find the card that paid it.
   Checkout: [...TRANSACTION, 'dynamodb:Query'].sort(),
   // It queries the merchant's endpoints to start a delivery to each.

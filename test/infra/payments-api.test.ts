@@ -30,24 +30,32 @@ function gatewayResponse(type: string): Record<string, any> {
 }
 
 describe('payments API', () => {
-  it('has one method per catalog route, each behind the token authorizer', () => {
+  it('has one method per catalog route, each behind the token authorizer but the public ones', () => {
     // Prepare
     const authorizers = resourcesOf('AWS::ApiGateway::Authorizer');
     const [authorizerId] = Object.keys(authorizers);
+    const publicMethods = apiRoutes.filter((route) => route.public).map((route) => route.method);
 
     // Act
     const methods = Object.values(resourcesOf('AWS::ApiGateway::Method'));
+    const open = methods.filter((method) => method.Properties.AuthorizationType === 'NONE');
 
     // Assess
     expect(Object.keys(authorizers)).toHaveLength(1);
     expect(methods).toHaveLength(apiRoutes.length);
-    for (const method of methods) {
+    expect(open.map((method) => method.Properties.HttpMethod)).toEqual(publicMethods);
+    expect(open.every((method) => method.Properties.AuthorizerId === undefined)).toBe(true);
+    for (const method of methods.filter((candidate) => !open.includes(candidate))) {
       expect(method.Properties).toMatchObject({
         AuthorizationType: 'CUSTOM',
         AuthorizerId: { Ref: authorizerId },
         Integration: { Type: 'AWS_PROXY' },
       });
     }
+  });
+
+  it('serves only the contract without an API key', () => {
+    expect(apiRoutes.filter((route) => route.public).map((route) => `${route.method} ${route.path}`)).toEqual(['GET /v1/openapi.json']);
   });
 
   it('routes each catalog path and method to its function', () => {

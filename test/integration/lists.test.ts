@@ -1,20 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMerchant, newMerchantId } from '../../bin/merchants.ts';
-import { localClientConfig } from '../../local/services/dynamodb-local.ts';
+import { newMerchantKey } from '../support/own-merchant.ts';
+import { newAccount, openCart } from '../support/school.ts';
 import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
-
-/** A merchant of this file alone: no other test's payments and refunds come and go in its lists. */
-async function newMerchantKey(): Promise<string> {
-  const table = target().table;
-  if (table === undefined) throw new Error('the list tests need the stack’s table (the local stack gives it)');
-  const client = new DynamoDBClient({ ...localClientConfig, endpoint: table.endpoint });
-  try {
-    return (await createMerchant({ tableName: table.name, name: 'Lister', merchantId: newMerchantId(), client })).apiKey;
-  } finally {
-    client.destroy();
-  }
-}
 
 const list = async (key: string, query = '') => api('GET', `/v1/payments${query}`, undefined, { key });
 const listRefunds = async (key: string, query = '') => api('GET', `/v1/refunds${query}`, undefined, { key });
@@ -27,7 +14,7 @@ let key: string;
 let made: { payment_no: string; status: string; created_at: string }[];
 
 beforeAll(async () => {
-  key = await newMerchantKey();
+  key = await newMerchantKey('Lister');
   made = [];
   for (const card of ['pm_card_visa', 'pm_card_visa', 'pm_card_chargeDeclined', 'pm_card_visa', 'pm_card_visa']) {
     const created = await api('POST', '/v1/payments', paymentBody({ payment_method: card }), { key });
@@ -169,6 +156,79 @@ describe('GET /v1/refunds', () => {
   ])('refuses %s naming %s', async (query, field) => {
     // Act
     const { status, body } = await listRefunds(key, query);
+
+    // Assess
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'validation_failed', field });
+  });
+});
+
+describe('GET /v1/carts', () => {
+  const listCarts = async (merchantKey: string, query = '') => api('GET', `/v1/carts${query}`, undefined, { key: merchantKey });
+  const cartIds = (body: { data: { cart_id: string }[] }) => body.data.map((cart) => cart.cart_id);
+  /** The merchant's carts, oldest first: three accounts' carts, the middle one canceled. */
+  let carts: string[];
+
+  beforeAll(async () => {
+    carts = [];
+    for (let i = 0; i < 3; i++) {
+      const account = await newAccount({}, { key });
+      const opened = await openCart(account.account_id, { key });
+      expect(opened.status).toBe(201);
+      carts.push(opened.body.cart_id);
+    }
+    expect((await api('POST', `/v1/carts/${carts[1]}/cancel`, undefined, { key })).status).toBe(200);
+  });
+
+  it('lists the merchant’s carts newest first, each as GET shows it, and pages them both ways', async () => {
+    // Act
+    const all = await listCarts(key);
+    const first = await listCarts(key, '?limit=2');
+    const rest = await listCarts(key, `?limit=2&starting_after=${first.body.data[1].cart_id}`);
+    const back = await listCarts(key, `?ending_before=${carts[0]}`);
+
+    // Assess
+    expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ object: 'list', url: '/v1/carts', has_more: false });
+    expect(cartIds(all.body)).toEqual([...carts].reverse());
+    expect(all.body.data[0]).toEqual((await api('GET', `/v1/carts/${carts[2]}`, undefined, { key })).body);
+    expect([...cartIds(first.body), ...cartIds(rest.body)]).toEqual([...carts].reverse());
+    expect([first.body.has_more, rest.body.has_more]).toEqual([true, false]);
+    expect(cartIds(back.body)).toEqual([carts[2], carts[1]]);
+  });
+
+  it('filters by status and by creation time', async () => {
+    // Act
+    const canceled = await listCarts(key, '?status=canceled');
+    const active = await listCarts(key, '?status=active');
+    const later = await listCarts(key, `?created[gt]=${Math.floor(Date.now() / 1000) + 60}`);
+
+    // Assess
+    expect(cartIds(canceled.body)).toEqual([carts[1]]);
+    expect(cartIds(active.body)).toEqual([carts[2], carts[0]]);
+    expect(later.body.data).toEqual([]);
+  });
+
+  it('shows another merchant none of them, and takes none of them as its cursor', async () => {
+    // Act
+    const other = await listCarts(target().otherApiKey, '?limit=100');
+    const cursor = await listCarts(target().otherApiKey, `?starting_after=${carts[0]}`);
+
+    // Assess
+    expect(cartIds(other.body)).not.toEqual(expect.arrayContaining([carts[0]]));
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error).toMatchObject({ code: 'validation_failed', field: 'starting_after' });
+  });
+
+  it.each([
+    ['?status=open', 'status'],
+    ['?limit=0', 'limit'],
+    ['?account_id=acc', 'account_id'],
+    ['?ending_before=cart_000000000000000000000000', 'ending_before'],
+    ['?starting_after=not-a-cart', 'starting_after'],
+  ])('refuses %s naming %s', async (query, field) => {
+    // Act
+    const { status, body } = await listCarts(key, query);
 
     // Assess
     expect(status).toBe(400);

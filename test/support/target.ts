@@ -1,4 +1,6 @@
 import { inject } from 'vitest';
+import { once } from '../../functions/handlers/shared/once.ts';
+import { contractOf } from './contract.ts';
 
 /** The stack under test, as the integration suite's global setup found or started it. */
 export interface Target {
@@ -80,7 +82,30 @@ export async function api<T = any>(
     ...((body !== undefined || options.rawBody !== undefined) && { body: options.rawBody ?? JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+  const answer = text ? JSON.parse(text) : undefined;
+  const sent = options.rawBody === undefined ? body : parsedOrUndefined(options.rawBody);
+  const problems = contract().problemsOf({
+    method,
+    path,
+    ...(options.headers !== undefined && { headers: options.headers }),
+    ...(sent !== undefined && { body: sent }),
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    answer,
+  });
+  if (problems.length > 0) throw new Error(`the exchange breaks the OpenAPI document (openapi.json):\n${problems.join('\n')}`);
+  return { status: response.status, body: answer, headers: response.headers };
+}
+
+const contract = once(() => contractOf());
+
+/** A raw body that is JSON, as the document would see it; text that is not JSON is refused before any schema. */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 let orderSeq = 0;

@@ -1,7 +1,8 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NewApiKey, StoredApiKey } from '../../domain/api-keys.ts';
 import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from '../../domain/ledger/fees.ts';
-import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings } from '../../domain/merchant.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings, type SettingsChange } from '../../domain/merchant.ts';
 
 /** Each ledger setting and the attribute of the merchant's item that holds it. */
 const LEDGER_ATTRIBUTES = {
@@ -88,11 +89,28 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
   }
 
   async settingsOf(merchantId: string): Promise<MerchantSettings> {
-    const Item = await this.merchantItem(merchantId);
-    return {
-      pointValue: typeof Item?.point_value === 'number' ? Item.point_value : DEFAULT_POINT_VALUE,
-      ...(typeof Item?.cart_hold_seconds === 'number' && { cartHoldSeconds: Item.cart_hold_seconds }),
-    };
+    return settingsOfItem(await this.merchantItem(merchantId));
+  }
+
+  async updateSettings(merchantId: string, change: SettingsChange): Promise<MerchantSettings> {
+    const changed = (Object.keys(SETTING_ATTRIBUTES) as (keyof SettingsChange)[]).filter((setting) => change[setting] !== undefined);
+    const { Attributes } = await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: merchantKey(merchantId),
+          UpdateExpression: `SET ${changed.map((setting) => `${SETTING_ATTRIBUTES[setting]} = :${setting}`).join(', ')}`,
+          // Settings of a merchant that has none: never an item out of nothing.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: Object.fromEntries(changed.map((setting) => [`:${setting}`, change[setting]])),
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      .catch((error: unknown) => {
+        if ((error as Error).name === 'ConditionalCheckFailedException') throw new NotFoundError(`no merchant ${merchantId}`);
+        return translateDynamoError(error);
+      });
+    return settingsOfItem(Attributes);
   }
 
   async ledgerSettingsOf(merchantId: string): Promise<LedgerSettings> {
@@ -105,7 +123,7 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
 
   private async merchantItem(merchantId: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.db
-      .send(new GetCommand({ TableName: this.tableName, Key: { pk: `MERCHANT#${merchantId}`, sk: 'MERCHANT' } }))
+      .send(new GetCommand({ TableName: this.tableName, Key: merchantKey(merchantId) }))
       .catch(translateDynamoError);
     return Item;
   }
@@ -121,7 +139,7 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
               // An update, not a put: a merchant's settings survive a key added without them.
               Update: {
                 TableName: this.tableName,
-                Key: { pk: `MERCHANT#${merchant.merchantId}`, sk: 'MERCHANT' },
+                Key: merchantKey(merchant.merchantId),
                 UpdateExpression: [
                   'SET #type = :type, merchant_id = :id, merchant_name = :name, created_at = if_not_exists(created_at, :now)',
                   ...(merchant.pointValue !== undefined ? ['point_value = :pointValue'] : []),
@@ -181,6 +199,17 @@ export class DynamoMerchantKeyStore implements MerchantKeyStore {
 }
 
 const apiKeyKey = (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' });
+const merchantKey = (merchantId: string) => ({ pk: `MERCHANT#${merchantId}`, sk: 'MERCHANT' });
+
+/** Each setting and the attribute of the merchant's item that holds it. */
+const SETTING_ATTRIBUTES = { pointValue: 'point_value', cartHoldSeconds: 'cart_hold_seconds' } as const satisfies Record<keyof MerchantSettings, string>;
+
+function settingsOfItem(item: Record<string, unknown> | undefined): MerchantSettings {
+  return {
+    pointValue: typeof item?.point_value === 'number' ? item.point_value : DEFAULT_POINT_VALUE,
+    ...(typeof item?.cart_hold_seconds === 'number' && { cartHoldSeconds: item.cart_hold_seconds }),
+  };
+}
 
 function storedApiKey(item: Record<string, unknown>): StoredApiKey {
   return {

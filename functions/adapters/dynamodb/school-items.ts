@@ -14,7 +14,7 @@ import {
 } from '../../domain/carts/model.ts';
 import type { PointsGrant } from '../../domain/carts/store.ts';
 import type { Currency } from '../../domain/money.ts';
-import { dueShardOf } from './table.ts';
+import { dueShardOf, listKeysOf } from './table.ts';
 
 /**
  * The school's items as stored (see the layout in table.ts): their keys, and the mapping
@@ -172,6 +172,9 @@ export interface StoredCart {
   /** Present only while the cart is unfinished: the sparse `by_due` index. */
   due_shard?: string;
   due_at?: string;
+  /** The merchant's list of carts (`by_merchant`). */
+  list_pk: string;
+  list_sk: string;
 }
 
 export const keys = {
@@ -481,6 +484,8 @@ export function cartToItem(cart: Cart, dueAt: string | undefined): StoredCart {
     created_at: cart.createdAt,
     updated_at: cart.updatedAt,
     ...(dueAt !== undefined && { due_shard: dueShardOf(cart.cartId, 'cart'), due_at: dueAt }),
+    // Every write of a cart puts it whole (a line's edit updates it, keeping these): it stays in the merchant's list.
+    ...listKeysOf('cart', cart.merchantId, cart.createdAt, cart.cartId),
   };
 }
 

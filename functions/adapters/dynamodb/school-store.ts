@@ -24,6 +24,7 @@ import {
 } from '../../domain/carts/model.ts';
 import type {
   CartEdit,
+  CartLister,
   CartWrite,
   CommitResult,
   NamedWrites,
@@ -33,6 +34,7 @@ import type {
   SeatPlace,
 } from '../../domain/carts/store.ts';
 import { DatabaseThrottledError } from '../../domain/errors.ts';
+import type { ListPage, ListQuery } from '../../domain/lists.ts';
 import { translateDynamoError } from './client.ts';
 import {
   accountFromItem,
@@ -65,7 +67,7 @@ import {
   swimmerFromItem,
   swimmerToItem,
 } from './school-items.ts';
-import { dueShardOf, queryDue } from './table.ts';
+import { dueShardOf, queryDue, queryList } from './table.ts';
 
 type Key = { pk: string; sk: string };
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -97,7 +99,7 @@ const decodeCart = (stored: Values) => cartFromItem(stored as StoredCart);
  * write's precondition; a refusal's cancellation reasons come back as the named writes that
  * failed, with their items (ALL_OLD) in domain types. Nothing here decides or retries.
  */
-export class DynamoSchoolStore implements SchoolStore {
+export class DynamoSchoolStore implements SchoolStore, CartLister {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -181,6 +183,18 @@ export class DynamoSchoolStore implements SchoolStore {
     // Cart ids are ours, so the key carries no merchant: the item's own says whose it is.
     const item = await this.get<StoredCart>(keys.cart(cartId));
     return item?.merchant_id === merchantId ? cartFromItem(item) : undefined;
+  }
+
+  async listForMerchant(merchantId: string, query: ListQuery<{ readonly status?: CartStatus }>): Promise<ListPage<Cart>> {
+    const { status } = query.filters;
+    const page = await queryList<StoredCart>(
+      this.db,
+      this.tableName,
+      { kind: 'cart', merchantId, tableKeyOf: keys.cart },
+      query,
+      status === undefined ? undefined : { expression: '#status = :status', names: { '#status': 'status' }, values: { ':status': status } },
+    );
+    return { data: page.data.map(cartFromItem), hasMore: page.hasMore };
   }
 
   async listDueCarts(now: Date, limit: number): Promise<Cart[]> {

@@ -103,7 +103,7 @@ export const BY_MERCHANT_INDEX = 'by_merchant';
 export const LIST_PK_ATTRIBUTE = 'list_pk';
 export const LIST_SK_ATTRIBUTE = 'list_sk';
 
-export type ListKind = 'payment' | 'refund' | 'journal' | 'event';
+export type ListKind = 'payment' | 'refund' | 'cart' | 'journal' | 'event';
 
 /** The `list_pk` of a merchant's records of a kind. */
 export const listPartitionOf = (kind: ListKind, merchantId: string) => `${kind}#${merchantId}`;

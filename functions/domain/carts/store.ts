@@ -1,3 +1,4 @@
+import type { ListPage, ListQuery } from '../lists.ts';
 import type { Currency } from '../money.ts';
 import type { Account, Cart, CartItem, CartStatus, Purchase, SeatHold, Student, SwimClass, Swimmer } from './model.ts';
 
@@ -171,6 +172,11 @@ export type CommitResult<W extends NamedWrites> =
  * of writes on single items, each with its precondition stated in the school's terms. The
  * store decides nothing: which writes go together, and what a refusal means, is the domain's.
  */
+/** A merchant's carts, newest first, as `GET /v1/carts` pages them: a query of its own, never a scan. */
+export interface CartLister {
+  listForMerchant(merchantId: string, query: ListQuery<{ readonly status?: CartStatus }>): Promise<ListPage<Cart>>;
+}
+
 export interface SchoolStore {
   /**
    * Writes all of `writes` in one transaction, or none of them. At most one write per item.

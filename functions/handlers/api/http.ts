@@ -13,6 +13,7 @@ import {
   isProcessExit,
 } from '../../domain/errors.ts';
 import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
+import type { ErrorResponse } from './response-schema.ts';
 
 /** What a route handler sees: the merchant from the authorizer, never from the body. */
 export interface ApiRequest {
@@ -134,7 +135,7 @@ function errorResult(error: unknown, context: Record<string, unknown>): ApiResul
   return { status: 500, body: errorBody('internal_error', 'An unexpected error occurred.') };
 }
 
-export function errorBody(code: string, message: string, field?: string) {
+export function errorBody(code: string, message: string, field?: string): ErrorResponse {
   return { error: { code, message, ...(field !== undefined && { field }) } };
 }
 

@@ -95,7 +95,7 @@ function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent):
   return { ...derived, key: `derived:${derived.key}` };
 }
 
-const PRINTABLE = /^[\x20-\x7e]{1,255}$/;
+export const PRINTABLE = /^[\x20-\x7e]{1,255}$/;
 
 /** The Idempotency-Key header, whatever its case; 1 to 255 printable characters. */
 function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {

@@ -1,9 +1,8 @@
 import { isPaymentNo } from '../../domain/create-payment.ts';
-import { ValidationError } from '../../domain/errors.ts';
 import { PaymentStatus } from '../../domain/payment.ts';
 import { paymentLister, paymentRepository } from '../shared/persistence.ts';
 import { apiHandler } from './http.ts';
-import { listBody, parseListRequest, withCursors } from './list-query.ts';
+import { listBody, oneOf, parseListRequest, withCursors } from './list-query.ts';
 import { paymentView } from './payment-view.ts';
 
 /**
@@ -11,7 +10,7 @@ import { paymentView } from './payment-view.ts';
  * `status`. Each as `GET /v1/payments/{payment_no}` shows it, without its refunds.
  */
 export const handler = apiHandler('ListPayments', async ({ event, merchantId }) => {
-  const request = parseListRequest<{ status: PaymentStatus }>(event, { status: paymentStatus });
+  const request = parseListRequest<{ status: PaymentStatus }>(event, { status: oneOf('status', Object.values(PaymentStatus)) });
   const query = await withCursors(request, async (paymentNo) => {
     const payment = isPaymentNo(paymentNo) ? await paymentRepository().get(paymentNo) : undefined;
     return payment?.merchantId === merchantId ? { createdAt: payment.createdAt, id: payment.paymentNo } : undefined;
@@ -19,10 +18,3 @@ export const handler = apiHandler('ListPayments', async ({ event, merchantId }) 
   const page = await paymentLister().listForMerchant(merchantId, query);
   return { status: 200, body: listBody('/v1/payments', page, paymentView) };
 });
-
-const statuses: readonly string[] = Object.values(PaymentStatus);
-
-function paymentStatus(raw: string): PaymentStatus {
-  if (!statuses.includes(raw)) throw new ValidationError('status', `must be one of ${statuses.join(', ')}`);
-  return raw as PaymentStatus;
-}

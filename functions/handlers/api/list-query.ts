@@ -2,14 +2,22 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ValidationError } from '../../domain/errors.ts';
 import { type ListCursor, type ListPage, type ListQuery, createdRange } from '../../domain/lists.ts';
 
-const DEFAULT_LIMIT = 10;
-const MAX_LIMIT = 100;
+export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 100;
 /** The last second of the year 9999: past it an instant has no ISO 8601 form. */
-const MAX_UNIX_SECONDS = 253_402_300_799;
-const CREATED_BOUNDS = ['gte', 'gt', 'lte', 'lt'] as const;
+export const MAX_UNIX_SECONDS = 253_402_300_799;
+export const CREATED_BOUNDS = ['gte', 'gt', 'lte', 'lt'] as const;
 
 /** A list's own filter: its query parameter's raw value to the filter's value, or a refusal. */
 export type FilterParser<T> = (raw: string) => T;
+
+/** A filter whose value is one of `values` (a status), refused naming `name` otherwise. */
+export function oneOf<T extends string>(name: string, values: readonly T[]): FilterParser<T> {
+  return (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new ValidationError(name, `must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}
 
 /** The page a list route was asked for, its cursors still ids. */
 export interface ListRequest<F> {
@@ -109,6 +117,6 @@ function limitOf(query: Record<string, string | undefined>): number {
 }
 
 /** A list as the API answers it, Stripe's shape. */
-export function listBody<T, V>(url: string, page: ListPage<T>, view: (item: T) => V) {
+export function listBody<T, V>(url: string, page: ListPage<T>, view: (item: T) => V): { object: 'list'; url: string; has_more: boolean; data: V[] } {
   return { object: 'list', url, has_more: page.hasMore, data: page.data.map(view) };
 }

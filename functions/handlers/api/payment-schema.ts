@@ -1,6 +1,7 @@
 import * as z from '../shared/zod.ts';
 import { type Currency, MAX_AMOUNT, minimumCharge, parseCurrency } from '../../domain/money.ts';
-import { type PaymentRequest, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
+import { type PaymentRequest, PaymentStatus, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
+import { currencyOut, isoInstant, minorAmount } from './response-schema.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
 const token = (max: number) =>
@@ -90,3 +91,22 @@ export function paymentParameters(request: PaymentRequest): Record<string, unkno
     metadata: request.metadata,
   };
 }
+
+/** A payment as the API shows it (`paymentView`). */
+export const paymentObject = z.strictObject({
+  payment_no: z.string(),
+  order_no: z.string(),
+  amount: minorAmount,
+  currency: currencyOut,
+  status: z.enum(Object.values(PaymentStatus)),
+  amount_captured: minorAmount,
+  amount_refunded: minorAmount,
+  decline_code: z.optional(z.string()),
+  customer_email: z.optional(z.string()),
+  description: z.optional(z.string()),
+  metadata: z.optional(z.record(z.string(), z.string())),
+  needs_attention: z.optional(z.strictObject({ reason: z.string(), since: isoInstant })),
+  created_at: isoInstant,
+  updated_at: isoInstant,
+});
+export type PaymentObject = z.infer<typeof paymentObject>;

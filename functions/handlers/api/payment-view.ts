@@ -1,7 +1,8 @@
 import type { Payment } from '../../domain/payment.ts';
+import type { PaymentObject } from './payment-schema.ts';
 
 /** A payment as the API shows it. */
-export function paymentView(payment: Payment) {
+export function paymentView(payment: Payment): PaymentObject {
   return {
     payment_no: payment.paymentNo,
     order_no: payment.orderNo,

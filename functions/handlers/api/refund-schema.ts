@@ -1,7 +1,9 @@
 import * as z from '../shared/zod.ts';
 import { PAY_BACK_OPERATOR_ID } from '../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../domain/money.ts';
-import type { Refund, RefundRequest } from '../../domain/refund.ts';
+import { type Refund, type RefundRequest, RefundStatus } from '../../domain/refund.ts';
+import { paymentObject } from './payment-schema.ts';
+import { currencyOut, isoInstant, minorAmount } from './response-schema.ts';
 
 /** An integer number of minor units up to the provider's limit: more than 0, or 0 and more. */
 export const minorUnits = (positive: boolean) =>
@@ -55,8 +57,25 @@ export function derivedRefundKeyName(request: RefundRequest): string {
   return `payment_no ${request.paymentNo} with operator_id ${request.operatorId}, amount ${request.amount}${expected}`;
 }
 
+/** A refund as the API shows it (`refundView`). */
+export const refundObject = z.strictObject({
+  refund_no: z.string(),
+  payment_no: z.string(),
+  amount: minorAmount,
+  currency: currencyOut,
+  status: z.enum(Object.values(RefundStatus)),
+  reason: z.optional(z.string()),
+  operator_id: z.string(),
+  failure_reason: z.optional(z.string()),
+  created_at: isoInstant,
+  updated_at: isoInstant,
+});
+
+/** `GET /v1/payments/{payment_no}`: the payment with its refunds. */
+export const paymentWithRefunds = z.extend(paymentObject, { refunds: z.array(refundObject) });
+
 /** A refund as the API shows it. */
-export function refundView(refund: Refund) {
+export function refundView(refund: Refund): z.infer<typeof refundObject> {
   return {
     refund_no: refund.refundNo,
     payment_no: refund.paymentNo,

@@ -22,7 +22,7 @@ import {
   webhookEndpointStoreCalls,
   withCrashPoints,
 } from '../../crash/crashing-ports.ts';
-import type { SchoolStore } from '../../domain/carts/store.ts';
+import type { CartLister, SchoolStore } from '../../domain/carts/store.ts';
 import type { IdempotencyStore } from '../../domain/idempotency.ts';
 import type { LedgerStore } from '../../domain/ledger/ledger.ts';
 import type { SettlementStore } from '../../domain/ledger/settle.ts';
@@ -45,6 +45,7 @@ const tableName = () => requireEnv(EnvVar.TableName);
 /** Lists only read: no crash point to cross. */
 export const paymentLister = /* @__PURE__ */ once((): PaymentLister => new DynamoPaymentRepository(documentClient(), tableName()));
 export const refundLister = /* @__PURE__ */ once((): RefundLister => new DynamoRefundRepository(documentClient(), tableName()));
+export const cartLister = /* @__PURE__ */ once((): CartLister => new DynamoSchoolStore(documentClient(), tableName()));
 
 export const paymentRepository = /* @__PURE__ */ once(
   (): PaymentRepository =>

@@ -2,7 +2,7 @@ import { cartHoldSeconds, reconcileAfterSeconds } from '../../config/env.ts';
 import type { CartDeps } from '../../domain/carts/cart.ts';
 import type { CatalogDeps } from '../../domain/carts/catalog.ts';
 import type { CheckoutDeps } from '../../domain/carts/checkout.ts';
-import type { MerchantSettings } from '../../domain/merchant.ts';
+import type { MerchantSettings, SettingsDeps } from '../../domain/merchant.ts';
 import { keptFor, once, systemClock } from './once.ts';
 import { merchantKeyStore, paymentRepository, schoolStore } from './persistence.ts';
 import { createPaymentDeps, createRefundDeps } from './workflow.ts';
@@ -16,6 +16,9 @@ const SETTINGS_KEPT_MS = 60_000;
 const merchantSettings = /* @__PURE__ */ once(() =>
   keptFor(SETTINGS_KEPT_MS, (merchantId): Promise<MerchantSettings> => merchantKeyStore().settingsOf(merchantId)),
 );
+
+/** The settings routes read and write the merchant's own item, never through the cart routes' minute-long copy. */
+export const settingsDeps = /* @__PURE__ */ once((): SettingsDeps => ({ store: merchantKeyStore(), defaultHoldSeconds: cartHoldSeconds() }));
 
 /** Classes, accounts, swimmers and points: the table alone. */
 export const catalogDeps = /* @__PURE__ */ once((): CatalogDeps => ({ store: schoolStore(), clock: systemClock }));

@@ -1,6 +1,7 @@
 import type { NewApiKey, StoredApiKey } from '../../../functions/domain/api-keys.ts';
+import { NotFoundError } from '../../../functions/domain/errors.ts';
 import { DEFAULT_LEDGER_SETTINGS, type LedgerSettings } from '../../../functions/domain/ledger/fees.ts';
-import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings } from '../../../functions/domain/merchant.ts';
+import { DEFAULT_POINT_VALUE, type Merchant, type MerchantKeyStore, type MerchantSettings, type SettingsChange } from '../../../functions/domain/merchant.ts';
 
 /**
  * The merchant key store with the DynamoDB adapter's semantics, in memory: a key is written
@@ -35,6 +36,18 @@ export class StrictMerchantKeyStore implements MerchantKeyStore {
       pointValue: merchant?.pointValue ?? DEFAULT_POINT_VALUE,
       ...(merchant?.cartHoldSeconds !== undefined && { cartHoldSeconds: merchant.cartHoldSeconds }),
     };
+  }
+
+  async updateSettings(merchantId: string, change: SettingsChange): Promise<MerchantSettings> {
+    const merchant = this.merchants.get(merchantId);
+    if (merchant === undefined) throw new NotFoundError(`no merchant ${merchantId}`);
+    const { pointValue, cartHoldSeconds } = change;
+    this.merchants.set(merchantId, {
+      ...merchant,
+      ...(pointValue !== undefined && { pointValue }),
+      ...(cartHoldSeconds !== undefined && { cartHoldSeconds }),
+    });
+    return this.settingsOf(merchantId);
   }
 
   async ledgerSettingsOf(merchantId: string): Promise<LedgerSettings> {

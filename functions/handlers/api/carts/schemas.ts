@@ -2,13 +2,14 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from '../../shared/zod.ts';
 import type { ItemRequest } from '../../../domain/carts/lines.ts';
 import type { CheckoutRequest } from '../../../domain/carts/checkout.ts';
-import { type Cart, type CartItem, type Purchase, cartTotal } from '../../../domain/carts/model.ts';
+import { type Cart, type CartItem, CartItemAction, CartStatus, type Purchase, cartTotal } from '../../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../../domain/money.ts';
 import type { ApiResult } from '../http.ts';
 import { paymentMethodId } from '../payment-schema.ts';
+import { currencyOut, isoInstant, minorAmount } from '../response-schema.ts';
 import { clientId, pathParameter, wholePoints } from '../school/schemas.ts';
 
-const CART_ID = /^cart_[0-9a-f]{24}$/;
+export const CART_ID = /^cart_[0-9a-f]{24}$/;
 const ITEM_ID = /^itm_[0-9a-f]{16}$/;
 
 export const cartIdOf = (event: APIGatewayProxyEvent) =>
@@ -60,7 +61,53 @@ export function checkoutParameters(cartId: string, request: CheckoutRequest): Re
   return { cart_id: cartId, payment_mode: request.mode, payment_method: request.paymentMethod, points: request.points };
 }
 
-export function cartItemView(item: CartItem) {
+/** An item of a cart or a purchase, as the API shows it (`cartItemView`). */
+export const cartItemObject = z.strictObject({
+  item_id: z.string(),
+  action: z.enum(Object.values(CartItemAction)),
+  swimmer_id: z.string(),
+  class_id: z.string(),
+  from_class_id: z.optional(z.string()),
+  amount: minorAmount,
+  held_at: z.optional(isoInstant),
+  fulfilled: z.optional(z.boolean()),
+});
+
+/** A cart as the API shows it (`cartView`). */
+export const cartObject = z.strictObject({
+  cart_id: z.string(),
+  account_id: z.string(),
+  status: z.enum(Object.values(CartStatus)),
+  version: z.int(),
+  currency: z.optional(currencyOut),
+  items: z.array(cartItemObject),
+  attempt: z.int(),
+  totals: z.strictObject({ price: minorAmount, points: z.int(), points_value: minorAmount, card: minorAmount }),
+  payment_mode: z.optional(z.enum(['pay_now', 'pay_in_store'])),
+  payment_no: z.optional(z.string()),
+  deadline: z.optional(isoInstant),
+  holds_expire_at: z.optional(isoInstant),
+  purchase_key: z.optional(z.string()),
+  last_failure: z.optional(z.string()),
+  created_at: isoInstant,
+  updated_at: isoInstant,
+});
+
+/** What a paid checkout bought (`purchaseView`). */
+export const purchaseObject = z.strictObject({
+  purchase_key: z.string(),
+  cart_id: z.string(),
+  attempt: z.int(),
+  payment_no: z.optional(z.string()),
+  currency: currencyOut,
+  total: minorAmount,
+  card_amount: minorAmount,
+  points: z.int(),
+  items: z.array(cartItemObject),
+  created_at: isoInstant,
+});
+
+export function cartItemView(item: CartItem): z.infer<typeof cartItemObject> {
   return {
     item_id: item.itemId,
     action: item.action,
@@ -74,7 +121,7 @@ export function cartItemView(item: CartItem) {
 }
 
 /** A cart as the API shows it: its items, what they add up to, and how the last checkout pays it. */
-export function cartView(cart: Cart) {
+export function cartView(cart: Cart): z.infer<typeof cartObject> {
   const price = cartTotal(cart);
   const terms = cart.checkout;
   return {
@@ -103,7 +150,7 @@ export function cartView(cart: Cart) {
   };
 }
 
-export function purchaseView(purchase: Purchase) {
+export function purchaseView(purchase: Purchase): z.infer<typeof purchaseObject> {
   return {
     purchase_key: purchase.purchaseKey,
     cart_id: purchase.cartId,

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../../domain/errors.ts';
 import type { SettlementStore } from '../../../domain/ledger/settle.ts';
 import { type Mismatch, type SettlementStatement, parseSettlementId } from '../../../domain/ledger/settlement.ts';
 import { balanceTransactionView } from './balance-transaction-view.ts';
+import type { SettlementObject } from './schemas.ts';
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
@@ -17,7 +18,7 @@ const mismatchView = (m: Mismatch) => ({
 });
 
 /** A statement as the API shows it: snake case, times in Unix seconds as Stripe's. */
-export function settlementView(statement: SettlementStatement) {
+export function settlementView(statement: SettlementStatement): SettlementObject {
   return {
     id: statement.id,
     object: 'settlement' as const,
@@ -28,7 +29,7 @@ export function settlementView(statement: SettlementStatement) {
     period_end: unixSeconds(statement.periodEnd),
     opening_balance: statement.opening,
     closing_balance: statement.closing,
-    summary: statement.summary,
+    summary: [...statement.summary],
     totals: statement.totals,
     transactions: statement.transactions.map(balanceTransactionView),
     reconciliation: {

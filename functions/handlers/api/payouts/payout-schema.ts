@@ -1,7 +1,8 @@
 import * as z from '../../shared/zod.ts';
-import type { Payout, PayoutRequest } from '../../../domain/payout.ts';
+import { type Payout, type PayoutRequest, PayoutStatus } from '../../../domain/payout.ts';
 import { currencyCode } from '../payment-schema.ts';
 import { minorUnits } from '../refund-schema.ts';
+import { currencyOut, minorAmount, unixTime } from '../response-schema.ts';
 
 /** Stripe's bound on a payout's description. */
 const MAX_DESCRIPTION = 255;
@@ -24,8 +25,23 @@ export function payoutParameters(request: PayoutRequest): Record<string, unknown
 
 const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
+/** A payout as the API shows it (`payoutView`). */
+export const payoutObject = z.strictObject({
+  id: z.string(),
+  object: z.literal('payout'),
+  payout_no: z.string(),
+  amount: minorAmount,
+  currency: currencyOut,
+  status: z.enum(Object.values(PayoutStatus)),
+  arrival_date: z.nullable(unixTime),
+  description: z.nullable(z.string()),
+  created: unixTime,
+  balance_transaction: z.string(),
+  failure_code: z.nullable(z.string()),
+});
+
 /** A payout as the API shows it: Stripe's payout (its id our payout_no), times in Unix seconds as Stripe's. */
-export function payoutView(payout: Payout) {
+export function payoutView(payout: Payout): z.infer<typeof payoutObject> {
   return {
     id: payout.payoutNo,
     object: 'payout' as const,

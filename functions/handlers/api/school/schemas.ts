@@ -7,6 +7,7 @@ import { ValidationError } from '../../../domain/errors.ts';
 import { type ApiResult, bodyText, parseBody } from '../http.ts';
 import { currencyCode } from '../payment-schema.ts';
 import { minorUnits } from '../refund-schema.ts';
+import { currencyOut, isoInstant, minorAmount } from '../response-schema.ts';
 
 const CLIENT_ID = 'must be 1 to 64 letters, digits, _ or -';
 
@@ -99,7 +100,54 @@ export const grantPointsBody = z.strictObject({
   reason: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters')),
 });
 
-export function classView(swimClass: SwimClass) {
+/** A class as the API shows it (`classView`). */
+export const classObject = z.strictObject({
+  class_id: z.string(),
+  name: z.string(),
+  seats_total: z.int(),
+  seats_remain: z.int(),
+  held: z.int(),
+  students: z.int(),
+  price: minorAmount,
+  currency: currencyOut,
+  created_at: isoInstant,
+});
+
+/** `GET /v1/classes/{class_id}`: the class, and its hold and student items counted. */
+export const classWithCounts = z.extend(classObject, { seats_counted: z.strictObject({ held: z.int(), students: z.int() }) });
+
+/** An account as the API shows it (`accountView`). */
+export const accountObject = z.strictObject({
+  account_id: z.string(),
+  email: z.optional(z.string()),
+  points_balance: z.int(),
+  points_granted: z.int(),
+  points_spent: z.int(),
+  points_returned: z.int(),
+  active_cart_id: z.optional(z.string()),
+  created_at: isoInstant,
+});
+
+/** A swimmer as the API shows it (`swimmerView`). */
+export const swimmerObject = z.strictObject({ swimmer_id: z.string(), name: z.string(), class_ids: z.array(z.string()), created_at: isoInstant });
+
+/** `GET /v1/accounts/{account_id}`: the account with its swimmers. */
+export const accountWithSwimmers = z.extend(accountObject, { swimmers: z.array(swimmerObject) });
+
+/** `POST /v1/accounts/{account_id}/swimmers`: the swimmer, and whose it is. */
+export const accountSwimmer = z.extend(swimmerObject, { account_id: z.string() });
+
+/** A points grant, with the account's balance after it (`grantView`). */
+export const grantObject = z.strictObject({
+  grant_no: z.string(),
+  account_id: z.string(),
+  amount: z.int(),
+  reason: z.string(),
+  created_at: isoInstant,
+  points_balance: z.int(),
+});
+
+export function classView(swimClass: SwimClass): z.infer<typeof classObject> {
   return {
     class_id: swimClass.classId,
     name: swimClass.name,
@@ -113,7 +161,7 @@ export function classView(swimClass: SwimClass) {
   };
 }
 
-export function accountView(account: Account) {
+export function accountView(account: Account): z.infer<typeof accountObject> {
   return {
     account_id: account.accountId,
     ...(account.email !== undefined && { email: account.email }),
@@ -126,11 +174,11 @@ export function accountView(account: Account) {
   };
 }
 
-export function swimmerView(swimmer: Swimmer) {
+export function swimmerView(swimmer: Swimmer): z.infer<typeof swimmerObject> {
   return { swimmer_id: swimmer.swimmerId, name: swimmer.name, class_ids: [...swimmer.classIds], created_at: swimmer.createdAt };
 }
 
-export function grantView(grant: PointsGrant, account: Account) {
+export function grantView(grant: PointsGrant, account: Account): z.infer<typeof grantObject> {
   return {
     grant_no: grant.grantNo,
     account_id: grant.accountId,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,9 @@ import { type Driver, type Fault, type Outcome, type Scenario, faults, scenarios
  * from then on runs with that `CRASH_AT`), and counts their crossings across every function
  * instance, which the matrix reads from it. The reconciler has no schedule: the matrix runs it
  * once the executions have ended, so what each run crosses is known in advance.
+ *
+ * The matrix runs in shards, each a test file with a stack of its own (crash-matrix-*.test.ts),
+ * so both cores work: a case keeps one core busy for most of its second or so.
  */
 const RECONCILE_AFTER_SECONDS = 0.2;
 const SETTLE_TIMEOUT_MS = 30_000;
@@ -50,56 +53,6 @@ let tagNo = 0;
 /** How many unguarded calls the audit had seen when the running case began. */
 let unguardedBefore = 0;
 const ran = { cases: 0, withFault: 0, duplicates: 0 };
-
-beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'CRITICAL';
-  dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-crash-'));
-  stack = await startLocalStack({
-    dataDir,
-    port: 0,
-    inMemory: true,
-    reconcileEveryMs: 0,
-    reconcileAfterSeconds: RECONCILE_AFTER_SECONDS,
-    // A reconciler that crashed holding a lease blocks the payment no longer than this.
-    reconcileLeaseSeconds: 1,
-    functionSettings: {
-      // A hung provider call must fail fast enough for the matrix to finish.
-      [EnvVar.StripeTimeoutMs]: '500',
-      // A request that crashed holds its Idempotency-Key this long: the client's retry then takes it over.
-      [EnvVar.IdempotencyLeaseSeconds]: '0.3',
-    },
-    // Every write, start and provider call must pass a crash point: one that does not is a hole in the matrix.
-    crashAudit: true,
-    retryIntervalScale: 0.05,
-  });
-  const merchant = (merchantId: string, cartHoldSeconds?: number) =>
-    stack.addMerchant({ merchantId, name: merchantId, ...(cartHoldSeconds && { cartHoldSeconds }) });
-  const keys = {
-    demo: stack.apiKey,
-    shortHolds: await merchant('merchant_crash_short_holds', 1),
-    known: await merchant(KNOWN_MERCHANT_ID),
-    payouts: await stack.addMerchant({ merchantId: 'merchant_crash_payouts', name: 'payouts', ledger: { payoutDelayDays: 0 } }),
-  };
-  useTarget({ apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey: keys.known, providerUrl: stack.providerUrl });
-  driver = driverOf(stack, keys);
-});
-
-afterEach(async () => {
-  stack.setCrashAt(undefined);
-  await clearFaults(stack.providerUrl);
-});
-
-afterAll(async () => {
-  const crossings = scenarioList.reduce((sum, { scenario }) => sum + Object.values(scenario.crossings).reduce((a, n) => a + n, 0), 0);
-  console.log(
-    `crash matrix: ${crashPoints.length} crash points of ${crashFunctions.filter((fn) => pointsOf(fn).length > 0).length} functions, ` +
-      `${crossings} crossings in ${scenarioList.length} scenarios; ${ran.cases} of ${cases.length} cases passed ` +
-      `(${ran.withFault} with one of ${Object.keys(faults).length} provider faults), ` +
-      `${ran.duplicates} of ${duplicates.length} duplicate-execution races`,
-  );
-  await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 /** One run of the reconciler, as the schedule makes it. */
 async function reconcileOnce() {
@@ -333,74 +286,167 @@ async function run(scenario: Scenario, crash: Crash | undefined, fault: Fault | 
   return crossed;
 }
 
-const scenarioList = crashFunctions.flatMap((fn) => scenarios[fn].map((scenario) => ({ fn, scenario, name: `${fn}: ${scenario.name}` })));
+interface ScenarioEntry {
+  readonly fn: CrashFunction;
+  readonly scenario: Scenario;
+  readonly name: string;
+}
 
-describe('the crash matrix’s scenarios', () => {
-  it('give each function with crash points a scenario crossing each of them, and none to a function without', () => {
-    const uncovered = crashPoints.filter((point) => {
-      const fn = point.slice(0, point.indexOf(':')) as CrashFunction;
-      return !scenarios[fn].some((scenario) => (scenario.crossings[point] ?? 0) > 0);
-    });
-    const idle = crashFunctions.filter((fn) => pointsOf(fn).length === 0 && scenarios[fn].length > 0);
-
-    expect(uncovered).toEqual([]);
-    expect(idle).toEqual([]);
-  });
-
-  for (const { fn, scenario, name } of scenarioList) {
-    it(`${name} crosses its points as declared (calibration: no crash, no fault)`, async () => {
-      // Act
-      const crossed = await run(scenario, undefined, undefined);
-
-      // Assess
-      const own = Object.fromEntries(pointsOf(fn).filter((point) => crossed[point] !== undefined).map((point) => [point, crossed[point]]));
-      expect(own).toEqual(scenario.crossings);
-    });
-  }
-});
-
-/** Every point at every crossing its scenario declares, with no fault and with each fault of the scenario. */
-const cases = scenarioList.flatMap(({ fn, scenario, name }) =>
-  pointsOf(fn).flatMap((point) =>
-    Array.from({ length: scenario.crossings[point] ?? 0 }, (_, i) => i + 1).flatMap((crossing) =>
-      [undefined, ...scenario.faults].map((fault) => ({
-        scenario,
-        point,
-        crossing,
-        fault,
-        label: `${name}: crash at ${point}@${crossing} with ${fault ?? 'no fault'}`,
-      })),
-    ),
-  ),
+const allScenarios: readonly ScenarioEntry[] = crashFunctions.flatMap((fn) =>
+  scenarios[fn].map((scenario) => ({ fn, scenario, name: `${fn}: ${scenario.name}` })),
 );
 
-describe('the crash matrix', () => {
-  for (const { scenario, point, crossing, fault, label } of cases) {
-    it(label, async () => {
-      await run(scenario, { point, crossing }, fault);
-      ran.cases += 1;
-      if (fault !== undefined) ran.withFault += 1;
-    });
+/** Every point at every crossing its scenario declares, with no fault and with each fault of the scenario. */
+function casesOf(entries: readonly ScenarioEntry[]) {
+  return entries.flatMap(({ fn, scenario, name }) =>
+    pointsOf(fn).flatMap((point) =>
+      Array.from({ length: scenario.crossings[point] ?? 0 }, (_, i) => i + 1).flatMap((crossing) =>
+        [undefined, ...scenario.faults].map((fault) => ({
+          scenario,
+          point,
+          crossing,
+          fault,
+          label: `${name}: crash at ${point}@${crossing} with ${fault ?? 'no fault'}`,
+        })),
+      ),
+    ),
+  );
+}
+
+/** How many test files run the matrix side by side (crash-matrix-1.test.ts ...), each with a stack of its own. */
+export const SHARDS = 2;
+
+/**
+ * The shard of each scenario: the most expensive first, each to the shard with the least work
+ * so far. The reconciler's cases each wait for two recoveries, so they count twice.
+ */
+const shardOf: ReadonlyMap<ScenarioEntry, number> = (() => {
+  const cost = (entry: ScenarioEntry) => (casesOf([entry]).length + 1) * (entry.fn === 'reconciler' ? 2 : 1);
+  const load = Array<number>(SHARDS).fill(0);
+  const shards = new Map<ScenarioEntry, number>();
+  for (const entry of [...allScenarios].sort((a, b) => cost(b) - cost(a))) {
+    const lightest = load.indexOf(Math.min(...load));
+    shards.set(entry, lightest);
+    load[lightest]! += cost(entry);
   }
-});
+  return shards;
+})();
 
 /** Each point of a saga step, at its first crossing, in the first scenario that crosses it. */
 // The payout saga's steps race no duplicate here: CI time (their 8 races passed when added; the
 // crash cases above already cover each of their points).
 const stepFunctions = [...Object.keys(sagaSteps), ...Object.keys(refundSteps)].map(kebab) as CrashFunction[];
-const duplicates = stepFunctions.flatMap((fn) =>
+const allDuplicates = stepFunctions.flatMap((fn) =>
   pointsOf(fn).map((point) => {
-    const scenario = scenarios[fn].find((candidate) => (candidate.crossings[point] ?? 0) > 0);
-    if (scenario === undefined) throw new Error(`no scenario crosses ${point}`);
-    return { scenario, point, label: `${fn}: ${scenario.name}: crash at ${point}` };
+    const entry = allScenarios.find((candidate) => candidate.fn === fn && (candidate.scenario.crossings[point] ?? 0) > 0);
+    if (entry === undefined) throw new Error(`no scenario crosses ${point}`);
+    return { entry, scenario: entry.scenario, point, label: `${fn}: ${entry.scenario.name}: crash at ${point}` };
   }),
 );
 
-describe('the crash matrix with a duplicate execution racing', () => {
-  for (const { scenario, point, label } of duplicates) {
-    it(`${label}, then a second execution and the reconciler racing to finish`, async () => {
-      await run(scenario, { point }, undefined, { duplicate: true });
-      ran.duplicates += 1;
+/** The tests of shard `shard` (0-based) of the matrix, on a stack of its own. */
+export function crashMatrix(shard: number): void {
+  const scenarioList = allScenarios.filter((entry) => shardOf.get(entry) === shard);
+  const cases = casesOf(scenarioList);
+  const duplicates = allDuplicates.filter(({ entry }) => shardOf.get(entry) === shard);
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'CRITICAL';
+    dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-crash-'));
+    stack = await startLocalStack({
+      dataDir,
+      port: 0,
+      inMemory: true,
+      reconcileEveryMs: 0,
+      reconcileAfterSeconds: RECONCILE_AFTER_SECONDS,
+      // A reconciler that crashed holding a lease blocks the payment no longer than this.
+      reconcileLeaseSeconds: 1,
+      functionSettings: {
+        // A hung provider call must fail fast enough for the matrix to finish.
+        [EnvVar.StripeTimeoutMs]: '500',
+        // A request that crashed holds its Idempotency-Key this long: the client's retry then takes it over.
+        [EnvVar.IdempotencyLeaseSeconds]: '0.3',
+      },
+      // Every write, start and provider call must pass a crash point: one that does not is a hole in the matrix.
+      crashAudit: true,
+      retryIntervalScale: 0.05,
     });
-  }
-});
+    const merchant = (merchantId: string, cartHoldSeconds?: number) =>
+      stack.addMerchant({ merchantId, name: merchantId, ...(cartHoldSeconds && { cartHoldSeconds }) });
+    const keys = {
+      demo: stack.apiKey,
+      shortHolds: await merchant('merchant_crash_short_holds', 1),
+      known: await merchant(KNOWN_MERCHANT_ID),
+      payouts: await stack.addMerchant({ merchantId: 'merchant_crash_payouts', name: 'payouts', ledger: { payoutDelayDays: 0 } }),
+    };
+    useTarget({ apiUrl: stack.apiUrl, apiKey: stack.apiKey, otherApiKey: keys.known, providerUrl: stack.providerUrl });
+    driver = driverOf(stack, keys);
+  });
+
+  afterEach(async () => {
+    stack.setCrashAt(undefined);
+    await clearFaults(stack.providerUrl);
+  });
+
+  afterAll(async () => {
+    const crossings = scenarioList.reduce((sum, { scenario }) => sum + Object.values(scenario.crossings).reduce((a, n) => a + n, 0), 0);
+    console.log(
+      `crash matrix, shard ${shard + 1} of ${SHARDS}: ${crashPoints.length} crash points of ${crashFunctions.filter((fn) => pointsOf(fn).length > 0).length} functions in all; ` +
+        `here ${crossings} crossings in ${scenarioList.length} scenarios; ${ran.cases} of ${cases.length} cases passed ` +
+        `(${ran.withFault} with one of ${Object.keys(faults).length} provider faults), ` +
+        `${ran.duplicates} of ${duplicates.length} duplicate-execution races`,
+    );
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe('the crash matrix’s scenarios', () => {
+    if (shard === 0) {
+      it('give each function with crash points a scenario crossing each of them, and none to a function without', () => {
+        const uncovered = crashPoints.filter((point) => {
+          const fn = point.slice(0, point.indexOf(':')) as CrashFunction;
+          return !scenarios[fn].some((scenario) => (scenario.crossings[point] ?? 0) > 0);
+        });
+        const idle = crashFunctions.filter((fn) => pointsOf(fn).length === 0 && scenarios[fn].length > 0);
+
+        expect(uncovered).toEqual([]);
+        expect(idle).toEqual([]);
+      });
+
+      it('run in as many shard files as it has shards, so no scenario is left in a shard no file runs', () => {
+        const files = readdirSync(import.meta.dirname).filter((name) => /^crash-matrix-\d+\.test\.ts$/.test(name));
+        expect(files.sort()).toEqual(Array.from({ length: SHARDS }, (_, i) => `crash-matrix-${i + 1}.test.ts`));
+      });
+    }
+
+    for (const { fn, scenario, name } of scenarioList) {
+      it(`${name} crosses its points as declared (calibration: no crash, no fault)`, async () => {
+        // Act
+        const crossed = await run(scenario, undefined, undefined);
+
+        // Assess
+        const own = Object.fromEntries(pointsOf(fn).filter((point) => crossed[point] !== undefined).map((point) => [point, crossed[point]]));
+        expect(own).toEqual(scenario.crossings);
+      });
+    }
+  });
+
+  describe('the crash matrix', () => {
+    for (const { scenario, point, crossing, fault, label } of cases) {
+      it(label, async () => {
+        await run(scenario, { point, crossing }, fault);
+        ran.cases += 1;
+        if (fault !== undefined) ran.withFault += 1;
+      });
+    }
+  });
+
+  describe('the crash matrix with a duplicate execution racing', () => {
+    for (const { scenario, point, label } of duplicates) {
+      it(`${label}, then a second execution and the reconciler racing to finish`, async () => {
+        await run(scenario, { point }, undefined, { duplicate: true });
+        ran.duplicates += 1;
+      });
+    }
+  });
+}

@@ -1,6 +1,6 @@
 /**
  * Events and their webhooks. The table's stream feeds the EventPublisher (its own event source
- * mapping, filtered to payments, refunds and carts entering a status that makes an event), which
+ * mapping, filtered to payments, refunds, carts and payouts entering a status that makes an event), which
  * writes each event once and starts one execution of this state machine per (event, endpoint):
  *
  *   DeliverWebhook --2xx / endpoint deleted--> Delivered (Succeed)
@@ -66,7 +66,7 @@ export class WebhookDelivery extends Construct {
       alarm: {
         id: 'EventsGivenUp',
         description:
-          'The event publisher gave up on stream records: a payment, refund or cart changed without its event. The queue holds their shard and sequence numbers.',
+          'The event publisher gave up on stream records: a payment, refund, cart or payout changed without its event. The queue holds their shard and sequence numbers.',
       },
       queueReason:
         'This queue is itself the on-failure destination of the event publisher (records it gave up on); it is alarmed, and nothing consumes it to fail again.',

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Cart } from './carts/model.ts';
 import type { ListPage, ListQuery } from './lists.ts';
 import type { Payment } from './payment.ts';
+import type { Payout } from './payout.ts';
 import type { Refund } from './refund.ts';
 
 /**
- * What a merchant hears about: one event per status transition of a payment, a refund or a
- * cart. `payment.authorized` belongs to manual capture, which the API does not offer yet: a
+ * What a merchant hears about: one event per status transition of a payment, a refund, a cart
+ * or a payout that ended. `payment.authorized` belongs to manual capture, which the API does not offer yet: a
  * payment's `authorized` is a step of its automatic capture, so it makes no event.
  */
 export const EventType = {
@@ -19,6 +20,9 @@ export const EventType = {
   CartDone: 'cart.done',
   CartExpired: 'cart.expired',
   CartCanceled: 'cart.canceled',
+  PayoutPaid: 'payout.paid',
+  PayoutFailed: 'payout.failed',
+  PayoutCanceled: 'payout.canceled',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -35,13 +39,14 @@ export function isEventType(value: string): value is EventType {
 export type ResourceChange =
   | { readonly kind: 'payment'; readonly before?: Payment; readonly after: Payment }
   | { readonly kind: 'refund'; readonly before?: Refund; readonly after: Refund }
-  | { readonly kind: 'cart'; readonly before?: Cart; readonly after: Cart };
+  | { readonly kind: 'cart'; readonly before?: Cart; readonly after: Cart }
+  | { readonly kind: 'payout'; readonly before?: Payout; readonly after: Payout };
 
 /** A status a record entered that makes an event. */
 export interface Transition {
   readonly type: EventType;
   readonly merchantId: string;
-  /** The record's own id (payment_no, refund_no, cart_id). */
+  /** The record's own id (payment_no, refund_no, cart_id, payout_no). */
   readonly resourceId: string;
   /** When the record entered the status (its `updated_at`): the event's `created`. */
   readonly at: string;
@@ -60,8 +65,22 @@ export function transitionOf(change: ResourceChange): Transition | undefined {
   if (before !== undefined && before.status === after.status) return undefined;
   const type = `${change.kind}.${after.status}`;
   if (!isEventType(type)) return undefined;
-  const resourceId = change.kind === 'payment' ? change.after.paymentNo : change.kind === 'refund' ? change.after.refundNo : change.after.cartId;
+  const resourceId = resourceIdOf(change);
   return { type, merchantId: after.merchantId, resourceId, at: after.updatedAt, version: after.version };
+}
+
+/** The record's own id: its payment_no, refund_no, cart_id or payout_no. */
+function resourceIdOf(change: ResourceChange): string {
+  switch (change.kind) {
+    case 'payment':
+      return change.after.paymentNo;
+    case 'refund':
+      return change.after.refundNo;
+    case 'cart':
+      return change.after.cartId;
+    case 'payout':
+      return change.after.payoutNo;
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { type ResourceChange, transitionOf } from '../domain/events.ts';
 import { publishTransition } from '../domain/webhooks.ts';
 import { cartView } from './api/carts/schemas.ts';
 import { paymentView } from './api/payment-view.ts';
+import { payoutView } from './api/payouts/payout-schema.ts';
 import { refundView } from './api/refund-schema.ts';
 import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
 import { publishDeps } from './shared/webhooks.ts';
@@ -14,11 +15,12 @@ import { publishDeps } from './shared/webhooks.ts';
 function viewOf(change: ResourceChange): unknown {
   if (change.kind === 'payment') return paymentView(change.after);
   if (change.kind === 'refund') return refundView(change.after);
+  if (change.kind === 'payout') return payoutView(change.after);
   return cartView(change.after);
 }
 
 /**
- * The table's stream, filtered to payments, refunds and carts in a status that makes an event:
+ * The table's stream, filtered to payments, refunds, carts and payouts in a status that makes an event:
  * each transition's event written once (its id follows from the transition) and its
  * deliveries started. A record that fails fails the batch, which the event source mapping
  * delivers again; records published before it publish again as no-ops.

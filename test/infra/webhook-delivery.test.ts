@@ -27,7 +27,7 @@ beforeAll(() => {
 const roleOf = (fn: { role?: unknown }) => logicalIdOf(fn.role as never);
 
 describe('the event publisher’s stream', () => {
-  it('feeds the publisher the table’s inserts and changes of payments, refunds and carts in an eventful status, bisected, retried, its give-ups queued and alarmed', () => {
+  it('feeds the publisher the table’s inserts and changes of payments, refunds, carts and payouts in an eventful status, bisected, retried, its give-ups queued and alarmed', () => {
     // Prepare
     const mappings = Object.values(synth.template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties as Record<string, any>);
     const queueId = logicalIdOf(synth.stack.webhooks.publishing.failures);
@@ -46,7 +46,7 @@ describe('the event publisher’s stream', () => {
     const pattern = JSON.parse(mapping!.FilterCriteria.Filters[0].Pattern);
     expect(pattern).toEqual({
       eventName: ['INSERT', 'MODIFY'],
-      dynamodb: { NewImage: { type: { S: ['payment', 'refund', 'cart'] }, status: { S: ['succeeded', 'failed', 'canceled', 'applied', 'done', 'expired'] } } },
+      dynamodb: { NewImage: { type: { S: ['payment', 'refund', 'cart', 'payout'] }, status: { S: ['succeeded', 'failed', 'canceled', 'applied', 'done', 'expired', 'paid'] } } },
     });
     expect(alarm).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 1, AlarmActions: [{ Ref: logicalIdOf(synth.stack.alarms.topic) }] });
   });

@@ -9,7 +9,7 @@ import { ledgerPartitionOf as partitionOf, postingWrites } from './ledger-store.
 import { dueShardOf, queryDue } from './table.ts';
 
 /** A payout as stored, in its merchant's ledger partition, sorted by creation. */
-interface PayoutItem {
+export interface PayoutItem {
   pk: string;
   sk: string;
   type: 'payout';
@@ -177,7 +177,7 @@ function toItem(payout: Payout): PayoutItem {
   };
 }
 
-function fromItem(item: PayoutItem): Payout {
+export function fromItem(item: PayoutItem): Payout {
   return {
     payoutNo: item.payout_no,
     merchantId: item.merchant_id,

@@ -4,6 +4,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { ResourceChange } from '../../domain/events.ts';
 import type { SourceChange } from '../../domain/ledger/ledger.ts';
 import { type PaymentItem, fromItem as paymentFromItem } from './payment-repository.ts';
+import { type PayoutItem, fromItem as payoutFromItem } from './payout-store.ts';
 import { type RefundItem, fromItem as refundFromItem } from './refund-repository.ts';
 import { type StoredCart, cartFromItem } from './school-items.ts';
 
@@ -11,7 +12,7 @@ import { type StoredCart, cartFromItem } from './school-items.ts';
 export const LEDGER_SOURCE_TYPES = ['payment', 'refund'] as const;
 
 /** The item types whose status changes make events (functions/domain/events.ts). */
-export const EVENT_SOURCE_TYPES = ['payment', 'refund', 'cart'] as const;
+export const EVENT_SOURCE_TYPES = ['payment', 'refund', 'cart', 'payout'] as const;
 
 type Image = Record<string, AttributeValue>;
 
@@ -22,10 +23,10 @@ type Image = Record<string, AttributeValue>;
  */
 export function sourceChangeOf(record: DynamoDBRecord): SourceChange | undefined {
   const change = resourceChangeOf(record);
-  return change?.kind === 'cart' ? undefined : change;
+  return change?.kind === 'payment' || change?.kind === 'refund' ? change : undefined;
 }
 
-/** A stream record as the change of a payment, a refund or a cart; undefined for any other item, or a removal. */
+/** A stream record as the change of a payment, a refund, a cart or a payout; undefined for any other item, or a removal. */
 export function resourceChangeOf(record: DynamoDBRecord): ResourceChange | undefined {
   const newImage = record.dynamodb?.NewImage as Image | undefined;
   const oldImage = record.dynamodb?.OldImage as Image | undefined;
@@ -40,6 +41,9 @@ export function resourceChangeOf(record: DynamoDBRecord): ResourceChange | undef
   }
   if (after['type'] === 'cart') {
     return { kind: 'cart', after: cartFromItem(after as StoredCart), ...(before && { before: cartFromItem(before as StoredCart) }) };
+  }
+  if (after['type'] === 'payout') {
+    return { kind: 'payout', after: payoutFromItem(after as PayoutItem), ...(before && { before: payoutFromItem(before as PayoutItem) }) };
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ import {
   eventfulStatuses,
   transitionOf,
 } from '../../../functions/domain/events.ts';
+import type { Payout } from '../../../functions/domain/payout.ts';
 import type { Refund } from '../../../functions/domain/refund.ts';
 import {
   DELIVERY_GIVE_UP_SECONDS,
@@ -96,6 +97,7 @@ const endpoint = (overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => 
 
 const refund = (status: Refund['status']): Refund =>
   ({ refundNo: 're_1', merchantId: 'm_1', paymentNo: 'pay_1', amount: 500, currency: 'USD', status, updatedAt: AT }) as unknown as Refund;
+const payout = (status: Payout['status']): Payout => ({ payoutNo: 'po_1', merchantId: 'm_1', status, updatedAt: AT, version: 2 }) as unknown as Payout;
 const cart = (status: Cart['status']): Cart => ({ cartId: 'cart_1', merchantId: 'm_1', status, updatedAt: AT }) as unknown as Cart;
 
 describe('transitionOf', () => {
@@ -118,13 +120,14 @@ describe('transitionOf', () => {
       { kind: 'payment', before: succeededPayment({ status: 'pending' }), after: succeededPayment({ status: 'authorized' }) },
       { kind: 'payment', after: succeededPayment({ status: 'pending' }) },
       { kind: 'cart', before: cart('pending'), after: cart('checking') },
+      { kind: 'payout', before: payout('pending'), after: payout('in_transit') },
     ];
 
     // Act
     const transitions = changes.map(transitionOf);
 
     // Assess
-    expect(transitions).toEqual([undefined, undefined, undefined, undefined]);
+    expect(transitions).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 
   it('names each kind’s transitions, a record written straight into its status among them', () => {
@@ -138,6 +141,8 @@ describe('transitionOf', () => {
       { kind: 'cart', before: cart('applied'), after: cart('done') },
       { kind: 'cart', before: cart('expiring'), after: cart('expired') },
       { kind: 'cart', before: cart('canceling'), after: cart('canceled') },
+      { kind: 'payout', before: payout('in_transit'), after: payout('paid') },
+      { kind: 'payout', before: payout('pending'), after: payout('failed') },
     ];
 
     // Act
@@ -153,12 +158,14 @@ describe('transitionOf', () => {
       'cart.done',
       'cart.expired',
       'cart.canceled',
+      'payout.paid',
+      'payout.failed',
     ]);
   });
 
   it('passes through the stream filter only the statuses that make events', () => {
     // Assess
-    expect([...eventfulStatuses].sort()).toEqual(['applied', 'canceled', 'done', 'expired', 'failed', 'succeeded']);
+    expect([...eventfulStatuses].sort()).toEqual(['applied', 'canceled', 'done', 'expired', 'failed', 'paid', 'succeeded']);
   });
 });
 

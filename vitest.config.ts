@@ -52,6 +52,7 @@ export default defineConfig({
       {
         test: {
           name: 'crash',
+          globalSetup: ['test/support/synthesized-app.ts'],
           include: ['test/crash/**/*.test.ts'],
           // Each file runs a stack of its own; two side by side keep both cores busy (the matrix's
           // shards are files for this), more would time each other out.
@@ -63,6 +64,7 @@ export default defineConfig({
       {
         test: {
           name: 'stack',
+          globalSetup: ['test/support/synthesized-app.ts'],
           include: ['test/stack/**/*.test.ts'],
           // Each file runs stacks of its own, from templates it changed.
           fileParallelism: false,
@@ -73,6 +75,7 @@ export default defineConfig({
       {
         test: {
           name: 'fuzz',
+          globalSetup: ['test/support/synthesized-app.ts'],
           include: ['test/fuzz/**/*.test.ts'],
           // Handlers' loggers are made when the fuzzer imports their schemas: quiet them from the start.
           env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },

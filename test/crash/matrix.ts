@@ -215,7 +215,6 @@ async function expectLedgerHolds() {
   expect(stack.streamFailures(), 'stream batches given up on').toEqual([]);
   const where = { providerUrl: stack.providerUrl, table: { endpoint: stack.dynamoDbEndpoint, name: stack.tableName } };
   expect(await stackLedgerViolations(where), 'the ledger').toEqual([]);
-  expect(await stackEventViolations(where.table), 'one event per transition').toEqual([]);
 }
 
 /** Every counted rule the case armed struck: the fake holds none with uses left. */
@@ -448,5 +447,12 @@ export function crashMatrix(shard: number): void {
         ran.duplicates += 1;
       });
     }
+  });
+
+  // Once, after every case of the shard, not after each: it reads the whole table, which grows
+  // with every case. A broken promise names its payment or refund, and so the case that made it.
+  it('leaves every payment and refund of every case with exactly one event of each transition, and no event without its change', async () => {
+    await stack.idle();
+    expect(await stackEventViolations({ endpoint: stack.dynamoDbEndpoint, name: stack.tableName }), 'one event per transition').toEqual([]);
   });
 }

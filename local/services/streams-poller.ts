@@ -105,7 +105,9 @@ export function startStreamsPoller(options: StreamsPollerOptions): StreamsPoller
       Records?: (Omit<StreamRecord, 'eventSourceARN'> & { eventSourceARN?: string })[];
       NextShardIterator?: string;
     };
-    const passing = Records.map((record) => ({ ...record, eventSourceARN: mapping.streamArn }) as StreamRecord).filter((record) => matchesAny(mapping.filters, record));
+    const passing = Records.map((record) => ({ ...withEmptyMapsTyped(record), eventSourceARN: mapping.streamArn }) as StreamRecord).filter((record) =>
+      matchesAny(mapping.filters, record),
+    );
     if (passing.length > 0) await deliver(mapping, shardId, passing);
     // Only now, the batch taken (or given up on, to the destination), does the shard move on.
     const last = Records.at(-1)?.dynamodb.SequenceNumber;
@@ -290,6 +292,31 @@ async function streamsCall(endpoint: string, operation: string, body: unknown): 
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`DynamoDB Streams ${operation}: ${String(answer['__type'])} ${String(answer['message'] ?? answer['Message'] ?? '')}`);
   return answer;
+}
+
+/**
+ * The record as DynamoDB Streams writes it: DynamoDB Local writes an empty map attribute
+ * (`{"M": {}}`) in a stream record's images and keys as a bare `{}`, which no AttributeValue
+ * reader takes ("No value defined"), where AWS writes `{"M": {}}`. An empty list it writes
+ * right, so a bare `{}` can only be an empty map.
+ */
+export function withEmptyMapsTyped<R extends { dynamodb: Record<string, unknown> }>(record: R): R {
+  const typed = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return value.map(typed);
+    if (Object.keys(value).length === 0) return { M: {} };
+    const { M, L } = value as { M?: Record<string, unknown>; L?: unknown[] };
+    if (M !== undefined) return { M: imageOf(M) };
+    if (L !== undefined) return { L: L.map(typed) };
+    return value;
+  };
+  const imageOf = (image: Record<string, unknown>) => Object.fromEntries(Object.entries(image).map(([name, value]) => [name, typed(value)]));
+  const images = Object.fromEntries(
+    (['Keys', 'NewImage', 'OldImage'] as const)
+      .filter((part) => record.dynamodb[part] !== undefined)
+      .map((part) => [part, imageOf(record.dynamodb[part] as Record<string, unknown>)]),
+  );
+  return { ...record, dynamodb: { ...record.dynamodb, ...images } };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

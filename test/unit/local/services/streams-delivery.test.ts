@@ -4,8 +4,9 @@
  * only what still fails once the retries are spent (to the on-failure destination), never a
  * record dropped unseen. Also the event filtering of a mapping's `FilterCriteria`.
  */
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { type Delivery, deliverWithRetries, matchesAny } from '../../../../local/services/streams-poller.ts';
+import { type Delivery, deliverWithRetries, matchesAny, withEmptyMapsTyped } from '../../../../local/services/streams-poller.ts';
 
 interface Run {
   readonly invocations: number[][];
@@ -94,5 +95,22 @@ describe("a mapping's filter criteria", () => {
     expect(matchesAny([refunds], record)).toBe(false);
     expect(matchesAny([{ dynamodb: { NewImage: { status: { S: ['failed', 'canceled'] } } } }], record)).toBe(false);
     expect(matchesAny([{ dynamodb: { OldImage: { status: { S: ['pending'] } } } }], record)).toBe(false);
+  });
+});
+
+describe('a stream record read from DynamoDB Local', () => {
+  it('carries an empty map as AWS writes it, {"M": {}}, at any depth, where DynamoDB Local writes a bare {}', () => {
+    // Prepare: a canceled cart with no items, as DynamoDB Local's GetRecords answered (seen in the integration suite)
+    const image = { pk: { S: 'CART#c1' }, items: {}, lines: { L: [] }, nested: { M: { a: {}, b: { L: [{}] } } } };
+    const record = { dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'CART#c1' } }, NewImage: image, OldImage: image } };
+
+    // Act
+    const typed = withEmptyMapsTyped(record);
+
+    // Assess
+    const expected = { pk: { S: 'CART#c1' }, items: { M: {} }, lines: { L: [] }, nested: { M: { a: { M: {} }, b: { L: [{ M: {} }] } } } };
+    expect(typed.dynamodb).toEqual({ SequenceNumber: '1', Keys: { pk: { S: 'CART#c1' } }, NewImage: expected, OldImage: expected });
+    expect(() => unmarshall(typed.dynamodb.NewImage as never)).not.toThrow();
+    expect(() => unmarshall(record.dynamodb.NewImage as never)).toThrow(/No value defined/);
   });
 });

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
 
+/** It starts whole stacks while a shard of the crash matrix runs beside it on the other core: a minute is not enough. */
+const WHOLE_STACKS_TIMEOUT_MS = 240_000;
+
 /**
  * The bluntest crash: `npm start` is killed with SIGKILL while payments are in flight, then
  * started again on the same data. Every payment must reach a terminal status, with the
@@ -120,5 +123,5 @@ describe('kill -9 of the local stack', () => {
     }
     second.kill('SIGINT');
     await new Promise((resolve) => second.once('exit', resolve));
-  });
+  }, WHOLE_STACKS_TIMEOUT_MS);
 });

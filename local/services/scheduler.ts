@@ -22,6 +22,12 @@ export interface Schedule {
   readonly skipped: number;
 }
 
+/**
+ * The longest delay Node's timers honour: a longer one is set to 1 ms with only a warning, so an
+ * hourly schedule slowed down for a test to "every 60 days" ran every millisecond instead.
+ */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 export function startSchedule(options: StartScheduleOptions): Schedule {
   if (!(options.everyMs > 0)) throw new Error(`everyMs must be positive, got ${options.everyMs}`);
   let current: Promise<void> | undefined;
@@ -51,15 +57,29 @@ export function startSchedule(options: StartScheduleOptions): Schedule {
     })();
   };
 
-  const timer = setInterval(fire, options.everyMs);
-  // A schedule alone does not keep the process alive; the servers do.
-  timer.unref();
+  // Each tick is due a whole period after the one before, however many timers it takes to get there.
+  let due = Date.now() + options.everyMs;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      const now = Date.now();
+      if (now >= due) {
+        // As setInterval: ticks missed while the process was busy are not made up in a burst.
+        due = Math.max(due + options.everyMs, now + 1);
+        fire();
+      }
+      arm();
+    }, Math.min(LONGEST_TIMER_MS, Math.max(0, due - Date.now())));
+    // A schedule alone does not keep the process alive; the servers do.
+    timer.unref();
+  };
+  arm();
   if (options.runImmediately === true) fire();
 
   return {
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       await current;
     },
     get runs() {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { startSchedule } from '../../../../local/services/scheduler.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LONGEST_TIMER_MS, startSchedule } from '../../../../local/services/scheduler.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,5 +53,41 @@ describe('startSchedule', () => {
     expect(active).toBe(0);
     expect(finished).toBe(schedule.runs);
     expect(schedule.skipped).toBeGreaterThan(0);
+  });
+
+  describe('with a period longer than a timer can wait', () => {
+    const SIXTY_DAYS_MS = 60 * 24 * 60 * 60 * 1000;
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('does not tick before the period has passed (Node would run a longer timer every millisecond)', async () => {
+      // Prepare
+      expect(SIXTY_DAYS_MS).toBeGreaterThan(LONGEST_TIMER_MS);
+      const schedule = startSchedule({ everyMs: SIXTY_DAYS_MS, tick: async () => {}, onError: () => {} });
+
+      // Act
+      await sleep(50);
+      await schedule.stop();
+
+      // Assess
+      expect(schedule.runs).toBe(0);
+    });
+
+    it('ticks once the whole period has passed, through as many timers as it takes', async () => {
+      // Prepare
+      vi.useFakeTimers();
+      const schedule = startSchedule({ everyMs: SIXTY_DAYS_MS, tick: async () => {}, onError: () => {} });
+
+      // Act
+      await vi.advanceTimersByTimeAsync(SIXTY_DAYS_MS - 1);
+      const before = schedule.runs;
+      await vi.advanceTimersByTimeAsync(1);
+      const after = schedule.runs;
+      await schedule.stop();
+
+      // Assess
+      expect({ before, after }).toEqual({ before: 0, after: 1 });
+    });
   });
 });

@@ -120,10 +120,11 @@ export function everyHistoryHolds(
  */
 export function failureReport(result: fc.RunDetails<[History]>, variantName?: string): string {
   const error = result.errorInstance;
+  return [fc.defaultReportMessage(result) ?? '', error instanceof Error ? error.message : String(error), replayCommand(result, variantName)].join('\n');
+}
+
+/** The one command that runs a failed history again, traced. */
+export function replayCommand(result: fc.RunDetails<[History]>, variantName?: string): string {
   const variant = variantName === undefined ? '' : ` --variant '${variantName}'`;
-  return [
-    fc.defaultReportMessage(result) ?? '',
-    error instanceof Error ? error.message : String(error),
-    `replay: npm run sim -- --seed ${result.seed} --path ${result.counterexamplePath}${variant} --trace`,
-  ].join('\n');
+  return `replay: npm run sim -- --seed ${result.seed} --path ${result.counterexamplePath}${variant} --trace`;
 }

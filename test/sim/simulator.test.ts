@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cartCommands } from './cart-commands.ts';
-import { type Focus, USUAL_BREAKAGES, everyHistoryHolds, failureReport, histories, runHistory } from './history.ts';
+import { type Focus, USUAL_BREAKAGES, everyHistoryHolds, failureReport, histories, replayCommand, runHistory } from './history.ts';
 import { brokenVariants } from './variants.ts';
 
 /**
@@ -41,7 +41,7 @@ describe('the simulator', () => {
     // Assess
     expect(result.failed).toBe(true);
     expect(String(result.errorInstance)).toMatch(/re_\w+ failed, yet the provider refunded it/);
-    console.log(`refund not revived: found after ${result.numRuns} histories\n${failureReport(result, 'refund not revived')}`);
+    console.log(`refund not revived: found after ${result.numRuns} histories; ${replayCommand(result, 'refund not revived')}`);
   });
 
   it('catches points not given back on a declined or undone checkout within the CI budget of 1,000 histories', async () => {

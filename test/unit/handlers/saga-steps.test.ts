@@ -42,7 +42,7 @@ const storeOnlySteps = (Object.keys(sagaSteps) as SagaStepName[]).filter((step) 
 describe('saga steps that do not call the provider', () => {
   it.each(storeOnlySteps)('%s runs with only the table, never asking for the Stripe secret', async (step) => {
     // Prepare
-    const { handler } = (await import(`../../../functions/${sagaSteps[step]}`)) as {
+    const { handler } = (await import(/* @vite-ignore */ `../../../functions/${sagaSteps[step]}`)) as {
       handler: (state: unknown) => Promise<unknown>;
     };
     const state = { payment_no: paymentNo, charge_id: 'pi_1', amount_captured: 100, error: { Error: 'CardDeclined' } };
@@ -62,7 +62,7 @@ describe('outcome metrics', () => {
   ] as const)('%s counts %s, and no other step counts an outcome', async (step, outcome) => {
     const added = vi.spyOn(Metrics.prototype, 'addMetric');
     const run = async (name: SagaStepName) => {
-      const { handler } = (await import(`../../../functions/${sagaSteps[name]}`)) as { handler: (state: unknown) => Promise<unknown> };
+      const { handler } = (await import(/* @vite-ignore */ `../../../functions/${sagaSteps[name]}`)) as { handler: (state: unknown) => Promise<unknown> };
       await handler({ payment_no: paymentNo, charge_id: 'pi_1', amount_captured: 100, error: { Error: 'CardDeclined' } });
     };
 

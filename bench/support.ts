@@ -25,7 +25,9 @@ export interface BenchStack {
  * Starts the local stack in memory on a free port, its functions' DynamoDB requests counted, the
  * reconciler's schedule pushed out of the way.
  */
-export async function startBenchStack(options: Pick<LocalStackOptions, 'onExecutionEvent' | 'replaceCode' | 'cdkOut' | 'isolation'> = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  options: Pick<LocalStackOptions, 'onExecutionEvent' | 'replaceCode' | 'cdkOut' | 'isolation' | 'reconcileAfterSeconds'> = {},
+): Promise<BenchStack> {
   // The functions' log level: errors only.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-bench-'));

@@ -1,0 +1,241 @@
+/**
+ * `npm run load -- --rate R --duration S [--mix duplicate=50,get=50]`: a fixed arrival rate
+ * against the local stack (started here, in memory) or a deployed one (`API_URL`, `API_KEY`),
+ * from a sending process of its own (bench/load-generator.ts). Prints each second's figures as it
+ * goes, then per operation latency and errors by code, the CPU each process used, and the
+ * invariants checked once everything settled. Exits 1 on a 5xx, an unanswered request or a
+ * broken invariant. See bench/README.md.
+ */
+import { fork } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { ledger as providerLedger } from '../local/fake-provider/client.ts';
+import type { Ledger } from '../local/fake-provider/ledger.ts';
+import { ledgerInvariants, stateOfView, violations } from '../test/support/invariants/ledger.ts';
+import { schoolInvariants, schoolStateOfViews } from '../test/support/invariants/school.ts';
+import type { GeneratorMessage, GeneratorOrder, LoadWorld } from './load-generator.ts';
+import { type ApiAnswer, type BenchStack, apiClient, fixed, printTable, startBenchStack } from './support.ts';
+import {
+  DEFAULT_MIX,
+  LOAD_OPERATIONS,
+  LoadArgumentError,
+  type Mix,
+  OPERATION_MEANING,
+  figuresByOperation,
+  parseMix,
+  positive,
+  sustainedRate,
+} from './load-plan.ts';
+
+const USAGE = `usage: npm run load -- [--rate R] [--duration S] [--mix op=W,...] [--prepared N]
+
+  --rate      requests per second, sent on schedule whatever the answers (default 100)
+  --duration  seconds of sending (default 10)
+  --mix       weights of the operations (default ${DEFAULT_MIX}):
+${LOAD_OPERATIONS.map((op) => `                ${op.padEnd(9)} ${OPERATION_MEANING[op]}`).join('\n')}
+  --prepared  payments made before the run for duplicates, GETs and refunds (default 50)
+
+Against a deployed stack: API_URL=https://... API_KEY=ck_... npm run load -- --rate 50 --duration 30
+(the provider-side invariants need the local stack's fake provider, and are skipped there).`;
+
+interface Settings {
+  readonly rate: number;
+  readonly durationS: number;
+  readonly mix: Mix;
+  readonly prepared: number;
+}
+
+function settingsOf(argv: readonly string[]): Settings {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { rate: { type: 'string' }, duration: { type: 'string' }, mix: { type: 'string' }, prepared: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    rate: positive('rate', values.rate, 100, 0.1),
+    durationS: Math.round(positive('duration', values.duration, 10)),
+    mix: parseMix(values.mix ?? DEFAULT_MIX),
+    prepared: Math.round(positive('prepared', values.prepared, 50)),
+  };
+}
+
+type Api = ReturnType<typeof apiClient>;
+
+function expectStatus(answer: ApiAnswer, expected: number[], what: string): ApiAnswer {
+  if (!expected.includes(answer.status)) throw new Error(`${what} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer;
+}
+
+async function waitForTerminal(api: Api, paymentNo: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const payment = expectStatus(await api('GET', `/v1/payments/${paymentNo}`), [200], `GET ${paymentNo}`).body;
+    if (['succeeded', 'failed', 'canceled'].includes(payment.status)) return payment;
+    if (Date.now() > deadline) throw new Error(`${paymentNo} still ${payment.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** What the run's requests act on: payments (one of them large, for refunds) and, for cart edits, open carts. */
+async function prepareWorld(api: Api, settings: Settings): Promise<LoadWorld> {
+  const runId = `${process.pid}-${Date.now().toString(36)}`;
+  const payments: { paymentNo: string; idempotencyKey: string; body: Record<string, unknown> }[] = [];
+  for (let i = 0; i < settings.prepared; i += 1) {
+    // Large enough for every refund of a cent the run can send.
+    const body = { order_no: `load-prepared-${runId}-${i}`, amount: 10_000_000, currency: 'USD', payment_method: 'pm_card_visa' };
+    const idempotencyKey = `load-prepared-${runId}-${i}`;
+    const answer = expectStatus(await api('POST', '/v1/payments', body, { 'Idempotency-Key': idempotencyKey }), [201], 'a prepared payment');
+    payments.push({ paymentNo: answer.body.payment_no, idempotencyKey, body });
+  }
+  for (const { paymentNo } of payments) {
+    const payment = await waitForTerminal(api, paymentNo);
+    if (payment['status'] !== 'succeeded') throw new Error(`the prepared payment ${paymentNo} ended ${String(payment['status'])}`);
+  }
+  let classId = '';
+  const carts: { cartId: string; swimmerId: string }[] = [];
+  if (settings.mix.cart > 0) {
+    const cartCount = Math.min(200, Math.max(10, Math.ceil(settings.rate * (settings.mix.cart / totalWeight(settings.mix)) * 0.5)));
+    classId = expectStatus(await api('POST', '/v1/classes', { name: `Load ${runId}`, seats_total: 10_000, price: 1000, currency: 'USD' }), [201], 'the class').body.class_id;
+    for (let i = 0; i < cartCount; i += 1) {
+      const accountId = expectStatus(await api('POST', '/v1/accounts', {}), [201], 'an account').body.account_id;
+      const swimmerId = expectStatus(await api('POST', `/v1/accounts/${accountId}/swimmers`, { name: `Swimmer ${i}` }), [201], 'a swimmer').body.swimmer_id;
+      const cartId = expectStatus(await api('POST', `/v1/accounts/${accountId}/cart`), [200, 201], 'a cart').body.cart_id;
+      carts.push({ cartId, swimmerId });
+    }
+  }
+  return { payments, refundable: payments.map((p) => p.paymentNo), carts, classId };
+}
+
+/** Runs of the reconciler, a second apart, before what is still unsettled counts as broken. */
+const SETTLE_ROUNDS = 30;
+
+const totalWeight = (mix: Mix) => LOAD_OPERATIONS.reduce((sum, op) => sum + mix[op], 0);
+
+/** Forks the sender, hands it the run, prints each second as it reports it, and resolves with its last word. */
+function runGenerator(order: GeneratorOrder, onSecond: (message: Extract<GeneratorMessage, { kind: 'second' }>) => void) {
+  return new Promise<{ done: Extract<GeneratorMessage, { kind: 'done' }>; pid: number }>((resolve, reject) => {
+    const child = fork(path.join(import.meta.dirname, 'load-generator.ts'), [], { execArgv: ['--import', 'tsx'] });
+    let done: Extract<GeneratorMessage, { kind: 'done' }> | undefined;
+    child.on('message', (message: GeneratorMessage) => {
+      if (message.kind === 'second') onSecond(message);
+      else done = message;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (done !== undefined ? resolve({ done, pid: child.pid! }) : reject(new Error(`the sender ended (exit ${code}) before its report`))));
+    child.send(order);
+  });
+}
+
+/** CPU ms of each process by pid, with its command name: the stack's, the sender's, DynamoDB Local's JVM, the fake provider's. */
+function cpuByProcess(): Map<number, { name: string; cpuMs: number }> {
+  const result = new Map<number, { name: string; cpuMs: number }>();
+  const walk = (pid: number) => {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      result.set(pid, { name, cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+      for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) walk(Number(child));
+    } catch {
+      // gone between the listing and the read
+    }
+  };
+  walk(process.pid);
+  return result;
+}
+
+/** Each payment settled as the invariants require, against the provider's ledger; then the school's seats and points. */
+async function invariantViolations(api: Api, paymentNos: readonly string[], world: LoadWorld, provider: Ledger | undefined): Promise<string[]> {
+  const found: string[] = [];
+  for (const paymentNo of paymentNos) {
+    const payment = (await waitForTerminal(api, paymentNo)) as unknown as Parameters<typeof stateOfView>[0];
+    if (provider !== undefined) found.push(...violations(ledgerInvariants, stateOfView(payment, provider), 'settled'));
+  }
+  if (world.carts.length > 0) {
+    const classView = expectStatus(await api('GET', `/v1/classes/${world.classId}`), [200], 'the class').body;
+    found.push(...violations(schoolInvariants, schoolStateOfViews({ classes: [classView] }, 'merchant', provider), 'always'));
+  }
+  return found;
+}
+
+async function main(): Promise<number> {
+  const settings = settingsOf(process.argv.slice(2));
+  const deployed = process.env.API_URL !== undefined && process.env.API_KEY !== undefined;
+  let bench: BenchStack | undefined;
+  const target = deployed
+    ? { apiUrl: process.env.API_URL!.replace(/\/$/, ''), apiKey: process.env.API_KEY! }
+    : // Work a 503 deferred (a saga start, a refund's) is the reconciler's: it is due a second later, for the settling below.
+      await startBenchStack({ reconcileAfterSeconds: 1 }).then((started) => {
+        bench = started;
+        return { apiUrl: started.stack.apiUrl, apiKey: started.stack.apiKey };
+      });
+  try {
+    const api = apiClient(target);
+    console.log(`preparing ${settings.prepared} payments${settings.mix.cart > 0 ? ' and open carts' : ''}...`);
+    const world = await prepareWorld(api, settings);
+    await bench?.stack.idle();
+
+    console.log(`\n${settings.rate} requests/s for ${settings.durationS} s, mix ${LOAD_OPERATIONS.filter((op) => settings.mix[op] > 0).map((op) => `${op}=${settings.mix[op]}`).join(',')}\n`);
+    const cpuBefore = cpuByProcess();
+    const wallStart = performance.now();
+    const { done, pid: senderPid } = await runGenerator(
+      { ...target, rate: settings.rate, durationS: settings.durationS, mix: settings.mix, world, drainMs: 30_000 },
+      ({ figures: f, inFlight }) =>
+        console.log(`  second ${f.second}: ${f.due} due, ${f.answered} answered, ${f.succeeded} with success; p50 ${fixed(f.p50Ms, 1)} ms, p99 ${fixed(f.p99Ms, 1)} ms; ${inFlight} in flight`),
+    );
+    const wallMs = performance.now() - wallStart;
+    const cpuAfter = cpuByProcess();
+
+    const figures = figuresByOperation(done.answers);
+    console.log('\nBy operation (latency from when each request was due):');
+    printTable(
+      ['operation', 'answers', 'p50 ms', 'p99 ms', 'max ms', 'not its success'],
+      figures.map((f) => [f.op, String(f.answers), fixed(f.p50Ms, 1), fixed(f.p99Ms, 1), fixed(f.maxMs, 1), f.errors.map(([outcome, n]) => `${n} x ${outcome}`).join(', ') || '-']),
+      [5],
+    );
+    const serverErrors = figures.reduce((sum, f) => sum + f.serverErrors, 0);
+    const sustained = sustainedRate(done.answers);
+    console.log(`\nasked ${settings.rate} requests/s; sustained ${fixed(sustained, 1)} answered with success per second (${fixed((100 * sustained) / settings.rate, 1)}%)`);
+    console.log(`5xx or no answer: ${serverErrors}; unanswered after the drain: ${done.unanswered}`);
+
+    console.log(`\nCPU during the run (${fixed(wallMs / 1000, 1)} s of wall clock; cores used = CPU s / wall s):`);
+    const rows = [...cpuAfter.entries()]
+      .map(([pid, { name, cpuMs }]) => ({ pid, name, cpuMs: cpuMs - (cpuBefore.get(pid)?.cpuMs ?? 0) }))
+      .filter((row) => row.cpuMs > 0 && row.pid !== senderPid)
+      .concat([{ pid: senderPid, name: 'sender', cpuMs: done.cpuMs }])
+      .sort((a, b) => b.cpuMs - a.cpuMs);
+    const roleOf = (pid: number, name: string) => (pid === process.pid ? 'the local stack (API, Step Functions, functions, IAM)' : pid === senderPid ? 'the sender' : name === 'java' ? 'DynamoDB Local' : name);
+    printTable(['process', 'pid', 'CPU s', 'cores'], rows.map((r) => [roleOf(r.pid, r.name), String(r.pid), fixed(r.cpuMs / 1000, 1), fixed(r.cpuMs / wallMs, 2)]));
+
+    console.log('\nsettling (the reconciler too), then the invariants (one capture per succeeded payment, no authorization left open, refunds as the provider made them, seats conserved)...');
+    const paymentNos = [...world.payments.map((p) => p.paymentNo), ...done.created];
+    let found: string[] = [];
+    let provider: Ledger | undefined;
+    for (let round = 0; round < SETTLE_ROUNDS; round += 1) {
+      await bench?.stack.idle();
+      provider = bench !== undefined ? await providerLedger(bench.stack.providerUrl) : undefined;
+      found = await invariantViolations(api, paymentNos, world, provider);
+      if (found.length === 0 || bench === undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await bench.stack.reconcile();
+    }
+    console.log(found.length === 0 ? `invariants hold over ${world.payments.length + done.created.length} payments${provider === undefined ? ' (provider side skipped: no fake provider)' : ''}` : `INVARIANTS BROKEN:\n${found.join('\n')}`);
+    return serverErrors === 0 && done.unanswered === 0 && found.length === 0 ? 0 : 1;
+  } finally {
+    await bench?.stop();
+    if (bench !== undefined) rmSync(bench.dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof LoadArgumentError ? `${error.message}\n\n${USAGE}` : error);
+    process.exit(error instanceof LoadArgumentError ? 2 : 1);
+  },
+);

@@ -13,6 +13,7 @@ const RUNS: readonly (readonly string[])[] = [
   ['integration'],
   ['crash'],
   ['stack'],
+  ['browser'],
   ['fuzz'],
 ];
 

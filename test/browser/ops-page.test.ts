@@ -49,6 +49,7 @@ describe('the ops page, in headless Chromium', () => {
     await openDetail(page, paymentNo);
 
     // Assess
+    await expect.poll(() => sagaEvents(page)).toContain('ExecutionSucceeded:');
     const events = await sagaEvents(page);
     expect(events).toContain('TaskStateEntered:Authorize');
     expect(events).toContain('TaskFailed:');

@@ -196,6 +196,8 @@ async function runPayment(event) {
   if (form.get('crash_point')) request.crash_point = form.get('crash_point');
   if (form.get('fault')) request.fault = form.get('fault');
   const result = document.getElementById('run-result');
+  result.dataset.paymentNo = '';
+  result.textContent = 'Running…';
   try {
     const answer = await getJson('/api/payments', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
     result.dataset.paymentNo = answer.payment_no ?? '';

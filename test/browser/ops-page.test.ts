@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { chromiumLaunch, endedStatus, expectSucceededOnPage, openDetail, runPayment, sagaEvents } from './ops-page.ts';
 
+/** How long the page may take to show what the stack did: it polls every 2 s, on a busy machine. */
+const SHOWN = { timeout: 15_000 };
+
 /** Where the screenshot goes (gitignored), for a person to look at after a run. */
 const ARTIFACTS = path.join(import.meta.dirname, '..', '..', 'test-artifacts');
 
@@ -49,15 +52,15 @@ describe('the ops page, in headless Chromium', () => {
     await openDetail(page, paymentNo);
 
     // Assess
-    await expect.poll(() => sagaEvents(page)).toContain('ExecutionSucceeded:');
+    await expect.poll(() => sagaEvents(page), SHOWN).toContain('ExecutionSucceeded:');
     const events = await sagaEvents(page);
     expect(events).toContain('TaskStateEntered:Authorize');
     expect(events).toContain('TaskFailed:');
     expect(events.at(-1)).toBe('ExecutionSucceeded:');
     expect(events).toContain('TaskStateExited:MarkSucceeded');
     const intent = page.locator('#detail-body table', { hasText: 'Provider: PaymentIntents' }).locator('tbody tr');
-    await expect.poll(() => intent.locator('td').allTextContents()).toEqual(expect.arrayContaining(['succeeded', 'visa 4242', '$12.50']));
-    await expect.poll(() => page.locator('#counters tbody').textContent()).toContain('route=CreatePayment');
+    await expect.poll(() => intent.locator('td').allTextContents(), SHOWN).toEqual(expect.arrayContaining(['succeeded', 'visa 4242', '$12.50']));
+    await expect.poll(() => page.locator('#counters tbody').textContent(), SHOWN).toContain('route=CreatePayment');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'ops-page.png'), fullPage: true });
   });
@@ -70,11 +73,11 @@ describe('the ops page, in headless Chromium', () => {
 
     // Assess
     const captions = () => page.locator('#detail-body caption').allTextContents();
-    await expect.poll(captions).toEqual(
+    await expect.poll(captions, SHOWN).toEqual(
       expect.arrayContaining([`Saga execution ${paymentNo}: FAILED`, `Saga execution ${paymentNo}-r1: SUCCEEDED`, 'Provider: PaymentIntents']),
     );
     const intent = page.locator('#detail-body table', { hasText: 'Provider: PaymentIntents' }).locator('tbody tr');
-    await expect.poll(() => intent.count()).toBe(1);
+    await expect.poll(() => intent.count(), SHOWN).toBe(1);
   });
 
   it('fails its own check when the payment the page shows ends failed (a declined card)', async () => {

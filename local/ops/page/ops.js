@@ -9,6 +9,8 @@ const LIST_TITLES = { payments: 'Payments', refunds: 'Refunds', carts: 'Carts', 
 const seenStatus = new Map();
 let openPayment = null;
 let firstLoad = true;
+/** The lists last drawn: when they are the same, only the ages move, so a focused button keeps its focus. */
+let drawnLists = '';
 
 /** The one place an amount in minor units becomes text: the currency's own number of decimals. */
 function formatAmount(amount, currency) {
@@ -64,6 +66,12 @@ function announce(text) {
 }
 
 function renderLists(lists) {
+  const signature = JSON.stringify(lists);
+  if (signature === drawnLists) {
+    for (const cell of document.querySelectorAll('#lists td[data-created]')) cell.textContent = age(cell.dataset.created);
+    return;
+  }
+  drawnLists = signature;
   const changes = [];
   const sections = Object.entries(LIST_TITLES).map(([kind, title]) => {
     const view = lists[kind];
@@ -81,7 +89,7 @@ function renderLists(lists) {
       `${title} (${view.rows.length})`,
       ['Id', 'Status', 'Amount', 'Age'],
       view.rows,
-      (row) => [idCell(row), statusCell(row.status), element('td', { className: 'number' }, formatAmount(row.amount, row.currency)), element('td', {}, age(row.created))],
+      (row) => [idCell(row), statusCell(row.status), element('td', { className: 'number' }, formatAmount(row.amount, row.currency)), element('td', { dataset: { created: row.created } }, age(row.created))],
       (row) => ({ dataset: { id: row.id } }),
     );
     rendered.id = kind;

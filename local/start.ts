@@ -6,11 +6,11 @@ import { startLocalStack } from './local-stack.ts';
 /**
  * `npm start`: the whole system on this machine, from the app synthesized into cdk.out/ (again
  * only when its sources changed). `--cdk-out DIR` runs the cloud assembly in DIR as it is.
- * `PORT` moves the API (default 3000) and `OPS_PORT` the ops page (default 3001); `--in-memory` keeps DynamoDB in memory instead of under
- * `.local/` (`LOCAL_DATA_DIR` moves it); `RECONCILE_AFTER_SECONDS` (default 60) and
- * `RECONCILE_EVERY_SECONDS` (default: the schedule rule's rate) set how soon an unfinished
- * payment is picked up and how often the reconciler runs. `CRASH_AT` and `CRASH_AUDIT=1` arm the
- * functions' crash points (functions/crash/).
+ * `PORT` moves the API (default 3000), `OPS_PORT` the ops page (default 3001); `--in-memory`
+ * keeps DynamoDB in memory instead of under `.local/` (`LOCAL_DATA_DIR` moves it);
+ * `RECONCILE_AFTER_SECONDS` (default 60) and `RECONCILE_EVERY_SECONDS` (default: the schedule
+ * rule's rate) set how soon an unfinished payment is picked up and how often the reconciler
+ * runs. `CRASH_AT` and `CRASH_AUDIT=1` arm the functions' crash points (functions/crash/).
  */
 const { values: flags } = parseArgs({ options: { 'cdk-out': { type: 'string' }, 'in-memory': { type: 'boolean' } } });
 const port = portNumber('PORT', 3000);

@@ -87,6 +87,9 @@ async function handle(views: OpsViews, stack: OpsStack, request: IncomingMessage
     return sendJson(response, status, body);
   }
   if (method === 'POST' && pathname === '/api/payments') {
+    // Only this page's script sends JSON: another site's form cannot (a cross-origin JSON POST
+    // needs a preflight this server never grants), so no page elsewhere runs payments here.
+    if (request.headers['content-type'] !== 'application/json') return sendJson(response, 415, { error: 'send application/json' });
     const parsed = RunPaymentSchema.safeParse(await readJson(request));
     if (!parsed.success) return sendJson(response, 400, { error: z.prettifyError(parsed.error) });
     return sendJson(response, 200, await runPayment(views, stack, parsed.data));

@@ -6,6 +6,7 @@
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { executionName } from '../../functions/domain/saga-start.ts';
+import { localRegion } from '../assembly/local-account.ts';
 import { ledger } from '../fake-provider/client.ts';
 import type { CallRecord, PaymentIntentRecord } from '../fake-provider/ledger.ts';
 import type { LocalStack } from '../local-stack.ts';
@@ -45,7 +46,7 @@ export class OpsViews {
   constructor(private readonly stack: OpsStack) {
     this.sfn = new SFNClient({
       endpoint: stack.stepFunctionsEndpoint,
-      region: 'us-east-1',
+      region: localRegion,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
   }

@@ -44,6 +44,22 @@ describe('the ops server', () => {
     expect(armed).toEqual([]);
   });
 
+  it('refuses a run sent as a form, as another site could send it, arming nothing', async () => {
+    // Prepare
+    server = await startOpsServer({ stack, port: 0 });
+
+    // Act
+    const response = await fetch(`${server.url}/api/payments`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: JSON.stringify({ payment_method: 'pm_card_visa', amount: 1250, currency: 'USD' }),
+    });
+
+    // Assess
+    expect(response.status).toBe(415);
+    expect(armed).toEqual([]);
+  });
+
   it('serves the page with a label for every control of the run form, and the counters the stack summed', async () => {
     // Prepare
     server = await startOpsServer({ stack, port: 0 });

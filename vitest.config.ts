@@ -87,6 +87,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'browser',
+          globalSetup: ['test/support/synthesized-app.ts'],
+          include: ['test/browser/**/*.test.ts'],
+          // One file: one stack, one Chromium, the ops page driven as a person would.
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],

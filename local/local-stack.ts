@@ -21,9 +21,11 @@ import { type Authorization, TemplateIam } from './iam/template-iam.ts';
 import { lambdaEnvironment } from './lambda/environment.ts';
 import { InvocationError } from './lambda/invocation-error.ts';
 import { type FunctionStats, type HostedFunction, LambdaHost } from './lambda/host.ts';
+import { startOpsServer } from './ops/server.ts';
 import { isRunning, readJson } from './process-records.ts';
 import { type TokenAuthorizer, startApiGatewayLocal } from './services/api-gateway-local.ts';
 import { ensureTables, localClientConfig, startDynamoDbLocal } from './services/dynamodb-local.ts';
+import { EmbeddedMetrics, type MetricTotal } from './services/embedded-metrics.ts';
 import { startFakeProviderProcess } from './services/fake-provider-process.ts';
 import { findSecret, startSecretsManagerLocal, templateSecrets } from './services/secrets-manager-local.ts';
 import { startSchedule } from './services/scheduler.ts';
@@ -35,6 +37,8 @@ export interface LocalStackOptions {
   readonly dataDir: string;
   /** API port; 0 picks a free one. */
   readonly port: number;
+  /** Serves the ops page (local/ops/) on this port (0 picks a free one); absent: no page. */
+  readonly opsPort?: number;
   /** Keep DynamoDB in memory (tests) instead of under `dataDir`. */
   readonly inMemory?: boolean;
   /**
@@ -83,6 +87,12 @@ export interface LocalStackOptions {
    * checked against its role.
    */
   readonly isolation?: 'worker-threads' | 'none';
+  /**
+   * The functions emit their metrics (Powertools' embedded metric format) and the stack adds
+   * them up as CloudWatch would, for {@link LocalStack.metricTotals}; those lines go there, not to
+   * `log`. Absent: `POWERTOOLS_METRICS_DISABLED` as this process has it (default: disabled).
+   */
+  readonly metrics?: boolean;
   /** Where the stack's own lines, and every line its functions log, go. */
   readonly log?: (line: string) => void;
 }
@@ -91,6 +101,8 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly apiKey: string;
   readonly providerUrl: string;
+  /** The ops page, when the stack was started with `opsPort`. */
+  readonly opsUrl?: string;
   /** The provider's test key, which the functions read from the template's secret. */
   readonly providerApiKey: string;
   readonly outputsFile: string;
@@ -129,6 +141,8 @@ export interface LocalStack {
   functionLogs(id: string): readonly string[];
   /** Exactly the environment a function's instances run with. */
   environmentOf(id: string): Readonly<Record<string, string>>;
+  /** Every metric the functions emitted so far, summed (none unless started with `metrics`). */
+  metricTotals(): readonly MetricTotal[];
   /** Cold starts and invocation overhead, per function. */
   lambdaStats(): readonly (FunctionStats & { readonly constructId: string })[];
   /** Adds a merchant with a new API key, as `npm run merchant:create` does, and returns the key. */
@@ -144,6 +158,8 @@ export interface LocalOutputs {
   /** The payments table in DynamoDB Local, for `npm run merchant:create -- --local`. */
   tableName: string;
   dynamoDbEndpoint: string;
+  /** The ops page, when the stack serves one. */
+  opsUrl?: string;
 }
 
 const DEMO_MERCHANT = { merchantId: 'merchant_demo', name: 'Demo merchant' } as const;
@@ -233,6 +249,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const crash = new CrashSwitch(options.crashAudit ?? false);
+    const metrics = new EmbeddedMetrics();
     const settings = functionSettingsOf(options);
     host = new LambdaHost({
       functions: resources.functions.map((fn): HostedFunction => {
@@ -246,7 +263,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       crash,
       ...(options.isolation !== undefined && { isolation: options.isolation }),
       ...(options.maxInstancesPerFunction !== undefined && { maxInstancesPerFunction: options.maxInstancesPerFunction }),
-      onLog: (name, line) => log(`${name}: ${line}`),
+      onLog: (name, line) => {
+        if (!(options.metrics === true && metrics.take(line))) log(`${name}: ${line}`);
+      },
     });
     const lambda = host;
 
@@ -310,9 +329,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const addMerchant = async (merchant: Merchant) => (await issueApiKey(merchants, merchant)).apiKey;
     const apiKey = await demoApiKey(outputsFile, merchants, addMerchant);
     const outputs: LocalOutputs = { apiUrl: api.url, apiKey, providerUrl: provider.url, tableName, dynamoDbEndpoint: dynamo.endpoint };
-    writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
 
-    return {
+    const stack: LocalStack = {
       ...outputs,
       providerApiKey: LOCAL_STRIPE_KEY,
       outputsFile,
@@ -333,11 +351,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       auditViolations: () => crash.auditViolations(),
       functionLogs: (id) => lambda.logs(byId(id).name),
       environmentOf: (id) => lambda.function(byId(id).name).environment,
+      metricTotals: () => metrics.snapshot(),
       lambdaStats: () =>
         lambda.stats().map((stats) => ({ ...stats, constructId: resources.functions.find((fn) => fn.name === stats.name)!.constructId })),
       addMerchant,
       stop,
     };
+    if (options.opsPort !== undefined) {
+      const ops = await startOpsServer({ stack, port: options.opsPort });
+      stops.push(ops.close);
+      outputs.opsUrl = ops.url;
+      log(`ops page        ${ops.url}`);
+    }
+    writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+    return { ...stack, ...outputs };
   } catch (error) {
     await stop();
     throw error;
@@ -392,7 +419,7 @@ function functionSettingsOf(options: LocalStackOptions): Record<string, string> 
   return {
     // What the caller's own process asks for (a test quiets the functions before it starts the stack).
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    POWERTOOLS_METRICS_DISABLED: options.metrics === true ? 'false' : (process.env.POWERTOOLS_METRICS_DISABLED ?? 'true'),
     [EnvVar.ReconcileAfterSeconds]: String(options.reconcileAfterSeconds ?? 60),
     // The merchant's receivers run on this machine, beside the functions.
     [EnvVar.WebhookLoopbackUrls]: '1',

@@ -15,6 +15,7 @@ const RUNS: readonly (readonly string[])[] = [
   ['integration'],
   ['crash'],
   ['stack'],
+  ['browser'],
   ['fuzz'],
 ];
 

@@ -107,6 +107,9 @@ const aliases: Record<string, string> = {
   pm_card_visa_chargeDeclinedFraudulent: 'pm_card_chargeDeclinedFraudulent',
 };
 
+/** Every test PaymentMethod the fake knows, under its first spelling (the ops page offers them). */
+export const testPaymentMethodIds: readonly string[] = Object.keys(table);
+
 export function findTestPaymentMethod(id: string): TestPaymentMethod | undefined {
   const entry = table[aliases[id] ?? id];
   return entry === undefined ? undefined : { id, ...entry };

@@ -8,7 +8,7 @@
  * when Lambda itself refused it, and `{errorType, errorMessage, trace}` as its cause).
  *
  * Operations: StartExecution, DescribeExecution, StopExecution, ListExecutions,
- * DescribeStateMachine, ListStateMachines.
+ * GetExecutionHistory, DescribeStateMachine, ListStateMachines.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
@@ -25,6 +25,7 @@ import {
 import { functionNameOfArn, localArn, localExecutionArn, localStateMachineArn } from '../assembly/local-account.ts';
 import { invokedFunctionOf, taskStates } from '../assembly/state-machine-definition.ts';
 import { InvocationError } from '../lambda/invocation-error.ts';
+import { ExecutionHistories } from './execution-history.ts';
 
 /** Invokes a Lambda function: receives the state's input, returns its result. */
 export type TaskHandler = (input: any) => Promise<any>;
@@ -148,6 +149,7 @@ export async function startStepFunctionsLocal(options: StartStepFunctionsLocalOp
   }
 
   const store = new ExecutionStore(options.dataDir);
+  const histories = new ExecutionHistories(options.dataDir);
   const running = new Map<string, Running>();
 
   function startExecution(body: Record<string, unknown>): Record<string, unknown> {
@@ -195,11 +197,12 @@ export async function startStepFunctionsLocal(options: StartStepFunctionsLocalOp
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
-    const done = run.result.then(
+    const ended = run.result.then(
       (output) => finish(executionArn, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) }),
       (error: unknown) => finish(executionArn, outcomeOfFailure(error, log, executionArn)),
     ).catch((error: unknown) => log(`Could not record the end of ${executionArn}`, error));
-    if (options.onExecutionEvent !== undefined) void forwardEvents(executionArn, run.eventLogs, options.onExecutionEvent, log);
+    // The interpreter closes its event log on every ending (success, failure, abort, timeout).
+    const done = Promise.all([ended, recordEvents(executionArn, run.eventLogs, histories, options.onExecutionEvent, log)]).then(() => undefined);
     running.set(executionArn, { abort: run.abort, done });
     void done.finally(() => running.delete(executionArn));
     return { executionArn, startDate: seconds(record.startDate) };
@@ -270,6 +273,17 @@ export async function startStepFunctionsLocal(options: StartStepFunctionsLocalOp
         })),
       };
       if (offset + maxResults < matching.length) result['nextToken'] = Buffer.from(String(offset + maxResults)).toString('base64');
+      return result;
+    },
+    GetExecutionHistory(body) {
+      const executionArn = requireString(body, 'executionArn');
+      existingExecution(executionArn);
+      const maxResults = typeof body['maxResults'] === 'number' && body['maxResults'] > 0 ? Math.min(body['maxResults'], 1000) : 100;
+      const offset = decodeToken(optionalString(body, 'nextToken'));
+      const events = histories.of(executionArn, { includeData: body['includeExecutionData'] !== false });
+      if (body['reverseOrder'] === true) events.reverse();
+      const result: Record<string, unknown> = { events: events.slice(offset, offset + maxResults) };
+      if (offset + maxResults < events.length) result['nextToken'] = Buffer.from(String(offset + maxResults)).toString('base64');
       return result;
     },
     DescribeStateMachine(body) {
@@ -375,16 +389,22 @@ function compile(
   };
 }
 
-async function forwardEvents(
+/** Keeps every event of the execution for GetExecutionHistory, and tells `onEvent` of each. */
+async function recordEvents(
   executionArn: string,
   events: AsyncGenerator<ExecutionEvent>,
-  onEvent: (executionArn: string, event: ExecutionEvent) => void,
+  histories: ExecutionHistories,
+  onEvent: ((executionArn: string, event: ExecutionEvent) => void) | undefined,
   log: (message: string, detail?: unknown) => void,
 ): Promise<void> {
   try {
-    for await (const event of events) onEvent(executionArn, event);
+    for await (const event of events) {
+      histories.add(executionArn, event);
+      onEvent?.(executionArn, event);
+    }
+    histories.close(executionArn);
   } catch (error) {
-    log(`Could not report the events of ${executionArn}`, error);
+    log(`Could not record the events of ${executionArn}`, error);
   }
 }
 

@@ -24,6 +24,8 @@ function startStack(): ChildProcess {
     env: {
       ...process.env,
       PORT: '0',
+      // Its ops page on a free port too: 3001 may be another stack's.
+      OPS_PORT: '0',
       LOCAL_DATA_DIR: dataDir,
       RECONCILE_AFTER_SECONDS: '1',
       RECONCILE_EVERY_SECONDS: '0.5',

@@ -4,6 +4,7 @@ import { type Boundary, type CrashFunction, type CrashPoint, crashBoundaries } f
 import { paymentNoFor } from '../../functions/domain/create-payment.ts';
 import { localDateOf, nextDate } from '../../functions/domain/ledger/settlement-day.ts';
 import type { FaultRequest } from '../../local/fake-provider/faults.ts';
+import { type ProviderFault, authorizeFaults, captureFaults, providerFaults } from '../../local/fake-provider/named-faults.ts';
 import { PAYOUT_SCRIPTS } from '../../local/fake-provider/payouts.ts';
 import type { ApiResponse } from '../support/target.ts';
 import { uniqueId } from '../support/school.ts';
@@ -16,23 +17,11 @@ import { uniqueId } from '../support/school.ts';
  */
 
 /** Provider faults, each striking the next matching request once. */
-export const faults = {
-  '503 on authorize': { fail: { count: 1, status: 503, match: 'POST /v1/payment_intents' } },
-  '409 key in use on authorize': { fail: { count: 1, status: 409, match: 'POST /v1/payment_intents' } },
-  'response lost after authorize committed': { dropResponseAfterCommit: { count: 1, match: 'POST /v1/payment_intents' } },
-  '429 on capture': { fail: { count: 1, status: 429, match: 'POST /v1/payment_intents/*/capture' } },
-  'timeout on capture': { hang: { count: 1, match: 'POST /v1/payment_intents/*/capture' } },
-  'response lost after capture committed': { dropResponseAfterCommit: { count: 1, match: 'POST /v1/payment_intents/*/capture' } },
-  '503 on refund': { fail: { count: 1, status: 503, match: 'POST /v1/refunds' } },
-  '429 on refund': { fail: { count: 1, status: 429, match: 'POST /v1/refunds' } },
-  '409 key in use on refund': { fail: { count: 1, status: 409, match: 'POST /v1/refunds' } },
-  'timeout on refund': { hang: { count: 1, match: 'POST /v1/refunds' } },
-  'response lost after refund committed': { dropResponseAfterCommit: { count: 1, match: 'POST /v1/refunds' } },
-} as const satisfies Record<string, FaultRequest>;
-export type Fault = keyof typeof faults;
+export const faults = providerFaults;
+export type Fault = ProviderFault;
 
-const AUTHORIZE_FAULTS: readonly Fault[] = ['503 on authorize', '409 key in use on authorize', 'response lost after authorize committed'];
-const CAPTURE_FAULTS: readonly Fault[] = ['429 on capture', 'timeout on capture', 'response lost after capture committed'];
+const AUTHORIZE_FAULTS = authorizeFaults;
+const CAPTURE_FAULTS = captureFaults;
 const PAYMENT_FAULTS: readonly Fault[] = [...AUTHORIZE_FAULTS, ...CAPTURE_FAULTS];
 const REFUND_FAULTS: readonly Fault[] = [
   '503 on refund',

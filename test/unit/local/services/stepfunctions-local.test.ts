@@ -5,6 +5,7 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   InvalidName,
   ListExecutionsCommand,
   SFNClient,
@@ -315,6 +316,63 @@ describe('Step Functions local, driven through @aws-sdk/client-sfn', () => {
     // Assess
     expect(received).toEqual([{ paymentNo: 'p9' }]);
     expect(JSON.parse(described.output!)).toEqual({ captured: true, status: 200 });
+  });
+
+  it("gives an execution's history as GetExecutionHistory does: states entered and exited, each attempt and failure of a Task", async () => {
+    // Prepare
+    let attempts = 0;
+    const { sfn, client, arn } = await start({
+      Charge: async () => {
+        attempts += 1;
+        if (attempts < 2) throw new NamedError('ProviderUnavailable', 'provider timed out');
+        return { charged: true };
+      },
+      Compensate: async () => ({}),
+    });
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'history-1', input: '{"paymentNo":"p1"}' }));
+    await sfn.idle();
+
+    // Act
+    const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn }));
+    const newestFirst = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1, includeExecutionData: false }));
+
+    // Assess
+    expect(events!.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskFailed',
+      'TaskScheduled',
+      'TaskStateExited',
+      'SucceedStateEntered',
+      'SucceedStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(events!.map((event) => event.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(events![1]!.stateEnteredEventDetails).toEqual({ name: 'Charge', input: '{"paymentNo":"p1"}' });
+    expect(events![3]!.taskFailedEventDetails).toMatchObject({ error: 'ProviderUnavailable' });
+    expect(events![0]!.timestamp).toBeInstanceOf(Date);
+    expect(newestFirst.events).toEqual([expect.objectContaining({ type: 'ExecutionSucceeded', executionSucceededEventDetails: {} })]);
+    expect(newestFirst.nextToken).toBeDefined();
+  });
+
+  it("keeps an ended execution's history across a restart on the same data directory", async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-local-'));
+    directories.push(dataDir);
+    const first = await start({ Charge: async () => ({ charged: true }), Compensate: async () => ({}) }, { dataDir });
+    const { executionArn } = await first.client.send(new StartExecutionCommand({ stateMachineArn: first.arn, name: 'kept-1' }));
+    await first.sfn.idle();
+    const before = await first.client.send(new GetExecutionHistoryCommand({ executionArn }));
+    await first.sfn.close();
+
+    // Act
+    const restarted = await start({ Charge: async () => ({}), Compensate: async () => ({}) }, { dataDir });
+    const after = await restarted.client.send(new GetExecutionHistoryCommand({ executionArn }));
+
+    // Assess
+    expect(after.events).toEqual(before.events);
+    expect(after.events!.at(-1)!.type).toBe('ExecutionSucceeded');
   });
 
   it('reports an execution that was RUNNING when its process died as ABORTED after a restart', async () => {

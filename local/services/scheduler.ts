@@ -22,6 +22,13 @@ export interface Schedule {
   readonly skipped: number;
 }
 
+/**
+ * The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days). A longer one overflows
+ * and Node fires it after 1 ms instead: an hourly schedule stretched sixty-fold (the bench
+ * pushing the schedules out of its way) would then run without pause.
+ */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 export function startSchedule(options: StartScheduleOptions): Schedule {
   if (!(options.everyMs > 0)) throw new Error(`everyMs must be positive, got ${options.everyMs}`);
   let current: Promise<void> | undefined;
@@ -51,7 +58,7 @@ export function startSchedule(options: StartScheduleOptions): Schedule {
     })();
   };
 
-  const timer = setInterval(fire, options.everyMs);
+  const timer = setInterval(fire, Math.min(options.everyMs, LONGEST_TIMER_MS));
   // A schedule alone does not keep the process alive; the servers do.
   timer.unref();
   if (options.runImmediately === true) fire();

@@ -54,4 +54,17 @@ describe('startSchedule', () => {
     expect(finished).toBe(schedule.runs);
     expect(schedule.skipped).toBeGreaterThan(0);
   });
+
+  it('does not tick at once for a period longer than a Node timer can hold', async () => {
+    // Prepare
+    let calls = 0;
+
+    // Act: sixty days, as the bench stretches the hourly settlement.
+    const schedule = startSchedule({ everyMs: 60 * 24 * 3600_000, tick: async () => void (calls += 1), onError: () => {} });
+    await sleep(50);
+    await schedule.stop();
+
+    // Assess
+    expect(calls).toBe(0);
+  });
 });

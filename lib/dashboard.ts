@@ -3,7 +3,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ALL_METRICS, type ListedMetric, Metric, type MetricGroup } from '../functions/config/metrics.ts';
 import { METRIC_PERIOD, acrossHandlers, customMetric } from './custom-metrics.ts';
@@ -117,19 +117,32 @@ function routeWidgets(api: apigateway.RestApi): cloudwatch.IWidget[] {
   });
 }
 
+/** Per state machine its executions; and the account's state transitions, which every state machine shares (docs/capacity.md). */
 function executionWidgets(stateMachines: Readonly<Record<string, sfn.IStateMachine>>): cloudwatch.IWidget[] {
-  return Object.entries(stateMachines).map(
-    ([title, machine]) =>
-      new cloudwatch.GraphWidget({
-        title: `${title}: executions`,
-        left: [
-          machine.metricStarted({ period: METRIC_PERIOD, label: 'ExecutionsStarted' }),
-          machine.metricFailed({ period: METRIC_PERIOD, label: 'ExecutionsFailed' }),
-          machine.metricTimedOut({ period: METRIC_PERIOD, label: 'ExecutionsTimedOut' }),
-        ],
-        ...NARROW,
-      }),
-  );
+  return [
+    ...Object.entries(stateMachines).map(
+      ([title, machine]) =>
+        new cloudwatch.GraphWidget({
+          title: `${title}: executions`,
+          left: [
+            machine.metricStarted({ period: METRIC_PERIOD, label: 'ExecutionsStarted' }),
+            machine.metricFailed({ period: METRIC_PERIOD, label: 'ExecutionsFailed' }),
+            machine.metricTimedOut({ period: METRIC_PERIOD, label: 'ExecutionsTimedOut' }),
+            machine.metricThrottled({ period: METRIC_PERIOD, label: 'ExecutionThrottled' }),
+          ],
+          ...NARROW,
+        }),
+    ),
+    new cloudwatch.GraphWidget({
+      title: 'Step Functions: state transitions of the account',
+      left: [
+        sfn.StateTransitionMetric.metricConsumedCapacity({ period: METRIC_PERIOD, label: 'ConsumedCapacity' }),
+        sfn.StateTransitionMetric.metricProvisionedRefillRate({ period: METRIC_PERIOD, label: 'ProvisionedRefillRate' }),
+      ],
+      right: [sfn.StateTransitionMetric.metricThrottledEvents({ period: METRIC_PERIOD, label: 'ThrottledEvents' })],
+      ...WIDE,
+    }),
+  ];
 }
 
 /** Requests refused for throughput, by operation; and throttle events on the table and each index (a throttled index write throttles the table's). */

@@ -126,7 +126,7 @@ function missing(dashboard: DashboardBody, namespace: string, subjects: readonly
 }
 
 const ROUTE_METRICS = ['Count Sum', '4XXError Sum', '5XXError Sum', 'Latency p50', 'Latency p99'];
-const EXECUTION_METRICS = ['ExecutionsStarted Sum', 'ExecutionsFailed Sum', 'ExecutionsTimedOut Sum'];
+const EXECUTION_METRICS = ['ExecutionsStarted Sum', 'ExecutionsFailed Sum', 'ExecutionsTimedOut Sum', 'ExecutionThrottled Sum'];
 const FUNCTION_METRICS = ['Errors Sum', 'Throttles Sum', 'ConcurrentExecutions Maximum'];
 
 function routeSubjects(): Record<string, string>[] {
@@ -257,7 +257,7 @@ describe('operations dashboard: the AWS metrics', () => {
     expect(stage?.Properties.MethodSettings).toEqual([expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', MetricsEnabled: true })]);
   });
 
-  it('plots the executions started, failed and timed out of every state machine', () => {
+  it('plots the executions started, failed, timed out and throttled of every state machine', () => {
     // Prepare
     const machines = refsOf('AWS::StepFunctions::StateMachine', 'StateMachineArn');
 

@@ -89,8 +89,8 @@ function groupWidgets(): cloudwatch.IWidget[] {
 
 /** A metric of the list over all its emitters: summed for a count, the worst route or step for a duration. */
 function plotted(metric: ListedMetric, statistic: string): cloudwatch.IMetric {
-  if (metric.scope === 'service') return customMetric(metric as ListedMetric<'service'>, statistic).with({ label: metric.name });
-  return acrossHandlers(metric as ListedMetric<'route' | 'step'>, statistic, statistic === 'Sum' ? 'SUM' : 'MAX');
+  if (metric.scope === 'service') return customMetric(metric, statistic).with({ label: metric.name });
+  return acrossHandlers(metric, statistic, statistic === 'Sum' ? 'SUM' : 'MAX');
 }
 
 /**

@@ -45,8 +45,9 @@ declare const inTheList: unique symbol;
 /**
  * An entry of {@link Metric}. Only the list makes one, so an emitter that takes a
  * `ListedMetric` cannot be handed a name of its caller's own, not even as an object literal.
+ * A union of scopes is a union of entries, so that testing `scope` narrows it.
  */
-export type ListedMetric<S extends MetricScope = MetricScope> = CustomMetric<S> & { readonly [inTheList]: true };
+export type ListedMetric<S extends MetricScope = MetricScope> = S extends MetricScope ? CustomMetric<S> & { readonly [inTheList]: true } : never;
 
 /** Each entry named after its key, so a metric's name is written once. */
 function defineMetrics<const T extends Record<string, Omit<CustomMetric, 'name'>>>(

@@ -102,7 +102,8 @@ export class PaymentsApi extends Construct {
         // Data tracing would log whole requests and answers: API keys and card details.
         dataTraceEnabled: false,
         // Detailed metrics: requests, errors and latency per method and resource, which the
-        // dashboard plots per route (without them API Gateway reports the whole stage only).
+        // dashboard plots per route (without them API Gateway reports the whole stage only:
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/metrics_dimensions_view_in_cloud_watch.html).
         // CloudWatch bills them as custom metrics, about seven per method (docs/capacity.md).
         metricsEnabled: true,
       },

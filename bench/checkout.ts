@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { cpuMsOfProcessTree } from './cpu-meter.ts';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { costPerThousandPayments, usagePerPayment } from './cost.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
 import type { LocalStack } from '../local/local-stack.ts';
 import {
@@ -51,7 +52,11 @@ interface PhaseResult {
   /** CPU of the benchmark's process tree (the stacks, their JVMs and providers, the client) during the phase. */
   cpuMs: number;
   dynamo: DynamoCounts;
+  /** What each function was invoked for during the phase (the no polling phase only). */
+  functions?: FunctionUse[];
 }
+
+type FunctionUse = Pick<ReturnType<LocalStack['lambdaStats']>[number], 'constructId' | 'invocations' | 'handlerMs' | 'memoryMb'>;
 
 /** Per execution (named after its payment_no): the states it entered, in order, and its retries. */
 interface ExecutionTrace {
@@ -134,8 +139,11 @@ function merged(parts: PhaseResult[]): PhaseResult {
     dynamo: {
       writeRequests: sum.dynamo.writeRequests + part.dynamo.writeRequests,
       writeItems: sum.dynamo.writeItems + part.dynamo.writeItems,
+      transactionalWriteItems: sum.dynamo.transactionalWriteItems + part.dynamo.transactionalWriteItems,
       readRequests: sum.dynamo.readRequests + part.dynamo.readRequests,
       readItems: sum.dynamo.readItems + part.dynamo.readItems,
+      transactionalReadItems: sum.dynamo.transactionalReadItems + part.dynamo.transactionalReadItems,
+      consistentReadItems: sum.dynamo.consistentReadItems + part.dynamo.consistentReadItems,
       byOperation: add(sum.dynamo.byOperation, part.dynamo.byOperation),
       refused: add(sum.dynamo.refused, part.dynamo.refused),
       byCaller: Object.fromEntries(
@@ -179,6 +187,7 @@ async function runPhase({ label, bench: { stack, dynamo }, call }: Run, phase: s
 async function quietPhase({ bench: { stack, dynamo }, call }: Run, total: number): Promise<PhaseResult> {
   await stack.idle();
   dynamo.reset();
+  const functionsBefore = stack.lambdaStats();
   const outcomes: Outcome[] = [];
   const cpuBefore = cpuMsOfProcessTree();
   const begun = performance.now();
@@ -190,6 +199,10 @@ async function quietPhase({ bench: { stack, dynamo }, call }: Run, total: number
   const wallMs = performance.now() - begun;
   const cpuMs = cpuMsOfProcessTree() - cpuBefore;
   const counts = dynamo.counts();
+  const functions = stack.lambdaStats().map(({ constructId, invocations, handlerMs, memoryMb }) => {
+    const before = functionsBefore.find((fn) => fn.constructId === constructId);
+    return { constructId, memoryMb, invocations: invocations - (before?.invocations ?? 0), handlerMs: handlerMs - (before?.handlerMs ?? 0) };
+  });
   // Checked after counting: these GETs are not part of the checkout's cost.
   for (const outcome of outcomes) {
     if (outcome.paymentNo === undefined) continue;
@@ -197,7 +210,7 @@ async function quietPhase({ bench: { stack, dynamo }, call }: Run, total: number
     if (body?.status !== 'succeeded') outcome.failure = `ended ${body?.status}`;
   }
   await settleTraces(outcomes);
-  return { name: 'no polling', outcomes, wallMs, cpuMs, dynamo: counts };
+  return { name: 'no polling', outcomes, wallMs, cpuMs, dynamo: counts, functions: functions.filter((fn) => fn.invocations > 0) };
 }
 
 async function checkout(call: Run['call'], orderPrefix: string): Promise<Outcome> {
@@ -312,6 +325,35 @@ function report(results: PhaseResult[], functions: ReturnType<LocalStack['lambda
   for (const [pathTaken, times] of tally(succeededTraces.map((t) => t.entered.join(' -> ')))) {
     console.log(`  ${times} x ${pathTaken}`);
   }
+  reportCost(quiet);
+}
+
+/** What the no polling phase's payments would cost on AWS, from its own counts (bench/cost.ts, docs/capacity.md). */
+function reportCost(quiet: PhaseResult): void {
+  const paid = quiet.outcomes.filter((o) => !o.failure && o.paymentNo !== undefined);
+  const executions = paid.flatMap((o) => traces.get(o.paymentNo!) ?? []);
+  const usage = usagePerPayment({
+    payments: quiet.outcomes.length,
+    // One POST each: the no polling phase sends no GET while it counts.
+    apiRequests: quiet.outcomes.length,
+    functions: quiet.functions ?? [],
+    dynamo: quiet.dynamo,
+    stateTransitions: sum(executions.map((t) => t.entered.length + t.retries)),
+  });
+  const { lines, totalUsd } = costPerThousandPayments(usage);
+  console.log(`\nInvocations and handler time per payment without polling (${quiet.outcomes.length} payments):`);
+  printTable(
+    ['function', 'invocations / payment', 'handler ms / payment'],
+    (quiet.functions ?? []).map((fn) => [fn.constructId, fixed(fn.invocations / quiet.outcomes.length, 2), fixed(fn.handlerMs / quiet.outcomes.length, 1)]),
+  );
+  console.log(`\nCost per 1,000 payments on AWS (us-east-1 on-demand prices, no free tier; bench/cost.ts), from the same payments' counts:`);
+  printTable(
+    ['item', 'quantity / 1,000 payments', 'price', 'USD / 1,000 payments'],
+    [
+      ...lines.map((line) => [line.item, fixed(line.quantity, 1), `$${line.price.usd} / ${line.price.per.toLocaleString('en-US')}`, fixed(line.usd, 5)]),
+      ['total', '', '', fixed(totalUsd, 5)],
+    ],
+  );
 }
 
 /** Each polling phase as deployed against the same phase without isolation, run just after it. */

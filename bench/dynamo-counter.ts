@@ -36,8 +36,14 @@ export interface DynamoCounts {
   writeRequests: number;
   /** Item writes: a TransactWriteItems or BatchWriteItem counts each of its items. */
   writeItems: number;
+  /** The item writes of TransactWriteItems, which DynamoDB bills at twice the units of a plain write. */
+  transactionalWriteItems: number;
   readRequests: number;
   readItems: number;
+  /** The item reads of TransactGetItems, billed at twice the units of a consistent read. */
+  transactionalReadItems: number;
+  /** The item reads (or queries) that asked for a strongly consistent read, billed at twice an eventually consistent one. */
+  consistentReadItems: number;
   /** Requests by operation, e.g. `{ PutItem: 12, GetItem: 30 }`. */
   byOperation: Record<string, number>;
   /** Requests DynamoDB refused, by operation and error, e.g. `PutItem ConditionalCheckFailedException`. */
@@ -63,8 +69,11 @@ export interface DynamoCounter {
 const emptyCounts = (): DynamoCounts => ({
   writeRequests: 0,
   writeItems: 0,
+  transactionalWriteItems: 0,
   readRequests: 0,
   readItems: 0,
+  transactionalReadItems: 0,
+  consistentReadItems: 0,
   byOperation: {},
   refused: {},
   byCaller: {},
@@ -91,11 +100,14 @@ export async function startDynamoCounter(upstream: string): Promise<DynamoCounte
     if (writes !== undefined) {
       counts.writeRequests += 1;
       counts.writeItems += writes(parsed);
+      if (operation === 'TransactWriteItems') counts.transactionalWriteItems += writes(parsed);
       callerCounts.writeRequests += 1;
       callerCounts.writeItems += writes(parsed);
     } else if (reads !== undefined) {
       counts.readRequests += 1;
       counts.readItems += reads(parsed);
+      if (operation === 'TransactGetItems') counts.transactionalReadItems += reads(parsed);
+      else if ((parsed as { ConsistentRead?: boolean } | undefined)?.ConsistentRead === true) counts.consistentReadItems += reads(parsed);
       callerCounts.readRequests += 1;
     }
   };

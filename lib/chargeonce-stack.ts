@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { OperationsDashboard } from './dashboard.ts';
 import { LambdaFunctions } from './lambda-functions.ts';
 import { LedgerStream } from './ledger-stream.ts';
 import { acknowledge } from './nag.ts';
@@ -22,7 +23,7 @@ export const STRIPE_API_BASE_CONTEXT = 'stripeApiBase';
 
 /**
  * Chargeonce: the payments table, one function per catalog entry, the payment saga, the
- * REST API in front of it and the reconciler's schedule.
+ * REST API in front of it, the reconciler's schedule, and the alarms and dashboard that watch them.
  */
 export class ChargeonceStack extends Stack {
   readonly table: PaymentsTable;
@@ -37,6 +38,7 @@ export class ChargeonceStack extends Stack {
   readonly ledgerStream: LedgerStream;
   readonly settlementSchedule: FunctionSchedule;
   readonly webhooks: WebhookDelivery;
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -102,6 +104,19 @@ export class ChargeonceStack extends Stack {
     });
     functions.allowDeliveries(this.webhooks.stateMachine);
 
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      api: api.api,
+      stateMachines: {
+        'Payment saga': stateMachine,
+        'Refund saga': this.refundSaga.stateMachine,
+        'Payout saga': this.payoutSaga.stateMachine,
+        'Webhook delivery': this.webhooks.stateMachine,
+      },
+      functions: functions.groups,
+      table,
+      indexNames: this.table.indexNames,
+    });
+
     new CfnOutput(this, 'ApiUrl', {
       value: api.url,
       description: 'Stage base URL without a trailing slash; append /v1/payments and so on.',
@@ -112,6 +127,7 @@ export class ChargeonceStack extends Stack {
     new CfnOutput(this, 'PayoutStateMachineArn', { value: this.payoutSaga.stateMachine.stateMachineArn });
     new CfnOutput(this, 'WebhookStateMachineArn', { value: this.webhooks.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StripeSecretArn', { value: stripeSecret.secretArn });
+    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.consoleUrl, description: 'The operations dashboard in the CloudWatch console.' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,
       description: 'Subscribe to hear about payments the reconciler gave up on or that are stuck.',

@@ -282,6 +282,18 @@ export class LambdaFunctions extends Construct {
     this.allowTable(this.eventPublisher, ['PutItem', 'Query']);
   }
 
+  /** Every function, in groups of one kind, by a title for the dashboard (lib/dashboard.ts). */
+  get groups(): Readonly<Record<string, readonly NodejsFunction[]>> {
+    return {
+      'API routes and authorizer': [...this.routes.map(({ fn }) => fn), this.authorizer],
+      'Payment saga': Object.values(this.sagaSteps),
+      'Refund saga': Object.values(this.refundSteps),
+      'Payout saga': Object.values(this.payoutSteps),
+      'Events and webhooks': [this.eventPublisher, ...Object.values(this.webhookSteps)],
+      'Reconciler, ledger, settlement': [this.reconciler, this.ledgerPoster, this.settleDay],
+    };
+  }
+
   /** Gives the publisher and the routes that redeliver the delivery state machine, to start executions of. */
   allowDeliveries(stateMachine: sfn.StateMachine): void {
     const starters = [...this.routes.filter(({ route }) => route.delivers).map((r) => r.fn), this.eventPublisher];

@@ -3,7 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME, SettlementMetric } from '../functions/config/metrics.ts';
+import { Metric } from '../functions/config/metrics.ts';
+import { customMetric } from './custom-metrics.ts';
 
 export interface PaymentAlarmsProps {
   /** How old an unfinished payment may get before a person is told. */
@@ -31,18 +32,9 @@ export class PaymentAlarms extends Construct {
       // A topic policy that refuses a publish without TLS; CloudWatch's alarm actions use it.
       enforceSSL: true,
     });
-    const metric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic,
-        period: Duration.minutes(5),
-      });
-
     this.gaveUp = new cloudwatch.Alarm(this, 'GaveUp', {
       alarmDescription: 'The reconciler gave up on a payment: it needs a person (search the logs for decision gave_up).',
-      metric: metric(ReconcilerMetric.GaveUp, 'Sum'),
+      metric: customMetric(Metric.ReconcileGaveUp, 'Sum'),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -50,7 +42,7 @@ export class PaymentAlarms extends Construct {
     });
     this.stuckTooLong = new cloudwatch.Alarm(this, 'StuckTooLong', {
       alarmDescription: 'A payment has been unfinished for longer than expected.',
-      metric: metric(ReconcilerMetric.OldestUnfinishedAgeSeconds, 'Maximum'),
+      metric: customMetric(Metric.OldestUnfinishedPaymentAgeSeconds, 'Maximum'),
       threshold: (props.stuckAfter ?? Duration.hours(1)).toSeconds(),
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -58,7 +50,7 @@ export class PaymentAlarms extends Construct {
     });
     this.reconcilerStopped = new cloudwatch.Alarm(this, 'ReconcilerStopped', {
       alarmDescription: 'The reconciler has not run for 15 minutes: stuck payments are not being resumed.',
-      metric: metric(ReconcilerMetric.Runs, 'SampleCount'),
+      metric: customMetric(Metric.ReconcileRuns, 'SampleCount'),
       threshold: 1,
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -67,7 +59,7 @@ export class PaymentAlarms extends Construct {
     this.settlementMismatch = new cloudwatch.Alarm(this, 'SettlementMismatch', {
       alarmDescription:
         'A settlement statement lists a difference between the provider and the ledger (missing on one side, or another amount): see its reconciliation, and the logs for "the provider and the ledger differ".',
-      metric: metric(SettlementMetric.Mismatches, 'Sum'),
+      metric: customMetric(Metric.SettlementMismatches, 'Sum'),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -76,7 +68,7 @@ export class PaymentAlarms extends Construct {
     this.settlementFailed = new cloudwatch.Alarm(this, 'SettlementFailed', {
       alarmDescription:
         'A merchant day could not be settled (a statement that does not add up, or the provider unreachable): each hourly run tries it again; search the logs for "could not settle the day".',
-      metric: metric(SettlementMetric.Failed, 'Sum'),
+      metric: customMetric(Metric.SettlementFailed, 'Sum'),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -84,7 +76,7 @@ export class PaymentAlarms extends Construct {
     });
     this.settlementStopped = new cloudwatch.Alarm(this, 'SettlementStopped', {
       alarmDescription: 'The hourly settlement has not run for 3 hours: no statement is being written.',
-      metric: metric(SettlementMetric.Runs, 'SampleCount').with({ period: Duration.hours(1) }),
+      metric: customMetric(Metric.SettlementRuns, 'SampleCount').with({ period: Duration.hours(1) }),
       threshold: 1,
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -79,6 +79,9 @@ export class PaymentsApi extends Construct {
     });
 
     this.api = new apigateway.RestApi(this, 'Api', {
+      // API Gateway's metrics name the API by this (`ApiName`): two stacks' APIs of one name
+      // would share the dashboard's lines.
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'Chargeonce payments API',
       // API Gateway writes the logs below through the account's CloudWatch role (one per
       // account and region): set here so a fresh account deploys, and kept when the stack is
@@ -98,6 +101,11 @@ export class PaymentsApi extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Data tracing would log whole requests and answers: API keys and card details.
         dataTraceEnabled: false,
+        // Detailed metrics: requests, errors and latency per method and resource, which the
+        // dashboard plots per route (without them API Gateway reports the whole stage only:
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/metrics_dimensions_view_in_cloud_watch.html).
+        // CloudWatch bills them as custom metrics, about seven per method (docs/capacity.md).
+        metricsEnabled: true,
       },
     });
     // API Gateway would create the execution log group itself, kept forever: this one expires

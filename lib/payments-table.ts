@@ -28,6 +28,8 @@ export const BY_DUE_INDEX_NAME = BY_DUE_INDEX;
  */
 export class PaymentsTable extends Construct {
   readonly table: dynamodb.Table;
+  /** Its global secondary indexes, whose throttles throttle the table's writes too. */
+  readonly indexNames: string[] = [];
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -45,7 +47,7 @@ export class PaymentsTable extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.table.addGlobalSecondaryIndex({
+    this.addIndex({
       indexName: BY_DUE_INDEX,
       partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
@@ -54,11 +56,16 @@ export class PaymentsTable extends Construct {
 
     // The API's lists and a merchant's journal by time (its settlement statements): a page is
     // one query, with no read of each record after it.
-    this.table.addGlobalSecondaryIndex({
+    this.addIndex({
       indexName: BY_MERCHANT_INDEX,
       partitionKey: { name: LIST_PK_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: LIST_SK_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+  }
+
+  private addIndex(index: dynamodb.GlobalSecondaryIndexProps): void {
+    this.table.addGlobalSecondaryIndex(index);
+    this.indexNames.push(index.indexName);
   }
 }

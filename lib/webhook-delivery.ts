@@ -27,7 +27,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE_TYPES } from '../functions/adapters/dynamodb/stream-changes.ts';
 import type { WebhookStepName } from '../functions/catalog.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME, WebhookMetric } from '../functions/config/metrics.ts';
+import { Metric } from '../functions/config/metrics.ts';
+import { customMetric } from './custom-metrics.ts';
 import { PROCESS_EXIT_ERROR_NAME, WebhookGiveUpErrorNames } from '../functions/domain/errors.ts';
 import { eventfulStatuses } from '../functions/domain/events.ts';
 import { DELIVERY_GIVE_UP_SECONDS } from '../functions/domain/webhooks.ts';
@@ -102,13 +103,7 @@ export class WebhookDelivery extends Construct {
 
     this.deliveriesFailedAlarm = new cloudwatch.Alarm(this, 'DeliveriesGivenUp', {
       alarmDescription: 'Webhook deliveries were given up after three days of failed attempts: GET /v1/events/{id} shows their attempts.',
-      metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: WebhookMetric.DeliveriesFailed,
-        dimensionsMap: { service: SERVICE_NAME, step: 'GiveUpWebhook' },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
+      metric: customMetric(Metric.WebhookDeliveriesFailed, 'Sum', 'GiveUpWebhook'),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -1,6 +1,6 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { resourceChangeOf } from '../adapters/dynamodb/stream-changes.ts';
-import { WebhookMetric } from '../config/metrics.ts';
+import { Metric } from '../config/metrics.ts';
 import { asInvocationOf } from '../crash/invocation.ts';
 import { type ResourceChange, transitionOf } from '../domain/events.ts';
 import { publishTransition } from '../domain/webhooks.ts';
@@ -8,7 +8,7 @@ import { cartView } from './api/carts/schemas.ts';
 import { paymentView } from './api/payment-view.ts';
 import { payoutView } from './api/payouts/payout-schema.ts';
 import { refundView } from './api/refund-schema.ts';
-import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
+import { errorFields, logger, serviceMetrics as metrics } from './shared/observability.ts';
 import { publishDeps } from './shared/webhooks.ts';
 
 /** The record as `GET` of it answers: an event's `data.object`. */
@@ -38,7 +38,7 @@ export function handler(event: DynamoDBStreamEvent): Promise<{ published: number
           const outcome = await publishTransition(publishDeps(), transition, viewOf(change));
           if (outcome.created) {
             published += 1;
-            metrics.addMetric(WebhookMetric.EventsPublished, MetricUnit.Count, 1);
+            metrics.add(Metric.EventsPublished);
           }
           logger.info('event', { ...fields, ...outcome });
         } catch (error) {
@@ -48,7 +48,7 @@ export function handler(event: DynamoDBStreamEvent): Promise<{ published: number
       }
       return { published };
     } finally {
-      publishMetrics(metrics);
+      metrics.publish();
     }
   });
 }

@@ -1,15 +1,15 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { sourceChangeOf } from '../adapters/dynamodb/stream-changes.ts';
-import { LedgerMetric } from '../config/metrics.ts';
+import { Metric } from '../config/metrics.ts';
 import { asInvocationOf } from '../crash/invocation.ts';
 import { postChange } from '../domain/ledger/ledger.ts';
 import { ledgerDeps } from './shared/ledger.ts';
-import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
+import { errorFields, logger, serviceMetrics as metrics } from './shared/observability.ts';
 
 const metricOf = {
-  posted: LedgerMetric.Posted,
-  already_posted: LedgerMetric.AlreadyPosted,
-  nothing_to_post: LedgerMetric.NothingToPost,
+  posted: Metric.LedgerPosted,
+  already_posted: Metric.LedgerAlreadyPosted,
+  nothing_to_post: Metric.LedgerNothingToPost,
 } as const;
 
 /**
@@ -30,16 +30,16 @@ export function handler(event: DynamoDBStreamEvent): Promise<{ posted: number }>
           const outcome = await postChange(ledgerDeps(), change);
           if (outcome === 'posted') posted += 1;
           logger.info('ledger', { ...fields, outcome });
-          metrics.addMetric(metricOf[outcome], MetricUnit.Count, 1);
+          metrics.add(metricOf[outcome]);
         } catch (error) {
           logger.error('could not post to the ledger', { ...fields, ...errorFields(error) });
-          metrics.addMetric(LedgerMetric.Failed, MetricUnit.Count, 1);
+          metrics.add(Metric.LedgerPostFailed);
           throw error;
         }
       }
       return { posted };
     } finally {
-      publishMetrics(metrics);
+      metrics.publish();
     }
   });
 }

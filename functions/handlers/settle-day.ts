@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { SettlementMetric } from '../config/metrics.ts';
+import { Metric } from '../config/metrics.ts';
 import { EnvVar, requireEnv } from '../config/env.ts';
 import { providerBalanceLedgerCalls, withCrashPoints } from '../crash/crashing-ports.ts';
 import { asInvocationOf } from '../crash/invocation.ts';
@@ -10,7 +10,7 @@ import { isSettlementDate } from '../domain/ledger/settlement-day.ts';
 import type { ProviderBalanceLedger } from '../domain/provider.ts';
 import { once } from './shared/once.ts';
 import { merchantKeyStore, settlementStore } from './shared/persistence.ts';
-import { errorFields, logger, metrics, MetricUnit, publishMetrics } from './shared/observability.ts';
+import { errorFields, logger, serviceMetrics as metrics } from './shared/observability.ts';
 
 /** A day is settled this long after it ended: the stream posts its last payments meanwhile. */
 const GRACE_MS = 30 * 60_000;
@@ -59,7 +59,7 @@ async function run(event: SettleDayEvent, outOfTime: () => boolean) {
       { ...(await settleDeps()), clock: () => now, outOfTime },
       { ...(merchantId && { merchantId }), ...(through && { through }) },
     );
-    metrics.addMetric(SettlementMetric.Runs, MetricUnit.Count, 1);
+    metrics.add(Metric.SettlementRuns);
     for (const outcome of outcomes) report(outcome);
     for (const { id, type, source, amount, currency, createdAt } of unattributed) {
       logger.warn('the provider moved money for no merchant of ours', { provider_transaction: id, type, source, amount, currency, created_at: createdAt });
@@ -67,10 +67,10 @@ async function run(event: SettleDayEvent, outOfTime: () => boolean) {
     const count = (kind: SettleOutcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
     // Alarmed with the statements' differences: money the ledger cannot put on any statement.
     const mismatches = outcomes.reduce((total, o) => total + (o.outcome === 'written' ? o.mismatches.length : 0), unattributed.length);
-    metrics.addMetric(SettlementMetric.Mismatches, MetricUnit.Count, mismatches);
+    metrics.add(Metric.SettlementMismatches, mismatches);
     return { written: count('written'), alreadyWritten: count('already_written'), failed: count('errored'), mismatches };
   } finally {
-    publishMetrics(metrics);
+    metrics.publish();
   }
 }
 
@@ -78,10 +78,10 @@ function report({ merchantId, date, currency, outcome, statementId, mismatches, 
   const fields = { merchant_id: merchantId, date, currency, settlement_id: statementId, outcome };
   if (outcome === 'errored') {
     logger.error('could not settle the day', { ...fields, ...errorFields(error) });
-    metrics.addMetric(SettlementMetric.Failed, MetricUnit.Count, 1);
+    metrics.add(Metric.SettlementFailed);
     return;
   }
-  metrics.addMetric(outcome === 'written' ? SettlementMetric.Written : SettlementMetric.AlreadyWritten, MetricUnit.Count, 1);
+  metrics.add(outcome === 'written' ? Metric.SettlementStatementsWritten : Metric.SettlementStatementsAlreadyWritten);
   // Counted when written only: a rerun finds the same differences on the same statement.
   if (outcome === 'written' && mismatches.length > 0) logger.warn('the provider and the ledger differ', { ...fields, mismatches });
   else logger.info('settled the day', fields);

@@ -43,6 +43,7 @@ export const IGNORED_TYPES: Readonly<Record<string, string>> = {
   'AWS::ApiGateway::Deployment': 'the local API serves the template as it is: nothing to deploy',
   'AWS::Logs::LogGroup': 'the Lambda host keeps each function’s log itself; retention means nothing locally',
   'AWS::CloudWatch::Alarm': 'no metrics are collected locally, so no alarm could fire',
+  'AWS::CloudWatch::Dashboard': 'no metrics are collected locally, so it would plot nothing',
   'AWS::SNS::Topic': 'only the alarms notify it',
   'AWS::SNS::TopicPolicy': 'who may publish to the alarms topic, which nothing notifies locally',
   'AWS::ApiGateway::Account': "the account's role API Gateway writes its logs with: the local API keeps no logs in CloudWatch",

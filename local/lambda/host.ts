@@ -54,6 +54,9 @@ type Instance = FunctionInstance | InProcessInstance;
 export interface FunctionStats {
   readonly name: string;
   readonly invocations: number;
+  readonly memoryMb: number;
+  /** The handlers' own time over the invocations that returned, in ms: what Lambda bills as duration (besides a cold start's init). */
+  readonly handlerMs: number;
   /** Each cold start: from starting the thread to the bundle imported, in ms. */
   readonly coldStartsMs: readonly number[];
   /** Per warm invocation: its time through the host minus the handler's own, in ms. */
@@ -73,6 +76,7 @@ interface Pool {
   readonly waiting: (() => void)[];
   readonly log: string[];
   invocations: number;
+  handlerMs: number;
   readonly coldStartsMs: number[];
   readonly warmOverheadsMs: number[];
 }
@@ -83,7 +87,7 @@ export class LambdaHost {
 
   constructor(private readonly options: LambdaHostOptions) {
     for (const fn of options.functions) {
-      this.pools.set(fn.name, { fn, idle: [], active: 0, waiting: [], log: [], invocations: 0, coldStartsMs: [], warmOverheadsMs: [] });
+      this.pools.set(fn.name, { fn, idle: [], active: 0, waiting: [], log: [], invocations: 0, handlerMs: 0, coldStartsMs: [], warmOverheadsMs: [] });
     }
   }
 
@@ -104,6 +108,7 @@ export class LambdaHost {
     try {
       const begun = performance.now();
       const { payload, handlerMs } = await instance.invoke(event, this.options.crash?.environment() ?? {});
+      pool.handlerMs += handlerMs;
       if (!cold) pool.warmOverheadsMs.push(performance.now() - begun - handlerMs);
       return JSON.parse(payload) as unknown;
     } catch (error) {
@@ -124,6 +129,8 @@ export class LambdaHost {
     return [...this.pools.values()].map((pool) => ({
       name: pool.fn.name,
       invocations: pool.invocations,
+      memoryMb: pool.fn.memoryMb,
+      handlerMs: pool.handlerMs,
       coldStartsMs: [...pool.coldStartsMs],
       warmOverheadsMs: [...pool.warmOverheadsMs],
     }));

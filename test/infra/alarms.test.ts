@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_NAMESPACE, ReconcilerMetric, SERVICE_NAME, SettlementMetric } from '../../functions/config/metrics.ts';
+import { METRICS_NAMESPACE, Metric, SERVICE_NAME } from '../../functions/config/metrics.ts';
 import { synthesize, type Synthesized } from './synth.ts';
 
 let synth: Synthesized;
@@ -14,12 +14,12 @@ function alarmOn(metricName: string) {
 
 describe('payment alarms', () => {
   it.each([
-    ['a payment the reconciler gave up on', ReconcilerMetric.GaveUp, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
-    ['a payment stuck too long', ReconcilerMetric.OldestUnfinishedAgeSeconds, 'Maximum', 'GreaterThanThreshold', 'notBreaching'],
-    ['a reconciler that stopped running', ReconcilerMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
-    ['a difference between the provider and the ledger on a statement', SettlementMetric.Mismatches, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
-    ['a merchant day that could not be settled', SettlementMetric.Failed, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
-    ['a settlement schedule that stopped running', SettlementMetric.Runs, 'SampleCount', 'LessThanThreshold', 'breaching'],
+    ['a payment the reconciler gave up on', Metric.ReconcileGaveUp.name, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a payment stuck too long', Metric.OldestUnfinishedPaymentAgeSeconds.name, 'Maximum', 'GreaterThanThreshold', 'notBreaching'],
+    ['a reconciler that stopped running', Metric.ReconcileRuns.name, 'SampleCount', 'LessThanThreshold', 'breaching'],
+    ['a difference between the provider and the ledger on a statement', Metric.SettlementMismatches.name, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a merchant day that could not be settled', Metric.SettlementFailed.name, 'Sum', 'GreaterThanOrEqualToThreshold', 'notBreaching'],
+    ['a settlement schedule that stopped running', Metric.SettlementRuns.name, 'SampleCount', 'LessThanThreshold', 'breaching'],
   ])('alarm on %s, on the metric its function emits', (_, metricName, statistic, comparison, missing) => {
     // Act
     const alarm = alarmOn(metricName);
@@ -36,11 +36,11 @@ describe('payment alarms', () => {
   });
 
   it('alarms when the hourly settlement missed three hours running', () => {
-    expect(alarmOn(SettlementMetric.Runs)?.Properties).toMatchObject({ Period: 3600, EvaluationPeriods: 3, Threshold: 1 });
+    expect(alarmOn(Metric.SettlementRuns.name)?.Properties).toMatchObject({ Period: 3600, EvaluationPeriods: 3, Threshold: 1 });
   });
 
   it('alarms when a payment is unfinished for more than an hour', () => {
-    expect(alarmOn(ReconcilerMetric.OldestUnfinishedAgeSeconds)?.Properties.Threshold).toBe(3600);
+    expect(alarmOn(Metric.OldestUnfinishedPaymentAgeSeconds.name)?.Properties.Threshold).toBe(3600);
   });
 
   it('notifies one SNS topic, named in the outputs', () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { webhookSteps } from '../../functions/catalog.ts';
 import { EnvVar } from '../../functions/config/env.ts';
-import { WebhookMetric } from '../../functions/config/metrics.ts';
+import { Metric } from '../../functions/config/metrics.ts';
 import { PROCESS_EXIT_ERROR_NAME, TransientErrorNames, WebhookGiveUpErrorNames } from '../../functions/domain/errors.ts';
 import { DELIVERY_GIVE_UP_SECONDS } from '../../functions/domain/webhooks.ts';
 import { DELIVERY_MAX_ATTEMPTS } from '../../lib/webhook-delivery.ts';
@@ -97,7 +97,7 @@ describe('the webhook delivery state machine', () => {
 
     // Assess
     expect(alarm).toMatchObject({
-      MetricName: WebhookMetric.DeliveriesFailed,
+      MetricName: Metric.WebhookDeliveriesFailed.name,
       Dimensions: expect.arrayContaining([{ Name: 'step', Value: 'GiveUpWebhook' }]),
       Threshold: 1,
       AlarmActions: [{ Ref: logicalIdOf(synth.stack.alarms.topic) }],

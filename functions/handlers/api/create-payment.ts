@@ -1,7 +1,8 @@
 import { createPayment } from '../../domain/create-payment.ts';
 import type { PaymentRequest } from '../../domain/payment.ts';
 import { createPaymentDeps } from '../shared/workflow.ts';
-import { logger, MetricUnit } from '../shared/observability.ts';
+import { Metric } from '../../config/metrics.ts';
+import { logger } from '../shared/observability.ts';
 import { apiHandler, parseBody } from './http.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute, plainRoute } from './idempotent-route.ts';
 import { createPaymentBody, paymentParameters, toPaymentRequest } from './payment-schema.ts';
@@ -17,11 +18,11 @@ const paymentCreation: CreateRoute<PaymentRequest> = {
     if (!started) {
       // Stored but not started: the reconciler starts it once it is due.
       logger.warn('saga not started; left to the reconciler', { ...log, payment_no: payment.paymentNo });
-      metrics.addMetric('SagaStartDeferred', MetricUnit.Count, 1);
+      metrics.add(Metric.SagaStartDeferred);
     }
     if (created) return { status: 201, body: paymentView(payment) };
     // The order already had this payment (under another key, or one whose record expired).
-    metrics.addMetric('PaymentReplayed', MetricUnit.Count, 1);
+    metrics.add(Metric.PaymentReplayed);
     return { status: 200, body: paymentView(payment), headers: { [REPLAYED_HEADER]: 'true' } };
   },
 };

@@ -1,6 +1,6 @@
 import { type RefundRequest, createRefund, derivedRefundKey } from '../../domain/refund.ts';
 import { createRefundDeps } from '../shared/workflow.ts';
-import { MetricUnit } from '../shared/observability.ts';
+import { Metric } from '../../config/metrics.ts';
 import { apiHandler, parseBody } from './http.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from './idempotent-route.ts';
 import { createRefundBody, derivedRefundKeyName, refundParameters, refundView, toRefundRequest } from './refund-schema.ts';
@@ -13,7 +13,7 @@ const refundCreation: CreateRoute<RefundRequest> = {
   // The refund_no comes from the layer's key, so one key makes one refund for good, not for 24 hours.
   async run(request, { merchantId, metrics }, key) {
     const { refund, created } = await createRefund(createRefundDeps(), merchantId, key, request);
-    metrics.addMetric(created ? 'RefundCreated' : 'RefundReplayed', MetricUnit.Count, 1);
+    metrics.add(created ? Metric.RefundCreated : Metric.RefundReplayed);
     return created
       ? { status: 201, body: refundView(refund) }
       : { status: 200, body: refundView(refund), headers: { [REPLAYED_HEADER]: 'true' } };

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from '../shared/zod.ts';
 import type { ApiRouteId } from '../../catalog.ts';
+import { Metric } from '../../config/metrics.ts';
 import { crashFunctionOf } from '../../crash/crash-points.ts';
 import { asInvocationOf } from '../../crash/invocation.ts';
 import {
@@ -12,7 +12,7 @@ import {
   ValidationError,
   isProcessExit,
 } from '../../domain/errors.ts';
-import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
+import { errorFields, logger, metricsFor, type ScopedMetrics } from '../shared/observability.ts';
 import type { ErrorResponse } from './response-schema.ts';
 
 /** What a route handler sees: the merchant from the authorizer, never from the body. */
@@ -22,7 +22,7 @@ export interface ApiRequest {
   /** Fields every log line of this request carries. */
   readonly log: Readonly<Record<string, unknown>>;
   /** This route's metrics, published when the request ends. */
-  readonly metrics: Metrics;
+  readonly metrics: ScopedMetrics<'route'>;
 }
 
 export type ApiResult = { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> };
@@ -45,18 +45,24 @@ export function apiHandler(route: ApiRouteId, handle: (request: ApiRequest) => P
       // The authorizer guarantees this; a missing one means the route was wired without it.
       if (!merchantId) return respond({ status: 401, body: errorBody('unauthorized', 'missing merchant') });
       const result = await handle({ event, merchantId, log: context, metrics });
-      metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
+      metrics.add(statusClassMetric(result.status));
       return respond(result);
     } catch (error) {
       // A killed function answers nothing; API Gateway turns that into a 502.
       if (isProcessExit(error)) throw error;
       const result = errorResult(error, context);
-      metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, MetricUnit.Count, 1);
+      metrics.add(statusClassMetric(result.status));
       return respond(result);
     } finally {
-      publishMetrics(metrics);
+      metrics.publish();
     }
   });
+}
+
+/** The answer's status class; a route never answers 1xx or 3xx. */
+function statusClassMetric(status: number) {
+  if (status >= 500) return Metric.Http5xx;
+  return status >= 400 ? Metric.Http4xx : Metric.Http2xx;
 }
 
 /** The request body as text, decoded when API Gateway passed it base64-encoded. */

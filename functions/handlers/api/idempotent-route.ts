@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { idempotencyLeaseSeconds, idempotencyWaitMs } from '../../config/env.ts';
+import { Metric } from '../../config/metrics.ts';
 import { IdempotencyKeyMismatchError, RequestInProgressError, ValidationError } from '../../domain/errors.ts';
 import { withFinishedKeyCache } from '../../domain/finished-key-cache.ts';
 import { type IdempotencyDeps, idempotencyId, runIdempotently } from '../../domain/idempotency.ts';
 import { once, systemClock } from '../shared/once.ts';
-import { MetricUnit } from '../shared/observability.ts';
 import { idempotencyStore } from '../shared/persistence.ts';
 import type { ApiRequest, ApiResult } from './http.ts';
 
@@ -55,7 +55,7 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
     const input = route.parse(event);
     const { key, name: keyName, field: keyField } = keyOf(route, input, event);
     const keyHash = idempotencyId(merchantId, route.scope, key);
-    metrics.addMetric('IdempotentRequest', MetricUnit.Count, 1);
+    metrics.add(Metric.IdempotentRequest);
     try {
       const answer = await runIdempotently(
         idempotencyDeps(),
@@ -63,16 +63,16 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
         () => route.run(input, { ...request, log: { ...log, idempotency_key_hash: keyHash } }, key),
       );
       if (answer.waitedMs !== undefined) {
-        metrics.addMetric('InFlightWait', MetricUnit.Count, 1);
-        metrics.addMetric('InFlightWaitDuration', MetricUnit.Milliseconds, answer.waitedMs);
+        metrics.add(Metric.InFlightWait);
+        metrics.add(Metric.InFlightWaitDuration, answer.waitedMs);
       }
-      if (answer.tookOver) metrics.addMetric('LeaseTakeover', MetricUnit.Count, 1);
+      if (answer.tookOver) metrics.add(Metric.LeaseTakeover);
       if (!answer.replayed) return answer.response;
-      metrics.addMetric('IdempotentReplay', MetricUnit.Count, 1);
+      metrics.add(Metric.IdempotentReplay);
       return { status: 200, body: answer.response.body, headers: { [REPLAYED_HEADER]: 'true' } };
     } catch (error) {
-      if (error instanceof IdempotencyKeyMismatchError) metrics.addMetric('IdempotencyKeyMismatch', MetricUnit.Count, 1);
-      if (error instanceof RequestInProgressError) metrics.addMetric('RequestInProgress', MetricUnit.Count, 1);
+      if (error instanceof IdempotencyKeyMismatchError) metrics.add(Metric.IdempotencyKeyMismatch);
+      if (error instanceof RequestInProgressError) metrics.add(Metric.RequestInProgress);
       throw error;
     }
   };

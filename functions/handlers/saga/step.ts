@@ -14,7 +14,8 @@ import type { PayoutSagaState } from '../../domain/payout-saga.ts';
 import { RefundStatus } from '../../domain/refund.ts';
 import type { RefundSagaState } from '../../domain/refund-saga.ts';
 import type { SagaState } from '../../domain/saga.ts';
-import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
+import { type ListedMetric, Metric } from '../../config/metrics.ts';
+import { errorFields, logger, metricsFor } from '../shared/observability.ts';
 
 const stepError = z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) }));
 const count = z.optional(z.number().check(z.int(), z.nonnegative()));
@@ -52,7 +53,7 @@ export function sagaStepHandler<D>(
   step: SagaStepName,
   deps: () => D | Promise<D>,
   run: (deps: D, state: SagaState) => Promise<SagaState>,
-  outcome?: string,
+  outcome?: ListedMetric<'step'>,
 ) {
   return stepHandler(step, {
     outcome,
@@ -69,7 +70,7 @@ export function refundStepHandler<D>(
   step: RefundStepName,
   deps: () => D | Promise<D>,
   run: (deps: D, state: RefundSagaState) => Promise<RefundSagaState>,
-  outcome?: string,
+  outcome?: ListedMetric<'step'>,
 ) {
   return stepHandler(step, {
     outcome,
@@ -86,7 +87,7 @@ export function payoutStepHandler<D>(
   step: PayoutStepName,
   deps: () => D | Promise<D>,
   run: (deps: D, state: PayoutSagaState) => Promise<PayoutSagaState>,
-  outcome?: string,
+  outcome?: ListedMetric<'step'>,
 ) {
   return stepHandler(step, {
     outcome,
@@ -107,7 +108,7 @@ interface Step<D, S> {
   deps: () => D | Promise<D>;
   run: (deps: D, state: S) => Promise<S>;
   /** Counted once the step succeeds (a repeated step counts again: a retry is rare and says so in its logs). */
-  outcome: string | undefined;
+  outcome: ListedMetric<'step'> | undefined;
 }
 
 /**
@@ -127,25 +128,25 @@ function stepHandler<D, S>(
     const context = { step, ...idsOf(state) };
     try {
       const next = await run(await deps(), state);
-      metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
-      if (outcome !== undefined) metrics.addMetric(outcome, MetricUnit.Count, 1);
+      metrics.add(Metric.StepSucceeded);
+      if (outcome !== undefined) metrics.add(outcome);
       return next;
     } catch (error) {
       const detail = { ...context, ...errorFields(error) };
       const name = detail.error_name;
       if (terminal.has(name)) {
-        metrics.addMetric('StepEndedPayment', MetricUnit.Count, 1);
+        metrics.add(Metric.StepEndedPayment);
         logger.info('step ended the payment', detail);
       } else if (transient.has(name)) {
-        metrics.addMetric('StepRetryable', MetricUnit.Count, 1);
+        metrics.add(Metric.StepRetryable);
         logger.warn('step failed; Step Functions retries it', detail);
       } else {
-        metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+        metrics.add(Metric.StepFailed);
         logger.error('step failed unexpectedly', { ...detail, stack: error instanceof Error ? error.stack : undefined });
       }
       throw error;
     } finally {
-      publishMetrics(metrics);
+      metrics.publish();
     }
   });
 }

@@ -1,9 +1,9 @@
 import * as z from '../shared/zod.ts';
-import { WebhookMetric } from '../../config/metrics.ts';
+import { Metric } from '../../config/metrics.ts';
 import { crashFunctionOf } from '../../crash/crash-points.ts';
 import { asInvocationOf } from '../../crash/invocation.ts';
 import { type DeliverResult, deliverOnce } from '../../domain/webhooks.ts';
-import { errorFields, logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
+import { errorFields, logger, metricsFor } from '../shared/observability.ts';
 import { deliverDeps, deliveryInput } from '../shared/webhooks.ts';
 
 const metrics = metricsFor('step', 'DeliverWebhook');
@@ -17,15 +17,15 @@ export function handler(input: unknown): Promise<DeliverResult> {
     const { event_id: eventId, endpoint_id: endpointId, started_at: startedAt } = z.parse(deliveryInput, input);
     try {
       const result = await deliverOnce(deliverDeps(), { eventId, endpointId }, startedAt ?? new Date().toISOString());
-      metrics.addMetric(WebhookMetric.DeliveriesSucceeded, MetricUnit.Count, result.outcome === 'delivered' ? 1 : 0);
+      metrics.add(Metric.WebhookDeliveriesSucceeded, result.outcome === 'delivered' ? 1 : 0);
       logger.info('webhook', { event_id: eventId, endpoint_id: endpointId, ...result });
       return result;
     } catch (error) {
-      metrics.addMetric(WebhookMetric.AttemptsFailed, MetricUnit.Count, 1);
+      metrics.add(Metric.WebhookAttemptsFailed);
       logger.warn('webhook attempt failed', { event_id: eventId, endpoint_id: endpointId, ...errorFields(error) });
       throw error;
     } finally {
-      publishMetrics(metrics);
+      metrics.publish();
     }
   });
 }

@@ -1,10 +1,10 @@
 import * as z from '../shared/zod.ts';
-import { WebhookMetric } from '../../config/metrics.ts';
+import { Metric } from '../../config/metrics.ts';
 import { crashFunctionOf } from '../../crash/crash-points.ts';
 import { asInvocationOf } from '../../crash/invocation.ts';
 import { giveUpDelivery } from '../../domain/webhooks.ts';
 import { systemClock } from '../shared/once.ts';
-import { logger, metricsFor, MetricUnit, publishMetrics } from '../shared/observability.ts';
+import { logger, metricsFor } from '../shared/observability.ts';
 import { eventStore } from '../shared/persistence.ts';
 import { deliveryInput } from '../shared/webhooks.ts';
 
@@ -16,11 +16,11 @@ export function handler(input: unknown): Promise<{ outcome: 'failed' }> {
     const { event_id: eventId, endpoint_id: endpointId } = z.parse(deliveryInput, input);
     try {
       await giveUpDelivery({ events: eventStore(), clock: systemClock }, { eventId, endpointId });
-      metrics.addMetric(WebhookMetric.DeliveriesFailed, MetricUnit.Count, 1);
+      metrics.add(Metric.WebhookDeliveriesFailed);
       logger.error('webhook delivery given up', { event_id: eventId, endpoint_id: endpointId });
       return { outcome: 'failed' as const };
     } finally {
-      publishMetrics(metrics);
+      metrics.publish();
     }
   });
 }

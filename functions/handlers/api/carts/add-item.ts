@@ -1,3 +1,5 @@
+import { Metric } from '../../../config/metrics.ts';
+import { SoldOutError } from '../../../domain/errors.ts';
 import { addItem } from '../../../domain/carts/lines.ts';
 import { cartDeps } from '../../shared/school.ts';
 import { apiHandler, parseBody } from '../http.ts';
@@ -8,7 +10,12 @@ import { addItemBody, cartAnswer, cartIdOf } from './schemas.ts';
  * `already_registered`), a cancel names a seat to give up (409 `not_registered`); the same
  * item again is a repeat. 200 with the cart.
  */
-export const handler = apiHandler('AddCartItem', async ({ event, merchantId }) => {
+export const handler = apiHandler('AddCartItem', async ({ event, merchantId, metrics }) => {
   const cartId = cartIdOf(event);
-  return cartAnswer(await addItem(cartDeps(), merchantId, cartId, parseBody(event, addItemBody)));
+  try {
+    return cartAnswer(await addItem(cartDeps(), merchantId, cartId, parseBody(event, addItemBody)));
+  } catch (error) {
+    if (error instanceof SoldOutError) metrics.add(Metric.SoldOut);
+    throw error;
+  }
 });

@@ -1,5 +1,5 @@
 import { type PayoutRequest, createPayout } from '../../../domain/payout.ts';
-import { MetricUnit } from '../../shared/observability.ts';
+import { Metric } from '../../../config/metrics.ts';
 import { createPayoutDeps } from '../../shared/workflow.ts';
 import { apiHandler, parseBody } from '../http.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from '../idempotent-route.ts';
@@ -13,7 +13,7 @@ const payoutCreation: CreateRoute<PayoutRequest> = {
   // The payout_no comes from the layer's key, so one key makes one payout for good, not for 24 hours.
   async run(request, { merchantId, metrics }, key) {
     const { payout, created } = await createPayout(createPayoutDeps(), merchantId, key, request);
-    metrics.addMetric(created ? 'PayoutCreated' : 'PayoutReplayed', MetricUnit.Count, 1);
+    metrics.add(created ? Metric.PayoutCreated : Metric.PayoutReplayed);
     return created
       ? { status: 201, body: payoutView(payout) }
       : { status: 200, body: payoutView(payout), headers: { [REPLAYED_HEADER]: 'true' } };

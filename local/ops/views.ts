@@ -5,6 +5,7 @@
  * side; the metrics the functions emitted.
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { Metric } from '../../functions/config/metrics.ts';
 import { executionName } from '../../functions/domain/saga-start.ts';
 import { localRegion } from '../assembly/local-account.ts';
 import { ledger } from '../fake-provider/client.ts';
@@ -123,12 +124,15 @@ export class OpsViews {
 }
 
 /**
- * The counters the page shows beside the lists. Today: every metric the functions emitted,
- * as the local stack saw them; once functions/config/metrics.ts lists the dashboard's metrics,
- * this is where the page takes that list (and shows a zero for one not emitted yet).
+ * The counters the page shows beside the lists: every metric of the dashboard's list
+ * (functions/config/metrics.ts), in its order, as the local stack summed what the functions
+ * emitted, per route or step where they emit it so; one not emitted yet shows as a zero.
  */
 export function dashboardCounters(emitted: readonly MetricTotal[]): readonly MetricTotal[] {
-  return emitted;
+  return Object.values(Metric).flatMap((metric): MetricTotal[] => {
+    const totals = emitted.filter((total) => total.name === metric.name);
+    return totals.length > 0 ? totals : [{ name: metric.name, dimensions: {}, unit: metric.unit, sum: 0, samples: 0 }];
+  });
 }
 
 function rowOf(kind: ListKind, item: ApiObject): Row {

@@ -8,6 +8,7 @@
  */
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -118,7 +119,7 @@ const totalWeight = (mix: Mix) => LOAD_OPERATIONS.reduce((sum, op) => sum + mix[
 
 /** Forks the sender, hands it the run, prints each second as it reports it, and resolves with its last word. */
 function runGenerator(order: GeneratorOrder, onSecond: (message: Extract<GeneratorMessage, { kind: 'second' }>) => void) {
-  return new Promise<{ done: Extract<GeneratorMessage, { kind: 'done' }>; pid: number }>((resolve, reject) => {
+  return new Promise<Extract<GeneratorMessage, { kind: 'done' }>>((resolve, reject) => {
     const child = fork(path.join(import.meta.dirname, 'load-generator.ts'), [], { execArgv: ['--import', 'tsx'] });
     let done: Extract<GeneratorMessage, { kind: 'done' }> | undefined;
     child.on('message', (message: GeneratorMessage) => {
@@ -126,27 +127,43 @@ function runGenerator(order: GeneratorOrder, onSecond: (message: Extract<Generat
       else done = message;
     });
     child.once('error', reject);
-    child.once('exit', (code) => (done !== undefined ? resolve({ done, pid: child.pid! }) : reject(new Error(`the sender ended (exit ${code}) before its report`))));
+    child.once('exit', (code) => (done !== undefined ? resolve(done) : reject(new Error(`the sender ended (exit ${code}) before its report`))));
     child.send(order);
   });
 }
 
-/** CPU ms of each process by pid, with its command name: the stack's, the sender's, DynamoDB Local's JVM, the fake provider's. */
-function cpuByProcess(): Map<number, { name: string; cpuMs: number }> {
-  const result = new Map<number, { name: string; cpuMs: number }>();
+const cpuMsOfStat = (path: string) => {
+  const text = readFileSync(path, 'utf8');
+  // The command name may hold spaces and parentheses: the fields follow its last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { name: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 };
+};
+
+/**
+ * CPU ms so far of what does the work, by what it is: this process's main thread (the API
+ * gateway, Step Functions, the streams poller) apart from its other threads (the function
+ * instances, the IAM proxy), and each process it started (DynamoDB Local's JVM, the fake
+ * provider), all threads counted.
+ */
+function cpuByPart(): Map<string, number> {
+  const parts = new Map<string, number>();
+  const add = (part: string, cpuMs: number) => parts.set(part, (parts.get(part) ?? 0) + cpuMs);
+  const main = cpuMsOfStat(`/proc/${process.pid}/task/${process.pid}/stat`).cpuMs;
+  add('the local stack: main thread (API Gateway, Step Functions, streams poller)', main);
+  add('the local stack: other threads (function instances, IAM proxy)', cpuMsOfStat(`/proc/${process.pid}/stat`).cpuMs - main);
   const walk = (pid: number) => {
     try {
-      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      result.set(pid, { name, cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
-      for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) walk(Number(child));
+      for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)) {
+        const { name, cpuMs } = cpuMsOfStat(`/proc/${child}/stat`);
+        add(name === 'java' ? 'DynamoDB Local (JVM)' : name === 'node' ? 'the fake provider' : name, cpuMs);
+        walk(child);
+      }
     } catch {
       // gone between the listing and the read
     }
   };
   walk(process.pid);
-  return result;
+  return parts;
 }
 
 /** Each payment settled as the invariants require, against the provider's ledger; then the school's seats and points. */
@@ -181,15 +198,15 @@ async function main(): Promise<number> {
     await bench?.stack.idle();
 
     console.log(`\n${settings.rate} requests/s for ${settings.durationS} s, mix ${LOAD_OPERATIONS.filter((op) => settings.mix[op] > 0).map((op) => `${op}=${settings.mix[op]}`).join(',')}\n`);
-    const cpuBefore = cpuByProcess();
+    const cpuBefore = cpuByPart();
     const wallStart = performance.now();
-    const { done, pid: senderPid } = await runGenerator(
+    const done = await runGenerator(
       { ...target, rate: settings.rate, durationS: settings.durationS, mix: settings.mix, world, drainMs: 30_000 },
       ({ figures: f, inFlight }) =>
         console.log(`  second ${f.second}: ${f.due} due, ${f.answered} answered, ${f.succeeded} with success; p50 ${fixed(f.p50Ms, 1)} ms, p99 ${fixed(f.p99Ms, 1)} ms; ${inFlight} in flight`),
     );
     const wallMs = performance.now() - wallStart;
-    const cpuAfter = cpuByProcess();
+    const cpuAfter = cpuByPart();
 
     const figures = figuresByOperation(done.answers);
     console.log('\nBy operation (latency from when each request was due):');
@@ -204,13 +221,14 @@ async function main(): Promise<number> {
     console.log(`5xx or no answer: ${serverErrors}; unanswered after the drain: ${done.unanswered}`);
 
     console.log(`\nCPU during the run (${fixed(wallMs / 1000, 1)} s of wall clock; cores used = CPU s / wall s):`);
+    // The sender has ended by now: it reported its own CPU.
     const rows = [...cpuAfter.entries()]
-      .map(([pid, { name, cpuMs }]) => ({ pid, name, cpuMs: cpuMs - (cpuBefore.get(pid)?.cpuMs ?? 0) }))
-      .filter((row) => row.cpuMs > 0 && row.pid !== senderPid)
-      .concat([{ pid: senderPid, name: 'sender', cpuMs: done.cpuMs }])
+      .map(([part, cpuMs]) => ({ part, cpuMs: cpuMs - (cpuBefore.get(part) ?? 0) }))
+      .filter((row) => row.cpuMs > 0)
+      .concat([{ part: 'the sender', cpuMs: done.cpuMs }])
       .sort((a, b) => b.cpuMs - a.cpuMs);
-    const roleOf = (pid: number, name: string) => (pid === process.pid ? 'the local stack (API, Step Functions, functions, IAM)' : pid === senderPid ? 'the sender' : name === 'java' ? 'DynamoDB Local' : name);
-    printTable(['process', 'pid', 'CPU s', 'cores'], rows.map((r) => [roleOf(r.pid, r.name), String(r.pid), fixed(r.cpuMs / 1000, 1), fixed(r.cpuMs / wallMs, 2)]));
+    printTable(['part', 'CPU s', 'cores'], rows.map((r) => [r.part, fixed(r.cpuMs / 1000, 1), fixed(r.cpuMs / wallMs, 2)]));
+    console.log(`  the busiest: ${rows[0]!.part} (the machine has ${availableParallelism()} cores)`);
 
     console.log('\nsettling (the reconciler too), then the invariants (one capture per succeeded payment, no authorization left open, refunds as the provider made them, seats conserved)...');
     const paymentNos = [...world.payments.map((p) => p.paymentNo), ...done.created];

@@ -178,3 +178,16 @@ export function sustainedRate(answers: readonly LoadAnswer[]): number {
   const endMs = succeeded.reduce((end, a) => Math.max(end, a.dueMs + a.latencyMs), 0);
   return (succeeded.length * 1000) / endMs;
 }
+
+/** A step of `--find-max` holds when it sustains this share of its rate, with no 5xx or unanswered request, and its p99 stays under the limit. */
+export const HELD_SHARE = 0.95;
+export const HELD_P99_MS = 1000;
+
+/** Why a rate did not hold (empty when it held). */
+export function whyNotHeld(step: { rate: number; sustained: number; failures: number; p99Ms: number }): string {
+  return [
+    ...(step.sustained < HELD_SHARE * step.rate ? [`sustained ${Math.round((100 * step.sustained) / step.rate)}% of it`] : []),
+    ...(step.failures > 0 ? [`${step.failures} 5xx or unanswered`] : []),
+    ...(step.p99Ms > HELD_P99_MS ? [`p99 ${Math.round(step.p99Ms)} ms`] : []),
+  ].join(', ');
+}

@@ -20,6 +20,8 @@ import type { GeneratorMessage, GeneratorOrder, LoadWorld } from './load-generat
 import { type ApiAnswer, type BenchStack, apiClient, fixed, printTable, startBenchStack } from './support.ts';
 import {
   DEFAULT_MIX,
+  HELD_P99_MS,
+  HELD_SHARE,
   LOAD_OPERATIONS,
   LoadArgumentError,
   type Mix,
@@ -28,40 +30,61 @@ import {
   parseMix,
   positive,
   sustainedRate,
+  whyNotHeld,
 } from './load-plan.ts';
 
-const USAGE = `usage: npm run load -- [--rate R] [--duration S] [--mix op=W,...] [--prepared N]
+/** `--find-max`: each step this much faster than the one before, at most this many. */
+const STEP_FACTOR = 1.5;
+const MAX_STEPS = 12;
+
+const USAGE = `usage: npm run load -- [--rate R] [--duration S] [--mix op=W,...] [--prepared N] [--connections N] [--find-max]
 
   --rate      requests per second, sent on schedule whatever the answers (default 100)
   --duration  seconds of sending (default 10)
   --mix       weights of the operations (default ${DEFAULT_MIX}):
 ${LOAD_OPERATIONS.map((op) => `                ${op.padEnd(9)} ${OPERATION_MEANING[op]}`).join('\n')}
   --prepared  payments made before the run for duplicates, GETs and refunds (default 50)
+  --connections  kept-alive connections to the API, at most (default 256): more requests wait in the sender
+  --find-max  steps of --duration s each, from --rate up by half each step, until one does not
+              hold (under ${HELD_SHARE * 100}% of its rate answered with success, a 5xx, or p99 over ${HELD_P99_MS} ms):
+              prints the highest that held, and each step's CPU by part names the bottleneck
 
 Against a deployed stack: API_URL=https://... API_KEY=ck_... npm run load -- --rate 50 --duration 30
 (the provider-side invariants need the local stack's fake provider, and are skipped there).`;
 
 interface Settings {
+  readonly findMax: boolean;
   readonly rate: number;
   readonly durationS: number;
   readonly mix: Mix;
   readonly prepared: number;
+  readonly connections: number;
 }
 
 function settingsOf(argv: readonly string[]): Settings {
   const { values } = parseArgs({
     args: [...argv],
-    options: { rate: { type: 'string' }, duration: { type: 'string' }, mix: { type: 'string' }, prepared: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      mix: { type: 'string' },
+      prepared: { type: 'string' },
+      connections: { type: 'string' },
+      'find-max': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
   }
   return {
+    findMax: values['find-max'] === true,
     rate: positive('rate', values.rate, 100, 0.1),
     durationS: Math.round(positive('duration', values.duration, 10)),
     mix: parseMix(values.mix ?? DEFAULT_MIX),
     prepared: Math.round(positive('prepared', values.prepared, 50)),
+    connections: Math.round(positive('connections', values.connections, 256)),
   };
 }
 
@@ -180,6 +203,59 @@ async function invariantViolations(api: Api, paymentNos: readonly string[], worl
   return found;
 }
 
+/** What one rate did, and whether it held: every request answered with success, on time. */
+interface StepResult {
+  readonly created: string[];
+  readonly serverErrors: number;
+  readonly unanswered: number;
+  readonly held: boolean;
+  readonly why: string;
+}
+
+/** One rate for the run's duration: sent, printed each second, then per operation and CPU by part. */
+async function runStep(target: { apiUrl: string; apiKey: string }, settings: Settings, world: LoadWorld): Promise<StepResult> {
+  console.log(`\n${settings.rate} requests/s for ${settings.durationS} s, mix ${LOAD_OPERATIONS.filter((op) => settings.mix[op] > 0).map((op) => `${op}=${settings.mix[op]}`).join(',')}\n`);
+  const cpuBefore = cpuByPart();
+  const wallStart = performance.now();
+  const done = await runGenerator(
+    { ...target, rate: settings.rate, durationS: settings.durationS, mix: settings.mix, world, drainMs: 30_000, connections: settings.connections },
+    ({ figures: f, inFlight }) =>
+      console.log(`  second ${f.second}: ${f.due} due, ${f.answered} answered, ${f.succeeded} with success; p50 ${fixed(f.p50Ms, 1)} ms, p99 ${fixed(f.p99Ms, 1)} ms; ${inFlight} in flight`),
+  );
+  const wallMs = performance.now() - wallStart;
+  const cpuAfter = cpuByPart();
+
+  const figures = figuresByOperation(done.answers);
+  console.log('\nBy operation (latency from when each request was due):');
+  printTable(
+    ['operation', 'answers', 'p50 ms', 'p99 ms', 'max ms', 'not its success'],
+    figures.map((f) => [f.op, String(f.answers), fixed(f.p50Ms, 1), fixed(f.p99Ms, 1), fixed(f.maxMs, 1), f.errors.map(([outcome, n]) => `${n} x ${outcome}`).join(', ') || '-']),
+    [5],
+  );
+  const serverErrors = figures.reduce((sum, f) => sum + f.serverErrors, 0);
+  const sustained = sustainedRate(done.answers);
+  console.log(`\nasked ${settings.rate} requests/s; sustained ${fixed(sustained, 1)} answered with success per second (${fixed((100 * sustained) / settings.rate, 1)}%)`);
+  console.log(`5xx or no answer: ${serverErrors}; unanswered after the drain: ${done.unanswered}`);
+
+  console.log(`\nCPU during the run (${fixed(wallMs / 1000, 1)} s of wall clock; cores used = CPU s / wall s):`);
+  // The sender has ended by now: it reported its own CPU.
+  const rows = [...cpuAfter.entries()]
+    .map(([part, cpuMs]) => ({ part, cpuMs: cpuMs - (cpuBefore.get(part) ?? 0) }))
+    .filter((row) => row.cpuMs > 0)
+    .concat([{ part: 'the sender', cpuMs: done.cpuMs }])
+    .sort((a, b) => b.cpuMs - a.cpuMs);
+  printTable(['part', 'CPU s', 'cores'], rows.map((r) => [r.part, fixed(r.cpuMs / 1000, 1), fixed(r.cpuMs / wallMs, 2)]));
+  console.log(`  the busiest: ${rows[0]!.part} (the machine has ${availableParallelism()} cores)`);
+
+  const why = whyNotHeld({
+    rate: settings.rate,
+    sustained,
+    failures: serverErrors + done.unanswered,
+    p99Ms: Math.max(0, ...figures.map((f) => f.p99Ms)),
+  });
+  return { created: done.created, serverErrors, unanswered: done.unanswered, held: why === '', why };
+}
+
 async function main(): Promise<number> {
   const settings = settingsOf(process.argv.slice(2));
   const deployed = process.env.API_URL !== undefined && process.env.API_KEY !== undefined;
@@ -197,41 +273,31 @@ async function main(): Promise<number> {
     const world = await prepareWorld(api, settings);
     await bench?.stack.idle();
 
-    console.log(`\n${settings.rate} requests/s for ${settings.durationS} s, mix ${LOAD_OPERATIONS.filter((op) => settings.mix[op] > 0).map((op) => `${op}=${settings.mix[op]}`).join(',')}\n`);
-    const cpuBefore = cpuByPart();
-    const wallStart = performance.now();
-    const done = await runGenerator(
-      { ...target, rate: settings.rate, durationS: settings.durationS, mix: settings.mix, world, drainMs: 30_000 },
-      ({ figures: f, inFlight }) =>
-        console.log(`  second ${f.second}: ${f.due} due, ${f.answered} answered, ${f.succeeded} with success; p50 ${fixed(f.p50Ms, 1)} ms, p99 ${fixed(f.p99Ms, 1)} ms; ${inFlight} in flight`),
-    );
-    const wallMs = performance.now() - wallStart;
-    const cpuAfter = cpuByPart();
-
-    const figures = figuresByOperation(done.answers);
-    console.log('\nBy operation (latency from when each request was due):');
-    printTable(
-      ['operation', 'answers', 'p50 ms', 'p99 ms', 'max ms', 'not its success'],
-      figures.map((f) => [f.op, String(f.answers), fixed(f.p50Ms, 1), fixed(f.p99Ms, 1), fixed(f.maxMs, 1), f.errors.map(([outcome, n]) => `${n} x ${outcome}`).join(', ') || '-']),
-      [5],
-    );
-    const serverErrors = figures.reduce((sum, f) => sum + f.serverErrors, 0);
-    const sustained = sustainedRate(done.answers);
-    console.log(`\nasked ${settings.rate} requests/s; sustained ${fixed(sustained, 1)} answered with success per second (${fixed((100 * sustained) / settings.rate, 1)}%)`);
-    console.log(`5xx or no answer: ${serverErrors}; unanswered after the drain: ${done.unanswered}`);
-
-    console.log(`\nCPU during the run (${fixed(wallMs / 1000, 1)} s of wall clock; cores used = CPU s / wall s):`);
-    // The sender has ended by now: it reported its own CPU.
-    const rows = [...cpuAfter.entries()]
-      .map(([part, cpuMs]) => ({ part, cpuMs: cpuMs - (cpuBefore.get(part) ?? 0) }))
-      .filter((row) => row.cpuMs > 0)
-      .concat([{ part: 'the sender', cpuMs: done.cpuMs }])
-      .sort((a, b) => b.cpuMs - a.cpuMs);
-    printTable(['part', 'CPU s', 'cores'], rows.map((r) => [r.part, fixed(r.cpuMs / 1000, 1), fixed(r.cpuMs / wallMs, 2)]));
-    console.log(`  the busiest: ${rows[0]!.part} (the machine has ${availableParallelism()} cores)`);
+    const created: string[] = [];
+    let serverErrors = 0;
+    let unanswered = 0;
+    let highestHeld: number | undefined;
+    for (let step = 0, rate = settings.rate; step < (settings.findMax ? MAX_STEPS : 1); step += 1, rate = Math.round(rate * STEP_FACTOR * 10) / 10) {
+      const result = await runStep(target, { ...settings, rate }, world);
+      created.push(...result.created);
+      serverErrors += result.serverErrors;
+      unanswered += result.unanswered;
+      if (bench !== undefined) {
+        // The POSTs answer before their sagas end: how far behind the sagas (and the stream's consumers) fell shows here.
+        const caughtUpFrom = performance.now();
+        await bench.stack.idle();
+        console.log(`the stack caught up ${fixed((performance.now() - caughtUpFrom) / 1000, 1)} s after the last answer (sagas, stream consumers)`);
+      }
+      if (!settings.findMax) break;
+      if (!result.held) {
+        console.log(`\n${rate} requests/s did not hold (${result.why}); the highest that held: ${highestHeld === undefined ? `none from ${settings.rate}` : `${highestHeld} requests/s`}`);
+        break;
+      }
+      highestHeld = rate;
+    }
 
     console.log('\nsettling (the reconciler too), then the invariants (one capture per succeeded payment, no authorization left open, refunds as the provider made them, seats conserved)...');
-    const paymentNos = [...world.payments.map((p) => p.paymentNo), ...done.created];
+    const paymentNos = [...world.payments.map((p) => p.paymentNo), ...created];
     let found: string[] = [];
     let provider: Ledger | undefined;
     for (let round = 0; round < SETTLE_ROUNDS; round += 1) {
@@ -242,8 +308,9 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await bench.stack.reconcile();
     }
-    console.log(found.length === 0 ? `invariants hold over ${world.payments.length + done.created.length} payments${provider === undefined ? ' (provider side skipped: no fake provider)' : ''}` : `INVARIANTS BROKEN:\n${found.join('\n')}`);
-    return serverErrors === 0 && done.unanswered === 0 && found.length === 0 ? 0 : 1;
+    console.log(found.length === 0 ? `invariants hold over ${paymentNos.length} payments${provider === undefined ? ' (provider side skipped: no fake provider)' : ''}` : `INVARIANTS BROKEN:\n${found.join('\n')}`);
+    // Finding the most a stack takes means going past it: its 5xx then are the finding, not a failure.
+    return (settings.findMax || (serverErrors === 0 && unanswered === 0)) && found.length === 0 ? 0 : 1;
   } finally {
     await bench?.stop();
     if (bench !== undefined) rmSync(bench.dataDir, { recursive: true, force: true });

@@ -65,6 +65,8 @@ const started = performance.now();
 // bundle serving the route in its place.
 const baselineDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-baseline-'));
 await bundleFunction('bench/powertools-baseline.ts', baselineDir);
+const noOpDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-no-op-'));
+await bundleFunction('bench/no-op-route.ts', noOpDir);
 // The baseline keeps its records in a table of its own: a copy of the template grants its function that table too.
 const synthesized = await ensureAssembly();
 const { template } = readCloudAssembly(synthesized);
@@ -92,6 +94,7 @@ const contenders: { name: string; tag: string; options?: Pick<LocalStackOptions,
 ];
 const results: StormResult[] = [];
 let warmUpMs = 0;
+let ceiling: Ceiling | undefined;
 try {
   for (const { name, tag, options } of contenders) {
     const bench = await startBenchStack(options);
@@ -108,14 +111,49 @@ try {
       rmSync(bench.dataDir, { recursive: true, force: true });
     }
   }
+  ceiling = await measureCeiling();
 } finally {
   rmSync(baselineDir, { recursive: true, force: true });
+  rmSync(noOpDir, { recursive: true, force: true });
 }
 
 report(results);
+reportCeiling(ceiling, results);
 console.log(`\ntotal ${ms(performance.now() - started)}`);
 
 // ---------------------------------------------------------------------------------------------
+
+interface Ceiling {
+  readonly answers: Answer[];
+  readonly wallMs: number;
+}
+
+/** The same storm answered by the no-op route (bench/no-op-route.ts) on a stack of its own, after the same warm-up. */
+async function measureCeiling(): Promise<Ceiling> {
+  const bench = await startBenchStack({ replaceCode: { CreatePayment: { codeDir: noOpDir } } });
+  try {
+    await storm(bench, WARM_UP, 'storm-warm-up-no-op');
+    const begun = performance.now();
+    const { answers } = await storm(bench, N, 'storm-no-op');
+    return { answers, wallMs: performance.now() - begun };
+  } finally {
+    await bench.stop();
+    rmSync(bench.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The ceiling's figures, and each handler's throughput as a share of it. */
+function reportCeiling(noOp: Ceiling, phases: StormResult[]): void {
+  const throughput = (phase: { answers: Answer[]; wallMs: number }) => (phase.answers.length / phase.wallMs) * 1000;
+  const sorted = noOp.answers.map((a) => a.latencyMs).sort((a, b) => a - b);
+  const failed = noOp.answers.filter((a) => a.status !== 200).length;
+  console.log(
+    `\nThe ceiling: the same storm answered by a no-op route (bench/no-op-route.ts) behind the same gateway and authorizer: ` +
+      `${fixed(throughput(noOp), 0)}/s, latency p50 ${ms(percentile(sorted, 0.5)!)}, p99 ${ms(percentile(sorted, 0.99)!)}` +
+      `${failed > 0 ? `, ${failed} answers other than 200` : ''}.`,
+  );
+  for (const phase of phases) console.log(`  ${phase.name}: ${fixed((100 * throughput(phase)) / throughput(noOp), 0)}% of it`);
+}
 
 async function measure(bench: BenchStack, name: string, orderPrefix: string): Promise<StormResult> {
   const { stack, dynamo } = bench;

@@ -8,6 +8,7 @@ import {
   parseMix,
   secondFigures,
   sustainedRate,
+  whyNotHeld,
 } from '../../../bench/load-plan.ts';
 
 const answer = (overrides: Partial<LoadAnswer>): LoadAnswer => ({ op: 'get', dueMs: 0, latencyMs: 10, status: 200, outcome: '200', ...overrides });
@@ -95,5 +96,11 @@ describe('the load figures', () => {
     expect(sustainedRate(keepingUp)).toBe(100);
     expect(sustainedRate(fallingBehind)).toBeCloseTo(10, 0);
     expect(sustainedRate([answer({ status: 503 })])).toBe(0);
+  });
+
+  it('holds a rate only when it was sustained, without a 5xx, and on time; else says each reason', () => {
+    expect(whyNotHeld({ rate: 100, sustained: 96, failures: 0, p99Ms: 900 })).toBe('');
+    expect(whyNotHeld({ rate: 100, sustained: 80, failures: 3, p99Ms: 2500 })).toBe('sustained 80% of it, 3 5xx or unanswered, p99 2500 ms');
+    expect(whyNotHeld({ rate: 100, sustained: 100, failures: 0, p99Ms: 1001 })).toBe('p99 1001 ms');
   });
 });

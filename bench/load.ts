@@ -35,6 +35,8 @@ import {
 
 /** `--find-max`: each step this much faster than the one before, at most this many. */
 const STEP_FACTOR = 1.5;
+/** Seconds of the first rate before the run, not counted: cold starts belong to no step. */
+const WARM_UP_S = 3;
 const MAX_STEPS = 12;
 
 const USAGE = `usage: npm run load -- [--rate R] [--duration S] [--mix op=W,...] [--prepared N] [--connections N] [--find-max]
@@ -273,7 +275,11 @@ async function main(): Promise<number> {
     const world = await prepareWorld(api, settings);
     await bench?.stack.idle();
 
-    const created: string[] = [];
+    // Instances start and connections open before anything is measured, as on a stack in use.
+    console.log(`warming up: ${WARM_UP_S} s at ${settings.rate} requests/s, not counted`);
+    const warmUp = await runGenerator({ ...target, rate: settings.rate, durationS: WARM_UP_S, mix: settings.mix, world, drainMs: 30_000, connections: settings.connections }, () => undefined);
+    await bench?.stack.idle();
+    const created: string[] = [...warmUp.created];
     let serverErrors = 0;
     let unanswered = 0;
     let highestHeld: number | undefined;

@@ -2,7 +2,6 @@
  * A client of the fake provider's control endpoints, for tests and the demo: its ledger and its
  * faults, and the money promises checked against its ledger.
  */
-import { type PaymentView, chargeInvariants, refundInvariants, stateOfView, violations } from '../../test/support/invariants/ledger.ts';
 import type { Ledger, PaymentIntentRecord, PayoutEnd, PayoutRecord, RefundEnd, RefundRecord } from './ledger.ts';
 import type { FaultRequest, FaultState } from './faults.ts';
 
@@ -65,29 +64,4 @@ export async function settlePayout(providerUrl: string, payoutId: string, status
     body: JSON.stringify({ status, ...(failureCode !== undefined && { failure_code: failureCode }) }),
   });
   if (!response.ok) throw new Error(`settling payout ${payoutId} answered ${response.status}: ${await response.text()}`);
-}
-
-/**
- * The charge promises (test/support/invariants/ledger.ts, the ones every simulated history is
- * held to), checked against the bank for one payment as the API shows it: a succeeded payment
- * has exactly one capture of its amount; another none and no authorization left open; every
- * call on its PaymentIntents carried the key derived from its payment_no. What breaks them,
- * one line each; undefined when they hold.
- */
-export async function expectChargedExactlyAsRecorded(providerUrl: string, payment: PaymentView): Promise<string | undefined> {
-  return reported(violations(chargeInvariants, stateOfView(payment, await ledger(providerUrl)), 'settled'));
-}
-
-/**
- * The refund promises, likewise, for a payment with its refunds: each succeeded refund is one
- * succeeded provider refund of its amount under its refund_no, made by a call keyed by that
- * refund_no; a failed one has none that still takes money; none is left pending; and captured
- * minus refunded is the same at the provider and in the payment.
- */
-export async function expectRefundedExactlyAsRecorded(providerUrl: string, payment: PaymentView): Promise<string | undefined> {
-  return reported(violations(refundInvariants, stateOfView(payment, await ledger(providerUrl)), 'settled'));
-}
-
-function reported(found: readonly string[]): string | undefined {
-  return found.length === 0 ? undefined : found.join('\n');
 }

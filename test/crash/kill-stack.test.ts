@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { armFaults, clearFaults } from '../../local/fake-provider/client.ts';
+import { expectChargedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 
 /** It starts whole stacks while a shard of the crash matrix runs beside it on the other core: a minute is not enough. */
 const WHOLE_STACKS_TIMEOUT_MS = 240_000;

@@ -8,18 +8,8 @@ import { refundSteps, sagaSteps } from '../../functions/catalog.ts';
 import { EnvVar } from '../../functions/config/env.ts';
 import { type CrashFunction, type CrashPoint, crashFunctions, crashPoints, kebab, pointsOf } from '../../functions/crash/crash-points.ts';
 import { isProcessExit } from '../../functions/domain/errors.ts';
-import {
-  armFaults,
-  armedFaults,
-  clearFaults,
-  expectChargedExactlyAsRecorded,
-  expectRefundedExactlyAsRecorded,
-  ledger as providerLedger,
-  providerPayoutOf,
-  providerRefundOf,
-  settlePayout,
-  settleRefund,
-} from '../../local/fake-provider/client.ts';
+import { armFaults, armedFaults, clearFaults, ledger as providerLedger, providerPayoutOf, providerRefundOf, settlePayout, settleRefund } from '../../local/fake-provider/client.ts';
+import { expectChargedExactlyAsRecorded, expectRefundedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { stackEventViolations } from '../support/invariants/events.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectRefundedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { expectRefundedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { localClientConfig } from '../../local/services/dynamodb-local.ts';
 import { expectSettledAsRecorded } from '../support/ledger-check.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectRefundedExactlyAsRecorded } from '../../local/fake-provider/client.ts';
+import { expectRefundedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 import { capturesOfCart, checkSchoolAfterEach } from '../support/school-invariants.ts';
 import {
   addItem,

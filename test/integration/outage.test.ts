@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../../local/fake-provider/client.ts';
+import { armFaults, clearFaults, intentsOf } from '../../local/fake-provider/client.ts';
+import { expectChargedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 
 /**

@@ -4,7 +4,8 @@ import { StripePaymentProvider } from '../../functions/adapters/stripe/stripe-pr
 import { parseCurrency } from '../../functions/domain/money.ts';
 import { RESERVED_METADATA_KEYS } from '../../functions/domain/payment.ts';
 import { DEPLOYMENT_METADATA_KEY } from '../../functions/domain/provider.ts';
-import { armFaults, clearFaults, expectChargedExactlyAsRecorded, intentsOf } from '../../local/fake-provider/client.ts';
+import { armFaults, clearFaults, intentsOf } from '../../local/fake-provider/client.ts';
+import { expectChargedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 import { api, newOrderNo, paymentBody, target, waitForTerminal } from '../support/target.ts';
 
 /** Every payment a test created, with its merchant's key, checked against the provider's ledger after the test. */

@@ -1,13 +1,8 @@
 import { describe, expect, it, type TestContext } from 'vitest';
-import {
-  armFaults,
-  expectRefundedExactlyAsRecorded,
-  intentsOf,
-  providerRefundOf,
-  settleRefund,
-} from '../../local/fake-provider/client.ts';
+import { armFaults, intentsOf, providerRefundOf, settleRefund } from '../../local/fake-provider/client.ts';
 import type { RefundRecord } from '../../local/fake-provider/ledger.ts';
 import type { PendingRefundRule } from '../../local/fake-provider/faults.ts';
+import { expectRefundedExactlyAsRecorded } from '../support/invariants/provider-books.ts';
 import { checkPaymentsAfterEach } from '../support/ledger-check.ts';
 import { api, paymentBody, target, waitForRefunds, waitForTerminal } from '../support/target.ts';
 

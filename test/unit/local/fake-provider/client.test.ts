@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectChargedExactlyAsRecorded, expectRefundedExactlyAsRecorded } from '../../../../local/fake-provider/client.ts';
+import { expectChargedExactlyAsRecorded, expectRefundedExactlyAsRecorded } from '../../../support/invariants/provider-books.ts';
 import { startFakeProvider, type FakeProvider } from '../../../../local/fake-provider/server.ts';
 import { authorizeParams, stripeRequest } from './http.ts';
 

@@ -141,9 +141,10 @@ export const operations: { readonly [K in ApiRouteId]: Operation } = {
   UpdateSettings: { summary: "Changes the settings named; the others keep their value.", body: updateSettingsBody, answers: { 200: a.Settings } },
   GetOpenApi: { summary: 'This document.', answers: { 200: 'openapi' } },
   CreateWebhookEndpoint: {
-    summary: 'Registers an endpoint for events; the answer shows its signing secret, no other does.',
+    summary: 'Registers an endpoint for events; the answer (and its replays) shows its signing secret, no other does.',
     body: createEndpointBody,
-    answers: { 201: a.CreatedWebhookEndpoint },
+    idempotencyKey: 'optional',
+    answers: both(a.CreatedWebhookEndpoint),
   },
   ListWebhookEndpoints: { summary: "The merchant's webhook endpoints, without their secrets.", answers: { 200: a.WebhookEndpointList } },
   DeleteWebhookEndpoint: { summary: 'Deletes an endpoint: no delivery goes to it from then on.', answers: { 200: a.DeletedWebhookEndpoint } },

@@ -1,5 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { NotFoundError, ValidationError, WebhookAttemptFailedError, WebhookDeliveryExpiredError } from './errors.ts';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConcurrentModificationError, NotFoundError, ValidationError, WebhookAttemptFailedError, WebhookDeliveryExpiredError } from './errors.ts';
 import { type ChargeonceEvent, type EventStore, type EventType, type Transition, eventBody, eventIdOf, eventTypes, isEventType } from './events.ts';
 import type { Clock } from './ports.ts';
 
@@ -16,7 +16,8 @@ export interface WebhookEndpoint {
 }
 
 export interface WebhookEndpointStore {
-  create(endpoint: WebhookEndpoint): Promise<void>;
+  /** False, with nothing written, when the merchant has an endpoint of that id already. */
+  create(endpoint: WebhookEndpoint): Promise<boolean>;
   get(merchantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;
   list(merchantId: string): Promise<WebhookEndpoint[]>;
   /** False when the merchant has no such endpoint. */
@@ -86,17 +87,22 @@ export function subscribes(endpoint: Pick<WebhookEndpoint, 'enabledEvents'>, typ
   return endpoint.enabledEvents.includes('*') || endpoint.enabledEvents.includes(type);
 }
 
-/** Makes an endpoint with a fresh id and signing secret. */
+/**
+ * Makes an endpoint with a fresh signing secret, its id derived from the request's idempotency
+ * key: a request run again under the same key (its first run crashed after the write, or its
+ * key's record lapsed) finds the endpoint it made, secret and all, instead of a second one.
+ */
 export async function createEndpoint(
   deps: { endpoints: WebhookEndpointStore; clock: Clock; allowLoopback: boolean },
   merchantId: string,
   request: EndpointRequest,
-): Promise<WebhookEndpoint> {
+  idempotencyKey: string,
+): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
   if (request.description !== undefined && request.description.length > MAX_DESCRIPTION) {
     throw new ValidationError('description', `must be at most ${MAX_DESCRIPTION} characters`);
   }
   const endpoint: WebhookEndpoint = {
-    endpointId: `we_${randomBytes(12).toString('hex')}`,
+    endpointId: `we_${createHash('sha256').update(`${merchantId}\0${idempotencyKey}`).digest('hex').slice(0, 24)}`,
     merchantId,
     url: checkEndpointUrl(request.url, deps.allowLoopback),
     enabledEvents: checkEnabledEvents(request.enabledEvents),
@@ -104,8 +110,11 @@ export async function createEndpoint(
     secret: `whsec_${randomBytes(24).toString('base64url')}`,
     createdAt: deps.clock().toISOString(),
   };
-  await deps.endpoints.create(endpoint);
-  return endpoint;
+  if (await deps.endpoints.create(endpoint)) return { endpoint, created: true };
+  const made = await deps.endpoints.get(merchantId, endpoint.endpointId);
+  // Deleted between the refused write and this read: the client's retry makes it anew.
+  if (made === undefined) throw new ConcurrentModificationError(`webhook endpoint ${endpoint.endpointId} changed while it was being created`);
+  return { endpoint: made, created: false };
 }
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: what a receiver checks (README, Webhooks). */

@@ -413,15 +413,21 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   'list-webhook-endpoints': [],
   'list-events': [],
   'get-event': [],
-  // A retried POST that crashed after its write makes a second endpoint, as Stripe's does without an Idempotency-Key.
+  // With an Idempotency-Key, the client's retry of a POST that died finds the endpoint its first run made, and makes none more.
   'create-webhook-endpoint': [
     scenario({
-      name: 'an endpoint registered',
+      name: 'an endpoint registered under an Idempotency-Key',
       act: async (d) => {
-        await anEndpoint(d);
+        const url = `${await receiver()}/${uniqueId('endpoint')}`;
+        const body = { url, enabled_events: ['cart.done'] };
+        const first = await post(d, '/v1/webhook_endpoints', body, { key: d.keys.shortHolds, idempotencyKey: uniqueId('endpoint-key') });
+        const listed = (await d.send('GET', '/v1/webhook_endpoints', undefined, { key: d.keys.shortHolds, expect: [200] })).body.data as { id: string; url: string }[];
+        const made = listed.filter((endpoint) => endpoint.url === url).map((endpoint) => endpoint.id);
+        if (made.length !== 1 || made[0] !== first.body.id) throw new Error(`one endpoint for ${url} expected, the answer's ${first.body.id}; listed ${JSON.stringify(made)}`);
         return {};
       },
-      crossings: around('create-webhook-endpoint', { write: 1 }),
+      // The key's claim, the endpoint, the key's answer.
+      crossings: around('create-webhook-endpoint', { write: 3 }),
       faults: [],
     }),
   ],

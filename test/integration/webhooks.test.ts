@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -166,6 +167,39 @@ describe('webhook endpoints', () => {
     // Assess
     expect(theirs.status).toBe(404);
     await api('DELETE', `/v1/webhook_endpoints/${created.body.id}`, undefined, { key });
+  });
+
+  it('makes one endpoint per Idempotency-Key: a repeat replays it, secret and all; another body under the key is refused', async () => {
+    // Prepare
+    const body = { url: receiver.url('/keyed'), enabled_events: ['payment.succeeded'] };
+    const headers = { 'Idempotency-Key': `endpoint-${randomUUID()}` };
+
+    // Act
+    const first = await api('POST', '/v1/webhook_endpoints', body, { key, headers });
+    const repeat = await api('POST', '/v1/webhook_endpoints', body, { key, headers });
+    const changed = await api('POST', '/v1/webhook_endpoints', { ...body, enabled_events: ['*'] }, { key, headers });
+    const listed = await api('GET', '/v1/webhook_endpoints', undefined, { key });
+
+    // Assess
+    expect([first.status, repeat.status, changed.status]).toEqual([201, 200, 409]);
+    expect(repeat.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(repeat.body).toEqual(first.body);
+    expect(changed.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'enabled_events' });
+    expect(listed.body.data.filter((e: { url: string }) => e.url === body.url)).toHaveLength(1);
+    await api('DELETE', `/v1/webhook_endpoints/${first.body.id}`, undefined, { key });
+  });
+
+  it('makes an endpoint per request sent without an Idempotency-Key, as Stripe does', async () => {
+    // Prepare
+    const body = { url: receiver.url('/unkeyed'), enabled_events: ['payment.succeeded'] };
+
+    // Act
+    const made = [await register(body), await register(body)];
+
+    // Assess
+    expect(made.map((r) => r.status)).toEqual([201, 201]);
+    expect(made[0]!.body.id).not.toBe(made[1]!.body.id);
+    for (const { body: endpoint } of made) await api('DELETE', `/v1/webhook_endpoints/${endpoint.id}`, undefined, { key });
   });
 });
 

@@ -190,7 +190,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     private readonly tableName: string,
   ) {}
 
-  async create(endpoint: WebhookEndpoint): Promise<void> {
+  async create(endpoint: WebhookEndpoint): Promise<boolean> {
     const item: EndpointItem = {
       ...endpointKey(endpoint.merchantId, endpoint.endpointId),
       type: 'webhook_endpoint',
@@ -202,9 +202,13 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
       secret: endpoint.secret,
       created_at: endpoint.createdAt,
     };
-    await this.db
-      .send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }))
-      .catch(translateDynamoError);
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateDynamoError(error);
+    }
   }
 
   async get(merchantId: string, endpointId: string): Promise<WebhookEndpoint | undefined> {

@@ -25,6 +25,12 @@ export interface CreateRoute<I> {
    * header (a request that has no natural key of its own: 400 naming Idempotency-Key).
    */
   defaultKey?(input: I): { readonly key: string; readonly name: string; readonly field: string };
+  /**
+   * A route whose request has no natural key, where a request sent without the header is a new
+   * one each time (Stripe's POSTs): it runs unguarded, under a key of its own. Absent: a route
+   * without a `defaultKey` requires the header.
+   */
+  readonly keyOptional?: boolean;
   /** The parameters a repeat must match, by API field name. */
   parameters(input: I): Record<string, unknown>;
   /** `key` is the request's idempotency key as the layer knows it (header or derived). */
@@ -53,7 +59,9 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
   return async (request) => {
     const { event, merchantId, metrics, log } = request;
     const input = route.parse(event);
-    const { key, name: keyName, field: keyField } = keyOf(route, input, event);
+    const keyed = keyOf(route, input, event);
+    if (keyed === undefined) return route.run(input, request, unkeyed());
+    const { key, name: keyName, field: keyField } = keyed;
     const keyHash = idempotencyId(merchantId, route.scope, key);
     metrics.add(Metric.IdempotentRequest);
     try {
@@ -82,15 +90,24 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
 export function plainRoute<I>(route: CreateRoute<I>): (request: ApiRequest) => Promise<ApiResult> {
   return (request) => {
     const input = route.parse(request.event);
-    return route.run(input, request, keyOf(route, input, request.event).key);
+    return route.run(input, request, keyOf(route, input, request.event)?.key ?? unkeyed());
   };
 }
 
-/** Apart, so a client's key can never collide with a key derived from another request's fields. */
-function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): { key: string; name: string; field: string } {
+/** A request's key, apart from every client's and derived one: never repeated. */
+const unkeyed = () => `unkeyed:${randomUUID()}`;
+
+/**
+ * Apart, so a client's key can never collide with a key derived from another request's fields;
+ * undefined for a request of a `keyOptional` route sent without one.
+ */
+function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): { key: string; name: string; field: string } | undefined {
   const header = idempotencyKeyOf(event);
   if (header !== undefined) return { key: `header:${header}`, name: `this ${IDEMPOTENCY_KEY_HEADER}`, field: IDEMPOTENCY_KEY_HEADER };
-  if (route.defaultKey === undefined) throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'is required on this route');
+  if (route.defaultKey === undefined) {
+    if (route.keyOptional === true) return undefined;
+    throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'is required on this route');
+  }
   const derived = route.defaultKey(input);
   return { ...derived, key: `derived:${derived.key}` };
 }

@@ -20,6 +20,7 @@ import {
   type WebhookEndpointStore,
   type WebhookSender,
   checkEndpointUrl,
+  createEndpoint,
   deliverOnce,
   publishTransition,
   redeliverEvent,
@@ -61,7 +62,9 @@ class MemoryEvents implements EventStore {
 class MemoryEndpoints implements WebhookEndpointStore {
   readonly endpoints: WebhookEndpoint[] = [];
   async create(endpoint: WebhookEndpoint) {
+    if (this.endpoints.some((e) => e.merchantId === endpoint.merchantId && e.endpointId === endpoint.endpointId)) return false;
     this.endpoints.push(endpoint);
+    return true;
   }
   async get(merchantId: string, endpointId: string) {
     return this.endpoints.find((e) => e.merchantId === merchantId && e.endpointId === endpointId);
@@ -231,6 +234,41 @@ describe('checkEndpointUrl', () => {
     ] as const) {
       expect(() => checkEndpointUrl(url, loopback), url).toThrow(ValidationError);
     }
+  });
+});
+
+describe('createEndpoint', () => {
+  const request = { url: 'https://shop.example/hooks', enabledEvents: ['payment.succeeded'] };
+
+  it('makes one endpoint per idempotency key: run again under it, it answers the endpoint it made, secret and all', async () => {
+    // Prepare
+    const deps = { endpoints: new MemoryEndpoints(), clock: clockAt(AT), allowLoopback: false };
+    const first = await createEndpoint(deps, 'm_1', request, 'header:k-1');
+
+    // Act
+    const again = await createEndpoint(deps, 'm_1', request, 'header:k-1');
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ endpoint: first.endpoint, created: false });
+    expect(deps.endpoints.endpoints).toHaveLength(1);
+  });
+
+  it('makes another endpoint under another key, or for another merchant under the same key', async () => {
+    // Prepare
+    const deps = { endpoints: new MemoryEndpoints(), clock: clockAt(AT), allowLoopback: false };
+
+    // Act
+    const made = [
+      await createEndpoint(deps, 'm_1', request, 'header:k-1'),
+      await createEndpoint(deps, 'm_1', request, 'unkeyed:1'),
+      await createEndpoint(deps, 'm_2', request, 'header:k-1'),
+    ];
+
+    // Assess
+    expect(made.every((m) => m.created)).toBe(true);
+    expect(new Set(made.map((m) => m.endpoint.endpointId)).size).toBe(3);
+    expect(new Set(made.map((m) => m.endpoint.secret)).size).toBe(3);
   });
 });
 

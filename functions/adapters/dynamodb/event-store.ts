@@ -66,13 +66,7 @@ export class DynamoEventStore implements EventStore {
       object: event.object,
       ...listKeysOf('event', event.merchantId, event.createdAt, event.eventId),
     } as EventItem;
-    try {
-      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return translateDynamoError(error);
-    }
+    return putIfAbsent(this.db, this.tableName, item);
   }
 
   async get(eventId: string): Promise<ChargeonceEvent | undefined> {
@@ -180,6 +174,17 @@ interface EndpointItem {
   created_at: string;
 }
 
+/** Writes `item` unless an item of its key exists: false, with nothing written, when one does. */
+async function putIfAbsent(db: DynamoDBDocumentClient, tableName: string, item: object): Promise<boolean> {
+  try {
+    await db.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    return translateDynamoError(error);
+  }
+}
+
 const ENDPOINT_PREFIX = 'WEBHOOK#';
 const merchantPk = (merchantId: string) => `MERCHANT#${merchantId}`;
 const endpointKey = (merchantId: string, endpointId: string) => ({ pk: merchantPk(merchantId), sk: `${ENDPOINT_PREFIX}${endpointId}` });
@@ -202,13 +207,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
       secret: endpoint.secret,
       created_at: endpoint.createdAt,
     };
-    try {
-      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return translateDynamoError(error);
-    }
+    return putIfAbsent(this.db, this.tableName, item);
   }
 
   async get(merchantId: string, endpointId: string): Promise<WebhookEndpoint | undefined> {

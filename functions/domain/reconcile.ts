@@ -57,8 +57,8 @@ export interface ReconcileDeps {
  * - `captured`: its authorization was about to lapse; the reconciler captured it and closed the payment.
  * - `voided`: an authorization no open payment owns was released (or one about to lapse could
  *   not be captured, and its payment failed).
- * - `still_pending`: a refund the provider still holds pending, or a payout it has not finished;
- *   looked at again later.
+ * - `still_pending`: a refund the provider still holds pending, a payout it has not finished,
+ *   or a failed refund it made whose amount a newer refund holds; looked at again later.
  * - `settled`: closed as the provider's side found it: a payment resumed too often, succeeded
  *   with what was captured or failed with every authorization voided; a refund whose provider
  *   refund ended, recorded succeeded or failed with its amount given back; a refund resumed too
@@ -248,8 +248,29 @@ async function recheckFailure(deps: ReconcileDeps, refund: Refund): Promise<Reco
     await deps.refunds.replace(refund, nextRefund(deps, refund, {}));
     return 'rechecked';
   }
-  await followRefundMade(deps, refund, made);
+  try {
+    await followRefundMade(deps, refund, made);
+  } catch (error) {
+    if (!(error instanceof ConcurrentModificationError)) throw error;
+    return awaitRefundableAmount(deps, refund);
+  }
   return 'revived';
+}
+
+/**
+ * A failed refund the provider made after all, whose revival the payment refused: a refund
+ * created since its failure holds the amount. The provider will refuse that one (it refunded
+ * this much already), failing it and giving the amount back. Left due at the head of the
+ * index, this refund would be looked at first in every run and keep a batch of one from ever
+ * reaching that other refund; so it is looked at again later. A refund some other writer
+ * moved meanwhile is that writer's.
+ */
+async function awaitRefundableAmount(deps: ReconcileDeps, refund: Refund): Promise<ReconcileDecision> {
+  const current = await deps.refunds.get(refund.refundNo);
+  if (current?.version !== refund.version) return 'skipped';
+  const recheckAt = new Date(deps.clock().getTime() + deps.reconcileAfterSeconds * 1000).toISOString();
+  await deps.refunds.replace(refund, nextRefund(deps, refund, { reconcileAt: recheckAt }));
+  return 'still_pending';
 }
 
 /**

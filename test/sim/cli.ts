@@ -7,10 +7,13 @@
  *   npm run soak -- --histories N [--seed S]     a long run, with progress and histories/second
  *   --variant NAME                               runs the product with one rule broken on purpose
  *                                                (see variants.ts): the simulator must fail it
+ *   --focus NAME                                 draws histories from one corner of the swarm
+ *                                                (`focuses` in history.ts), as a test that found
+ *                                                the failure did
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { type History, type Variant, everyHistoryHolds, failureReport, runHistory } from './history.ts';
+import { type FocusName, type History, type Variant, everyHistoryHolds, failureReport, focuses, runHistory } from './history.ts';
 import { type BrokenVariant, brokenVariants } from './variants.ts';
 import { loadDeployment } from './deployment.ts';
 
@@ -22,11 +25,16 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
     progress: { type: 'boolean', default: false },
     variant: { type: 'string' },
+    focus: { type: 'string' },
   },
 });
 
 const variant: Variant = values.variant === undefined ? {} : brokenVariants[values.variant as BrokenVariant];
 if (variant === undefined) throw new Error(`--variant is one of: ${Object.keys(brokenVariants).join(', ')}`);
+const focusName = values.focus as FocusName | undefined;
+if (focusName !== undefined && !(focusName in focuses)) throw new Error(`--focus is one of: ${Object.keys(focuses).join(', ')}`);
+const focus = focusName === undefined ? undefined : focuses[focusName];
+const drawn = { variant: values.variant, focus: focusName };
 
 const seed = values.seed === undefined ? Date.now() ^ (process.pid << 8) : Number(values.seed);
 const histories = Number(values.histories);
@@ -39,7 +47,7 @@ process.exitCode = values.path === undefined ? await run() : await replay(values
 async function run(): Promise<number> {
   loadDeployment();
   const seen = new Map<string, number>();
-  const property = everyHistoryHolds(variant, seen);
+  const property = everyHistoryHolds(variant, seen, focus);
   const startedAt = performance.now();
   let lastReport = startedAt;
   if (values.progress) {
@@ -57,7 +65,7 @@ async function run(): Promise<number> {
   const done = seen.get('histories') ?? 0;
   console.log(`${done} histories in ${(elapsed / 1000).toFixed(1)} s: ${rate(done, elapsed)} histories/s`);
   if (result.failed) {
-    console.log(failureReport(result, values.variant));
+    console.log(failureReport(result, drawn));
     return 1;
   }
   for (const [what, count] of [...seen].sort(([a], [b]) => a.localeCompare(b))) console.log(`${String(count).padStart(9)}  ${what}`);
@@ -65,12 +73,12 @@ async function run(): Promise<number> {
 }
 
 async function replay(path: string): Promise<number> {
-  const result = await fc.check(everyHistoryHolds(variant), { seed, path, endOnFailure: true });
+  const result = await fc.check(everyHistoryHolds(variant, undefined, focus), { seed, path, endOnFailure: true });
   if (!result.failed) {
     console.log(`the history at seed ${seed}, path ${path} holds`);
     return 0;
   }
-  console.log(failureReport(result, values.variant));
+  console.log(failureReport(result, drawn));
   if (values.trace) {
     const [history] = result.counterexample as [History];
     await runHistory(history, variant, true).catch((error: unknown) => console.log(error instanceof Error ? error.message : error));

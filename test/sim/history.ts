@@ -42,6 +42,22 @@ export interface Focus {
   readonly breakages?: Partial<BreakageMix>;
 }
 
+/** The corners a test or `npm run sim -- --focus NAME` draws from, by name. */
+export const focuses = {
+  /** Where refunds race: many refunds and duplicate executions, provider faults, refusals; no carts. */
+  'refund races': {
+    commands: {
+      ...Object.fromEntries(cartCommands(USUAL_BREAKAGES).map((kind) => [kind.name, 0])),
+      refund: 4,
+      duplicate: 4,
+      'arm a provider fault': 4,
+    },
+    breakages: { refused: 4 },
+  },
+} as const satisfies Record<string, Focus>;
+
+export type FocusName = keyof typeof focuses;
+
 /**
  * Histories of the registry's commands. Swarm testing: each history leaves some kinds of command
  * and some ways of breaking calls out, and makes others four times likelier, so combinations a
@@ -118,13 +134,19 @@ export function everyHistoryHolds(
  * What fast-check found, and how to see it again: the shrunk history, what broke, and the
  * command that replays it with every gate traced.
  */
-export function failureReport(result: fc.RunDetails<[History]>, variantName?: string): string {
+export function failureReport(result: fc.RunDetails<[History]>, drawn: DrawnFrom = {}): string {
   const error = result.errorInstance;
-  return [fc.defaultReportMessage(result) ?? '', error instanceof Error ? error.message : String(error), replayCommand(result, variantName)].join('\n');
+  return [fc.defaultReportMessage(result) ?? '', error instanceof Error ? error.message : String(error), replayCommand(result, drawn)].join('\n');
+}
+
+/** Which product and which corner of the swarm a run drew its histories from: a replay needs both. */
+export interface DrawnFrom {
+  readonly variant?: string;
+  readonly focus?: FocusName;
 }
 
 /** The one command that runs a failed history again, traced. */
-export function replayCommand(result: fc.RunDetails<[History]>, variantName?: string): string {
-  const variant = variantName === undefined ? '' : ` --variant '${variantName}'`;
-  return `replay: npm run sim -- --seed ${result.seed} --path ${result.counterexamplePath}${variant} --trace`;
+export function replayCommand(result: fc.RunDetails<[History]>, { variant, focus }: DrawnFrom = {}): string {
+  const options = [variant === undefined ? '' : ` --variant '${variant}'`, focus === undefined ? '' : ` --focus '${focus}'`].join('');
+  return `replay: npm run sim -- --seed ${result.seed} --path ${result.counterexamplePath}${options} --trace`;
 }

@@ -4,6 +4,7 @@ import {
   IdempotencyKeyMismatchError,
   NotFoundError,
   PaymentNotCapturedError,
+  ProviderRejectedError,
   ProviderUnavailableError,
   RefundExceedsCapturedError,
 } from '../../../functions/domain/errors.ts';
@@ -209,6 +210,34 @@ describe('a failed refund', () => {
     expect(retried.outcome).toBe('failed');
     expect(outcomes).toMatchObject([{ refundNo: refund.refundNo, decision: 'revived' }]);
     expect(await world.refunds.get(refund.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: made?.id });
+    expect(world.stored().amountRefunded).toBe(1000);
+  });
+
+  it('waits, out of a batch of one\'s way, while a refund made since its failure holds its amount; revived once that one fails', async () => {
+    // Prepare: the provider made the first refund, whose answer was lost; a retry refused failed
+    // it, and a second refund of the whole amount was made before the reconciler looked.
+    const first = await world.refundOf(1000);
+    world.stripe.arm('timeout');
+    await expect(submitRefund(world.sagaDeps, { refund_no: first.refundNo })).rejects.toThrow(ProviderUnavailableError);
+    await markRefundFailed(world.deps, { refund_no: first.refundNo, error: { Error: 'ProviderRejected' } });
+    const second = await world.refundOf(1000, 'k2');
+    world.workflow.end(second.refundNo, 'FAILED');
+    world.time.advance(301_000);
+
+    // Act
+    const firstLook = await reconcileRefunds(world.reconcileDeps, 1);
+    const secondLook = await reconcileRefunds(world.reconcileDeps, 1);
+    await expect(submitRefund(world.sagaDeps, { refund_no: second.refundNo })).rejects.toThrow(ProviderRejectedError);
+    await markRefundFailed(world.deps, { refund_no: second.refundNo, error: { Error: 'ProviderRejected' } });
+    world.time.advance(301_000);
+    const thirdLook = await reconcileRefunds(world.reconcileDeps, 1);
+
+    // Assess
+    expect(firstLook).toMatchObject([{ refundNo: first.refundNo, decision: 'still_pending' }]);
+    expect(secondLook).toMatchObject([{ refundNo: second.refundNo, decision: 'resumed' }]);
+    expect(thirdLook).toMatchObject([{ refundNo: first.refundNo, decision: 'revived' }]);
+    expect(await world.refunds.get(first.refundNo)).toMatchObject({ status: 'succeeded', providerRefundId: world.providerRefunds()[0]?.id });
+    expect(await world.refunds.get(second.refundNo)).toMatchObject({ status: 'failed' });
     expect(world.stored().amountRefunded).toBe(1000);
   });
 

@@ -43,6 +43,12 @@ const settle = async (store: DynamoSettlementStore, merchantId: string, now: str
     { merchantId },
   )).outcomes;
 
+/**
+ * `hours` into the day `days` after `date` (UTC): the settlement's clock counted from the day's
+ * start, not from now, so a run late in the day settles the same days as one early in it.
+ */
+const hoursIntoDay = (date: string, days: number, hours: number) => new Date(Date.parse(`${date}T00:00:00.000Z`) + days * 86_400_000 + hours * 3_600_000).toISOString();
+
 describe('DynamoSettlementStore on DynamoDB Local', () => {
   it('registers every merchant created, for the schedule to find without a scan', async () => {
     // Prepare
@@ -77,9 +83,10 @@ describe('DynamoSettlementStore on DynamoDB Local', () => {
 
   it('writes a statement once: a second put answers the first unchanged, and the registry never moves back', async () => {
     // Prepare
-    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);
+    const today = new Date().toISOString().slice(0, 10);
+    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${today}T00:00:01.000Z` }]);
     const store = new DynamoSettlementStore(table().db, table().name);
-    const tomorrow = new Date(Date.now() + 86_400_000 + 3_600_000).toISOString();
+    const tomorrow = hoursIntoDay(today, 1, 1);
     const [first] = await settle(store, merchantId, tomorrow);
     const written = await store.getStatement(merchantId, first!.date, USD);
     const statement = { ...written!, totals: { ...written!.totals, net: -1 } };
@@ -98,9 +105,10 @@ describe('DynamoSettlementStore on DynamoDB Local', () => {
 
   it('lists statements newest first, a page at a time, and one date’s alone', async () => {
     // Prepare: three days settled (the merchant was created today; the clock is three days on).
-    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z` }]);
+    const today = new Date().toISOString().slice(0, 10);
+    const merchantId = await merchantWithCaptures([{ amount: 1000, at: `${today}T00:00:01.000Z` }]);
     const store = new DynamoSettlementStore(table().db, table().name);
-    const settled = await settle(store, merchantId, new Date(Date.now() + 3 * 86_400_000 + 3_600_000).toISOString());
+    const settled = await settle(store, merchantId, hoursIntoDay(today, 3, 1));
     const dates = settled.map((o) => o.date);
 
     // Act

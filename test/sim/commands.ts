@@ -5,8 +5,7 @@ import { KEY_RETENTION_SECONDS } from '../../functions/domain/idempotency.ts';
 import { type Currency, minimumCharge } from '../../functions/domain/money.ts';
 import { PaymentStatus } from '../../functions/domain/payment.ts';
 import type { ChargeWorkflow } from '../../functions/domain/ports.ts';
-import { CARD_AUTHORIZATION_WINDOW_SECONDS, IDEMPOTENCY_KEY_TRUSTED_FOR_MS } from '../../functions/domain/provider.ts';
-import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/reconcile.ts';
+import { CAPTURE_DEADLINE_MARGIN_SECONDS, CARD_AUTHORIZATION_WINDOW_SECONDS, IDEMPOTENCY_KEY_TRUSTED_FOR_MS } from '../../functions/domain/provider.ts';
 import { REFUND_FAILURE_REASONS } from '../../local/fake-provider/faults.ts';
 import { STRIPE_KEY_LIFETIME_MS } from '../support/strict/stripe.ts';
 import { callLabels } from './gated-ports.ts';
@@ -204,7 +203,11 @@ const stepWith = (decisions: fc.Arbitrary<Decision>): fc.Arbitrary<Command> =>
 
 const MAX_STEPS_TO_PROVIDER = 50;
 
-/** Runs one actor up to its next provider call: where most races between executions are decided. */
+/**
+ * Runs one actor up to its next provider call (where most races between executions are
+ * decided), or up to a wait: time passes for every actor alike, so one actor's retries never
+ * run alone through minutes of backoff while the others (a stream's other shard) stand still.
+ */
 const runToProvider: fc.Arbitrary<Command> = fc.nat(7).map((actor) => ({
   toString: () => `run to the provider(actor #${actor})`,
   async run(sim: Simulation) {
@@ -212,6 +215,7 @@ const runToProvider: fc.Arbitrary<Command> = fc.nat(7).map((actor) => ({
     for (let steps = 0; chosen !== undefined && !chosen.done && steps < MAX_STEPS_TO_PROVIDER; steps++) {
       await sim.grant(chosen);
       if (chosen.gate?.kind === 'call' && chosen.gate.label.startsWith('provider.')) return;
+      if (chosen.gate?.kind === 'sleep') return;
     }
   },
 }));

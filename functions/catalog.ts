@@ -81,6 +81,8 @@ const routes = [
   { id: 'CreatePayment', method: 'POST', path: '/v1/payments', entry: 'handlers/api/create-payment.ts', starts: ['payment'] },
   { id: 'ListPayments', method: 'GET', path: '/v1/payments', entry: 'handlers/api/list-payments.ts', lists: true },
   { id: 'GetPayment', method: 'GET', path: '/v1/payments/{payment_no}', entry: 'handlers/api/get-payment.ts' },
+  { id: 'CapturePayment', method: 'POST', path: '/v1/payments/{payment_no}/capture', entry: 'handlers/api/capture-payment.ts', starts: ['payment'] },
+  { id: 'CancelPayment', method: 'POST', path: '/v1/payments/{payment_no}/cancel', entry: 'handlers/api/cancel-payment.ts', starts: ['payment'] },
   { id: 'CreateRefund', method: 'POST', path: '/v1/refunds', entry: 'handlers/api/create-refund.ts', starts: ['refund'] },
   { id: 'ListRefunds', method: 'GET', path: '/v1/refunds', entry: 'handlers/api/list-refunds.ts', lists: true },
   { id: 'GetRefund', method: 'GET', path: '/v1/refunds/{refund_no}', entry: 'handlers/api/get-refund.ts' },

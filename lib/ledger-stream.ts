@@ -25,8 +25,8 @@ export interface TableStreamConsumerProps {
   readonly consumer: lambda.IFunction;
   /** Where the alarm on records the consumer gave up on notifies. */
   readonly alarmTopic: sns.ITopic;
-  /** The stream records the consumer is given (Lambda's filter criteria on the record). */
-  readonly filter: Record<string, unknown>;
+  /** The stream records the consumer is given: those any of these matches (Lambda's filter criteria on the record). */
+  readonly filters: readonly Record<string, unknown>[];
   /** The alarm's construct id and what it tells the person it wakes. */
   readonly alarm: { readonly id: string; readonly description: string };
   /** Why nothing consumes the on-failure queue (cdk-nag's SQS3). */
@@ -59,7 +59,7 @@ export class TableStreamConsumer extends Construct {
         bisectBatchOnError: true,
         retryAttempts: LEDGER_RETRY_ATTEMPTS,
         onFailure: new SqsDlq(this.failures),
-        filters: [props.filter],
+        filters: [...props.filters],
       }),
     );
 
@@ -93,10 +93,10 @@ export class LedgerStream extends TableStreamConsumer {
       table: props.table,
       consumer: props.poster,
       alarmTopic: props.alarmTopic,
-      filter: lambda.FilterCriteria.filter({
+      filters: [lambda.FilterCriteria.filter({
         eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
         dynamodb: { NewImage: { type: { S: lambda.FilterRule.or(...LEDGER_SOURCE_TYPES) }, status: { S: lambda.FilterRule.isEqual('succeeded') } } },
-      }),
+      })],
       alarm: {
         id: 'PostingsGivenUp',
         description:

@@ -2,8 +2,10 @@
  * The payment saga, one Lambda Task per step (state names are the catalog's `sagaSteps` keys:
  * the local stack binds handlers by state name).
  *
- *   Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> [for a cart?] -> Succeeded
- *       \______________\__________________\__________\___ Catch(terminal) -> VoidAuthorization -> MarkFailed -> [for a cart?] -> PaymentFailed (Fail)
+ *   Authorize -> RecordAuthorization -> [CaptureNow?] -> Capture -> MarkSucceeded -> [for a cart?] -> Succeeded
+ *       \______________\___________________|_________\__________\___ Catch(terminal) -> VoidAuthorization -> MarkFailed -> [for a cart?] -> PaymentFailed (Fail)
+ *                                          |-- a manual payment not yet captured --> AwaitingCapture (Succeed)
+ *                                          '-- a manual payment canceled ----------> VoidAuthorization -> MarkFailed (canceled)
  *
  * A payment that pays a cart (MarkSucceeded/MarkFailed put its `cart_id` in the state) ends
  * with SettleCart, which applies and fulfils the cart or reopens it; then the execution ends
@@ -26,10 +28,13 @@ import { Construct } from 'constructs';
 import type { SagaStepName } from '../functions/catalog.ts';
 import { DEFAULT_RECONCILE_LEASE_SECONDS } from '../functions/config/env.ts';
 import { LeaseWaitErrorNames, TerminalErrorNames, TransientErrorNames } from '../functions/domain/errors.ts';
+import type { SagaState } from '../functions/domain/saga.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 
 /** Where a caught terminal error is kept in the state, next to the payment fields. */
 export const SAGA_ERROR_PATH = '$.error';
+/** Where RecordAuthorization says whether a manual payment waits or is canceled (absent: capture). */
+const THEN_PATH = '$.then';
 
 /** The forward path, in order: each step's terminal errors lead to the compensation. */
 export const FORWARD_STEPS = [
@@ -83,15 +88,22 @@ export class PaymentSaga extends Construct {
       COMPENSATION_STEPS.map(task),
       new sfn.Choice(this, 'FailedForACart').when(forACart, settleCart).otherwise(failed),
     );
-    const chain = chainOf(
-      FORWARD_STEPS.map((name) =>
-        task(name).addCatch(compensation, {
-          errors: [...TerminalErrorNames],
-          resultPath: SAGA_ERROR_PATH,
-        }),
-      ),
-      new sfn.Choice(this, 'SucceededForACart').when(forACart, settleCart).otherwise(succeeded),
-    );
+    const [authorize, recordAuthorization, capture, markSucceeded] = FORWARD_STEPS.map((name) =>
+      task(name).addCatch(compensation, {
+        errors: [...TerminalErrorNames],
+        resultPath: SAGA_ERROR_PATH,
+      }),
+    ) as [sfn.TaskStateBase, sfn.TaskStateBase, sfn.TaskStateBase, sfn.TaskStateBase];
+    const captureOnwards = chainOf([capture, markSucceeded], new sfn.Choice(this, 'SucceededForACart').when(forACart, settleCart).otherwise(succeeded));
+    // A manual payment's execution ends at authorized until the merchant's capture or cancel
+    // starts another; RecordAuthorization says which way (`then`, see SagaState).
+    // A Choice on a path the state lacks is a runtime error: each rule asks for `then` first.
+    const then = (value: NonNullable<SagaState['then']>) => sfn.Condition.and(sfn.Condition.isPresent(THEN_PATH), sfn.Condition.stringEquals(THEN_PATH, value));
+    const afterAuthorization = new sfn.Choice(this, 'CaptureNow')
+      .when(then('await_capture'), new sfn.Succeed(this, 'AwaitingCapture'))
+      .when(then('cancel'), compensation)
+      .otherwise(captureOnwards);
+    const chain = sfn.Chain.start(authorize).next(recordAuthorization).next(afterAuthorization);
 
     this.stateMachine = sagaStateMachine(this, chain);
   }

@@ -31,6 +31,7 @@ import { Metric } from '../functions/config/metrics.ts';
 import { customMetric } from './custom-metrics.ts';
 import { PROCESS_EXIT_ERROR_NAME, WebhookGiveUpErrorNames } from '../functions/domain/errors.ts';
 import { eventfulStatuses } from '../functions/domain/events.ts';
+import { CaptureMethod, PaymentStatus } from '../functions/domain/payment.ts';
 import { DELIVERY_GIVE_UP_SECONDS } from '../functions/domain/webhooks.ts';
 import { TableStreamConsumer } from './ledger-stream.ts';
 import { SAGA_ERROR_PATH, retryingTask, sagaStateMachine } from './payment-saga.ts';
@@ -60,10 +61,23 @@ export class WebhookDelivery extends Construct {
       table: props.table,
       consumer: props.publisher,
       alarmTopic: props.alarmTopic,
-      filter: lambda.FilterCriteria.filter({
-        eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-        dynamodb: { NewImage: { type: { S: lambda.FilterRule.or(...EVENT_SOURCE_TYPES) }, status: { S: lambda.FilterRule.or(...eventfulStatuses) } } },
-      }),
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+          dynamodb: { NewImage: { type: { S: lambda.FilterRule.or(...EVENT_SOURCE_TYPES) }, status: { S: lambda.FilterRule.or(...eventfulStatuses) } } },
+        }),
+        // An automatic payment passes `authorized` on its way to capture: only a manual one's makes an event.
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+          dynamodb: {
+            NewImage: {
+              type: { S: lambda.FilterRule.isEqual('payment') },
+              status: { S: lambda.FilterRule.isEqual(PaymentStatus.Authorized) },
+              capture_method: { S: lambda.FilterRule.isEqual(CaptureMethod.Manual) },
+            },
+          },
+        }),
+      ],
       alarm: {
         id: 'EventsGivenUp',
         description:

@@ -106,6 +106,7 @@ export const Metric = defineMetrics({
   ReconcileGaveUp: { scope: 'service', group: 'reconciler', unit: 'Count', means: 'A record the reconciler could not decide: left to people (alarmed).' },
   ReconcileRevived: { scope: 'service', group: 'reconciler', unit: 'Count', means: 'A failed refund the provider made after all: followed.' },
   ReconcileRechecked: { scope: 'service', group: 'reconciler', unit: 'Count', means: 'A failed refund looked at once more: the failure stands.' },
+  ReconcileAwaitingCapture: { scope: 'service', group: 'reconciler', unit: 'Count', means: 'A manual payment waiting for its capture or cancel: looked at again a day before its authorization lapses.' },
   ReconcileSkipped: { scope: 'service', group: 'reconciler', unit: 'Count', means: 'A record another actor moved on meanwhile, or one leased to another: skipped.' },
   ReconcileErrored: { scope: 'service', group: 'reconciler', unit: 'Count', means: 'A record the run could not reconcile (an error): the next run tries again.' },
 

@@ -11,7 +11,7 @@ import { addItemBody, cartObject, checkoutBody, purchaseObject } from '../handle
 import { PRINTABLE } from '../handlers/api/idempotent-route.ts';
 import { balanceObject, balanceTransactionObject, settlementObject } from '../handlers/api/ledger/schemas.ts';
 import { CREATED_BOUNDS, DEFAULT_LIMIT, MAX_LIMIT, MAX_UNIX_SECONDS } from '../handlers/api/list-query.ts';
-import { createPaymentBody, paymentObject } from '../handlers/api/payment-schema.ts';
+import { capturePaymentBody, createPaymentBody, paymentObject } from '../handlers/api/payment-schema.ts';
 import { createPayoutBody, payoutObject } from '../handlers/api/payouts/payout-schema.ts';
 import { createRefundBody, paymentWithRefunds, refundObject } from '../handlers/api/refund-schema.ts';
 import { errorResponse, listOf } from '../handlers/api/response-schema.ts';
@@ -102,6 +102,18 @@ export const operations: { readonly [K in ApiRouteId]: Operation } = {
   CreatePayment: { summary: 'Creates a payment; a repeat answers the first payment.', body: createPaymentBody, idempotencyKey: 'optional', answers: both(a.Payment) },
   ListPayments: { summary: "The merchant's payments, newest first.", query: { ...listParameters('payment_no'), status: z.enum(Object.values(PaymentStatus)) }, answers: { 200: a.PaymentList } },
   GetPayment: { summary: 'A payment with its refunds.', answers: { 200: a.PaymentWithRefunds } },
+  CapturePayment: {
+    summary: "Captures a manual payment waiting at authorized, all of it or amount_to_capture (the rest released): accepted, then captured by the payment's saga.",
+    body: capturePaymentBody,
+    idempotencyKey: 'optional',
+    answers: { 202: a.Payment, 200: a.Payment },
+  },
+  CancelPayment: {
+    summary: "Cancels a manual payment waiting at authorized: accepted, then its authorization released by the payment's saga.",
+    body: 'empty',
+    idempotencyKey: 'optional',
+    answers: { 202: a.Payment, 200: a.Payment },
+  },
   CreateRefund: { summary: 'Refunds part or all of a captured payment.', body: createRefundBody, idempotencyKey: 'optional', answers: both(a.Refund) },
   ListRefunds: {
     summary: "The merchant's refunds, newest first.",

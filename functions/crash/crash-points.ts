@@ -46,6 +46,9 @@ export const crashBoundaries = {
   'create-payment': ['write', 'start'],
   'list-payments': [],
   'get-payment': [],
+  // The merchant's word on the payment (with the next execution's number), then that execution's start.
+  'capture-payment': ['write', 'start'],
+  'cancel-payment': ['write', 'start'],
   'create-refund': ['write', 'start'],
   'list-refunds': [],
   'get-refund': [],

@@ -30,6 +30,7 @@ export const ErrorCode = {
   RequestInProgress: 'request_in_progress',
   RefundExceedsCaptured: 'refund_exceeds_captured',
   PaymentNotCaptured: 'payment_not_captured',
+  PaymentNotCapturable: 'payment_not_capturable',
   AmountRefundedChanged: 'amount_refunded_changed',
   InsufficientFunds: 'insufficient_funds',
   /** A refund's failure reason when the provider failed it without one. */
@@ -250,6 +251,16 @@ export class AuthorizationExpiredError extends ChargeonceError {
 export class PaymentClosedError extends ChargeonceError {
   override readonly name = 'PaymentClosed';
   readonly code = ErrorCode.PaymentClosed;
+  readonly httpStatus = 409;
+}
+
+/**
+ * A capture or cancel the payment cannot take: it is not manual, not authorized (yet, or any
+ * more), or the merchant already gave another word on it. Nothing was written.
+ */
+export class PaymentNotCapturableError extends ChargeonceError {
+  override readonly name = 'PaymentNotCapturable';
+  readonly code = ErrorCode.PaymentNotCapturable;
   readonly httpStatus = 409;
 }
 

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Cart } from './carts/model.ts';
 import type { ListPage, ListQuery } from './lists.ts';
-import type { Payment } from './payment.ts';
+import { CaptureMethod, type Payment } from './payment.ts';
 import type { Payout } from './payout.ts';
 import type { Refund } from './refund.ts';
 
 /**
  * What a merchant hears about: one event per status transition of a payment, a refund, a cart
- * or a payout that ended. `payment.authorized` belongs to manual capture, which the API does not offer yet: a
- * payment's `authorized` is a step of its automatic capture, so it makes no event.
+ * or a payout that ended, and a manual payment's authorization (it waits for the merchant). An
+ * automatic payment's `authorized` is a step of its capture, so it makes no event.
  */
 export const EventType = {
+  PaymentAuthorized: 'payment.authorized',
   PaymentSucceeded: 'payment.succeeded',
   PaymentFailed: 'payment.failed',
   PaymentCanceled: 'payment.canceled',
@@ -28,8 +29,13 @@ export type EventType = (typeof EventType)[keyof typeof EventType];
 
 export const eventTypes: readonly EventType[] = Object.values(EventType);
 
-/** The statuses a record may enter that make an event: what the publisher's stream filter passes. */
-export const eventfulStatuses: readonly string[] = [...new Set(eventTypes.map((type) => type.slice(type.indexOf('.') + 1)))];
+/**
+ * The statuses a record may enter that make an event whatever the record: what the publisher's
+ * stream filter passes, with a manual payment's `authorized` apart.
+ */
+export const eventfulStatuses: readonly string[] = [
+  ...new Set(eventTypes.filter((type) => type !== EventType.PaymentAuthorized).map((type) => type.slice(type.indexOf('.') + 1))),
+];
 
 export function isEventType(value: string): value is EventType {
   return (eventTypes as readonly string[]).includes(value);
@@ -65,6 +71,7 @@ export function transitionOf(change: ResourceChange): Transition | undefined {
   if (before !== undefined && before.status === after.status) return undefined;
   const type = `${change.kind}.${after.status}`;
   if (!isEventType(type)) return undefined;
+  if (change.kind === 'payment' && type === EventType.PaymentAuthorized && change.after.captureMethod !== CaptureMethod.Manual) return undefined;
   const resourceId = resourceIdOf(change);
   return { type, merchantId: after.merchantId, resourceId, at: after.updatedAt, version: after.version };
 }

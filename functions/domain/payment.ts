@@ -1,14 +1,19 @@
 import { CART_METADATA_KEY } from './carts/model.ts';
 import type { Currency } from './money.ts';
-import { DEPLOYMENT_METADATA_KEY } from './provider.ts';
+import { CAPTURE_METHOD_METADATA_KEY, DEPLOYMENT_METADATA_KEY } from './provider.ts';
 
 /**
  * A payment's life:
  *
  *   pending ──authorize──▶ authorized ──capture──▶ succeeded
  *      │                       │
- *      └───────decline─────────┴──▶ failed          (canceled: closed by a person or a
- *                                                    reconciler before any capture)
+ *      └───────decline─────────┴──▶ failed
+ *                              │
+ *                              └──cancel──▶ canceled   (manual capture: the merchant canceled,
+ *                                                       or never captured before the deadline)
+ *
+ * An automatic payment is captured as soon as it is authorized; a manual one waits at
+ * `authorized` for the merchant's capture or cancel ({@link CaptureDecision}).
  */
 export const PaymentStatus = {
   Pending: 'pending',
@@ -42,6 +47,13 @@ export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return allowedTransitions[from].includes(to);
 }
 
+/** Whether the saga captures a payment once authorized, or waits for the merchant (Stripe's `capture_method`). */
+export const CaptureMethod = {
+  Automatic: 'automatic',
+  Manual: 'manual',
+} as const;
+export type CaptureMethod = (typeof CaptureMethod)[keyof typeof CaptureMethod];
+
 /** What a merchant asked for: the part of a payment that makes its business key's "parameters". */
 export interface PaymentRequest {
   readonly orderNo: string;
@@ -51,7 +63,24 @@ export interface PaymentRequest {
   readonly customerEmail?: string;
   readonly description?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Present only for a manual payment: absent is automatic, so older records read as they were made. */
+  readonly captureMethod?: typeof CaptureMethod.Manual;
 }
+
+/** The merchant's word on a manual payment waiting at `authorized`: once given, it stands. */
+export type CaptureDecision =
+  /** Capture `amount` (at most the authorized amount; the rest is released). */
+  | { readonly action: 'capture'; readonly amount: number }
+  | { readonly action: 'cancel' };
+
+/** Why a payment was canceled; stable, the API shows them. */
+export const CancellationReason = {
+  /** The merchant canceled it (`POST /v1/payments/{no}/cancel`). */
+  Requested: 'requested',
+  /** A manual payment nobody captured: voided before the provider's capture deadline. */
+  CaptureDeadlinePassed: 'capture_deadline_passed',
+} as const;
+export type CancellationReason = (typeof CancellationReason)[keyof typeof CancellationReason];
 
 export interface Payment extends PaymentRequest {
   readonly paymentNo: string;
@@ -80,6 +109,20 @@ export interface Payment extends PaymentRequest {
   readonly lease?: PaymentLease;
   /** Present while the payment is open and the reconciler could not decide how to close it. */
   readonly needsAttention?: Attention;
+  /** A manual payment's capture or cancel, once the merchant asked for it. */
+  readonly captureDecision?: CaptureDecision;
+  /** Set when the payment is canceled. */
+  readonly cancellationReason?: CancellationReason;
+}
+
+/** A manual payment authorized and waiting for the merchant's capture or cancel. */
+export function awaitsCapture(payment: Payment): boolean {
+  return payment.captureMethod === CaptureMethod.Manual && payment.status === PaymentStatus.Authorized && payment.captureDecision === undefined;
+}
+
+/** What the provider should capture of the payment: the merchant's amount for a manual one, else all of it. */
+export function amountToCapture(payment: Payment): number {
+  return payment.captureDecision?.action === 'capture' ? payment.captureDecision.amount : payment.amount;
 }
 
 /** Why the reconciler leaves a payment open to a person; stable, the API shows them. */
@@ -124,6 +167,7 @@ export function isLeased(payment: Pick<Payment, 'lease'>, now: Date): boolean {
 export const RESERVED_METADATA_KEYS = [
   CART_METADATA_KEY,
   DEPLOYMENT_METADATA_KEY,
+  CAPTURE_METHOD_METADATA_KEY,
   'payment_no',
   'order_no',
   'merchant_id',
@@ -138,6 +182,7 @@ export const comparedRequestFields = [
   'customerEmail',
   'description',
   'metadata',
+  'captureMethod',
 ] as const satisfies readonly (keyof PaymentRequest)[];
 
 /** The first field whose value differs between a stored payment and a new request, if any. */

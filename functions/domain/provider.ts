@@ -1,4 +1,5 @@
 import type { Currency } from './money.ts';
+import type { CaptureMethod } from './payment.ts';
 
 /**
  * The payment provider, as the domain needs it. One adapter implements it on the official
@@ -17,8 +18,11 @@ import type { Currency } from './money.ts';
 export interface PaymentProvider {
   /** Creates and confirms an uncaptured charge (`capture_method=manual`). */
   authorizeCharge(input: AuthorizeChargeInput): Promise<Charge>;
-  /** Captures an authorized charge in full. Capturing a captured charge returns it. */
-  captureCharge(input: { chargeId: string; idempotencyKey: string }): Promise<Charge>;
+  /**
+   * Captures an authorized charge: `amount` of it (the rest is released), or all of it.
+   * Capturing a captured charge returns it.
+   */
+  captureCharge(input: { chargeId: string; idempotencyKey: string; amount?: number }): Promise<Charge>;
   /** Releases an uncaptured charge. Voiding a voided charge returns it. */
   voidCharge(input: { chargeId: string; idempotencyKey: string }): Promise<Charge>;
   retrieveCharge(chargeId: string): Promise<Charge>;
@@ -35,11 +39,12 @@ export interface PaymentProvider {
   /** Every refund of a charge, newest first: how a refund is found once its key is forgotten. */
   findRefundsOfCharge(chargeId: string): Promise<ProviderRefund[]>;
   /**
-   * Uncaptured charges of one deployment (tagged {@link DEPLOYMENT_METADATA_KEY}) created
-   * before `createdBefore`, at most `limit`. The answer may trail the provider's writes (Stripe's
+   * Uncaptured charges of one deployment (tagged {@link DEPLOYMENT_METADATA_KEY}) made for
+   * payments of one capture method ({@link CAPTURE_METHOD_METADATA_KEY}) and created before
+   * `createdBefore`, at most `limit`. The answer may trail the provider's writes (Stripe's
    * search index lags by up to a minute): read a charge again before acting on it.
    */
-  listOpenAuthorizations(input: { deployment: string; createdBefore: Date; limit: number }): Promise<Charge[]>;
+  listOpenAuthorizations(input: { deployment: string; captureMethod: CaptureMethod; createdBefore: Date; limit: number }): Promise<Charge[]>;
   /**
    * Pays out of the balance to the bank account. The answer is `pending` (or `in_transit`): the
    * payout is final only once {@link retrievePayout} says `paid`, `failed` or `canceled`. A repeat
@@ -60,6 +65,19 @@ export interface PaymentProvider {
  * share one provider account; the reconciler only ever voids charges carrying its own.
  */
 export const DEPLOYMENT_METADATA_KEY = 'chargeonce_deployment';
+
+/**
+ * The metadata key that marks the charge of a manual payment (`manual`; absent on an automatic
+ * one). Such a charge stays uncaptured for days by design: the sweep of open authorizations
+ * looks at it only near its deadline, so the many that wait never crowd out the few left behind.
+ */
+export const CAPTURE_METHOD_METADATA_KEY = 'chargeonce_capture';
+
+/**
+ * How long before its authorization lapses a payment is settled by the reconciler itself:
+ * a day, so that a provider outage on the last day still leaves many runs to get it done.
+ */
+export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
 
 /** Card networks hold an uncaptured authorization for 7 days, when the provider does not say. */
 export const CARD_AUTHORIZATION_WINDOW_SECONDS = 7 * 24 * 3600;

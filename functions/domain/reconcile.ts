@@ -6,9 +6,19 @@ import {
   ProviderRejectedError,
   ignoreUnlessProcessExit,
 } from './errors.ts';
-import { AttentionReason, type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
+import {
+  AttentionReason,
+  CancellationReason,
+  CaptureMethod,
+  type Payment,
+  PaymentStatus,
+  amountToCapture,
+  awaitsCapture,
+  isLeased,
+  isTerminal,
+} from './payment.ts';
 import { type ChargeWorkflow, type Clock, type ExecutionStatus, type PaymentRepository, StaleWriteError } from './ports.ts';
-import { CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
+import { CAPTURE_DEADLINE_MARGIN_SECONDS, CARD_AUTHORIZATION_WINDOW_SECONDS, type Charge, type PaymentProvider } from './provider.ts';
 import { type Refund, type RefundRepository, RefundStatus } from './refund.ts';
 import {
   failRefund,
@@ -70,6 +80,8 @@ export interface ReconcileDeps {
  *   provider holds it.
  * - `rechecked`: a failed refund, looked at once more: the provider made none (or failed it),
  *   and what its failure owes is settled.
+ * - `awaiting_capture`: a manual payment waiting for the merchant's capture or cancel; looked
+ *   at again a day before its authorization lapses.
  * - `skipped`: another actor moved it (or holds its lease) while we looked.
  * - `errored`: looking at it failed (provider, Step Functions or DynamoDB unavailable); the
  *   next run tries again, and the rest of the batch goes on.
@@ -85,6 +97,7 @@ export type ReconcileDecision =
   | 'gave_up'
   | 'revived'
   | 'rechecked'
+  | 'awaiting_capture'
   | 'skipped'
   | 'errored';
 
@@ -105,11 +118,6 @@ export interface ReconcileOutcome {
 /** How long a given-up payment waits before it is looked at (and alarmed on) again. */
 const GAVE_UP_RECHECK_SECONDS = 3600;
 
-/**
- * How long before its authorization lapses a payment is settled by the reconciler itself:
- * a day, so that a provider outage on the last day still leaves many runs to get it done.
- */
-export const CAPTURE_DEADLINE_MARGIN_SECONDS = 24 * 3600;
 
 /** The decline code of a payment failed because its authorization could not be captured in time. */
 export const CAPTURE_DEADLINE_DECLINE_CODE = 'capture_deadline_passed';
@@ -344,8 +352,14 @@ export async function releaseOpenAuthorizations(
   deps: ReconcileDeps,
   batchSize: number,
 ): Promise<ReconcileOutcome[]> {
-  const createdBefore = new Date(deps.clock().getTime() - deps.reconcileAfterSeconds * 1000);
-  const listed = await deps.provider.listOpenAuthorizations({ deployment: deps.deployment, createdBefore, limit: batchSize });
+  const now = deps.clock().getTime();
+  const list = (captureMethod: CaptureMethod, ageSeconds: number) =>
+    deps.provider.listOpenAuthorizations({ deployment: deps.deployment, captureMethod, createdBefore: new Date(now - ageSeconds * 1000), limit: batchSize });
+  // A manual payment's charge waits uncaptured for days by design: looked at only once it nears its deadline.
+  const listed = [
+    ...(await list(CaptureMethod.Automatic, deps.reconcileAfterSeconds)),
+    ...(await list(CaptureMethod.Manual, CARD_AUTHORIZATION_WINDOW_SECONDS - CAPTURE_DEADLINE_MARGIN_SECONDS)),
+  ];
   return isolated(listed, (charge) => settleOpenAuthorization(deps, charge), (charge) => ({
     paymentNo: charge.paymentNo ?? '',
     chargeId: charge.id,
@@ -386,6 +400,11 @@ async function reconcileOne(deps: ReconcileDeps, payment: Payment): Promise<Reco
   if (execution !== 'RUNNING' && payment.status === PaymentStatus.Authorized && payment.chargeId !== undefined) {
     const lapsesAt = payment.captureBefore ?? lapseOf(Date.parse(payment.createdAt) / 1000);
     if (nearDeadline(deps, lapsesAt)) return settleBeforeDeadline(deps, payment, payment.chargeId);
+    if (awaitsCapture(payment)) {
+      const lookAt = new Date(Date.parse(lapsesAt) - CAPTURE_DEADLINE_MARGIN_SECONDS * 1000).toISOString();
+      await deps.payments.replace(payment, touch(deps, payment, { reconcileAt: lookAt }));
+      return 'awaiting_capture';
+    }
   }
   return keepMoving(deps, execution, payment, {
     save: (changes) => deps.payments.replace(payment, touch(deps, payment, changes)),
@@ -467,8 +486,11 @@ async function settleGivenUp(deps: ReconcileDeps, payment: Payment): Promise<Rec
     return attention(AttentionReason.ProviderUnreachable);
   }
   if (capture === undefined) {
-    const declineCode = payment.declineCode ?? GAVE_UP_DECLINE_CODE;
-    await deps.payments.replace(leased, touch(deps, leased, { status: PaymentStatus.Failed, declineCode }));
+    const closing =
+      payment.captureDecision?.action === 'cancel'
+        ? { status: PaymentStatus.Canceled, cancellationReason: CancellationReason.Requested }
+        : { status: PaymentStatus.Failed, declineCode: payment.declineCode ?? GAVE_UP_DECLINE_CODE };
+    await deps.payments.replace(leased, touch(deps, leased, closing));
     return 'settled';
   }
   // A payment goes pending -> authorized -> succeeded, whoever moves it.
@@ -505,7 +527,7 @@ function matches(payment: Payment, capture: Charge): boolean {
   return (
     (payment.chargeId === undefined || payment.chargeId === capture.id) &&
     capture.currency === payment.currency &&
-    capture.amountCaptured === payment.amount
+    capture.amountCaptured === amountToCapture(payment)
   );
 }
 
@@ -547,9 +569,10 @@ async function settleOpenAuthorization(deps: ReconcileDeps, listed: Charge): Pro
 
 /**
  * Captures an open payment's authorization before it lapses, since nothing else will in
- * time; if the provider refuses, voids it and fails the payment. Holds the payment's lease
- * throughout, so no saga step calls the provider for it meanwhile; the capture uses the
- * saga's own idempotency key, so a capture the saga already made is answered, not repeated.
+ * time; if the provider refuses, voids it and fails the payment. A manual payment the merchant
+ * did not capture is voided instead, and canceled. Holds the payment's lease throughout, so no
+ * saga step calls the provider for it meanwhile; the capture uses the saga's own idempotency
+ * key, so a capture the saga already made is answered, not repeated.
  */
 async function settleBeforeDeadline(
   deps: ReconcileDeps,
@@ -560,8 +583,19 @@ async function settleBeforeDeadline(
     payment,
     touch(deps, payment, { status: PaymentStatus.Authorized, chargeId, lease: newLease(deps) }),
   );
+  const manual = payment.captureMethod === CaptureMethod.Manual;
   try {
-    const captured = await deps.provider.captureCharge({ chargeId, idempotencyKey: captureKey(payment.paymentNo) });
+    if (manual && payment.captureDecision?.action !== 'capture') {
+      await deps.provider.voidCharge({ chargeId, idempotencyKey: voidKey(payment.paymentNo, chargeId) });
+      const cancellationReason = payment.captureDecision === undefined ? CancellationReason.CaptureDeadlinePassed : CancellationReason.Requested;
+      await deps.payments.replace(leased, touch(deps, leased, { status: PaymentStatus.Canceled, cancellationReason }));
+      return 'voided';
+    }
+    const captured = await deps.provider.captureCharge({
+      chargeId,
+      idempotencyKey: captureKey(payment.paymentNo),
+      ...(manual && { amount: amountToCapture(payment) }),
+    });
     await deps.payments.replace(
       leased,
       touch(deps, leased, { status: PaymentStatus.Succeeded, amountCaptured: captured.amountCaptured }),
@@ -570,7 +604,7 @@ async function settleBeforeDeadline(
   } catch (error) {
     // A crash does no cleanup: the lease lapses on its own.
     if (!(error instanceof ChargeonceError)) throw error;
-    if (!refusedForGood(error)) {
+    if (!refusedForGood(error) || (manual && payment.captureDecision?.action !== 'capture')) {
       // Free the payment for the next run now rather than when the lease lapses (if this
       // fails, it lapses); a crash on the way is a crash.
       await deps.payments.replace(leased, touch(deps, leased, {})).catch(ignoreUnlessProcessExit);

@@ -8,9 +8,17 @@ import {
   declineCodeForTerminalError,
 } from './errors.ts';
 import { CART_METADATA_KEY } from './carts/model.ts';
-import { type Payment, PaymentStatus, isLeased, isTerminal } from './payment.ts';
+import { CancellationReason, CaptureMethod, type Payment, PaymentStatus, amountToCapture, isLeased, isTerminal } from './payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
-import { type Charge, DEPLOYMENT_METADATA_KEY, type PaymentProvider, mayHaveForgottenKey } from './provider.ts';
+import {
+  CAPTURE_DEADLINE_MARGIN_SECONDS,
+  CAPTURE_METHOD_METADATA_KEY,
+  CARD_AUTHORIZATION_WINDOW_SECONDS,
+  type Charge,
+  DEPLOYMENT_METADATA_KEY,
+  type PaymentProvider,
+  mayHaveForgottenKey,
+} from './provider.ts';
 
 /**
  * The four steps of the two-phase charge and its compensation. Each one reads the payment,
@@ -43,6 +51,12 @@ export interface SagaState {
   readonly error?: { readonly Error: string; readonly Cause?: string };
   /** Set by the last step when the payment pays a cart: the saga then settles the cart. */
   readonly cart_id?: string;
+  /**
+   * Set by RecordAuthorization for a manual payment: the execution ends there while the payment
+   * awaits the merchant's word, or goes to compensation once the merchant canceled it. Absent:
+   * it captures.
+   */
+  readonly then?: 'await_capture' | 'cancel';
 }
 
 export const authorizeKey = (paymentNo: string) => `${paymentNo}:authorize`;
@@ -86,6 +100,7 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
           order_no: payment.orderNo,
           merchant_id: payment.merchantId,
           [DEPLOYMENT_METADATA_KEY]: deps.deployment,
+          ...(payment.captureMethod === CaptureMethod.Manual && { [CAPTURE_METHOD_METADATA_KEY]: CaptureMethod.Manual }),
         },
         ...(payment.description !== undefined && { description: payment.description }),
         ...(payment.customerEmail !== undefined && { customerEmail: payment.customerEmail }),
@@ -115,13 +130,17 @@ function authorized(state: SagaState, charge: Charge): SagaState {
   };
 }
 
-/** Step 2: stores the charge id; `pending -> authorized`. */
+/**
+ * Step 2: stores the charge id; `pending -> authorized`. A manual payment then waits for the
+ * merchant: due for the reconciler only a day before its authorization lapses.
+ */
 export async function recordAuthorization(deps: StepDeps, state: SagaState): Promise<SagaState> {
   const chargeId = state.charge_id;
   if (chargeId === undefined) throw new Error('RecordAuthorization needs the charge_id from Authorize');
   return withFreshPayment(deps, state.payment_no, async (payment) => {
     if (payment.status === PaymentStatus.Pending) {
-      await deps.payments.replace(
+      const lapsesAt = (state.capture_before ?? deps.clock().getTime() / 1000 + CARD_AUTHORIZATION_WINDOW_SECONDS) * 1000;
+      const authorized = await deps.payments.replace(
         payment,
         touch(deps, payment, {
           status: PaymentStatus.Authorized,
@@ -129,16 +148,27 @@ export async function recordAuthorization(deps: StepDeps, state: SagaState): Pro
           ...(state.capture_before !== undefined && {
             captureBefore: new Date(state.capture_before * 1000).toISOString(),
           }),
+          ...(payment.captureMethod === CaptureMethod.Manual && {
+            reconcileAt: new Date(lapsesAt - CAPTURE_DEADLINE_MARGIN_SECONDS * 1000).toISOString(),
+          }),
         }),
       );
-      return state;
+      return routed(state, authorized);
     }
     if (payment.status === PaymentStatus.Authorized || payment.status === PaymentStatus.Succeeded) {
-      return state;
+      return routed(state, payment);
     }
     // Closed by someone else while we authorized: compensation voids `state.charge_id`.
     throw closed(payment);
   });
+}
+
+/** Where the execution goes once the payment is authorized: on to capture, unless it is manual and the merchant has not said so. */
+function routed(state: SagaState, payment: Payment): SagaState {
+  const { then: _decidedAgain, ...rest } = state;
+  if (payment.captureMethod !== CaptureMethod.Manual || payment.status !== PaymentStatus.Authorized) return rest;
+  if (payment.captureDecision === undefined) return { ...rest, then: 'await_capture' };
+  return payment.captureDecision.action === 'cancel' ? { ...rest, then: 'cancel' } : rest;
 }
 
 /**
@@ -154,9 +184,13 @@ export async function capturePayment(deps: SagaDeps, state: SagaState): Promise<
     if (payment.status !== PaymentStatus.Authorized || payment.chargeId === undefined) {
       throw new Error(`Capture ran before payment ${payment.paymentNo} was authorized`);
     }
+    if (payment.captureMethod === CaptureMethod.Manual && payment.captureDecision?.action !== 'capture') {
+      throw new Error(`Capture ran before the merchant captured manual payment ${payment.paymentNo}`);
+    }
     const charge = await deps.provider.captureCharge({
       chargeId: payment.chargeId,
       idempotencyKey: captureKey(payment.paymentNo),
+      ...(payment.captureMethod === CaptureMethod.Manual && { amount: amountToCapture(payment) }),
     });
     return { ...state, charge_id: charge.id, amount_captured: charge.amountCaptured };
   });
@@ -194,19 +228,24 @@ export async function voidAuthorization(deps: SagaDeps, state: SagaState): Promi
 }
 
 /**
- * Compensation, second half: `pending | authorized -> failed` with the decline code. A
- * payment another actor already closed keeps its status.
+ * Compensation, second half: `pending | authorized -> failed` with the decline code, or
+ * `authorized -> canceled` for a manual payment the merchant canceled. A payment another actor
+ * already closed keeps its status.
  */
 export async function markFailed(deps: StepDeps, state: SagaState): Promise<SagaState> {
   return withFreshPayment(deps, state.payment_no, async (payment) => {
     if (isTerminal(payment.status)) return withCart(state, payment);
-    const declineCode = payment.declineCode ?? declineCodeForErrorName(state.error?.Error);
-    await deps.payments.replace(
-      payment,
-      touch(deps, payment, { status: PaymentStatus.Failed, declineCode }),
-    );
+    await deps.payments.replace(payment, touch(deps, payment, closingOf(payment, state.error?.Error)));
     return withCart(state, payment);
   });
+}
+
+/** How a payment whose authorization was voided closes: canceled if the merchant asked, else failed with why. */
+function closingOf(payment: Payment, errorName: string | undefined): Pick<Payment, 'status' | 'declineCode' | 'cancellationReason'> {
+  if (payment.captureDecision?.action === 'cancel' && errorName === undefined) {
+    return { status: PaymentStatus.Canceled, cancellationReason: CancellationReason.Requested };
+  }
+  return { status: PaymentStatus.Failed, declineCode: payment.declineCode ?? declineCodeForErrorName(errorName) };
 }
 
 /** The state with the cart the payment pays, if it pays one: the saga's last step settles it. */

@@ -28,6 +28,7 @@ const metricOf: Readonly<Record<ReconcileDecision, ListedMetric<'service'>>> = {
   gave_up: Metric.ReconcileGaveUp,
   revived: Metric.ReconcileRevived,
   rechecked: Metric.ReconcileRechecked,
+  awaiting_capture: Metric.ReconcileAwaitingCapture,
   skipped: Metric.ReconcileSkipped,
   errored: Metric.ReconcileErrored,
 };

@@ -4,7 +4,8 @@ import type { PaymentIntentRecord } from './ledger.ts';
 /**
  * The part of Stripe's search query language the PaymentIntent search needs: clauses joined
  * by `AND`, each `metadata['key']:'value'`, `status:'value'`, `currency:'value'`,
- * `amount:value`, or a comparison of `created` or `amount` (`created<1700000000`); values
+ * `amount:value`, or a comparison of `created` or `amount` (`created<1700000000`), a field
+ * clause negated by a leading `-` (`-metadata['key']:'value'`: not that value, or no such key); values
  * quoted with ' or " (backslash escapes a quote). Unlike Stripe, whose index lags writes by up to a minute, the fake finds an object as soon as it exists.
  */
 export type Predicate = (pi: PaymentIntentRecord) => boolean;
@@ -31,6 +32,10 @@ function readClause(query: string, rest: string): [Predicate, string] {
   if (comparison !== null) {
     const field = comparison[1] as 'created' | 'amount';
     return [compare(field, comparison[2] ?? '', Number(comparison[3])), rest.slice(comparison[0].length)];
+  }
+  if (rest.startsWith('-')) {
+    const [predicate, after] = readClause(query, rest.slice(1));
+    return [(pi) => !predicate(pi), after];
   }
   const field = /^(metadata\[(['"])((?:\\.|(?!\2).)*)\2\]|[a-z_]+):/.exec(rest);
   if (field === null) throw badQuery(query, `cannot read a clause at "${rest}"`);

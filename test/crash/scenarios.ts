@@ -152,6 +152,32 @@ interface Paid {
   readonly paymentNo: string;
 }
 
+/** A manual payment authorized, its first execution ended waiting for the merchant's word. */
+async function authorizedManually(d: Driver): Promise<Paid> {
+  const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: VISA, capture_method: 'manual' };
+  const paymentNo = (await post(d, '/v1/payments', order)).body.payment_no;
+  await d.until('the manual payment authorized', async () => (await d.send('GET', `/v1/payments/${paymentNo}`, undefined, { expect: [200] })).body.status === 'authorized');
+  await d.idle();
+  return { paymentNo };
+}
+
+/** The merchant captures part of a manual payment; the execution that word starts is the scenario's. */
+async function capturedInPart(d: Driver, { paymentNo }: Paid): Promise<Outcome> {
+  await post(d, `/v1/payments/${paymentNo}/capture`, { amount_to_capture: PRICE - 234 });
+  return { payments: { [paymentNo]: 'succeeded' }, execution: { saga: 'payment', id: paymentNo } };
+}
+
+/** The merchant cancels a manual payment; the execution that word starts is the scenario's. */
+async function canceledByMerchant(d: Driver, { paymentNo }: Paid): Promise<Outcome> {
+  await post(d, `/v1/payments/${paymentNo}/cancel`);
+  return { payments: { [paymentNo]: 'canceled' }, execution: { saga: 'payment', id: paymentNo } };
+}
+
+const aManualCapture = (crossings: Partial<Record<CrashPoint, number>>, faults: readonly Fault[] = []) =>
+  scenario({ name: 'a manual payment captured in part', setup: authorizedManually, act: capturedInPart, crossings, faults });
+const aManualCancel = (crossings: Partial<Record<CrashPoint, number>>) =>
+  scenario({ name: 'a manual payment canceled', setup: authorizedManually, act: canceledByMerchant, crossings, faults: [] });
+
 async function paid(d: Driver): Promise<Paid> {
   const paymentNo = await pay(d);
   await d.settle({ payments: { [paymentNo]: 'succeeded' } });
@@ -379,6 +405,9 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
   ],
   'list-payments': [],
   'get-payment': [],
+  // The merchant's word on the payment; the execution it starts.
+  'capture-payment': [aManualCapture(around('capture-payment', { write: 1, start: 1 }))],
+  'cancel-payment': [aManualCancel(around('cancel-payment', { write: 1, start: 1 }))],
   'create-refund': [
     scenario({
       name: 'a refund of a captured payment',
@@ -653,15 +682,20 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       faults: PAYMENT_FAULTS,
     }),
   ],
-  capture: [scenario({ name: 'a card payment', act: aCardPayment, crossings: around('capture', { provider: 1 }), faults: CAPTURE_FAULTS })],
+  capture: [
+    scenario({ name: 'a card payment', act: aCardPayment, crossings: around('capture', { provider: 1 }), faults: CAPTURE_FAULTS }),
+    aManualCapture(around('capture', { provider: 1 }), CAPTURE_FAULTS),
+  ],
   'mark-succeeded': [
     scenario({ name: 'a card payment', act: aCardPayment, crossings: around('mark-succeeded', { write: 1 }), faults: CAPTURE_FAULTS }),
   ],
   'void-authorization': [
     scenario({ name: 'a declined card', act: aDeclinedCard, crossings: around('void-authorization', { provider: 1 }), faults: AUTHORIZE_FAULTS }),
+    aManualCancel(around('void-authorization', { provider: 1 })),
   ],
   'mark-failed': [
     scenario({ name: 'a declined card', act: aDeclinedCard, crossings: around('mark-failed', { write: 1 }), faults: AUTHORIZE_FAULTS }),
+    aManualCancel(around('mark-failed', { write: 1 })),
   ],
   'settle-cart': [
     scenario({
@@ -769,6 +803,19 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
       // The lease taken, the capture, the payment succeeded.
       crossings: around('reconciler', { write: 2, provider: 1 }),
       faults: CAPTURE_FAULTS,
+    }),
+    scenario({
+      name: 'a manual payment nobody captured, canceled before its authorization lapses',
+      act: async (d) => {
+        // An hour's authorization: inside the reconciler's margin as soon as it is made.
+        await d.arm({ authorizationWindowSeconds: 3600 });
+        const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: VISA, capture_method: 'manual' };
+        const paymentNo = (await post(d, '/v1/payments', order)).body.payment_no;
+        return { payments: { [paymentNo]: 'canceled' } };
+      },
+      // The lease taken, the void, the payment canceled.
+      crossings: around('reconciler', { write: 2, provider: 1 }),
+      faults: [],
     }),
     scenario({
       name: 'a refund whose execution died, resumed',

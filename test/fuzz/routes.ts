@@ -3,7 +3,7 @@ import type * as z from 'zod/mini';
 import { apiRoutes } from '../../functions/catalog.ts';
 import { addItemBody, checkoutBody } from '../../functions/handlers/api/carts/schemas.ts';
 import { parseBody } from '../../functions/handlers/api/http.ts';
-import { createPaymentBody } from '../../functions/handlers/api/payment-schema.ts';
+import { capturePaymentBody, createPaymentBody } from '../../functions/handlers/api/payment-schema.ts';
 import { createPayoutBody } from '../../functions/handlers/api/payouts/payout-schema.ts';
 import { createRefundBody } from '../../functions/handlers/api/refund-schema.ts';
 import { updateSettingsBody } from '../../functions/handlers/api/settings/schemas.ts';
@@ -75,6 +75,14 @@ export const routeSpecs: Readonly<Record<string, RouteSpec>> = {
   // Its query parameters are not generated (the integration suite holds their 400s).
   ListPayments: { params: {}, key: 'none' },
   GetPayment: { params: { payment_no: ID.payment }, key: 'none' },
+  // Mostly refused (most payments are automatic, or already decided); a manual one taken must end as asked.
+  CapturePayment: {
+    body: { schema: capturePaymentBody, hints: { amount_to_capture: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined }) as unknown as fc.Arbitrary<Template> } },
+    params: { payment_no: ID.payment },
+    key: 'optional',
+    corrected: 'unblocked',
+  },
+  CancelPayment: { body: 'empty', params: { payment_no: ID.payment }, key: 'optional', corrected: 'unblocked' },
   CreateRefund: {
     body: {
       schema: createRefundBody,

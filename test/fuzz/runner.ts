@@ -127,7 +127,8 @@ export class FuzzRunner {
       await this.settle(`/v1/refunds/${body.refund_no}`, key, (refund) => refund.status !== 'pending');
     } else if (typeof body.payment_no === 'string') {
       this.touched.payments.set(body.payment_no, key);
-      await this.settle(`/v1/payments/${body.payment_no}`, key, (payment) => TERMINAL.has(payment.status));
+      // A manual payment ends its part at authorized, until the merchant's word.
+      await this.settle(`/v1/payments/${body.payment_no}`, key, (payment) => TERMINAL.has(payment.status) || payment.awaiting_capture === true);
     }
     if (typeof body.cart_id === 'string') this.touched.carts.set(body.cart_id, key);
   }

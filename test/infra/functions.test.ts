@@ -314,7 +314,7 @@ describe('Lambda functions', () => {
   });
 
   it.each([
-    ['payment', ['CreatePayment', 'Checkout'], EnvVar.StateMachineArn],
+    ['payment', ['CreatePayment', 'CapturePayment', 'CancelPayment', 'Checkout'], EnvVar.StateMachineArn],
     ['refund', ['CreateRefund', 'Checkout'], EnvVar.RefundStateMachineArn],
     ['payout', ['CreatePayout'], EnvVar.PayoutStateMachineArn],
   ] as const)('lets the routes that start the %s saga and the reconciler start it; only the reconciler reads executions', (saga, routes, arnVariable) => {
@@ -333,7 +333,7 @@ describe('Lambda functions', () => {
         name === 'Reconciler'
           ? ['states:DescribeExecution', 'states:StartExecution']
           : // The last two start webhook deliveries (test/infra/webhook-delivery.test.ts).
-            ['CreatePayment', 'CreateRefund', 'Checkout', 'CreatePayout', 'RedeliverEvent', 'EventPublisher'].includes(name)
+            ['CreatePayment', 'CapturePayment', 'CancelPayment', 'CreateRefund', 'Checkout', 'CreatePayout', 'RedeliverEvent', 'EventPublisher'].includes(name)
             ? ['states:StartExecution']
             : [];
       expect(actionsOf(statements, 'states'), name).toEqual(expected);

@@ -117,9 +117,11 @@ describe('payment saga', () => {
     }
   });
 
+  const [authorize, recordAuthorization, ...captureSteps] = FORWARD_STEPS;
+
   it.each([
-    ['a payment', false, [...FORWARD_STEPS, 'SucceededForACart', 'Succeeded']],
-    ['a cart’s payment', true, [...FORWARD_STEPS, 'SucceededForACart', 'SettleCart', 'SettledCart', 'Succeeded']],
+    ['a payment', false, [authorize, recordAuthorization, 'CaptureNow', ...captureSteps, 'SucceededForACart', 'Succeeded']],
+    ['a cart’s payment', true, [authorize, recordAuthorization, 'CaptureNow', ...captureSteps, 'SucceededForACart', 'SettleCart', 'SettledCart', 'Succeeded']],
   ])('runs the forward path of %s: Authorize -> RecordAuthorization -> Capture -> MarkSucceeded -> ...', (_, cart, expected) => {
     // Act
     const path = walk(definition, definition.StartAt, { cart, failed: false });
@@ -127,6 +129,22 @@ describe('payment saga', () => {
     // Assess
     expect(path).toEqual(expected);
     expect(definition.States.Succeeded?.Type).toBe('Succeed');
+  });
+
+  it.each([
+    ['ends at authorized while the merchant has not said', 'await_capture', [authorize, recordAuthorization, 'CaptureNow', 'AwaitingCapture']],
+    [
+      'voids and closes it once the merchant canceled',
+      'cancel',
+      [authorize, recordAuthorization, 'CaptureNow', 'VoidAuthorization', 'MarkFailed', 'FailedForACart', 'PaymentFailed'],
+    ],
+  ] as const)('for a manual payment, %s', (_, then, expected) => {
+    // Act
+    const path = walk(definition, definition.StartAt, { cart: false, failed: false, then });
+
+    // Assess
+    expect(path).toEqual(expected);
+    expect(definition.States.AwaitingCapture?.Type).toBe('Succeed');
   });
 
   it.each([
@@ -178,9 +196,10 @@ describe('payment saga', () => {
 
 /**
  * The states visited from `start` by following `Next` to the end; at a Choice, the branch a
- * cart's payment (`$.cart_id` present) or a failed one (`$.error` present) takes.
+ * cart's payment (`$.cart_id` present), a failed one (`$.error` present) or a manual one
+ * (`$.then`, as RecordAuthorization sets it) takes.
  */
-function walk(asl: AslDefinition, start: string, state: { cart: boolean; failed: boolean }): string[] {
+function walk(asl: AslDefinition, start: string, state: { cart: boolean; failed: boolean; then?: string }): string[] {
   const visited: string[] = [];
   let current: string | undefined = start;
   while (current !== undefined && !visited.includes(current)) {
@@ -190,8 +209,16 @@ function walk(asl: AslDefinition, start: string, state: { cart: boolean; failed:
       current = here?.Next;
       continue;
     }
-    const rules = here.Choices as { Variable: string; IsPresent: boolean; Next: string }[];
-    const taken = rules.find(({ Variable, IsPresent }) => {
+    type Rule = { Variable: string; IsPresent?: boolean; StringEquals?: string; And?: Rule[]; Next: string };
+    const rules = here.Choices as Rule[];
+    const taken = rules.find((rule) => {
+      if (rule.And !== undefined) {
+        // A rule on `then` must ask whether it is present first: a Choice on a missing path fails the execution.
+        const [present, equals] = rule.And;
+        if (present?.Variable !== '$.then' || present.IsPresent !== true || equals?.Variable !== '$.then') throw new Error(`unexpected Choice ${JSON.stringify(rule)}`);
+        return state.then === equals.StringEquals;
+      }
+      const { Variable, IsPresent } = rule;
       const present = Variable === '$.cart_id' ? state.cart : Variable === '$.error' ? state.failed : undefined;
       if (present === undefined) throw new Error(`unexpected Choice on ${Variable}`);
       return present === IsPresent;

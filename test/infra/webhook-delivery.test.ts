@@ -43,11 +43,18 @@ describe('the event publisher’s stream', () => {
       BisectBatchOnFunctionError: true,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
     });
-    const pattern = JSON.parse(mapping!.FilterCriteria.Filters[0].Pattern);
-    expect(pattern).toEqual({
-      eventName: ['INSERT', 'MODIFY'],
-      dynamodb: { NewImage: { type: { S: ['payment', 'refund', 'cart', 'payout'] }, status: { S: ['succeeded', 'failed', 'canceled', 'applied', 'done', 'expired', 'paid'] } } },
-    });
+    const patterns = mapping!.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern));
+    expect(patterns).toEqual([
+      {
+        eventName: ['INSERT', 'MODIFY'],
+        dynamodb: { NewImage: { type: { S: ['payment', 'refund', 'cart', 'payout'] }, status: { S: ['succeeded', 'failed', 'canceled', 'applied', 'done', 'expired', 'paid'] } } },
+      },
+      // Only a manual payment's authorization: an automatic one's would invoke the publisher for nothing on every payment.
+      {
+        eventName: ['INSERT', 'MODIFY'],
+        dynamodb: { NewImage: { type: { S: ['payment'] }, status: { S: ['authorized'] }, capture_method: { S: ['manual'] } } },
+      },
+    ]);
     expect(alarm).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 1, AlarmActions: [{ Ref: logicalIdOf(synth.stack.alarms.topic) }] });
   });
 });

@@ -1,5 +1,5 @@
 import { AttentionReason, PaymentStatus, isTerminal } from '../../functions/domain/payment.ts';
-import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/reconcile.ts';
+import { CAPTURE_DEADLINE_MARGIN_SECONDS } from '../../functions/domain/provider.ts';
 import { violations } from '../support/invariants/ledger.ts';
 import { STRIPE_SEARCH_LAG_MS } from '../support/strict/stripe.ts';
 import { FINISHED, type SwimClass } from '../../functions/domain/carts/model.ts';

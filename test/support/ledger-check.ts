@@ -29,12 +29,13 @@ export function checkPaymentsAfterEach(): <T extends ApiResponse>(response: T, k
 }
 
 /**
- * The payment reaches a terminal status and, where the target has the fake provider, holds to
+ * The payment reaches a terminal status (or awaits its merchant's capture) and, where the target has the fake provider, holds to
  * the money promises every simulated history is held to (test/support/invariants/ledger.ts):
  * the charge's, and of the refund's those that hold while a refund is still on its way.
  */
 export async function expectSettledAsRecorded(paymentNo: string, key = target().apiKey) {
-  const payment = await waitForTerminal(paymentNo, { key });
+  // A manual payment nobody captured is at rest on our side: its authorization waits for the merchant.
+  const payment = await waitForTerminal(paymentNo, { key, awaitingCapture: true });
   const { providerUrl } = target();
   if (providerUrl) {
     const state = stateOfView(payment, await ledger(providerUrl));

@@ -120,13 +120,13 @@ export function paymentBody(overrides: Record<string, unknown> = {}) {
 
 const terminal = new Set(['succeeded', 'failed', 'canceled']);
 
-/** Polls the payment until it reaches a terminal status. */
-export async function waitForTerminal(paymentNo: string, { timeoutMs = 30_000, key = target().apiKey } = {}) {
+/** Polls the payment until it reaches a terminal status (or, `awaitingCapture` allowing, waits for the merchant's capture). */
+export async function waitForTerminal(paymentNo: string, { timeoutMs = 30_000, key = target().apiKey, awaitingCapture = false } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await api('GET', `/v1/payments/${paymentNo}`, undefined, { key });
     if (status !== 200) throw new Error(`GET ${paymentNo} answered ${status}: ${JSON.stringify(body)}`);
-    if (terminal.has(body.status)) return body;
+    if (terminal.has(body.status) || (awaitingCapture && body.awaiting_capture === true)) return body;
     if (Date.now() > deadline) throw new Error(`payment ${paymentNo} still ${body.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

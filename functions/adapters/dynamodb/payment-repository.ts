@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Currency } from '../../domain/money.ts';
-import { type Attention, type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
+import { type Attention, type CancellationReason, type CaptureDecision, type CaptureMethod, type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
 import type { ListPage, ListQuery } from '../../domain/lists.ts';
 import { type PaymentLister, type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
 import { translateDynamoError } from './client.ts';
@@ -45,6 +45,9 @@ export interface PaymentItem {
   lease_owner?: string;
   lease_expires_at?: string;
   needs_attention?: Attention;
+  capture_method?: typeof CaptureMethod.Manual;
+  capture_decision?: CaptureDecision;
+  cancellation_reason?: CancellationReason;
   /** The `by_merchant` index: the merchant's payments, newest first. */
   list_pk: string;
   list_sk: string;
@@ -163,6 +166,9 @@ function toItem(payment: Payment): PaymentItem {
     lease_owner: payment.lease?.owner,
     lease_expires_at: payment.lease?.expiresAt,
     needs_attention: payment.needsAttention === undefined ? undefined : { ...payment.needsAttention },
+    capture_method: payment.captureMethod,
+    capture_decision: payment.captureDecision === undefined ? undefined : { ...payment.captureDecision },
+    cancellation_reason: payment.cancellationReason,
     ...(unfinished && { due_shard: dueShardOf(payment.paymentNo), due_at: payment.reconcileAt }),
     ...listKeysOf('payment', payment.merchantId, payment.createdAt, payment.paymentNo),
   };
@@ -194,5 +200,8 @@ export function fromItem(item: PaymentItem): Payment {
     ...(item.lease_owner !== undefined &&
       item.lease_expires_at !== undefined && { lease: { owner: item.lease_owner, expiresAt: item.lease_expires_at } }),
     ...(item.needs_attention !== undefined && { needsAttention: item.needs_attention }),
+    ...(item.capture_method !== undefined && { captureMethod: item.capture_method }),
+    ...(item.capture_decision !== undefined && { captureDecision: item.capture_decision }),
+    ...(item.cancellation_reason !== undefined && { cancellationReason: item.cancellation_reason }),
   };
 }

@@ -5,8 +5,10 @@ import {
   ProviderRejectedError,
 } from '../../domain/errors.ts';
 import { parseCurrency } from '../../domain/money.ts';
+import { CaptureMethod } from '../../domain/payment.ts';
 import {
   type AuthorizeChargeInput,
+  CAPTURE_METHOD_METADATA_KEY,
   type Charge,
   type ChargeStatus,
   type CreatePayoutInput,
@@ -71,10 +73,14 @@ export class StripePaymentProvider implements PaymentProvider, ProviderBalanceLe
     return toCharge(pi);
   }
 
-  async captureCharge({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }): Promise<Charge> {
+  async captureCharge({ chargeId, idempotencyKey, amount }: { chargeId: string; idempotencyKey: string; amount?: number }): Promise<Charge> {
     try {
       return toCharge(
-        await this.stripe.paymentIntents.capture(chargeId, { expand: EXPAND_CHARGE }, { idempotencyKey }),
+        await this.stripe.paymentIntents.capture(
+          chargeId,
+          { expand: EXPAND_CHARGE, ...(amount !== undefined && { amount_to_capture: amount }) },
+          { idempotencyKey },
+        ),
       );
     } catch (error) {
       if (isUnexpectedState(error) || isLapsedAuthorization(error)) {
@@ -139,10 +145,12 @@ export class StripePaymentProvider implements PaymentProvider, ProviderBalanceLe
     return charges.sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  async listOpenAuthorizations(input: { deployment: string; createdBefore: Date; limit: number }): Promise<Charge[]> {
+  async listOpenAuthorizations(input: { deployment: string; captureMethod: CaptureMethod; createdBefore: Date; limit: number }): Promise<Charge[]> {
+    const manual = `metadata['${CAPTURE_METHOD_METADATA_KEY}']:${quoted(CaptureMethod.Manual)}`;
     const query = [
       `status:'requires_capture'`,
       `metadata['${DEPLOYMENT_METADATA_KEY}']:${quoted(input.deployment)}`,
+      input.captureMethod === CaptureMethod.Manual ? manual : `-${manual}`,
       `created<${Math.floor(input.createdBefore.getTime() / 1000)}`,
     ].join(' AND ');
     const result = await call(() =>

@@ -155,3 +155,10 @@ function respond(result: ApiResult | TextResult): APIGatewayProxyResult {
     body: JSON.stringify(result.body),
   };
 }
+
+/** A path parameter, checked like a body field: a malformed one is 400 naming it, never a lookup. */
+export function pathParameter(event: APIGatewayProxyEvent, name: string, valid: (value: string) => boolean, rule: string): string {
+  const value = event.pathParameters?.[name];
+  if (typeof value !== 'string' || !valid(value)) throw new ValidationError(name, rule);
+  return value;
+}

@@ -1,6 +1,9 @@
 import * as z from '../shared/zod.ts';
 import { type Currency, MAX_AMOUNT, minimumCharge, parseCurrency } from '../../domain/money.ts';
-import { type PaymentRequest, PaymentStatus, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { isPaymentNo } from '../../domain/create-payment.ts';
+import { CancellationReason, CaptureMethod, type PaymentRequest, PaymentStatus, RESERVED_METADATA_KEYS } from '../../domain/payment.ts';
+import { pathParameter } from './http.ts';
 import { currencyOut, isoInstant, minorAmount } from './response-schema.ts';
 
 /** Printable ASCII without spaces: safe in URLs, logs and provider metadata. */
@@ -23,19 +26,23 @@ export const currencyCode = z.pipe(
 /** A payment method at the provider, e.g. `pm_card_visa`. */
 export const paymentMethodId = z.string().check(z.regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id (pm_...)'));
 
+/** An amount a request gives, in minor units. */
+const requestAmount = z
+  .number({ error: 'must be an integer number of minor units' })
+  .check(
+    z.int('must be an integer number of minor units'),
+    z.positive('must be greater than 0'),
+    z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
+  );
+
 /** `POST /v1/payments`. Bounds follow the provider's, so nothing valid here fails there. */
 export const createPaymentBody = z
   .strictObject({
     order_no: token(64),
-    amount: z
-      .number({ error: 'must be an integer number of minor units' })
-      .check(
-        z.int('must be an integer number of minor units'),
-        z.positive('must be greater than 0'),
-        z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
-      ),
+    amount: requestAmount,
     currency: currencyCode,
     payment_method: paymentMethodId,
+    capture_method: z.optional(z.enum(Object.values(CaptureMethod))),
     customer_email: z.optional(z.email().check(z.maxLength(254))),
     description: z.optional(z.string().check(z.maxLength(1000))),
     metadata: z.optional(
@@ -76,8 +83,16 @@ export function toPaymentRequest(body: z.infer<typeof createPaymentBody>): Payme
     ...(body.customer_email !== undefined && { customerEmail: body.customer_email }),
     ...(body.description !== undefined && { description: body.description }),
     ...(body.metadata !== undefined && { metadata: body.metadata }),
+    ...(body.capture_method === CaptureMethod.Manual && { captureMethod: CaptureMethod.Manual }),
   };
 }
+
+/** `POST /v1/payments/{payment_no}/capture`: absent, the whole authorized amount. */
+export const capturePaymentBody = z.strictObject({ amount_to_capture: z.optional(requestAmount) });
+
+/** The payment_no a path names; anything else is a 400 naming it. */
+export const paymentNoOf = (event: APIGatewayProxyEvent) =>
+  pathParameter(event, 'payment_no', isPaymentNo, 'must be a payment_no (pay_ and 24 hex digits)');
 
 /** What a repeat of a payment request must match, by API field name. */
 export function paymentParameters(request: PaymentRequest): Record<string, unknown> {
@@ -89,6 +104,7 @@ export function paymentParameters(request: PaymentRequest): Record<string, unkno
     customer_email: request.customerEmail,
     description: request.description,
     metadata: request.metadata,
+    capture_method: request.captureMethod ?? CaptureMethod.Automatic,
   };
 }
 
@@ -106,6 +122,14 @@ export const paymentObject = z.strictObject({
   description: z.optional(z.string()),
   metadata: z.optional(z.record(z.string(), z.string())),
   needs_attention: z.optional(z.strictObject({ reason: z.string(), since: isoInstant })),
+  capture_method: z.enum(Object.values(CaptureMethod)),
+  /** A manual payment's: whether it waits at authorized for the merchant's capture or cancel. */
+  awaiting_capture: z.optional(z.boolean()),
+  /** When the authorization lapses, once the provider said: a manual payment must be captured before. */
+  capture_before: z.optional(isoInstant),
+  /** What the merchant asked to capture of a manual payment (the rest released). */
+  amount_to_capture: z.optional(minorAmount),
+  cancellation_reason: z.optional(z.enum(Object.values(CancellationReason))),
   created_at: isoInstant,
   updated_at: isoInstant,
 });

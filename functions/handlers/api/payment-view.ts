@@ -1,4 +1,4 @@
-import type { Payment } from '../../domain/payment.ts';
+import { CaptureMethod, type Payment, PaymentStatus, awaitsCapture } from '../../domain/payment.ts';
 import type { PaymentObject } from './payment-schema.ts';
 
 /** A payment as the API shows it. */
@@ -19,6 +19,11 @@ export function paymentView(payment: Payment): PaymentObject {
     ...(payment.needsAttention !== undefined && {
       needs_attention: { reason: payment.needsAttention.reason, since: payment.needsAttention.since },
     }),
+    capture_method: payment.captureMethod ?? CaptureMethod.Automatic,
+    ...(payment.captureMethod === CaptureMethod.Manual && { awaiting_capture: awaitsCapture(payment) }),
+    ...(payment.captureBefore !== undefined && payment.status === PaymentStatus.Authorized && { capture_before: payment.captureBefore }),
+    ...(payment.captureDecision?.action === 'capture' && { amount_to_capture: payment.captureDecision.amount }),
+    ...(payment.cancellationReason !== undefined && { cancellation_reason: payment.cancellationReason }),
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
   };

@@ -20,6 +20,17 @@ export interface RecordedPayment {
   readonly amountRefunded: number;
   /** The reconciler left it to a person (`needs_attention`). */
   readonly needsAttention?: unknown;
+  /** `manual`: it may wait at authorized for the merchant's capture or cancel. */
+  readonly captureMethod?: string;
+  /** A manual payment the merchant has not captured or canceled yet (the API's `awaiting_capture`). */
+  readonly awaitingCapture?: boolean;
+  /** What the merchant asked to capture of a manual payment; absent, the whole amount. */
+  readonly amountToCapture?: number;
+}
+
+/** A manual payment the merchant has not captured or canceled yet: its authorization stays open by design. */
+function awaitsCapture(p: RecordedPayment): boolean {
+  return p.captureMethod === 'manual' && p.status === 'authorized' && p.awaitingCapture !== false;
 }
 
 export interface RecordedRefund {
@@ -83,9 +94,10 @@ export const chargeInvariants: readonly Invariant<LedgerState>[] = [
         .filter((p) => p.status === 'succeeded')
         .flatMap((p) => {
           const captured = sum(intentsOf(provider, p.paymentNo).flatMap((pi) => pi.captures));
-          return captured === p.amountCaptured && p.amountCaptured === p.amount
+          const asked = p.amountToCapture ?? p.amount;
+          return captured === p.amountCaptured && p.amountCaptured === asked
             ? []
-            : [`${p.paymentNo} succeeded with ${p.amountCaptured} of ${p.amount}; the provider captured ${captured}`];
+            : [`${p.paymentNo} succeeded with ${p.amountCaptured} of ${asked} asked for; the provider captured ${captured}`];
         }),
   },
   {
@@ -103,9 +115,10 @@ export const chargeInvariants: readonly Invariant<LedgerState>[] = [
   {
     name: 'no authorization is left open',
     when: 'settled',
-    check: ({ provider }) =>
+    check: ({ payments, provider }) =>
       provider.paymentIntents
         .filter((pi) => pi.status === 'requires_capture')
+        .filter((pi) => !payments.some((p) => p.paymentNo === paymentNoOf(pi) && awaitsCapture(p)))
         .map((pi) => `${pi.id} of ${paymentNoOf(pi)} is still authorized`),
   },
   {
@@ -126,7 +139,7 @@ export const chargeInvariants: readonly Invariant<LedgerState>[] = [
     check: ({ payments }) =>
       // Left open only when the reconciler could not decide it, and then marked for a person.
       payments
-        .filter((p) => !['succeeded', 'failed', 'canceled'].includes(p.status) && p.needsAttention === undefined)
+        .filter((p) => !['succeeded', 'failed', 'canceled'].includes(p.status) && p.needsAttention === undefined && !awaitsCapture(p))
         .map((p) => `${p.paymentNo} is ${p.status}, not marked for attention`),
   },
 ];
@@ -281,6 +294,9 @@ export interface PaymentView {
   readonly amount_captured: number;
   readonly amount_refunded?: number;
   readonly needs_attention?: unknown;
+  readonly capture_method?: string;
+  readonly awaiting_capture?: boolean;
+  readonly amount_to_capture?: number;
   readonly refunds?: readonly { readonly refund_no: string; readonly amount: number; readonly status: string }[];
 }
 
@@ -295,6 +311,9 @@ export function stateOfView(payment: PaymentView, provider: Ledger): LedgerState
         amountCaptured: payment.amount_captured,
         amountRefunded: payment.amount_refunded ?? 0,
         ...(payment.needs_attention !== undefined && { needsAttention: payment.needs_attention }),
+        ...(payment.capture_method !== undefined && { captureMethod: payment.capture_method }),
+        ...(payment.awaiting_capture !== undefined && { awaitingCapture: payment.awaiting_capture }),
+        ...(payment.amount_to_capture !== undefined && { amountToCapture: payment.amount_to_capture }),
       },
     ],
     refunds: (payment.refunds ?? []).map((r) => ({ refundNo: r.refund_no, paymentNo: payment.payment_no, amount: r.amount, status: r.status })),

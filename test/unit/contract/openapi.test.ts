@@ -8,6 +8,7 @@ const committed = () => readFileSync(new URL('../../../openapi.json', import.met
 
 const payment = {
   payment_no: 'pay_0123456789abcdef01234567',
+  capture_method: 'automatic',
   order_no: 'order-1',
   amount: 1999,
   currency: 'USD',

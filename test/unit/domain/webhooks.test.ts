@@ -116,6 +116,18 @@ describe('transitionOf', () => {
     expect(transition).toEqual({ type: 'payment.succeeded', merchantId: 'm_1', resourceId: 'pay_1', at: AT, version: 4 });
   });
 
+  it('makes payment.authorized of a manual payment that moved from pending to authorized: it waits for the merchant', () => {
+    // Act
+    const transition = transitionOf({
+      kind: 'payment',
+      before: succeededPayment({ status: 'pending', captureMethod: 'manual' }),
+      after: succeededPayment({ status: 'authorized', captureMethod: 'manual', updatedAt: AT }),
+    });
+
+    // Assess
+    expect(transition).toEqual({ type: 'payment.authorized', merchantId: 'm_1', resourceId: 'pay_1', at: AT, version: 4 });
+  });
+
   it('makes no event of a write that keeps the status (a refunded total, a version) or of a step within automatic capture', () => {
     // Prepare
     const changes: ResourceChange[] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Ledger } from '../../../local/fake-provider/ledger.ts';
-import { violations } from '../../support/invariants/ledger.ts';
+import { type PaymentView, chargeInvariants, stateOfView, violations } from '../../support/invariants/ledger.ts';
 import { type SchoolViews, schoolInvariants, schoolStateOfViews } from '../../support/invariants/school.ts';
 
 /**
@@ -62,5 +62,28 @@ describe('the school invariants over the API', () => {
     };
 
     expect(found({ purchases: [purchase], payments: [payment] }, twice).join('\n')).toMatch(/the provider captured \[2500,2500\]/);
+  });
+});
+
+describe('the charge invariants over a manual payment as the API shows it', () => {
+  const intent = capturedOnce.paymentIntents[0]!;
+  const ledgerOf = (status: string, captures: readonly number[]): Ledger => ({
+    ...capturedOnce,
+    paymentIntents: [{ ...intent, status: status as typeof intent.status, captures: captures.map((amount) => ({ amount, at: 0 })) }],
+  });
+  const view = { payment_no: 'pay_1', amount: 2500, capture_method: 'manual' };
+  const charged = (payment: PaymentView, provider: Ledger) => violations(chargeInvariants, stateOfView(payment, provider), 'settled');
+
+  it('hold for one captured for the amount the merchant asked, and for one still awaiting its capture', () => {
+    expect(charged({ ...view, status: 'succeeded', amount_captured: 1500, amount_to_capture: 1500, awaiting_capture: false }, ledgerOf('succeeded', [1500]))).toEqual([]);
+    expect(charged({ ...view, status: 'authorized', amount_captured: 0, awaiting_capture: true }, ledgerOf('requires_capture', []))).toEqual([]);
+  });
+
+  it.each([
+    ['captured in full when the merchant asked for part', { status: 'succeeded', amount_captured: 2500, amount_to_capture: 1500, awaiting_capture: false }, ledgerOf('succeeded', [2500]), /succeeded with 2500 of 1500 asked for/],
+    ['left authorized once the merchant asked for its capture', { status: 'authorized', amount_captured: 0, amount_to_capture: 1500, awaiting_capture: false }, ledgerOf('requires_capture', []), /pi_1 of pay_1 is still authorized/],
+    ['an automatic one left authorized', { status: 'authorized', amount_captured: 0, capture_method: 'automatic' }, ledgerOf('requires_capture', []), /pay_1 is authorized, not marked for attention/],
+  ] as const)('report one %s', (_, shown, provider, reported) => {
+    expect(charged({ ...view, ...shown }, provider).join('\n')).toMatch(reported);
   });
 });

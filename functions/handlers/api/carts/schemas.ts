@@ -7,7 +7,8 @@ import { MAX_AMOUNT } from '../../../domain/money.ts';
 import type { ApiResult } from '../http.ts';
 import { paymentMethodId } from '../payment-schema.ts';
 import { currencyOut, isoInstant, minorAmount } from '../response-schema.ts';
-import { clientId, pathParameter, wholePoints } from '../school/schemas.ts';
+import { pathParameter } from '../http.ts';
+import { clientId, wholePoints } from '../school/schemas.ts';
 
 export const CART_ID = /^cart_[0-9a-f]{24}$/;
 const ITEM_ID = /^itm_[0-9a-f]{16}$/;

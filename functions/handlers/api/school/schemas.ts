@@ -4,7 +4,7 @@ import type { ClassRequest } from '../../../domain/carts/catalog.ts';
 import { type Account, type SwimClass, type Swimmer, isClientId } from '../../../domain/carts/model.ts';
 import type { Created, PointsGrant } from '../../../domain/carts/store.ts';
 import { ValidationError } from '../../../domain/errors.ts';
-import { type ApiResult, bodyText, parseBody } from '../http.ts';
+import { type ApiResult, bodyText, parseBody, pathParameter } from '../http.ts';
 import { currencyCode } from '../payment-schema.ts';
 import { minorUnits } from '../refund-schema.ts';
 import { currencyOut, isoInstant, minorAmount } from '../response-schema.ts';
@@ -31,12 +31,6 @@ export const wholePoints = (positive: boolean, max: number) =>
       z.lte(max, `must be at most ${max}`),
     );
 
-/** A path parameter, checked like a body field: a malformed one is 400 naming it, never a lookup. */
-export function pathParameter(event: APIGatewayProxyEvent, name: string, valid: (value: string) => boolean, rule: string): string {
-  const value = event.pathParameters?.[name];
-  if (typeof value !== 'string' || !valid(value)) throw new ValidationError(name, rule);
-  return value;
-}
 
 export const accountIdOf = (event: APIGatewayProxyEvent) => pathParameter(event, 'account_id', isClientId, CLIENT_ID);
 export const classIdOf = (event: APIGatewayProxyEvent) => pathParameter(event, 'class_id', isClientId, CLIENT_ID);

@@ -11,7 +11,7 @@ import {
   ProviderUnavailableError,
 } from '../../../../functions/domain/errors.ts';
 import { parseCurrency } from '../../../../functions/domain/money.ts';
-import type { AuthorizeChargeInput } from '../../../../functions/domain/provider.ts';
+import { type AuthorizeChargeInput, CAPTURE_METHOD_METADATA_KEY } from '../../../../functions/domain/provider.ts';
 import { startFakeProvider, type FakeProvider } from '../../../../local/fake-provider/server.ts';
 
 let fake: FakeProvider;
@@ -289,28 +289,43 @@ describe('StripePaymentProvider against the fake provider', () => {
   });
 
   describe('listOpenAuthorizations', () => {
-    it("lists the open authorizations of one deployment created before a time, and nothing else", async () => {
+    it("lists the open authorizations of one deployment and one capture method created before a time, and nothing else", async () => {
       // Prepare
       const deployment = `dep-${randomUUID()}`;
-      const tagged = (overrides: Partial<AuthorizeChargeInput> = {}) => {
+      const tagged = (overrides: Partial<AuthorizeChargeInput> = {}, extra: Record<string, string> = {}) => {
         const input = authorizeInput(overrides);
-        return { ...input, metadata: { ...input.metadata, chargeonce_deployment: deployment } };
+        return { ...input, metadata: { ...input.metadata, chargeonce_deployment: deployment, ...extra } };
       };
       const open = await provider.authorizeCharge(tagged());
+      const manual = await provider.authorizeCharge(tagged({}, { [CAPTURE_METHOD_METADATA_KEY]: 'manual' }));
       const captured = await provider.authorizeCharge(tagged());
       await provider.captureCharge({ chargeId: captured.id, idempotencyKey: `c-${captured.id}` });
       const voided = await provider.authorizeCharge(tagged());
       await provider.voidCharge({ chargeId: voided.id, idempotencyKey: `v-${voided.id}` });
       await provider.authorizeCharge(authorizeInput());
+      const before = (ms: number) => ({ deployment, createdBefore: new Date(Date.now() + ms), limit: 10 });
 
       // Act
-      const listed = await provider.listOpenAuthorizations({ deployment, createdBefore: new Date(Date.now() + 2000), limit: 10 });
-      const older = await provider.listOpenAuthorizations({ deployment, createdBefore: new Date(Date.now() - 60_000), limit: 10 });
+      const listed = await provider.listOpenAuthorizations({ ...before(2000), captureMethod: 'automatic' });
+      const listedManual = await provider.listOpenAuthorizations({ ...before(2000), captureMethod: 'manual' });
+      const older = await provider.listOpenAuthorizations({ ...before(-60_000), captureMethod: 'automatic' });
 
       // Assess
       expect(listed.map((charge) => charge.id)).toEqual([open.id]);
       expect(listed[0]).toMatchObject({ status: 'requires_capture', paymentNo: open.paymentNo, deployment });
+      expect(listedManual.map((charge) => charge.id)).toEqual([manual.id]);
       expect(older).toEqual([]);
+    });
+
+    it('captures part of an authorization when given an amount, releasing the rest', async () => {
+      // Prepare
+      const charge = await provider.authorizeCharge(authorizeInput());
+
+      // Act
+      const captured = await provider.captureCharge({ chargeId: charge.id, idempotencyKey: `c-${charge.id}`, amount: charge.amount - 100 });
+
+      // Assess
+      expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: charge.amount - 100 });
     });
 
     it('reports the capture deadline the provider sets, however short', async () => {

@@ -410,7 +410,8 @@ describe("a function's own code, as its role", () => {
     // Assess
     expect(result).toEqual({ reconciled: 0, carts: 0, released: 0 });
     expect(log).toBe('');
-    expect(stripeAuthorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`]);
+    // The sweep's two searches: open authorizations of automatic payments, and of manual ones near their deadline.
+    expect(stripeAuthorizations).toEqual([`Bearer ${LOCAL_STRIPE_KEY}`, `Bearer ${LOCAL_STRIPE_KEY}`]);
     expect(denials).toEqual([]);
   });
 });

@@ -4,11 +4,12 @@ import { ChargeonceError } from '../../functions/domain/errors.ts';
 import { withFinishedKeyCache } from '../../functions/domain/finished-key-cache.ts';
 import { type IdempotencyStore, type StoredResponse, runIdempotently } from '../../functions/domain/idempotency.ts';
 import type { Currency } from '../../functions/domain/money.ts';
-import type { PaymentRequest } from '../../functions/domain/payment.ts';
+import { CaptureMethod, type PaymentRequest } from '../../functions/domain/payment.ts';
+import { type CaptureRequest, decideCapture } from '../../functions/domain/manual-capture.ts';
 import { type RefundRequest, createRefund, derivedRefundKey } from '../../functions/domain/refund.ts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { parseBody } from '../../functions/handlers/api/http.ts';
-import { createPaymentBody, paymentParameters, toPaymentRequest } from '../../functions/handlers/api/payment-schema.ts';
+import { capturePaymentBody, createPaymentBody, paymentParameters, toPaymentRequest } from '../../functions/handlers/api/payment-schema.ts';
 import { paymentView } from '../../functions/handlers/api/payment-view.ts';
 import { createRefundBody, refundParameters, refundView, toRefundRequest } from '../../functions/handlers/api/refund-schema.ts';
 import type { Ports } from './gated-ports.ts';
@@ -54,6 +55,16 @@ export interface PaymentOrder {
   readonly currency: Currency;
   readonly paymentMethod: string;
   readonly headerKey?: string;
+  /** A manual payment: it waits at authorized for the merchant's capture or cancel. */
+  readonly manual?: boolean;
+}
+
+/** The merchant's capture (of `amount`, or all) or cancel of a manual payment. */
+export interface DecisionOrder {
+  readonly merchantId: string;
+  readonly paymentNo: string;
+  readonly request: CaptureRequest;
+  readonly headerKey?: string;
 }
 
 export interface RefundOrder {
@@ -86,8 +97,15 @@ export class Api {
       amount: order.amount,
       currency: order.currency,
       paymentMethod: order.paymentMethod,
+      ...(order.manual === true && { captureMethod: CaptureMethod.Manual }),
     };
-    const body = { order_no: order.orderNo, amount: order.amount, currency: order.currency, payment_method: order.paymentMethod };
+    const body = {
+      order_no: order.orderNo,
+      amount: order.amount,
+      currency: order.currency,
+      payment_method: order.paymentMethod,
+      ...(order.manual === true && { capture_method: CaptureMethod.Manual }),
+    };
     return this.call({
       route: 'payments',
       fn: 'create-payment',
@@ -108,6 +126,32 @@ export class Api {
           request,
         );
         return { status: created ? 201 : 200, body: paymentView(payment) };
+      },
+    });
+  }
+
+  /** `POST /v1/payments/{no}/capture` or `/cancel`: behind the layer only with a header, as the routes are. */
+  decide(order: DecisionOrder): Actor {
+    const { world } = this;
+    const { request } = order;
+    const capture = request.action === 'capture';
+    const body = capture && request.amount !== undefined ? { amount_to_capture: request.amount } : {};
+    return this.call({
+      route: capture ? 'payment-capture' : 'payment-cancel',
+      fn: capture ? 'capture-payment' : 'cancel-payment',
+      merchantId: order.merchantId,
+      request,
+      ...(order.headerKey !== undefined && { key: `header:${order.headerKey}` }),
+      describe: `${request.action} ${order.paymentNo}`,
+      parse: () => {
+        const parsed = parseBody(jsonEvent(body), capturePaymentBody);
+        return capture ? { action: 'capture' as const, ...(parsed.amount_to_capture !== undefined && { amount: parsed.amount_to_capture }) } : request;
+      },
+      parameters: (input) => ({ payment_no: order.paymentNo, ...(input.action === 'capture' && { amount_to_capture: input.amount }) }),
+      async run(ports, input) {
+        const deps = { payments: ports.payments, workflow: ports.paymentWorkflow, clock: world.clock.clock, reconcileAfterSeconds: world.reconcileAfterSeconds };
+        const { payment } = await decideCapture(deps, order.merchantId, order.paymentNo, input);
+        return { status: 202, body: paymentView(payment) };
       },
     });
   }

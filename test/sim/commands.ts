@@ -3,7 +3,8 @@ import { cartHoldSeconds, idempotencyLeaseSeconds, reconcileAfterSeconds, reconc
 import { PAYMENT_WINDOW_SECONDS } from '../../functions/domain/carts/model.ts';
 import { KEY_RETENTION_SECONDS } from '../../functions/domain/idempotency.ts';
 import { type Currency, minimumCharge } from '../../functions/domain/money.ts';
-import { PaymentStatus } from '../../functions/domain/payment.ts';
+import { PaymentStatus, awaitsCapture } from '../../functions/domain/payment.ts';
+import type { CaptureRequest } from '../../functions/domain/manual-capture.ts';
 import type { ChargeWorkflow } from '../../functions/domain/ports.ts';
 import { CAPTURE_DEADLINE_MARGIN_SECONDS, CARD_AUTHORIZATION_WINDOW_SECONDS, IDEMPOTENCY_KEY_TRUSTED_FOR_MS } from '../../functions/domain/provider.ts';
 import { REFUND_FAILURE_REASONS } from '../../local/fake-provider/faults.ts';
@@ -121,9 +122,11 @@ const pay: fc.Arbitrary<Command> = fc
     card: cards,
     key: fc.option(fc.constantFrom('key-1', 'key-2'), { nil: undefined, freq: 3 }),
     pace: paces,
+    manual: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   })
-  .map(({ merchant, order, amount, currency, card, key, pace }) => ({
-    toString: () => `pay(${MERCHANTS[merchant]}, order-${order}, ${amount} ${currency}, ${card}${key === undefined ? '' : `, ${key}`}, ${pace})`,
+  .map(({ merchant, order, amount, currency, card, key, pace, manual }) => ({
+    toString: () =>
+      `pay(${MERCHANTS[merchant]}, order-${order}, ${amount} ${currency}, ${card}${manual ? ', manual' : ''}${key === undefined ? '' : `, ${key}`}, ${pace})`,
     async run(sim: Simulation) {
       const actor = sim.api.pay({
         merchantId: MERCHANTS[merchant] as string,
@@ -132,7 +135,36 @@ const pay: fc.Arbitrary<Command> = fc
         currency,
         paymentMethod: card,
         headerKey: key,
+        manual,
       });
+      await request(sim, actor, pace);
+    },
+  }));
+
+/** What the merchant says of a manual payment, from the payment as it stands when it says it. */
+const merchantWords = {
+  'capture all': (): CaptureRequest => ({ action: 'capture' }),
+  'capture part': (p: { amount: number }): CaptureRequest => ({ action: 'capture', amount: Math.max(1, Math.floor(p.amount / 3)) }),
+  'capture more than authorized': (p: { amount: number }): CaptureRequest => ({ action: 'capture', amount: p.amount + 1 }),
+  cancel: (): CaptureRequest => ({ action: 'cancel' }),
+};
+
+/** The merchant captures or cancels a manual payment: mostly one waiting for it, sometimes any payment (refused, or a repeat). */
+const decide: fc.Arbitrary<Command> = fc
+  .record({
+    payment: fc.nat(),
+    decision: fc.constantFrom(...(Object.keys(merchantWords) as (keyof typeof merchantWords)[])),
+    key: fc.option(fc.constantFrom('decide-key-1', 'decide-key-2'), { nil: undefined, freq: 3 }),
+    pace: paces,
+  })
+  .map(({ payment: index, decision, key, pace }) => ({
+    toString: () => `decide(payment #${index}, ${decision}${key === undefined ? '' : `, ${key}`}, ${pace})`,
+    async run(sim: Simulation) {
+      const payments = sim.world.payments.all();
+      const waiting = payments.filter(awaitsCapture);
+      const payment = pick(waiting.length > 0 && index % 4 !== 0 ? waiting : payments, index);
+      if (payment === undefined) return;
+      const actor = sim.api.decide({ merchantId: payment.merchantId, paymentNo: payment.paymentNo, request: merchantWords[decision](payment), headerKey: key });
       await request(sim, actor, pace);
     },
   }));
@@ -350,6 +382,7 @@ export const paymentCommands: CommandRegistry = (mix) => {
   return [
     { name: 'pay', weight: 6, arbitrary: pay },
     { name: 'refund', weight: 4, arbitrary: refund },
+    { name: 'decide', weight: 2, arbitrary: decide },
     { name: 'send again', weight: 3, arbitrary: resend },
     { name: 'step', weight: 14, arbitrary: stepWith(fc.constant(GO)) },
     { name: 'break a step', weight: 3, arbitrary: stepWith(decisions) },

@@ -54,6 +54,14 @@ export const focuses = {
     },
     breakages: { refused: 4 },
   },
+  /** Where merchants capture and cancel manual payments: many decisions, no carts, no refunds. */
+  'manual capture': {
+    commands: {
+      ...Object.fromEntries(cartCommands(USUAL_BREAKAGES).map((kind) => [kind.name, 0])),
+      refund: 0,
+      decide: 4,
+    },
+  },
 } as const satisfies Record<string, Focus>;
 
 export type FocusName = keyof typeof focuses;

@@ -196,6 +196,8 @@ function holds(name: string, rule: ChoiceRule, data: JsonObject): boolean {
   if (rule.Variable === undefined) throw new Error(`state ${name}: a choice without a Variable`);
   const value = read(data, rule.Variable);
   if (rule['IsPresent'] !== undefined) return (value !== undefined) === rule['IsPresent'];
+  // As Step Functions: a comparison on a path the state lacks fails the execution (guard it with IsPresent in an And).
+  if (value === undefined) throw new Error(`state ${name}: the choice reads ${rule.Variable}, which the state lacks (States.Runtime)`);
   if (rule['StringEquals'] !== undefined) return value === rule['StringEquals'];
   if (rule['NumericEquals'] !== undefined) return value === rule['NumericEquals'];
   for (const [operator, compare] of numericComparisons) {

@@ -1,10 +1,12 @@
 import type { SchoolWrite } from '../../functions/domain/carts/store.ts';
 import type { Refund } from '../../functions/domain/refund.ts';
+import { capturePayment } from '../../functions/domain/saga.ts';
 import { InMemorySchoolStore } from '../support/in-memory-school-store.ts';
 import type { StoredPayment } from '../support/strict/payments.ts';
 import { StrictLedgerStore } from '../support/strict/ledger.ts';
 import { StrictRefundRepository } from '../support/strict/refunds.ts';
 import type { Variant } from './history.ts';
+import { productSteps } from './sagas.ts';
 
 /**
  * The product with one rule broken on purpose, for the tests of the simulator itself: a
@@ -54,6 +56,28 @@ export const brokenVariants = {
           return false;
         }
       })(),
+  },
+  /** The Capture step as if the merchant's amount were not passed on: a manual payment captured in full, whatever was asked. */
+  'capture amount ignored': {
+    steps: {
+      ...productSteps,
+      payment: {
+        ...productSteps.payment,
+        Capture: (deps, state) =>
+          capturePayment(
+            {
+              ...deps,
+              provider: new Proxy(deps.provider, {
+                get: (provider, name) =>
+                  name === 'captureCharge'
+                    ? ({ chargeId, idempotencyKey }: { chargeId: string; idempotencyKey: string }) => provider.captureCharge({ chargeId, idempotencyKey })
+                    : Reflect.get(provider, name, provider),
+              }),
+            },
+            state,
+          ),
+      },
+    },
   },
 } as const satisfies Record<string, Variant>;
 

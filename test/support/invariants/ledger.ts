@@ -24,13 +24,20 @@ export interface RecordedPayment {
   readonly captureMethod?: string;
   /** A manual payment the merchant has not captured or canceled yet (the API's `awaiting_capture`). */
   readonly awaitingCapture?: boolean;
-  /** What the merchant asked to capture of a manual payment; absent, the whole amount. */
+  /** What the merchant asked to capture of a manual payment, as the API shows it; absent, the whole amount. */
   readonly amountToCapture?: number;
+  /** The merchant's word on a manual payment, as the store holds it (the simulation's records). */
+  readonly captureDecision?: { readonly action: string; readonly amount?: number };
+}
+
+/** What a payment should capture: what its merchant asked for, or all of it. */
+function askedToCapture(p: RecordedPayment): number {
+  return p.amountToCapture ?? (p.captureDecision?.action === 'capture' ? p.captureDecision.amount : undefined) ?? p.amount;
 }
 
 /** A manual payment the merchant has not captured or canceled yet: its authorization stays open by design. */
 function awaitsCapture(p: RecordedPayment): boolean {
-  return p.captureMethod === 'manual' && p.status === 'authorized' && p.awaitingCapture !== false;
+  return p.captureMethod === 'manual' && p.status === 'authorized' && p.awaitingCapture !== false && p.captureDecision === undefined;
 }
 
 export interface RecordedRefund {
@@ -94,7 +101,7 @@ export const chargeInvariants: readonly Invariant<LedgerState>[] = [
         .filter((p) => p.status === 'succeeded')
         .flatMap((p) => {
           const captured = sum(intentsOf(provider, p.paymentNo).flatMap((pi) => pi.captures));
-          const asked = p.amountToCapture ?? p.amount;
+          const asked = askedToCapture(p);
           return captured === p.amountCaptured && p.amountCaptured === asked
             ? []
             : [`${p.paymentNo} succeeded with ${p.amountCaptured} of ${asked} asked for; the provider captured ${captured}`];
@@ -151,7 +158,7 @@ export const refundInvariants: readonly Invariant<LedgerState>[] = [
     when: 'always',
     check: ({ payments, provider }) => [
       ...payments
-        .filter((p) => p.amountRefunded < 0 || p.amountRefunded > p.amountCaptured || ![0, p.amount].includes(p.amountCaptured))
+        .filter((p) => p.amountRefunded < 0 || p.amountRefunded > p.amountCaptured || ![0, askedToCapture(p)].includes(p.amountCaptured))
         .map((p) => `${p.paymentNo} has ${p.amountRefunded} refunded of ${p.amountCaptured} captured (amount ${p.amount})`),
       ...provider.paymentIntents
         .filter((pi) => refundedOf(provider, pi) > sum(pi.captures))

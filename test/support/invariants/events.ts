@@ -8,6 +8,8 @@ export interface EventedRecord {
   readonly kind: 'payment' | 'refund';
   readonly id: string;
   readonly status: string;
+  /** A manual payment: its `authorized` makes an event too (`payment.authorized`). */
+  readonly manual?: boolean;
 }
 export interface RecordedEvent {
   readonly eventId: string;
@@ -22,7 +24,9 @@ const FINAL = ['succeeded', 'failed', 'canceled'];
  * has exactly one event of the transition into it (a lost event, or a second one, breaks it),
  * and every payment or refund event names a record that is in that status (no event without
  * its change), but for `refund.failed` of a refund revived since (the provider refunded after
- * all: it failed, then succeeded, two transitions). One line per break; none when they hold.
+ * all: it failed, then succeeded, two transitions). A manual payment authorized or captured has
+ * exactly one `payment.authorized`, one closed otherwise at most one (a card declined at once
+ * was never authorized), and an automatic payment none. One line per break; none when they hold.
  */
 export function eventViolations(records: readonly EventedRecord[], events: readonly RecordedEvent[]): string[] {
   const found: string[] = [];
@@ -34,9 +38,17 @@ export function eventViolations(records: readonly EventedRecord[], events: reado
     const made = byKey.get(`${record.kind}.${record.status}|${record.id}`) ?? [];
     if (made.length !== 1) found.push(`${record.kind} ${record.id} is ${record.status} with ${made.length} ${record.kind}.${record.status} events`);
   }
+  for (const record of records) {
+    if (record.kind !== 'payment') continue;
+    const authorized = (byKey.get(`payment.authorized|${record.id}`) ?? []).length;
+    const expected = !record.manual ? [0] : ['authorized', 'succeeded'].includes(record.status) ? [1] : [0, 1];
+    if (!expected.includes(authorized)) found.push(`payment ${record.id} (${record.manual ? 'manual' : 'automatic'}, ${record.status}) has ${authorized} payment.authorized events`);
+  }
   for (const event of events) {
     const [kind, status] = event.type.split('.');
     if (kind !== 'payment' && kind !== 'refund') continue;
+    // Counted above: a manual payment moves on from authorized.
+    if (event.type === 'payment.authorized' && statusOf.has(`payment|${event.resourceId}`)) continue;
     const actual = statusOf.get(`${kind}|${event.resourceId}`);
     const revived = event.type === 'refund.failed' && actual !== undefined;
     if (actual !== status && !revived) found.push(`event ${event.eventId} (${event.type}) names ${kind} ${event.resourceId}, which is ${actual ?? 'missing'}`);
@@ -58,7 +70,7 @@ export async function stackEventViolations(table: { readonly endpoint: string; r
       const page = await db.send(new ScanCommand({ TableName: table.name, ExclusiveStartKey: startKey, ConsistentRead: true }));
       for (const item of page.Items ?? []) {
         if (merchantId !== undefined && item['merchant_id'] !== merchantId) continue;
-        if (item['type'] === 'payment') records.push({ kind: 'payment', id: item['payment_no'], status: item['status'] });
+        if (item['type'] === 'payment') records.push({ kind: 'payment', id: item['payment_no'], status: item['status'], manual: item['capture_method'] === 'manual' });
         if (item['type'] === 'refund') records.push({ kind: 'refund', id: item['refund_no'], status: item['status'] });
         if (item['type'] === 'event') {
           const object = item['object'] as Record<string, string>;

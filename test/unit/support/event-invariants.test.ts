@@ -41,4 +41,41 @@ describe('eventViolations', () => {
     expect(doubled).toEqual(['refund re_1 is failed with 2 refund.failed events']);
     expect(unfounded).toEqual(['event evt_5 (payment.failed) names payment pay_2, which is pending']);
   });
+
+  it('holds for manual payments with one payment.authorized each once authorized, whatever came after', () => {
+    // Prepare
+    const manual = [
+      { kind: 'payment', id: 'pay_w', status: 'authorized', manual: true },
+      { kind: 'payment', id: 'pay_c', status: 'canceled', manual: true },
+      { kind: 'payment', id: 'pay_d', status: 'failed', manual: true },
+    ] as const;
+    const made = [
+      { eventId: 'evt_w', type: 'payment.authorized', resourceId: 'pay_w' },
+      { eventId: 'evt_c1', type: 'payment.authorized', resourceId: 'pay_c' },
+      { eventId: 'evt_c2', type: 'payment.canceled', resourceId: 'pay_c' },
+      { eventId: 'evt_d', type: 'payment.failed', resourceId: 'pay_d' },
+    ];
+
+    // Assess
+    expect(eventViolations(manual, made)).toEqual([]);
+  });
+
+  it('finds a manual payment authorized without its event, one with two, and an automatic payment with one', () => {
+    // Act
+    const lost = eventViolations([{ kind: 'payment', id: 'pay_m', status: 'authorized', manual: true }], []);
+    const doubled = eventViolations(
+      [{ kind: 'payment', id: 'pay_m', status: 'canceled', manual: true }],
+      [
+        { eventId: 'evt_1', type: 'payment.authorized', resourceId: 'pay_m' },
+        { eventId: 'evt_2', type: 'payment.authorized', resourceId: 'pay_m' },
+        { eventId: 'evt_3', type: 'payment.canceled', resourceId: 'pay_m' },
+      ],
+    );
+    const automatic = eventViolations(records, [...events, { eventId: 'evt_4', type: 'payment.authorized', resourceId: 'pay_1' }]);
+
+    // Assess
+    expect(lost).toEqual(['payment pay_m (manual, authorized) has 0 payment.authorized events']);
+    expect(doubled).toEqual(['payment pay_m (manual, canceled) has 2 payment.authorized events']);
+    expect(automatic).toEqual(['payment pay_1 (automatic, succeeded) has 1 payment.authorized events']);
+  });
 });

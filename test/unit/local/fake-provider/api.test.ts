@@ -204,6 +204,23 @@ describe('fake provider API', () => {
       expect(json.data.map((pi: { id: string }) => pi.id)).toEqual([newer.id, older.id]);
     });
 
+    it('negates a clause led by -: a metadata key of another value, or none', async () => {
+      // Prepare
+      const plain = (await authorize('pm_card_visa', 'P-search-negated')).json;
+      const tagged = await stripeRequest(fake.url, 'POST', '/v1/payment_intents', {
+        params: { ...authorizeParams('pm_card_visa', 'P-search-negated'), 'metadata[tag]': 'manual' },
+      });
+      const query = (clause: string) => `metadata['payment_no']:'P-search-negated' AND ${clause}`;
+
+      // Act
+      const without = await stripeRequest(fake.url, 'GET', '/v1/payment_intents/search', { params: { query: query("-metadata['tag']:'manual'") } });
+      const withTag = await stripeRequest(fake.url, 'GET', '/v1/payment_intents/search', { params: { query: query("metadata['tag']:'manual'") } });
+
+      // Assess
+      expect(without.json.data.map((pi: { id: string }) => pi.id)).toEqual([plain.id]);
+      expect(withTag.json.data.map((pi: { id: string }) => pi.id)).toEqual([tagged.json.id]);
+    });
+
     it('pages through searches with next_page', async () => {
       // Prepare
       for (let i = 0; i < 3; i += 1) await authorize('pm_card_visa', 'P-search-pages');

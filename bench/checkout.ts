@@ -292,15 +292,28 @@ function report(results: PhaseResult[], functions: ReturnType<LocalStack['lambda
     ['function', 'write requests / payment', 'item writes / payment', 'read requests / payment'],
     byFunction.map(([fn, counts]) => [fn, perPayment(quiet, counts.writeRequests), perPayment(quiet, counts.writeItems), perPayment(quiet, counts.readRequests)]),
   );
-  const poster = quiet.dynamo.byCaller[[...functionOfKey].find(([, fn]) => fn === 'LedgerPoster')?.[0] ?? ''];
-  if (poster !== undefined) {
+  // Fed by the table's stream, after the checkout answered: counted apart from the checkout's own requests.
+  const offPath = [
+    { name: "the ledger (LedgerPoster, from the table's stream)", functions: ['LedgerPoster'] },
+    { name: 'the events and their webhook deliveries (EventPublisher, DeliverWebhook, GiveUpWebhook)', functions: ['EventPublisher', 'DeliverWebhook', 'GiveUpWebhook'] },
+  ];
+  const checkout = { writeRequests: quiet.dynamo.writeRequests, writeItems: quiet.dynamo.writeItems, readRequests: quiet.dynamo.readRequests };
+  for (const group of offPath) {
+    const counts = byFunction.filter(([fn]) => group.functions.includes(fn)).map(([, c]) => c);
+    const sum = (pick: (c: (typeof counts)[number]) => number) => counts.reduce((total, c) => total + pick(c), 0);
+    const [writeRequests, writeItems, readRequests] = [sum((c) => c.writeRequests), sum((c) => c.writeItems), sum((c) => c.readRequests)];
+    checkout.writeRequests -= writeRequests;
+    checkout.writeItems -= writeItems;
+    checkout.readRequests -= readRequests;
     console.log(
-      `  the ledger (LedgerPoster, from the table's stream, off the checkout's path): ${perPayment(quiet, poster.writeRequests)} write requests, ` +
-        `${perPayment(quiet, poster.writeItems)} item writes, ${perPayment(quiet, poster.readRequests)} reads / payment; ` +
-        `the checkout itself: ${perPayment(quiet, quiet.dynamo.writeRequests - poster.writeRequests)} write requests, ` +
-        `${perPayment(quiet, quiet.dynamo.writeItems - poster.writeItems)} item writes / payment`,
+      `  ${group.name}, off the checkout's path: ${perPayment(quiet, writeRequests)} write requests, ` +
+        `${perPayment(quiet, writeItems)} item writes, ${perPayment(quiet, readRequests)} read requests / payment`,
     );
   }
+  console.log(
+    `  the checkout itself (the POST, the authorizer, the saga): ${perPayment(quiet, checkout.writeRequests)} write requests, ` +
+      `${perPayment(quiet, checkout.writeItems)} item writes, ${perPayment(quiet, checkout.readRequests)} read requests / payment`,
+  );
   const refused = Object.entries(quiet.dynamo.refused);
   if (refused.length > 0) {
     console.log('  refused by DynamoDB (still billed):');

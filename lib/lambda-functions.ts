@@ -101,6 +101,8 @@ type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Condit
 
 /** What a transaction over several items needs: each of its parts is authorized as its own action. */
 const TRANSACTION_WRITES: TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'];
+/** The saga steps that write over the payment as the step before them read it (functions/domain/saga.ts). */
+const presumingSteps: readonly SagaStepName[] = ['RecordAuthorization', 'MarkSucceeded'];
 
 /**
  * What an API route may do to the table, by HTTP method, so that a new route gets the
@@ -201,8 +203,11 @@ export class LambdaFunctions extends Construct {
     for (const [name, entry] of Object.entries(sagaSteps) as [SagaStepName, string][]) {
       const fn = this.createFunction(name, entry);
       this.withStepBudget(fn);
-      // Settling a cart moves seats, points and the purchase in transactions.
-      this.allowTable(fn, name === 'SettleCart' ? TRANSACTION_WRITES : ['GetItem', 'PutItem']);
+      // Settling a cart moves seats, points and the purchase in transactions; RecordAuthorization
+      // and MarkSucceeded update the payment over the version the step before read, without reading it.
+      const actions: TableAction[] =
+        name === 'SettleCart' ? TRANSACTION_WRITES : presumingSteps.includes(name) ? ['GetItem', 'PutItem', 'UpdateItem'] : ['GetItem', 'PutItem'];
+      this.allowTable(fn, actions);
       if (providerSteps.includes(name)) this.allowProvider(fn, props);
       steps[name] = fn;
     }

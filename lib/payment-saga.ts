@@ -11,7 +11,7 @@
  * with SettleCart, which applies and fulfils the cart or reopens it; then the execution ends
  * as the payment did (a caught `error` in the state means it failed).
  *
- * Every Task passes the whole state (`{payment_no, charge_id?, amount_captured?}`) to its
+ * Every Task passes the whole state (`{payment_no, charge_id?, amount_captured?, captured_version?, ...}`) to its
  * function and replaces the state with what the function returns (the next whole state).
  * Every Task retries the transient errors with capped, fully jittered backoff (a Task that
  * ran past its TimeoutSeconds among them), and waits out the reconciler's lease (PaymentBusy)

@@ -26,6 +26,7 @@ export const paymentRepositoryCalls = {
   listDue: 'read',
   create: 'write',
   replace: 'write',
+  update: 'write',
 } as const satisfies Calls<PaymentRepository>;
 
 export const refundRepositoryCalls = {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyKeyMismatchError } from './errors.ts';
-import { type Payment, type PaymentRequest, PaymentStatus, firstDifferingField } from './payment.ts';
+import { type Payment, type PaymentRequest, PaymentStatus, firstDifferingField, requestOf } from './payment.ts';
 import type { ChargeWorkflow, Clock, PaymentRepository } from './ports.ts';
 import { tryStartSaga } from './saga-start.ts';
 
@@ -17,6 +17,12 @@ export interface CreatePaymentResult {
   readonly created: boolean;
   /** False when the saga could not be started now; the reconciler starts it later. */
   readonly started: boolean;
+  /**
+   * The payment as its first request answered it, whatever happened to it since: every repeat
+   * of the order gets the first answer again. It is rebuilt from what the payment stores, so
+   * the payment itself is the only record of the order a repeat needs (no idempotency record).
+   */
+  readonly firstAnswer: Payment;
 }
 
 /**
@@ -46,21 +52,13 @@ export async function createPayment(
   merchantId: string,
   request: PaymentRequest,
 ): Promise<CreatePaymentResult> {
-  const now = deps.clock();
-  const candidate: Payment = {
-    ...request,
-    paymentNo: paymentNoFor(merchantId, request.orderNo),
-    merchantId,
-    status: PaymentStatus.Pending,
-    version: 1,
-    amountCaptured: 0,
-    amountRefunded: 0,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    reconcileAt: new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString(),
-    resumeCount: 0,
-  };
-  const { created, payment } = await deps.payments.create(candidate);
+  const paymentNo = paymentNoFor(merchantId, request.orderNo);
+  // Read first: a read that fails or hangs leaves nothing behind, so a request refused while
+  // the table is unreachable can be sent again corrected. Only the put can land after its
+  // caller gave up on it, as any write can.
+  const found = await deps.payments.get(paymentNo);
+  const { created, payment } =
+    found === undefined ? await deps.payments.create(newPayment(deps, merchantId, request, deps.clock())) : { created: false, payment: found };
   if (!created) {
     const field = firstDifferingField(payment, request);
     if (field !== undefined) {
@@ -73,7 +71,25 @@ export async function createPayment(
   // A replay of a payment whose first start was lost starts it now; for one already
   // started, the same execution name and input make the start a no-op.
   const started = payment.status === PaymentStatus.Pending ? await tryStartSaga(deps.workflow, payment.paymentNo) : true;
-  return { payment, created, started };
+  const firstAnswer = created ? payment : newPayment(deps, merchantId, requestOf(payment), new Date(payment.createdAt));
+  return { payment, created, started, firstAnswer };
+}
+
+/** A payment as it is first written: everything in it follows from the request and the time. */
+function newPayment(deps: Pick<CreatePaymentDeps, 'reconcileAfterSeconds'>, merchantId: string, request: PaymentRequest, now: Date): Payment {
+  return {
+    ...request,
+    paymentNo: paymentNoFor(merchantId, request.orderNo),
+    merchantId,
+    status: PaymentStatus.Pending,
+    version: 1,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    reconcileAt: new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString(),
+    resumeCount: 0,
+  };
 }
 
 function toSnakeCase(field: string): string {

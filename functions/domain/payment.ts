@@ -159,6 +159,26 @@ export function isLeased(payment: Pick<Payment, 'lease'>, now: Date): boolean {
 }
 
 /**
+ * A write of a payment expressed as its changes, for a writer that has not read the payment
+ * (it presumes the version an earlier step read): `set` the fields it gives, `remove` the
+ * others it names, leave the rest as stored.
+ */
+export interface PaymentPatch {
+  readonly set: Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'createdAt'>> & Pick<Payment, 'version' | 'updatedAt'>;
+  readonly remove: readonly RemovableField[];
+}
+
+/** The fields a patch may drop: the ones that last only until the payment's next write, or until it is finished. */
+export type RemovableField = 'lease' | 'needsAttention' | 'reconcileAt';
+
+/** `payment` with `patch` applied: what the store holds once it wrote the patch. */
+export function applyPatch(payment: Payment, patch: PaymentPatch): Payment {
+  const kept: Record<string, unknown> = { ...payment };
+  for (const field of patch.remove) delete kept[field];
+  return { ...(kept as unknown as Payment), ...patch.set };
+}
+
+/**
  * Metadata keys the product writes or reads itself: on its charges at the provider (which
  * payment, order, merchant, refund, deployment a charge belongs to) and on a cart's payment
  * (the cart the saga settles). A merchant's metadata may use none of them, or it could point
@@ -184,6 +204,20 @@ export const comparedRequestFields = [
   'metadata',
   'captureMethod',
 ] as const satisfies readonly (keyof PaymentRequest)[];
+
+/** What the merchant asked for, out of a payment as stored. */
+export function requestOf(payment: Payment): PaymentRequest {
+  return {
+    orderNo: payment.orderNo,
+    amount: payment.amount,
+    currency: payment.currency,
+    paymentMethod: payment.paymentMethod,
+    ...(payment.customerEmail !== undefined && { customerEmail: payment.customerEmail }),
+    ...(payment.description !== undefined && { description: payment.description }),
+    ...(payment.metadata !== undefined && { metadata: payment.metadata }),
+    ...(payment.captureMethod !== undefined && { captureMethod: payment.captureMethod }),
+  };
+}
 
 /** The first field whose value differs between a stored payment and a new request, if any. */
 export function firstDifferingField(

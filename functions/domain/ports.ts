@@ -1,5 +1,5 @@
 import type { ListPage, ListQuery } from './lists.ts';
-import type { Payment, PaymentStatus } from './payment.ts';
+import type { Payment, PaymentPatch, PaymentStatus } from './payment.ts';
 
 /**
  * Where payments live. Every write is conditional on the version the caller read, so two
@@ -15,6 +15,12 @@ export interface PaymentRepository {
    * stored record still has `current`'s status and version.
    */
   replace(current: Payment, next: Payment): Promise<Payment>;
+  /**
+   * Writes `patch` over the payment if it still has `expected`'s status and version, without
+   * reading it: for a writer that presumes what an earlier step read. Returns the payment as
+   * written; when the payment moved on, {@link StaleWriteError} carries it as stored.
+   */
+  update(expected: Pick<Payment, 'paymentNo' | 'status' | 'version'>, patch: PaymentPatch): Promise<Payment>;
   /** Non-terminal payments whose `reconcileAt` has passed, oldest first, at most `limit`. */
   listDue(now: Date, limit: number): Promise<Payment[]>;
 }

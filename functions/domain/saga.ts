@@ -8,7 +8,17 @@ import {
   declineCodeForTerminalError,
 } from './errors.ts';
 import { CART_METADATA_KEY } from './carts/model.ts';
-import { CancellationReason, CaptureMethod, type Payment, PaymentStatus, amountToCapture, isLeased, isTerminal } from './payment.ts';
+import {
+  CancellationReason,
+  CaptureMethod,
+  type Payment,
+  type PaymentPatch,
+  PaymentStatus,
+  amountToCapture,
+  applyPatch,
+  isLeased,
+  isTerminal,
+} from './payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from './ports.ts';
 import {
   CAPTURE_DEADLINE_MARGIN_SECONDS,
@@ -49,6 +59,15 @@ export interface SagaState {
   readonly capture_before?: number;
   /** Set by a Catch: the terminal error that sent the execution to compensation. */
   readonly error?: { readonly Error: string; readonly Cause?: string };
+  /**
+   * Set by Authorize: the pending payment it authorized, as far as RecordAuthorization's write
+   * needs it. RecordAuthorization presumes the payment unchanged since and lets its write's
+   * condition check that instead of reading it again; a payment that moved on meanwhile refuses
+   * the write and is decided on as stored.
+   */
+  readonly authorized_from?: { readonly version: number; readonly capture_method?: typeof CaptureMethod.Manual };
+  /** Set by Capture: the version of the authorized payment it captured, for MarkSucceeded as above. */
+  readonly captured_version?: number;
   /** Set by the last step when the payment pays a cart: the saga then settles the cart. */
   readonly cart_id?: string;
   /**
@@ -85,7 +104,7 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
       const [found] = (await deps.provider.findChargesByPaymentNo(payment.paymentNo)).filter(
         (charge) => charge.status === 'requires_capture' || charge.status === 'succeeded',
       );
-      if (found) return authorized(state, found);
+      if (found) return authorized(state, found, payment);
     }
     try {
       const charge = await deps.provider.authorizeCharge({
@@ -105,7 +124,7 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
         ...(payment.description !== undefined && { description: payment.description }),
         ...(payment.customerEmail !== undefined && { customerEmail: payment.customerEmail }),
       });
-      return authorized(state, charge);
+      return authorized(state, charge, payment);
     } catch (error) {
       if (!(error instanceof CardDeclinedError)) throw error;
       // Recorded before the throw so compensation knows what to void and why, even if
@@ -122,11 +141,12 @@ export async function authorizePayment(deps: SagaDeps, state: SagaState): Promis
   });
 }
 
-function authorized(state: SagaState, charge: Charge): SagaState {
+function authorized(state: SagaState, charge: Charge, pending: Payment): SagaState {
   return {
     ...state,
     charge_id: charge.id,
     ...(charge.captureBefore !== undefined && { capture_before: charge.captureBefore }),
+    authorized_from: { version: pending.version, ...(pending.captureMethod !== undefined && { capture_method: pending.captureMethod }) },
   };
 }
 
@@ -137,23 +157,24 @@ function authorized(state: SagaState, charge: Charge): SagaState {
 export async function recordAuthorization(deps: StepDeps, state: SagaState): Promise<SagaState> {
   const chargeId = state.charge_id;
   if (chargeId === undefined) throw new Error('RecordAuthorization needs the charge_id from Authorize');
-  return withFreshPayment(deps, state.payment_no, async (payment) => {
+  const authorizing = (manual: boolean): PaymentChanges => {
+    const lapsesAt = (state.capture_before ?? deps.clock().getTime() / 1000 + CARD_AUTHORIZATION_WINDOW_SECONDS) * 1000;
+    return {
+      status: PaymentStatus.Authorized,
+      chargeId,
+      ...(state.capture_before !== undefined && { captureBefore: new Date(state.capture_before * 1000).toISOString() }),
+      ...(manual && { reconcileAt: new Date(lapsesAt - CAPTURE_DEADLINE_MARGIN_SECONDS * 1000).toISOString() }),
+    };
+  };
+  const from = state.authorized_from;
+  const presumed = from && {
+    payment: { paymentNo: state.payment_no, status: PaymentStatus.Pending, version: from.version },
+    changes: authorizing(from.capture_method === CaptureMethod.Manual),
+  };
+  return withPresumedPayment(deps, state.payment_no, presumed, (written) => routed(state, written), async (payment) => {
     if (payment.status === PaymentStatus.Pending) {
-      const lapsesAt = (state.capture_before ?? deps.clock().getTime() / 1000 + CARD_AUTHORIZATION_WINDOW_SECONDS) * 1000;
-      const authorized = await deps.payments.replace(
-        payment,
-        touch(deps, payment, {
-          status: PaymentStatus.Authorized,
-          chargeId,
-          ...(state.capture_before !== undefined && {
-            captureBefore: new Date(state.capture_before * 1000).toISOString(),
-          }),
-          ...(payment.captureMethod === CaptureMethod.Manual && {
-            reconcileAt: new Date(lapsesAt - CAPTURE_DEADLINE_MARGIN_SECONDS * 1000).toISOString(),
-          }),
-        }),
-      );
-      return routed(state, authorized);
+      const written = await deps.payments.replace(payment, touch(deps, payment, authorizing(payment.captureMethod === CaptureMethod.Manual)));
+      return routed(state, written);
     }
     if (payment.status === PaymentStatus.Authorized || payment.status === PaymentStatus.Succeeded) {
       return routed(state, payment);
@@ -192,7 +213,7 @@ export async function capturePayment(deps: SagaDeps, state: SagaState): Promise<
       idempotencyKey: captureKey(payment.paymentNo),
       ...(payment.captureMethod === CaptureMethod.Manual && { amount: amountToCapture(payment) }),
     });
-    return { ...state, charge_id: charge.id, amount_captured: charge.amountCaptured };
+    return { ...state, charge_id: charge.id, amount_captured: charge.amountCaptured, captured_version: payment.version };
   });
 }
 
@@ -200,13 +221,15 @@ export async function capturePayment(deps: SagaDeps, state: SagaState): Promise<
 export async function markSucceeded(deps: StepDeps, state: SagaState): Promise<SagaState> {
   const amountCaptured = state.amount_captured;
   if (amountCaptured === undefined) throw new Error('MarkSucceeded needs amount_captured from Capture');
-  return withFreshPayment(deps, state.payment_no, async (payment) => {
+  const succeeded = { status: PaymentStatus.Succeeded, amountCaptured };
+  const presumed = state.captured_version === undefined ? undefined : {
+    payment: { paymentNo: state.payment_no, status: PaymentStatus.Authorized, version: state.captured_version },
+    changes: succeeded,
+  };
+  return withPresumedPayment(deps, state.payment_no, presumed, (written) => withCart(state, written), async (payment) => {
     if (payment.status === PaymentStatus.Succeeded) return withCart(state, payment);
     if (payment.status !== PaymentStatus.Authorized) throw closed(payment);
-    await deps.payments.replace(
-      payment,
-      touch(deps, payment, { status: PaymentStatus.Succeeded, amountCaptured }),
-    );
+    await deps.payments.replace(payment, touch(deps, payment, succeeded));
     return withCart(state, payment);
   });
 }
@@ -270,18 +293,32 @@ function declineCodeForErrorName(name: string | undefined): string {
 export function touch(
   deps: Pick<StepDeps, 'clock' | 'reconcileAfterSeconds'>,
   payment: Payment,
-  changes: Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'version' | 'createdAt'>>,
+  changes: PaymentChanges,
 ): Payment {
+  return applyPatch(payment, touchPatch(deps, payment, changes));
+}
+
+type PaymentChanges = Partial<Omit<Payment, 'paymentNo' | 'merchantId' | 'version' | 'createdAt'>>;
+
+/** {@link touch} as the changes it makes to a payment known only by its status and version. */
+export function touchPatch(
+  deps: Pick<StepDeps, 'clock' | 'reconcileAfterSeconds'>,
+  from: Pick<Payment, 'status' | 'version'>,
+  changes: PaymentChanges,
+): PaymentPatch {
   const now = deps.clock();
-  const { lease: _ended, reconcileAt: _moved, needsAttention: _looked, ...kept } = payment;
-  const next: Payment = { ...kept, ...changes, version: payment.version + 1, updatedAt: now.toISOString() };
-  if (isTerminal(next.status)) {
-    const { reconcileAt: _dropped, ...finished } = next;
-    return finished;
-  }
-  return changes.reconcileAt !== undefined
-    ? next
-    : { ...next, reconcileAt: new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString() };
+  const { lease, needsAttention, reconcileAt, ...rest } = changes;
+  const lasting = {
+    ...(lease !== undefined && { lease }),
+    ...(needsAttention !== undefined && { needsAttention }),
+    ...(!isTerminal(changes.status ?? from.status) && {
+      reconcileAt: reconcileAt ?? new Date(now.getTime() + deps.reconcileAfterSeconds * 1000).toISOString(),
+    }),
+  };
+  return {
+    set: { ...rest, ...lasting, version: from.version + 1, updatedAt: now.toISOString() },
+    remove: (['lease', 'needsAttention', 'reconcileAt'] as const).filter((field) => !(field in lasting)),
+  };
 }
 
 async function load(deps: Pick<StepDeps, 'payments'>, paymentNo: string): Promise<Payment> {
@@ -301,8 +338,10 @@ export async function withFreshPayment<T>(
   deps: Pick<StepDeps, 'payments' | 'clock'>,
   paymentNo: string,
   decide: (payment: Payment) => Promise<T>,
+  /** The payment as a refused write just returned it: deciding on it needs no read. */
+  asStored?: Payment,
 ): Promise<T> {
-  let payment = await load(deps, paymentNo);
+  let payment = asStored ?? (await load(deps, paymentNo));
   for (let attempt = 0; ; attempt++) {
     try {
       return await decide(unleased(deps, payment));
@@ -314,6 +353,29 @@ export async function withFreshPayment<T>(
       }
       payment = error.current;
     }
+  }
+}
+
+/**
+ * A step's write over the payment as an earlier step of the same execution read it
+ * (`presumed`), without reading it again: the write's condition checks that it has not moved
+ * on. The earlier step found no live lease on it, and a lease is only ever taken by a write,
+ * which would have moved the version. When it did move on, or nothing is presumed, the step
+ * decides on the payment as stored, as {@link withFreshPayment} does.
+ */
+async function withPresumedPayment<T>(
+  deps: Pick<StepDeps, 'payments' | 'clock' | 'reconcileAfterSeconds'>,
+  paymentNo: string,
+  presumed: { readonly payment: Pick<Payment, 'paymentNo' | 'status' | 'version'>; readonly changes: PaymentChanges } | undefined,
+  written: (payment: Payment) => T,
+  decide: (payment: Payment) => Promise<T>,
+): Promise<T> {
+  if (presumed === undefined) return withFreshPayment(deps, paymentNo, decide);
+  try {
+    return written(await deps.payments.update(presumed.payment, touchPatch(deps, presumed.payment, presumed.changes)));
+  } catch (error) {
+    if (!(error instanceof StaleWriteError)) throw error;
+    return withFreshPayment(deps, paymentNo, decide, error.current);
   }
 }
 

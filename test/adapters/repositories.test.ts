@@ -1,13 +1,14 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoIdempotencyStore } from '../../functions/adapters/dynamodb/idempotency-store.ts';
 import { DynamoMerchantKeyStore } from '../../functions/adapters/dynamodb/merchant-key-store.ts';
-import { DynamoPaymentRepository } from '../../functions/adapters/dynamodb/payment-repository.ts';
+import { DynamoPaymentRepository, keyOf } from '../../functions/adapters/dynamodb/payment-repository.ts';
+import { touch, touchPatch } from '../../functions/domain/saga.ts';
 import { DynamoRefundRepository } from '../../functions/adapters/dynamodb/refund-repository.ts';
-import { type Contract, failingChecks } from '../contracts/contract.ts';
+import { type Contract, failingChecks, uniqueId } from '../contracts/contract.ts';
 import { describeIdempotencyStoreContract, idempotencyStoreContract } from '../contracts/idempotency-store.contract.ts';
 import { describeMerchantKeyStoreContract, merchantKeyStoreContract } from '../contracts/merchant-key-store.contract.ts';
-import { describePaymentRepositoryContract, paymentRepositoryContract } from '../contracts/payment-repository.contract.ts';
+import { describePaymentRepositoryContract, newPayment, paymentRepositoryContract } from '../contracts/payment-repository.contract.ts';
 import { describeRefundRepositoryContract, type RefundPorts, refundRepositoryContract } from '../contracts/refund-repository.contract.ts';
 import { localTableForThisFile } from './local-table.ts';
 import { weakenedConditions } from './weakened-client.ts';
@@ -30,6 +31,54 @@ describePaymentRepositoryContract('DynamoPaymentRepository on DynamoDB Local', (
 describeRefundRepositoryContract('DynamoRefundRepository on DynamoDB Local', () => refundPorts(table().db));
 describeIdempotencyStoreContract('DynamoIdempotencyStore on DynamoDB Local', () => idempotencyStore(table().db));
 describeMerchantKeyStoreContract('DynamoMerchantKeyStore on DynamoDB Local', () => merchantKeys(table().db));
+
+describe('a patch written without a read', () => {
+  it('leaves the item exactly as a replace with the patched payment does, what is left to refund and the due index included', async () => {
+    // Prepare: two payments alike but for their keys, authorized, leased and flagged for a person.
+    const repository = payments(table().db);
+    const authorized = (paymentNo: string) =>
+      newPayment({
+        paymentNo,
+        orderNo: 'order-alike',
+        status: 'authorized',
+        chargeId: 'pi_alike',
+        metadata: { cart: 'c-1' },
+        lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:03:00.000Z' },
+        needsAttention: { reason: 'provider_unreachable', since: '2026-11-23T10:02:00.000Z' },
+      });
+    const [replaced, patched] = [authorized(uniqueId('pay')), authorized(uniqueId('pay'))];
+    for (const payment of [replaced, patched]) await repository.create(payment);
+    const deps = { clock: () => new Date('2026-11-23T10:04:00.000Z'), reconcileAfterSeconds: 300 };
+
+    // Act: the same two writes each way, one that leaves the payment open and one that finishes it.
+    for (const changes of [{ captureBefore: '2026-11-30T10:00:00.000Z' }, { status: 'succeeded' as const, amountCaptured: 900 }]) {
+      const current = (await repository.get(replaced.paymentNo))!;
+      await repository.replace(current, touch(deps, current, changes));
+      const presumed = (await repository.get(patched.paymentNo))!;
+      await repository.update(presumed, touchPatch(deps, presumed, changes));
+    }
+
+    // Assess
+    const item = async (paymentNo: string) => {
+      const { Item } = await table().db.send(new GetCommand({ TableName: table().name, Key: keyOf(paymentNo) }));
+      const { pk: _pk, payment_no: _no, list_sk: _listed, due_shard: _shard, ...rest } = Item!;
+      return rest;
+    };
+    expect(await item(patched.paymentNo)).toEqual(await item(replaced.paymentNo));
+    expect(await item(patched.paymentNo)).toMatchObject({ amount_refundable: 900, status: 'succeeded' });
+  });
+
+  it('refuses a patch of a field it has no attribute for, writing nothing', async () => {
+    const repository = payments(table().db);
+    const payment = newPayment();
+    await repository.create(payment);
+
+    const patching = repository.update(payment, touchPatch({ clock: () => new Date(), reconcileAfterSeconds: 300 }, payment, { resumeCount: 1 }));
+
+    await expect(patching).rejects.toThrow(/cannot set resumeCount/);
+    expect(await repository.get(payment.paymentNo)).toEqual(payment);
+  });
+});
 
 interface Mutant {
   /** What the careless edit does to the adapter's condition. */
@@ -70,6 +119,23 @@ const mutants: readonly Mutant[] = [
     "the payment's replace forgets its version",
     [' AND #version = :version', ''],
     ['refuses a replace from a stale read (an older version, same status), leaving the payment as stored'],
+  ),
+  mutant(
+    paymentRepositoryContract,
+    payments,
+    "the payment's patch forgets the version presumed",
+    ['#status = :expectedStatus AND #version = :expectedVersion', '#status = :expectedStatus'],
+    ['refuses a patch over a version the payment moved on from, saying what is stored and leaving it so'],
+  ),
+  mutant(
+    paymentRepositoryContract,
+    payments,
+    "the payment's patch checks only that the payment exists",
+    ['#status = :expectedStatus AND #version = :expectedVersion', 'attribute_exists(pk)'],
+    [
+      'refuses a patch over a version the payment moved on from, saying what is stored and leaving it so',
+      'refuses a patch over a status the payment no longer has, at the version presumed',
+    ],
   ),
   mutant(
     paymentRepositoryContract,

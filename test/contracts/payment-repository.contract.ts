@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type Payment, isTerminal } from '../../functions/domain/payment.ts';
+import { type Payment, type PaymentPatch, applyPatch, isTerminal } from '../../functions/domain/payment.ts';
 import { type PaymentRepository, StaleWriteError } from '../../functions/domain/ports.ts';
 import { USD } from '../support/currencies.ts';
 import { type Contract, describeContract, earlierHour, uniqueId } from './contract.ts';
@@ -32,6 +32,11 @@ export function newPayment(overrides: Partial<Payment> = {}): Payment {
 export function nextOf(payment: Payment, changes: Partial<Payment> = {}): Payment {
   const finished = changes.status !== undefined && isTerminal(changes.status);
   return { ...payment, updatedAt: T1, ...(finished && { reconcileAt: undefined }), ...changes, version: payment.version + 1 };
+}
+
+/** A patch of `payment`'s next version, as a writer that did not read it sends it. */
+export function patchOf(payment: Payment, changes: Partial<PaymentPatch['set']>, remove: PaymentPatch['remove'] = []): PaymentPatch {
+  return { set: { updatedAt: T1, ...changes, version: payment.version + 1 }, remove };
 }
 
 async function refusedAsStale(write: Promise<unknown>): Promise<StaleWriteError> {
@@ -145,6 +150,60 @@ export const paymentRepositoryContract: Contract<PaymentRepository> = {
     await expect(payments.replace(payment, { ...nextOf(payment), paymentNo: uniqueId('pay') })).rejects.toThrow();
 
     expect(await payments.get(payment.paymentNo)).toEqual(payment);
+  },
+
+  'writes a patch over the status and version presumed, leaving the rest as stored': async (payments) => {
+    const payment = newPayment({ metadata: { cart: 'c-1' }, lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:03:00.000Z' } });
+    await payments.create(payment);
+    const patch = patchOf(payment, { status: 'authorized', chargeId: 'pi_contract', reconcileAt: '2026-11-23T10:06:00.000Z' }, ['lease']);
+
+    const written = await payments.update(payment, patch);
+
+    expect(written).toEqual(applyPatch(payment, patch));
+    expect(written.lease).toBeUndefined();
+    expect(await payments.get(payment.paymentNo)).toEqual(written);
+  },
+
+  'refuses a patch over a version the payment moved on from, saying what is stored and leaving it so': async (payments) => {
+    const payment = newPayment();
+    await payments.create(payment);
+    const stored = nextOf(payment, { resumeCount: 1 });
+    await payments.replace(payment, stored);
+
+    const refused = await refusedAsStale(payments.update(payment, patchOf(payment, { status: 'failed', declineCode: 'card_declined' }, ['reconcileAt'])));
+
+    expect(refused.current).toEqual(stored);
+    expect(await payments.get(payment.paymentNo)).toEqual(stored);
+  },
+
+  'refuses a patch over a status the payment no longer has, at the version presumed': async (payments) => {
+    const payment = newPayment();
+    await payments.create(payment);
+
+    const refused = await refusedAsStale(payments.update({ ...payment, status: 'authorized' }, patchOf(payment, { status: 'succeeded' }, ['reconcileAt'])));
+
+    expect(refused.current).toEqual(payment);
+    expect(await payments.get(payment.paymentNo)).toEqual(payment);
+  },
+
+  'refuses a patch of a payment that was never created, and creates nothing': async (payments) => {
+    const ghost = newPayment();
+
+    const refused = await refusedAsStale(payments.update(ghost, patchOf(ghost, { status: 'authorized' })));
+
+    expect(refused.current).toBeUndefined();
+    expect(await payments.get(ghost.paymentNo)).toBeUndefined();
+  },
+
+  'takes a payment a patch finishes off the due list, and moves the due time of one it leaves open': async (payments) => {
+    const at = earlierHour();
+    const [finished, moved] = [newPayment({ reconcileAt: at(1), status: 'authorized' }), newPayment({ reconcileAt: at(2) })];
+    for (const payment of [finished, moved]) await payments.create(payment);
+
+    await payments.update(finished, patchOf(finished, { status: 'succeeded', amountCaptured: finished.amount }, ['reconcileAt']));
+    await payments.update(moved, patchOf(moved, { reconcileAt: at(3) }));
+
+    expect((await payments.listDue(new Date(at(10)), 10)).map((payment) => [payment.paymentNo, payment.reconcileAt])).toEqual([[moved.paymentNo, at(3)]]);
   },
 
   'lists unfinished payments whose reconcile time has passed, oldest first, at most the limit': async (payments) => {

@@ -133,9 +133,9 @@ const PRICE = 1234;
 
 const post = (d: Driver, path: string, body?: unknown, options?: RequestOptions) => d.send('POST', path, body, options);
 
-async function pay(d: Driver, card = VISA): Promise<string> {
+async function pay(d: Driver, card = VISA, idempotencyKey?: string): Promise<string> {
   const order = { order_no: uniqueId('order'), amount: PRICE, currency: 'USD', payment_method: card };
-  return (await post(d, '/v1/payments', order)).body.payment_no;
+  return (await post(d, '/v1/payments', order, { ...(idempotencyKey !== undefined && { idempotencyKey }) })).body.payment_no;
 }
 
 /** A payment by `card`, and what it must come to; its saga is the scenario's execution. */
@@ -398,6 +398,16 @@ export const scenarios: Readonly<Record<CrashFunction, readonly Scenario[]>> = {
     scenario({
       name: 'a card payment',
       act: aCardPayment,
+      // The payment, whose put on the order is the only claim; the saga's start.
+      crossings: around('create-payment', { write: 1, start: 1 }),
+      faults: [],
+    }),
+    scenario({
+      name: 'a card payment under an Idempotency-Key',
+      act: async (d) => {
+        const paymentNo = await pay(d, VISA, uniqueId('key'));
+        return { payments: { [paymentNo]: 'succeeded' }, execution: { saga: 'payment', id: paymentNo } };
+      },
       // The key's claim, the payment, the key's answer; the saga's start.
       crossings: around('create-payment', { write: 3, start: 1 }),
       faults: [],

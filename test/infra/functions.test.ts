@@ -77,6 +77,9 @@ const expectedTableActions: Record<string, string[]> = {
   ...Object.fromEntries(Object.keys(sagaSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem']])),
   // Settling a cart moves seats, points and the purchase in transactions.
   SettleCart: TRANSACTION,
+  // These update the payment over the version the step before read, without reading it.
+  RecordAuthorization: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  MarkSucceeded: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // A refund's writes move its payment's totals in the same transaction.
   ...Object.fromEntries(
     Object.keys(refundSteps).map((step) => [step, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']]),

@@ -191,4 +191,45 @@ describe('POST /v1/payments without an Idempotency-Key', () => {
     expect(repeat.headers.get(REPLAYED)).toBe('true');
     expect(repeat.body).toEqual(first.body);
   });
+
+  it('answers a repeat after the payment succeeded with the first answer again, as a keyed replay does', async () => {
+    const body = paymentBody();
+    const first = await post(body);
+    await waitForTerminal(first.body.payment_no);
+
+    const repeat = await post(body);
+    const now = await api('GET', `/v1/payments/${first.body.payment_no}`);
+
+    expect(first.body.status).toBe('pending');
+    expect(repeat.status).toBe(200);
+    expect(repeat.headers.get(REPLAYED)).toBe('true');
+    expect(repeat.body).toEqual(first.body);
+    expect(now.body.status).toBe('succeeded');
+  });
+
+  it('refuses a repeat of the order with another amount, naming the field, and takes a corrected retry', async () => {
+    const body = paymentBody({ amount: 1000 });
+    const first = await post(body);
+
+    const refused = await post({ ...body, amount: 2000 });
+    const retry = await post(body);
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'idempotency_key_mismatch', field: 'amount' });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+  });
+
+  it('gives one payment to ten concurrent identical posts, one 201 and nine replays of it, and one authorization at the provider', async () => {
+    const body = paymentBody();
+
+    const responses = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+
+    expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    const created = responses.find((r) => r.status === 201)!;
+    expect(responses.filter((r) => r.status === 200).every((r) => r.headers.get(REPLAYED) === 'true')).toBe(true);
+    expect(responses.every((r) => JSON.stringify(r.body) === JSON.stringify(created.body))).toBe(true);
+    const intents = await settledIntents(created.body.payment_no);
+    if (intents) expect(intents).toHaveLength(1);
+  });
 });

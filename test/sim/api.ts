@@ -112,10 +112,11 @@ export class Api {
       merchantId: order.merchantId,
       request,
       key: layerKey(order.headerKey, request.orderNo),
+      defaultKeyClaimedByRun: true,
       parse: () => toPaymentRequest(parseBody(jsonEvent(body), createPaymentBody)),
       parameters: paymentParameters,
       async run(ports, request) {
-        const { payment, created } = await createPayment(
+        const { firstAnswer, created } = await createPayment(
           {
             payments: ports.payments,
             workflow: ports.paymentWorkflow,
@@ -125,7 +126,7 @@ export class Api {
           order.merchantId,
           request,
         );
-        return { status: created ? 201 : 200, body: paymentView(payment) };
+        return { status: created ? 201 : 200, body: paymentView(firstAnswer) };
       },
     });
   }
@@ -216,7 +217,7 @@ export class Api {
       try {
         // As the route does: a request its validation refuses never touches its key.
         const input = call.parse();
-        if (call.key === undefined) {
+        if (call.key === undefined || (call.defaultKeyClaimedByRun === true && call.key.startsWith('derived:'))) {
           answer = await call.run(ports, input, actor);
         } else {
           const { response, replayed } = await runIdempotently(
@@ -321,6 +322,8 @@ export interface RouteCall<I> {
   /** The idempotency layer's key, on a route behind it; its scope is the route's unless `scope` says. */
   readonly key?: string;
   readonly scope?: string;
+  /** As the route's `defaultKeyClaimedByRun`: a derived key goes around the layer, the run's own write being its claim. */
+  readonly defaultKeyClaimedByRun?: true;
   /** What the trace names the request by, when it has no key. */
   readonly describe?: string;
   /** The route's validation of what the client sent. */

@@ -44,7 +44,7 @@ type CallKind = 'read' | 'write' | 'transaction' | 'commit' | 'workflow' | 'prov
  * until the method is given its kind here, so no call escapes the gates.
  */
 const callKinds = {
-  payments: { get: 'read', create: 'write', replace: 'write', listDue: 'read' },
+  payments: { get: 'read', create: 'write', replace: 'write', update: 'write', listDue: 'read' },
   refunds: {
     get: 'read',
     create: 'transaction',

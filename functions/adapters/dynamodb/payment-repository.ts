@@ -3,10 +3,21 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Currency } from '../../domain/money.ts';
-import { type Attention, type CancellationReason, type CaptureDecision, type CaptureMethod, type Payment, type PaymentStatus, isTerminal } from '../../domain/payment.ts';
+import {
+  type Attention,
+  type CancellationReason,
+  type CaptureDecision,
+  type CaptureMethod,
+  type Payment,
+  type PaymentPatch,
+  type PaymentStatus,
+  type RemovableField,
+  isTerminal,
+} from '../../domain/payment.ts';
 import type { ListPage, ListQuery } from '../../domain/lists.ts';
 import { type PaymentLister, type PaymentRepository, StaleWriteError } from '../../domain/ports.ts';
 import { translateDynamoError } from './client.ts';
@@ -114,6 +125,46 @@ export class DynamoPaymentRepository implements PaymentRepository, PaymentLister
     }
   }
 
+  async update(expected: Pick<Payment, 'paymentNo' | 'status' | 'version'>, patch: PaymentPatch): Promise<Payment> {
+    const { set, remove } = updateOf(expected.paymentNo, patch);
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+    const values: Record<string, unknown> = { ':expectedStatus': expected.status, ':expectedVersion': expected.version };
+    const assignments = Object.entries(set).map(([attribute, value], i) => {
+      names[`#s${i}`] = attribute;
+      values[`:s${i}`] = value;
+      return `#s${i} = :s${i}`;
+    });
+    // What is left to refund follows what was captured, less what is refunded, which only the item knows.
+    if (patch.set.amountCaptured !== undefined) {
+      assignments.push('amount_refundable = :s_captured - amount_refunded');
+      values[':s_captured'] = patch.set.amountCaptured;
+    }
+    const removals = remove.map((attribute, i) => {
+      names[`#r${i}`] = attribute;
+      return `#r${i}`;
+    });
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(expected.paymentNo),
+          UpdateExpression: `SET ${assignments.join(', ')}${removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''}`,
+          ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return fromItem(Attributes as PaymentItem);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StaleWriteError(error.Item ? fromItem(unmarshalled(error.Item)) : undefined);
+      }
+      return translateDynamoError(error);
+    }
+  }
+
   async listDue(now: Date, limit: number) {
     return (await queryDue<PaymentItem>(this.db, this.tableName, 'payment', now, limit)).map(fromItem);
   }
@@ -135,6 +186,41 @@ export class DynamoPaymentRepository implements PaymentRepository, PaymentLister
 /** The failed condition's item arrives in DynamoDB's wire format; the document client does not convert it. */
 function unmarshalled(item: Record<string, AttributeValue>): PaymentItem {
   return unmarshall(item) as PaymentItem;
+}
+
+/**
+ * The attributes of the fields a patch may set, as {@link toItem} writes them. A patch of any
+ * other field is refused rather than written under a name the item does not use.
+ */
+const patchableAttributes = {
+  status: 'status',
+  version: 'version',
+  updatedAt: 'updated_at',
+  chargeId: 'charge_id',
+  amountCaptured: 'amount_captured',
+  declineCode: 'decline_code',
+  captureBefore: 'capture_before',
+  cancellationReason: 'cancellation_reason',
+} as const satisfies Partial<Record<keyof Payment, keyof PaymentItem>>;
+
+/** The attributes a patch sets and removes, derived ones (the due index's) included. */
+function updateOf(paymentNo: string, patch: PaymentPatch): { set: Record<string, unknown>; remove: string[] } {
+  const set: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(patch.set)) {
+    if (field === 'reconcileAt') {
+      Object.assign(set, { due_shard: dueShardOf(paymentNo), due_at: value });
+    } else if (field in patchableAttributes) {
+      set[patchableAttributes[field as keyof typeof patchableAttributes]] = value;
+    } else {
+      throw new Error(`a patch of payment ${paymentNo} cannot set ${field}`);
+    }
+  }
+  const removed: Record<RemovableField, readonly string[]> = {
+    lease: ['lease_owner', 'lease_expires_at'],
+    needsAttention: ['needs_attention'],
+    reconcileAt: ['due_shard', 'due_at'],
+  };
+  return { set, remove: patch.remove.flatMap((field) => removed[field]) };
 }
 
 function toItem(payment: Payment): PaymentItem {

@@ -12,18 +12,20 @@ const paymentCreation: CreateRoute<PaymentRequest> = {
   scope: 'payments',
   parse: (event) => toPaymentRequest(parseBody(event, createPaymentBody)),
   defaultKey: (request) => ({ key: request.orderNo, name: `order_no ${request.orderNo}`, field: 'order_no' }),
+  // The payment's conditional put on (merchant, order_no) is the claim, and its first answer is rebuilt from it.
+  defaultKeyClaimedByRun: true,
   parameters: paymentParameters,
   async run(request, { merchantId, log, metrics }) {
-    const { payment, created, started } = await createPayment(createPaymentDeps(), merchantId, request);
+    const { payment, created, started, firstAnswer } = await createPayment(createPaymentDeps(), merchantId, request);
     if (!started) {
       // Stored but not started: the reconciler starts it once it is due.
       logger.warn('saga not started; left to the reconciler', { ...log, payment_no: payment.paymentNo });
       metrics.add(Metric.SagaStartDeferred);
     }
-    if (created) return { status: 201, body: paymentView(payment) };
-    // The order already had this payment (under another key, or one whose record expired).
+    if (created) return { status: 201, body: paymentView(firstAnswer) };
+    // A repeat of the order (without a key, under another key, or one whose record expired).
     metrics.add(Metric.PaymentReplayed);
-    return { status: 200, body: paymentView(payment), headers: { [REPLAYED_HEADER]: 'true' } };
+    return { status: 200, body: paymentView(firstAnswer), headers: { [REPLAYED_HEADER]: 'true' } };
   },
 };
 
@@ -32,6 +34,6 @@ export const createPaymentRoute = plainRoute(paymentCreation);
 
 /**
  * `POST /v1/payments`: 201 with a new payment; 200 and `Idempotent-Replayed: true` with the
- * first answer for a repeated key, or with the payment the order already has.
+ * first answer for a repeated key or a repeated order.
  */
 export const handler = apiHandler('CreatePayment', idempotentRoute(paymentCreation));

@@ -31,6 +31,16 @@ export interface CreateRoute<I> {
    * without a `defaultKey` requires the header.
    */
   readonly keyOptional?: boolean;
+  /**
+   * The `defaultKey` is the business key of an item the run writes with a condition that it is
+   * new, and the run answers a repeat with the first answer rebuilt from that item: for a
+   * request without the header that write is the claim, so the layer writes no record of its
+   * own (two writes and a read less per request). Everything the record gives holds without it:
+   * a repeat gets the first answer, a repeat with other parameters is refused naming the field,
+   * and a repeat in flight needs no wait, since the write lands before anything else happens and
+   * nothing after it can fail the request.
+   */
+  readonly defaultKeyClaimedByRun?: true;
   /** The parameters a repeat must match, by API field name. */
   parameters(input: I): Record<string, unknown>;
   /** `key` is the request's idempotency key as the layer knows it (header or derived). */
@@ -61,6 +71,7 @@ export function idempotentRoute<I>(route: CreateRoute<I>): (request: ApiRequest)
     const input = route.parse(event);
     const keyed = keyOf(route, input, event);
     if (keyed === undefined) return route.run(input, request, unkeyed());
+    if (keyed.derived && route.defaultKeyClaimedByRun === true) return route.run(input, request, keyed.key);
     const { key, name: keyName, field: keyField } = keyed;
     const keyHash = idempotencyId(merchantId, route.scope, key);
     metrics.add(Metric.IdempotentRequest);
@@ -101,15 +112,21 @@ const unkeyed = () => `unkeyed:${randomUUID()}`;
  * Apart, so a client's key can never collide with a key derived from another request's fields;
  * undefined for a request of a `keyOptional` route sent without one.
  */
-function keyOf<I>(route: CreateRoute<I>, input: I, event: APIGatewayProxyEvent): { key: string; name: string; field: string } | undefined {
+function keyOf<I>(
+  route: CreateRoute<I>,
+  input: I,
+  event: APIGatewayProxyEvent,
+): { key: string; name: string; field: string; derived: boolean } | undefined {
   const header = idempotencyKeyOf(event);
-  if (header !== undefined) return { key: `header:${header}`, name: `this ${IDEMPOTENCY_KEY_HEADER}`, field: IDEMPOTENCY_KEY_HEADER };
+  if (header !== undefined) {
+    return { key: `header:${header}`, name: `this ${IDEMPOTENCY_KEY_HEADER}`, field: IDEMPOTENCY_KEY_HEADER, derived: false };
+  }
   if (route.defaultKey === undefined) {
     if (route.keyOptional === true) return undefined;
     throw new ValidationError(IDEMPOTENCY_KEY_HEADER, 'is required on this route');
   }
   const derived = route.defaultKey(input);
-  return { ...derived, key: `derived:${derived.key}` };
+  return { ...derived, key: `derived:${derived.key}`, derived: true };
 }
 
 export const PRINTABLE = /^[\x20-\x7e]{1,255}$/;

@@ -24,6 +24,8 @@ const sagaState = z.looseObject({
   payment_no: z.string().check(z.minLength(1)),
   charge_id: z.optional(z.string()),
   amount_captured: count,
+  authorized_from: z.optional(z.looseObject({ version: z.number().check(z.int(), z.positive()), capture_method: z.optional(z.literal('manual')) })),
+  captured_version: z.optional(z.number().check(z.int(), z.positive())),
   error: stepError,
 });
 

@@ -1,4 +1,4 @@
-import { type Payment, isTerminal } from '../../../functions/domain/payment.ts';
+import { type Payment, type PaymentPatch, applyPatch, isTerminal } from '../../../functions/domain/payment.ts';
 import { type Clock, type PaymentRepository, StaleWriteError } from '../../../functions/domain/ports.ts';
 import type { StrictStream } from './stream.ts';
 import { DueIndex, frozen } from './trailing-view.ts';
@@ -59,6 +59,16 @@ export class StrictPaymentRepository implements PaymentRepository {
     if (stored === undefined || stored.status !== current.status || stored.version !== current.version) {
       throw new StaleWriteError(stored);
     }
+    this.store(next);
+    return next;
+  }
+
+  async update(expected: Pick<Payment, 'paymentNo' | 'status' | 'version'>, patch: PaymentPatch): Promise<Payment> {
+    const stored = this.items.get(expected.paymentNo)?.payment;
+    if (stored === undefined || stored.status !== expected.status || stored.version !== expected.version) {
+      throw new StaleWriteError(stored);
+    }
+    const next = applyPatch(stored, patch);
     this.store(next);
     return next;
   }

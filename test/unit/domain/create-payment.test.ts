@@ -42,6 +42,32 @@ describe('createPayment', () => {
     expect(workflow.executions.size).toBe(1);
   });
 
+  it('answers a repeat with the payment as its first request answered it, whatever happened since', async () => {
+    const order = { ...request, customerEmail: 'a@example.com', metadata: { sku: 's-1' }, captureMethod: 'manual' as const };
+    const first = await createPayment(deps, 'm_1', order);
+    payments.tamper(first.payment.paymentNo, { status: 'succeeded', chargeId: 'pi_1', amountCaptured: 500, updatedAt: '2026-11-23T10:00:09.000Z' });
+    const later = { ...deps, clock: () => new Date('2026-11-24T08:00:00Z') };
+
+    const repeat = await createPayment(later, 'm_1', { ...order });
+
+    expect(first.firstAnswer).toEqual(first.payment);
+    expect(repeat).toMatchObject({ created: false, payment: { status: 'succeeded', version: 2 } });
+    expect(repeat.firstAnswer).toEqual(first.firstAnswer);
+  });
+
+  it('reads before it writes: a read that fails leaves nothing written, so the request may come back corrected', async () => {
+    const get = payments.get.bind(payments);
+    payments.get = async () => {
+      throw new Error('the table did not answer');
+    };
+
+    await expect(createPayment(deps, 'm_1', request)).rejects.toThrow('the table did not answer');
+    payments.get = get;
+    const corrected = await createPayment(deps, 'm_1', { ...request, amount: 750 });
+
+    expect(corrected).toMatchObject({ created: true, payment: { amount: 750 } });
+  });
+
   it('keeps the same order_no of two merchants apart', async () => {
     const a = await createPayment(deps, 'm_1', request);
     const b = await createPayment(deps, 'm_2', request);

@@ -169,14 +169,14 @@ describe('a payment closed by another actor', () => {
     // Prepare: a second actor records the same authorization first.
     const state = await newPayment();
     const authorized = await authorizePayment(deps, state);
-    const original = payments.replace.bind(payments);
+    const original = payments.update.bind(payments);
     let raced = false;
-    payments.replace = async (current, next) => {
+    payments.update = async (presumed, patch) => {
       if (!raced) {
         raced = true;
-        await original(current, { ...next });
+        await original(presumed, patch);
       }
-      return original(current, next);
+      return original(presumed, patch);
     };
 
     // Act
@@ -185,6 +185,113 @@ describe('a payment closed by another actor', () => {
     // Assess
     expect(result.charge_id).toBe(authorized.charge_id);
     expect(await payments.get(state.payment_no)).toMatchObject({ status: 'authorized', version: 2 });
+  });
+});
+
+/** Every read of the repository from now on, counted. */
+function countReads(): () => number {
+  let reads = 0;
+  const get = payments.get.bind(payments);
+  payments.get = async (paymentNo) => {
+    reads += 1;
+    return get(paymentNo);
+  };
+  return () => reads;
+}
+
+describe('RecordAuthorization after Authorize', () => {
+  it('writes authorized over the version Authorize read, without reading the payment again', async () => {
+    const authorized = await authorizePayment(deps, await newPayment());
+    const reads = countReads();
+
+    const recorded = await recordAuthorization(deps, authorized);
+
+    expect(authorized.authorized_from).toEqual({ version: 1 });
+    expect(reads()).toBe(0);
+    expect(recorded.then).toBeUndefined();
+    expect(await payments.get(authorized.payment_no)).toMatchObject({ status: 'authorized', version: 2, chargeId: authorized.charge_id });
+  });
+
+  it('makes a manual payment due a day before its authorization lapses and ends the execution there, without a read', async () => {
+    const { payment } = await createPayment(
+      { payments, workflow: new StrictWorkflow(deps.clock), clock: deps.clock, reconcileAfterSeconds: 300 },
+      'm_1',
+      { orderNo: 'order-manual', amount: 1250, currency: USD, paymentMethod: 'pm_card_visa', captureMethod: 'manual' },
+    );
+    const authorized = await authorizePayment(deps, { payment_no: payment.paymentNo });
+    const reads = countReads();
+
+    const recorded = await recordAuthorization(deps, authorized);
+
+    expect(authorized.authorized_from).toEqual({ version: 1, capture_method: 'manual' });
+    expect(reads()).toBe(0);
+    expect(recorded.then).toBe('await_capture');
+    expect(await payments.get(payment.paymentNo)).toMatchObject({
+      status: 'authorized',
+      captureBefore: '2026-11-30T10:00:00.000Z',
+      reconcileAt: '2026-11-29T10:00:00.000Z',
+    });
+  });
+
+  it('decides on the payment as the refused write returned it, when it moved on since Authorize', async () => {
+    const authorized = await authorizePayment(deps, await newPayment());
+    payments.tamper(authorized.payment_no, { status: 'canceled' });
+    const reads = countReads();
+
+    await expect(recordAuthorization(deps, authorized)).rejects.toBeInstanceOf(PaymentClosedError);
+    expect(reads()).toBe(0);
+    expect(await payments.get(authorized.payment_no)).toMatchObject({ status: 'canceled', version: 2 });
+  });
+});
+
+describe('MarkSucceeded after Capture', () => {
+  /** The payment captured, and every read of the repository counted from then on. */
+  async function captured(): Promise<{ state: SagaState; reads: () => number }> {
+    const state = await newPayment();
+    const next = await capturePayment(deps, await recordAuthorization(deps, await authorizePayment(deps, state)));
+    return { state: next, reads: countReads() };
+  }
+
+  it('writes succeeded over the version Capture read, without reading the payment again', async () => {
+    const { state, reads } = await captured();
+
+    const end = await markSucceeded(deps, state);
+
+    expect(state.captured_version).toBe(2);
+    expect(reads()).toBe(0);
+    expect(end).toEqual(state);
+    const payment = await payments.get(state.payment_no);
+    expect(payment).toMatchObject({ status: 'succeeded', version: 3, amountCaptured: 1250 });
+    expect(payment?.reconcileAt).toBeUndefined();
+  });
+
+  it('decides on the payment as the refused write returned it, when it moved on since Capture', async () => {
+    const { state, reads } = await captured();
+    payments.tamper(state.payment_no, { lease: { owner: 'reconciler-1', expiresAt: '2026-11-23T10:02:00Z' } });
+
+    await expect(markSucceeded(deps, state)).rejects.toBeInstanceOf(PaymentBusyError);
+    expect(reads()).toBe(0);
+    expect(await payments.get(state.payment_no)).toMatchObject({ status: 'authorized', version: 3 });
+  });
+
+  it('changes nothing when it runs again after its write', async () => {
+    const { state } = await captured();
+    await markSucceeded(deps, state);
+    const after = await payments.get(state.payment_no);
+
+    await markSucceeded(deps, state);
+
+    expect(await payments.get(state.payment_no)).toEqual(after);
+  });
+
+  it('reads and decides as every step does when the state names no version (an execution started before it did)', async () => {
+    const { state, reads } = await captured();
+    const { captured_version: _, ...older } = state;
+
+    await markSucceeded(deps, older);
+
+    expect(reads()).toBe(1);
+    expect(await payments.get(state.payment_no)).toMatchObject({ status: 'succeeded', version: 3 });
   });
 });
 

@@ -35,10 +35,10 @@ export interface Row {
 
 /**
  * The product's crash points on the way to a capture, with the card that reaches them; the
- * payment's own write is the route's second (its Idempotency-Key's claim is the first).
+ * payment's put is the route's only write (sent without an Idempotency-Key, the put is the claim).
  */
 const productPoints: (CrashPoint | `${CrashPoint}@${number}`)[] = [
-  'create-payment:after-write@2',
+  'create-payment:after-write',
   'create-payment:after-start',
   'authorize:before-provider',
   'authorize:after-provider',

@@ -51,7 +51,7 @@ describe('a patch written without a read', () => {
     const deps = { clock: () => new Date('2026-11-23T10:04:00.000Z'), reconcileAfterSeconds: 300 };
 
     // Act: the same two writes each way, one that leaves the payment open and one that finishes it.
-    for (const changes of [{ captureBefore: '2026-11-30T10:00:00.000Z' }, { status: 'succeeded' as const, amountCaptured: 900 }]) {
+    for (const changes of [{ chargeId: 'pi_other', captureBefore: '2026-11-30T10:00:00.000Z' }, { status: 'succeeded' as const, amountCaptured: 900 }]) {
       const current = (await repository.get(replaced.paymentNo))!;
       await repository.replace(current, touch(deps, current, changes));
       const presumed = (await repository.get(patched.paymentNo))!;

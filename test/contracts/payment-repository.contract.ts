@@ -170,7 +170,7 @@ export const paymentRepositoryContract: Contract<PaymentRepository> = {
     const stored = nextOf(payment, { resumeCount: 1 });
     await payments.replace(payment, stored);
 
-    const refused = await refusedAsStale(payments.update(payment, patchOf(payment, { status: 'failed', declineCode: 'card_declined' }, ['reconcileAt'])));
+    const refused = await refusedAsStale(payments.update(payment, patchOf(payment, { status: 'authorized', chargeId: 'pi_contract' })));
 
     expect(refused.current).toEqual(stored);
     expect(await payments.get(payment.paymentNo)).toEqual(stored);

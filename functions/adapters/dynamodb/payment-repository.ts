@@ -189,8 +189,9 @@ function unmarshalled(item: Record<string, AttributeValue>): PaymentItem {
 }
 
 /**
- * The attributes of the fields a patch may set, as {@link toItem} writes them. A patch of any
- * other field is refused rather than written under a name the item does not use.
+ * The attributes of the fields a patch may set (those RecordAuthorization and MarkSucceeded
+ * write), as {@link toItem} writes them. A patch of any other field is refused rather than
+ * written under a name the item may not use.
  */
 const patchableAttributes = {
   status: 'status',
@@ -198,9 +199,7 @@ const patchableAttributes = {
   updatedAt: 'updated_at',
   chargeId: 'charge_id',
   amountCaptured: 'amount_captured',
-  declineCode: 'decline_code',
   captureBefore: 'capture_before',
-  cancellationReason: 'cancellation_reason',
 } as const satisfies Partial<Record<keyof Payment, keyof PaymentItem>>;
 
 /** The attributes a patch sets and removes, derived ones (the due index's) included. */

@@ -35,10 +35,10 @@ export interface CreateRoute<I> {
    * The `defaultKey` is the business key of an item the run writes with a condition that it is
    * new, and the run answers a repeat with the first answer rebuilt from that item: for a
    * request without the header that write is the claim, so the layer writes no record of its
-   * own (two writes and a read less per request). Everything the record gives holds without it:
-   * a repeat gets the first answer, a repeat with other parameters is refused naming the field,
-   * and a repeat in flight needs no wait, since the write lands before anything else happens and
-   * nothing after it can fail the request.
+   * own (two writes less per request: its claim and its answer). Everything the record gives
+   * holds without it: a repeat gets the first answer, a repeat with other parameters is refused
+   * naming the field, and a repeat in flight needs no wait, since nothing after that write can
+   * fail the request.
    */
   readonly defaultKeyClaimedByRun?: true;
   /** The parameters a repeat must match, by API field name. */

@@ -58,7 +58,7 @@ export async function createPayment(
   // caller gave up on it, as any write can.
   const found = await deps.payments.get(paymentNo);
   const { created, payment } =
-    found === undefined ? await deps.payments.create(newPayment(deps, merchantId, request, deps.clock())) : { created: false, payment: found };
+    found === undefined ? await deps.payments.create(newPayment(deps, { paymentNo, merchantId }, request, deps.clock())) : { created: false, payment: found };
   if (!created) {
     const field = firstDifferingField(payment, request);
     if (field !== undefined) {
@@ -71,15 +71,20 @@ export async function createPayment(
   // A replay of a payment whose first start was lost starts it now; for one already
   // started, the same execution name and input make the start a no-op.
   const started = payment.status === PaymentStatus.Pending ? await tryStartSaga(deps.workflow, payment.paymentNo) : true;
-  const firstAnswer = created ? payment : newPayment(deps, merchantId, requestOf(payment), new Date(payment.createdAt));
+  const firstAnswer = created ? payment : newPayment(deps, payment, requestOf(payment), new Date(payment.createdAt));
   return { payment, created, started, firstAnswer };
 }
 
 /** A payment as it is first written: everything in it follows from the request and the time. */
-function newPayment(deps: Pick<CreatePaymentDeps, 'reconcileAfterSeconds'>, merchantId: string, request: PaymentRequest, now: Date): Payment {
+function newPayment(
+  deps: Pick<CreatePaymentDeps, 'reconcileAfterSeconds'>,
+  { paymentNo, merchantId }: Pick<Payment, 'paymentNo' | 'merchantId'>,
+  request: PaymentRequest,
+  now: Date,
+): Payment {
   return {
     ...request,
-    paymentNo: paymentNoFor(merchantId, request.orderNo),
+    paymentNo,
     merchantId,
     status: PaymentStatus.Pending,
     version: 1,

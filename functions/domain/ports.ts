@@ -16,8 +16,9 @@ export interface PaymentRepository {
    */
   replace(current: Payment, next: Payment): Promise<Payment>;
   /**
-   * Writes `patch` over the payment if it still has `expected`'s status and version, without
-   * reading it: for a writer that presumes what an earlier step read. Returns the payment as
+   * Writes `patch` (whose version must be `expected.version + 1`) over the payment if it still
+   * has `expected`'s status and version, without reading it: for a writer that presumes what an
+   * earlier step read. Returns the payment as
    * written; when the payment moved on, {@link StaleWriteError} carries it as stored.
    */
   update(expected: Pick<Payment, 'paymentNo' | 'status' | 'version'>, patch: PaymentPatch): Promise<Payment>;

@@ -195,6 +195,18 @@ export const paymentRepositoryContract: Contract<PaymentRepository> = {
     expect(await payments.get(ghost.paymentNo)).toBeUndefined();
   },
 
+  'refuses a patch that does not write the next version of the payment presumed': async (payments) => {
+    const payment = newPayment();
+    await payments.create(payment);
+
+    const writing = (version: number): PaymentPatch => ({ set: { status: 'authorized', updatedAt: T1, version }, remove: [] });
+
+    await expect(payments.update(payment, writing(payment.version))).rejects.toThrow();
+    await expect(payments.update(payment, writing(payment.version + 2))).rejects.toThrow();
+
+    expect(await payments.get(payment.paymentNo)).toEqual(payment);
+  },
+
   'takes a payment a patch finishes off the due list, and moves the due time of one it leaves open': async (payments) => {
     const at = earlierHour();
     const [finished, moved] = [newPayment({ reconcileAt: at(1), status: 'authorized' }), newPayment({ reconcileAt: at(2) })];

@@ -126,6 +126,7 @@ export class DynamoPaymentRepository implements PaymentRepository, PaymentLister
   }
 
   async update(expected: Pick<Payment, 'paymentNo' | 'status' | 'version'>, patch: PaymentPatch): Promise<Payment> {
+    if (patch.set.version !== expected.version + 1) throw new Error('a patch must write the next version of the payment');
     const { set, remove } = updateOf(expected.paymentNo, patch);
     const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
     const values: Record<string, unknown> = { ':expectedStatus': expected.status, ':expectedVersion': expected.version };

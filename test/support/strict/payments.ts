@@ -64,6 +64,7 @@ export class StrictPaymentRepository implements PaymentRepository {
   }
 
   async update(expected: Pick<Payment, 'paymentNo' | 'status' | 'version'>, patch: PaymentPatch): Promise<Payment> {
+    if (patch.set.version !== expected.version + 1) throw new Error('a patch must write the next version of the payment');
     const stored = this.items.get(expected.paymentNo)?.payment;
     if (stored === undefined || stored.status !== expected.status || stored.version !== expected.version) {
       throw new StaleWriteError(stored);

@@ -32,11 +32,18 @@ describe('createPayment', () => {
     expect(workflow.executions.get(result.payment.paymentNo)).toBeDefined();
   });
 
-  it('answers the same order with the first payment and writes nothing', async () => {
+  it('answers the same order with the first payment for one read, and writes nothing', async () => {
     const first = await createPayment(deps, 'm_1', request);
+    let reads = 0;
+    const get = payments.get.bind(payments);
+    payments.get = async (paymentNo) => {
+      reads += 1;
+      return get(paymentNo);
+    };
 
     const second = await createPayment(deps, 'm_1', { ...request });
 
+    expect(reads).toBe(1);
     expect(second).toMatchObject({ created: false, payment: first.payment });
     expect(payments.all()).toEqual([first.payment]);
     expect(workflow.executions.size).toBe(1);

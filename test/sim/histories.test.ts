@@ -11,7 +11,9 @@ const HISTORIES = 1000;
  * histories reach a dozen times or more is listed (100,000 histories of `npm run soak` counted
  * them); rarer paths, about 5 to 10 in a thousand (the reconciler resuming or settling a refund,
  * a refund failed at the provider after it took it, a payment closed as processing_error,
- * capturing or voiding at the deadline, giving a payment up, a request waiting out another)
+ * capturing or voiding at the deadline, giving a payment up, a request waiting out another; the
+ * reconciler finding a refund still pending at the provider, 6 histories in 3,000, though each
+ * counts it dozens of times: the crash matrix's pending-refund scenario takes that path every run)
  * would fail this test now and then, and are counted by `npm run soak`. Giving up became rare
  * once a step that ran out of time was retried in its execution instead of failing it: it takes
  * every restart of one payment dying.
@@ -44,7 +46,6 @@ const mustHappen: readonly RegExp[] = [
   /^answer payments 400 validation_failed$/,
   /^payment ended failed invalid_currency$/,
   /^reconciled payment: settled$/,
-  /^reconciled refund: still_pending$/,
   /^refund ended failed provider_rejected$/,
   /^reconciled refund: rechecked$/,
   /^answer add item 409 sold_out$/,

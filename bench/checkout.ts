@@ -12,7 +12,7 @@ import { costPerThousandPayments, usagePerPayment } from './cost.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
 import type { LocalStack } from '../local/local-stack.ts';
 import {
-  type BenchStack,
+  type CountedBenchStack,
   apiClient,
   envInt,
   fixed,
@@ -20,7 +20,7 @@ import {
   paymentBody,
   percentile,
   printTable,
-  startBenchStack,
+  startCountedBenchStack,
   tally,
 } from './support.ts';
 import type { ExecutionEvent } from '../local/services/stepfunctions-local.ts';
@@ -78,7 +78,7 @@ const onExecutionEvent = (executionArn: string, event: ExecutionEvent): void => 
 /** A stack the phases run on: as deployed, or the baseline without isolation. */
 interface Run {
   readonly label: string;
-  readonly bench: BenchStack;
+  readonly bench: CountedBenchStack;
   readonly call: ReturnType<typeof apiClient>;
 }
 
@@ -89,7 +89,7 @@ let functions: ReturnType<LocalStack['lambdaStats']> = [];
 try {
   const configurations: [string, 'worker-threads' | 'none'][] = [['', 'worker-threads'], ...(BASELINE ? [[', no isolation', 'none'] as [string, 'none']] : [])];
   for (const [label, isolation] of configurations) {
-    const bench = await startBenchStack({ onExecutionEvent, isolation });
+    const bench = await startCountedBenchStack({ onExecutionEvent, isolation });
     runs.push({ label, bench, call: apiClient(bench.stack) });
   }
   // Each phase runs on both stacks, one after the other, so that both meet the same machine.

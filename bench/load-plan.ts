@@ -6,6 +6,9 @@
 
 /** The operations a load mixes, each one request. */
 export const LOAD_OPERATIONS = ['new', 'duplicate', 'get', 'refund', 'cart'] as const;
+
+/** The key layer's path: the operations `--ceiling` can send to a no-op route, which answers them as their success (200). */
+export const NO_OP_OPERATIONS: readonly LoadOperation[] = ['duplicate', 'get'];
 export type LoadOperation = (typeof LOAD_OPERATIONS)[number];
 
 /** What each operation is, for `--help` and the report. */

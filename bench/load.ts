@@ -7,8 +7,8 @@
  * broken invariant. See bench/README.md.
  */
 import { fork } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { ledger as providerLedger } from '../local/fake-provider/client.ts';
 import type { Ledger } from '../local/fake-provider/ledger.ts';
 import { ledgerInvariants, stateOfView, violations } from '../test/support/invariants/ledger.ts';
 import { schoolInvariants, schoolStateOfViews } from '../test/support/invariants/school.ts';
+import { bundleFunction } from './bundle-sizes.ts';
 import type { GeneratorMessage, GeneratorOrder, LoadWorld } from './load-generator.ts';
 import { type ApiAnswer, type BenchStack, apiClient, fixed, printTable, startBenchStack } from './support.ts';
 import {
@@ -25,6 +26,7 @@ import {
   LOAD_OPERATIONS,
   LoadArgumentError,
   type Mix,
+  NO_OP_OPERATIONS,
   OPERATION_MEANING,
   figuresByOperation,
   parseMix,
@@ -39,7 +41,7 @@ const STEP_FACTOR = 1.5;
 const WARM_UP_S = 3;
 const MAX_STEPS = 12;
 
-const USAGE = `usage: npm run load -- [--rate R] [--duration S] [--mix op=W,...] [--prepared N] [--connections N] [--find-max]
+const USAGE = `usage: npm run load -- [--rate R] [--duration S] [--mix op=W,...] [--prepared N] [--connections N] [--find-max] [--ceiling]
 
   --rate      requests per second, sent on schedule whatever the answers (default 100)
   --duration  seconds of sending (default 10)
@@ -50,6 +52,9 @@ ${LOAD_OPERATIONS.map((op) => `                ${op.padEnd(9)} ${OPERATION_MEANI
   --find-max  steps of --duration s each, from --rate up by half each step, until one does not
               hold (under ${HELD_SHARE * 100}% of its rate answered with success, a 5xx, or p99 over ${HELD_P99_MS} ms):
               prints the highest that held, and each step's CPU by part names the bottleneck
+  --ceiling   then the same run on a second stack whose payment routes (POST and GET) are a no-op
+              behind the same gateway and authorizer (bench/no-op-route.ts): what the plumbing alone
+              sustains on this machine, printed beside the key layer's path (duplicates and GETs only)
 
 Against a deployed stack: API_URL=https://... API_KEY=ck_... npm run load -- --rate 50 --duration 30
 (the provider-side invariants need the local stack's fake provider, and are skipped there).`;
@@ -61,6 +66,7 @@ interface Settings {
   readonly mix: Mix;
   readonly prepared: number;
   readonly connections: number;
+  readonly ceiling: boolean;
 }
 
 function settingsOf(argv: readonly string[]): Settings {
@@ -73,6 +79,7 @@ function settingsOf(argv: readonly string[]): Settings {
       prepared: { type: 'string' },
       connections: { type: 'string' },
       'find-max': { type: 'boolean' },
+      ceiling: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -80,11 +87,18 @@ function settingsOf(argv: readonly string[]): Settings {
     console.log(USAGE);
     process.exit(0);
   }
+  const mix = parseMix(values.mix ?? DEFAULT_MIX);
+  const ceiling = values.ceiling === true;
+  const beyondTheKeyPath = LOAD_OPERATIONS.filter((op) => mix[op] > 0 && !NO_OP_OPERATIONS.includes(op));
+  if (ceiling && beyondTheKeyPath.length > 0) {
+    throw new LoadArgumentError(`--ceiling compares the key layer's path (duplicate, get) with no-op routes; the mix also has ${beyondTheKeyPath.join(', ')}`);
+  }
   return {
+    ceiling,
     findMax: values['find-max'] === true,
     rate: positive('rate', values.rate, 100, 0.1),
     durationS: Math.round(positive('duration', values.duration, 10)),
-    mix: parseMix(values.mix ?? DEFAULT_MIX),
+    mix,
     prepared: Math.round(positive('prepared', values.prepared, 50)),
     connections: Math.round(positive('connections', values.connections, 256)),
   };
@@ -207,6 +221,7 @@ async function invariantViolations(api: Api, paymentNos: readonly string[], worl
 
 /** What one rate did, and whether it held: every request answered with success, on time. */
 interface StepResult {
+  readonly sustained: number;
   readonly created: string[];
   readonly serverErrors: number;
   readonly unanswered: number;
@@ -255,12 +270,101 @@ async function runStep(target: { apiUrl: string; apiKey: string }, settings: Set
     failures: serverErrors + done.unanswered,
     p99Ms: Math.max(0, ...figures.map((f) => f.p99Ms)),
   });
-  return { created: done.created, serverErrors, unanswered: done.unanswered, held: why === '', why };
+  return { sustained, created: done.created, serverErrors, unanswered: done.unanswered, held: why === '', why };
+}
+
+/** What a run of one or more steps did: what it created, what failed, and how fast it went. */
+interface RunResult {
+  readonly created: string[];
+  readonly serverErrors: number;
+  readonly unanswered: number;
+  /** The highest rate that held, with `--find-max`. */
+  readonly highestHeld: number | undefined;
+  /** What the last step sustained, of what it was asked. */
+  readonly lastStep: { readonly rate: number; readonly sustained: number };
+}
+
+/** Warms the stack up, then runs the step (or, with `--find-max`, the steps up to the first that does not hold). */
+async function runSteps(target: { apiUrl: string; apiKey: string }, settings: Settings, world: LoadWorld, bench: BenchStack | undefined): Promise<RunResult> {
+  // Instances start and connections open before anything is measured, as on a stack in use.
+  console.log(`warming up: ${WARM_UP_S} s at ${settings.rate} requests/s, not counted`);
+  const warmUp = await runGenerator({ ...target, rate: settings.rate, durationS: WARM_UP_S, mix: settings.mix, world, drainMs: 30_000, connections: settings.connections }, () => undefined);
+  await bench?.stack.idle();
+  const created: string[] = [...warmUp.created];
+  let serverErrors = 0;
+  let unanswered = 0;
+  let highestHeld: number | undefined;
+  let lastStep = { rate: settings.rate, sustained: 0 };
+  for (let step = 0, rate = settings.rate; step < (settings.findMax ? MAX_STEPS : 1); step += 1, rate = Math.round(rate * STEP_FACTOR * 10) / 10) {
+    const result = await runStep(target, { ...settings, rate }, world);
+    created.push(...result.created);
+    serverErrors += result.serverErrors;
+    unanswered += result.unanswered;
+    lastStep = { rate, sustained: result.sustained };
+    if (bench !== undefined) {
+      // The POSTs answer before their sagas end: how far behind the sagas (and the stream's consumers) fell shows here.
+      const caughtUpFrom = performance.now();
+      await bench.stack.idle();
+      console.log(`the stack caught up ${fixed((performance.now() - caughtUpFrom) / 1000, 1)} s after the last answer (sagas, stream consumers)`);
+    }
+    if (!settings.findMax) break;
+    if (!result.held) {
+      console.log(`\n${rate} requests/s did not hold (${result.why}); the highest that held: ${highestHeld === undefined ? `none from ${settings.rate}` : `${highestHeld} requests/s`}`);
+      break;
+    }
+    highestHeld = rate;
+  }
+  return { created, serverErrors, unanswered, highestHeld, lastStep };
+}
+
+/**
+ * `--ceiling`: the same run on a stack whose payment routes answer at once, reading and writing
+ * nothing (the duplicate storm's no-op route, bench/no-op-route.ts), behind the same gateway,
+ * authorizer and Lambda host: what this machine allows any route, for the key layer's path to be
+ * read against. The no-op ignores what it is sent, so the run's own payments serve as its world.
+ */
+async function runCeiling(settings: Settings, world: LoadWorld): Promise<RunResult> {
+  const noOpDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-no-op-'));
+  try {
+    await bundleFunction('bench/no-op-route.ts', noOpDir);
+    const bench = await startBenchStack({ replaceCode: { CreatePayment: { codeDir: noOpDir }, GetPayment: { codeDir: noOpDir } } });
+    try {
+      console.log('\nthe ceiling: the same run with POST and GET /v1/payments answered by a no-op route');
+      return await runSteps({ apiUrl: bench.stack.apiUrl, apiKey: bench.stack.apiKey }, settings, world, bench);
+    } finally {
+      await bench.stop();
+      rmSync(bench.dataDir, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(noOpDir, { recursive: true, force: true });
+  }
+}
+
+function printBesideCeiling(keyPath: RunResult, ceiling: RunResult, settings: Settings): void {
+  const rateOf = (run: RunResult) =>
+    settings.findMax
+      ? `highest held ${run.highestHeld === undefined ? `none from ${settings.rate}` : `${run.highestHeld}`} requests/s`
+      : `${fixed(run.lastStep.sustained, 1)} of ${run.lastStep.rate} requests/s sustained`;
+  const share = settings.findMax
+    ? keyPath.highestHeld !== undefined && ceiling.highestHeld !== undefined
+      ? `${fixed((100 * keyPath.highestHeld) / ceiling.highestHeld, 0)}%`
+      : '-'
+    : `${fixed((100 * keyPath.lastStep.sustained) / ceiling.lastStep.sustained, 0)}%`;
+  console.log("\nThe key layer's path beside the ceiling, in the same run:");
+  printTable(
+    ['stack', 'rate', 'share of the ceiling'],
+    [
+      ['chargeonce (duplicates and GETs)', rateOf(keyPath), share],
+      ['no-op routes, same gateway and authorizer', rateOf(ceiling), '100%'],
+    ],
+    [0, 1],
+  );
 }
 
 async function main(): Promise<number> {
   const settings = settingsOf(process.argv.slice(2));
   const deployed = process.env.API_URL !== undefined && process.env.API_KEY !== undefined;
+  if (deployed && settings.ceiling) throw new LoadArgumentError('--ceiling starts stacks of its own: it runs against the local stack only');
   let bench: BenchStack | undefined;
   const target = deployed
     ? { apiUrl: process.env.API_URL!.replace(/\/$/, ''), apiKey: process.env.API_KEY! }
@@ -269,42 +373,18 @@ async function main(): Promise<number> {
         bench = started;
         return { apiUrl: started.stack.apiUrl, apiKey: started.stack.apiKey };
       });
+  let world: LoadWorld;
+  let run: RunResult;
+  let found: string[] = [];
   try {
     const api = apiClient(target);
     console.log(`preparing ${settings.prepared} payments${settings.mix.cart > 0 ? ' and open carts' : ''}...`);
-    const world = await prepareWorld(api, settings);
+    world = await prepareWorld(api, settings);
     await bench?.stack.idle();
-
-    // Instances start and connections open before anything is measured, as on a stack in use.
-    console.log(`warming up: ${WARM_UP_S} s at ${settings.rate} requests/s, not counted`);
-    const warmUp = await runGenerator({ ...target, rate: settings.rate, durationS: WARM_UP_S, mix: settings.mix, world, drainMs: 30_000, connections: settings.connections }, () => undefined);
-    await bench?.stack.idle();
-    const created: string[] = [...warmUp.created];
-    let serverErrors = 0;
-    let unanswered = 0;
-    let highestHeld: number | undefined;
-    for (let step = 0, rate = settings.rate; step < (settings.findMax ? MAX_STEPS : 1); step += 1, rate = Math.round(rate * STEP_FACTOR * 10) / 10) {
-      const result = await runStep(target, { ...settings, rate }, world);
-      created.push(...result.created);
-      serverErrors += result.serverErrors;
-      unanswered += result.unanswered;
-      if (bench !== undefined) {
-        // The POSTs answer before their sagas end: how far behind the sagas (and the stream's consumers) fell shows here.
-        const caughtUpFrom = performance.now();
-        await bench.stack.idle();
-        console.log(`the stack caught up ${fixed((performance.now() - caughtUpFrom) / 1000, 1)} s after the last answer (sagas, stream consumers)`);
-      }
-      if (!settings.findMax) break;
-      if (!result.held) {
-        console.log(`\n${rate} requests/s did not hold (${result.why}); the highest that held: ${highestHeld === undefined ? `none from ${settings.rate}` : `${highestHeld} requests/s`}`);
-        break;
-      }
-      highestHeld = rate;
-    }
+    run = await runSteps(target, settings, world, bench);
 
     console.log('\nsettling (the reconciler too), then the invariants (one capture per succeeded payment, no authorization left open, refunds as the provider made them, seats conserved)...');
-    const paymentNos = [...world.payments.map((p) => p.paymentNo), ...created];
-    let found: string[] = [];
+    const paymentNos = [...world.payments.map((p) => p.paymentNo), ...run.created];
     let provider: Ledger | undefined;
     for (let round = 0; round < SETTLE_ROUNDS; round += 1) {
       await bench?.stack.idle();
@@ -315,12 +395,14 @@ async function main(): Promise<number> {
       await bench.stack.reconcile();
     }
     console.log(found.length === 0 ? `invariants hold over ${paymentNos.length} payments${provider === undefined ? ' (provider side skipped: no fake provider)' : ''}` : `INVARIANTS BROKEN:\n${found.join('\n')}`);
-    // Finding the most a stack takes means going past it: its 5xx then are the finding, not a failure.
-    return (settings.findMax || (serverErrors === 0 && unanswered === 0)) && found.length === 0 ? 0 : 1;
   } finally {
     await bench?.stop();
     if (bench !== undefined) rmSync(bench.dataDir, { recursive: true, force: true });
   }
+  // After the first stack stopped: the two never share the machine.
+  if (settings.ceiling) printBesideCeiling(run, await runCeiling(settings, world), settings);
+  // Finding the most a stack takes means going past it: its 5xx then are the finding, not a failure.
+  return (settings.findMax || (run.serverErrors === 0 && run.unanswered === 0)) && found.length === 0 ? 0 : 1;
 }
 
 main().then(

@@ -21,7 +21,7 @@ import { bundleFunction } from './bundle-sizes.ts';
 import type { DynamoCounts } from './dynamo-counter.ts';
 import { BaselineEnv } from './powertools-baseline-env.ts';
 import { assemblyWith, roleOf, withGrant } from '../test/support/synthesized-template.ts';
-import { type BenchStack, apiClient, envInt, fixed, ms, paymentBody, percentile, printTable, startBenchStack, tally } from './support.ts';
+import { type CountedBenchStack, apiClient, envInt, fixed, ms, paymentBody, percentile, printTable, startCountedBenchStack, tally } from './support.ts';
 
 const N = envInt('BENCH_STORM_N', 10_000, 0);
 const CONCURRENCY = envInt('BENCH_STORM_CONCURRENCY', 100);
@@ -97,7 +97,7 @@ let warmUpMs = 0;
 let ceiling: Ceiling | undefined;
 try {
   for (const { name, tag, options } of contenders) {
-    const bench = await startBenchStack(options);
+    const bench = await startCountedBenchStack(options);
     try {
       if (options !== undefined) await createIdempotencyTable(bench.dynamoDbLocal, IDEMPOTENCY_TABLE);
       // Its instances start and warm before it is measured.
@@ -130,7 +130,7 @@ interface Ceiling {
 
 /** The same storm answered by the no-op route (bench/no-op-route.ts) on a stack of its own, after the same warm-up. */
 async function measureCeiling(): Promise<Ceiling> {
-  const bench = await startBenchStack({ replaceCode: { CreatePayment: { codeDir: noOpDir } } });
+  const bench = await startCountedBenchStack({ replaceCode: { CreatePayment: { codeDir: noOpDir } } });
   try {
     await storm(bench, WARM_UP, 'storm-warm-up-no-op');
     const begun = performance.now();
@@ -155,7 +155,7 @@ function reportCeiling(noOp: Ceiling, phases: StormResult[]): void {
   for (const phase of phases) console.log(`  ${phase.name}: ${fixed((100 * throughput(phase)) / throughput(noOp), 0)}% of it`);
 }
 
-async function measure(bench: BenchStack, name: string, orderPrefix: string): Promise<StormResult> {
+async function measure(bench: CountedBenchStack, name: string, orderPrefix: string): Promise<StormResult> {
   const { stack, dynamo } = bench;
   const begun = performance.now();
   await stack.idle();
@@ -180,7 +180,7 @@ async function measure(bench: BenchStack, name: string, orderPrefix: string): Pr
 }
 
 /** `total` identical requests, CONCURRENCY at a time: one new order, one new Idempotency-Key. */
-async function storm(bench: BenchStack, total: number, orderPrefix: string): Promise<{ answers: Answer[]; orderNo: string }> {
+async function storm(bench: CountedBenchStack, total: number, orderPrefix: string): Promise<{ answers: Answer[]; orderNo: string }> {
   const call = apiClient(bench.stack);
   const body = paymentBody(orderPrefix);
   const headers = { 'Idempotency-Key': `key-${body.order_no}` };
@@ -205,7 +205,7 @@ async function storm(bench: BenchStack, total: number, orderPrefix: string): Pro
 }
 
 /** The payment_no of every payment item stored for `orderNo`, read from DynamoDB Local itself (not counted). */
-async function storedPayments(bench: BenchStack, orderNo: string): Promise<string[]> {
+async function storedPayments(bench: CountedBenchStack, orderNo: string): Promise<string[]> {
   const client = new DynamoDBClient({ ...localClientConfig, endpoint: bench.dynamoDbLocal });
   const paymentNos: string[] = [];
   try {

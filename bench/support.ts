@@ -1,5 +1,5 @@
 /**
- * What the benchmarks share: the local stack in memory behind the DynamoDB counter, an HTTP
+ * What the benchmarks share: the local stack in memory (behind the DynamoDB counter where one counts), an HTTP
  * client for its API, and the printing of figures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,27 +11,59 @@ import { startDynamoCounter, type DynamoCounter } from './dynamo-counter.ts';
 
 export interface BenchStack {
   readonly stack: LocalStack;
-  /** Counts every request the handlers send to DynamoDB. */
-  readonly dynamo: DynamoCounter;
   /** DynamoDB Local itself, for set-up and checks that must not be counted. */
   readonly dynamoDbLocal: string;
   /** A fresh temporary folder; the caller removes it. */
   readonly dataDir: string;
-  /** Stops the stack and the counter. */
+  /** Stops the stack (and the counter, when there is one). */
   stop(): Promise<void>;
 }
+
+export interface CountedBenchStack extends BenchStack {
+  /** Counts every request the handlers send to DynamoDB. */
+  readonly dynamo: DynamoCounter;
+}
+
+type BenchStackOptions = Pick<LocalStackOptions, 'onExecutionEvent' | 'replaceCode' | 'cdkOut' | 'isolation' | 'reconcileAfterSeconds'>;
 
 /**
  * Starts the local stack in memory on a free port, its functions' DynamoDB requests counted, the
  * reconciler's schedule pushed out of the way.
  */
-export async function startBenchStack(
-  options: Pick<LocalStackOptions, 'onExecutionEvent' | 'replaceCode' | 'cdkOut' | 'isolation' | 'reconcileAfterSeconds'> = {},
-): Promise<BenchStack> {
+export async function startCountedBenchStack(options: BenchStackOptions = {}): Promise<CountedBenchStack> {
+  let counter: DynamoCounter | undefined;
+  const bench = await startStack(options, async (endpoint) => {
+    counter = await startDynamoCounter(endpoint);
+    return counter.endpoint;
+  }).catch(async (error: unknown) => {
+    // The stack stopped what it started; the proxy is ours to close.
+    await counter?.close();
+    throw error;
+  });
+  const dynamo = counter!;
+  return {
+    ...bench,
+    dynamo,
+    stop: async () => {
+      await bench.stop();
+      await dynamo.close();
+    },
+  };
+}
+
+/**
+ * The same stack with its functions calling DynamoDB Local directly: the counter is one more HTTP
+ * hop on the stack's main thread for every request, which a run that counts nothing (the load)
+ * should not pay.
+ */
+export function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
+  return startStack(options);
+}
+
+async function startStack(options: BenchStackOptions, dynamoEndpointFor?: (endpoint: string) => Promise<string>): Promise<BenchStack> {
   // The functions' log level: errors only.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-bench-'));
-  let counter: DynamoCounter | undefined;
   let dynamoDbLocal = '';
   const begun = performance.now();
   console.log(`starting the local stack (in memory) in ${dataDir}...`);
@@ -46,27 +78,14 @@ export async function startBenchStack(
     ...(process.env.BENCH_MAX_INSTANCES !== undefined && { maxInstancesPerFunction: envInt('BENCH_MAX_INSTANCES', 0) }),
     dynamoEndpointFor: async (endpoint) => {
       dynamoDbLocal = endpoint;
-      counter = await startDynamoCounter(endpoint);
-      return counter.endpoint;
+      return dynamoEndpointFor === undefined ? endpoint : dynamoEndpointFor(endpoint);
     },
-  }).catch(async (error: unknown) => {
-    // The stack stopped what it started; the proxy is ours to close.
-    await counter?.close();
+  }).catch((error: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   });
   console.log(`started in ${ms(performance.now() - begun)}; API ${stack.apiUrl}`);
-  const dynamo = counter!;
-  return {
-    stack,
-    dynamo,
-    dynamoDbLocal,
-    dataDir,
-    stop: async () => {
-      await stack.stop();
-      await dynamo.close();
-    },
-  };
+  return { stack, dynamoDbLocal, dataDir, stop: () => stack.stop() };
 }
 
 export interface ApiAnswer {

@@ -1,7 +1,8 @@
 /**
  * What the IAM proxy costs a DynamoDB call: the same PutItem and GetItem against DynamoDB Local
  * directly and through the proxy (SigV4 checked, the caller's policies evaluated), one at a
- * time and `BENCH_CONCURRENCY` at a time. Prints figures, asserts nothing.
+ * time and `BENCH_CONCURRENCY` at a time, in latency and in CPU (this process's: the SDK client
+ * and the proxy; and DynamoDB Local's). Prints figures, asserts nothing.
  *
  *   npx tsx bench/iam-proxy.ts              # BENCH_IAM_N=2000 calls per phase
  */
@@ -10,6 +11,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { startIamProxy } from '../local/iam/iam-proxy.ts';
 import { ensureTables, localClientConfig, startDynamoDbLocal } from '../local/services/dynamodb-local.ts';
 import { synthesizeTemplate } from '../local/assembly/synthesize.ts';
+import { cpuMsOfProcessTree } from './cpu-meter.ts';
 import { envInt, fixed, percentile, printTable } from './support.ts';
 
 const calls = envInt('BENCH_IAM_N', 2000);
@@ -33,10 +35,11 @@ const proxied = new DynamoDBClient({
   },
 });
 
-/** A put then a get of its own item, timed as one call each. */
+/** A put then a get of its own item, timed as one call each; with the CPU a call cost, here (the client and the proxy) and in DynamoDB Local. */
 async function run(client: DynamoDBClient, label: string, parallel: number): Promise<string[]> {
   const latencies: number[] = [];
   let next = 0;
+  const cpuBefore = { own: process.cpuUsage(), tree: cpuMsOfProcessTree() };
   const begun = performance.now();
   const worker = async () => {
     while (next < calls) {
@@ -51,8 +54,19 @@ async function run(client: DynamoDBClient, label: string, parallel: number): Pro
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const seconds = (performance.now() - begun) / 1000;
+  const own = process.cpuUsage(cpuBefore.own);
+  const ownMs = (own.user + own.system) / 1000;
+  const dynamoDbLocalMs = cpuMsOfProcessTree() - cpuBefore.tree - ownMs;
   latencies.sort((a, b) => a - b);
-  return [label, String(parallel), fixed(percentile(latencies, 0.5)!, 2), fixed(percentile(latencies, 0.99)!, 2), fixed(latencies.length / seconds, 0)];
+  return [
+    label,
+    String(parallel),
+    fixed(percentile(latencies, 0.5)!, 2),
+    fixed(percentile(latencies, 0.99)!, 2),
+    fixed(latencies.length / seconds, 0),
+    fixed(ownMs / latencies.length, 2),
+    fixed(dynamoDbLocalMs / latencies.length, 2),
+  ];
 }
 
 try {
@@ -64,7 +78,7 @@ try {
     rows.push(await run(direct, 'direct', parallel), await run(proxied, 'through the IAM proxy', parallel));
   }
   console.log(`\n${calls} PutItem + ${calls} GetItem per phase\n`);
-  printTable(['path', 'at once', 'p50 ms', 'p99 ms', 'calls/s'], rows, [0]);
+  printTable(['path', 'at once', 'p50 ms', 'p99 ms', 'calls/s', 'CPU ms / call: client + proxy', 'DynamoDB Local'], rows, [0]);
 } finally {
   direct.destroy();
   proxied.destroy();

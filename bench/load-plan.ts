@@ -8,7 +8,15 @@
 export const LOAD_OPERATIONS = ['new', 'duplicate', 'get', 'refund', 'cart'] as const;
 
 /** The key layer's path: the operations `--ceiling` can send to a no-op route, which answers them as their success (200). */
-export const NO_OP_OPERATIONS: readonly LoadOperation[] = ['duplicate', 'get'];
+const NO_OP_OPERATIONS: readonly LoadOperation[] = ['duplicate', 'get'];
+
+/** `--ceiling` compares like with like: a mix the no-op route answers as the stack does, or a refusal naming what it cannot. */
+export function checkCeilingMix(mix: Mix): void {
+  const beyondTheKeyPath = LOAD_OPERATIONS.filter((op) => mix[op] > 0 && !NO_OP_OPERATIONS.includes(op));
+  if (beyondTheKeyPath.length > 0) {
+    throw new LoadArgumentError(`--ceiling compares the key layer's path (duplicate, get) with no-op routes; the mix also has ${beyondTheKeyPath.join(', ')}`);
+  }
+}
 export type LoadOperation = (typeof LOAD_OPERATIONS)[number];
 
 /** What each operation is, for `--help` and the report. */

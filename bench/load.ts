@@ -26,7 +26,7 @@ import {
   LOAD_OPERATIONS,
   LoadArgumentError,
   type Mix,
-  NO_OP_OPERATIONS,
+  checkCeilingMix,
   OPERATION_MEANING,
   figuresByOperation,
   parseMix,
@@ -89,10 +89,7 @@ function settingsOf(argv: readonly string[]): Settings {
   }
   const mix = parseMix(values.mix ?? DEFAULT_MIX);
   const ceiling = values.ceiling === true;
-  const beyondTheKeyPath = LOAD_OPERATIONS.filter((op) => mix[op] > 0 && !NO_OP_OPERATIONS.includes(op));
-  if (ceiling && beyondTheKeyPath.length > 0) {
-    throw new LoadArgumentError(`--ceiling compares the key layer's path (duplicate, get) with no-op routes; the mix also has ${beyondTheKeyPath.join(', ')}`);
-  }
+  if (ceiling) checkCeilingMix(mix);
   return {
     ceiling,
     findMax: values['find-max'] === true,

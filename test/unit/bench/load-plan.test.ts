@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type LoadAnswer,
   LoadArgumentError,
+  checkCeilingMix,
   dueAtMs,
   figuresByOperation,
   operationSequence,
@@ -43,6 +44,18 @@ describe('the load mix', () => {
       expect(Math.abs(count('get') - 45)).toBeLessThanOrEqual(1);
       expect(Math.abs(count('new') - 10)).toBeLessThanOrEqual(1);
     }
+  });
+});
+
+describe('the ceiling run', () => {
+  it('takes a mix of the key layer\'s path, which a no-op route answers as the stack does', () => {
+    expect(() => checkCeilingMix(parseMix('duplicate=50,get=50'))).not.toThrow();
+    expect(() => checkCeilingMix(parseMix('get=1'))).not.toThrow();
+  });
+
+  it('refuses a mix with operations a no-op route would answer wrongly, naming them', () => {
+    expect(() => checkCeilingMix(parseMix('duplicate=40,get=40,new=10,cart=10'))).toThrow(LoadArgumentError);
+    expect(() => checkCeilingMix(parseMix('duplicate=40,get=40,new=10,cart=10'))).toThrow(/the mix also has new, cart$/);
   });
 });
 

@@ -39,6 +39,10 @@ export interface StreamsPollerOptions {
   readonly tableNameOf: (tableLogicalId: string) => string;
   /** Invokes the mapping's function; rejects as the invocation failed. */
   readonly invoke: (mapping: LocalStreamMapping, event: { Records: StreamRecord[] }) => Promise<unknown>;
+  /**
+   * The wait between passes that found nothing waited for: 250 ms, as Lambda polls each shard of
+   * a DynamoDB stream four times a second. `idle()` starts the next pass at once.
+   */
   readonly pollMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -60,7 +64,7 @@ const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 1000;
 
 export function startStreamsPoller(options: StreamsPollerOptions): StreamsPoller {
-  const pollMs = options.pollMs ?? 100;
+  const pollMs = options.pollMs ?? 250;
   const log = options.log ?? (() => undefined);
   const failures: StreamFailure[] = [];
   /** Per mapping and shard: the last sequence number delivered, or `done` once a closed shard is read to its end. */
@@ -72,21 +76,34 @@ export function startStreamsPoller(options: StreamsPollerOptions): StreamsPoller
 
   const call = (operation: string, body: unknown) => streamsCall(options.endpoint, operation, body);
 
+  // The mappings of one table share its stream: it is listed and described once a pass, not once
+  // per mapping (DynamoDB Local spends milliseconds of CPU on each, and an idle stack polls on).
+  const tables = [...new Set(options.mappings.map((mapping) => mapping.tableLogicalId))].map((tableLogicalId) => ({
+    tableLogicalId,
+    mappings: options.mappings.filter((mapping) => mapping.tableLogicalId === tableLogicalId),
+  }));
+
   const pass = async (): Promise<number> => {
     let delivered = 0;
-    for (const mapping of options.mappings) {
-      const { Streams = [] } = (await call('ListStreams', { TableName: options.tableNameOf(mapping.tableLogicalId) })) as { Streams?: { StreamArn: string }[] };
+    for (const table of tables) {
+      const { Streams = [] } = (await call('ListStreams', { TableName: options.tableNameOf(table.tableLogicalId) })) as { Streams?: { StreamArn: string }[] };
       for (const { StreamArn } of Streams) {
         const shards = await allShards(call, StreamArn);
-        for (const shard of shards) {
-          const key = `${mapping.logicalId}|${shard.ShardId}`;
-          if (checkpoints.get(key) === 'done') continue;
-          const parent = shard.ParentShardId === undefined ? undefined : checkpoints.get(`${mapping.logicalId}|${shard.ParentShardId}`);
-          // A child shard waits until its parent is read to its end, so each item's records stay in order.
-          if (shard.ParentShardId !== undefined && shards.some((s) => s.ShardId === shard.ParentShardId) && parent !== 'done') continue;
-          delivered += await readShard(mapping, StreamArn, shard.ShardId, key);
-        }
+        for (const mapping of table.mappings) delivered += await readShards(mapping, StreamArn, shards);
       }
+    }
+    return delivered;
+  };
+
+  const readShards = async (mapping: LocalStreamMapping, streamArn: string, shards: readonly Shard[]): Promise<number> => {
+    let delivered = 0;
+    for (const shard of shards) {
+      const key = `${mapping.logicalId}|${shard.ShardId}`;
+      if (checkpoints.get(key) === 'done') continue;
+      const parent = shard.ParentShardId === undefined ? undefined : checkpoints.get(`${mapping.logicalId}|${shard.ParentShardId}`);
+      // A child shard waits until its parent is read to its end, so each item's records stay in order.
+      if (shard.ParentShardId !== undefined && shards.some((s) => s.ShardId === shard.ParentShardId) && parent !== 'done') continue;
+      delivered += await readShard(mapping, streamArn, shard.ShardId, key);
     }
     return delivered;
   };

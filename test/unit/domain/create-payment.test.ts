@@ -75,6 +75,21 @@ describe('createPayment', () => {
     expect(corrected).toMatchObject({ created: true, payment: { amount: 750 } });
   });
 
+  it('answers a request that raced another for the same order, in the same millisecond, as a replay', async () => {
+    // Prepare: both read before either put; the same clock makes the same payment of both.
+    const first = await createPayment(deps, 'm_1', request);
+    const get = payments.get.bind(payments);
+    payments.get = async () => undefined;
+
+    // Act
+    const second = await createPayment(deps, 'm_1', { ...request });
+
+    // Assess: one 201 per payment, whatever the two wrote.
+    payments.get = get;
+    expect(second).toMatchObject({ created: false, payment: first.payment });
+    expect(second.firstAnswer).toEqual(first.payment);
+  });
+
   it('keeps the same order_no of two merchants apart', async () => {
     const a = await createPayment(deps, 'm_1', request);
     const b = await createPayment(deps, 'm_2', request);

@@ -1,0 +1,118 @@
+/**
+ * The esbuild plugin that leaves out of the Lambda bundles the modules no function runs, each in
+ * favour of a stub with the same exports that throws, naming the module, once anything uses it
+ * (lib/bundling/stubbed-export.ts). Each entry says why no function needs what it cuts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { OnLoadArgs, OnLoadResult, Plugin } from 'esbuild';
+import { STRIPE_RESOURCES } from '../../functions/adapters/stripe/resources.ts';
+
+const STUBBED_EXPORT_MODULE = path.join(import.meta.dirname, 'stubbed-export.ts');
+
+/** A package's file, as a path inside the package (`esm/resources.js`). */
+interface PackageFile {
+  readonly packageName: string;
+  readonly file: string;
+}
+
+/**
+ * The Stripe client's resource modules the adapter calls (`stripe/esm/resources/PaymentIntents.js`
+ * for `paymentIntents`): stripe names each file after its property, capitalized.
+ */
+export const KEPT_STRIPE_RESOURCE_FILES: readonly string[] = STRIPE_RESOURCES.map(
+  (property) => `esm/resources/${property[0]!.toUpperCase()}${property.slice(1)}.js`,
+);
+
+interface Cut {
+  /** Whether the plugin replaces this file of a package. */
+  readonly matches: (file: PackageFile) => boolean;
+  /** The replacement: by default a stub for each of the file's exports. */
+  readonly contents?: (file: PackageFile, original: string) => string;
+}
+
+const CUTS: readonly Cut[] = [
+  {
+    // stripe's `Stripe` constructor (v23) imports every resource class of its API and builds one of
+    // each; the adapter is typed against STRIPE_RESOURCES alone, so every other one is never called.
+    // Each namespace (`resources/Billing/index.js`...) goes whole with its members.
+    matches: ({ packageName, file }) =>
+      packageName === 'stripe' && file.startsWith('esm/resources/') && !KEPT_STRIPE_RESOURCE_FILES.includes(file),
+  },
+  {
+    // `Stripe.resources`, which re-exports every resource class for a caller to build by name
+    // (no function does): it keeps the adapter's, and OAuthResource, which the constructor takes
+    // from here (stubbed by the rule above).
+    matches: ({ packageName, file }) => packageName === 'stripe' && file === 'esm/resources.js',
+    contents: (_, original) => {
+      const kept = [...original.matchAll(/^export \{ ([^}]+) \} from '\.\/([^']+)';$/gm)].filter(
+        ([, names, from]) => KEPT_STRIPE_RESOURCE_FILES.includes(`esm/${from}`) || names === 'OAuthResource',
+      );
+      // Every kept resource is exported there once: a name of STRIPE_RESOURCES that stripe does not spell so stops the build.
+      if (kept.length !== KEPT_STRIPE_RESOURCE_FILES.length + 1) {
+        throw new Error(`stripe/esm/resources.js exports ${kept.length - 1} of the kept resources ${KEPT_STRIPE_RESOURCE_FILES.join(', ')}`);
+      }
+      return kept.map(([line]) => line).join('\n');
+    },
+  },
+  {
+    // Parses and verifies v2 event notifications, for `stripe.parseEventNotification()`, which no function calls.
+    matches: ({ packageName, file }) => packageName === 'stripe' && file === 'esm/StripeEventNotificationHandler.js',
+  },
+  {
+    // Event streams, imported (dynamically) only by an operation that streams events in or out:
+    // DynamoDB, Step Functions and Secrets Manager have none.
+    matches: ({ packageName, file }) => packageName === '@smithy/core' && file === 'dist-es/submodules/event-streams/index.js',
+  },
+];
+
+/** The plugin every function's bundle is built with (lib/bundling/build.ts). */
+export function unusedModules(): Plugin {
+  return {
+    name: 'chargeonce-unused-modules',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/](stripe|@smithy[\\/]core)[\\/]/ }, (args) => stubOf(args));
+    },
+  };
+}
+
+function stubOf({ path: absolute }: OnLoadArgs): OnLoadResult | undefined {
+  const packageFile = packageFileOf(absolute);
+  const cut = CUTS.find(({ matches }) => matches(packageFile));
+  if (cut === undefined) return undefined;
+  const original = readFileSync(absolute, 'utf8');
+  const contents = (cut.contents ?? stubsOfExports)(packageFile, original);
+  return { contents, loader: 'js', resolveDir: path.dirname(absolute) };
+}
+
+function packageFileOf(absolute: string): PackageFile {
+  const [, packageName, file] = absolute.split(path.sep).join('/').match(/.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(.+)$/)!;
+  return { packageName: packageName!, file: file! };
+}
+
+/** A module with the exports of `original`, each a stub that names `packageName/file`. */
+function stubsOfExports({ packageName, file }: PackageFile, original: string): string {
+  const module = `${packageName}/${file}`;
+  const lines = [`import { stubbedExport } from ${JSON.stringify(STUBBED_EXPORT_MODULE)};`];
+  for (const name of exportNamesOf(module, original)) {
+    lines.push(`export const ${name} = /* @__PURE__ */ stubbedExport(${JSON.stringify(module)}, ${JSON.stringify(name)});`);
+  }
+  return lines.join('\n');
+}
+
+/** The names a module exports, from the forms stripe and the AWS SDK write; any other form stops the build. */
+function exportNamesOf(module: string, source: string): string[] {
+  const names: string[] = [];
+  // A statement from `export` to the end of its line, or of its list when the list spans lines.
+  for (const [statement] of source.matchAll(/^export (?:\{[^}]*\}.*|.*)$/gm)) {
+    const declared = statement.match(/^export (?:class|const|let|var|function\*?|async function) ([\w$]+)/);
+    const listed = statement.match(/^export \{([^}]*)\}(?: from ['"][^'"]+['"])?;?$/);
+    if (declared !== null) names.push(declared[1]!);
+    else if (listed !== null) {
+      for (const item of listed[1]!.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+        names.push(item.split(/\s+as\s+/).at(-1)!);
+      }
+    } else throw new Error(`${module}: cannot stub an export written as ${JSON.stringify(statement.slice(0, 80))}`);
+  }
+  return names;
+}

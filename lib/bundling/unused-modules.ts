@@ -64,6 +64,28 @@ const CUTS: readonly Cut[] = [
     // DynamoDB, Step Functions and Secrets Manager have none.
     matches: ({ packageName, file }) => packageName === '@smithy/core' && file === 'dist-es/submodules/event-streams/index.js',
   },
+  {
+    // SHA-256 in JavaScript, for a runtime whose `node:crypto` has none (`Sha256Node` falls back on
+    // it); Node's always has.
+    matches: ({ packageName, file }) => packageName === '@smithy/core' && file === 'dist-es/submodules/checksum/sha256/Sha256Js.js',
+  },
+  {
+    // The region from EC2 instance metadata, asked only when neither the environment nor a config
+    // file names one: Lambda sets AWS_REGION.
+    matches: ({ packageName, file }) =>
+      packageName === '@smithy/core' && file === 'dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js',
+  },
+  {
+    // A client's whole package.json, of which it reads its version alone (for its User-Agent).
+    matches: ({ packageName, file }) => packageName.startsWith('@aws-sdk/client-') && file === 'package.json',
+    contents: ({ packageName, file }, original) => {
+      const { version } = JSON.parse(original) as { version: string };
+      return [
+        `import { versionOnly } from ${JSON.stringify(STUBBED_EXPORT_MODULE)};`,
+        `export default versionOnly(${JSON.stringify(`${packageName}/${file}`)}, ${JSON.stringify(version)});`,
+      ].join('\n');
+    },
+  },
 ];
 
 /** The plugin every function's bundle is built with (lib/bundling/build.ts). */
@@ -71,7 +93,7 @@ export function unusedModules(): Plugin {
   return {
     name: 'chargeonce-unused-modules',
     setup(build) {
-      build.onLoad({ filter: /[\\/]node_modules[\\/](stripe|@smithy[\\/]core)[\\/]/ }, (args) => stubOf(args));
+      build.onLoad({ filter: /[\\/]node_modules[\\/](stripe|@smithy[\\/]core|@aws-sdk[\\/]client-[^\\/]+)[\\/]/ }, (args) => stubOf(args));
     },
   };
 }
@@ -93,9 +115,9 @@ function packageFileOf(absolute: string): PackageFile {
 /** A module with the exports of `original`, each a stub that names `packageName/file`. */
 function stubsOfExports({ packageName, file }: PackageFile, original: string): string {
   const module = `${packageName}/${file}`;
-  const lines = [`import { stubbedExport } from ${JSON.stringify(STUBBED_EXPORT_MODULE)};`];
+  const lines = [`import { stubbedExport } from ${JSON.stringify(STUBBED_EXPORT_MODULE)};`, `const module = ${JSON.stringify(module)};`];
   for (const name of exportNamesOf(module, original)) {
-    lines.push(`export const ${name} = /* @__PURE__ */ stubbedExport(${JSON.stringify(module)}, ${JSON.stringify(name)});`);
+    lines.push(`export const ${name} = /* @__PURE__ */ stubbedExport(module, ${JSON.stringify(name)});`);
   }
   return lines.join('\n');
 }

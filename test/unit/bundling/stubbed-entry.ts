@@ -7,3 +7,6 @@ export { StripePaymentProvider } from '../../../functions/adapters/stripe/stripe
 
 /** The module the SDK imports for an operation that streams events (`HttpProtocol.loadEventStreamCapability`). */
 export const importEventStreams = () => import('@smithy/core/event-streams');
+
+/** The DynamoDB client's package.json, of which the client reads its version alone. */
+export { default as dynamoDbPackage } from '@aws-sdk/client-dynamodb/package.json' with { type: 'json' };

@@ -55,6 +55,18 @@ describe('the modules a bundle is built without', () => {
     );
   });
 
+  it("keeps an SDK client's version of its package.json, and throws, naming the file, for anything else asked of it", () => {
+    // Prepare
+    const packageJson = bundle.dynamoDbPackage;
+
+    // Act
+    const asked = () => packageJson.dependencies;
+
+    // Assess
+    expect(packageJson.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(asked).toThrow(expect.objectContaining({ name: STUBBED_MODULE_ERROR, message: expect.stringContaining('@aws-sdk/client-dynamodb/package.json') }));
+  });
+
   it('keeps every Stripe resource the adapter calls: each of its calls reaches the provider from the bundle', async () => {
     // Prepare
     const provider = new bundle.StripePaymentProvider(bundle.createStripeClient({ apiKey: 'sk_test_bundle', apiBase: fake.url }));

@@ -114,9 +114,9 @@ export interface RouteFunction {
 }
 
 /**
- * One `lambda.Function` per entry of `functions/catalog.ts`, its code bundled by lib/function-bundles.ts, each with its own log group and
- * exactly the table actions it uses (no `grantReadWriteData`: a step that only reads and
- * puts has no business scanning or deleting).
+ * One `lambda.Function` per entry of `functions/catalog.ts` (its bundle from
+ * lib/function-bundles.ts), each with its own log group and exactly the table actions it uses
+ * (no `grantReadWriteData`: a step that only reads and puts has no business scanning or deleting).
  */
 export class LambdaFunctions extends Construct {
   /** The saga's Task functions, keyed by state name. */

@@ -17,12 +17,11 @@ interface PackageFile {
 }
 
 /**
- * The Stripe client's resource modules the adapter calls (`stripe/esm/resources/PaymentIntents.js`
- * for `paymentIntents`): stripe names each file after its property, capitalized.
+ * The modules of the Stripe client's resources (`esm/resources/PaymentIntents.js` for
+ * `paymentIntents`): stripe names each file after its property, capitalized.
  */
-export const KEPT_STRIPE_RESOURCE_FILES: readonly string[] = STRIPE_RESOURCES.map(
-  (property) => `esm/resources/${property[0]!.toUpperCase()}${property.slice(1)}.js`,
-);
+const stripeResourceFiles = (properties: readonly string[]): string[] =>
+  properties.map((property) => `esm/resources/${property[0]!.toUpperCase()}${property.slice(1)}.js`);
 
 interface Cut {
   /** Whether the plugin replaces this file of a package. */
@@ -31,13 +30,14 @@ interface Cut {
   readonly contents?: (file: PackageFile, original: string) => string;
 }
 
-const CUTS: readonly Cut[] = [
+/** What is cut, keeping the Stripe resource modules `keptStripeFiles`. */
+const cutsKeeping = (keptStripeFiles: readonly string[]): Cut[] => [
   {
     // stripe's `Stripe` constructor (v23) imports every resource class of its API and builds one of
     // each; the adapter is typed against STRIPE_RESOURCES alone, so every other one is never called.
     // Each namespace (`resources/Billing/index.js`...) goes whole with its members.
     matches: ({ packageName, file }) =>
-      packageName === 'stripe' && file.startsWith('esm/resources/') && !KEPT_STRIPE_RESOURCE_FILES.includes(file),
+      packageName === 'stripe' && file.startsWith('esm/resources/') && !keptStripeFiles.includes(file),
   },
   {
     // `Stripe.resources`, which re-exports every resource class for a caller to build by name
@@ -46,12 +46,14 @@ const CUTS: readonly Cut[] = [
     matches: ({ packageName, file }) => packageName === 'stripe' && file === 'esm/resources.js',
     contents: (_, original) => {
       const kept = [...original.matchAll(/^export \{ ([^}]+) \} from '\.\/([^']+)';$/gm)].filter(
-        ([, names, from]) => KEPT_STRIPE_RESOURCE_FILES.includes(`esm/${from}`) || names === 'OAuthResource',
+        ([, names, from]) => keptStripeFiles.includes(`esm/${from}`) || names === 'OAuthResource',
       );
-      // Every kept resource is exported there once: a name of STRIPE_RESOURCES that stripe does not spell so stops the build.
-      if (kept.length !== KEPT_STRIPE_RESOURCE_FILES.length + 1) {
-        throw new Error(`stripe/esm/resources.js exports ${kept.length - 1} of the kept resources ${KEPT_STRIPE_RESOURCE_FILES.join(', ')}`);
-      }
+      // A name of STRIPE_RESOURCES that stripe spells otherwise has no module here: it stops the build.
+      const missing = [
+        ...keptStripeFiles.filter((file) => !kept.some(([, , from]) => `esm/${from}` === file)),
+        ...(kept.some(([, names]) => names === 'OAuthResource') ? [] : ['OAuthResource']),
+      ];
+      if (missing.length > 0) throw new Error(`stripe/esm/resources.js exports nothing of ${missing.join(', ')}`);
       return kept.map(([line]) => line).join('\n');
     },
   },
@@ -88,19 +90,23 @@ const CUTS: readonly Cut[] = [
   },
 ];
 
-/** The plugin every function's bundle is built with (lib/bundling/build.ts). */
-export function unusedModules(): Plugin {
+/**
+ * The plugin every function's bundle is built with (lib/bundling/build.ts), keeping of the Stripe
+ * client's resources those of `stripeResources` (the adapter's by default).
+ */
+export function unusedModules(stripeResources: readonly string[] = STRIPE_RESOURCES): Plugin {
+  const cuts = cutsKeeping(stripeResourceFiles(stripeResources));
   return {
     name: 'chargeonce-unused-modules',
     setup(build) {
-      build.onLoad({ filter: /[\\/]node_modules[\\/](stripe|@smithy[\\/]core|@aws-sdk[\\/]client-[^\\/]+)[\\/]/ }, (args) => stubOf(args));
+      build.onLoad({ filter: /[\\/]node_modules[\\/](stripe|@smithy[\\/]core|@aws-sdk[\\/]client-[^\\/]+)[\\/]/ }, (args) => stubOf(cuts, args));
     },
   };
 }
 
-function stubOf({ path: absolute }: OnLoadArgs): OnLoadResult | undefined {
+function stubOf(cuts: readonly Cut[], { path: absolute }: OnLoadArgs): OnLoadResult | undefined {
   const packageFile = packageFileOf(absolute);
-  const cut = CUTS.find(({ matches }) => matches(packageFile));
+  const cut = cuts.find(({ matches }) => matches(packageFile));
   if (cut === undefined) return undefined;
   const original = readFileSync(absolute, 'utf8');
   const contents = (cut.contents ?? stubsOfExports)(packageFile, original);

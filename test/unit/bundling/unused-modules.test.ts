@@ -3,15 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRIPE_RESOURCES } from '../../../functions/adapters/stripe/resources.ts';
 import { parseCurrency } from '../../../functions/domain/money.ts';
-import { bundleFunctions } from '../../../lib/bundling/build.ts';
+import { PROJECT_ROOT, bundleFunctions } from '../../../lib/bundling/build.ts';
 import { STUBBED_MODULE_ERROR } from '../../../lib/bundling/stubbed-export.ts';
+import { unusedModules } from '../../../lib/bundling/unused-modules.ts';
 import { startFakeProvider, type FakeProvider } from '../../../local/fake-provider/server.ts';
 
 type Entry = typeof import('./stubbed-entry.ts');
 
 const EUR = parseCurrency('EUR')!;
+const ENTRY = 'test/unit/bundling/stubbed-entry.ts';
 
 let outDir: string;
 let bundle: Entry;
@@ -20,7 +24,7 @@ let fake: FakeProvider;
 beforeAll(async () => {
   // Outside the project, as a function's asset is: the bundle can import nothing but itself.
   outDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-stubbed-'));
-  await bundleFunctions([{ entry: 'test/unit/bundling/stubbed-entry.ts', dir: '.' }], outDir);
+  await bundleFunctions([{ entry: ENTRY, dir: '.' }], outDir);
   bundle = (await import(pathToFileURL(path.join(outDir, 'index.mjs')).href)) as Entry;
   fake = await startFakeProvider();
 });
@@ -101,5 +105,25 @@ describe('the modules a bundle is built without', () => {
     expect(balanceTransactions.length).toBeGreaterThan(0);
     expect(retrievedPayout.id).toBe(payout.id);
     expect(payouts.map(({ id }) => id)).toEqual([payout.id]);
+  });
+
+  it('stops the build when a Stripe resource to keep has no module of that name', async () => {
+    // Prepare
+    const misspelled = [...STRIPE_RESOURCES, 'paymentIntent'];
+
+    // Act
+    const built = build({
+      entryPoints: [ENTRY],
+      absWorkingDir: PROJECT_ROOT,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      plugins: [unusedModules(misspelled)],
+    });
+
+    // Assess
+    await expect(built).rejects.toThrow(/stripe\/esm\/resources\.js exports nothing of esm\/resources\/PaymentIntent\.js/);
   });
 });

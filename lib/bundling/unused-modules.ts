@@ -58,7 +58,7 @@ const cutsKeeping = (keptStripeFiles: readonly string[]): Cut[] => [
     },
   },
   {
-    // Parses and verifies v2 event notifications, for `stripe.parseEventNotification()`, which no function calls.
+    // Parses and verifies v2 event notifications, for `stripe.notificationHandler()`, which no function calls.
     matches: ({ packageName, file }) => packageName === 'stripe' && file === 'esm/StripeEventNotificationHandler.js',
   },
   {

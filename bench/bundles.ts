@@ -11,11 +11,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { apiRoutes, authorizerEntry, reconcilerEntry } from '../functions/catalog.ts';
+import {
+  apiRoutes,
+  authorizerEntry,
+  catalogFunctions,
+  eventPublisherEntry,
+  ledgerPosterEntry,
+  reconcilerEntry,
+  settleDayEntry,
+  type CatalogFunction,
+} from '../functions/catalog.ts';
 import { EnvVar } from '../functions/config/env.ts';
 import type { CfnTemplate } from '../local/assembly/intrinsics.ts';
 import { synthesizeTemplate } from '../local/assembly/synthesize.ts';
-import { bundleFileOf, catalogFunctions, measureBundles, type BundleSize, type CatalogFunction } from './bundle-sizes.ts';
+import { bundleFileOf, measureBundles, type BundleSize } from './bundle-sizes.ts';
 import { sampleStart } from './cold-start.ts';
 import { envInt, percentile, printTable } from './support.ts';
 
@@ -100,20 +109,22 @@ function environmentsFrom(template: CfnTemplate): Map<string, Record<string, str
   return environments;
 }
 
-/** An event the function answers without any I/O, or none when every event makes it call out (the reconciler). */
+/** An event the function answers without any I/O, or none when every event makes it call out (the scheduled ones). */
 function refusedEvent({ name, entry }: CatalogFunction): unknown {
   // A route invoked without its authorizer's merchant: 401 before anything is read.
   if (apiRoutes.some((route) => route.id === name)) return { requestContext: { requestId: 'bench' }, headers: {}, body: null };
   // No key: refused before the key store is asked.
   if (entry === authorizerEntry) return { type: 'TOKEN', authorizationToken: '', methodArn: 'arn:aws:execute-api:eu-west-1:1:a/api/GET/x' };
-  if (entry === reconcilerEntry) return undefined;
+  if (entry === reconcilerEntry || entry === settleDayEntry) return undefined;
+  // A stream's batch with no records.
+  if (entry === ledgerPosterEntry || entry === eventPublisherEntry) return { Records: [] };
   // A saga step's state without its id: refused by the step's schema.
   return {};
 }
 
 function report(measured: readonly Measured[]): void {
   console.log(
-    `\nLambda bundles (esbuild with BUNDLING of lib/lambda-functions.ts); cold start: import to ready in a fresh process,` +
+    `\nLambda bundles (lib/bundling/build.ts, as the CDK app builds them); cold start: import to ready in a fresh process,` +
       ` p50 of ${COLD_N}; warm: an invocation refused before any I/O, p50 of ${WARM_N} x ${COLD_N}\n`,
   );
   printTable(

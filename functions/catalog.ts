@@ -147,3 +147,27 @@ export const settleDayEntry = 'handlers/settle-day.ts';
  * payments, refunds and carts: writes each transition's event once and starts its deliveries.
  */
 export const eventPublisherEntry = 'handlers/event-publisher.ts';
+
+/** A Lambda function of the product: its id (the CDK app's construct id) and its handler module. */
+export interface CatalogFunction {
+  readonly name: string;
+  /** Relative to `functions/`. */
+  readonly entry: string;
+}
+
+/** Every function of the catalog, in the order the CDK app creates them. */
+export function catalogFunctions(): CatalogFunction[] {
+  const named = (steps: Readonly<Record<string, string>>) => Object.entries(steps).map(([name, entry]) => ({ name, entry }));
+  return [
+    ...named(sagaSteps),
+    ...named(refundSteps),
+    ...named(payoutSteps),
+    ...apiRoutes.map((route) => ({ name: route.id, entry: route.entry })),
+    { name: 'Authorizer', entry: authorizerEntry },
+    { name: 'Reconciler', entry: reconcilerEntry },
+    { name: 'LedgerPoster', entry: ledgerPosterEntry },
+    { name: 'SettleDay', entry: settleDayEntry },
+    ...named(webhookSteps),
+    { name: 'EventPublisher', entry: eventPublisherEntry },
+  ];
+}

@@ -1,27 +1,20 @@
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   apiRoutes,
-  authorizerEntry,
-  eventPublisherEntry,
-  ledgerPosterEntry,
+  catalogFunctions,
   payoutSteps,
   providerPayoutSteps,
   providerRefundSteps,
   providerSteps,
-  reconcilerEntry,
   refundSteps,
   sagaSteps,
-  settleDayEntry,
   webhookSteps,
   type ApiRoute,
   type PayoutStepName,
@@ -38,57 +31,9 @@ import {
 } from '../functions/config/env.ts';
 import { BY_DUE_INDEX_NAME } from './payments-table.ts';
 import { BY_MERCHANT_INDEX } from '../functions/adapters/dynamodb/table.ts';
+import { FunctionBundles } from './function-bundles.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/config/metrics.ts';
-
-/** The repository root: `functions/`, `package.json` and `package-lock.json` live here. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/**
- * An ESM bundle has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK
- * and Stripe) still call it for Node built-ins, so give them a real one.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __chargeonceCreateRequire } from 'node:module'; " +
-  'const require = __chargeonceCreateRequire(import.meta.url);';
-
-/**
- * The links of the AWS SDK's default credential chain after the first (`fromEnv`): SSO,
- * shared config files, a credential process, web identity, container and instance metadata.
- * The chain imports each (`import()`) only once the environment held no credentials, and
- * Lambda always puts the role's there: left out of the bundles, they never load. That is
- * about 135 KB of each bundle (their STS and SSO clients among them); bench/bundles.ts
- * imports every bundle alone, so a static import of one fails it.
- */
-export const UNLOADED_CREDENTIAL_PROVIDERS = [
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-http',
-  '@smithy/credential-provider-imds',
-] as const;
-
-/**
- * How every function is bundled (`NodejsFunction`'s options; bench/bundles.ts builds and
- * measures the bundles with the same). ESM, minified, with an external source map.
- */
-export const BUNDLING = {
-  format: OutputFormat.ESM,
-  banner: ESM_REQUIRE_BANNER,
-  minify: true,
-  // Step Functions matches Retry and Catch on `error.name`: keep class names intact.
-  keepNames: true,
-  sourceMap: true,
-  target: 'node22',
-  mainFields: ['module', 'main'],
-  // Bundle the AWS SDK too (the default leaves `@aws-sdk/*` to the runtime's copy):
-  // the versions pinned in package-lock.json are the ones that run.
-  externalModules: [...UNLOADED_CREDENTIAL_PROVIDERS],
-  // esbuild's real warnings still show; its per-file size summary (which marks any
-  // bundle over 1 MB with a warning sign) does not.
-  logLevel: LogLevel.WARNING,
-} satisfies BundlingOptions;
 
 /**
  * Every function's timeout. The provider client gives up after 8 s (`DEFAULT_TIMEOUT_MS`), and a
@@ -165,43 +110,44 @@ export interface LambdaFunctionsProps {
 /** An API route of the catalog with the function that serves it. */
 export interface RouteFunction {
   readonly route: ApiRoute;
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
 }
 
 /**
- * One `NodejsFunction` per entry of `functions/catalog.ts`, each with its own log group and
- * exactly the table actions it uses (no `grantReadWriteData`: a step that only reads and
- * puts has no business scanning or deleting).
+ * One `lambda.Function` per entry of `functions/catalog.ts` (its bundle from
+ * lib/function-bundles.ts), each with its own log group and exactly the table actions it uses
+ * (no `grantReadWriteData`: a step that only reads and puts has no business scanning or deleting).
  */
 export class LambdaFunctions extends Construct {
   /** The saga's Task functions, keyed by state name. */
-  readonly sagaSteps: Readonly<Record<SagaStepName, NodejsFunction>>;
+  readonly sagaSteps: Readonly<Record<SagaStepName, lambda.Function>>;
   /** The refund saga's Task functions, keyed by state name. */
-  readonly refundSteps: Readonly<Record<RefundStepName, NodejsFunction>>;
+  readonly refundSteps: Readonly<Record<RefundStepName, lambda.Function>>;
   /** The payout saga's Task functions, keyed by state name. */
-  readonly payoutSteps: Readonly<Record<PayoutStepName, NodejsFunction>>;
+  readonly payoutSteps: Readonly<Record<PayoutStepName, lambda.Function>>;
   /** The API's functions, in catalog order. */
   readonly routes: readonly RouteFunction[];
-  readonly authorizer: NodejsFunction;
-  readonly reconciler: NodejsFunction;
+  readonly authorizer: lambda.Function;
+  readonly reconciler: lambda.Function;
   /** Posts the ledger from the table's stream (lib/ledger-stream.ts wires the stream to it). */
-  readonly ledgerPoster: NodejsFunction;
+  readonly ledgerPoster: lambda.Function;
   /** Writes the settlement statements of the days that ended (lib/function-schedule.ts runs it hourly). */
-  readonly settleDay: NodejsFunction;
+  readonly settleDay: lambda.Function;
   /** The webhook delivery's Task functions, keyed by state name. */
-  readonly webhookSteps: Readonly<Record<WebhookStepName, NodejsFunction>>;
+  readonly webhookSteps: Readonly<Record<WebhookStepName, lambda.Function>>;
   /** Writes events from the table's stream and starts their deliveries (lib/webhook-delivery.ts wires both). */
-  readonly eventPublisher: NodejsFunction;
+  readonly eventPublisher: lambda.Function;
 
   private readonly table: dynamodb.ITable;
+  private readonly bundles = new FunctionBundles(catalogFunctions());
 
   constructor(scope: Construct, id: string, props: LambdaFunctionsProps) {
     super(scope, id);
     this.table = props.table;
 
-    const steps = {} as Record<SagaStepName, NodejsFunction>;
-    for (const [name, entry] of Object.entries(sagaSteps) as [SagaStepName, string][]) {
-      const fn = this.createFunction(name, entry);
+    const steps = {} as Record<SagaStepName, lambda.Function>;
+    for (const name of Object.keys(sagaSteps) as SagaStepName[]) {
+      const fn = this.createFunction(name);
       this.withStepBudget(fn);
       // Settling a cart moves seats, points and the purchase in transactions; RecordAuthorization
       // and MarkSucceeded update the payment over the version the step before read, without reading it.
@@ -213,9 +159,9 @@ export class LambdaFunctions extends Construct {
     }
     this.sagaSteps = steps;
 
-    const refund = {} as Record<RefundStepName, NodejsFunction>;
-    for (const [name, entry] of Object.entries(refundSteps) as [RefundStepName, string][]) {
-      const fn = this.createFunction(name, entry);
+    const refund = {} as Record<RefundStepName, lambda.Function>;
+    for (const name of Object.keys(refundSteps) as RefundStepName[]) {
+      const fn = this.createFunction(name);
       this.withStepBudget(fn);
       // A refund's write moves its payment's refunded total in the same transaction.
       this.allowTable(fn, ['GetItem', 'PutItem', 'UpdateItem']);
@@ -224,9 +170,9 @@ export class LambdaFunctions extends Construct {
     }
     this.refundSteps = refund;
 
-    const payout = {} as Record<PayoutStepName, NodejsFunction>;
-    for (const [name, entry] of Object.entries(payoutSteps) as [PayoutStepName, string][]) {
-      const fn = this.createFunction(name, entry);
+    const payout = {} as Record<PayoutStepName, lambda.Function>;
+    for (const name of Object.keys(payoutSteps) as PayoutStepName[]) {
+      const fn = this.createFunction(name);
       this.withStepBudget(fn);
       this.allowTable(fn, PAYOUT_STEP_ACCESS[name]);
       if (providerPayoutSteps.includes(name)) this.allowProvider(fn, props);
@@ -235,7 +181,7 @@ export class LambdaFunctions extends Construct {
     this.payoutSteps = payout;
 
     this.routes = apiRoutes.map((route) => {
-      const fn = this.createFunction(route.id, route.entry);
+      const fn = this.createFunction(route.id);
       // A public route serves what its bundle holds: no table of merchants' records for it.
       if (route.public) return { route, fn };
       const access = routeAccess[route.method];
@@ -244,10 +190,10 @@ export class LambdaFunctions extends Construct {
       return { route, fn };
     });
 
-    this.authorizer = this.createFunction('Authorizer', authorizerEntry);
+    this.authorizer = this.createFunction('Authorizer');
     this.allowTable(this.authorizer, ['GetItem']);
 
-    this.reconciler = this.createFunction('Reconciler', reconcilerEntry);
+    this.reconciler = this.createFunction('Reconciler');
     this.withStepBudget(this.reconciler);
     // Payments are put whole; carts and seats move in transactions.
     this.allowTable(this.reconciler, TRANSACTION_WRITES);
@@ -255,13 +201,13 @@ export class LambdaFunctions extends Construct {
     this.allowProvider(this.reconciler, props);
     this.allowIndexQuery(this.reconciler, BY_DUE_INDEX_NAME);
 
-    this.ledgerPoster = this.createFunction('LedgerPoster', ledgerPosterEntry);
+    this.ledgerPoster = this.createFunction('LedgerPoster');
     this.withStepBudget(this.ledgerPoster);
     // It reads the merchant's fees and a refund's charge, and writes a posting as one transaction
     // of puts (journal, balance transactions) and an update (the balance).
     this.allowTable(this.ledgerPoster, ['GetItem', 'PutItem', 'UpdateItem']);
 
-    this.settleDay = this.createFunction('SettleDay', settleDayEntry);
+    this.settleDay = this.createFunction('SettleDay');
     this.withStepBudget(this.settleDay);
     // It reads merchants' settings, puts each statement once and moves the merchant's place in
     // the registry; it queries the registry, the day's balance transactions and, through its
@@ -272,23 +218,23 @@ export class LambdaFunctions extends Construct {
     // It lists the provider's balance transactions of each day (a read; it moves no money).
     this.allowProvider(this.settleDay, props);
 
-    const webhook = {} as Record<WebhookStepName, NodejsFunction>;
-    for (const [name, entry] of Object.entries(webhookSteps) as [WebhookStepName, string][]) {
-      const fn = this.createFunction(name, entry);
+    const webhook = {} as Record<WebhookStepName, lambda.Function>;
+    for (const name of Object.keys(webhookSteps) as WebhookStepName[]) {
+      const fn = this.createFunction(name);
       this.withStepBudget(fn);
       this.allowTable(fn, WEBHOOK_STEP_ACCESS[name]);
       webhook[name] = fn;
     }
     this.webhookSteps = webhook;
 
-    this.eventPublisher = this.createFunction('EventPublisher', eventPublisherEntry);
+    this.eventPublisher = this.createFunction('EventPublisher');
     this.withStepBudget(this.eventPublisher);
     // It puts each event once and queries its merchant's endpoints.
     this.allowTable(this.eventPublisher, ['PutItem', 'Query']);
   }
 
   /** Every function, in groups of one kind, by a title for the dashboard (lib/dashboard.ts). */
-  get groups(): Readonly<Record<string, readonly NodejsFunction[]>> {
+  get groups(): Readonly<Record<string, readonly lambda.Function[]>> {
     return {
       'API routes and authorizer': [...this.routes.map(({ fn }) => fn), this.authorizer],
       'Payment saga': Object.values(this.sagaSteps),
@@ -336,18 +282,18 @@ export class LambdaFunctions extends Construct {
   }
 
   /** No client waits on it: its AWS calls get the step's budget instead of a route's (see STEP_AWS_CALL_BUDGET). */
-  private withStepBudget(fn: NodejsFunction): void {
+  private withStepBudget(fn: lambda.Function): void {
     for (const [name, value] of Object.entries(awsCallBudgetEnvironment(STEP_AWS_CALL_BUDGET))) fn.addEnvironment(name, value);
   }
 
   /** The Stripe secret, for the functions that call the provider and no others. */
-  private allowProvider(fn: NodejsFunction, props: LambdaFunctionsProps): void {
+  private allowProvider(fn: lambda.Function, props: LambdaFunctionsProps): void {
     props.stripeSecret.grantRead(fn);
     fn.addEnvironment(EnvVar.StripeSecretArn, props.stripeSecret.secretArn);
     if (props.stripeApiBase !== undefined) fn.addEnvironment(EnvVar.StripeApiBase, props.stripeApiBase);
   }
 
-  private createFunction(id: string, entry: string): NodejsFunction {
+  private createFunction(id: string): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
     });
@@ -355,11 +301,9 @@ export class LambdaFunctions extends Construct {
     // any log group of the account: this one writes to the function's own only.
     const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
-    const fn = new NodejsFunction(this, id, {
-      entry: path.join(PROJECT_ROOT, 'functions', entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    const fn = new lambda.Function(this, id, {
+      code: this.bundles.code(id),
+      handler: 'index.handler',
       // The Node the local stack and the tests run (the `node` devDependency): see L1 below.
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -379,7 +323,6 @@ export class LambdaFunctions extends Construct {
         // Tags this stack's charges: stacks sharing a Stripe account never void each other's.
         [EnvVar.DeploymentId]: `${Stack.of(this).stackName}.${Stack.of(this).region}`,
       },
-      bundling: { ...BUNDLING, forceDockerBundling: false },
     });
     acknowledge(
       fn,
@@ -395,13 +338,13 @@ export class LambdaFunctions extends Construct {
     return fn;
   }
 
-  private allowIndexQuery(fn: NodejsFunction, indexName: string): void {
+  private allowIndexQuery(fn: lambda.Function, indexName: string): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.table.tableArn, `${this.table.tableArn}/index/${indexName}`] }),
     );
   }
 
-  private allowTable(fn: NodejsFunction, actions: readonly TableAction[]): void {
+  private allowTable(fn: lambda.Function, actions: readonly TableAction[]): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: actions.map((action) => `dynamodb:${action}`),
@@ -412,7 +355,7 @@ export class LambdaFunctions extends Construct {
 }
 
 /** A function's execution role, which holds its policies (and so cdk-nag's findings on them). */
-function roleOf(fn: NodejsFunction): iam.IRole {
+function roleOf(fn: lambda.Function): iam.IRole {
   if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
   return fn.role;
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../functions/catalog.ts';
 import { ALL_METRICS, type CustomMetric, METRICS_NAMESPACE, Metric, SERVICE_NAME } from '../../functions/config/metrics.ts';
-import { PROJECT_ROOT } from '../../lib/lambda-functions.ts';
+import { PROJECT_ROOT } from '../../lib/bundling/build.ts';
 import { API_STAGE_NAME } from '../../lib/payments-api.ts';
 import { resolveIntrinsics, synthesize, type Synthesized } from './synth.ts';
 

@@ -1,5 +1,5 @@
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   apiRoutes,
@@ -35,32 +35,32 @@ beforeAll(() => {
 });
 
 /** Every function of the stack with the catalog name it was built from. */
-function namedFunctions(): [string, NodejsFunction][] {
+function namedFunctions(): [string, lambda.Function][] {
   const { functions } = synth.stack;
   return [
-    ...(Object.entries(functions.sagaSteps) as [string, NodejsFunction][]),
-    ...(Object.entries(functions.refundSteps) as [string, NodejsFunction][]),
-    ...(Object.entries(functions.payoutSteps) as [string, NodejsFunction][]),
-    ...functions.routes.map(({ route, fn }): [string, NodejsFunction] => [route.id, fn]),
+    ...(Object.entries(functions.sagaSteps) as [string, lambda.Function][]),
+    ...(Object.entries(functions.refundSteps) as [string, lambda.Function][]),
+    ...(Object.entries(functions.payoutSteps) as [string, lambda.Function][]),
+    ...functions.routes.map(({ route, fn }): [string, lambda.Function] => [route.id, fn]),
     ['Authorizer', functions.authorizer],
     ['Reconciler', functions.reconciler],
     ['LedgerPoster', functions.ledgerPoster],
     ['SettleDay', functions.settleDay],
-    ...(Object.entries(functions.webhookSteps) as [string, NodejsFunction][]),
+    ...(Object.entries(functions.webhookSteps) as [string, lambda.Function][]),
     ['EventPublisher', functions.eventPublisher],
   ];
 }
 
-function roleOf(fn: NodejsFunction): IRole {
+function roleOf(fn: lambda.Function): IRole {
   if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
   return fn.role;
 }
 
-function statementsOf(fn: NodejsFunction): Statement[] {
+function statementsOf(fn: lambda.Function): Statement[] {
   return statementsOfRole(synth.template, logicalIdOf(roleOf(fn)));
 }
 
-function environmentOf(fn: NodejsFunction): Record<string, unknown> {
+function environmentOf(fn: lambda.Function): Record<string, unknown> {
   const properties = synth.template.toJSON().Resources[logicalIdOf(fn)].Properties;
   return properties.Environment.Variables as Record<string, unknown>;
 }

@@ -9,7 +9,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ChargeonceStack } from '../../lib/chargeonce-stack.ts';
-import { PROJECT_ROOT } from '../../lib/lambda-functions.ts';
+import { PROJECT_ROOT } from '../../lib/bundling/build.ts';
 
 export const TEST_ACCOUNT = '123456789012';
 export const TEST_REGION = 'eu-west-1';

@@ -23,6 +23,7 @@ import {
   type RefundChargeInput,
 } from '../../domain/provider.ts';
 import { isUnexpectedState, toAuthorizationError, toDomainError } from './errors.ts';
+import type { StripeResources } from './resources.ts';
 
 /** Expanded on every PaymentIntent we read: it carries capture_before and amount_refunded. */
 const EXPAND_CHARGE = ['latest_charge'];
@@ -35,7 +36,7 @@ const LIST_PAGE_SIZE = 100;
  * passes the caller's idempotency key, so Stripe replays its first answer to a retry.
  */
 export class StripePaymentProvider implements PaymentProvider, ProviderBalanceLedger {
-  constructor(private readonly stripe: Stripe) {}
+  constructor(private readonly stripe: StripeResources) {}
 
   async authorizeCharge(input: AuthorizeChargeInput): Promise<Charge> {
     const pi = await call(() =>

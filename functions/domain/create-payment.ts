@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { IdempotencyKeyMismatchError } from './errors.ts';
 import { type Payment, type PaymentRequest, PaymentStatus, firstDifferingField, requestOf } from './payment.ts';
 import type { ChargeWorkflow, Clock, PaymentRepository } from './ports.ts';
@@ -58,7 +58,7 @@ export async function createPayment(
   // caller gave up on it, as any write can.
   const found = await deps.payments.get(paymentNo);
   const { created, payment } =
-    found === undefined ? await deps.payments.create(newPayment(deps, { paymentNo, merchantId }, request, deps.clock())) : { created: false, payment: found };
+    found === undefined ? await createOnce(deps.payments, newPayment(deps, { paymentNo, merchantId }, request, deps.clock(), randomUUID())) : { created: false, payment: found };
   if (!created) {
     const field = firstDifferingField(payment, request);
     if (field !== undefined) {
@@ -71,21 +71,33 @@ export async function createPayment(
   // A replay of a payment whose first start was lost starts it now; for one already
   // started, the same execution name and input make the start a no-op.
   const started = payment.status === PaymentStatus.Pending ? await tryStartSaga(deps.workflow, payment.paymentNo) : true;
-  const firstAnswer = created ? payment : newPayment(deps, payment, requestOf(payment), new Date(payment.createdAt));
+  const firstAnswer = created ? payment : newPayment(deps, payment, requestOf(payment), new Date(payment.createdAt), payment.createdBy);
   return { payment, created, started, firstAnswer };
 }
 
-/** A payment as it is first written: everything in it follows from the request and the time. */
+/**
+ * Puts the new payment unless its order has one. The SDK sends a put again when its first
+ * attempt timed out, and that attempt may have landed: the put then finds the payment this
+ * request wrote, by its token, which is this request's own (201), not a repeat's (200).
+ */
+async function createOnce(payments: PaymentRepository, attempted: Payment): Promise<{ created: boolean; payment: Payment }> {
+  const { created, payment } = await payments.create(attempted);
+  return { created: created || payment.createdBy === attempted.createdBy, payment };
+}
+
+/** A payment as it is first written: everything in it follows from the request, the time and the request's token. */
 function newPayment(
   deps: Pick<CreatePaymentDeps, 'reconcileAfterSeconds'>,
   { paymentNo, merchantId }: Pick<Payment, 'paymentNo' | 'merchantId'>,
   request: PaymentRequest,
   now: Date,
+  createdBy: string | undefined,
 ): Payment {
   return {
     ...request,
     paymentNo,
     merchantId,
+    ...(createdBy !== undefined && { createdBy }),
     status: PaymentStatus.Pending,
     version: 1,
     amountCaptured: 0,

@@ -99,6 +99,12 @@ export interface Payment extends PaymentRequest {
   readonly declineCode?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * A token of the request that created it, unique to that request: the put of a new payment
+   * that finds one made by the same token is a retry of its own put (the SDK sends a put again
+   * when its first attempt timed out, and that attempt may have landed), not a repeat.
+   */
+  readonly createdBy?: string;
   /** When the reconciler should look at this payment if it has not finished by then. */
   readonly reconcileAt?: string;
   /** How many executions the reconciler has started after the first. */

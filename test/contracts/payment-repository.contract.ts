@@ -58,6 +58,7 @@ export const paymentRepositoryContract: Contract<PaymentRepository> = {
       customerEmail: 'ada@example.com',
       description: 'two lessons',
       metadata: { cart: 'c-1' },
+      createdBy: 'request-token-1',
     });
 
     const result = await payments.create(payment);

@@ -51,6 +51,7 @@ export interface PaymentItem {
   decline_code?: string;
   created_at: string;
   updated_at: string;
+  created_by?: string;
   resume_count: number;
   capture_before?: string;
   lease_owner?: string;
@@ -247,6 +248,7 @@ function toItem(payment: Payment): PaymentItem {
     decline_code: payment.declineCode,
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
+    created_by: payment.createdBy,
     resume_count: payment.resumeCount,
     capture_before: payment.captureBefore,
     lease_owner: payment.lease?.owner,
@@ -280,6 +282,7 @@ export function fromItem(item: PaymentItem): Payment {
     ...(item.decline_code !== undefined && { declineCode: item.decline_code }),
     createdAt: item.created_at,
     updatedAt: item.updated_at,
+    ...(item.created_by !== undefined && { createdBy: item.created_by }),
     ...(item.due_at !== undefined && { reconcileAt: item.due_at }),
     resumeCount: item.resume_count ?? 0,
     ...(item.capture_before !== undefined && { captureBefore: item.capture_before }),

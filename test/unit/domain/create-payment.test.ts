@@ -75,6 +75,23 @@ describe('createPayment', () => {
     expect(corrected).toMatchObject({ created: true, payment: { amount: 750 } });
   });
 
+  it("answers 201 when the put's first attempt landed and the SDK's second found the payment it was writing", async () => {
+    // Prepare: the first attempt lands but its answer is lost; the SDK sends the put again.
+    const create = payments.create.bind(payments);
+    payments.create = async (payment) => {
+      await create(payment);
+      return create(payment);
+    };
+
+    // Act
+    const result = await createPayment(deps, 'm_1', request);
+
+    // Assess
+    expect(result).toMatchObject({ created: true, started: true });
+    expect(result.firstAnswer).toEqual(result.payment);
+    expect(payments.all()).toEqual([result.payment]);
+  });
+
   it('answers a request that raced another for the same order, in the same millisecond, as a replay', async () => {
     // Prepare: both read before either put; the same clock makes the same payment of both.
     const first = await createPayment(deps, 'm_1', request);

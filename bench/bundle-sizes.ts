@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
 import { catalogFunctions, type CatalogFunction } from '../functions/catalog.ts';
-import { PROJECT_ROOT, bundleFunctions } from '../lib/bundling/build.ts';
+import { PROJECT_ROOT, type BundleEntry, bundleFileOf as bundleFileOfEntry, bundleFunctions } from '../lib/bundling/build.ts';
 
 export interface BundleSize extends CatalogFunction {
   /** `index.mjs`, bytes. */
@@ -24,15 +24,15 @@ export function bundleFunction(entry: string, outDir: string): Promise<Metafile>
   return bundleFunctions([{ entry, dir: '.' }], outDir);
 }
 
+/** A catalog function as the build takes it: its handler from the repository root, built into a directory of its name. */
+const entryOf = (fn: CatalogFunction): BundleEntry => ({ entry: path.join('functions', fn.entry), dir: fn.name });
+
 /** The bundle's file in `outDir`. */
-export const bundleFileOf = (outDir: string, { name }: CatalogFunction): string => path.join(outDir, name, 'index.mjs');
+export const bundleFileOf = (outDir: string, fn: CatalogFunction): string => bundleFileOfEntry(outDir, entryOf(fn));
 
 /** Bundles each function (every catalog function by default) into `outDir/<name>/index.mjs` and measures it. */
 export async function measureBundles(outDir: string, functions = catalogFunctions()): Promise<BundleSize[]> {
-  const metafile = await bundleFunctions(
-    functions.map((fn) => ({ entry: path.join('functions', fn.entry), dir: fn.name })),
-    outDir,
-  );
+  const metafile = await bundleFunctions(functions.map(entryOf), outDir);
   return functions.map((fn) => {
     const outfile = bundleFileOf(outDir, fn);
     const code = readFileSync(outfile);

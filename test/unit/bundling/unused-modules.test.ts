@@ -13,19 +13,23 @@ import { unusedModules } from '../../../lib/bundling/unused-modules.ts';
 import { startFakeProvider, type FakeProvider } from '../../../local/fake-provider/server.ts';
 
 type Entry = typeof import('./stubbed-entry.ts');
+type PlainEntry = typeof import('./plain-entry.ts');
 
 const EUR = parseCurrency('EUR')!;
 const ENTRY = 'test/unit/bundling/stubbed-entry.ts';
+const PLAIN_ENTRY = 'test/unit/bundling/plain-entry.ts';
 
 let outDir: string;
 let bundle: Entry;
+let plainBundle: PlainEntry;
 let fake: FakeProvider;
 
 beforeAll(async () => {
   // Outside the project, as a function's asset is: the bundle can import nothing but itself.
   outDir = mkdtempSync(path.join(tmpdir(), 'chargeonce-stubbed-'));
-  await bundleFunctions([{ entry: ENTRY, dir: '.' }], outDir);
+  await bundleFunctions([{ entry: ENTRY, dir: '.' }, { entry: PLAIN_ENTRY, dir: 'plain' }], outDir);
   bundle = (await import(pathToFileURL(path.join(outDir, 'index.mjs')).href)) as Entry;
+  plainBundle = (await import(pathToFileURL(path.join(outDir, 'plain', 'index.mjs')).href)) as PlainEntry;
   fake = await startFakeProvider();
 });
 
@@ -105,6 +109,11 @@ describe('the modules a bundle is built without', () => {
     expect(balanceTransactions.length).toBeGreaterThan(0);
     expect(retrievedPayout.id).toBe(payout.id);
     expect(payouts.map(({ id }) => id)).toEqual([payout.id]);
+  });
+
+  it('keeps class names in a bundle that holds stripe, which names its errors after their class, and only there', () => {
+    expect(bundle.StripePaymentProvider.name).toBe('StripePaymentProvider');
+    expect(plainBundle.PlainEntryClass.name).not.toBe('PlainEntryClass');
   });
 
   it('stops the build when a Stripe resource to keep has no module of that name', async () => {

@@ -5,8 +5,9 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ALL_METRICS, type ListedMetric, Metric, type MetricGroup } from '../functions/config/metrics.ts';
+import { ALL_METRICS, type ListedMetric, Metric, type MetricGroup, type MetricName } from '../functions/config/metrics.ts';
 import { METRIC_PERIOD, acrossHandlers, customMetric } from './custom-metrics.ts';
+import { METRIC_MEANINGS } from './metric-meanings.ts';
 
 /** Each group of the metric list on its own widget, under this title. */
 const GROUP_TITLES: Readonly<Record<MetricGroup, string>> = {
@@ -50,7 +51,8 @@ export class OperationsDashboard extends Construct {
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { periodOverride: cloudwatch.PeriodOverride.AUTO });
-    this.dashboard.addWidgets(replayRatioWidget(), ...groupWidgets());
+    this.dashboard.addWidgets(replayRatioWidget());
+    for (const row of groupRows()) this.dashboard.addWidgets(...row);
     this.dashboard.addWidgets(...routeWidgets(props.api));
     this.dashboard.addWidgets(...executionWidgets(props.stateMachines));
     this.dashboard.addWidgets(throttleWidget(props.table, props.indexNames), ...functionWidgets(props.functions));
@@ -74,16 +76,25 @@ function replayRatioWidget(): cloudwatch.IWidget {
   return new cloudwatch.GraphWidget({ title: 'Replay ratio: IdempotentReplay / IdempotentRequest', left: [ratio], leftYAxis: { min: 0, max: 100 }, ...WIDE });
 }
 
-/** One widget per group of the list: counts on the left, durations and ages on the right. */
-function groupWidgets(): cloudwatch.IWidget[] {
+/**
+ * A row per group of the list: its graph (counts on the left, durations and ages on the right),
+ * and beside it what one data point of each of its metrics means.
+ */
+function groupRows(): cloudwatch.IWidget[][] {
   return (Object.keys(GROUP_TITLES) as MetricGroup[]).map((group) => {
     const metrics = ALL_METRICS.filter((metric) => metric.group === group);
-    return new cloudwatch.GraphWidget({
+    const graph = new cloudwatch.GraphWidget({
       title: GROUP_TITLES[group],
       left: metrics.filter((m) => m.unit === 'Count').map((m) => plotted(m, 'Sum')),
       right: metrics.filter((m) => m.unit !== 'Count').flatMap((m) => (m.unit === 'Milliseconds' ? ['p50', 'p99'] : ['Maximum']).map((s) => plotted(m, s))),
       ...WIDE,
     });
+    const meanings = new cloudwatch.TextWidget({
+      markdown: metrics.map((m) => `**${m.name}**: ${METRIC_MEANINGS[m.name as MetricName]}`).join('\n\n'),
+      background: cloudwatch.TextWidgetBackground.TRANSPARENT,
+      ...WIDE,
+    });
+    return [graph, meanings];
   });
 }
 

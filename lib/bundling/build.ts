@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { stripeErrorNames } from './stripe-error-names.ts';
 import { unusedModules } from './unused-modules.ts';
 
 /** The repository root: `functions/` and `node_modules/` live here. */
@@ -67,31 +68,18 @@ export interface BundleEntry {
  * read and parsed once). The metafile has one output per entry.
  *
  * Minifying renames classes. Step Functions matches Retry and Catch on `error.name`, which our
- * errors and the AWS SDK's set as strings (test/unit/domain/errors.test.ts holds ours to it), but
- * stripe names its errors' `type` after their class, and the adapter tells them by it. So the
- * bundles that hold stripe are built again with `keepNames`, which costs 16 to 29 KB a bundle,
- * and only those.
+ * errors and the AWS SDK's set as strings (test/unit/domain/errors.test.ts holds ours to it);
+ * stripe reads one class's name, which its own plugin keeps (lib/bundling/stripe-error-names.ts).
  */
 export async function bundleFunctions(entries: readonly BundleEntry[], outDir: string): Promise<Metafile> {
-  const bundle = async (selected: readonly BundleEntry[], keepNames: boolean) =>
-    (
-      await build({
-        ...FUNCTION_BUILD_OPTIONS,
-        keepNames,
-        entryPoints: selected.map(({ entry, dir }) => ({ in: path.resolve(PROJECT_ROOT, entry), out: path.join(dir, 'index') })),
-        outdir: outDir,
-        metafile: true,
-        plugins: [unusedModules()],
-      })
-    ).metafile;
-  const renamed = await bundle(entries, false);
-  const holdingStripe = entries.filter((entry) => {
-    const output = renamed.outputs[path.relative(PROJECT_ROOT, bundleFileOf(outDir, entry))];
-    return Object.keys(output?.inputs ?? {}).some((input) => /(^|\/)node_modules\/stripe\//.test(input.split(path.sep).join('/')));
+  const { metafile } = await build({
+    ...FUNCTION_BUILD_OPTIONS,
+    entryPoints: entries.map(({ entry, dir }) => ({ in: path.resolve(PROJECT_ROOT, entry), out: path.join(dir, 'index') })),
+    outdir: outDir,
+    metafile: true,
+    plugins: [unusedModules(), stripeErrorNames()],
   });
-  if (holdingStripe.length === 0) return renamed;
-  const named = await bundle(holdingStripe, true);
-  return { inputs: { ...renamed.inputs, ...named.inputs }, outputs: { ...renamed.outputs, ...named.outputs } };
+  return metafile;
 }
 
 /** Where {@link bundleFunctions} writes `entry`'s bundle. */

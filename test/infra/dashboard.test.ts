@@ -10,13 +10,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../functions/catalog.ts';
-import { ALL_METRICS, type CustomMetric, METRICS_NAMESPACE, Metric, SERVICE_NAME } from '../../functions/config/metrics.ts';
+import { ALL_METRICS, type CustomMetric, METRICS_NAMESPACE, Metric, type MetricName, SERVICE_NAME } from '../../functions/config/metrics.ts';
 import { PROJECT_ROOT } from '../../lib/bundling/build.ts';
+import { METRIC_MEANINGS } from '../../lib/metric-meanings.ts';
 import { API_STAGE_NAME } from '../../lib/payments-api.ts';
 import { resolveIntrinsics, synthesize, type Synthesized } from './synth.ts';
 
 interface Widget {
-  readonly properties: { readonly title?: string; readonly metrics?: readonly unknown[][] };
+  readonly type: string;
+  readonly properties: { readonly title?: string; readonly metrics?: readonly unknown[][]; readonly markdown?: string };
 }
 interface DashboardBody {
   readonly widgets: readonly Widget[];
@@ -94,6 +96,21 @@ function plottedOutsideTheList(dashboard: DashboardBody, list: readonly CustomMe
 function unplotted(dashboard: DashboardBody, list: readonly CustomMetric[]): string[] {
   const plotted = new Set(plottedCustomMetrics(dashboard).map(({ name }) => name));
   return list.filter((metric) => !plotted.has(metric.name)).map((metric) => metric.name);
+}
+
+/**
+ * Metrics the body plots whose meaning is not beside them: a graph's metrics are explained by the
+ * text widget that follows it on its row, one `**<name>**: <meaning>` each. The replay ratio
+ * divides two metrics of the key layer, explained on its row.
+ */
+function unexplained(dashboard: DashboardBody): string[] {
+  return dashboard.widgets.flatMap((widget, i) => {
+    if (/^Replay ratio/.test(widget.properties.title ?? '')) return [];
+    const next = dashboard.widgets[i + 1];
+    const markdown = next?.type === 'text' ? (next.properties.markdown ?? '') : '';
+    const names = new Set(plottedCustomMetrics({ widgets: [widget] }).map(({ name }) => name));
+    return [...names].filter((name) => !markdown.includes(`**${name}**: ${METRIC_MEANINGS[name as MetricName]}`));
+  });
 }
 
 /** Every TypeScript source under `functions/` but the list itself, by path. */
@@ -186,6 +203,26 @@ describe('operations dashboard: the custom metrics', () => {
 
     // Assess
     expect(absent).toEqual(['PaymentSucceeded', 'PaymentFailed', 'RefundSucceeded', 'RefundFailed', 'PayoutPaid', 'PayoutFailed']);
+  });
+
+  it('says beside each graph of the list what one data point of each of its metrics means', () => {
+    // Act
+    const silent = unexplained(body);
+
+    // Assess
+    expect(silent).toEqual([]);
+  });
+
+  it('finds a graph whose metrics have no meaning beside them', () => {
+    // Prepare: the body without the text beside the saga outcomes.
+    const outcomes = body.widgets.findIndex((widget) => widget.properties.title === 'Saga outcomes');
+    const dashboard = { widgets: body.widgets.filter((_, i) => i !== outcomes + 1) };
+
+    // Act
+    const silent = unexplained(dashboard);
+
+    // Assess
+    expect(silent).toEqual(['PaymentSucceeded', 'PaymentFailed', 'RefundSucceeded', 'RefundFailed', 'PayoutPaid', 'PayoutFailed']);
   });
 
   it('holds only metrics that some function emits', () => {

@@ -1,5 +1,5 @@
 /**
  * Bundled by test/unit/bundling/unused-modules.test.ts beside stubbed-entry.ts: a function's code
- * that holds no stripe, whose classes minifying may rename.
+ * whose classes minifying renames.
  */
 export class PlainEntryClass {}

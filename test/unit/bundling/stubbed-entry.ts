@@ -10,3 +10,6 @@ export const importEventStreams = () => import('@smithy/core/event-streams');
 
 /** The DynamoDB client's package.json, of which the client reads its version alone. */
 export { default as dynamoDbPackage } from '@aws-sdk/client-dynamodb/package.json' with { type: 'json' };
+
+/** stripe's error classes, of which `StripeError` names its instances' `type` after its own class. */
+export { default as Stripe } from 'stripe';

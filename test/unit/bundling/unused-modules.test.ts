@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRIPE_RESOURCES } from '../../../functions/adapters/stripe/resources.ts';
 import { parseCurrency } from '../../../functions/domain/money.ts';
 import { PROJECT_ROOT, bundleFunctions } from '../../../lib/bundling/build.ts';
+import { withClassNames } from '../../../lib/bundling/stripe-error-names.ts';
 import { STUBBED_MODULE_ERROR } from '../../../lib/bundling/stubbed-export.ts';
 import { unusedModules } from '../../../lib/bundling/unused-modules.ts';
 import { startFakeProvider, type FakeProvider } from '../../../local/fake-provider/server.ts';
@@ -111,9 +112,19 @@ describe('the modules a bundle is built without', () => {
     expect(payouts.map(({ id }) => id)).toEqual([payout.id]);
   });
 
-  it('keeps class names in a bundle that holds stripe, which names its errors after their class, and only there', () => {
-    expect(bundle.StripePaymentProvider.name).toBe('StripePaymentProvider');
+  it("names stripe's error classes, which it reads the name of, while minifying renames other classes", () => {
+    // Act
+    const { StripeError, StripeCardError } = bundle.Stripe.errors;
+    const thrown = new StripeError({ message: 'An error occurred with our connection to Stripe.' });
+
+    // Assess
+    expect(thrown.type).toBe('StripeError');
+    expect(StripeCardError.name).toBe('StripeCardError');
     expect(plainBundle.PlainEntryClass.name).not.toBe('PlainEntryClass');
+  });
+
+  it("stops the build when stripe's errors no longer declare the class it names", () => {
+    expect(() => withClassNames('stripe/esm/Error.js', 'export class StripeErrorBase extends Error {}')).toThrow(/declares no StripeError class/);
   });
 
   it('stops the build when a Stripe resource to keep has no module of that name', async () => {

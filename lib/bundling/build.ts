@@ -1,6 +1,6 @@
 /**
  * How every Lambda function is bundled: esbuild's JS API (its CLI, which `NodejsFunction` runs,
- * takes no plugins) with the options and the plugin below. The CDK app builds with it
+ * takes no plugins) with the options and the plugins below. The CDK app builds with it
  * (lib/function-bundles.ts, through lib/bundling/bundle-command.ts) and so does the bench
  * (bench/bundle-sizes.ts): what is measured is what is deployed.
  */

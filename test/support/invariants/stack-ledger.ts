@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../../../functions/adapters/dynamodb/client.ts';
 import { DynamoLedgerStore } from '../../../functions/adapters/dynamodb/ledger-store.ts';
@@ -26,9 +27,25 @@ export async function stackLedgerViolations({ providerUrl, table }: StackLedger,
   const ids = merchantIds ?? [...new Set(provider.paymentIntents.map((pi) => pi.metadata['merchant_id']).filter((id) => id !== undefined))];
   const found: string[] = [];
   for (const id of ids) {
-    const [balances, journal, settings] = await Promise.all([store.balances(id), store.journal(id), merchants.ledgerSettingsOf(id)]);
+    const [{ balances, journal }, settings] = await Promise.all([consistentLedgerOf(store, id), merchants.ledgerSettingsOf(id)]);
     found.push(...merchantLedgerViolations({ merchantId: id, balances, journal }, providerTotalsOf(provider, id), settings));
   }
   db.destroy();
   return found;
+}
+
+/**
+ * A merchant's balances and journal as of one moment, while the stack may still post to them (the
+ * schedule releasing funds, a stream record arriving late). Every posting writes its journal
+ * entries and its balances in one transaction, so a journal read between two reads of the same
+ * balances is of their moment; read apart, a posting committed between the reads looks like a
+ * journal that does not add up.
+ */
+async function consistentLedgerOf(store: DynamoLedgerStore, merchantId: string) {
+  for (let attempt = 1; ; attempt++) {
+    const before = await store.balances(merchantId);
+    const journal = await store.journal(merchantId);
+    const balances = await store.balances(merchantId);
+    if (isDeepStrictEqual(before, balances) || attempt === 5) return { balances, journal };
+  }
 }

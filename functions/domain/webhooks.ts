@@ -114,7 +114,9 @@ export async function createEndpoint(
   const made = await deps.endpoints.get(merchantId, endpoint.endpointId);
   // Deleted between the refused write and this read: the client's retry makes it anew.
   if (made === undefined) throw new ConcurrentModificationError(`webhook endpoint ${endpoint.endpointId} changed while it was being created`);
-  return { endpoint: made, created: false };
+  // The secret is drawn afresh by each run: finding this run's own, the write refused was its own
+  // landed once already (the SDK retried a put whose answer was lost), and this run made it.
+  return { endpoint: made, created: made.secret === endpoint.secret };
 }
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: what a receiver checks (README, Webhooks). */

@@ -266,6 +266,28 @@ describe('createEndpoint', () => {
     expect(deps.endpoints.endpoints).toHaveLength(1);
   });
 
+  it('answers created to a run whose own write was refused as a repeat of itself (the SDK retried a put that had landed)', async () => {
+    // Prepare: the store writes the endpoint, then answers as if an item of its key had been there.
+    const endpoints = new MemoryEndpoints();
+    const landedThenRetried: WebhookEndpointStore = {
+      create: async (endpoint) => {
+        await endpoints.create(endpoint);
+        return false;
+      },
+      get: (merchantId, endpointId) => endpoints.get(merchantId, endpointId),
+      list: (merchantId) => endpoints.list(merchantId),
+      delete: (merchantId, endpointId) => endpoints.delete(merchantId, endpointId),
+    };
+    const deps = { endpoints: landedThenRetried, clock: clockAt(AT), allowLoopback: false };
+
+    // Act
+    const made = await createEndpoint(deps, 'm_1', request, 'header:k-1');
+
+    // Assess
+    expect(made.created).toBe(true);
+    expect(made.endpoint).toEqual(endpoints.endpoints[0]);
+  });
+
   it('makes another endpoint under another key, or for another merchant under the same key', async () => {
     // Prepare
     const deps = { endpoints: new MemoryEndpoints(), clock: clockAt(AT), allowLoopback: false };

@@ -29,7 +29,7 @@ import {
 } from '../handlers/api/school/schemas.ts';
 import { settingsObject, updateSettingsBody } from '../handlers/api/settings/schemas.ts';
 import { eventObject, eventWithDeliveries, redeliveryObject } from '../handlers/api/events/event-schema.ts';
-import { createEndpointBody, createdEndpointObject, deletedEndpointObject, endpointObject } from '../handlers/api/webhooks/endpoint-view.ts';
+import { createEndpointBody, createdEndpointObject, deletedEndpointObject, endpointObject } from '../handlers/api/webhooks/endpoint-schema.ts';
 import { eventTypes } from '../domain/events.ts';
 import * as z from '../handlers/shared/zod.ts';
 

@@ -4,10 +4,10 @@ import { Metric } from '../config/metrics.ts';
 import { asInvocationOf } from '../crash/invocation.ts';
 import { type ResourceChange, transitionOf } from '../domain/events.ts';
 import { publishTransition } from '../domain/webhooks.ts';
-import { cartView } from './api/carts/schemas.ts';
+import { cartView } from './api/carts/views.ts';
 import { paymentView } from './api/payment-view.ts';
-import { payoutView } from './api/payouts/payout-schema.ts';
-import { refundView } from './api/refund-schema.ts';
+import { payoutView } from './api/payouts/payout-view.ts';
+import { refundView } from './api/refund-view.ts';
 import { errorFields, logger, serviceMetrics as metrics } from './shared/observability.ts';
 import { publishDeps } from './shared/webhooks.ts';
 

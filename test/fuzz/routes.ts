@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import type * as z from 'zod/mini';
 import { apiRoutes } from '../../functions/catalog.ts';
 import { addItemBody, checkoutBody } from '../../functions/handlers/api/carts/schemas.ts';
-import { parseBody } from '../../functions/handlers/api/http.ts';
+import { parseBody } from '../../functions/handlers/api/parse-body.ts';
 import { capturePaymentBody, createPaymentBody } from '../../functions/handlers/api/payment-schema.ts';
 import { createPayoutBody } from '../../functions/handlers/api/payouts/payout-schema.ts';
 import { createRefundBody } from '../../functions/handlers/api/refund-schema.ts';
 import { updateSettingsBody } from '../../functions/handlers/api/settings/schemas.ts';
-import { createEndpointBody } from '../../functions/handlers/api/webhooks/endpoint-view.ts';
+import { createEndpointBody } from '../../functions/handlers/api/webhooks/endpoint-schema.ts';
 import {
   addSwimmerBody,
   createAccountBody,

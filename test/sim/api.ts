@@ -8,10 +8,11 @@ import { CaptureMethod, type PaymentRequest } from '../../functions/domain/payme
 import { type CaptureRequest, decideCapture } from '../../functions/domain/manual-capture.ts';
 import { type RefundRequest, createRefund, derivedRefundKey } from '../../functions/domain/refund.ts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { parseBody } from '../../functions/handlers/api/http.ts';
+import { parseBody } from '../../functions/handlers/api/parse-body.ts';
 import { capturePaymentBody, createPaymentBody, paymentParameters, toPaymentRequest } from '../../functions/handlers/api/payment-schema.ts';
 import { paymentView } from '../../functions/handlers/api/payment-view.ts';
-import { createRefundBody, refundParameters, refundView, toRefundRequest } from '../../functions/handlers/api/refund-schema.ts';
+import { createRefundBody, refundParameters, toRefundRequest } from '../../functions/handlers/api/refund-schema.ts';
+import { refundView } from '../../functions/handlers/api/refund-view.ts';
 import type { Ports } from './gated-ports.ts';
 import { type Actor, Killed } from './scheduler.ts';
 import type { World } from './world.ts';

@@ -3,30 +3,13 @@ import { accountOf, addSwimmer, createAccount, createClass, grantPoints } from '
 import { checkout, confirmInStore, giveUpCart } from '../../functions/domain/carts/checkout.ts';
 import { addItem, removeItem } from '../../functions/domain/carts/lines.ts';
 import type { Currency } from '../../functions/domain/money.ts';
-import { parseBody } from '../../functions/handlers/api/http.ts';
-import {
-  addItemBody,
-  cartAnswer,
-  cartIdOf,
-  cartView,
-  checkoutBody,
-  checkoutParameters,
-  itemIdOf,
-} from '../../functions/handlers/api/carts/schemas.ts';
-import {
-  accountIdOf,
-  accountView,
-  addSwimmerBody,
-  classView,
-  createAccountBody,
-  createClassBody,
-  createdAnswer,
-  grantPointsBody,
-  grantView,
-  parseEmptyBody,
-  swimmerView,
-  toClassRequest,
-} from '../../functions/handlers/api/school/schemas.ts';
+import { parseBody } from '../../functions/handlers/api/parse-body.ts';
+import { addItemBody, checkoutBody, checkoutParameters } from '../../functions/handlers/api/carts/schemas.ts';
+import { cartAnswer, cartView } from '../../functions/handlers/api/carts/views.ts';
+import { cartIdOf, itemIdOf } from '../../functions/handlers/api/carts/path-parameters.ts';
+import { addSwimmerBody, createAccountBody, createClassBody, createdAnswer, grantPointsBody, parseEmptyBody, toClassRequest } from '../../functions/handlers/api/school/schemas.ts';
+import { accountView, classView, grantView, swimmerView } from '../../functions/handlers/api/school/views.ts';
+import { accountIdOf } from '../../functions/handlers/api/school/path-parameters.ts';
 import { type Api, jsonEvent } from './api.ts';
 import { schoolDeps } from './school.ts';
 import type { Actor } from './scheduler.ts';

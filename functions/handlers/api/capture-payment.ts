@@ -1,4 +1,5 @@
-import { apiHandler, parseBody } from './http.ts';
+import { apiHandler } from './http.ts';
+import { parseBody } from './parse-body.ts';
 import { captureDecisionRoute } from './capture-decision-route.ts';
 import { idempotentRoute } from './idempotent-route.ts';
 import { capturePaymentBody } from './payment-schema.ts';

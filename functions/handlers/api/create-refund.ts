@@ -1,9 +1,11 @@
 import { type RefundRequest, createRefund, derivedRefundKey } from '../../domain/refund.ts';
 import { createRefundDeps } from '../shared/workflow.ts';
 import { Metric } from '../../config/metrics.ts';
-import { apiHandler, parseBody } from './http.ts';
+import { apiHandler } from './http.ts';
+import { parseBody } from './parse-body.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from './idempotent-route.ts';
-import { createRefundBody, derivedRefundKeyName, refundParameters, refundView, toRefundRequest } from './refund-schema.ts';
+import { createRefundBody, derivedRefundKeyName, refundParameters, toRefundRequest } from './refund-schema.ts';
+import { refundView } from './refund-view.ts';
 
 const refundCreation: CreateRoute<RefundRequest> = {
   scope: 'refunds',

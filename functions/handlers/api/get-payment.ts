@@ -3,7 +3,7 @@ import { NotFoundError } from '../../domain/errors.ts';
 import { paymentRepository, refundRepository } from '../shared/persistence.ts';
 import { apiHandler } from './http.ts';
 import { paymentView } from './payment-view.ts';
-import { refundView } from './refund-schema.ts';
+import { refundView } from './refund-view.ts';
 
 /** `GET /v1/payments/{payment_no}`: another merchant's payment is as absent as a missing one. */
 export const handler = apiHandler('GetPayment', async ({ event, merchantId }) => {

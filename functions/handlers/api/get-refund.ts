@@ -2,7 +2,7 @@ import { NotFoundError } from '../../domain/errors.ts';
 import { isRefundNo } from '../../domain/refund.ts';
 import { refundRepository } from '../shared/persistence.ts';
 import { apiHandler } from './http.ts';
-import { refundView } from './refund-schema.ts';
+import { refundView } from './refund-view.ts';
 
 /** `GET /v1/refunds/{refund_no}`: another merchant's refund is as absent as a missing one. */
 export const handler = apiHandler('GetRefund', async ({ event, merchantId }) => {

@@ -4,7 +4,7 @@ import { isRefundNo } from '../../domain/refund.ts';
 import { refundLister, refundRepository } from '../shared/persistence.ts';
 import { apiHandler } from './http.ts';
 import { listBody, parseListRequest, withCursors } from './list-query.ts';
-import { refundView } from './refund-schema.ts';
+import { refundView } from './refund-view.ts';
 
 /** `GET /v1/refunds`: the merchant's refunds, newest first, Stripe's list parameters and `payment_no`. */
 export const handler = apiHandler('ListRefunds', async ({ event, merchantId }) => {

@@ -1,7 +1,7 @@
 import * as z from '../shared/zod.ts';
 import { PAY_BACK_OPERATOR_ID } from '../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../domain/money.ts';
-import { type Refund, type RefundRequest, RefundStatus } from '../../domain/refund.ts';
+import { type RefundRequest, RefundStatus } from '../../domain/refund.ts';
 import { paymentObject } from './payment-schema.ts';
 import { currencyOut, isoInstant, minorAmount } from './response-schema.ts';
 
@@ -57,7 +57,7 @@ export function derivedRefundKeyName(request: RefundRequest): string {
   return `payment_no ${request.paymentNo} with operator_id ${request.operatorId}, amount ${request.amount}${expected}`;
 }
 
-/** A refund as the API shows it (`refundView`). */
+/** A refund as the API shows it (`refundView` of refund-view.ts). */
 export const refundObject = z.strictObject({
   refund_no: z.string(),
   payment_no: z.string(),
@@ -74,18 +74,5 @@ export const refundObject = z.strictObject({
 /** `GET /v1/payments/{payment_no}`: the payment with its refunds. */
 export const paymentWithRefunds = z.extend(paymentObject, { refunds: z.array(refundObject) });
 
-/** A refund as the API shows it. */
-export function refundView(refund: Refund): z.infer<typeof refundObject> {
-  return {
-    refund_no: refund.refundNo,
-    payment_no: refund.paymentNo,
-    amount: refund.amount,
-    currency: refund.currency,
-    status: refund.status,
-    ...(refund.reason !== undefined && { reason: refund.reason }),
-    operator_id: refund.operatorId,
-    ...(refund.failureReason !== undefined && { failure_reason: refund.failureReason }),
-    created_at: refund.createdAt,
-    updated_at: refund.updatedAt,
-  };
-}
+/** A refund as the API shows it: what {@link refundObject} describes. */
+export type RefundObject = z.infer<typeof refundObject>;

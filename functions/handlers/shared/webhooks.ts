@@ -1,4 +1,3 @@
-import * as z from './zod.ts';
 import { FetchWebhookSender } from '../../adapters/http/webhook-sender.ts';
 import { StepFunctionsDeliveries } from '../../adapters/sfn/step-functions-deliveries.ts';
 import { createSfnClient } from '../../adapters/sfn/step-functions-workflow.ts';
@@ -27,10 +26,3 @@ export const publishDeps = /* @__PURE__ */ once(
 export const deliverDeps = /* @__PURE__ */ once(
   (): DeliverDeps => ({ events: eventStore(), endpoints: webhookEndpointStore(), sender: new FetchWebhookSender(), clock: systemClock }),
 );
-
-/** A delivery step's input: the execution's, and when the execution started (`$$.Execution.StartTime`). */
-export const deliveryInput = z.looseObject({
-  event_id: z.string().check(z.minLength(1)),
-  endpoint_id: z.string().check(z.minLength(1)),
-  started_at: z.optional(z.string()),
-});

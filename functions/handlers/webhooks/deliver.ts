@@ -4,7 +4,8 @@ import { crashFunctionOf } from '../../crash/crash-points.ts';
 import { asInvocationOf } from '../../crash/invocation.ts';
 import { type DeliverResult, deliverOnce } from '../../domain/webhooks.ts';
 import { errorFields, logger, metricsFor } from '../shared/observability.ts';
-import { deliverDeps, deliveryInput } from '../shared/webhooks.ts';
+import { deliverDeps } from '../shared/webhooks.ts';
+import { deliveryInput } from './delivery-input.ts';
 
 const metrics = metricsFor('step', 'DeliverWebhook');
 

@@ -6,7 +6,7 @@ import { giveUpDelivery } from '../../domain/webhooks.ts';
 import { systemClock } from '../shared/once.ts';
 import { logger, metricsFor } from '../shared/observability.ts';
 import { eventStore } from '../shared/persistence.ts';
-import { deliveryInput } from '../shared/webhooks.ts';
+import { deliveryInput } from './delivery-input.ts';
 
 const metrics = metricsFor('step', 'GiveUpWebhook');
 

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CardDeclinedError, DatabaseUnavailableError, NotFoundError } from '../../../functions/domain/errors.ts';
-import { apiHandler, parseBody } from '../../../functions/handlers/api/http.ts';
+import { apiHandler } from '../../../functions/handlers/api/http.ts';
+import { parseBody } from '../../../functions/handlers/api/parse-body.ts';
 import { createPaymentBody } from '../../../functions/handlers/api/payment-schema.ts';
 import { createRefundBody } from '../../../functions/handlers/api/refund-schema.ts';
 

@@ -2,8 +2,11 @@ import { Metric } from '../../../config/metrics.ts';
 import { SoldOutError } from '../../../domain/errors.ts';
 import { addItem } from '../../../domain/carts/lines.ts';
 import { cartDeps } from '../../shared/school.ts';
-import { apiHandler, parseBody } from '../http.ts';
-import { addItemBody, cartAnswer, cartIdOf } from './schemas.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
+import { addItemBody } from './schemas.ts';
+import { cartAnswer } from './views.ts';
+import { cartIdOf } from './path-parameters.ts';
 
 /**
  * `POST /v1/carts/{cart_id}/items`: a register or change holds a seat at once (409 `sold_out`,

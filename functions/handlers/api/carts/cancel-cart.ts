@@ -2,7 +2,8 @@ import { giveUpCart } from '../../../domain/carts/checkout.ts';
 import { settlementDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
 import { parseEmptyBody } from '../school/schemas.ts';
-import { cartAnswer, cartIdOf } from './schemas.ts';
+import { cartAnswer } from './views.ts';
+import { cartIdOf } from './path-parameters.ts';
 
 /**
  * `POST /v1/carts/{cart_id}/cancel`: the customer gives up an editable cart, or one waiting to

@@ -1,8 +1,11 @@
 import { type CheckoutRequest, checkout } from '../../../domain/carts/checkout.ts';
 import { checkoutDeps } from '../../shared/school.ts';
-import { apiHandler, parseBody } from '../http.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
 import { type CreateRoute, idempotentRoute } from '../idempotent-route.ts';
-import { cartAnswer, cartIdOf, checkoutBody, checkoutParameters } from './schemas.ts';
+import { checkoutBody, checkoutParameters } from './schemas.ts';
+import { cartAnswer } from './views.ts';
+import { cartIdOf } from './path-parameters.ts';
 
 type CheckoutInput = { readonly cartId: string; readonly request: CheckoutRequest };
 

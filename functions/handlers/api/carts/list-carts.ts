@@ -2,7 +2,8 @@ import { CartStatus } from '../../../domain/carts/model.ts';
 import { cartLister, schoolStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
 import { listBody, oneOf, parseListRequest, withCursors } from '../list-query.ts';
-import { CART_ID, cartView } from './schemas.ts';
+import { cartView } from './views.ts';
+import { CART_ID } from './path-parameters.ts';
 
 /**
  * `GET /v1/carts`: the merchant's carts, newest first, Stripe's list parameters and `status`.

@@ -1,8 +1,9 @@
 import { openCart } from '../../../domain/carts/cart.ts';
 import { cartDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
-import { accountIdOf, createdAnswer, parseEmptyBody } from '../school/schemas.ts';
-import { cartView } from './schemas.ts';
+import { createdAnswer, parseEmptyBody } from '../school/schemas.ts';
+import { accountIdOf } from '../school/path-parameters.ts';
+import { cartView } from './views.ts';
 
 /** `POST /v1/accounts/{account_id}/cart`: 201 with a new cart, 200 with the account's unfinished one. */
 export const handler = apiHandler('OpenCart', async ({ event, merchantId }) => {

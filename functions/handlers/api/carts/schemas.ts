@@ -1,22 +1,11 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from '../../shared/zod.ts';
 import type { ItemRequest } from '../../../domain/carts/lines.ts';
 import type { CheckoutRequest } from '../../../domain/carts/checkout.ts';
-import { type Cart, type CartItem, CartItemAction, CartStatus, type Purchase, cartTotal } from '../../../domain/carts/model.ts';
+import { CartItemAction, CartStatus } from '../../../domain/carts/model.ts';
 import { MAX_AMOUNT } from '../../../domain/money.ts';
-import type { ApiResult } from '../http.ts';
 import { paymentMethodId } from '../payment-schema.ts';
 import { currencyOut, isoInstant, minorAmount } from '../response-schema.ts';
-import { pathParameter } from '../http.ts';
 import { clientId, wholePoints } from '../school/schemas.ts';
-
-export const CART_ID = /^cart_[0-9a-f]{24}$/;
-const ITEM_ID = /^itm_[0-9a-f]{16}$/;
-
-export const cartIdOf = (event: APIGatewayProxyEvent) =>
-  pathParameter(event, 'cart_id', (value) => CART_ID.test(value), 'must be a cart_id (cart_...)');
-export const itemIdOf = (event: APIGatewayProxyEvent) =>
-  pathParameter(event, 'item_id', (value) => ITEM_ID.test(value), 'must be an item_id (itm_...)');
 
 const itemActions = z.discriminatedUnion(
   'action',
@@ -108,65 +97,11 @@ export const purchaseObject = z.strictObject({
   created_at: isoInstant,
 });
 
-export function cartItemView(item: CartItem): z.infer<typeof cartItemObject> {
-  return {
-    item_id: item.itemId,
-    action: item.action,
-    swimmer_id: item.swimmerId,
-    class_id: item.classId,
-    ...(item.fromClassId !== undefined && { from_class_id: item.fromClassId }),
-    amount: item.amount,
-    ...(item.heldAt !== undefined && { held_at: item.heldAt }),
-    ...(item.fulfilled !== undefined && { fulfilled: item.fulfilled }),
-  };
-}
+/** What {@link cartItemObject} describes. */
+export type CartItemObject = z.infer<typeof cartItemObject>;
 
-/** A cart as the API shows it: its items, what they add up to, and how the last checkout pays it. */
-export function cartView(cart: Cart): z.infer<typeof cartObject> {
-  const price = cartTotal(cart);
-  const terms = cart.checkout;
-  return {
-    cart_id: cart.cartId,
-    account_id: cart.accountId,
-    status: cart.status,
-    version: cart.version,
-    ...(cart.currency !== undefined && { currency: cart.currency }),
-    items: cart.items.map(cartItemView),
-    attempt: cart.attempt,
-    totals: {
-      price,
-      points: terms?.points ?? 0,
-      points_value: terms === undefined ? 0 : terms.points * terms.pointValue,
-      // A cart that gives back more than it buys pays nothing; the difference is paid back.
-      card: terms?.cardAmount ?? Math.max(price, 0),
-    },
-    ...(terms !== undefined && { payment_mode: terms.mode }),
-    ...(terms?.paymentNo !== undefined && { payment_no: terms.paymentNo }),
-    ...(terms !== undefined && { deadline: terms.deadline }),
-    ...(cart.holdsExpireAt !== undefined && { holds_expire_at: cart.holdsExpireAt }),
-    ...(cart.purchaseKey !== undefined && { purchase_key: cart.purchaseKey }),
-    ...(cart.lastFailure !== undefined && { last_failure: cart.lastFailure }),
-    created_at: cart.createdAt,
-    updated_at: cart.updatedAt,
-  };
-}
+/** What {@link cartObject} describes. */
+export type CartObject = z.infer<typeof cartObject>;
 
-export function purchaseView(purchase: Purchase): z.infer<typeof purchaseObject> {
-  return {
-    purchase_key: purchase.purchaseKey,
-    cart_id: purchase.cartId,
-    attempt: purchase.attempt,
-    ...(purchase.paymentNo !== undefined && { payment_no: purchase.paymentNo }),
-    currency: purchase.currency,
-    total: purchase.total,
-    card_amount: purchase.cardAmount,
-    points: purchase.points,
-    items: purchase.items.map(cartItemView),
-    created_at: purchase.createdAt,
-  };
-}
-
-/** A cart route's answer: the cart as it is now. */
-export function cartAnswer(cart: Cart, status = 200): ApiResult {
-  return { status, body: cartView(cart) };
-}
+/** What {@link purchaseObject} describes. */
+export type PurchaseObject = z.infer<typeof purchaseObject>;

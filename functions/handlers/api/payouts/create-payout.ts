@@ -1,9 +1,11 @@
 import { type PayoutRequest, createPayout } from '../../../domain/payout.ts';
 import { Metric } from '../../../config/metrics.ts';
 import { createPayoutDeps } from '../../shared/workflow.ts';
-import { apiHandler, parseBody } from '../http.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from '../idempotent-route.ts';
-import { createPayoutBody, payoutParameters, payoutView, toPayoutRequest } from './payout-schema.ts';
+import { createPayoutBody, payoutParameters, toPayoutRequest } from './payout-schema.ts';
+import { payoutView } from './payout-view.ts';
 
 const payoutCreation: CreateRoute<PayoutRequest> = {
   scope: 'payouts',

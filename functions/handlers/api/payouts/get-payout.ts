@@ -2,7 +2,7 @@ import { NotFoundError } from '../../../domain/errors.ts';
 import { isPayoutNo } from '../../../domain/payout.ts';
 import { payoutStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
-import { payoutView } from './payout-schema.ts';
+import { payoutView } from './payout-view.ts';
 
 /** `GET /v1/payouts/{payout_no}`: another merchant's payout is as absent as a missing one. */
 export const handler = apiHandler('GetPayout', async ({ event, merchantId }) => {

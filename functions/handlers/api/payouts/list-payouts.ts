@@ -3,7 +3,7 @@ import { isPayoutNo } from '../../../domain/payout.ts';
 import { payoutStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
 import { PAGE_PARAMETERS, listBody, pageOf, refuseUnknownParameters } from '../list-query.ts';
-import { payoutView } from './payout-schema.ts';
+import { payoutView } from './payout-view.ts';
 
 /**
  * `GET /v1/payouts?limit=&starting_after=`: the merchant's payouts, newest first, from its own

@@ -1,5 +1,5 @@
 import * as z from '../../shared/zod.ts';
-import { type Payout, type PayoutRequest, PayoutStatus } from '../../../domain/payout.ts';
+import { type PayoutRequest, PayoutStatus } from '../../../domain/payout.ts';
 import { currencyCode } from '../payment-schema.ts';
 import { minorUnits } from '../refund-schema.ts';
 import { currencyOut, minorAmount, unixTime } from '../response-schema.ts';
@@ -23,9 +23,7 @@ export function payoutParameters(request: PayoutRequest): Record<string, unknown
   return { amount: request.amount, currency: request.currency, description: request.description };
 }
 
-const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-
-/** A payout as the API shows it (`payoutView`). */
+/** A payout as the API shows it (`payoutView` of payout-view.ts). */
 export const payoutObject = z.strictObject({
   id: z.string(),
   object: z.literal('payout'),
@@ -40,19 +38,5 @@ export const payoutObject = z.strictObject({
   failure_code: z.nullable(z.string()),
 });
 
-/** A payout as the API shows it: Stripe's payout (its id our payout_no), times in Unix seconds as Stripe's. */
-export function payoutView(payout: Payout): z.infer<typeof payoutObject> {
-  return {
-    id: payout.payoutNo,
-    object: 'payout' as const,
-    payout_no: payout.payoutNo,
-    amount: payout.amount,
-    currency: payout.currency,
-    status: payout.status,
-    arrival_date: payout.arrivalDate === undefined ? null : unixSeconds(payout.arrivalDate),
-    description: payout.description ?? null,
-    created: unixSeconds(payout.createdAt),
-    balance_transaction: payout.balanceTransactionId,
-    failure_code: payout.failureReason ?? null,
-  };
-}
+/** What {@link payoutObject} describes. */
+export type PayoutObject = z.infer<typeof payoutObject>;

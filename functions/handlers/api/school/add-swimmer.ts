@@ -1,7 +1,10 @@
 import { addSwimmer } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
-import { apiHandler, parseBody } from '../http.ts';
-import { accountIdOf, addSwimmerBody, createdAnswer, swimmerView } from './schemas.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
+import { addSwimmerBody, createdAnswer } from './schemas.ts';
+import { swimmerView } from './views.ts';
+import { accountIdOf } from './path-parameters.ts';
 
 /** `POST /v1/accounts/{account_id}/swimmers`: 201 with a new swimmer; 200 for a repeated swimmer_id with the same name. */
 export const handler = apiHandler('AddSwimmer', async ({ event, merchantId }) => {

@@ -1,7 +1,9 @@
 import { createClass } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
-import { apiHandler, parseBody } from '../http.ts';
-import { classView, createClassBody, createdAnswer, toClassRequest } from './schemas.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
+import { createClassBody, createdAnswer, toClassRequest } from './schemas.ts';
+import { classView } from './views.ts';
 
 /**
  * `POST /v1/classes`: 201 with a new class, all its seats remaining; 200 with the class a

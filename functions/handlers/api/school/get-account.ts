@@ -1,7 +1,8 @@
 import { accountOf } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
-import { accountIdOf, accountView, swimmerView } from './schemas.ts';
+import { accountView, swimmerView } from './views.ts';
+import { accountIdOf } from './path-parameters.ts';
 
 /** `GET /v1/accounts/{account_id}`: the account, its points, and its swimmers with their classes. */
 export const handler = apiHandler('GetAccount', async ({ event, merchantId }) => {

@@ -1,7 +1,8 @@
 import { classWithSeatsCounted } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
 import { apiHandler } from '../http.ts';
-import { classIdOf, classView } from './schemas.ts';
+import { classView } from './views.ts';
+import { classIdOf } from './path-parameters.ts';
 
 /**
  * `GET /v1/classes/{class_id}`: the class with its counters, and `seats_counted`, the hold and

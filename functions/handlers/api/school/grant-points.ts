@@ -1,8 +1,11 @@
 import { accountOf, grantPoints } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
-import { apiHandler, parseBody } from '../http.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from '../idempotent-route.ts';
-import { accountIdOf, grantPointsBody, grantView } from './schemas.ts';
+import { grantPointsBody } from './schemas.ts';
+import { grantView } from './views.ts';
+import { accountIdOf } from './path-parameters.ts';
 
 type GrantInput = { readonly accountId: string; readonly amount: number; readonly reason: string };
 

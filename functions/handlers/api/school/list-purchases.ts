@@ -1,8 +1,8 @@
 import { accountOf } from '../../../domain/carts/catalog.ts';
 import { catalogDeps } from '../../shared/school.ts';
-import { purchaseView } from '../carts/schemas.ts';
+import { purchaseView } from '../carts/views.ts';
 import { apiHandler } from '../http.ts';
-import { accountIdOf } from './schemas.ts';
+import { accountIdOf } from './path-parameters.ts';
 
 /** `GET /v1/accounts/{account_id}/purchases`: what each paid checkout bought, and how it was paid. */
 export const handler = apiHandler('ListPurchases', async ({ event, merchantId }) => {

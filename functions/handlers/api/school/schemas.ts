@@ -1,15 +1,14 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from '../../shared/zod.ts';
 import type { ClassRequest } from '../../../domain/carts/catalog.ts';
-import { type Account, type SwimClass, type Swimmer, isClientId } from '../../../domain/carts/model.ts';
-import type { Created, PointsGrant } from '../../../domain/carts/store.ts';
-import { ValidationError } from '../../../domain/errors.ts';
-import { type ApiResult, bodyText, parseBody, pathParameter } from '../http.ts';
+import { isClientId } from '../../../domain/carts/model.ts';
+import type { Created } from '../../../domain/carts/store.ts';
+import { type ApiResult, bodyText } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
 import { currencyCode } from '../payment-schema.ts';
 import { minorUnits } from '../refund-schema.ts';
 import { currencyOut, isoInstant, minorAmount } from '../response-schema.ts';
-
-const CLIENT_ID = 'must be 1 to 64 letters, digits, _ or -';
+import { CLIENT_ID } from './path-parameters.ts';
 
 /** A client-given id (class_id, account_id, swimmer_id). */
 export const clientId = z.string({ error: CLIENT_ID }).check(z.refine(isClientId, CLIENT_ID));
@@ -30,10 +29,6 @@ export const wholePoints = (positive: boolean, max: number) =>
       positive ? z.positive('must be greater than 0') : z.nonnegative('must be 0 or more'),
       z.lte(max, `must be at most ${max}`),
     );
-
-
-export const accountIdOf = (event: APIGatewayProxyEvent) => pathParameter(event, 'account_id', isClientId, CLIENT_ID);
-export const classIdOf = (event: APIGatewayProxyEvent) => pathParameter(event, 'class_id', isClientId, CLIENT_ID);
 
 const noFields = z.strictObject({});
 
@@ -141,44 +136,14 @@ export const grantObject = z.strictObject({
   points_balance: z.int(),
 });
 
-export function classView(swimClass: SwimClass): z.infer<typeof classObject> {
-  return {
-    class_id: swimClass.classId,
-    name: swimClass.name,
-    seats_total: swimClass.seatsTotal,
-    seats_remain: swimClass.seatsRemain,
-    held: swimClass.seatsHeld,
-    students: swimClass.students,
-    price: swimClass.price,
-    currency: swimClass.currency,
-    created_at: swimClass.createdAt,
-  };
-}
+/** What {@link classObject} describes. */
+export type ClassObject = z.infer<typeof classObject>;
 
-export function accountView(account: Account): z.infer<typeof accountObject> {
-  return {
-    account_id: account.accountId,
-    ...(account.email !== undefined && { email: account.email }),
-    points_balance: account.pointsBalance,
-    points_granted: account.pointsGranted,
-    points_spent: account.pointsSpent,
-    points_returned: account.pointsReturned,
-    ...(account.activeCartId !== undefined && { active_cart_id: account.activeCartId }),
-    created_at: account.createdAt,
-  };
-}
+/** What {@link accountObject} describes. */
+export type AccountObject = z.infer<typeof accountObject>;
 
-export function swimmerView(swimmer: Swimmer): z.infer<typeof swimmerObject> {
-  return { swimmer_id: swimmer.swimmerId, name: swimmer.name, class_ids: [...swimmer.classIds], created_at: swimmer.createdAt };
-}
+/** What {@link swimmerObject} describes. */
+export type SwimmerObject = z.infer<typeof swimmerObject>;
 
-export function grantView(grant: PointsGrant, account: Account): z.infer<typeof grantObject> {
-  return {
-    grant_no: grant.grantNo,
-    account_id: grant.accountId,
-    amount: grant.amount,
-    reason: grant.reason,
-    created_at: grant.createdAt,
-    points_balance: account.pointsBalance,
-  };
-}
+/** What {@link grantObject} describes. */
+export type GrantObject = z.infer<typeof grantObject>;

@@ -1,5 +1,5 @@
 import * as z from '../../shared/zod.ts';
-import { type EffectiveSettings, SETTINGS_BOUNDS, type SettingsChange } from '../../../domain/merchant.ts';
+import { SETTINGS_BOUNDS, type SettingsChange } from '../../../domain/merchant.ts';
 
 const bounded = ({ min, max }: { readonly min: number; readonly max: number }, unit: string) =>
   z
@@ -28,6 +28,5 @@ export const settingsObject = z.strictObject({
   cart_hold_seconds: z.int(),
 });
 
-export function settingsView(settings: EffectiveSettings): z.infer<typeof settingsObject> {
-  return { object: 'settings', point_value: settings.pointValue, cart_hold_seconds: settings.cartHoldSeconds };
-}
+/** What {@link settingsObject} describes. */
+export type SettingsObject = z.infer<typeof settingsObject>;

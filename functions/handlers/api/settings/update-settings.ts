@@ -1,7 +1,9 @@
 import { changeSettings } from '../../../domain/merchant.ts';
 import { settingsDeps } from '../../shared/school.ts';
-import { apiHandler, parseBody } from '../http.ts';
-import { settingsView, toSettingsChange, updateSettingsBody } from './schemas.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
+import { toSettingsChange, updateSettingsBody } from './schemas.ts';
+import { settingsView } from './view.ts';
 
 /**
  * `POST /v1/settings`: changes the settings the body names, the caller's own only; a value out

@@ -2,9 +2,11 @@ import { type EndpointRequest, createEndpoint } from '../../../domain/webhooks.t
 import { systemClock } from '../../shared/once.ts';
 import { webhookEndpointStore } from '../../shared/persistence.ts';
 import { allowLoopbackUrls } from '../../shared/webhooks.ts';
-import { apiHandler, parseBody } from '../http.ts';
+import { apiHandler } from '../http.ts';
+import { parseBody } from '../parse-body.ts';
 import { type CreateRoute, REPLAYED_HEADER, idempotentRoute } from '../idempotent-route.ts';
-import { createEndpointBody, endpointView } from './endpoint-view.ts';
+import { createEndpointBody } from './endpoint-schema.ts';
+import { endpointView } from './endpoint-view.ts';
 
 const endpointCreation: CreateRoute<EndpointRequest> = {
   scope: 'webhook_endpoints',

@@ -1,32 +1,12 @@
-import * as z from '../../shared/zod.ts';
-import { eventTypes } from '../../../domain/events.ts';
+/**
+ * What the API shows, apart from the zod objects of endpoint-schema.ts that describe it for the contract:
+ * a route that only answers (a GET, the event publisher) then bundles no zod.
+ */
 import type { WebhookEndpoint } from '../../../domain/webhooks.ts';
-import { unixTime } from '../response-schema.ts';
-
-/** `POST /v1/webhook_endpoints`: the URL and the event types are checked by the domain, naming the field. */
-export const createEndpointBody = z.strictObject({
-  url: z.string(),
-  enabled_events: z.array(z.string()),
-  description: z.optional(z.string()),
-});
-
-/** A webhook endpoint as the API shows it (`endpointView`). */
-export const endpointObject = z.strictObject({
-  id: z.string(),
-  object: z.literal('webhook_endpoint'),
-  url: z.string(),
-  enabled_events: z.array(z.enum(['*', ...eventTypes])),
-  description: z.nullable(z.string()),
-  created: unixTime,
-});
-
-/** The answer that made the endpoint: the only one that shows its signing secret. */
-export const createdEndpointObject = z.strictObject({ ...endpointObject.shape, secret: z.string().check(z.regex(/^whsec_/)) });
-
-export const deletedEndpointObject = z.strictObject({ id: z.string(), object: z.literal('webhook_endpoint'), deleted: z.literal(true) });
+import type { EndpointObject } from './endpoint-schema.ts';
 
 /** An endpoint as the API shows it; its secret only in the answer that made it. */
-export function endpointView(endpoint: WebhookEndpoint): z.infer<typeof endpointObject> {
+export function endpointView(endpoint: WebhookEndpoint): EndpointObject {
   return {
     id: endpoint.endpointId,
     object: 'webhook_endpoint' as const,

@@ -8,7 +8,7 @@ import { ensureAssembly } from '../../local/assembly/synthesize.ts';
 
 /**
  * What the deployed bundles hold, read from their source maps in the synthesized assembly: the
- * routes that take no body (GET, DELETE) bundle no zod, 20 to 35 KiB of each bundle that holds it
+ * routes that take no body (GET, DELETE) bundle no zod, 19 to 35 KiB of each bundle that holds it
  * (bench/README.md, "Lambda bundles"). A view or a path parameter imported from a module that
  * also builds zod schemas brings them all back; this says which route did.
  */

@@ -30,13 +30,6 @@ export function parseBody<T>(event: APIGatewayProxyEvent, schema: z.ZodMiniType<
 // In a `u` regex a surrogate pair is one code point, so this matches only a surrogate alone.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-/**
- * JSON can carry what nothing downstream can hold. A lone surrogate (`"\ud800"`) is valid
- * JSON but not Unicode: it has no UTF-8 form, and the Stripe SDK's form encoding throws on it
- * (a payment accepted, then stuck pending). A `__proto__` key is parsed as data, then dropped
- * by every object it is copied into (a metadata entry accepted and silently lost). Both are
- * refused before any schema sees them, naming the field.
- */
 /** A place in the body: the key, under its parent's place. */
 type Place = { readonly key: string; readonly parent: Place } | undefined;
 
@@ -46,6 +39,13 @@ function fieldOf(place: Place): string {
   return keys.reverse().join('.') || 'body';
 }
 
+/**
+ * JSON can carry what nothing downstream can hold. A lone surrogate (`"\ud800"`) is valid
+ * JSON but not Unicode: it has no UTF-8 form, and the Stripe SDK's form encoding throws on it
+ * (a payment accepted, then stuck pending). A `__proto__` key is parsed as data, then dropped
+ * by every object it is copied into (a metadata entry accepted and silently lost). Both are
+ * refused before any schema sees them, naming the field.
+ */
 function refuseUnstorableText(body: unknown): void {
   // A stack, not recursion: JSON.parse takes any depth, and 400 KB of `[` nest 200,000 deep.
   const pending: { value: unknown; place: Place }[] = [{ value: body, place: undefined }];

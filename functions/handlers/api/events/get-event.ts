@@ -2,8 +2,7 @@ import { NotFoundError } from '../../../domain/errors.ts';
 import { eventBody, isEventId } from '../../../domain/events.ts';
 import { eventStore } from '../../shared/persistence.ts';
 import { apiHandler } from '../http.ts';
-
-const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+import { unixSeconds } from '../unix-seconds.ts';
 
 /** `GET /v1/events/{event_id}`: the event, every attempt to deliver it, and how each delivery ended. */
 export const handler = apiHandler('GetEvent', async ({ event, merchantId }) => {

@@ -1,7 +1,6 @@
 import type { BalanceTransaction } from '../../../domain/ledger/balance-transaction.ts';
 import type { BalanceTransactionObject } from './schemas.ts';
-
-const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+import { unixSeconds } from '../unix-seconds.ts';
 
 /** A balance transaction as the API shows it: Stripe's shape, times in Unix seconds as Stripe's. */
 export function balanceTransactionView(transaction: BalanceTransaction): BalanceTransactionObject {

@@ -4,8 +4,7 @@ import type { SettlementStore } from '../../../domain/ledger/settle.ts';
 import { type Mismatch, type SettlementStatement, parseSettlementId } from '../../../domain/ledger/settlement.ts';
 import { balanceTransactionView } from './balance-transaction-view.ts';
 import type { SettlementObject } from './schemas.ts';
-
-const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+import { unixSeconds } from '../unix-seconds.ts';
 
 const mismatchView = (m: Mismatch) => ({
   kind: m.kind,

@@ -4,8 +4,7 @@
  */
 import type { Payout } from '../../../domain/payout.ts';
 import type { PayoutObject } from './payout-schema.ts';
-
-const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+import { unixSeconds } from '../unix-seconds.ts';
 
 /** A payout as the API shows it: Stripe's payout (its id our payout_no), times in Unix seconds as Stripe's. */
 export function payoutView(payout: Payout): PayoutObject {

@@ -3,6 +3,7 @@
  * a route that only answers (a GET, the event publisher) then bundles no zod.
  */
 import type { WebhookEndpoint } from '../../../domain/webhooks.ts';
+import { unixSeconds } from '../unix-seconds.ts';
 import type { EndpointObject } from './endpoint-schema.ts';
 
 /** An endpoint as the API shows it; its secret only in the answer that made it. */
@@ -13,6 +14,6 @@ export function endpointView(endpoint: WebhookEndpoint): EndpointObject {
     url: endpoint.url,
     enabled_events: [...endpoint.enabledEvents],
     description: endpoint.description ?? null,
-    created: Math.floor(Date.parse(endpoint.createdAt) / 1000),
+    created: unixSeconds(endpoint.createdAt),
   };
 }
